@@ -1,0 +1,277 @@
+"""The MMSOnnet client: OAuth 2.0 client credentials, one pooled HTTPS session, typed answers.
+
+>>> client = Client.from_env()                                  # doctest: +SKIP
+>>> client.send_mms("501 102 030", subject="Cześć!", attachments=["data/promo.jpg"])  # doctest: +SKIP
+SendResult(message_id='…', addresses=('tel:+48501102030',), ...)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import requests
+from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error, TokenExpiredError
+from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth
+from requests_oauthlib import OAuth2Session
+from urllib3.exceptions import NewConnectionError
+
+from . import redact
+from .answers import DeliveryStatus, Limit, SendResult, parse_limit, parse_send, parse_status
+from .config import VARIABLES, settings
+from .errors import (
+    AuthError,
+    BadRequestError,
+    ConfigError,
+    InputError,
+    MMSError,
+    NotFoundError,
+    QuotaError,
+    ServerError,
+    TransportError,
+)
+from .numbers import normalize
+from .wire import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, encode, message_part
+
+SEND_PATH = "/Messaging/v1/MMSOnnet"
+STATUS_PATH = "/Messaging/v1/MMSDeliveryStatus"
+LIMIT_PATH = "/Messaging/v1/MMSOnnet/limit"
+DOC_PATH = "/doc/api/Messaging/v1/MMSOnnet/doc.json"
+#: A token is renewed this many seconds before it expires.
+RENEW_MARGIN = 30.0
+
+
+def _require_https(url: str, what: str) -> str:
+    if not url.lower().startswith("https://"):
+        raise ConfigError(f"The {what} {url!r} is not HTTPS; the gateway is reached over HTTPS only. Use an https:// URL.")
+    return url.rstrip("/")
+
+
+def _excerpt(resp: requests.Response) -> str:
+    text = re.sub(r"<[^>]+>", " ", resp.text or "")
+    text = " ".join(text.split())
+    return text[:200] or "empty body"
+
+
+class Client:
+    """A connection to the MMSOnnet gateway (or the sandbox).
+
+    Credentials not given come from ``MMSNB_CLIENT_ID`` and ``MMSNB_CLIENT_SECRET`` in the
+    environment or a ``.env`` file. ``verify`` is True, False or a CA bundle path.
+
+    >>> client = Client("my-id", "my-secret")
+    >>> client
+    Client(base_url='https://apigateway-prd.orange.pl', client_id='my-i…')
+    """
+
+    def __init__(
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        *,
+        base_url: str | None = None,
+        token_url: str | None = None,
+        verify: bool | str = True,
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        pool_size: int = 16,
+    ) -> None:
+        env = settings()
+        self._client_id = client_id or env["client_id"]
+        secret = client_secret or env["client_secret"]
+        for name, value in (("client_id", self._client_id), ("client_secret", secret)):
+            if not value:
+                raise ConfigError(f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=.")
+        redact.install()
+        redact.register(secret)
+        self._secret = secret
+        self.base_url = _require_https(base_url or env["base_url"], "base URL")
+        self.token_url = _require_https(token_url or (base_url.rstrip("/") + "/oauth/v2/token" if base_url else env["token_url"]), "token URL")
+        if verify is True and env["ca_bundle"]:
+            verify = env["ca_bundle"]
+        self.verify = verify
+        self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self.max_message_bytes = max_message_bytes
+        self._session = OAuth2Session(client=BackendApplicationClient(client_id=self._client_id))
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._token_lock = threading.Lock()
+        self._expires_at = 0.0
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> "Client":
+        """A client configured from ``MMSNB_*`` variables (and ``.env``)."""
+        return cls(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self.base_url!r}, client_id={self._client_id[:4] + '…'!r})"
+
+    __str__ = __repr__
+
+    def __getstate__(self) -> None:
+        raise MMSError("A Client cannot be pickled: it holds credentials. Create one where it is needed.")
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- token -------------------------------------------------------------
+    def _renew_token(self, stale: float | None = None) -> None:
+        with self._token_lock:
+            if stale is not None and self._expires_at != stale:
+                return
+            try:
+                token = self._session.fetch_token(
+                    token_url=self.token_url,
+                    auth=HTTPBasicAuth(self._client_id, self._secret),
+                    timeout=self.timeout,
+                    verify=self.verify,
+                )
+            except OAuth2Error as exc:
+                raise AuthError(
+                    f"The token endpoint refused the credentials ({exc.error}). "
+                    f"Check {VARIABLES['client_id']} and {VARIABLES['client_secret']}.",
+                    http_status=exc.status_code,
+                ) from None
+            except requests.RequestException as exc:
+                raise self._transport_error(exc, "token endpoint", sending=False) from None
+            except ValueError:
+                raise AuthError(f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}.") from None
+            redact.register(token.get("access_token"))
+            lifetime = float(token.get("expires_in") or 3600)
+            self._expires_at = time.monotonic() + lifetime - min(RENEW_MARGIN, lifetime / 10)
+
+    def _ensure_token(self) -> float:
+        if time.monotonic() >= self._expires_at:
+            self._renew_token(self._expires_at)
+        return self._expires_at
+
+    # -- requests ----------------------------------------------------------
+    def _transport_error(self, exc: requests.RequestException, where: str, *, sending: bool) -> TransportError:
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        if isinstance(exc, requests.exceptions.SSLError):
+            return TransportError(
+                f"The TLS certificate of the {where} could not be verified. Set {VARIABLES['ca_bundle']} or verify= to the CA bundle.",
+                maybe_sent=False,
+            )
+        if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
+            return TransportError(f"Could not connect to the {where} ({type(exc).__name__}); nothing was sent. Check the URL and the network.", maybe_sent=False)
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            sentence = f"The {where} did not answer within {self.timeout[1]:g} s"
+        else:
+            sentence = f"The connection to the {where} was dropped ({type(exc).__name__})"
+        tail = "; the message may have been accepted, so it is not repeated." if sending else "."
+        return TransportError(sentence + tail, maybe_sent=sending)
+
+    def _request(self, method: str, path: str, *, sending: bool = False, **kwargs: Any) -> Any:
+        url = self.base_url + path
+        for attempt in (1, 2):
+            seen = self._ensure_token()
+            try:
+                resp = self._session.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
+            except TokenExpiredError:
+                self._renew_token(seen)
+                continue
+            except requests.RequestException as exc:
+                raise self._transport_error(exc, "gateway", sending=sending) from None
+            if resp.status_code == 401 and attempt == 1:
+                self._renew_token(seen)
+                continue
+            return self._answer(resp)
+        raise AuthError("The gateway refused a fresh access token; check that the application is subscribed to MMSOnnet.")
+
+    def _answer(self, resp: requests.Response) -> Any:
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if resp.ok:
+            if data is None:
+                raise ServerError(f"The gateway answered HTTP {resp.status_code} with a body that is not JSON ({_excerpt(resp)}).", http_status=resp.status_code)
+            return data
+        code = data.get("code") if isinstance(data, dict) else None
+        message = (data.get("message") if isinstance(data, dict) else None) or _excerpt(resp)
+        try:
+            code = int(code) if code is not None else None
+        except (TypeError, ValueError):
+            code = None
+        status = resp.status_code
+        said = f"HTTP {status}" + (f", code {code}" if code is not None else "") + f": {message}"
+        kinds: dict[int, tuple[type[MMSError], str]] = {
+            400: (BadRequestError, "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and attachments."),
+            401: (AuthError, "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's subscription to MMSOnnet."),
+            403: (QuotaError, "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the next run."),
+            404: (NotFoundError, "The gateway has no such resource ({}). Check MMSNB_BASE_URL."),
+            405: (NotFoundError, "The gateway does not allow this method here ({}). Check MMSNB_BASE_URL."),
+        }
+        if status == 403 and code != 53:
+            kinds[403] = (AuthError, "The gateway forbids this call ({}). Check the application's permissions.")
+        if status in kinds:
+            kind, template = kinds[status]
+            sentence = template.format(said, VARIABLES["client_id"], VARIABLES["client_secret"])
+        elif status >= 500:
+            kind, sentence = ServerError, f"The gateway had trouble ({said}). Try again later."
+        else:
+            kind, sentence = MMSError, f"The gateway answered {said}."
+        return_error = kind(sentence, http_status=status, code=code, gateway_message=message)
+        raise return_error
+
+    # -- API ---------------------------------------------------------------
+    def send_mms(
+        self,
+        addresses: str | int | Iterable[str | int],
+        *,
+        subject: str | None = None,
+        sender: str | None = None,
+        priority: str | None = None,
+        delivery_report: bool = True,
+        attachments: Sequence[AttachmentSpec] = (),
+    ) -> SendResult:
+        """Send one MMS to one or several numbers; returns the gateway's message id.
+
+        >>> client.send_mms(["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg_bytes)])  # doctest: +SKIP
+        """
+        numbers = [addresses] if isinstance(addresses, (str, int)) else list(addresses)
+        if not numbers:
+            raise InputError("No addresses: give at least one number.")
+        normalised = [normalize(n) for n in numbers]
+        files = [Attachment.of(a) for a in attachments]
+        total = sum(f.size for f in files)
+        if total > self.max_message_bytes:
+            raise InputError(f"The attachments total {total / 1024:.0f} KB, over the gateway's limit of {self.max_message_bytes / 1024:.0f} KB.")
+        part = message_part(normalised, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report)
+        body, content_type = encode(part, files)
+        data = self._request("POST", SEND_PATH, data=body, headers={"Content-Type": content_type}, sending=True)
+        return parse_send(data, normalised, 200)
+
+    def delivery_status(self, message_id: str, *, delivery_report: bool = True) -> DeliveryStatus:
+        """The status of a sent message, with per-address detail when the gateway gives it.
+
+        >>> client.delivery_status(result.message_id).category  # doctest: +SKIP
+        'delivered'
+        """
+        data = self._request("GET", STATUS_PATH, params={"id": message_id})
+        return parse_status(data, message_id, delivery_report=delivery_report)
+
+    def limit(self) -> Limit:
+        """The request quota: used, available, and the day the counter resets.
+
+        >>> client.limit()  # doctest: +SKIP
+        Limit(used=1, available=99, resets_on=datetime.date(2026, 1, 22))
+        """
+        return parse_limit(self._request("GET", LIMIT_PATH))
+
+    def api_document(self) -> dict:
+        """The gateway's OpenAPI document."""
+        return self._request("GET", DOC_PATH)

@@ -1,0 +1,40 @@
+"""Settings from the environment and a ``.env`` file in the working directory.
+
+>>> settings({"MMSNB_CLIENT_ID": "id", "MMSNB_CLIENT_SECRET": "s"})["base_url"]
+'https://apigateway-prd.orange.pl'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_BASE_URL = "https://apigateway-prd.orange.pl"
+TOKEN_PATH = "/oauth/v2/token"
+VARIABLES = {
+    "client_id": "MMSNB_CLIENT_ID",
+    "client_secret": "MMSNB_CLIENT_SECRET",
+    "base_url": "MMSNB_BASE_URL",
+    "token_url": "MMSNB_TOKEN_URL",
+    "ca_bundle": "MMSNB_CA_BUNDLE",
+}
+
+
+def environment() -> dict[str, str]:
+    """The process environment over the working directory's ``.env`` file (the environment wins)."""
+    env_file = Path.cwd() / ".env"
+    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}
+    values.update(os.environ)
+    return values
+
+
+def settings(env: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """The client's settings by name, with defaults filled in."""
+    env = environment() if env is None else env
+    out: dict[str, str | None] = {name: (env.get(var) or None) for name, var in VARIABLES.items()}
+    out["base_url"] = (out["base_url"] or DEFAULT_BASE_URL).rstrip("/")
+    out["token_url"] = out["token_url"] or out["base_url"] + TOKEN_PATH
+    return out

@@ -1,0 +1,72 @@
+"""One family of exceptions: everything the toolkit raises is an :class:`MMSError`.
+
+>>> try:
+...     raise QuotaError("The request quota is used up.", http_status=403, code=53)
+... except MMSError as exc:
+...     print(exc.http_status, exc.code)
+403 53
+"""
+
+from __future__ import annotations
+
+
+class MMSError(Exception):
+    """Base of every mmsnb error: a readable sentence plus what the gateway said."""
+
+    def __init__(
+        self,
+        sentence: str,
+        *,
+        http_status: int | None = None,
+        code: int | None = None,
+        gateway_message: str | None = None,
+    ) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+        self.http_status = http_status
+        self.code = code
+        self.gateway_message = gateway_message
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
+class ConfigError(MMSError):
+    """Missing or wrong settings: credentials, URLs, CA bundle."""
+
+
+class InputError(MMSError, ValueError):
+    """A number, column, file or value that cannot be sent as it is."""
+
+
+class AuthError(MMSError):
+    """The gateway refused the credentials or the token (401 code 41), or no token could be had."""
+
+
+class QuotaError(MMSError):
+    """The request quota is used up (403 code 53), or a campaign needs more than is left."""
+
+
+class BadRequestError(MMSError):
+    """The gateway refused the call's parameters (400)."""
+
+
+class NotFoundError(MMSError):
+    """Unknown resource or wrong method (404, 405)."""
+
+
+class ServerError(MMSError):
+    """The gateway had trouble (5xx, or an answer that is not the JSON it should be)."""
+
+
+class TransportError(MMSError):
+    """No answer: timeout, refused or dropped connection.
+
+    ``maybe_sent`` is True when the request may have reached the gateway
+    (read timeout, connection dropped after sending): such a send is never
+    repeated silently.
+    """
+
+    def __init__(self, sentence: str, *, maybe_sent: bool) -> None:
+        super().__init__(sentence)
+        self.maybe_sent = maybe_sent

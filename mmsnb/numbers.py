@@ -1,0 +1,99 @@
+"""Polish mobile numbers: parse any common written form, normalise to ``tel:+48XXXXXXXXX``.
+
+>>> normalize("501-102-030")
+'tel:+48501102030'
+>>> carrier_hint("tel:+48501102030")
+'Orange'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+import phonenumbers
+from phonenumbers import PhoneNumberType, carrier
+
+from .errors import InputError
+
+ORANGE = "Orange"
+_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+_FLOAT_FORM = re.compile(r"^\+?\d+\.0$")
+
+
+@dataclass(frozen=True)
+class Number:
+    """A checked number: its gateway form and the advisory carrier hint."""
+
+    address: str
+    carrier: str
+
+    @property
+    def is_orange_range(self) -> bool:
+        """True when the number lies in Orange's ranges (advisory: numbers can be ported)."""
+        return self.carrier == ORANGE
+
+
+def _as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise InputError("The number is missing: fill in the cell or drop the row.")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise InputError(f"{value!r} is not a phone number: it has a fraction.")
+        value = int(value)
+    text = unquote(str(value)).strip()
+    if _FLOAT_FORM.match(text):
+        text = text[:-2]
+    return text
+
+
+def parse(value: object) -> Number:
+    """Check one number and return its gateway form and carrier hint.
+
+    Accepts ``tel:+48…``, ``+48…``, ``48…``, ``0048…`` and 9-digit national forms,
+    with spaces, dashes or dots; numbers read from a spreadsheet as ints or floats too.
+    Raises :class:`InputError` naming the number when it is not a Polish mobile number.
+
+    >>> parse("0048 501 102 030").address
+    'tel:+48501102030'
+    """
+    text = _as_text(value)
+    shown = text or repr(value)
+    if not text:
+        raise InputError("The number is empty: fill in the cell or drop the row.")
+    core = text[4:] if text.lower().startswith("tel:") else text
+    core = re.sub(r"[\s\-.()/]", "", core)
+    if core.startswith("00"):
+        core = "+" + core[2:]
+    elif re.fullmatch(r"48\d{9}", core):
+        core = "+" + core
+    if not re.fullmatch(r"\+?\d+", core):
+        raise InputError(f"{shown!r} is not a phone number: it may hold only digits, '+', spaces, dashes or dots.")
+    try:
+        parsed = phonenumbers.parse(core, "PL")
+    except phonenumbers.NumberParseException:
+        raise InputError(f"{shown!r} is not a phone number.") from None
+    if parsed.country_code != 48:
+        raise InputError(f"{shown!r} is not a Polish number (country code +{parsed.country_code}); MMSOnnet reaches Polish Orange numbers only.")
+    if not phonenumbers.is_valid_number(parsed):
+        raise InputError(f"{shown!r} is not a valid Polish number: check the digits (a mobile number has 9).")
+    if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
+        raise InputError(f"{shown!r} is a fixed-line or service number; only mobile numbers can receive an MMS.")
+    address = "tel:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return Number(address, carrier.name_for_number(parsed, "en") or "")
+
+
+def normalize(value: object) -> str:
+    """The gateway form ``tel:+48XXXXXXXXX`` of a number, or :class:`InputError`.
+
+    >>> normalize(48501102030)
+    'tel:+48501102030'
+    """
+    return parse(value).address
+
+
+def carrier_hint(value: object) -> str:
+    """The network that the number's range belongs to ('' when unknown); advisory only."""
+    return parse(value).carrier

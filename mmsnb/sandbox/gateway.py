@@ -1,0 +1,290 @@
+"""The sandbox's gateway logic: credentials, tokens, quota, messages and their lifecycles.
+
+No HTTP here: :mod:`mmsnb.sandbox.server` turns requests into calls on :class:`Gateway`.
+Statuses follow the card: each address starts at ``Success`` and, when a delivery report was
+asked for, moves to ``Retrieved``, ``Rejected``, ``Expired`` or ``Indeterminate`` after a delay
+drawn from the seed; ``time_scale`` simulated seconds pass per real second.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.parser import BytesParser
+from email.policy import HTTP
+from urllib.parse import unquote
+
+import phonenumbers
+from phonenumbers import carrier
+
+from ..wire import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
+
+#: Default share of each final outcome for an address in Orange's network.
+DEFAULT_OUTCOMES = {"Retrieved": 0.88, "Rejected": 0.04, "Expired": 0.04, "Indeterminate": 0.04}
+#: Default simulated delay, in seconds, before each outcome is reported: (shortest, longest).
+DEFAULT_DELAYS = {"Retrieved": (5.0, 240.0), "Rejected": (5.0, 60.0), "Expired": (540.0, 600.0), "Indeterminate": (300.0, 600.0)}
+_ADDRESS = re.compile(r"^tel:\+?\d{6,15}$")
+
+
+class GatewayError(Exception):
+    """An error answer: HTTP status and the gateway's JSON body."""
+
+    def __init__(self, http_status: int, code: int, message: str, description: str) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.body = {"code": code, "message": message, "description": description}
+
+
+def bad_request(description: str) -> GatewayError:
+    return GatewayError(400, 21, "Bad request", description)
+
+
+UNAUTHORIZED = ("Invalid credentials", "The requested service needs credentials, but the ones provided were invalid.")
+TOO_MANY = ("Too many requests", "The application has made too many calls and has exceeded the rate limit for this service.")
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """An attachment as the sandbox decoded it."""
+
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Received:
+    """An accepted send, decoded: what a real gateway would have delivered."""
+
+    message_id: str
+    addresses: tuple[str, ...]
+    subject: str | None
+    sender: str | None
+    priority: str | None
+    delivery_report: bool
+    attachments: tuple[ReceivedFile, ...]
+    content_type: str
+    received_at: datetime
+
+
+@dataclass
+class _Address:
+    address: str
+    outcome: str
+    delay: float
+    at_once: bool
+
+
+@dataclass
+class _Message:
+    addresses: list[_Address]
+    delivery_report: bool
+    created: float
+
+
+def decode_body(body: bytes, content_type: str) -> tuple[dict, list[ReceivedFile]]:
+    """The messagePart and attachments of a send body, by an independent parser (the e-mail one)."""
+    if content_type.split(";")[0].strip().lower() == "application/json":
+        return _json_part(body), []
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise bad_request(f"Content-Type {content_type!r} is neither application/json nor multipart/form-data.")
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    if not message.is_multipart():
+        raise bad_request("The multipart body could not be parsed.")
+    parts = list(message.iter_parts())
+    if not parts or parts[0].get_param("name", header="content-disposition") != "messagePart":
+        raise bad_request("The first part must be the messagePart JSON.")
+    part = _json_part(parts[0].get_payload(decode=True) or b"")
+    files = []
+    for item in parts[1:]:
+        if (item.get("Content-Transfer-Encoding") or "").lower() != "base64":
+            raise bad_request("Each attachment must be sent with Content-Transfer-Encoding: base64.")
+        data = item.get_payload(decode=True) or b""
+        files.append(ReceivedFile(item.get_filename() or "attachment", item.get_content_type(), data))
+    return part, files
+
+
+def _json_part(raw: bytes) -> dict:
+    try:
+        part = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise bad_request("The messagePart is not valid UTF-8 JSON.") from None
+    if not isinstance(part, dict):
+        raise bad_request("The messagePart must be a JSON object.")
+    return part
+
+
+class Gateway:
+    """The state of one sandbox gateway. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        quota: int = 1000,
+        window: float = 86400.0,
+        token_lifetime: float = 3600.0,
+        seed: int = 0,
+        time_scale: float = 60.0,
+        outcomes: dict[str, float] | None = None,
+        delays: dict[str, tuple[float, float]] | None = None,
+        ported_in: tuple[str, ...] = (),
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> None:
+        self.client_id = client_id or "sandbox-" + secrets.token_hex(4)
+        self.client_secret = client_secret or secrets.token_urlsafe(24)
+        self.quota, self.window, self.token_lifetime = quota, window, token_lifetime
+        self.seed, self.time_scale = seed, time_scale
+        self.outcomes = dict(outcomes or DEFAULT_OUTCOMES)
+        self.delays = {**DEFAULT_DELAYS, **(delays or {})}
+        self.ported_in = {a if a.startswith("tel:") else "tel:" + a for a in ported_in}
+        self.max_message_bytes = max_message_bytes
+        self.received: list[Received] = []
+        self.counts = {"token": 0, "send": 0, "status": 0, "limit": 0}
+        self._lock = threading.Lock()
+        self._tokens: dict[str, float] = {}
+        self._messages: dict[str, _Message] = {}
+        self._sent_to: dict[str, int] = {}
+        self._used = 0
+        self._window_start = time.time()
+
+    # -- tokens ------------------------------------------------------------
+    def issue_token(self, client_id: str | None, client_secret: str | None, grant_type: str | None) -> dict:
+        with self._lock:
+            self.counts["token"] += 1
+            if grant_type != "client_credentials":
+                raise GatewayError(400, 0, "unsupported_grant_type", "Only client_credentials is supported.")
+            if client_id != self.client_id or not secrets.compare_digest(client_secret or "", self.client_secret):
+                raise GatewayError(401, 0, "invalid_client", "Client authentication failed.")
+            token = secrets.token_urlsafe(32)
+            self._tokens[token] = time.monotonic() + self.token_lifetime
+            return {"access_token": token, "token_type": "Bearer", "expires_in": int(self.token_lifetime)}
+
+    def check_token(self, authorization: str | None) -> None:
+        scheme, _, token = (authorization or "").partition(" ")
+        with self._lock:
+            expires = self._tokens.get(token) if scheme.lower() == "bearer" else None
+            if expires is None or expires <= time.monotonic():
+                raise GatewayError(401, 41, *UNAUTHORIZED)
+
+    def revoke_tokens(self) -> None:
+        """Make every access token invalid, as a gateway restart or key rotation would."""
+        with self._lock:
+            self._tokens.clear()
+
+    # -- quota -------------------------------------------------------------
+    def _roll_window(self) -> None:
+        if time.time() - self._window_start >= self.window:
+            self._window_start, self._used = time.time(), 0
+
+    def reset_quota(self) -> None:
+        """Start a new quota window now."""
+        with self._lock:
+            self._window_start, self._used = time.time(), 0
+
+    def limit(self) -> dict:
+        with self._lock:
+            self.counts["limit"] += 1
+            self._roll_window()
+            resets = datetime.fromtimestamp(self._window_start + self.window, timezone.utc)
+            return {"used": str(self._used), "available": str(max(self.quota - self._used, 0)), "date": resets.strftime("%a %b %d %Y")}
+
+    # -- sending -----------------------------------------------------------
+    def _orange(self, address: str) -> bool:
+        if address in self.ported_in:
+            return True
+        try:
+            number = phonenumbers.parse(address[4:], None)
+        except phonenumbers.NumberParseException:
+            return False
+        return carrier.name_for_number(number, "en") == "Orange"
+
+    def _plan(self, address: str, delivery_report: bool) -> _Address:
+        if not self._orange(address):
+            return _Address(address, "Address Not Found", 0.0, True)
+        k = self._sent_to.get(address, 0)
+        self._sent_to[address] = k + 1
+        rng = random.Random(f"{self.seed}|{address}|{k}")
+        names, weights = zip(*self.outcomes.items())
+        outcome = rng.choices(names, weights)[0]
+        low, high = self.delays[outcome]
+        return _Address(address, outcome, rng.uniform(low, high), False)
+
+    def send(self, body: bytes, content_type: str) -> dict:
+        """Validate and accept a send; raises :class:`GatewayError` for the answers that refuse it."""
+        with self._lock:
+            self._roll_window()
+            if self._used >= self.quota:
+                raise GatewayError(403, 53, *TOO_MANY)
+            self._used += 1
+            self.counts["send"] += 1
+        part, files = decode_body(body, content_type)
+        addresses = part.get("addresses")
+        if not isinstance(addresses, list) or not addresses or not all(isinstance(a, str) for a in addresses):
+            raise bad_request("addresses must be a non-empty array of strings.")
+        addresses = [unquote(a) for a in addresses]
+        wrong = [a for a in addresses if not _ADDRESS.match(a)]
+        if wrong:
+            raise bad_request(f"Invalid address {wrong[0]!r}: use tel: and the country code, e.g. tel:+48501102030.")
+        addresses = ["tel:+" + a[4:].lstrip("+") for a in addresses]
+        for name in ("subject", "senderAddress", "priority"):
+            if name in part and not isinstance(part[name], str):
+                raise bad_request(f"{name} must be a string.")
+        if "priority" in part and part["priority"] not in PRIORITIES:
+            raise bad_request(f"priority must be one of {', '.join(PRIORITIES)}.")
+        report = part.get("deliveryReport", False)
+        if not isinstance(report, bool):
+            raise bad_request("deliveryReport must be true or false.")
+        for f in files:
+            if f.content_type not in SUPPORTED_TYPES:
+                raise bad_request(f"Attachment {f.filename!r} has unsupported type {f.content_type}.")
+            if not f.data:
+                raise bad_request(f"Attachment {f.filename!r} is empty.")
+        size = sum(len(f.data) for f in files)
+        if size > self.max_message_bytes:
+            raise bad_request(f"The message is too large: {size} bytes of attachments, over the limit of {self.max_message_bytes}.")
+        with self._lock:
+            message_id = f"{self.seed}_{secrets.token_hex(6)}_{len(self._messages) + 1:06d}"
+            plans = [self._plan(a, report) for a in addresses]
+            self._messages[message_id] = _Message(plans, report, time.monotonic())
+            self.received.append(
+                Received(
+                    message_id, tuple(addresses), part.get("subject"), part.get("senderAddress"), part.get("priority"),
+                    report, tuple(files), content_type.split(";")[0], datetime.now(timezone.utc),
+                )
+            )
+        return {"authenticationId": message_id, "deliveryStatus": "DeliveredToNetwork"}
+
+    # -- status ------------------------------------------------------------
+    def _address_status(self, message: _Message, plan: _Address, now: float) -> str:
+        if plan.at_once:
+            return plan.outcome
+        if not message.delivery_report:
+            return "Success"
+        return plan.outcome if (now - message.created) * self.time_scale >= plan.delay else "Success"
+
+    def status(self, message_id: str | None) -> dict:
+        with self._lock:
+            self.counts["status"] += 1
+            message = self._messages.get(message_id or "")
+        if message is None:
+            return {"status": "Message ID Not found"}
+        now = time.monotonic()
+        info = [{"address": p.address, "status": self._address_status(message, p, now)} for p in message.addresses]
+        distinct = {i["status"] for i in info}
+        answer: dict = {"status": distinct.pop() if len(distinct) == 1 else "Partial success"}
+        if len(info) > 1:
+            answer["deliveryInfo"] = info
+        return answer
+
+    def used(self) -> int:
+        """Requests counted against the quota in the current window."""
+        with self._lock:
+            return self._used

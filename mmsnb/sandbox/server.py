@@ -1,0 +1,276 @@
+"""The sandbox's HTTPS server: a real gateway stand-in on loopback, in a background thread.
+
+>>> with Sandbox(quota=100, seed=0) as sb:            # doctest: +SKIP
+...     client = sb.client()
+...     client.send_mms("501102030", subject="Test").message_id
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import ssl
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import trustme
+
+from ..client import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, Client
+from ..config import TOKEN_PATH
+from .faults import FaultPlan, Faults
+from .gateway import Gateway, GatewayError, Received
+from .openapi import document
+
+_HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
+_ENDPOINTS = {SEND_PATH: "send", STATUS_PATH: "status", LIMIT_PATH: "limit", TOKEN_PATH: "token", DOC_PATH: "doc"}
+_METHODS = {"send": "POST", "token": "POST", "status": "GET", "limit": "GET", "doc": "GET"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "mmsnb-sandbox"
+    sys_version = ""
+    timeout = 120
+
+    def setup(self) -> None:
+        super().setup()
+        self.request.do_handshake()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the sandbox does not print every request."""
+
+    @property
+    def sandbox(self) -> "Sandbox":
+        return self.server.sandbox  # type: ignore[attr-defined]
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except (ConnectionError, ssl.SSLError, TimeoutError):
+            self.close_connection = True
+
+    def _reply(self, status: int, body: Any, content_type: str = "application/json") -> None:
+        raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if self.sandbox.latency:
+            time.sleep(self.sandbox.latency)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type + ("; charset=utf-8" if content_type == "application/json" else ""))
+        self.send_header("Content-Length", str(len(raw)))
+        if status == 401 and self.path.startswith(TOKEN_PATH):
+            self.send_header("WWW-Authenticate", 'Basic realm="token"')
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        endpoint = _ENDPOINTS.get(url.path.rstrip("/") or "/")
+        body = self._body()
+        if endpoint is None:
+            return self._reply(404, {"code": 404, "message": "Not found", "description": f"No resource at {url.path}."})
+        if method != _METHODS[endpoint]:
+            return self._reply(405, {"code": 405, "message": "Method not allowed", "description": f"{url.path} takes {_METHODS[endpoint]}."})
+        gateway = self.sandbox.gateway
+        try:
+            if endpoint == "token":
+                return self._token(body)
+            if endpoint == "doc":
+                return self._reply(200, document(self.sandbox.url, self.sandbox.token_url))
+            gateway.check_token(self.headers.get("Authorization"))
+            fault = self.sandbox.faults.pick(endpoint)
+            if fault == "revoke_token":
+                gateway.revoke_tokens()
+                gateway.check_token(self.headers.get("Authorization"))
+            if fault == "server_error":
+                return self._reply(500, {"code": 1, "message": "Internal error", "description": "The service failed; try again later."})
+            if fault == "html_error":
+                return self._reply(502, _HTML_502, "text/html")
+            if fault == "drop_before":
+                return self._drop()
+            if endpoint == "send":
+                answer = gateway.send(body, self.headers.get("Content-Type") or "")
+            elif endpoint == "status":
+                answer = gateway.status((parse_qs(url.query).get("id") or [None])[0])
+            else:
+                answer = gateway.limit()
+        except GatewayError as exc:
+            return self._reply(exc.http_status, exc.body)
+        if fault == "drop_after":
+            return self._drop()
+        if fault == "slow":
+            time.sleep(self.sandbox.faults.faults.slow_seconds)
+        if fault == "garbage":
+            return self._reply(200, json.dumps(answer).encode()[: max(len(json.dumps(answer)) // 2, 1)])
+        self._reply(200, answer)
+
+    def _token(self, body: bytes) -> None:
+        form = parse_qs(body.decode("utf-8", "replace"))
+        scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
+        client_id = client_secret = None
+        if scheme.lower() == "basic":
+            try:
+                client_id, _, client_secret = base64.b64decode(value).decode("utf-8").partition(":")
+                client_id, client_secret = unquote(client_id), unquote(client_secret)
+            except (ValueError, UnicodeDecodeError):
+                pass
+        try:
+            token = self.sandbox.gateway.issue_token(client_id, client_secret, (form.get("grant_type") or [None])[0])
+        except GatewayError as exc:
+            return self._reply(exc.http_status, {"error": exc.body["message"], "error_description": exc.body["description"]})
+        self._reply(200, token)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, sandbox: "Sandbox") -> None:
+        self.context, self.sandbox = context, sandbox
+        super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, addr = self.socket.accept()
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+
+class Sandbox:
+    """A local MMSOnnet gateway over HTTPS on loopback, for demos and tests.
+
+    Settings: ``quota`` requests per ``window`` seconds; ``token_lifetime`` seconds;
+    ``seed`` makes outcomes repeatable; ``time_scale`` simulated seconds per real second
+    (default 60: every message is final within about ten seconds); ``outcomes`` and
+    ``delays`` shape the lifecycle; ``ported_in`` lists numbers ported into Orange;
+    ``latency`` seconds are added to every answer; ``faults`` injects trouble.
+
+    >>> with Sandbox(quota=100, seed=0) as sb:       # doctest: +SKIP
+    ...     sb.client().limit().available
+    100
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        faults: Faults | None = None,
+        **gateway: Any,
+    ) -> None:
+        self.gateway = Gateway(**gateway)
+        self.faults = FaultPlan(faults, self.gateway.seed)
+        self.latency = latency
+        self._dir = tempfile.TemporaryDirectory(prefix="mmsnb-sandbox-")
+        ca = trustme.CA()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1", "localhost", "::1").configure_cert(context)
+        self.ca_path = str(Path(self._dir.name) / "sandbox-ca.pem")
+        ca.cert_pem.write_to_path(self.ca_path)
+        self._server = _Server((host, port), context, self)
+        self.host, self.port = host, self._server.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def token_url(self) -> str:
+        return self.url + TOKEN_PATH
+
+    @property
+    def client_id(self) -> str:
+        return self.gateway.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.gateway.client_secret
+
+    @property
+    def received(self) -> list[Received]:
+        """The sends it accepted, decoded, in order."""
+        return list(self.gateway.received)
+
+    def __repr__(self) -> str:
+        return f"Sandbox(url={self.url!r}, quota={self.gateway.quota}, seed={self.gateway.seed})"
+
+    def env(self) -> dict[str, str]:
+        """The ``MMSNB_*`` variables that point :meth:`Client.from_env` at this sandbox."""
+        return {
+            "MMSNB_CLIENT_ID": self.client_id,
+            "MMSNB_CLIENT_SECRET": self.client_secret,
+            "MMSNB_BASE_URL": self.url,
+            "MMSNB_TOKEN_URL": self.token_url,
+            "MMSNB_CA_BUNDLE": self.ca_path,
+        }
+
+    def client(self, **kwargs: Any) -> Client:
+        """A :class:`Client` that trusts this sandbox's certificate."""
+        kwargs.setdefault("verify", self.ca_path)
+        return Client(self.client_id, self.client_secret, base_url=self.url, token_url=self.token_url, **kwargs)
+
+    def fail_next(self, kind: str, *, endpoint: str = "send", times: int = 1) -> None:
+        """Inject fault ``kind`` into the next ``times`` requests to ``endpoint`` ('send', 'status', 'limit')."""
+        self.faults.fail_next(kind, endpoint=endpoint, times=times)
+
+    def reset_quota(self) -> None:
+        """Start a new quota window, as the gateway does on its reset date."""
+        self.gateway.reset_quota()
+
+    def start(self) -> "Sandbox":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, name="mmsnb-sandbox", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+        self._dir.cleanup()
+
+    def serve(self, stop_after: float | None = None) -> None:
+        """Serve in this thread until interrupted, or for ``stop_after`` seconds."""
+        self.start()
+        try:
+            if self._thread is not None:
+                self._thread.join(stop_after)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

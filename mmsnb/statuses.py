@@ -1,0 +1,79 @@
+"""The gateway's delivery statuses: what each one means and how final it is.
+
+>>> describe("Retrieved").category
+'delivered'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+DELIVERED = "delivered"
+PENDING = "pending"
+PARTIAL = "partial"
+FAILED = "failed"
+UNKNOWN = "unknown"
+
+#: Status categories in display order; every chart and table uses this order.
+CATEGORIES: tuple[str, ...] = (DELIVERED, PENDING, PARTIAL, FAILED, UNKNOWN)
+
+#: One fixed colour per category (Okabe-Ito, safe for colour-blind readers).
+CATEGORY_COLORS: dict[str, str] = {
+    DELIVERED: "#009E73",
+    PENDING: "#56B4E9",
+    PARTIAL: "#E69F00",
+    FAILED: "#D55E00",
+    UNKNOWN: "#999999",
+}
+
+#: pandas dtype of the ``status_category`` column.
+CATEGORY_DTYPE = pd.CategoricalDtype(list(CATEGORIES))
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """What a verbatim gateway status means."""
+
+    status: str
+    category: str
+    meaning: str
+    final: bool
+
+
+_TABLE: dict[str, tuple[str, str, bool]] = {
+    "Success": (PENDING, "processed correctly; awaiting the delivery report", False),
+    "Partial success": (PARTIAL, "some of the addresses were processed correctly", False),
+    "Client error": (FAILED, "invalid request", True),
+    "Address Error": (FAILED, "invalid address", True),
+    "Address Not Found": (FAILED, "invalid MMS address (e.g. not an Orange subscriber)", True),
+    "Message ID Not found": (UNKNOWN, "no message with that id (yet)", False),
+    "Message format corrupt": (FAILED, "invalid message format", True),
+    "Server Error": (FAILED, "server error", True),
+    "Operation restricted": (FAILED, "no permission for the command", True),
+    "LinkedID not found": (FAILED, "the MMSC could not find the LinkedID named in the request", True),
+    "Retrieved": (DELIVERED, "delivered to the handset", True),
+    "Rejected": (FAILED, "rejected: system, server, content, size or other error", True),
+    "Expired": (FAILED, "validity period passed; the handset never reported", True),
+    "Indeterminate": (UNKNOWN, "delivery cannot be determined", True),
+}
+
+#: Every status the operator's card lists, verbatim.
+KNOWN_STATUSES: tuple[str, ...] = tuple(_TABLE)
+
+
+def describe(status: str | None, *, delivery_report: bool = True) -> StatusInfo:
+    """Category, English meaning and finality of a verbatim status.
+
+    An unlisted status is kept as it came, with category ``unknown`` and not final.
+    ``Success`` is final when no delivery report was asked for.
+
+    >>> describe("Success", delivery_report=False).final
+    True
+    """
+    text = "" if status is None else str(status)
+    category, meaning, final = _TABLE.get(text, (UNKNOWN, "status not listed on the operator's card", False))
+    if text == "Success" and not delivery_report:
+        final, meaning = True, "processed correctly; no delivery report was asked for"
+    return StatusInfo(text, category, meaning, final)
