@@ -22,10 +22,14 @@ from .errors import (
 )
 from .numbers import normalize
 from .sandbox import Faults, Sandbox
+from .campaign import SEND_STATES, send
+from .ledger import History, Ledger, history
+from .polling import poll
+from . import accessor as _accessor  # noqa: F401  (registers frame.mms)
 
 __all__ = [
     "AuthError", "BadRequestError", "Client", "ConfigError", "DeliveryStatus", "Faults", "InputError",
-    "Limit", "MMSError", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
+    "History", "Ledger", "Limit", "MMSError", "SEND_STATES", "history", "poll", "send", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
     "TransportError", "normalize",
 ]
 __version__ = "0.1.0"

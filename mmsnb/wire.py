@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import mimetypes
 import os
@@ -65,6 +66,11 @@ class Attachment:
     def b64(self) -> bytes:
         """The base64 text of the file, encoded once."""
         return base64.b64encode(self.data)
+
+    @cached_property
+    def digest(self) -> bytes:
+        """SHA-256 of the file, computed once."""
+        return hashlib.sha256(self.data).digest()
 
     @property
     def size(self) -> int:

@@ -1,0 +1,151 @@
+"""The ``mmsnb`` command: sandbox, send, status, limit and demo.
+
+    $ mmsnb demo
+    $ mmsnb sandbox --port 8787 --quota 100 --seed 0
+    $ mmsnb send 501102030 --subject "Cześć" --attach data/promo.jpg
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+
+from .errors import MMSError
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import Faults, Sandbox
+
+    faults = Faults(**dict(args.fault), slow_seconds=args.slow_seconds) if args.fault else None
+    sandbox = Sandbox(
+        host=args.host, port=args.port, latency=args.latency, faults=faults, quota=args.quota, seed=args.seed,
+        time_scale=args.time_scale, token_lifetime=args.token_lifetime, window=args.window,
+    )
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    print("# mmsnb sandbox: paste these lines into your shell or a .env file", flush=True)
+    for name, value in sandbox.env().items():
+        print(f"{name}={value}", flush=True)
+    until = f"for {args.stop_after:g} s" if args.stop_after else "until interrupted"
+    print(f"# serving on {sandbox.url} {until} (Ctrl-C stops it)", flush=True)
+    try:
+        sandbox.serve(args.stop_after or None)
+    except KeyboardInterrupt:
+        pass
+    print("# sandbox stopped", flush=True)
+    return 0
+
+
+def _send(args: argparse.Namespace) -> int:
+    from .client import Client
+
+    result = Client.from_env().send_mms(
+        args.numbers, subject=args.subject, sender=args.sender, priority=args.priority,
+        delivery_report=not args.no_delivery_report, attachments=args.attach,
+    )
+    print(f"message id: {result.message_id}")
+    if result.delivery_status:
+        print(f"gateway: {result.delivery_status}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from .client import Client
+
+    status = Client.from_env().delivery_status(args.message_id)
+    print(f"{status.status} ({status.category}, {'final' if status.final else 'not final'}): {status.meaning}")
+    for a in status.addresses:
+        print(f"  {a.address}: {a.status} ({a.category})")
+    return 0
+
+
+def _limit(args: argparse.Namespace) -> int:
+    from .client import Client
+
+    limit = Client.from_env().limit()
+    print(f"used {limit.used}, available {limit.available}, resets on {limit.resets_on or 'unknown'}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run
+
+    run(out=args.out, quota=args.quota, seed=args.seed)
+    return 0
+
+
+def _fault(text: str) -> tuple[str, float]:
+    from .sandbox.faults import Faults
+
+    name, _, rate = text.partition("=")
+    known = [f.name for f in fields(Faults) if f.name != "slow_seconds"]
+    if name not in known:
+        raise argparse.ArgumentTypeError(f"unknown fault {name!r}; choose from {', '.join(known)}")
+    try:
+        return name, float(rate)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a rate for {name}, e.g. {name}=0.05") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="mmsnb", description="Send MMS through Orange Polska's MMSOnnet API, or try it on a local sandbox.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sandbox", help="run a local gateway sandbox over HTTPS")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    p.add_argument("--port", type=int, default=8787)
+    p.add_argument("--quota", type=int, default=100, help="requests per quota window")
+    p.add_argument("--window", type=float, default=86400.0, help="quota window in seconds")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--time-scale", type=float, default=60.0, help="simulated seconds per real second")
+    p.add_argument("--token-lifetime", type=float, default=3600.0, help="access token lifetime in seconds")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    p.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND=RATE", help="inject a fault at a rate, e.g. server_error=0.05")
+    p.add_argument("--slow-seconds", type=float, default=3.0, help="delay of a 'slow' fault")
+    p.add_argument("--stop-after", type=float, default=3600.0, help="stop after this many seconds (0: until interrupted)")
+    p.set_defaults(run=_sandbox)
+
+    p = sub.add_parser("send", help="send one MMS (credentials from MMSNB_* variables)")
+    p.add_argument("numbers", nargs="+")
+    p.add_argument("--subject")
+    p.add_argument("--sender")
+    p.add_argument("--priority", choices=["Default", "Low", "Normal", "High"])
+    p.add_argument("--attach", action="append", default=[], metavar="FILE")
+    p.add_argument("--no-delivery-report", action="store_true")
+    p.set_defaults(run=_send)
+
+    p = sub.add_parser("status", help="delivery status of a message id")
+    p.add_argument("message_id")
+    p.set_defaults(run=_status)
+
+    p = sub.add_parser("limit", help="the request quota")
+    p.set_defaults(run=_limit)
+
+    p = sub.add_parser("demo", help="a whole campaign on the embedded sandbox")
+    p.add_argument("--out", default="out/demo", help="folder for the results and charts")
+    p.add_argument("--quota", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_demo)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mmsnb`` command."""
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except MMSError as exc:
+        print(f"mmsnb: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

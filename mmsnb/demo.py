@@ -1,0 +1,83 @@
+"""``mmsnb demo``: a whole campaign on the embedded sandbox, end to end.
+
+The sample campaign is checked, sent in waves (one per segment) with an image, sent again to
+show that nothing goes out twice, polled until every message is final; the results CSV and the
+charts land in ``out/demo/`` and a summary is printed.
+
+>>> from mmsnb.demo import run
+>>> run(out="out/demo")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import plot
+from .campaign import send
+from .errors import ConfigError
+from .ledger import history
+from .polling import poll
+from .sandbox import Sandbox
+from .summary import summary
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+SUBJECT = "Cześć {first_name}! -20% na wszystko w ten weekend."
+
+
+def _chart(draw, data, path: Path, **kwargs) -> None:
+    figure = Figure(figsize=(8, 4.5), layout="constrained")
+    draw(data, ax=figure.subplots(), **kwargs)
+    figure.savefig(path, dpi=110)
+
+
+def run(*, out: str | Path = "out/demo", quota: int = 1000, seed: int = 0, data: str | Path = DATA) -> pd.DataFrame:
+    """Run the demo; returns the polled results."""
+    data, out = Path(data), Path(out)
+    csv = data / "campaign.csv"
+    if not csv.is_file():
+        raise ConfigError(f"The sample campaign {csv} is missing: run the demo from a clone of the mmsnb repository.")
+    out.mkdir(parents=True, exist_ok=True)
+    ledger = out / "ledger.sqlite"
+    for stale in out.glob("ledger.sqlite*"):
+        stale.unlink()
+    started = time.monotonic()
+    frame = pd.read_csv(csv, dtype=str)
+    print(f"Sample campaign: {len(frame)} recipients from {csv}")
+    with Sandbox(quota=quota, seed=seed) as sandbox:
+        client = sandbox.client()
+        print(f"Sandbox gateway at {sandbox.url} (quota {quota} requests)")
+        options = dict(subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger)
+        plan = send(client, frame, dry_run=True, progress=False, **options)
+        checks = plan.send_state.value_counts()
+        print(f"Checks: {checks.get('planned', 0)} to send in {plan.attrs['mmsnb']['requests']} requests, "
+              f"{checks.get('invalid', 0)} invalid, {checks.get('duplicate', 0)} repeated; "
+              f"{plan.attrs['mmsnb']['available']} requests available")
+        for reason, count in plan.loc[plan.send_state == "invalid", "error"].str.split(":").str[-1].str.strip().value_counts().items():
+            print(f"  invalid: {count} x {reason}")
+        waves = []
+        for segment, part in frame.groupby("segment", sort=True):
+            waves.append(send(client, part, campaign=f"demo-{segment}", progress=False, **options))
+            print(f"Sent wave '{segment}': {(waves[-1].send_state == 'accepted').sum()} recipients, quota used {client.limit().used}")
+        results = pd.concat(waves).loc[frame.index]
+        used = client.limit().used
+        again = pd.concat(send(client, part, campaign=f"demo-{segment}", progress=False, **options) for segment, part in frame.groupby("segment"))
+        print(f"Ran the sends again: {(again.send_state == 'already-sent').sum()} rows already sent, "
+              f"{(again.send_state == 'accepted').sum()} sent anew, quota used {client.limit().used} (was {used})")
+        results = poll(client, results, timeout=120, progress=False, ledger=ledger)
+        client.limit()
+        events = history(ledger=ledger)
+    results.to_csv(out / "results.csv", index=False)
+    _chart(plot.outcomes, results, out / "outcomes.png", by="segment")
+    _chart(plot.delivery_times, results, out / "delivery_times.png")
+    _chart(plot.timeline, events, out / "timeline.png")
+    _chart(plot.quota, events, out / "quota.png")
+    table = summary(results)
+    table.to_csv(out / "summary.csv")
+    print("\nSummary:")
+    print(table.to_string())
+    print(f"\nDone in {time.monotonic() - started:.1f} s. Results, summary and charts are in {out}/")
+    return results

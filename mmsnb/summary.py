@@ -1,0 +1,204 @@
+"""Tables of what happened to a campaign: how many rows ended how, and why the failures failed.
+
+Both tables are plain DataFrames with ordinary columns, so they display as they are in a
+notebook and export with ``.to_csv()``.
+
+>>> table = summary(results)                  # doctest: +SKIP
+>>> table.attrs["delivered_rate"]             # doctest: +SKIP
+0.93
+>>> failures(results).to_csv("failures.csv")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from .errors import InputError
+from .statuses import CATEGORIES, DELIVERED, FAILED, describe
+
+#: ``send_state`` values of rows that reached the gateway.
+SENT_STATES: tuple[str, ...] = ("accepted", "already-sent")
+#: ``send_state`` values that are not a failure when a row has no status.
+NOT_FAILED_STATES: tuple[str, ...] = (*SENT_STATES, "planned")
+
+CATEGORY_MEANINGS: dict[str, str] = {
+    "delivered": "reached the handset",
+    "pending": "accepted by the gateway; no delivery report yet",
+    "partial": "reached some of its addresses",
+    "failed": "will not be delivered",
+    "unknown": "the gateway cannot tell (yet)",
+}
+
+_POLL = "run mmsnb.poll on the results and pass the frame it returns"
+_SEND = "pass the frame that mmsnb.send or mmsnb.poll returns"
+_STATUSES = "pass mmsnb.history(...) or its .statuses DataFrame"
+_QUOTA = "pass mmsnb.history(...) or its .quota DataFrame"
+_HINTS: dict[str, str] = {
+    "status": _POLL, "status_category": _POLL, "delivered_at": _POLL,
+    "send_state": _SEND, "sent_at": _SEND, "error": _SEND, "http_status": _SEND, "error_code": _SEND,
+    "campaign": _STATUSES, "message_id": _STATUSES, "address": _STATUSES, "category": _STATUSES, "polled_at": _STATUSES,
+    "read_at": _QUOTA, "used": _QUOTA, "available": _QUOTA, "resets_on": _QUOTA,
+}
+
+
+def _require(frame: object, columns: Sequence[str], what: str = "results") -> None:
+    """Raise :class:`InputError` unless ``frame`` is a DataFrame with every one of ``columns``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"Expected the {what} as a pandas DataFrame, got {type(frame).__name__}.")
+    for column in columns:
+        if column not in frame.columns:
+            raise InputError(f"The {what} have no {column!r} column: {_HINTS[column]}.")
+
+
+def _outcome_label(value: object, state: object) -> str:
+    """The row's status (or category) when it has one, else what happened at sending."""
+    if not pd.isna(value):
+        return str(value)
+    if pd.isna(state):
+        return "not sent"
+    return f"no status: {state}" if state in SENT_STATES else f"not sent: {state}"
+
+
+def _outcome_counts(
+    results: pd.DataFrame, key: str, by: str | None = None, *, every_category: bool = False
+) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """Counts per outcome (rows, in display order) and per group of ``by`` (columns, sorted).
+
+    ``key`` is ``status_category`` or the verbatim ``status``; rows without one are labelled
+    by their ``send_state``. Also returns each outcome's category (None for rows without a status).
+    With ``every_category`` the table has a row for each category even when none occurred.
+    """
+    keys = [key, "send_state", *([by] if by else [])]
+    frame = results.groupby(keys, dropna=False, observed=True, sort=False).size().rename("count").reset_index()
+    frame["label"] = [_outcome_label(v, s) for v, s in zip(frame[key], frame["send_state"])]
+
+    if by:
+        values = frame[by].drop_duplicates().sort_values(na_position="last")
+        names = {v: "(missing)" if pd.isna(v) else str(v) for v in values}
+        frame["group"] = [names[v] for v in frame[by]]
+        groups = list(dict.fromkeys(names.values()))
+    else:
+        frame["group"] = "all"
+        groups = ["all"]
+
+    state_dtype = results["send_state"].dtype
+    state_order = list(state_dtype.categories) if isinstance(state_dtype, pd.CategoricalDtype) else []
+    totals = frame.groupby("label", sort=False)["count"].sum()
+    categories: dict[str, str | None] = {}
+    order: dict[str, tuple] = {}
+    for value, state, label in zip(frame[key], frame["send_state"], frame["label"]):
+        if label in order:
+            continue
+        if pd.isna(value):
+            categories[label] = None
+            rank = state_order.index(state) if state in state_order else len(state_order)
+            order[label] = (1, rank, 0, label)
+        else:
+            category = str(value) if key == "status_category" else describe(str(value)).category
+            categories[label] = category
+            rank = CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
+            order[label] = (0, rank, -totals[label], label)
+    if every_category and key == "status_category":
+        for rank, category in enumerate(CATEGORIES):
+            categories.setdefault(category, category)
+            order.setdefault(category, (0, rank, 0, category))
+
+    labels = sorted(order, key=order.__getitem__)
+    table = (
+        frame.groupby(["label", "group"], sort=False)["count"].sum()
+        .unstack("group", fill_value=0)
+        .reindex(index=labels, columns=groups, fill_value=0)
+        .astype("int64")
+    )
+    table.index.name, table.columns.name = "outcome", by
+    return table, {label: categories[label] for label in labels}
+
+
+def summary(results: pd.DataFrame) -> pd.DataFrame:
+    """How many rows ended in each status category, and how many were never sent, and why.
+
+    One row per category in :data:`~mmsnb.statuses.CATEGORIES` order (zero counts included),
+    then one per ``send_state`` of rows that have no status (``not sent: invalid``,
+    ``not sent: quota``, ``no status: accepted`` for sent rows not polled yet, ...), only those
+    that occur. Columns: ``count``, ``share`` (fraction of all rows, 0 to 1) and ``meaning``.
+
+    ``.attrs`` holds ``rows`` (all rows), ``sent`` (rows with a status) and
+    ``delivered_rate``: delivered rows over sent rows (NaN when nothing was sent).
+    ``attrs`` do not go into a CSV file; keep the rate separately if you need it there.
+
+    >>> table = summary(results)           # doctest: +SKIP
+    >>> table
+                        count  share  meaning
+    outcome
+    delivered             930  0.930  reached the handset
+    ...
+    >>> f"{table.attrs['delivered_rate']:.1%}"   # doctest: +SKIP
+    '95.9%'
+    >>> table.to_csv("summary.csv")        # doctest: +SKIP
+    """
+    _require(results, ("status_category", "send_state"))
+    table, categories = _outcome_counts(results, "status_category", every_category=True)
+    counts = table["all"]
+    rows = len(results)
+    out = pd.DataFrame(
+        {
+            "count": counts,
+            "share": counts / rows if rows else float("nan"),
+            "meaning": [_meaning(label, categories[label]) for label in table.index],
+        }
+    )
+    sent = int(results["status_category"].notna().sum())
+    out.attrs.update(rows=rows, sent=sent, delivered_rate=int(counts[DELIVERED]) / sent if sent else float("nan"))
+    return out
+
+
+def _meaning(label: str, category: str | None) -> str:
+    if category is not None:
+        return CATEGORY_MEANINGS.get(category, "")
+    return "sent, but no status has been polled yet" if label.startswith("no status") else "never sent to the gateway"
+
+
+def failures(results: pd.DataFrame) -> pd.DataFrame:
+    """Why rows failed: counts per verbatim failed status, and per refusal at sending.
+
+    One row per reason, columns:
+
+    - ``stage``: ``send`` (the row was never sent: invalid number, refused, quota, ...) or
+      ``delivery`` (sent, then the gateway reported a ``failed`` status);
+    - ``reason``: the ``send_state`` for ``send`` rows, the verbatim gateway status for ``delivery`` rows;
+    - ``http_status``, ``error_code``: what the gateway answered at sending (``send`` rows only);
+    - ``detail``: an example ``error`` message, or the status's meaning;
+    - ``count`` and ``share`` (fraction of all rows).
+
+    ``send`` rows come first, then ``delivery`` rows; most frequent first within each.
+    Rows marked ``planned`` (dry run) or sent without a status yet are not failures.
+
+    >>> failures(results)                  # doctest: +SKIP
+          stage             reason  http_status  error_code                      detail  count  share
+    0      send            invalid         <NA>        <NA>  not a Polish mobile number     12  0.012
+    1  delivery  Address Not Found         <NA>        <NA>  invalid MMS address (e....     31  0.031
+    """
+    _require(results, ("status_category", "send_state", "status", "error", "http_status", "error_code"))
+    rows = len(results)
+    not_sent = results["status_category"].isna() & ~results["send_state"].isin(NOT_FAILED_STATES)
+    send = (
+        results.loc[not_sent]
+        .groupby(["send_state", "http_status", "error_code"], dropna=False, observed=True)
+        .agg(count=("error", "size"), detail=("error", "first"))
+        .reset_index()
+        .rename(columns={"send_state": "reason"})
+        .assign(stage="send")
+    )
+    failed = results["status_category"].eq(FAILED).fillna(False).astype(bool)
+    delivery = results.loc[failed].groupby("status", dropna=False).size().rename("count").reset_index()
+    delivery = delivery.rename(columns={"status": "reason"}).assign(
+        stage="delivery",
+        detail=[describe(None if pd.isna(s) else str(s)).meaning for s in delivery["reason"]],
+    )
+    out = pd.concat([part.sort_values("count", ascending=False, kind="stable") for part in (send, delivery)], ignore_index=True)
+    out = out.reindex(columns=["stage", "reason", "http_status", "error_code", "detail", "count"])
+    return out.astype(
+        {"stage": "str", "reason": "str", "http_status": "Int64", "error_code": "Int64", "detail": "str", "count": "int64"}
+    ).assign(share=lambda f: f["count"] / rows if rows else float("nan"))
