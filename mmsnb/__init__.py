@@ -9,6 +9,7 @@
 
 from .answers import DeliveryStatus, Limit, SendResult
 from .client import Client
+from .connect import connect
 from .errors import (
     AuthError,
     BadRequestError,
@@ -30,6 +31,6 @@ from . import accessor as _accessor  # noqa: F401  (registers frame.mms)
 __all__ = [
     "AuthError", "BadRequestError", "Client", "ConfigError", "DeliveryStatus", "Faults", "InputError",
     "History", "Ledger", "Limit", "MMSError", "SEND_STATES", "history", "poll", "send", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
-    "TransportError", "normalize",
+    "TransportError", "connect", "normalize",
 ]
 __version__ = "0.1.0"

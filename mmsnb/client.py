@@ -7,7 +7,7 @@ SendResult(message_id='…', addresses=('tel:+48501102030',), ...)
 
 from __future__ import annotations
 
-import json
+import os
 import re
 import threading
 import time
@@ -80,6 +80,7 @@ class Client:
         timeout: float | tuple[float, float] = (5.0, 30.0),
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         pool_size: int = 16,
+        ledger: str | os.PathLike | None = None,
     ) -> None:
         env = settings()
         self._client_id = client_id or env["client_id"]
@@ -97,9 +98,14 @@ class Client:
         self.verify = verify
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self.max_message_bytes = max_message_bytes
+        #: Default ledger of campaigns sent through this client (None: MMSNB_LEDGER or the working directory).
+        self.ledger = ledger
+        #: The embedded sandbox this client talks to, if any.
+        self.sandbox: Any = None
         self._session = OAuth2Session(client=BackendApplicationClient(client_id=self._client_id))
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("https://", adapter)
+        self._session.register_compliance_hook("access_token_response", self._token_response)
         self._token_lock = threading.Lock()
         self._expires_at = 0.0
 
@@ -151,6 +157,22 @@ class Client:
             redact.register(token.get("access_token"))
             lifetime = float(token.get("expires_in") or 3600)
             self._expires_at = time.monotonic() + lifetime - min(RENEW_MARGIN, lifetime / 10)
+
+    def _token_response(self, resp: requests.Response) -> requests.Response:
+        """Let OAuth 2.0 answers through; any other refusal becomes a clear error here."""
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if resp.ok or (isinstance(data, dict) and "error" in data):
+            return resp
+        said = f"HTTP {resp.status_code}: " + ((data.get("message") if isinstance(data, dict) else None) or _excerpt(resp))
+        if resp.status_code in (401, 403):
+            raise AuthError(
+                f"The token endpoint refused the credentials ({said}). Check {VARIABLES['client_id']} and {VARIABLES['client_secret']}.",
+                http_status=resp.status_code,
+            )
+        raise AuthError(f"The token endpoint {self.token_url} did not answer with a token ({said}). Check {VARIABLES['token_url']}.", http_status=resp.status_code)
 
     def _ensure_token(self) -> float:
         if time.monotonic() >= self._expires_at:
@@ -224,8 +246,7 @@ class Client:
             kind, sentence = ServerError, f"The gateway had trouble ({said}). Try again later."
         else:
             kind, sentence = MMSError, f"The gateway answered {said}."
-        return_error = kind(sentence, http_status=status, code=code, gateway_message=message)
-        raise return_error
+        raise kind(sentence, http_status=status, code=code, gateway_message=message)
 
     # -- API ---------------------------------------------------------------
     def send_mms(
@@ -242,7 +263,7 @@ class Client:
 
         >>> client.send_mms(["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg_bytes)])  # doctest: +SKIP
         """
-        numbers = [addresses] if isinstance(addresses, (str, int)) else list(addresses)
+        numbers = list(addresses) if isinstance(addresses, Iterable) and not isinstance(addresses, str) else [addresses]
         if not numbers:
             raise InputError("No addresses: give at least one number.")
         normalised = [normalize(n) for n in numbers]

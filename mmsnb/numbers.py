@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+import pandas as pd
 import phonenumbers
 from phonenumbers import PhoneNumberType, carrier
 
@@ -37,7 +38,7 @@ class Number:
 
 
 def _as_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         raise InputError("The number is missing: fill in the cell or drop the row.")
     if isinstance(value, float):
         if not value.is_integer():

@@ -97,7 +97,7 @@ def outcomes(results: pd.DataFrame, by: str | None = None, *, raw: bool = False,
     table, categories = _outcome_counts(results, key, by)
     styles = _bar_styles(categories)
     if by is None:
-        ax = _axes(ax)
+        ax = _axes(ax, figsize=(max(6.4, 1.5 + 0.7 * len(table)), 4.8))
         _single_bars(ax, table["all"], styles)
     else:
         ax = _axes(ax, figsize=(max(6.4, 1.2 + 0.3 * table.size), 4.8))
@@ -131,7 +131,7 @@ def _grouped_bars(ax: Axes, table: pd.DataFrame, styles: dict[str, tuple[str, st
         bars = ax.bar(x + (k - (len(table) - 1) / 2) * width, counts.to_numpy(), width,
                       color=face, edgecolor=edge, hatch=hatch, label=label)
         shares = counts / group_totals
-        texts = [f"{c:,} ({s:.0%})" if c else "" for c, s in zip(counts, shares)]
+        texts = [f"{c:,} ({s:.1%})" if c else "" for c, s in zip(counts, shares)]
         ax.bar_label(bars, labels=texts, padding=2, fontsize=8, rotation=90)
     ax.set_xticks(x, [f"{group}\n{total:,} rows" for group, total in group_totals.items()])
     ax.set_ylim(0, table.to_numpy().max() * 1.3)
@@ -179,8 +179,10 @@ def timeline(history: object, ax: Axes | None = None, *, campaign: str | None = 
                 marker=marker, markersize=3, label=f"{name} ({counts[name].iloc[-1]:,})")
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_ylim(bottom=0)
-    n_campaigns = statuses["campaign"].nunique()
-    ax.set_title(title if campaign is not None or n_campaigns == 1 else f"{title} ({n_campaigns} campaigns)")
+    if campaign is None:
+        names = statuses["campaign"].drop_duplicates()
+        title += f": {names.iloc[0]}" if len(names) == 1 else f" ({len(names)} campaigns)"
+    ax.set_title(title)
     ax.set_xlabel("time polled (UTC)")
     ax.set_ylabel("addresses")
     ax.legend(title="latest status (now)", loc="best")
@@ -220,7 +222,7 @@ def delivery_times(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax = _axes(ax)
     ax.step(np.r_[x[0], x], np.r_[0.0, y], where="post", color=CATEGORY_COLORS[DELIVERED], label="delivered messages")
     ax.axvline(median, color=MARK_COLOR, linestyle="--", linewidth=1, label=f"median {median:.3g} {unit}")
-    ax.annotate(f"median\n{median:.3g} {unit}", xy=(median, 0.5), xytext=(4, 0), textcoords="offset points",
+    ax.annotate(f"median\n{median:.3g} {unit}", xy=(median, 0.25), xytext=(4, 0), textcoords="offset points",
                 va="center", fontsize=9, color=MARK_COLOR)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -257,7 +259,7 @@ def quota(history: object, ax: Axes | None = None, *, recent: str | pd.Timedelta
         }
     ).sort_values("read_at", kind="stable")
 
-    ax = _axes(ax)
+    ax = _axes(ax, figsize=(8.4, 4.8))
     marker = "o" if len(readings) <= 50 else None
     ax.plot(readings["read_at"].to_numpy(), readings["used"].to_numpy(), color=USED_COLOR, marker=marker, markersize=3, label="used")
     ax.plot(readings["read_at"].to_numpy(), readings["available"].to_numpy(), color=AVAILABLE_COLOR, marker=marker, markersize=3, label="available")
@@ -274,7 +276,7 @@ def quota(history: object, ax: Axes | None = None, *, recent: str | pd.Timedelta
     ax.set_title(title)
     ax.set_xlabel("time (UTC)")
     ax.set_ylabel("requests")
-    ax.legend(loc="center left", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     return ax
 
 
@@ -282,30 +284,31 @@ def _project(ax: Axes, readings: pd.DataFrame, recent: pd.Timedelta) -> tuple[pd
     """Draw the projection from the last reading; return where it ends and the note to write."""
     last = readings.iloc[-1]
     next_reset = last["resets_on"]
-    reset_text = "no reset date known" if pd.isna(next_reset) else f"resets on {next_reset:%Y-%m-%d}"
+    reset = "" if pd.isna(next_reset) else f"the reset on {next_reset:%Y-%m-%d}"
     if last["available"] <= 0:
-        return last["read_at"], f"The quota is used up; it {reset_text}."
+        return last["read_at"], "The quota is used up" + (f" until {reset}." if reset else ".")
     window_no = readings["used"].diff().lt(0).cumsum()
     since_reset = readings[window_no == window_no.iloc[-1]]
     window = since_reset[since_reset["read_at"] >= last["read_at"] - recent]
     if window["read_at"].nunique() < 2:
         window = since_reset
     if window["read_at"].nunique() < 2:
-        return last["read_at"], f"Two readings since the last reset are needed for a pace.\nThe quota {reset_text}."
+        return last["read_at"], "Two readings since the last reset are needed\nto estimate when the quota runs out."
     elapsed = (window["read_at"] - window["read_at"].iloc[0]).dt.total_seconds().to_numpy()
     per_second = float(np.polyfit(elapsed, window["used"].to_numpy(), 1)[0])
     if per_second <= 0:
-        return last["read_at"], f"No requests used recently: at this pace the quota does not run out.\nIt {reset_text}."
+        return last["read_at"], "No requests used recently:\nat this pace the quota does not run out."
     pace = f"{per_second * 60:,.1f} requests/minute" if per_second * 60 >= 10 else f"{per_second * 3600:,.1f} requests/hour"
     runs_out = last["read_at"] + pd.Timedelta(seconds=last["available"] / per_second)
-    lasts = not pd.isna(next_reset) and runs_out >= next_reset
+    lasts = bool(reset) and runs_out >= next_reset
     end = min(next_reset, last["read_at"] + (last["read_at"] - window["read_at"].iloc[0])) if lasts else runs_out
     gone = (end - last["read_at"]).total_seconds() * per_second
     times = [last["read_at"], end]
     ax.plot(times, [last["used"], last["used"] + gone], color=USED_COLOR, linestyle="--", label="used, projected")
     ax.plot(times, [last["available"], last["available"] - gone], color=AVAILABLE_COLOR, linestyle="--", label="available, projected")
     if lasts:
-        return end, f"At the recent pace ({pace}) the quota lasts\nuntil it {reset_text}."
-    ax.axvline(runs_out, color=MARK_COLOR, linestyle="-.", linewidth=1.2,
-               label=f"runs out ≈ {runs_out:%Y-%m-%d %H:%M} UTC")
-    return end, f"At the recent pace ({pace}) the quota runs out\nat about {runs_out:%Y-%m-%d %H:%M} UTC; it {reset_text}."
+        return end, f"At the recent pace ({pace}) the quota\ndoes not run out before {reset}."
+    when = f"{runs_out.round('min'):%Y-%m-%d %H:%M} UTC"
+    ax.axvline(runs_out, color=MARK_COLOR, linestyle="-.", linewidth=1.2, label=f"runs out ≈ {when}")
+    return end, (f"At the recent pace ({pace}) the quota runs out\nat about {when}"
+                 + (f", before {reset}." if reset else "."))

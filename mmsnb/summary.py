@@ -61,6 +61,10 @@ def _outcome_label(value: object, state: object) -> str:
     return f"no status: {state}" if state in SENT_STATES else f"not sent: {state}"
 
 
+def _group_name(value: object) -> str:
+    return "(missing)" if pd.isna(value) else str(value)
+
+
 def _outcome_counts(
     results: pd.DataFrame, key: str, by: str | None = None, *, every_category: bool = False
 ) -> tuple[pd.DataFrame, dict[str, str | None]]:
@@ -75,10 +79,9 @@ def _outcome_counts(
     frame["label"] = [_outcome_label(v, s) for v, s in zip(frame[key], frame["send_state"])]
 
     if by:
+        frame["group"] = [_group_name(v) for v in frame[by]]
         values = frame[by].drop_duplicates().sort_values(na_position="last")
-        names = {v: "(missing)" if pd.isna(v) else str(v) for v in values}
-        frame["group"] = [names[v] for v in frame[by]]
-        groups = list(dict.fromkeys(names.values()))
+        groups = list(dict.fromkeys(_group_name(v) for v in values))
     else:
         frame["group"] = "all"
         groups = ["all"]
@@ -193,10 +196,8 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
     )
     failed = results["status_category"].eq(FAILED).fillna(False).astype(bool)
     delivery = results.loc[failed].groupby("status", dropna=False).size().rename("count").reset_index()
-    delivery = delivery.rename(columns={"status": "reason"}).assign(
-        stage="delivery",
-        detail=[describe(None if pd.isna(s) else str(s)).meaning for s in delivery["reason"]],
-    )
+    delivery = delivery.rename(columns={"status": "reason"}).assign(stage="delivery")
+    delivery["detail"] = [describe(None if pd.isna(s) else str(s)).meaning for s in delivery["reason"]]
     out = pd.concat([part.sort_values("count", ascending=False, kind="stable") for part in (send, delivery)], ignore_index=True)
     out = out.reindex(columns=["stage", "reason", "http_status", "error_code", "detail", "count"])
     return out.astype(

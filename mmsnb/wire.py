@@ -36,6 +36,14 @@ SUPPORTED_TYPES = frozenset(
     }
 )
 PRIORITIES = ("Default", "Low", "Normal", "High")
+#: Media types of the usual MMS file extensions; the platform's guesses differ (``audio/AMR``,
+#: ``audio/3gpp``, ``application/smil+xml`` or nothing at all) and are used only for other names.
+TYPES_BY_SUFFIX = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
+    ".bmp": "image/bmp", ".wbmp": "image/vnd.wap.wbmp", ".txt": "text/plain", ".amr": "audio/amr",
+    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".3gp": "video/3gpp", ".mp4": "video/mp4",
+    ".smil": "application/smil", ".smi": "application/smil",
+}
 
 
 def safe_filename(name: str) -> str:
@@ -47,7 +55,10 @@ def safe_filename(name: str) -> str:
     base = re.split(r"[\\/]", str(name))[-1]
     base = "".join("_" if unicodedata.category(ch).startswith("C") else ch for ch in base)
     base = re.sub(r'["\';:<>|*?]', "_", base).strip(" .")
-    return base[:120] or "attachment"
+    if len(base) > 120:
+        stem, suffix = os.path.splitext(base)
+        base = stem[: 120 - len(suffix[:16])] + suffix[:16]
+    return base or "attachment"
 
 
 @dataclass(frozen=True)
@@ -101,10 +112,10 @@ class Attachment:
                 f"Attachment {spec!r} is not understood: give a path, (filename, bytes) or (filename, bytes, content_type)."
             )
         name = safe_filename(name)
-        ctype = ctype or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        ctype = ctype or TYPES_BY_SUFFIX.get(os.path.splitext(name)[1].lower()) or mimetypes.guess_type(name)[0] or "application/octet-stream"
         if not data:
             raise InputError(f"Attachment {name!r} is empty (0 bytes).")
-        if ctype not in SUPPORTED_TYPES:
+        if ctype.split(";")[0].strip().lower() not in SUPPORTED_TYPES:
             raise InputError(
                 f"Attachment {name!r} has type {ctype}, which an MMS cannot carry; "
                 "use JPEG, PNG, GIF, text, AMR/MP3 audio or 3GP/MP4 video."

@@ -234,9 +234,12 @@ class Sandbox:
         }
 
     def client(self, **kwargs: Any) -> Client:
-        """A :class:`Client` that trusts this sandbox's certificate."""
+        """A :class:`Client` that trusts this sandbox's certificate and keeps its ledger beside it."""
         kwargs.setdefault("verify", self.ca_path)
-        return Client(self.client_id, self.client_secret, base_url=self.url, token_url=self.token_url, **kwargs)
+        kwargs.setdefault("ledger", str(Path(self._dir.name) / "ledger.sqlite"))
+        client = Client(self.client_id, self.client_secret, base_url=self.url, token_url=self.token_url, **kwargs)
+        client.sandbox = self
+        return client
 
     def fail_next(self, kind: str, *, endpoint: str = "send", times: int = 1) -> None:
         """Inject fault ``kind`` into the next ``times`` requests to ``endpoint`` ('send', 'status', 'limit')."""

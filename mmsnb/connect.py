@@ -1,0 +1,32 @@
+"""One line to get a client in a notebook: the real gateway when configured, else the sandbox.
+
+>>> client = mmsnb.connect()      # doctest: +SKIP
+Using the local sandbox at https://127.0.0.1:53211 (no account needed; nothing leaves this machine).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .client import Client
+from .config import VARIABLES, environment
+from .sandbox import Sandbox
+
+
+def connect(*, sandbox: bool | None = None, **settings: Any) -> Client:
+    """A client for the real gateway when ``MMSNB_CLIENT_ID`` is set, else for an embedded sandbox.
+
+    ``sandbox=True`` forces the sandbox; ``settings`` go to :class:`Sandbox` (``seed``, ``quota``,
+    ``time_scale``…). The sandbox runs in this process and ends with it; ``client.sandbox`` is it.
+
+    >>> client = mmsnb.connect(seed=0, quota=500)     # doctest: +SKIP
+    """
+    use_sandbox = sandbox if sandbox is not None else not environment().get(VARIABLES["client_id"])
+    if not use_sandbox:
+        client = Client.from_env()
+        print(f"Using the real MMSOnnet gateway at {client.base_url}.")
+        return client
+    settings.setdefault("seed", 0)
+    gateway = Sandbox(**settings).start()
+    print(f"Using the local sandbox at {gateway.url} (no account needed; nothing leaves this machine).")
+    return gateway.client()
