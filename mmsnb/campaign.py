@@ -27,6 +27,7 @@ from .plan import Request, Row, check_rows, group_requests
 SEND_STATES = ("accepted", "invalid", "rejected", "duplicate", "quota", "unknown", "already-sent", "planned")
 SEND_STATE_DTYPE = pd.CategoricalDtype(list(SEND_STATES))
 RESULT_COLUMNS = ("address", "carrier_hint", "send_state", "message_id", "request_no", "http_status", "error_code", "error", "sent_at")
+_RESULT_DTYPES = {"send_state": SEND_STATE_DTYPE, "request_no": "Int64", "http_status": "Int64", "error_code": "Int64"}
 
 
 @dataclass
@@ -119,12 +120,11 @@ def _result_frame(frame: pd.DataFrame, rows: list[Row], outcomes: dict[int, _Out
         record = (row.address, row.carrier, o.state, o.message_id, o.request_no, o.http_status, o.error_code, o.error, o.sent_at)
         for column, value in zip(RESULT_COLUMNS, record):
             values[column][row.position] = value
-    for column in ("address", "carrier_hint", "message_id", "error"):
-        out[column] = pd.array(values[column], dtype="string")
-    out["send_state"] = pd.Categorical(values["send_state"], dtype=SEND_STATE_DTYPE)
-    for column in ("request_no", "http_status", "error_code"):
-        out[column] = pd.array(values[column], dtype="Int64")
-    out["sent_at"] = pd.to_datetime(pd.Series(values["sent_at"], index=out.index, dtype="object"), utc=True, format="ISO8601")
+    for column in RESULT_COLUMNS:
+        if column == "sent_at":
+            out[column] = pd.to_datetime(pd.Series(values[column], index=out.index, dtype="object"), utc=True, format="ISO8601")
+        else:
+            out[column] = pd.array(values[column], dtype=_RESULT_DTYPES.get(column, "string"))
     out.attrs["mmsnb"] = attrs
     return out
 
@@ -163,7 +163,7 @@ def send(
         frame, to=to, subject=subject, attachments=attachments, sender=sender, priority=priority,
         delivery_report=delivery_report, max_message_bytes=client.max_message_bytes,
     )
-    book = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    book = ledger if isinstance(ledger, Ledger) else Ledger(ledger if ledger is not None else client.ledger)
     try:
         name = campaign or _campaign_name(rows)
         outcomes: dict[int, _Outcome] = {}

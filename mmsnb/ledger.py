@@ -237,13 +237,19 @@ class Ledger:
         sends = sends.drop(columns=["id"]).reset_index(drop=True)
         for col in ("intent_at", "sent_at"):
             sends[col] = _utc(sends[col])
+        for col in ("campaign", "content_key", "address", "message_id", "error"):
+            sends[col] = sends[col].astype("string")
+        sends["request_no"] = sends["request_no"].astype("int64")
         for col in ("http_status", "error_code"):
             sends[col] = sends[col].astype("Int64")
         sends["delivery_report"] = sends["delivery_report"].astype(bool)
         sends["state"] = sends["state"].astype(pd.CategoricalDtype(list(REQUEST_STATES)))
+        for col in ("campaign", "message_id", "address", "status"):
+            statuses[col] = statuses[col].astype("string")
         statuses["category"] = statuses["category"].astype(CATEGORY_DTYPE)
         statuses["final"] = statuses["final"].astype(bool)
         statuses["polled_at"] = _utc(statuses["polled_at"])
+        quota[["used", "available"]] = quota[["used", "available"]].astype("int64")
         quota["read_at"] = _utc(quota["read_at"])
         quota["resets_on"] = _utc(quota["resets_on"])
         return History(sends, statuses, quota)

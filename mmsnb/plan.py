@@ -81,14 +81,18 @@ class _Fields:
             return self.columns[value]
         return None
 
-    def template_fields(self, text: str) -> list[str]:
+    def template_columns(self, text: str) -> list[Hashable]:
+        """The columns a template names; :class:`InputError` when it names one the frame lacks."""
         names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        columns = []
         for name in names:
             if name == "" or name.isdigit():
                 raise InputError(f"The template {text!r} has an empty or numbered field; name a column, e.g. {{first_name}}.")
-            if name.split(".")[0].split("[")[0] not in self.columns:
+            column = name.split(".")[0].split("[")[0]
+            if column not in self.columns:
                 raise InputError(f"The template {text!r} names column {name!r}, which the frame does not have. Columns: {', '.join(self.columns)}.")
-        return names
+            columns.append(self.columns[column])
+        return columns
 
 
 class _AttachmentCache:
@@ -140,14 +144,13 @@ def check_rows(
         raise InputError(f"The frame has no column {to!r} of numbers. Columns: {', '.join(fields.columns) or 'none'}. Pass to='your column'.")
     subject_col = fields.column(subject)
     template = None if subject_col is not None or subject is None else subject
-    if template is not None:
-        fields.template_fields(template)
+    template_columns = [] if template is None else fields.template_columns(template)
     if priority is not None and fields.column(priority) is None and priority not in PRIORITIES:
         raise InputError(f"Priority {priority!r} is neither one of {', '.join(PRIORITIES)} nor a column of the frame.")
     att_col = fields.column(attachments) if isinstance(attachments, str) else None
     constant_files = None if att_col is not None else _as_list(attachments)
     cache = _AttachmentCache()
-    records = frame.to_dict("records") if template else None
+    records = frame.to_dict("records") if template is not None else None
     numbers = frame[number_col].tolist()
     columns = {name: (frame[col].tolist() if col is not None else None) for name, col in
                (("subject", subject_col), ("sender", fields.column(sender)), ("priority", fields.column(priority)), ("attachments", att_col))}
@@ -165,6 +168,9 @@ def check_rows(
                 if columns[name] is not None and _missing(values[name]):
                     raise InputError(f"The {name} is missing in this row.")
             if template is not None:
+                for col in template_columns:
+                    if _missing(records[i][col]):
+                        raise InputError(f"The subject template needs column {str(col)!r}, which is missing in this row.")
                 values["subject"] = template.format_map(records[i])
             if values["priority"] is not None and values["priority"] not in PRIORITIES:
                 raise InputError(f"Priority {values['priority']!r} is not one of {', '.join(PRIORITIES)}.")

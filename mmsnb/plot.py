@@ -29,6 +29,8 @@ NOT_SENT_FACE, NOT_SENT_EDGE = "white", "#333333"
 USED_COLOR, AVAILABLE_COLOR, MARK_COLOR, RESET_COLOR = "#0072B2", "#CC79A7", "#333333", "#777777"
 #: Tell apart bars that share a colour (several failed statuses, several not-sent states).
 HATCHES: tuple[str, ...] = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
+#: Most values of a ``by`` column that :func:`outcomes` draws as groups of bars.
+MAX_GROUPS = 20
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
@@ -94,13 +96,16 @@ def outcomes(results: pd.DataFrame, by: str | None = None, *, raw: bool = False,
     title = ("Gateway status" if raw else "Outcome") + (f" by {by}" if by else " per recipient")
     if results.empty:
         return _nothing(_axes(ax), title, "the results have no rows")
+    if by is not None and (groups := results[by].nunique(dropna=False)) > MAX_GROUPS:
+        raise InputError(f"The column {by!r} has {groups:,} different values, too many bars to read; "
+                         f"split by a column with at most {MAX_GROUPS} values, such as a segment.")
     table, categories = _outcome_counts(results, key, by)
     styles = _bar_styles(categories)
     if by is None:
         ax = _axes(ax, figsize=(max(6.4, 1.5 + 0.7 * len(table)), 4.8))
         _single_bars(ax, table["all"], styles)
     else:
-        ax = _axes(ax, figsize=(max(6.4, 1.2 + 0.3 * table.size), 4.8))
+        ax = _axes(ax, figsize=(min(16.0, max(6.4, 2.5 + 0.3 * table.size)), 4.8))
         _grouped_bars(ax, table, styles)
         ax.set_xlabel(by)
     ax.set_title(f"{title} ({len(results):,} rows)")
@@ -114,11 +119,7 @@ def _single_bars(ax: Axes, counts: pd.Series, styles: dict[str, tuple[str, str, 
     bars = ax.bar(x, counts.to_numpy(), color=faces, edgecolor=edges, hatch=hatches)
     shares = counts / counts.sum()
     ax.bar_label(bars, labels=[f"{c:,}\n{s:.1%}" for c, s in zip(counts, shares)], padding=2, fontsize=9)
-    ax.set_xticks(x, counts.index)
-    if max(map(len, counts.index)) > 10:
-        ax.tick_params(axis="x", labelrotation=30)
-        for tick in ax.get_xticklabels():
-            tick.set_horizontalalignment("right")
+    ax.set_xticks(x, counts.index, **({"rotation": 30, "ha": "right"} if max(map(len, counts.index)) > 10 else {}))
     ax.set_ylim(0, counts.max() * 1.18)
 
 
@@ -136,6 +137,20 @@ def _grouped_bars(ax: Axes, table: pd.DataFrame, styles: dict[str, tuple[str, st
     ax.set_xticks(x, [f"{group}\n{total:,} rows" for group, total in group_totals.items()])
     ax.set_ylim(0, table.to_numpy().max() * 1.3)
     ax.legend(title="outcome", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+
+
+def _latest_counts(statuses: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Addresses per category (columns) at each poll time (rows), each at its latest status by then."""
+    time, times = pd.factorize(_utc(statuses["polled_at"]), sort=True)
+    category, names = pd.factorize(statuses["category"].astype("str"))
+    address = statuses.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    order = np.lexsort((time, address))  # stable: by address, then time, then input order
+    t, c, a = time[order], category[order], address[order]
+    again = a[1:] == a[:-1]  # the row before is the same address: it leaves its previous category
+    cells = len(times) * len(names)
+    entered = np.bincount(time * len(names) + category, minlength=cells)
+    left = np.bincount(t[1:][again] * len(names) + c[:-1][again], minlength=cells)
+    return pd.DataFrame((entered - left).reshape(len(times), len(names)).cumsum(axis=0), index=times, columns=names)
 
 
 def timeline(history: object, ax: Axes | None = None, *, campaign: str | None = None) -> Axes:
@@ -158,20 +173,7 @@ def timeline(history: object, ax: Axes | None = None, *, campaign: str | None = 
     if statuses.empty:
         return _nothing(_axes(ax), title, "no status has been polled" + (f" for {campaign!r}" if campaign is not None else ""))
 
-    statuses = statuses.assign(polled_at=_utc(statuses["polled_at"])).sort_values("polled_at", kind="stable")
-    category = statuses["category"].astype("str")
-    previous = category.groupby([statuses[k] for k in keys], sort=False, dropna=False).shift()
-    changes = pd.concat(
-        [
-            pd.DataFrame({"time": statuses["polled_at"], "category": category, "change": 1}),
-            pd.DataFrame({"time": statuses["polled_at"], "category": previous, "change": -1}).dropna(),
-        ]
-    )
-    counts = (
-        changes.groupby(["time", "category"])["change"].sum()
-        .unstack("category", fill_value=0)
-        .cumsum()
-    )
+    counts = _latest_counts(statuses, keys)
     ax = _axes(ax)
     marker = "o" if len(counts) <= 30 else None
     for name in [c for c in CATEGORIES if c in counts.columns and counts[c].any()]:

@@ -51,7 +51,7 @@ def poll(
     """
     if "message_id" not in results.columns:
         raise InputError("The frame has no message_id column: pass the results of mmsnb.send.")
-    path = ledger if ledger is not None else results.attrs.get("mmsnb", {}).get("ledger")
+    path = ledger if ledger is not None else results.attrs.get("mmsnb", {}).get("ledger") or client.ledger
     book = ledger if isinstance(ledger, Ledger) else Ledger(path)
     try:
         ids = [m for m in pd.unique(results["message_id"].dropna()) if m]

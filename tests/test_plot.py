@@ -121,6 +121,9 @@ def test_outcomes_missing_columns_raise_input_error(results):
         plot.outcomes(results.drop(columns="status"), raw=True)
     with pytest.raises(InputError, match="'region'"):
         plot.outcomes(results, by="region")
+    twice = pd.concat([results, results.assign(msisdn=results["msisdn"] + "9")])
+    with pytest.raises(InputError, match="'msisdn' has 26 different values"):
+        plot.outcomes(twice, by="msisdn")  # one bar group per phone number would be unreadable
 
 
 # -- timeline --------------------------------------------------------------
@@ -256,10 +259,11 @@ def test_quota_pace_uses_recent_readings_only():
 
 
 def test_quota_marks_resets_and_notes_when_it_lasts():
-    # the counter resets at midnight; after it, 6 requests an hour against 994 left
-    minutes = [-60, -30, 0, 30, 60]
+    # the counter resets at midnight; after it, 6 requests an hour against 998 left;
+    # the pace ignores the readings before the reset although they are within the last hour
+    minutes = [-40, -20, 0, 10, 20]
     t0 = pd.Timestamp("2026-01-21 00:00", tz="UTC")
-    q = readings(minutes, [300, 330, 0, 3, 6], limit=1000, resets_on=["2026-01-21"] * 2 + ["2026-01-22"] * 3)
+    q = readings(minutes, [300, 330, 0, 1, 2], limit=1000, resets_on=["2026-01-21"] * 2 + ["2026-01-22"] * 3)
     q["read_at"] = [t0 + pd.Timedelta(minutes=m) for m in minutes]
     ax = plot.quota(q)
     lines = lines_by_label(ax)
@@ -267,8 +271,8 @@ def test_quota_marks_resets_and_notes_when_it_lasts():
     assert not any(label.startswith("runs out") for label in lines)
     assert "does not run out before the reset on 2026-01-22" in ax.texts[0].get_text()
     assert "6.0 requests/hour" in ax.texts[0].get_text()
-    # the projection covers as long again as the readings it rests on: one hour
-    assert mdates.date2num(lines["used, projected"].get_xdata()[-1]) == pytest.approx(mdates.date2num(pd.Timestamp("2026-01-21 02:00")))
+    # the projection covers as long again as the readings it rests on: 20 minutes
+    assert mdates.date2num(lines["used, projected"].get_xdata()[-1]) == pytest.approx(mdates.date2num(pd.Timestamp("2026-01-21 00:40")))
 
 
 def test_quota_used_up_and_too_few_readings():

@@ -11,6 +11,7 @@ import base64
 import json
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -158,6 +159,11 @@ class _Server(ThreadingHTTPServer):
         self.context, self.sandbox = context, sandbox
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about clients that hang up or refuse the certificate; print anything else."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            super().handle_error(request, client_address)
+
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
         return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
@@ -251,7 +257,7 @@ class Sandbox:
 
     def start(self) -> "Sandbox":
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="mmsnb-sandbox", daemon=True)
+            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="mmsnb-sandbox", daemon=True)
             self._thread.start()
         return self
 

@@ -1,0 +1,461 @@
+"""mmsnb.send against a real HTTPS sandbox and a real SQLite ledger: requests, rows, quota, faults, re-runs."""
+
+from __future__ import annotations
+
+import base64
+import math
+import pathlib
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mmsnb
+from mmsnb.campaign import RESULT_COLUMNS
+
+DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
+PROMO, LOGO, BIG = DATA / "promo.jpg", DATA / "logo.png", DATA / "big.jpg"
+
+
+def orange(n: int, start: int = 0) -> list[str]:
+    """``n`` distinct numbers in Orange's 501 range, written nationally."""
+    return [f"501{i:06d}" for i in range(start, start + n)]
+
+
+def gateway_form(number: str) -> str:
+    return "tel:+48" + number
+
+
+def send(client, frame, tmp_path, **kwargs):
+    kwargs.setdefault("ledger", tmp_path / "ledger.sqlite")
+    kwargs.setdefault("progress", False)
+    return mmsnb.send(client, frame, **kwargs)
+
+
+def received_addresses(sandbox) -> Counter:
+    return Counter(a for r in sandbox.received for a in r.addresses)
+
+
+def message_of(sandbox) -> dict[str, str]:
+    """address -> message id, from what the sandbox accepted."""
+    return {a: r.message_id for r in sandbox.received for a in r.addresses}
+
+
+# -- requests and grouping ---------------------------------------------------
+
+def test_grouping_puts_equal_content_into_requests_of_max_addresses(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(120)})
+    results = send(client, frame, tmp_path, subject="Promocja")
+
+    assert sandbox.gateway.counts["send"] == 3
+    assert client.limit().used == 3
+    assert sorted(len(r.addresses) for r in sandbox.received) == [20, 50, 50]
+    assert (results.send_state == "accepted").all()
+    assert sorted(results.request_no.unique().tolist()) == [1, 2, 3]
+    by_address = message_of(sandbox)
+    assert results.message_id.tolist() == [by_address[a] for a in results.address]
+    assert received_addresses(sandbox) == Counter(gateway_form(n) for n in frame.msisdn)
+
+
+def test_without_grouping_every_row_is_one_request(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(12)})
+    results = send(client, frame, tmp_path, subject="Promocja", group=False)
+
+    assert sandbox.gateway.counts["send"] == 12
+    assert client.limit().used == 12
+    assert all(len(r.addresses) == 1 for r in sandbox.received)
+    assert results.message_id.nunique() == 12
+    assert sorted(results.request_no.tolist()) == list(range(1, 13))
+
+
+@pytest.mark.parametrize("max_addresses", [1, 7, 50])
+def test_max_addresses_chunks_each_content(sandbox, client, tmp_path, max_addresses):
+    frame = pd.DataFrame({"msisdn": orange(20), "text": ["A"] * 13 + ["B"] * 7})
+    results = send(client, frame, tmp_path, subject="text", max_addresses=max_addresses)
+
+    expected = math.ceil(13 / max_addresses) + math.ceil(7 / max_addresses)
+    assert sandbox.gateway.counts["send"] == expected == client.limit().used
+    assert results.attrs["mmsnb"]["requests"] == expected
+    for r in sandbox.received:
+        assert 1 <= len(r.addresses) <= max_addresses
+        subjects = set(frame.loc[frame.msisdn.map(gateway_form).isin(r.addresses), "text"])
+        assert subjects == {r.subject}, "a request mixed rows of different content"
+    assert received_addresses(sandbox) == Counter(gateway_form(n) for n in frame.msisdn)
+
+
+def test_max_addresses_below_one_is_refused_before_sending(sandbox, client, tmp_path):
+    with pytest.raises(mmsnb.InputError, match="max_addresses"):
+        send(client, pd.DataFrame({"msisdn": orange(2)}), tmp_path, subject="x", max_addresses=0)
+    assert sandbox.gateway.counts["send"] == 0
+
+
+def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_path, monkeypatch):
+    promo, logo = PROMO.read_bytes(), LOGO.read_bytes()
+    # The same file spelled two ways, and a second file; 40 rows, one request each.
+    specs = [str(PROMO), str(DATA / ".." / "data" / "promo.jpg"), LOGO, str(LOGO)] * 10
+    frame = pd.DataFrame({"msisdn": orange(40), "picture": specs})
+
+    reads: Counter = Counter()
+    encodes: Counter = Counter()
+    real_read, real_b64 = pathlib.Path.read_bytes, base64.b64encode
+
+    def counting_read(self):
+        reads[self.resolve()] += 1
+        return real_read(self)
+
+    def counting_b64(data, *args):
+        encodes[{promo: "promo", logo: "logo"}.get(bytes(data), "other")] += 1
+        return real_b64(data, *args)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", counting_read)
+    monkeypatch.setattr(base64, "b64encode", counting_b64)
+    results = send(client, frame, tmp_path, subject="Zdjęcie", attachments="picture", group=False)
+    monkeypatch.undo()
+
+    assert (results.send_state == "accepted").all()
+    assert sandbox.gateway.counts["send"] == 40
+    assert reads[PROMO.resolve()] == 1
+    assert reads[LOGO.resolve()] == 1
+    assert encodes["promo"] == 1 and encodes["logo"] == 1
+    sent = {r.addresses[0]: r.attachments for r in sandbox.received}
+    for number, spec in zip(frame.msisdn, frame.picture):
+        (file,) = sent[gateway_form(number)]
+        assert file.data == (promo if "promo" in str(spec) else logo)
+        assert file.content_type == ("image/jpeg" if "promo" in str(spec) else "image/png")
+
+
+# -- checking rows -------------------------------------------------------------
+
+def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_path):
+    folder = tmp_path / "a-directory.jpg"
+    folder.mkdir()
+    rows = {
+        "ok": ("501 102 030", "Witaj", str(PROMO)),
+        "short": ("12345", "Witaj", str(PROMO)),
+        "repeat": ("+48501102030", "Witaj", str(PROMO)),
+        "play": ("790 000 001", "Witaj", str(PROMO)),
+        "no-number": (None, "Witaj", str(PROMO)),
+        "no-subject": ("501102031", np.nan, str(PROMO)),
+        "unreadable": ("501102032", "Witaj", str(folder)),
+        "absent": ("501102033", "Witaj", str(tmp_path / "nowhere.jpg")),
+        "oversized": ("501102034", "Witaj", str(BIG)),
+        "fixed-line": ("22 594 90 00", "Witaj", str(PROMO)),
+        "other-text": ("501-102-030", "Inny tekst", str(PROMO)),
+        "no-picture": ("501102035", "Witaj", None),
+    }
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["msisdn", "subject", "picture"])
+    results = send(client, frame, tmp_path, subject="subject", attachments="picture")
+
+    expected = {
+        "ok": "accepted", "short": "invalid", "repeat": "duplicate", "play": "accepted", "no-number": "invalid",
+        "no-subject": "invalid", "unreadable": "invalid", "absent": "invalid", "oversized": "invalid",
+        "fixed-line": "invalid", "other-text": "accepted", "no-picture": "accepted",
+    }
+    assert results.send_state.astype(str).to_dict() == expected
+    reasons = {
+        "short": "'12345'", "repeat": "row 'ok'", "no-number": "missing", "no-subject": "subject is missing",
+        "unreadable": "cannot be read", "absent": "does not exist", "oversized": "over the gateway's limit",
+        "fixed-line": "fixed-line",
+    }
+    for label, words in reasons.items():
+        assert words in results.at[label, "error"], (label, results.at[label, "error"])
+    sent = results.send_state == "accepted"
+    assert results.loc[sent, "error"].isna().all()
+    assert results.loc[sent, "message_id"].notna().all()
+    assert results.loc[~sent, "message_id"].isna().all()
+    assert results.at["play", "carrier_hint"] != "Orange" and results.at["ok", "carrier_hint"] == "Orange"
+    assert results.at["repeat", "address"] == results.at["ok", "address"] == "tel:+48501102030"
+    assert pd.isna(results.at["no-number", "address"])
+    # Only the sendable rows reached the gateway, each once: "ok" and "other-text" differ in content.
+    assert received_addresses(sandbox) == Counter(
+        {"tel:+48501102030": 2, "tel:+48790000001": 1, "tel:+48501102035": 1}
+    )
+    assert {r.subject for r in sandbox.received} == {"Witaj", "Inny tekst"}
+    assert [len(r.attachments) for r in sandbox.received if "tel:+48501102035" in r.addresses] == [0]
+
+
+def test_subject_template_keeps_polish_letters(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(3), "first_name": ["Łukasz", "Zażółć", "Gęślą Jaźń"], "city": ["Łódź", "Kraków", "Gdańsk"]})
+    results = send(client, frame, tmp_path, subject="Cześć {first_name} z {city}! Źdźbło", group=False)
+
+    assert (results.send_state == "accepted").all()
+    got = {r.addresses[0]: r.subject for r in sandbox.received}
+    assert got == {
+        "tel:+48501000000": "Cześć Łukasz z Łódź! Źdźbło",
+        "tel:+48501000001": "Cześć Zażółć z Kraków! Źdźbło",
+        "tel:+48501000002": "Cześć Gęślą Jaźń z Gdańsk! Źdźbło",
+    }
+
+
+def test_template_value_missing_in_a_row_makes_that_row_invalid(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(2), "first_name": ["Ala", np.nan]})
+    results = send(client, frame, tmp_path, subject="Cześć {first_name}!")
+
+    assert results.send_state.astype(str).tolist() == ["accepted", "invalid"]
+    assert "first_name" in results.error.iloc[1]
+    assert [r.subject for r in sandbox.received] == ["Cześć Ala!"]
+
+
+def test_template_naming_a_missing_column_fails_before_anything_is_sent(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(3), "first_name": ["A", "B", "C"]})
+    with pytest.raises(mmsnb.InputError, match="surname"):
+        send(client, frame, tmp_path, subject="Dzień dobry {surname}")
+    assert sandbox.gateway.counts["send"] == 0
+    assert sandbox.gateway.counts["limit"] == 0
+
+
+def test_missing_number_column_is_named(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"phone": orange(2)})
+    with pytest.raises(mmsnb.InputError, match="'msisdn'") as caught:
+        send(client, frame, tmp_path, subject="x")
+    assert "phone" in str(caught.value)
+    assert sandbox.gateway.counts["send"] == 0
+
+
+# -- re-runs -------------------------------------------------------------------
+
+@pytest.mark.parametrize("campaign", ["wiosna", None])
+def test_rerun_sends_nothing_twice(sandbox, client, tmp_path, campaign):
+    frame = pd.DataFrame({"msisdn": orange(60) + ["123", "501000000"], "first_name": ["Ola"] * 62})
+    first = send(client, frame, tmp_path, subject="Cześć {first_name}", attachments=PROMO, campaign=campaign)
+    used, sends = client.limit().used, sandbox.gateway.counts["send"]
+
+    again = send(client, frame, tmp_path, subject="Cześć {first_name}", attachments=PROMO, campaign=campaign)
+
+    assert client.limit().used == used
+    assert sandbox.gateway.counts["send"] == sends == 2
+    accepted = first.send_state == "accepted"
+    assert accepted.sum() == 60
+    assert (again.loc[accepted, "send_state"] == "already-sent").all()
+    pd.testing.assert_series_equal(again.loc[accepted, "message_id"], first.loc[accepted, "message_id"])
+    pd.testing.assert_series_equal(again.loc[accepted, "sent_at"], first.loc[accepted, "sent_at"])
+    pd.testing.assert_series_equal(again.loc[accepted, "request_no"], first.loc[accepted, "request_no"])
+    assert again.send_state.astype(str).iloc[60:].tolist() == ["invalid", "duplicate"]
+    assert again.attrs["mmsnb"]["campaign"] == first.attrs["mmsnb"]["campaign"]
+    if campaign:
+        assert first.attrs["mmsnb"]["campaign"] == campaign
+
+
+@pytest.mark.parametrize("change", ["subject", "attachment"])
+def test_changed_content_is_a_new_send(sandbox, client, tmp_path, change):
+    frame = pd.DataFrame({"msisdn": orange(5)})
+    first = send(client, frame, tmp_path, subject="Wersja 1", attachments=PROMO, campaign="c")
+    changed = {"subject": "Wersja 2"} if change == "subject" else {"attachments": LOGO}
+    second = send(client, frame, tmp_path, **{"subject": "Wersja 1", "attachments": PROMO, **changed}, campaign="c")
+
+    assert (second.send_state == "accepted").all()
+    assert set(second.message_id).isdisjoint(first.message_id)
+    assert sandbox.gateway.counts["send"] == 2
+    assert received_addresses(sandbox) == Counter({gateway_form(n): 2 for n in frame.msisdn})
+
+
+# -- quota -----------------------------------------------------------------------
+
+def test_quota_used_up_mid_run_stops_and_a_later_call_resumes(make_sandbox, tmp_path, monkeypatch):
+    """The quota runs out mid-run because another client spends it.
+
+    Deterministic timing: the campaign's own pre-check reading (10 available, 10 needed) is taken
+    as usual, then, before the first send, another client spends 6 requests. We get there by
+    wrapping this client's ``limit`` so that it returns the real reading and then lets the other
+    client spend; nothing in mmsnb is replaced. With ``workers=1`` requests go in row order, so
+    exactly the first 4 rows are accepted and the 5th meets HTTP 403 code 53.
+    """
+    sandbox = make_sandbox(quota=10)
+    client, other = sandbox.client(timeout=(2, 2)), sandbox.client(timeout=(2, 2))
+    real_limit = client.limit
+
+    def limit_then_someone_else_spends():
+        reading = real_limit()
+        for _ in range(6):
+            other.send_mms("600000001", subject="someone else's campaign")
+        return reading
+
+    monkeypatch.setattr(client, "limit", limit_then_someone_else_spends)
+    frame = pd.DataFrame({"msisdn": orange(10)}, index=[f"r{i}" for i in range(10)])
+    first = send(client, frame, tmp_path, subject="Hej", group=False, workers=1)
+    monkeypatch.undo()
+
+    states = first.send_state.astype(str).tolist()
+    assert states == ["accepted"] * 4 + ["quota"] * 6
+    assert first.attrs["mmsnb"]["available"] == 10
+    refused = first[first.http_status.notna() & (first.send_state == "quota")]
+    assert len(refused) == 1 and refused.index[0] == "r4"
+    assert refused.http_status.iloc[0] == 403 and refused.error_code.iloc[0] == 53
+    assert first.loc[first.send_state == "quota", "error"].str.contains("Run again").all()
+    assert first.loc[first.send_state == "quota", "message_id"].isna().all()
+
+    sandbox.reset_quota()
+    second = send(client, frame, tmp_path, subject="Hej", group=False, workers=1)
+
+    assert second.send_state.astype(str).tolist() == ["already-sent"] * 4 + ["accepted"] * 6
+    assert second.message_id.iloc[:4].tolist() == first.message_id.iloc[:4].tolist()
+    ours = Counter(a for r in sandbox.received if r.subject == "Hej" for a in r.addresses)
+    assert ours == Counter(gateway_form(n) for n in frame.msisdn)
+    assert client.limit().used == 6
+
+
+def test_allow_partial_sends_what_fits_and_a_later_call_sends_the_rest(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=3)
+    client = sandbox.client(timeout=(2, 2))
+    frame = pd.DataFrame({"msisdn": orange(5)})
+    first = send(client, frame, tmp_path, subject="Hej", group=False, allow_partial=True, workers=1)
+
+    assert first.send_state.astype(str).tolist() == ["accepted"] * 3 + ["quota"] * 2
+    assert first.loc[first.send_state == "quota", "error"].str.contains("quota allows 3").all()
+    assert sandbox.gateway.counts["send"] == 3
+
+    sandbox.reset_quota()
+    second = send(client, frame, tmp_path, subject="Hej", group=False, workers=1)
+
+    assert second.send_state.astype(str).tolist() == ["already-sent"] * 3 + ["accepted"] * 2
+    assert sandbox.gateway.counts["send"] == 5
+    assert received_addresses(sandbox) == Counter(gateway_form(n) for n in frame.msisdn)
+
+
+def test_campaign_over_quota_raises_and_sends_nothing(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=3)
+    client = sandbox.client(timeout=(2, 2))
+    frame = pd.DataFrame({"msisdn": orange(5)})
+    with pytest.raises(mmsnb.QuotaError, match="needs 5 requests but only 3") as caught:
+        send(client, frame, tmp_path, subject="Hej", group=False)
+    assert "Nothing was sent" in str(caught.value)
+    assert sandbox.gateway.counts["send"] == 0
+    assert client.limit().used == 0
+    assert mmsnb.history(ledger=tmp_path / "ledger.sqlite").sends.empty
+    # Grouped, the same rows fit in one request.
+    assert (send(client, frame, tmp_path, subject="Hej").send_state == "accepted").all()
+    assert sandbox.gateway.counts["send"] == 1
+
+
+def test_dry_run_plans_and_sends_nothing(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=3)
+    client = sandbox.client(timeout=(2, 2))
+    frame = pd.DataFrame({"msisdn": orange(5) + ["brak"]})
+    planned = send(client, frame, tmp_path, subject="Hej", group=False, dry_run=True)
+
+    assert planned.send_state.astype(str).tolist() == ["planned"] * 5 + ["invalid"]
+    assert sorted(planned.request_no.dropna().tolist()) == [1, 2, 3, 4, 5]
+    assert planned.message_id.isna().all() and planned.sent_at.isna().all()
+    assert planned.attrs["mmsnb"]["requests"] == 5
+    assert planned.attrs["mmsnb"]["available"] == 3
+    assert sandbox.gateway.counts["send"] == 0
+    assert mmsnb.history(ledger=tmp_path / "ledger.sqlite").sends.empty
+    grouped = send(client, frame, tmp_path, subject="Hej", dry_run=True, max_addresses=2)
+    assert grouped.attrs["mmsnb"]["requests"] == 3
+    assert grouped.request_no.dropna().value_counts().sort_index().tolist() == [2, 2, 1]
+    assert sandbox.gateway.counts["send"] == 0
+
+
+# -- requests that may have reached the gateway -----------------------------------
+
+def test_read_timeout_is_unknown_and_repeated_only_on_request(make_sandbox, tmp_path):
+    sandbox = make_sandbox(faults=mmsnb.Faults(slow_seconds=3))
+    client = sandbox.client(timeout=(2, 1))
+    frame = pd.DataFrame({"msisdn": orange(1)})
+    sandbox.fail_next("slow")
+
+    first = send(client, frame, tmp_path, subject="Hej")
+    assert first.send_state.astype(str).tolist() == ["unknown"]
+    assert "did not answer" in first.error.iloc[0]
+    assert len(sandbox.received) == 1  # the gateway did take it
+
+    again = send(client, frame, tmp_path, subject="Hej")
+    assert again.send_state.astype(str).tolist() == ["unknown"]
+    assert "retry_unknown=True" in again.error.iloc[0]
+    assert sandbox.gateway.counts["send"] == 1
+
+    retried = send(client, frame, tmp_path, subject="Hej", retry_unknown=True)
+    assert retried.send_state.astype(str).tolist() == ["accepted"]
+    assert sandbox.gateway.counts["send"] == 2
+    assert retried.message_id.iloc[0] == sandbox.received[-1].message_id
+    assert send(client, frame, tmp_path, subject="Hej").send_state.astype(str).tolist() == ["already-sent"]
+
+
+@pytest.mark.parametrize("fault, processed", [("drop_after", True), ("server_error", False), ("html_error", False), ("garbage", True)])
+def test_fault_on_a_send_is_unknown_and_not_repeated(sandbox, client, tmp_path, fault, processed):
+    frame = pd.DataFrame({"msisdn": orange(3)})
+    sandbox.fail_next(fault)
+    first = send(client, frame, tmp_path, subject="Hej", group=False, workers=1)
+
+    assert first.send_state.astype(str).tolist() == ["unknown", "accepted", "accepted"]
+    assert first.message_id.iloc[0] is pd.NA
+    assert ("tel:+48501000000" in received_addresses(sandbox)) is processed
+
+    again = send(client, frame, tmp_path, subject="Hej", group=False, workers=1)
+    assert again.send_state.astype(str).tolist() == ["unknown", "already-sent", "already-sent"]
+    assert sandbox.gateway.counts["send"] == 3
+
+
+# -- scale, dtypes, index, empty, accessor ---------------------------------------------
+
+def test_ten_thousand_rows_grouped_into_two_hundred_requests(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=1000)
+    client = sandbox.client(timeout=(5, 10))
+    frame = pd.DataFrame({"msisdn": orange(10_000)})
+    results = send(client, frame, tmp_path, subject="Wielka promocja")
+
+    assert sandbox.gateway.counts["send"] == 200
+    assert client.limit().used == 200
+    assert (results.send_state == "accepted").all()
+    assert results.message_id.nunique() == 200
+    assert all(len(r.addresses) == 50 for r in sandbox.received)
+    assert received_addresses(sandbox) == Counter(gateway_form(n) for n in frame.msisdn)
+    by_address = message_of(sandbox)
+    assert results.message_id.tolist() == [by_address[a] for a in results.address]
+
+
+def test_result_columns_and_dtypes(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(3) + ["x"], "score": [1, 2, 3, 4], "name": ["a", "b", "c", "d"]})
+    results = send(client, frame, tmp_path, subject="Hej")
+
+    assert list(results.columns) == ["msisdn", "score", "name", *RESULT_COLUMNS]
+    pd.testing.assert_frame_equal(results[frame.columns], frame)
+    for column in ("address", "carrier_hint", "message_id", "error"):
+        assert isinstance(results[column].dtype, pd.StringDtype), column
+    assert isinstance(results.send_state.dtype, pd.CategoricalDtype)
+    assert list(results.send_state.cat.categories) == list(mmsnb.SEND_STATES)
+    for column in ("request_no", "http_status", "error_code"):
+        assert results[column].dtype == "Int64", column
+    assert isinstance(results.sent_at.dtype, pd.DatetimeTZDtype) and str(results.sent_at.dt.tz) == "UTC"
+    assert results.sent_at.iloc[:3].notna().all() and pd.isna(results.sent_at.iloc[3])
+    assert results.http_status.iloc[:3].tolist() == [200, 200, 200]
+
+
+@pytest.mark.parametrize("kind", ["strings", "multi"])
+def test_index_is_preserved(sandbox, client, tmp_path, kind):
+    numbers = orange(4)[::-1] + ["+48 501 000 003"]  # shuffled order and a repeat of the first
+    if kind == "strings":
+        index = pd.Index(["d", "c", "b", "a", "e"], name="who")
+    else:
+        index = pd.MultiIndex.from_tuples([("x", 4), ("x", 3), ("y", 2), ("y", 1), ("z", 0)], names=["group", "n"])
+    frame = pd.DataFrame({"msisdn": numbers}, index=index)
+    results = send(client, frame, tmp_path, subject="Hej")
+
+    assert results.index.equals(frame.index)
+    assert results.index.names == frame.index.names
+    assert results.address.tolist() == [gateway_form(n) for n in orange(4)[::-1]] + ["tel:+48501000003"]
+    assert results.send_state.astype(str).tolist() == ["accepted"] * 4 + ["duplicate"]
+    assert repr(frame.index[0]) in results.error.iloc[4]
+
+
+def test_empty_frame_gives_empty_result_and_no_requests(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": pd.Series([], dtype=object), "first_name": pd.Series([], dtype=object)})
+    results = send(client, frame, tmp_path, subject="Cześć {first_name}")
+
+    assert len(results) == 0
+    assert list(results.columns) == ["msisdn", "first_name", *RESULT_COLUMNS]
+    assert isinstance(results.send_state.dtype, pd.CategoricalDtype)
+    assert results.request_no.dtype == "Int64"
+    assert sandbox.gateway.counts["send"] == 0
+    assert results.attrs["mmsnb"]["requests"] == 0
+
+
+def test_accessor_send_is_mmsnb_send(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(4) + ["?"]})
+    results = frame.mms.send(client, subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False)
+
+    assert results.send_state.astype(str).tolist() == ["accepted"] * 4 + ["invalid"]
+    assert sandbox.gateway.counts["send"] == 1
+    again = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False)
+    assert again.send_state.astype(str).tolist() == ["already-sent"] * 4 + ["invalid"]

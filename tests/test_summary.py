@@ -1,0 +1,118 @@
+import math
+
+import pandas as pd
+import pytest
+
+from mmsnb.errors import InputError
+from mmsnb.statuses import CATEGORIES, CATEGORY_DTYPE, describe
+from mmsnb.summary import failures, summary
+
+SEND_STATES = ["accepted", "invalid", "rejected", "duplicate", "quota", "unknown", "already-sent", "planned"]
+
+
+def results_frame(rows: list[tuple]) -> pd.DataFrame:
+    """rows: (send_state, status or None, http_status, error_code, error)."""
+    states, statuses, http, codes, errors = zip(*rows)
+    return pd.DataFrame(
+        {
+            "msisdn": [f"+4850110{i:04d}" for i in range(len(rows))],
+            "send_state": pd.Categorical(states, categories=SEND_STATES),
+            "status": pd.Series(statuses, dtype="str"),
+            "status_category": pd.Series([describe(s).category if s else None for s in statuses], dtype=CATEGORY_DTYPE),
+            "http_status": pd.array(http, dtype="Int64"),
+            "error_code": pd.array(codes, dtype="Int64"),
+            "error": pd.Series(errors, dtype="str"),
+        }
+    )
+
+
+@pytest.fixture
+def results() -> pd.DataFrame:
+    ok = ("accepted", "Retrieved", 200, None, None)
+    return results_frame(
+        [ok] * 6
+        + [("accepted", "Success", 200, None, None)]
+        + [("accepted", "Expired", 200, None, None)] * 2
+        + [("accepted", "Address Not Found", 200, None, None)]
+        + [("accepted", "Indeterminate", 200, None, None)]
+        + [("accepted", None, 200, None, None)]  # sent, never polled
+        + [("invalid", None, None, None, "'123' is not a Polish mobile number")] * 3
+        + [("quota", None, 403, 53, "The request quota is used up.")] * 2
+        + [("rejected", None, 400, None, "The gateway refused the request's parameters.")]
+        + [("planned", None, None, None, None)]
+    )
+
+
+def test_summary_counts_and_shares_every_category_in_order(results):
+    table = summary(results)
+    assert list(table.index) == [*CATEGORIES, "no status: accepted", "not sent: invalid", "not sent: rejected", "not sent: quota", "not sent: planned"]
+    assert table["count"].tolist() == [6, 1, 0, 3, 1, 1, 3, 1, 2, 1]
+    assert table["share"].tolist() == pytest.approx([c / 19 for c in table["count"]])
+    assert table["count"].sum() == len(results)
+    assert table.loc["delivered", "meaning"] == "reached the handset"
+    assert table.loc["not sent: quota", "meaning"] == "never sent to the gateway"
+    assert table.index.name == "outcome"
+
+
+def test_summary_delivered_rate_is_of_sent_rows(results):
+    attrs = summary(results).attrs
+    assert attrs == {"rows": 19, "sent": 11, "delivered_rate": pytest.approx(6 / 11)}
+
+
+def test_summary_exports_to_csv(results, tmp_path):
+    path = tmp_path / "summary.csv"
+    summary(results).to_csv(path)
+    back = pd.read_csv(path, index_col="outcome")
+    assert list(back.columns) == ["count", "share", "meaning"]
+    assert back.loc["failed", "count"] == 3
+    assert back.loc["failed", "share"] == pytest.approx(3 / 19)
+
+
+def test_summary_accepts_plain_string_columns(results):
+    plain = results.astype({"send_state": "str", "status_category": "str"})
+    assert summary(plain)["count"].tolist() == summary(results)["count"].tolist()
+
+
+def test_summary_of_no_rows():
+    table = summary(results_frame([("accepted", "Retrieved", 200, None, None)]).iloc[:0])
+    assert list(table.index) == list(CATEGORIES)
+    assert table["count"].tolist() == [0] * 5
+    assert table["share"].isna().all()
+    assert math.isnan(table.attrs["delivered_rate"])
+
+
+def test_summary_missing_column(results):
+    with pytest.raises(InputError, match="'status_category'.*mmsnb.poll"):
+        summary(results.drop(columns="status_category"))
+    with pytest.raises(InputError, match="DataFrame"):
+        summary([1, 2])
+
+
+def test_failures_lists_send_refusals_then_failed_statuses(results):
+    table = failures(results)
+    assert list(table.columns) == ["stage", "reason", "http_status", "error_code", "detail", "count", "share"]
+    assert table[["stage", "reason", "count"]].values.tolist() == [
+        ["send", "invalid", 3],
+        ["send", "quota", 2],
+        ["send", "rejected", 1],
+        ["delivery", "Expired", 2],
+        ["delivery", "Address Not Found", 1],
+    ]
+    quota = table.iloc[1]
+    assert (quota["http_status"], quota["error_code"], quota["detail"]) == (403, 53, "The request quota is used up.")
+    assert pd.isna(table.iloc[0]["http_status"])
+    assert table.iloc[3]["detail"] == describe("Expired").meaning
+    assert table["share"].tolist() == pytest.approx([3 / 19, 2 / 19, 1 / 19, 2 / 19, 1 / 19])
+
+
+def test_failures_of_a_clean_campaign_is_empty_with_columns(results, tmp_path):
+    clean = results[results["status"].eq("Retrieved").fillna(False).astype(bool)]
+    table = failures(clean)
+    assert table.empty
+    assert list(table.columns) == ["stage", "reason", "http_status", "error_code", "detail", "count", "share"]
+    table.to_csv(tmp_path / "f.csv")
+
+
+def test_failures_missing_column(results):
+    with pytest.raises(InputError, match="'error'"):
+        failures(results.drop(columns="error"))
