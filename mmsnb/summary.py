@@ -132,7 +132,7 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     ``attrs`` do not go into a CSV file; keep the rate separately if you need it there.
 
     >>> table = summary(results)           # doctest: +SKIP
-    >>> table
+    >>> table                              # doctest: +SKIP
                         count  share  meaning
     outcome
     delivered             930  0.930  reached the handset

@@ -274,6 +274,8 @@ class Gateway:
         with self._lock:
             self.counts["status"] += 1
             message = self._messages.get(message_id or "")
+        if not message_id:
+            raise bad_request("The query parameter id (the authenticationId of a sent message) is required.")
         if message is None:
             return {"status": "Message ID Not found"}
         now = time.monotonic()

@@ -27,7 +27,7 @@ _MESSAGE_PART = {
     "type": "object",
     "required": ["addresses"],
     "properties": {
-        "addresses": {"type": "array", "minItems": 1, "items": {"type": "string", "example": "tel:+48501102030"}},
+        "addresses": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^(tel:|tel%3[Aa])(\\+|%2[Bb])?[0-9]{6,15}$", "example": "tel:+48501102030"}},
         "subject": {"type": "string"},
         "priority": {"type": "string", "enum": list(PRIORITIES)},
         "senderAddress": {"type": "string"},
@@ -103,9 +103,14 @@ def document(url: str, token_url: str) -> dict:
                             "multipart/form-data": {
                                 "schema": {
                                     "type": "object",
+                                    "description": (
+                                        "The messagePart JSON first; each attachment is a further part with its media type, "
+                                        "a file name and Content-Transfer-Encoding: base64 (headers OpenAPI 3.0 cannot state "
+                                        "for unnamed parts, so they are described here)."
+                                    ),
                                     "required": ["messagePart"],
                                     "properties": {"messagePart": {"$ref": "#/components/schemas/MessagePart"}},
-                                    "additionalProperties": {"type": "string", "format": "base64"},
+                                    "additionalProperties": False,
                                 },
                                 "encoding": {"messagePart": {"contentType": "application/json"}},
                             },
@@ -129,7 +134,7 @@ def document(url: str, token_url: str) -> dict:
             "/Messaging/v1/MMSDeliveryStatus": {
                 "get": {
                     "summary": "Delivery status of a sent message",
-                    "parameters": [{"name": "id", "in": "query", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [{"name": "id", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}],
                     "responses": {
                         "200": _json(
                             {
@@ -149,6 +154,7 @@ def document(url: str, token_url: str) -> dict:
                             },
                             "The status",
                         ),
+                        "400": _json(_ERR, "No id given"),
                         **_AUTH_ERRORS,
                     },
                 }

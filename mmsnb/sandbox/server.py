@@ -56,17 +56,20 @@ class _Handler(BaseHTTPRequestHandler):
         except (ConnectionError, ssl.SSLError, TimeoutError):
             self.close_connection = True
 
-    def _reply(self, status: int, body: Any, content_type: str = "application/json") -> None:
+    def _reply(self, status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
         raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
         if self.sandbox.latency:
             time.sleep(self.sandbox.latency)
         self.send_response(status)
         self.send_header("Content-Type", content_type + ("; charset=utf-8" if content_type == "application/json" else ""))
         self.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         if status == 401 and self.path.startswith(TOKEN_PATH):
             self.send_header("WWW-Authenticate", 'Basic realm="token"')
         self.end_headers()
-        self.wfile.write(raw)
+        if self.command != "HEAD":
+            self.wfile.write(raw)
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -86,7 +89,8 @@ class _Handler(BaseHTTPRequestHandler):
         if endpoint is None:
             return self._reply(404, {"code": 404, "message": "Not found", "description": f"No resource at {url.path}."})
         if method != _METHODS[endpoint]:
-            return self._reply(405, {"code": 405, "message": "Method not allowed", "description": f"{url.path} takes {_METHODS[endpoint]}."})
+            allowed = _METHODS[endpoint]
+            return self._reply(405, {"code": 405, "message": "Method not allowed", "description": f"{url.path} takes {allowed}."}, headers={"Allow": allowed})
         gateway = self.sandbox.gateway
         try:
             if endpoint == "token":
@@ -136,20 +140,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(exc.http_status, {"error": exc.body["message"], "error_description": exc.body["description"]})
         self._reply(200, token)
 
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._dispatch("PATCH")
+    def __getattr__(self, name: str) -> Any:
+        """Every method reaches the dispatcher (``do_GET``, ``do_TRACE``…), which answers 405 where it doesn't belong."""
+        if name.startswith("do_"):
+            return lambda: self._dispatch(name[3:])
+        raise AttributeError(name)
 
 
 class _Server(ThreadingHTTPServer):
