@@ -490,30 +490,103 @@ JOBS = {"naive": job_naive, "mmsnb": job_mmsnb, "polling": job_polling, "memory"
         "million": job_million, "profile": job_profile}
 
 
-def _client_main(conn, job: dict) -> None:
+def _client_main(conn) -> None:
+    # The libraries every job uses are imported before the job arrives (and before measuring),
+    # as they would be in a notebook; meanwhile the parent starts the sandbox.
+    import pandas  # noqa: F401
+    import requests_oauthlib  # noqa: F401
+    import urllib3  # noqa: F401
+
+    import mmsnb  # noqa: F401
+
+    conn.send("ready")
+    job = conn.recv()
     try:
         conn.send(("ok", JOBS[job["kind"]](job)))
     except BaseException:  # noqa: BLE001  (reported to the parent)
         conn.send(("error", traceback.format_exc()))
 
 
+class ClientProcess:
+    """A fresh client process: started first (imports overlap with the sandbox starting), then given one job."""
+
+    def __init__(self) -> None:
+        self._conn, child = CTX.Pipe()
+        self._proc = CTX.Process(target=_client_main, args=(child,), daemon=True, name="bench-client")
+        self._proc.start()
+
+    def run(self, job: dict, timeout: float = 3600) -> dict:
+        try:
+            if not self._conn.poll(120) or self._conn.recv() != "ready":
+                raise RuntimeError("the client process did not start within 120 s")
+            self._conn.send(job)
+            if not self._conn.poll(timeout):
+                raise RuntimeError(f"the {job['kind']} job did not finish within {timeout:g} s")
+            kind, value = self._conn.recv()
+        except EOFError:
+            raise RuntimeError(f"the client process died during the {job['kind']} job") from None
+        finally:
+            self.close()
+        if kind == "error":
+            raise RuntimeError(f"the {job['kind']} job failed in the client process:\n{value}")
+        return value
+
+    def close(self) -> None:
+        self._proc.join(10)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(10)
+
+
 def run_client(job: dict, timeout: float = 3600) -> dict:
     """Run one job in a fresh client process; returns its result or raises with the child's traceback."""
-    conn, child = CTX.Pipe()
-    proc = CTX.Process(target=_client_main, args=(child, job), daemon=True, name=f"bench-{job['kind']}")
-    proc.start()
+    return ClientProcess().run(job, timeout)
+
+
+def with_sandbox(job: dict, **options) -> tuple[dict, dict]:
+    """Start a client process and a sandbox process together, run ``job``; returns (result, counter deltas)."""
+    client = ClientProcess()
     try:
-        if not conn.poll(timeout):
-            raise RuntimeError(f"the {job['kind']} job did not finish within {timeout:g} s")
-        kind, value = conn.recv()
+        with SandboxProcess(**options) as sandbox:
+            before = sandbox.counts()
+            result = client.run({**job, "env": sandbox.env})
+            after = sandbox.counts()
     finally:
-        proc.join(10)
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(10)
-    if kind == "error":
-        raise RuntimeError(f"the {job['kind']} job failed in the client process:\n{value}")
-    return value
+        client.close()
+    return result, {k: after[k] - before[k] for k in after}
+
+
+# --------------------------------------------------------------------------------------------
+# a model (not a measurement): status requests per message for the two polling schedules
+# --------------------------------------------------------------------------------------------
+def polling_model(time_scale: float, samples: int = 200_000) -> dict:
+    """Expected status requests per single-address message, from the sandbox's outcome/delay tables.
+
+    Assumes a round takes no time. Once a second: polls at 1, 2, 3, ... s after sending.
+    mmsnb.poll: a round at once, then pauses growing as mmsnb.polling.BACKOFF says.
+    """
+    import numpy as np
+
+    from mmsnb.polling import BACKOFF
+    from mmsnb.sandbox.gateway import DEFAULT_DELAYS, DEFAULT_OUTCOMES
+
+    rng = np.random.default_rng(0)
+    names = list(DEFAULT_OUTCOMES)
+    weights = np.array([DEFAULT_OUTCOMES[n] for n in names], dtype=float)
+    picks = rng.choice(len(names), size=samples, p=weights / weights.sum())
+    low = np.array([DEFAULT_DELAYS[n][0] for n in names])[picks]
+    high = np.array([DEFAULT_DELAYS[n][1] for n in names])[picks]
+    delay = rng.uniform(low, high) / time_scale
+    once = np.maximum(1, np.ceil(delay))
+    first, factor, longest = BACKOFF
+    times, t, pause = [0.0], 0.0, first
+    while t < delay.max() + longest:
+        t += pause
+        times.append(t)
+        pause = min(pause * factor, longest)
+    rounds = np.searchsorted(np.array(times), delay, side="left") + 1
+    return {"time_scale": time_scale, "once_a_second": float(once.mean()), "mmsnb_poll": float(rounds.mean()),
+            "mmsnb_poll_first_pause": float((rounds - 1).clip(min=1).mean()), "backoff": list(BACKOFF)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -524,13 +597,8 @@ def log(text: str = "") -> None:
 
 
 def campaign(args, label: str, latency: float, rows: int, job: dict) -> dict:
-    with SandboxProcess(latency=latency, time_scale=args.time_scale, quota=args.quota, seed=args.seed) as sandbox:
-        before = sandbox.counts()
-        job = {**job, "env": sandbox.env, "rows": rows, "naive_max_rounds": args.naive_max_rounds,
-               "naive_deadline": args.naive_deadline}
-        result = run_client(job)
-        after = sandbox.counts()
-    result["sandbox"] = {k: after[k] - before[k] for k in after}
+    job = {**job, "rows": rows, "naive_max_rounds": args.naive_max_rounds, "naive_deadline": args.naive_deadline}
+    result, result["sandbox"] = with_sandbox(job, latency=latency, time_scale=args.time_scale, quota=args.quota, seed=args.seed)
     result.update(label=label, latency=latency)
     s = result["sandbox"]
     log(f"  {label:<34} wall {result['wall']:8.2f} s  client CPU {result['cpu']:7.2f} s  quota {s['quota_used']:5d}"
@@ -544,8 +612,8 @@ def approaches(args, latency: float) -> list[tuple[str, dict]]:
         ("mmsnb.send group=False, workers=4", {"kind": "mmsnb", "group": False, "workers": 4, "poll_workers": 4}),
     ]
     if latency > 0 or not args.quick:
-        w = args.workers_high
-        items.append((f"mmsnb.send group=False, workers={w}", {"kind": "mmsnb", "group": False, "workers": w, "poll_workers": w}))
+        for w in args.workers_more:
+            items.append((f"mmsnb.send group=False, workers={w}", {"kind": "mmsnb", "group": False, "workers": w, "poll_workers": w}))
     items.append(("mmsnb.send grouped (50/request)", {"kind": "mmsnb", "group": True, "workers": 4, "poll_workers": 4}))
     return items
 
@@ -588,7 +656,7 @@ def targets(results: list[dict], polling: list[dict], memory: list[dict], args) 
                         ratio >= 20, f"{naive['sandbox']['quota_used']} vs {grouped['sandbox']['quota_used']}: {ratio:.0f}x"))
     for latency, need, text in ((0.1, 5.0, ">= 5x faster"), (0.0, 1.0, "not slower")):
         naive = pick(latency, "naive")
-        for label in ("mmsnb.send group=False, workers=4", f"mmsnb.send group=False, workers={args.workers_high}"):
+        for label in ["mmsnb.send group=False, workers=4"] + [f"mmsnb.send group=False, workers={w}" for w in args.workers_more]:
             r = pick(latency, label)
             if naive and r:
                 total, send = naive["wall"] / r["wall"], naive["phases"]["send"]["wall"] / r["phases"]["send"]["wall"]
@@ -629,7 +697,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-rows", type=int, default=None, help="recipients at 100 ms latency (default: --rows; 100 with --quick)")
     p.add_argument("--quick", action="store_true", help="small and fast: under a minute, no million-row part")
     p.add_argument("--latency", type=float, default=0.1, help="added latency of the slow sandbox, seconds (default 0.1)")
-    p.add_argument("--workers-high", type=int, default=16, help="the raised workers= setting also measured (default 16)")
+    p.add_argument("--workers-more", default=None,
+                   help="comma-separated raised workers= settings also measured for one request per row (default 8,16; 16 with --quick)")
     p.add_argument("--time-scale", type=float, default=6000.0, help="sandbox simulated seconds per real second (default 6000)")
     p.add_argument("--polling-time-scale", type=float, default=None, help="time scale of the realistic-delay polling part (default 60; 240 with --quick)")
     p.add_argument("--quota", type=int, default=100_000)
@@ -645,9 +714,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     SandboxProcess.nodelay = not args.sandbox_as_is
     rows = args.rows or (300 if args.quick else 2000)
-    latency_rows = args.latency_rows or (100 if args.quick else rows)
+    latency_rows = args.latency_rows or (50 if args.quick else rows)
+    args.workers_more = [int(x) for x in (args.workers_more or ("16" if args.quick else "8,16")).split(",") if x.strip()]
     args.polling_time_scale = args.polling_time_scale or (240.0 if args.quick else 60.0)
-    memory_rows = [int(x) for x in (args.memory_rows or ("1000,10000" if args.quick else "1000,10000,100000")).split(",")]
+    polling_rows = 50 if args.quick else 200
+    memory_rows = [int(x) for x in (args.memory_rows or ("1000,5000" if args.quick else "1000,10000,100000")).split(",")]
+    memory_modes = (True,) if args.quick else (True, False)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if args.quick:
         skip.add("million")
@@ -670,7 +742,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"# all {max(rows, latency_rows):,} generated numbers are in Orange's range (mmsnb.numbers.parse(n).carrier == 'Orange')")
 
     report: dict = {"machine": machine, "args": vars(args), "rows": rows, "latency_rows": latency_rows,
-                    "campaign": [], "polling": [], "memory": [], "million": None, "errors": []}
+                    "campaign": [], "polling": [], "polling_model": [], "memory": [], "million": None, "errors": []}
 
     def attempt(what: str, fn):
         try:
@@ -691,16 +763,15 @@ def main(argv: list[str] | None = None) -> int:
                 report["campaign"].append(r)
 
     if "polling" not in skip:
-        n = 100 if args.quick else 200
+        n = polling_rows
         log(f"\n## polling with a realistic delivery delay: time_scale {args.polling_time_scale:g}, {n} recipients, no latency")
         for label, group, poller in (("once a second (naive)", False, "naive"), ("mmsnb.poll, group=False", False, "mmsnb"),
                                      ("mmsnb.poll, grouped", True, "mmsnb")):
             def one(label=label, group=group, poller=poller):
-                with SandboxProcess(time_scale=args.polling_time_scale, quota=args.quota, seed=args.seed) as sandbox:
-                    job = {"kind": "polling", "env": sandbox.env, "rows": n, "group": group, "poller": poller,
-                           "naive_max_rounds": args.naive_max_rounds, "naive_deadline": args.naive_deadline}
-                    r = run_client(job)
-                    r["status"] = sandbox.counts()["status"]
+                job = {"kind": "polling", "rows": n, "group": group, "poller": poller,
+                       "naive_max_rounds": args.naive_max_rounds, "naive_deadline": args.naive_deadline}
+                r, counts = with_sandbox(job, time_scale=args.polling_time_scale, quota=args.quota, seed=args.seed)
+                r["status"] = counts["status"]
                 r.update(label=label, per_message=r["status"] / r["messages"], per_recipient=r["status"] / r["recipients"])
                 log(f"  {label:<26} {r['status']:5d} status requests for {r['messages']} messages ({r['per_message']:.2f} per message,"
                     f" {r['per_recipient']:.3f} per recipient), {r['wall']:.1f} s, not final {r['not_final']}")
@@ -709,13 +780,19 @@ def main(argv: list[str] | None = None) -> int:
             if r:
                 report["polling"].append(r)
 
+    if "polling" not in skip:
+        report["polling_model"] = [polling_model(ts) for ts in sorted({args.polling_time_scale, 60.0, 1.0}, reverse=True)]
+        log("  model, not measured (sandbox delay tables, rounds taking no time): status requests per message")
+        for m in report["polling_model"]:
+            log(f"    time_scale {m['time_scale']:>5g}: once a second {m['once_a_second']:6.2f}, mmsnb.poll {m['mmsnb_poll']:6.2f},"
+                f" mmsnb.poll if it paused before its first round {m['mmsnb_poll_first_pause']:6.2f}")
+
     if "memory" not in skip:
         log("\n## memory with one shared attachment (tracemalloc peak during mmsnb.send, fresh process per run)")
-        for dry in (True, False):
+        for dry in memory_modes:
             for n in memory_rows:
                 def one(n=n, dry=dry):
-                    with SandboxProcess(time_scale=args.time_scale, quota=args.quota, seed=args.seed) as sandbox:
-                        r = run_client({"kind": "memory", "env": sandbox.env, "rows": n, "dry_run": dry})
+                    r, _ = with_sandbox({"kind": "memory", "rows": n, "dry_run": dry}, time_scale=args.time_scale, quota=args.quota, seed=args.seed)
                     log(f"  {'dry_run' if dry else 'grouped send':<12} {n:>7,} rows: peak {r['peak'] / 2**20:7.1f} MB, result frame"
                         f" {r['frame_out'] / 2**20:6.1f} MB, peak - frame {(r['peak'] - r['frame_out']) / 2**20:6.1f} MB"
                         f" ({(r['peak'] - r['frame_out']) / n:,.0f} B/row), {r['requests']} requests, {r['wall']:.1f} s")
@@ -738,8 +815,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         log("\n## profile of mmsnb.send(group=False), no latency, all threads")
         def prof():
-            with SandboxProcess(time_scale=args.time_scale, quota=args.quota, seed=args.seed) as sandbox:
-                return run_client({"kind": "profile", "env": sandbox.env, "rows": rows})
+            return with_sandbox({"kind": "profile", "rows": rows}, time_scale=args.time_scale, quota=args.quota, seed=args.seed)[0]
         r = attempt("profile", prof)
         if r:
             log(r["profile"])
@@ -776,6 +852,11 @@ def main(argv: list[str] | None = None) -> int:
         log("|---|---|---|---|---|---|---|")
         for r in report["polling"]:
             log(f"| {r['label']} | {r['recipients']} | {r['messages']} | {r['status']} | {r['per_message']:.2f} | {r['per_recipient']:.3f} | {r['wall']:.1f} |")
+    if report["polling_model"]:
+        log("\n| model (not measured): status requests per message | once a second | mmsnb.poll | mmsnb.poll pausing before its first round |")
+        log("|---|---|---|---|")
+        for m in report["polling_model"]:
+            log(f"| time_scale {m['time_scale']:g} | {m['once_a_second']:.2f} | {m['mmsnb_poll']:.2f} | {m['mmsnb_poll_first_pause']:.2f} |")
     if report["memory"]:
         log("\n| mode | rows | tracemalloc peak MB | result frame MB (memory_usage deep) | peak − frame MB | peak − frame B/row | requests | s |")
         log("|---|---|---|---|---|---|---|---|")

@@ -36,6 +36,11 @@ SUPPORTED_TYPES = frozenset(
     }
 )
 PRIORITIES = ("Default", "Low", "Normal", "High")
+_SIGNATURES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+}
 #: Media types of the usual MMS file extensions; the platform's guesses differ (``audio/AMR``,
 #: ``audio/3gpp``, ``application/smil+xml`` or nothing at all) and are used only for other names.
 TYPES_BY_SUFFIX = {
@@ -120,6 +125,9 @@ class Attachment:
                 f"Attachment {name!r} has type {ctype}, which an MMS cannot carry; "
                 "use JPEG, PNG, GIF, text, AMR/MP3 audio or 3GP/MP4 video."
             )
+        signatures = _SIGNATURES.get(ctype.split(";")[0].strip().lower())
+        if signatures and not data.startswith(signatures):
+            raise InputError(f"Attachment {name!r} is not a valid {ctype.split('/')[1].split(';')[0].upper()} file: its content does not match its name.")
         return cls(name, ctype, data)
 
 

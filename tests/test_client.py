@@ -55,9 +55,9 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_final(client: mmsnb.Client, message_id: str, *, delivery_report: bool = True) -> mmsnb.DeliveryStatus:
+def wait_until_final(client: mmsnb.Client, message_id: str) -> mmsnb.DeliveryStatus:
     for _ in range(200):
-        status = client.delivery_status(message_id, delivery_report=delivery_report)
+        status = client.delivery_status(message_id)
         if status.final:
             return status
         time.sleep(0.05)
@@ -153,13 +153,13 @@ def test_quota_exceeded_is_a_quota_error(make_sandbox):
 
 
 @pytest.mark.parametrize("how", ["attachment over the size limit", "subject not a string"])
-def test_a_refused_body_is_a_bad_request_error(sandbox, how):
+def test_a_refused_body_is_a_bad_request_error(sandbox, jpeg, how):
     client = sandbox.client(timeout=(2, 2), max_message_bytes=10 * 1024 * 1024)
     with pytest.raises(BadRequestError) as caught:
         if how == "subject not a string":
             client._request("POST", SEND_PATH, json={"addresses": [ORANGE_ADDRESS], "subject": 5}, sending=True)
         else:
-            client.send_mms(ORANGE, attachments=[("big.jpg", b"\xff" * (300 * 1024 + 1))])
+            client.send_mms(ORANGE, attachments=[("big.jpg", jpeg + b"\0" * (300 * 1024))])
     assert (caught.value.http_status, caught.value.code, caught.value.gateway_message) == (400, 21, "Bad request")
     assert "HTTP 400" in str(caught.value)
     assert sandbox.received == []

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import phonenumbers
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from phonenumbers import carrier
 
@@ -142,6 +142,7 @@ def written_forms(draw, national: str):
     return draw(st.sampled_from([whole, grouped]))
 
 
+@settings(deadline=None)  # the first call loads phonenumbers' carrier data
 @given(data=st.data(), national=ORANGE_NUMBERS)
 def test_any_form_of_an_orange_number_normalises_to_the_same_address(data, national):
     assume(_is_orange(national))

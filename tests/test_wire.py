@@ -14,6 +14,9 @@ from mmsnb.errors import InputError
 from mmsnb.wire import Attachment, encode, message_part, safe_filename
 
 ADDRESSES = ["tel:+48501102030", "tel:+48510000000"]
+JPEG_START = b"\xff\xd8\xff\xe0"
+PNG_START = b"\x89PNG\r\n\x1a\n"
+GIF_START = b"GIF89a"
 POLISH = "Zażółć gęślą jaźń — Cześć Łucjo!"
 
 
@@ -127,39 +130,39 @@ def test_a_long_file_name_is_cut_but_keeps_its_extension():
     name = safe_filename("x" * 300 + ".jpeg")
     assert len(name) == 120
     assert name.endswith("x.jpeg")
-    assert Attachment.of(("x" * 300 + ".jpeg", b"\xff\xd8")).content_type == "image/jpeg"
+    assert Attachment.of(("x" * 300 + ".jpeg", JPEG_START)).content_type == "image/jpeg"
 
 
 def test_a_header_injection_in_a_file_name_stays_inside_one_header():
-    body, content_type = encode(message_part(ADDRESSES), [Attachment.of(('a"\r\nX-Injected: 1\r\n.jpg', b"\xff\xd8"))])
+    body, content_type = encode(message_part(ADDRESSES), [Attachment.of(('a"\r\nX-Injected: 1\r\n.jpg', JPEG_START))])
     parts = parse_multipart(body, content_type)
     assert set(headers(parts[1])) == {"content-type", "content-transfer-encoding", "content-disposition"}
     assert parts[1].get_filename() == "a___X-Injected_ 1__.jpg"
 
 
 @pytest.mark.parametrize(
-    ("name", "content_type"),
+    ("name", "data", "content_type"),
     [
-        ("promo.jpg", "image/jpeg"),
-        ("PROMO.JPEG", "image/jpeg"),
-        ("logo.png", "image/png"),
-        ("spinner.gif", "image/gif"),
-        ("old.bmp", "image/bmp"),
-        ("terms.txt", "text/plain"),
-        ("jingle.amr", "audio/amr"),
-        ("jingle.mp3", "audio/mpeg"),
-        ("clip.3gp", "video/3gpp"),
-        ("clip.mp4", "video/mp4"),
-        ("layout.smil", "application/smil"),
+        ("promo.jpg", JPEG_START, "image/jpeg"),
+        ("PROMO.JPEG", JPEG_START, "image/jpeg"),
+        ("logo.png", PNG_START, "image/png"),
+        ("spinner.gif", GIF_START, "image/gif"),
+        ("old.bmp", b"BM", "image/bmp"),
+        ("terms.txt", b"text", "text/plain"),
+        ("jingle.amr", b"#!AMR\n", "audio/amr"),
+        ("jingle.mp3", b"ID3", "audio/mpeg"),
+        ("clip.3gp", b"ftyp3gp", "video/3gpp"),
+        ("clip.mp4", b"ftypmp4", "video/mp4"),
+        ("layout.smil", b"<smil/>", "application/smil"),
     ],
 )
-def test_content_type_is_guessed_from_the_name(name, content_type):
-    assert Attachment.of((name, b"data")).content_type == content_type
+def test_content_type_is_guessed_from_the_name(name, data, content_type):
+    assert Attachment.of((name, data)).content_type == content_type
 
 
-@pytest.mark.parametrize("given", ["image/png", "IMAGE/PNG", "text/plain; charset=utf-8"])
-def test_a_given_content_type_wins_over_the_name(given):
-    assert Attachment.of(("upload.bin", b"data", given)).content_type == given
+@pytest.mark.parametrize(("data", "given"), [(PNG_START, "image/png"), (PNG_START, "IMAGE/PNG"), (b"text", "text/plain; charset=utf-8")])
+def test_a_given_content_type_wins_over_the_name(data, given):
+    assert Attachment.of(("upload.bin", data, given)).content_type == given
 
 
 def test_an_attachment_is_read_from_a_path(tmp_path, jpeg):

@@ -1,0 +1,280 @@
+"""The composer: a form to write, check and send one MMS to many recipients, then watch it arrive.
+
+>>> composer = Composer(client)       # doctest: +SKIP
+>>> composer                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from ..campaign import send
+from ..client import Client
+from ..errors import MMSError
+from ..ledger import Ledger
+from ..wire import PRIORITIES
+from . import markup
+from .attachments import AttachmentsPanel
+from .markup import line
+from .monitor import Monitor
+from .preview import Preview
+from .recipients import RecipientsPanel
+
+_STYLE = {"description_width": "80px"}
+#: How the confirmation names the rows a send skips: (noun, what happens to them) per send state.
+_SKIPPED = {
+    "invalid": ("invalid number", "skipped"),
+    "duplicate": ("repeated number", "each gets the message once"),
+    "already-sent": ("recipient", "already got this message in this campaign, so not sent again"),
+    "unknown": ("recipient", "an earlier send's outcome is unknown, so not repeated"),
+    "rejected": ("recipient", "refused by the gateway before, so not repeated"),
+}
+_TROUBLE = ("quota", "rejected", "unknown")
+
+
+def _day(day: date | None) -> str:
+    return day.strftime("%a %d %b %Y") if day else "an unknown date"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class Composer(widgets.VBox):
+    """A form that writes, checks and sends one MMS through :func:`mmsnb.send`, then watches it.
+
+    Recipients are typed or pasted, or come from ``recipients`` (a DataFrame, with a drop-down for
+    its number column) or an uploaded CSV. Send first shows what the send will spend; Confirm
+    sends through the ledger, so pressing again never sends twice. ``results`` holds the last
+    results and ``monitor`` the live view of their delivery. Only ``client.base_url`` is shown.
+
+    >>> composer = Composer(client, recipients=frame)      # doctest: +SKIP
+    >>> composer                                           # doctest: +SKIP
+    >>> composer.results.send_state.value_counts()         # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        recipients: pd.DataFrame | Iterable[str] | None = None,
+        ledger: str | os.PathLike | Ledger | None = None,
+        interval: float | None = None,
+    ) -> None:
+        self.client, self.ledger, self.interval = client, ledger, interval
+        self.results: pd.DataFrame | None = None
+        self.monitor: Monitor | None = None
+        self._pending: dict[str, Any] | None = None
+        self._busy = False
+
+        self.subject = widgets.Textarea(
+            description="Subject", placeholder="The text of the message", style=_STYLE,
+            layout=widgets.Layout(width="100%", height="5em"),
+        ).add_class("mmsnb-subject")
+        self.subject_count = widgets.HTML(layout=widgets.Layout(margin="0 0 0 88px"))
+        self.sender = widgets.Text(description="Sender", placeholder="Name shown to the recipient", style=_STYLE,
+                                   layout=widgets.Layout(width="100%")).add_class("mmsnb-sender")
+        self.priority = widgets.Dropdown(description="Priority", options=PRIORITIES, value="Default", style=_STYLE,
+                                         layout=widgets.Layout(width="220px"))
+        self.delivery_report = widgets.Checkbox(value=True, description="Delivery report", indent=False)
+        self.campaign = widgets.Text(description="Campaign", placeholder="automatic name", style=_STYLE)
+        self.preview = Preview()
+        self.attachments = AttachmentsPanel(max_bytes=client.max_message_bytes)
+        table = recipients if isinstance(recipients, pd.DataFrame) else None
+        self.recipients = RecipientsPanel(table)
+        if recipients is not None and table is None:
+            self.recipients.text.value = "\n".join(map(str, recipients))
+
+        self.quota = widgets.HTML().add_class("mmsnb-quota")
+        self.send_button = widgets.Button(description="Send…", icon="paper-plane", button_style="primary").add_class("mmsnb-send")
+        self.why = widgets.HTML().add_class("mmsnb-why")
+        self.confirm_text = widgets.HTML().add_class("mmsnb-confirm-text")
+        self.confirm_button = widgets.Button(description="Confirm and send", icon="check", button_style="success").add_class("mmsnb-confirm")
+        self.cancel_button = widgets.Button(description="Cancel").add_class("mmsnb-cancel")
+        self.confirmation = widgets.VBox(
+            [self.confirm_text, widgets.HBox([self.confirm_button, self.cancel_button])],
+            layout=widgets.Layout(display="none", border="1px solid #E69F00", padding="4px 10px", margin="8px 0"),
+        )
+        self.status = widgets.HTML().add_class("mmsnb-status")
+        self.progress = widgets.Output()
+        self.table = widgets.HTML().add_class("mmsnb-results")
+        self.monitor_box = widgets.VBox()
+
+        self.recipients.on_change = self.attachments.on_change = self._changed
+        for widget in (self.subject, self.sender, self.priority, self.delivery_report, self.campaign):
+            widget.observe(lambda _: self._changed(), "value")
+        self.send_button.on_click(self._on_send)
+        self.confirm_button.on_click(self._on_confirm)
+        self.cancel_button.on_click(lambda _: self._withdraw())
+
+        def section(title: str) -> widgets.HTML:
+            return widgets.HTML(f'<b style="font-size:1.05em">{title}</b>', layout=widgets.Layout(margin="10px 0 2px 0"))
+
+        form = widgets.VBox(
+            [
+                section("Recipients"), self.recipients,
+                section("Message"), self.subject, self.subject_count, self.sender,
+                widgets.HBox([self.priority, self.delivery_report]), self.campaign,
+                section("Attachments"), self.attachments,
+                widgets.HBox([self.send_button, self.why], layout=widgets.Layout(margin="12px 0 0 0", align_items="center")),
+            ],
+            layout=widgets.Layout(flex="1 1 auto", max_width="640px", margin="0 28px 0 0"),
+        )
+        heading = widgets.HTML(f'<h3 style="margin:0">Compose an MMS</h3>{line("Gateway: " + client.base_url)}')
+        super().__init__(
+            [heading, self.quota, widgets.HBox([form, self.preview]), self.confirmation, self.status, self.progress,
+             self.table, self.monitor_box],
+        )
+        self.add_class("mmsnb-composer")
+        self._read_quota()
+        self._changed()
+
+    # -- state -------------------------------------------------------------
+    @property
+    def problems(self) -> list[str]:
+        """What keeps the message from being sent; empty when it can go."""
+        out = []
+        if not self.recipients.check.valid:
+            out.append("Add at least one valid number.")
+        if not self.subject.value.strip() and not self.attachments.files:
+            out.append("Write a subject or attach a file.")
+        if self.attachments.over_limit:
+            out.append("Remove attachments: they are over the size limit.")
+        return out
+
+    def _changed(self) -> None:
+        self._withdraw()
+        self.subject_count.value = line(_plural(len(self.subject.value), "character"))
+        self.preview.show(sender=self.sender.value.strip(), subject=self._preview_subject(), files=self.attachments.files)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        problems = self.problems
+        self.send_button.disabled = self._busy or bool(problems)
+        self.confirm_button.disabled = self._busy
+        self.why.value = line(" ".join(problems), "warn") if problems else ""
+
+    def _preview_subject(self) -> str:
+        """The subject as the first recipient of a table would read it (templates filled in)."""
+        subject = self.subject.value
+        if self.recipients.using_table and self.recipients.table is not None and "{" in subject:
+            try:
+                return subject.format_map(self.recipients.table.iloc[0].to_dict())
+            except (KeyError, ValueError, IndexError, AttributeError):
+                return subject
+        return subject
+
+    def _options(self) -> dict[str, Any]:
+        """The arguments of :func:`mmsnb.send` for what the form holds now."""
+        frame, column = self.recipients.frame()
+        subject = self.subject.value
+        if not self.recipients.using_table:  # typed numbers have no columns to fill in: braces are literal
+            subject = subject.replace("{", "{{").replace("}", "}}")
+        return dict(
+            frame=frame, to=column, subject=subject or None, attachments=list(self.attachments.files) or None,
+            sender=self.sender.value.strip() or None, priority=self.priority.value,
+            delivery_report=self.delivery_report.value, campaign=self.campaign.value.strip() or None, ledger=self.ledger,
+        )
+
+    def _read_quota(self) -> None:
+        try:
+            limit = self.client.limit()
+        except MMSError as exc:
+            self.quota.value = line(f"The quota could not be read: {exc}", "error")
+            return
+        text = f"Quota: {_plural(limit.used, 'request')} used, {limit.available} available; the counter resets on {_day(limit.resets_on)}."
+        self.quota.value = line(text, "muted" if limit.available else "warn")
+
+    def _error(self, error: MMSError | str) -> None:
+        self.status.value = line(f"⚠ {error}", "error")
+
+    # -- send --------------------------------------------------------------
+    def _on_send(self, _: object = None) -> None:
+        if self._busy or self.problems:
+            return
+        self.status.value = ""
+        options = self._options()
+        try:
+            plan = send(self.client, **options, dry_run=True, progress=False)
+        except MMSError as exc:
+            self._error(exc)
+            return
+        info = plan.attrs["mmsnb"]
+        requests, available = info["requests"], info["available"]
+        if requests > available:
+            self._error(
+                f"This message needs {_plural(requests, 'request')} but only {available} are available "
+                f"(the counter resets on {_day(info['resets_on'])}). Nothing was sent."
+            )
+            return
+        states = plan.send_state.value_counts()
+        planned = int(states.get("planned", 0))
+        lines = [
+            f"<b>Send to {_plural(planned, 'recipient')} in {_plural(requests, 'request')}?</b>" if planned
+            else "<b>Nothing new to send.</b> Confirm shows the earlier results.",
+            f"Quota: {available} requests available, {available - requests} left after this send "
+            f"(the counter resets on {_day(info['resets_on'])}).",
+            *(f"{_plural(int(states[state]), noun)}: {fate}." for state, (noun, fate) in _SKIPPED.items() if states.get(state)),
+            f"Campaign: {info['campaign']}.",
+        ]
+        self.confirm_text.value = "<br>".join(lines)
+        self._pending = options
+        self.confirmation.layout.display = "flex"
+        self._update_buttons()
+
+    def _withdraw(self) -> None:
+        """Hide the confirmation: the form changed, or Cancel was pressed."""
+        self._pending = None
+        self.confirmation.layout.display = "none"
+
+    def _on_confirm(self, _: object = None) -> None:
+        options, self._pending = self._pending, None
+        if options is None or self._busy:
+            return
+        self._busy = True
+        self.confirmation.layout.display = "none"
+        self._update_buttons()
+        self.status.value = line("Sending…")
+        self.progress.clear_output()
+        try:
+            with self.progress:  # an exception leaving an Output becomes a traceback there: catch it inside
+                try:
+                    outcome: pd.DataFrame | MMSError = send(self.client, **options, progress=True)
+                except MMSError as exc:
+                    outcome = exc
+            if isinstance(outcome, MMSError):
+                self._error(outcome)
+            else:
+                self._sent(outcome, options["to"])
+        finally:
+            self._busy = False
+            self._read_quota()
+            self._update_buttons()
+
+    def _sent(self, results: pd.DataFrame, column: str) -> None:
+        self.results = results
+        counts = results.send_state.value_counts()
+        text = f"Campaign {results.attrs['mmsnb']['campaign']}: " + ", ".join(f"{n} {state}" for state, n in counts.items() if n) + "."
+        trouble = results.loc[results.send_state.isin(_TROUBLE), "error"].dropna()
+        if len(trouble):
+            text += " " + trouble.iloc[0]
+        self.status.value = line(text, "warn" if len(trouble) else "ok")
+        self.table.value = markup.table(results, [column, "address", "send_state", "message_id", "error"], more="composer.results")
+        if self.monitor is not None:
+            self.monitor.close()
+            self.monitor = None
+        if results["message_id"].notna().any():
+            self.monitor = Monitor(self.client, results, interval=self.interval, ledger=self.ledger)
+        self.monitor_box.children = [self.monitor] if self.monitor else []
+
+    def close(self) -> None:
+        """Close the form and stop its monitor."""
+        if self.monitor is not None:
+            self.monitor.close()
+        super().close()

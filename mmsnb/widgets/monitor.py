@@ -1,0 +1,159 @@
+"""A live view of a sent campaign's delivery, polled in a background thread.
+
+>>> monitor = Monitor(client, results)           # doctest: +SKIP
+>>> monitor                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+
+from ..client import Client
+from ..errors import InputError
+from ..ledger import Ledger
+from ..polling import POLLED_COLUMNS, _schedule, poll
+from ..statuses import CATEGORIES, CATEGORY_COLORS
+from . import markup
+from .markup import line
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def open_rows(results: pd.DataFrame) -> np.ndarray:
+    """Which rows have a message whose status is not final yet (or not known yet)."""
+    sent = results["message_id"].notna().to_numpy()
+    if "final" not in results.columns:
+        return sent
+    return sent & ~results["final"].fillna(False).to_numpy(dtype=bool)
+
+
+class Monitor(widgets.VBox):
+    """Counts per status category (bars in the category colours), the rows not final yet and the
+    elapsed time, refreshed while a background thread polls; the kernel stays free meanwhile.
+
+    Polling ends when every message is final, when Stop is pressed or when the widget is closed.
+    ``results`` holds the latest polled DataFrame. Pauses grow from 1 s to 30 s unless
+    ``interval`` fixes them.
+
+    >>> monitor = Monitor(client, mmsnb.send(client, frame, subject="Hej"))   # doctest: +SKIP
+    >>> monitor.wait(timeout=120).status_category.value_counts()              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        results: pd.DataFrame,
+        *,
+        interval: float | None = None,
+        ledger: str | os.PathLike | Ledger | None = None,
+    ) -> None:
+        if "message_id" not in results.columns:
+            raise InputError("The frame has no message_id column: pass the results of mmsnb.send.")
+        self.client, self.results, self.interval = client, results, interval
+        self._ledger = ledger if ledger is not None else results.attrs.get("mmsnb", {}).get("ledger")
+        self._stop = threading.Event()
+        self._bars = {c: widgets.IntProgress(min=0, max=1, style={"bar_color": CATEGORY_COLORS[c]},
+                                             layout=widgets.Layout(width="240px")) for c in CATEGORIES}
+        self._counts = {c: widgets.HTML() for c in CATEGORIES}
+        chart = [
+            widgets.HBox([
+                widgets.HTML(f'<span style="color:{CATEGORY_COLORS[c]}">■</span> {c}', layout=widgets.Layout(width="90px")),
+                self._bars[c], self._counts[c],
+            ])
+            for c in CATEGORIES
+        ]
+        self.summary = widgets.HTML()
+        self.elapsed = widgets.HTML().add_class("mmsnb-elapsed")
+        self.table = widgets.HTML().add_class("mmsnb-open-rows")
+        self.stop_button = widgets.Button(description="Stop", icon="stop", layout=widgets.Layout(width="90px"))
+        self.stop_button.on_click(lambda _: self.stop())
+        super().__init__(
+            [widgets.HTML('<b style="font-size:1.05em">Delivery</b>'), self.summary, *chart,
+             widgets.HBox([self.stop_button, self.elapsed], layout=widgets.Layout(align_items="center")), self.table],
+            layout=widgets.Layout(margin="10px 0 0 0"),
+        )
+        self.add_class("mmsnb-monitor")
+        self._show()
+        self._thread = threading.Thread(target=self._run, name="mmsnb-monitor", daemon=True)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """True while the background thread polls."""
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Stop polling (after the round under way, if any)."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> pd.DataFrame:
+        """Wait until polling ends or ``timeout`` seconds pass; returns the latest results."""
+        self._thread.join(timeout)
+        return self.results
+
+    def close(self) -> None:
+        """Stop polling and close the widget."""
+        self.stop()
+        super().close()
+
+    def _round(self) -> pd.DataFrame:
+        """One pass over the messages not final yet; returns the results with their new statuses."""
+        current = self.results
+        if "final" not in current.columns:
+            return poll(self.client, current, timeout=0, progress=False, ledger=self._ledger)
+        mask = open_rows(current)
+        polled = poll(self.client, current[mask], timeout=0, progress=False, ledger=self._ledger)
+        merged = current.copy()
+        for column in POLLED_COLUMNS:
+            merged.loc[mask, column] = polled[column].to_numpy()
+        return merged
+
+    def _show(self) -> None:
+        results = self.results
+        sent = results["message_id"].notna()
+        total = int(sent.sum())
+        counts = results.loc[sent, "status_category"].value_counts() if "status_category" in results.columns else {}
+        for category in CATEGORIES:
+            n = int(counts.get(category, 0))
+            self._bars[category].max = max(total, 1)
+            self._bars[category].value = n
+            self._counts[category].value = str(n)
+        still = open_rows(results)
+        text = f"{total} recipient{'' if total == 1 else 's'} with a message id: {total - int(still.sum())} final, {int(still.sum())} not yet."
+        if len(results) > total:
+            text += f" Rows not sent: {len(results) - total}."
+        self.summary.value = line(text)
+        columns = ["address", "message_id", "status", "status_meaning"]
+        self.table.value = (
+            "<b>Not final yet</b>" + markup.table(results[still], columns, more="monitor.results") if still.any() else ""
+        )
+
+    def _run(self) -> None:
+        started = due = time.monotonic()
+        pauses = _schedule(self.interval)
+        headline, detail, tone = "Stopped", ".", "warn"
+        try:
+            while not self._stop.is_set():
+                if time.monotonic() >= due:
+                    self.results = self._round()
+                    self._show()
+                    if not open_rows(self.results).any():
+                        headline, tone = "Every message is final", "ok"
+                        break
+                    due = time.monotonic() + next(pauses)
+                self.elapsed.value = line(f"Polling for {_clock(time.monotonic() - started)}")
+                self._stop.wait(min(1.0, max(due - time.monotonic(), 0.0)))
+        except Exception as exc:  # noqa: BLE001 - a thread's exception would reach no one: show it instead
+            headline, detail, tone = "Polling stopped", f": {exc}", "error"
+        finally:
+            self.elapsed.value = line(f"{headline} after {_clock(time.monotonic() - started)}{detail}", tone)
+            self.stop_button.disabled = True
