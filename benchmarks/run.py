@@ -49,6 +49,7 @@ STATUS_PATH = "/Messaging/v1/MMSDeliveryStatus"
 #: Statuses after which the naive loop keeps polling a message.
 NAIVE_NOT_FINAL = frozenset({"Success", "Partial success", "Message ID Not found"})
 CTX = mp.get_context("spawn")
+T0 = time.perf_counter()
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,15 +494,20 @@ JOBS = {"naive": job_naive, "mmsnb": job_mmsnb, "polling": job_polling, "memory"
 def _client_main(conn) -> None:
     # The libraries every job uses are imported before the job arrives (and before measuring),
     # as they would be in a notebook; meanwhile the parent starts the sandbox.
-    import pandas  # noqa: F401
-    import requests_oauthlib  # noqa: F401
-    import urllib3  # noqa: F401
+    failed = None
+    try:
+        import pandas  # noqa: F401
+        import requests_oauthlib  # noqa: F401
+        import urllib3  # noqa: F401
 
-    import mmsnb  # noqa: F401
-
+        import mmsnb  # noqa: F401
+    except BaseException:  # noqa: BLE001  (e.g. mmsnb mid-edit: reported with the job)
+        failed = traceback.format_exc()
     conn.send("ready")
     job = conn.recv()
     try:
+        if failed:
+            raise RuntimeError(f"importing mmsnb failed:\n{failed}")
         conn.send(("ok", JOBS[job["kind"]](job)))
     except BaseException:  # noqa: BLE001  (reported to the parent)
         conn.send(("error", traceback.format_exc()))
@@ -601,7 +607,7 @@ def campaign(args, label: str, latency: float, rows: int, job: dict) -> dict:
     result, result["sandbox"] = with_sandbox(job, latency=latency, time_scale=args.time_scale, quota=args.quota, seed=args.seed)
     result.update(label=label, latency=latency)
     s = result["sandbox"]
-    log(f"  {label:<34} wall {result['wall']:8.2f} s  client CPU {result['cpu']:7.2f} s  quota {s['quota_used']:5d}"
+    log(f"  [{time.perf_counter() - T0:5.0f} s] {label:<34} wall {result['wall']:8.2f} s  client CPU {result['cpu']:7.2f} s  quota {s['quota_used']:5d}"
         f"  status {s['status']:5d}  peak RSS +{result['peak_rss'] / 2**20:6.1f} MB  not final {result['not_final']}")
     return result
 

@@ -26,14 +26,14 @@ from .sandbox import Faults, Sandbox
 from .campaign import SEND_STATES, send
 from .ledger import History, Ledger, history
 from .polling import poll
-from .recipients import read_recipients
-from .summary import summary
+from .files import read_recipients, read_results
+from .summary import failures, summary
 from . import plot
 from . import accessor as _accessor  # noqa: F401  (registers frame.mms)
 
 __all__ = [
     "AuthError", "BadRequestError", "Client", "ConfigError", "DeliveryStatus", "Faults", "InputError",
-    "History", "Ledger", "Limit", "MMSError", "SEND_STATES", "history", "plot", "poll", "read_recipients", "send", "summary", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
+    "History", "Ledger", "Limit", "MMSError", "SEND_STATES", "failures", "history", "plot", "poll", "read_recipients", "read_results", "send", "summary", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
     "TransportError", "connect", "normalize",
 ]
 __version__ = "0.1.0"

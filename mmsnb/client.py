@@ -155,7 +155,7 @@ class Client:
             except ValueError:
                 raise AuthError(f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}.") from None
             redact.register(token.get("access_token"))
-            lifetime = float(token.get("expires_in") or 3600)
+            lifetime = float(token.get("expires_in") if token.get("expires_in") is not None else 3600)
             self._expires_at = time.monotonic() + lifetime - min(RENEW_MARGIN, lifetime / 10)
 
     def _token_response(self, resp: requests.Response) -> requests.Response:

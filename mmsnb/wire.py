@@ -80,8 +80,8 @@ class Attachment:
 
     @cached_property
     def b64(self) -> bytes:
-        """The base64 text of the file, encoded once."""
-        return base64.b64encode(self.data)
+        """The base64 text of the file in 76-character lines (RFC 2045), encoded once."""
+        return base64.encodebytes(self.data).replace(b"\n", b"\r\n")
 
     @cached_property
     def digest(self) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import functools
 import math
 import pathlib
 from collections import Counter
@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import mmsnb
+from mmsnb import wire
 from mmsnb.campaign import RESULT_COLUMNS
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
@@ -92,24 +93,27 @@ def test_max_addresses_below_one_is_refused_before_sending(sandbox, client, tmp_
 
 def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_path, monkeypatch):
     promo, logo = PROMO.read_bytes(), LOGO.read_bytes()
-    # The same file spelled two ways, and a second file; 40 rows, one request each.
+    # The same file spelled two ways, and a second file as a Path and as text; 40 rows, one request each.
     specs = [str(PROMO), str(DATA / ".." / "data" / "promo.jpg"), LOGO, str(LOGO)] * 10
     frame = pd.DataFrame({"msisdn": orange(40), "picture": specs})
 
+    # Observe (not replace) file reads and the computation of each attachment's base64 text.
     reads: Counter = Counter()
     encodes: Counter = Counter()
-    real_read, real_b64 = pathlib.Path.read_bytes, base64.b64encode
+    real_read, real_b64 = pathlib.Path.read_bytes, wire.Attachment.__dict__["b64"].func
 
     def counting_read(self):
         reads[self.resolve()] += 1
         return real_read(self)
 
-    def counting_b64(data, *args):
-        encodes[{promo: "promo", logo: "logo"}.get(bytes(data), "other")] += 1
-        return real_b64(data, *args)
+    def counting_b64(self):
+        encodes[self.filename] += 1
+        return real_b64(self)
 
+    counted_b64 = functools.cached_property(counting_b64)
+    counted_b64.__set_name__(wire.Attachment, "b64")
     monkeypatch.setattr(pathlib.Path, "read_bytes", counting_read)
-    monkeypatch.setattr(base64, "b64encode", counting_b64)
+    monkeypatch.setattr(wire.Attachment, "b64", counted_b64)
     results = send(client, frame, tmp_path, subject="Zdjęcie", attachments="picture", group=False)
     monkeypatch.undo()
 
@@ -117,7 +121,7 @@ def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_
     assert sandbox.gateway.counts["send"] == 40
     assert reads[PROMO.resolve()] == 1
     assert reads[LOGO.resolve()] == 1
-    assert encodes["promo"] == 1 and encodes["logo"] == 1
+    assert encodes == Counter({"promo.jpg": 1, "logo.png": 1})
     sent = {r.addresses[0]: r.attachments for r in sandbox.received}
     for number, spec in zip(frame.msisdn, frame.picture):
         (file,) = sent[gateway_form(number)]
@@ -459,3 +463,10 @@ def test_accessor_send_is_mmsnb_send(sandbox, client, tmp_path):
     assert sandbox.gateway.counts["send"] == 1
     again = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False)
     assert again.send_state.astype(str).tolist() == ["already-sent"] * 4 + ["invalid"]
+
+
+@pytest.mark.parametrize("subject", ["", "Bez pól, 100% {{rabatu}}"])
+def test_constant_subject_is_sent_as_written(sandbox, client, tmp_path, subject):
+    results = send(client, pd.DataFrame({"msisdn": orange(2)}), tmp_path, subject=subject)
+    assert (results.send_state == "accepted").all()
+    assert [r.subject for r in sandbox.received] == [subject.replace("{{", "{").replace("}}", "}")]

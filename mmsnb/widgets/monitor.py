@@ -56,11 +56,11 @@ class Monitor(widgets.VBox):
         interval: float | None = None,
         ledger: str | os.PathLike | Ledger | None = None,
     ) -> None:
+        self._stop = threading.Event()  # first: ipywidgets calls close() even on a failed __init__
         if "message_id" not in results.columns:
             raise InputError("The frame has no message_id column: pass the results of mmsnb.send.")
         self.client, self.results, self.interval = client, results, interval
         self._ledger = ledger if ledger is not None else results.attrs.get("mmsnb", {}).get("ledger")
-        self._stop = threading.Event()
         self._bars = {c: widgets.IntProgress(min=0, max=1, style={"bar_color": CATEGORY_COLORS[c]},
                                              layout=widgets.Layout(width="240px")) for c in CATEGORIES}
         self._counts = {c: widgets.HTML() for c in CATEGORIES}

@@ -1,6 +1,7 @@
-"""Read a recipients file as people export it: any delimiter, UTF-8 or Windows-1250, numbers as text.
+"""Files in and out: recipients as people export them, and results saved with ``to_csv``.
 
 >>> frame = read_recipients("data/campaign.csv")          # doctest: +SKIP
+>>> results = read_results("out/weekend-promo.csv")      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .campaign import SEND_STATE_DTYPE
 from .errors import InputError
+from .statuses import CATEGORY_DTYPE
 
 ENCODINGS = ("utf-8-sig", "cp1250")
 
@@ -61,4 +64,26 @@ def read_recipients(source: str | os.PathLike | bytes, *, to: str | None = None,
     frame.columns = [str(c).strip() for c in frame.columns]
     if to is not None and to not in frame.columns:
         raise InputError(f"{label} has no column {to!r}. Its columns: {', '.join(frame.columns)}.")
+    return frame
+
+
+def read_results(path: str | os.PathLike) -> pd.DataFrame:
+    """Results saved with ``results.to_csv(path, index=False)``, with their dtypes back.
+
+    >>> results = read_results("out/weekend-promo.csv")      # doctest: +SKIP
+    >>> results.sent_at.dt.tz                                # doctest: +SKIP
+    datetime.timezone.utc
+    """
+    frame = read_recipients(path, to="send_state")
+    for column in ("request_no", "http_status", "error_code"):
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+    for column in ("sent_at", "polled_at", "delivered_at"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    frame["send_state"] = frame["send_state"].astype(SEND_STATE_DTYPE)
+    if "status_category" in frame:
+        frame["status_category"] = frame["status_category"].astype(CATEGORY_DTYPE)
+    if "final" in frame:
+        frame["final"] = frame["final"].map({"True": True, "False": False}).astype("boolean")
     return frame
