@@ -172,7 +172,8 @@ def send(
                 outcomes[row.position] = _Outcome("invalid", error=row.error)
             elif row.duplicate_of is not None:
                 label = frame.index[row.duplicate_of]
-                outcomes[row.position] = _Outcome("duplicate", error=f"Same number and content as row {label!r}; sent once.")
+                shown = "(" + ", ".join(map(str, label)) + ")" if isinstance(label, tuple) else str(label)
+                outcomes[row.position] = _Outcome("duplicate", error=f"Same number and content as row {shown}; sent once.")
         prior = book.prior(name)
         to_send = []
         for row in rows:

@@ -29,7 +29,7 @@ class Row:
 
     position: int
     address: str | None = None
-    carrier: str = ""
+    carrier: str | None = None
     error: str | None = None
     content_key: str = ""
     content: "Content | None" = None
@@ -83,7 +83,10 @@ class _Fields:
 
     def template_columns(self, text: str) -> list[Hashable]:
         """The columns a template names; :class:`InputError` when it names one the frame lacks."""
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        except ValueError as exc:
+            raise InputError(f"The subject {text!r} is not a valid template ({exc}); write {{{{ and }}}} for literal braces.") from None
         columns = []
         for name in names:
             if name == "" or name.isdigit():
@@ -104,7 +107,7 @@ class _AttachmentCache:
 
     def get(self, spec: Any) -> Attachment:
         key = str(Path(spec).resolve()) if isinstance(spec, (str, Path)) else id(spec)
-        if True:
+        if key not in self._files:
             self.loads += 1
             try:
                 self._files[key] = Attachment.of(spec)

@@ -125,9 +125,9 @@ def _spread(results: pd.DataFrame, latest: dict[str, DeliveryStatus], seen_at: d
         columns["status"][i], columns["status_category"][i] = text, category
         columns["status_meaning"][i], columns["final"][i] = meaning, final
         columns["polled_at"][i] = seen_at[message_id]
-        columns["delivered_at"][i] = delivered.get((message_id, address)) or delivered.get((message_id, "")) or (
+        columns["delivered_at"][i] = (
             None if pd.isna(previous["delivered_at"][i]) else previous["delivered_at"][i]
-        )
+        ) or delivered.get((message_id, address)) or delivered.get((message_id, ""))
     out["status"] = pd.array(columns["status"], dtype="string")
     out["status_category"] = pd.Categorical(columns["status_category"], dtype=CATEGORY_DTYPE)
     out["status_meaning"] = pd.array(columns["status_meaning"], dtype="string")

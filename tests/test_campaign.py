@@ -158,7 +158,7 @@ def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_pa
     }
     assert results.send_state.astype(str).to_dict() == expected
     reasons = {
-        "short": "'12345'", "repeat": "row 'ok'", "no-number": "missing", "no-subject": "subject is missing",
+        "short": "'12345'", "repeat": "row ok;", "no-number": "missing", "no-subject": "subject is missing",
         "unreadable": "cannot be read", "absent": "does not exist", "oversized": "over the gateway's limit",
         "fixed-line": "fixed-line",
     }
@@ -170,7 +170,9 @@ def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_pa
     assert results.loc[~sent, "message_id"].isna().all()
     assert results.at["play", "carrier_hint"] != "Orange" and results.at["ok", "carrier_hint"] == "Orange"
     assert results.at["repeat", "address"] == results.at["ok", "address"] == "tel:+48501102030"
-    assert pd.isna(results.at["no-number", "address"])
+    bad_numbers = ["short", "no-number", "fixed-line"]
+    assert results.loc[bad_numbers, ["address", "carrier_hint"]].isna().all().all()
+    assert (results.loc[["no-subject", "unreadable", "absent", "oversized"], "carrier_hint"] == "Orange").all()
     # Only the sendable rows reached the gateway, each once: "ok" and "other-text" differ in content.
     assert received_addresses(sandbox) == Counter(
         {"tel:+48501102030": 2, "tel:+48790000001": 1, "tel:+48501102035": 1}
@@ -207,6 +209,12 @@ def test_template_naming_a_missing_column_fails_before_anything_is_sent(sandbox,
         send(client, frame, tmp_path, subject="Dzień dobry {surname}")
     assert sandbox.gateway.counts["send"] == 0
     assert sandbox.gateway.counts["limit"] == 0
+
+
+def test_subject_with_a_lone_brace_is_an_input_error(sandbox, client, tmp_path):
+    with pytest.raises(mmsnb.InputError, match="literal braces"):
+        send(client, pd.DataFrame({"msisdn": orange(1)}), tmp_path, subject="Rabat {50%")
+    assert sandbox.gateway.counts["send"] == 0
 
 
 def test_missing_number_column_is_named(sandbox, client, tmp_path):
@@ -440,7 +448,7 @@ def test_index_is_preserved(sandbox, client, tmp_path, kind):
     assert results.index.names == frame.index.names
     assert results.address.tolist() == [gateway_form(n) for n in orange(4)[::-1]] + ["tel:+48501000003"]
     assert results.send_state.astype(str).tolist() == ["accepted"] * 4 + ["duplicate"]
-    assert repr(frame.index[0]) in results.error.iloc[4]
+    assert ("row d;" if kind == "strings" else "row (x, 4);") in results.error.iloc[4]
 
 
 def test_empty_frame_gives_empty_result_and_no_requests(sandbox, client, tmp_path):

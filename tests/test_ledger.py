@@ -6,13 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 import mmsnb
 from mmsnb.ledger import REQUEST_STATES

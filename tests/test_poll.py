@@ -194,3 +194,15 @@ def test_backoff_grows_to_its_cap_unless_the_interval_is_fixed():
     assert all(b > a for a, b in zip(pauses, pauses[1:]) if a < BACKOFF[2])
     assert max(pauses) == BACKOFF[2]
     assert list(islice(_schedule(2.5), 5)) == [2.5] * 5
+
+
+def test_polling_a_polled_frame_again_keeps_when_delivery_was_first_seen(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(4)})
+    results = mmsnb.send(client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False)
+    first = mmsnb.poll(client, results, interval=0.2, timeout=30, progress=False)
+    again = mmsnb.poll(client, first, interval=0.2, timeout=30, progress=False)
+
+    assert first.delivered_at.notna().any()
+    assert again.status.tolist() == first.status.tolist()
+    assert (again.polled_at > first.polled_at).all()
+    pd.testing.assert_series_equal(again.delivered_at, first.delivered_at)

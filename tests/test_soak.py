@@ -75,7 +75,7 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
         garbage=0.02, revoke_token=0.02, status_error=0.2, slow_seconds=1.5,
     )
     rng = random.Random(7)
-    with mmsnb.Sandbox(seed=7, quota=10 * requests_needed, time_scale=6000, faults=faults) as sandbox:
+    with mmsnb.Sandbox(seed=7, quota=10 * requests_needed, time_scale=6000, token_lifetime=3, faults=faults) as sandbox:
         env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": str(ledger)}
         first = rng.randint(requests_needed // 10, requests_needed // 5)
         second = first + rng.randint(requests_needed // 10, requests_needed // 5)
@@ -98,6 +98,7 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
         sandbox.faults.faults = mmsnb.Faults(status_error=0.2)
         polled = mmsnb.poll(client, results, timeout=120, interval=0.2, progress=False)
         received = sandbox.received
+        tokens_issued = sandbox.gateway.counts["token"]
 
     with sqlite3.connect(ledger) as db:
         rows = db.execute(
@@ -135,7 +136,7 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
     print(
         f"\nsoak: {SIZE} recipients, {len(requests)} requests in the ledger, {len(received)} messages received by the sandbox"
         f"\n  recipients by ledger state: {dict(states)}"
-        f"\n  requests stopped by the quota before its reset: {quota_stops}; recipients received twice: 0"
+        f"\n  requests stopped by the quota before its reset: {quota_stops}; access tokens issued: {tokens_issued}; recipients received twice: 0"
         f"\n  accepted messages: ledger {len(accepted)}, sandbox {len(sandbox_ids)} (extra {len(sandbox_ids - accepted)} are 'unknown' in the ledger)"
         f"\n  polled rows final: {int(sent.final.sum())}/{len(sent)}; statuses: {polled.status.value_counts().to_dict()}"
     )

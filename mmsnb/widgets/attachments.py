@@ -32,9 +32,10 @@ class AttachmentsPanel(widgets.VBox):
     >>> panel = AttachmentsPanel(max_bytes=client.max_message_bytes)   # doctest: +SKIP
     """
 
-    def __init__(self, *, max_bytes: int, on_change: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, *, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self.on_change = on_change
+        #: Called after each change of the files.
+        self.on_change: Callable[[], None] = lambda: None
         self.files: list[Attachment] = []
         self._rows: dict[int, widgets.HBox] = {}
         self.upload = widgets.FileUpload(description="Attach files", multiple=True, icon="paperclip").add_class("mmsnb-upload")
@@ -70,7 +71,8 @@ class AttachmentsPanel(widgets.VBox):
                 refused.append(str(exc))
                 continue
             if attachment.size > self.max_bytes:
-                refused.append(f"{attachment.filename} is {size(attachment.size)}, over the gateway's limit of {size(self.max_bytes)} for a whole message.")
+                refused.append(f"{attachment.filename} is {size(attachment.size)}, over the gateway's limit "
+                               f"of {size(self.max_bytes)} for a whole message.")
                 continue
             self.files.append(attachment)
         self.refusals.value = "<br>".join(line("✗ Refused: " + reason, "error") for reason in refused)

@@ -52,7 +52,8 @@ class Composer(widgets.VBox):
     Recipients are typed or pasted, or come from ``recipients`` (a DataFrame, with a drop-down for
     its number column) or an uploaded CSV. Send first shows what the send will spend; Confirm
     sends through the ledger, so pressing again never sends twice. ``results`` holds the last
-    results and ``monitor`` the live view of their delivery. Only ``client.base_url`` is shown.
+    results and ``monitor`` the live view of their delivery (polled every ``interval`` seconds,
+    or at growing pauses). Of the client, only ``base_url`` is ever shown.
 
     >>> composer = Composer(client, recipients=frame)      # doctest: +SKIP
     >>> composer                                           # doctest: +SKIP
@@ -92,10 +93,12 @@ class Composer(widgets.VBox):
             self.recipients.text.value = "\n".join(map(str, recipients))
 
         self.quota = widgets.HTML().add_class("mmsnb-quota")
-        self.send_button = widgets.Button(description="Send…", icon="paper-plane", button_style="primary").add_class("mmsnb-send")
+        self.send_button = widgets.Button(description="Send…", icon="paper-plane", button_style="primary")
+        self.send_button.add_class("mmsnb-send")
         self.why = widgets.HTML().add_class("mmsnb-why")
         self.confirm_text = widgets.HTML().add_class("mmsnb-confirm-text")
-        self.confirm_button = widgets.Button(description="Confirm and send", icon="check", button_style="success").add_class("mmsnb-confirm")
+        self.confirm_button = widgets.Button(description="Confirm and send", icon="check", button_style="success")
+        self.confirm_button.add_class("mmsnb-confirm")
         self.cancel_button = widgets.Button(description="Cancel").add_class("mmsnb-cancel")
         self.confirmation = widgets.VBox(
             [self.confirm_text, widgets.HBox([self.confirm_button, self.cancel_button])],
@@ -103,7 +106,7 @@ class Composer(widgets.VBox):
         )
         self.status = widgets.HTML().add_class("mmsnb-status")
         self.progress = widgets.Output()
-        self.table = widgets.HTML().add_class("mmsnb-results")
+        self.results_table = widgets.HTML().add_class("mmsnb-results")
         self.monitor_box = widgets.VBox()
 
         self.recipients.on_change = self.attachments.on_change = self._changed
@@ -113,6 +116,12 @@ class Composer(widgets.VBox):
         self.confirm_button.on_click(self._on_confirm)
         self.cancel_button.on_click(lambda _: self._withdraw())
 
+        super().__init__(self._layout())
+        self.add_class("mmsnb-composer")
+        self._read_quota()
+        self._changed()
+
+    def _layout(self) -> list[widgets.Widget]:
         def section(title: str) -> widgets.HTML:
             return widgets.HTML(f'<b style="font-size:1.05em">{title}</b>', layout=widgets.Layout(margin="10px 0 2px 0"))
 
@@ -126,14 +135,9 @@ class Composer(widgets.VBox):
             ],
             layout=widgets.Layout(flex="1 1 auto", max_width="640px", margin="0 28px 0 0"),
         )
-        heading = widgets.HTML(f'<h3 style="margin:0">Compose an MMS</h3>{line("Gateway: " + client.base_url)}')
-        super().__init__(
-            [heading, self.quota, widgets.HBox([form, self.preview]), self.confirmation, self.status, self.progress,
-             self.table, self.monitor_box],
-        )
-        self.add_class("mmsnb-composer")
-        self._read_quota()
-        self._changed()
+        heading = widgets.HTML(f'<h3 style="margin:0">Compose an MMS</h3>{line("Gateway: " + self.client.base_url)}')
+        return [heading, self.quota, widgets.HBox([form, self.preview]), self.confirmation, self.status, self.progress,
+                self.results_table, self.monitor_box]
 
     # -- state -------------------------------------------------------------
     @property
@@ -188,8 +192,8 @@ class Composer(widgets.VBox):
         except MMSError as exc:
             self.quota.value = line(f"The quota could not be read: {exc}", "error")
             return
-        text = f"Quota: {_plural(limit.used, 'request')} used, {limit.available} available; the counter resets on {_day(limit.resets_on)}."
-        self.quota.value = line(text, "muted" if limit.available else "warn")
+        text = f"Quota: {_plural(limit.used, 'request')} used, {limit.available} available"
+        self.quota.value = line(f"{text}; the counter resets on {_day(limit.resets_on)}.", "muted" if limit.available else "warn")
 
     def _error(self, error: MMSError | str) -> None:
         self.status.value = line(f"⚠ {error}", "error")
@@ -260,12 +264,14 @@ class Composer(widgets.VBox):
     def _sent(self, results: pd.DataFrame, column: str) -> None:
         self.results = results
         counts = results.send_state.value_counts()
-        text = f"Campaign {results.attrs['mmsnb']['campaign']}: " + ", ".join(f"{n} {state}" for state, n in counts.items() if n) + "."
+        outcomes = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
+        text = f"Campaign {results.attrs['mmsnb']['campaign']}: {outcomes}."
         trouble = results.loc[results.send_state.isin(_TROUBLE), "error"].dropna()
         if len(trouble):
             text += " " + trouble.iloc[0]
         self.status.value = line(text, "warn" if len(trouble) else "ok")
-        self.table.value = markup.table(results, [column, "address", "send_state", "message_id", "error"], more="composer.results")
+        columns = [column, "address", "send_state", "message_id", "error"]
+        self.results_table.value = markup.table(results, columns, more="composer.results")
         if self.monitor is not None:
             self.monitor.close()
             self.monitor = None

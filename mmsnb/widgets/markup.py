@@ -33,10 +33,11 @@ def table(frame: pd.DataFrame, columns: Sequence[str], *, limit: int = 20, more:
     """An HTML table of ``columns`` of the first ``limit`` rows; ``more`` names where the rest are."""
     shown = [c for c in columns if c in frame.columns]
     head = "".join(f'<th style="{_CELL};border-bottom:1px solid #ccc">{escape(c)}</th>' for c in shown)
+    cells = [f"{_CELL};white-space:nowrap"] * (len(shown) - 1) + [_CELL]  # only the last column wraps
     body = "".join(
-        "<tr>" + "".join(f'<td style="{_CELL}">{"" if pd.isna(v) else escape(str(v))}</td>' for v in row) + "</tr>"
+        "<tr>" + "".join(f'<td style="{style}">{"" if pd.isna(v) else escape(str(v))}</td>' for style, v in zip(cells, row)) + "</tr>"
         for row in frame[shown].head(limit).itertuples(index=False)
     )
     rest = len(frame) - limit
     tail = line(f"… and {rest} more rows{' in ' + more if more else ''}.") if rest > 0 else ""
-    return f'<table style="border-collapse:collapse;font-size:12px"><tr>{head}</tr>{body}</table>{tail}'
+    return f'<table style="border-collapse:collapse;font-size:12px;line-height:1.5"><tr>{head}</tr>{body}</table>{tail}'

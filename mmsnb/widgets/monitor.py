@@ -17,7 +17,7 @@ import pandas as pd
 from ..client import Client
 from ..errors import InputError
 from ..ledger import Ledger
-from ..polling import POLLED_COLUMNS, _schedule, poll
+from ..polling import _schedule, poll
 from ..statuses import CATEGORIES, CATEGORY_COLORS
 from . import markup
 from .markup import line
@@ -112,9 +112,9 @@ class Monitor(widgets.VBox):
             return poll(self.client, current, timeout=0, progress=False, ledger=self._ledger)
         mask = open_rows(current)
         polled = poll(self.client, current[mask], timeout=0, progress=False, ledger=self._ledger)
-        merged = current.copy()
-        for column in POLLED_COLUMNS:
-            merged.loc[mask, column] = polled[column].to_numpy()
+        merged = pd.concat([current[~mask], polled])  # concat reconciles the dtypes (e.g. datetime units)
+        merged = merged.iloc[np.argsort(np.concatenate([np.flatnonzero(~mask), np.flatnonzero(mask)]))]
+        merged.attrs = current.attrs
         return merged
 
     def _show(self) -> None:
@@ -128,7 +128,8 @@ class Monitor(widgets.VBox):
             self._bars[category].value = n
             self._counts[category].value = str(n)
         still = open_rows(results)
-        text = f"{total} recipient{'' if total == 1 else 's'} with a message id: {total - int(still.sum())} final, {int(still.sum())} not yet."
+        waiting = int(still.sum())
+        text = f"{total} recipient{'' if total == 1 else 's'} with a message id: {total - waiting} final, {waiting} not yet."
         if len(results) > total:
             text += f" Rows not sent: {len(results) - total}."
         self.summary.value = line(text)

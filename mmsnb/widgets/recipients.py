@@ -87,7 +87,7 @@ class RecipientsPanel(widgets.VBox):
     """Numbers typed or pasted, or a table (a DataFrame or an uploaded CSV) with a chosen number column.
 
     The count of valid recipients, the invalid numbers with their reasons and the numbers in other
-    networks' ranges are shown as they change; ``on_change`` is called after each check.
+    networks' ranges are shown as they change; ``check`` holds the latest outcome.
 
     >>> panel = RecipientsPanel()
     >>> panel.text.value = "501 102 030, 12"
@@ -95,8 +95,9 @@ class RecipientsPanel(widgets.VBox):
     1
     """
 
-    def __init__(self, table: pd.DataFrame | None = None, *, on_change: Callable[[], None] = lambda: None) -> None:
-        self.on_change = on_change
+    def __init__(self, table: pd.DataFrame | None = None) -> None:
+        #: Called after each check.
+        self.on_change: Callable[[], None] = lambda: None
         self.table: pd.DataFrame | None = None
         self.check = RecipientCheck()
         self.text = widgets.Textarea(
