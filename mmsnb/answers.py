@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .errors import ServerError
+from .errors import InputError, ServerError
+from .numbers import normalize
 from .statuses import PARTIAL, describe
 
 
@@ -67,7 +68,11 @@ def _address_status(entry: dict, delivery_report: bool) -> AddressStatus | None:
     if not address or status is None:
         return None
     info = describe(status, delivery_report=delivery_report)
-    return AddressStatus(str(address), info.status, info.category, info.meaning, info.final)
+    try:
+        address = normalize(address)
+    except InputError:
+        address = str(address)
+    return AddressStatus(address, info.status, info.category, info.meaning, info.final)
 
 
 def parse_status(data: object, message_id: str, *, delivery_report: bool = True) -> DeliveryStatus:

@@ -41,8 +41,16 @@ class _Outcome:
     sent_at: str | None = None
 
 
-def _campaign_name(rows: list[Row]) -> str:
-    digest = hashlib.sha256(json.dumps(sorted({(r.address, r.content_key) for r in rows if r.content})).encode())
+def _campaign_name(**parameters: Any) -> str:
+    """A name derived from what the call says, not from its recipients: adding a row keeps the campaign."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, os.PathLike):
+            return os.fspath(value)
+        return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+    digest = hashlib.sha256(json.dumps({k: plain(v) for k, v in sorted(parameters.items())}, ensure_ascii=False).encode())
     return "auto-" + digest.hexdigest()[:16]
 
 
@@ -165,7 +173,9 @@ def send(
     )
     book = ledger if isinstance(ledger, Ledger) else Ledger(ledger if ledger is not None else client.ledger)
     try:
-        name = campaign or _campaign_name(rows)
+        name = campaign or _campaign_name(
+            to=to, subject=subject, attachments=attachments, sender=sender, priority=priority, delivery_report=delivery_report
+        )
         outcomes: dict[int, _Outcome] = {}
         for row in rows:
             if row.error is not None:

@@ -209,8 +209,13 @@ class Ledger:
 
     # -- statuses and quota -------------------------------------------------
     def record_status(self, status: DeliveryStatus, polled_at: str) -> None:
+        """Keep one status answer: a row per address (the message's status for each when it gives no detail)."""
         rows = [(status.message_id, a.address, a.status, a.category, int(a.final), polled_at) for a in status.addresses]
-        rows = rows or [(status.message_id, None, status.status, status.category, int(status.final), polled_at)]
+        if not rows:
+            with self._lock:
+                found = self._conn.execute("SELECT addresses FROM requests WHERE message_id = ?", (status.message_id,)).fetchone()
+            addresses = json.loads(found[0]) if found else [None]
+            rows = [(status.message_id, a, status.status, status.category, int(status.final), polled_at) for a in addresses]
         self._write("INSERT INTO statuses VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def record_quota(self, limit: Limit) -> None:

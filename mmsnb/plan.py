@@ -174,7 +174,10 @@ def check_rows(
                 for col in template_columns:
                     if _missing(records[i][col]):
                         raise InputError(f"The subject template needs column {str(col)!r}, which is missing in this row.")
-                values["subject"] = template.format_map(records[i])
+                try:
+                    values["subject"] = template.format_map(records[i])
+                except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+                    raise InputError(f"The subject template {template!r} does not fit this row's values ({exc}).") from None
             if values["priority"] is not None and values["priority"] not in PRIORITIES:
                 raise InputError(f"Priority {values['priority']!r} is not one of {', '.join(PRIORITIES)}.")
             specs = _as_list(columns["attachments"][i]) if columns["attachments"] is not None else constant_files

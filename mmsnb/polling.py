@@ -54,7 +54,9 @@ def poll(
     path = ledger if ledger is not None else results.attrs.get("mmsnb", {}).get("ledger") or client.ledger
     book = ledger if isinstance(ledger, Ledger) else Ledger(path)
     try:
-        ids = [m for m in pd.unique(results["message_id"].dropna()) if m]
+        done = results["final"].fillna(False).astype(bool) if "final" in results else pd.Series(False, index=results.index)
+        settled = set(results.loc[done, "message_id"].dropna()) - set(results.loc[~done, "message_id"].dropna())
+        ids = [m for m in pd.unique(results["message_id"].dropna()) if m and m not in settled]
         reports = book.delivery_reports(ids)
         latest: dict[str, DeliveryStatus] = {}
         seen_at: dict[str, str] = {}

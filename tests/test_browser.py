@@ -62,7 +62,6 @@ def lab_environment(root: Path) -> dict[str, str]:
         JUPYTER_DATA_DIR=str(home / "data"),
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         IPYTHONDIR=str(home / "ipython"),
-        MMSNB_LEDGER=str(root / "ledger.sqlite"),
         PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
     )
     settings = home / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"

@@ -249,6 +249,16 @@ def test_rerun_sends_nothing_twice(sandbox, client, tmp_path, campaign):
         assert first.attrs["mmsnb"]["campaign"] == campaign
 
 
+def test_rows_added_to_an_unnamed_campaign_are_the_only_ones_sent(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(30)})
+    first = send(client, frame.iloc[:20], tmp_path, subject="Promocja", attachments=PROMO)
+    grown = send(client, frame, tmp_path, subject="Promocja", attachments=PROMO)
+
+    assert grown.attrs["mmsnb"]["campaign"] == first.attrs["mmsnb"]["campaign"]
+    assert grown.send_state.astype(str).tolist() == ["already-sent"] * 20 + ["accepted"] * 10
+    assert received_addresses(sandbox) == Counter({gateway_form(n): 1 for n in frame.msisdn})
+
+
 @pytest.mark.parametrize("change", ["subject", "attachment"])
 def test_changed_content_is_a_new_send(sandbox, client, tmp_path, change):
     frame = pd.DataFrame({"msisdn": orange(5)})

@@ -96,14 +96,13 @@ def test_poll_asks_once_per_message_and_records_every_answer(mixed_campaign, tmp
     assert len(answers) == asked
     assert set(statuses.message_id) == message_ids
     assert asked < polled.message_id.notna().sum()
-    # The last answer recorded for each address (or for the whole message, when the answer names
-    # no addresses, as for a single-address message) is the one on its row.
+    # The last answer recorded for each address is the one on its row; an answer that names no
+    # addresses (a single-address message) is recorded under the address the ledger sent it to.
     last = statuses.groupby(["message_id", "address"]).last()
     for row in polled[polled.message_id.notna()].itertuples():
-        key = (row.message_id, row.address) if (row.message_id, row.address) in last.index else (row.message_id, "")
-        assert last.loc[key, "status"] == row.status
-        assert bool(last.loc[key, "final"])
-    assert (statuses.address == "").sum() >= 1
+        assert last.loc[(row.message_id, row.address), "status"] == row.status
+        assert bool(last.loc[(row.message_id, row.address), "final"])
+    assert (statuses.address == "").sum() == 0
 
 
 def test_poll_without_delivery_reports_ends_final_at_success(make_sandbox, tmp_path):
@@ -196,13 +195,13 @@ def test_backoff_grows_to_its_cap_unless_the_interval_is_fixed():
     assert list(islice(_schedule(2.5), 5)) == [2.5] * 5
 
 
-def test_polling_a_polled_frame_again_keeps_when_delivery_was_first_seen(sandbox, client, tmp_path):
+def test_polling_a_polled_frame_again_asks_nothing_and_keeps_what_it_knew(sandbox, client, tmp_path):
     frame = pd.DataFrame({"msisdn": orange(4)})
     results = mmsnb.send(client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False)
     first = mmsnb.poll(client, results, interval=0.2, timeout=30, progress=False)
+    asked = sandbox.gateway.counts["status"]
     again = mmsnb.poll(client, first, interval=0.2, timeout=30, progress=False)
 
-    assert first.delivered_at.notna().any()
-    assert again.status.tolist() == first.status.tolist()
-    assert (again.polled_at > first.polled_at).all()
-    pd.testing.assert_series_equal(again.delivered_at, first.delivered_at)
+    assert first.final.all() and first.delivered_at.notna().any()
+    assert sandbox.gateway.counts["status"] == asked
+    pd.testing.assert_frame_equal(again, first)
