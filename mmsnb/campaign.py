@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .client import Client
-from .errors import AuthError, BadRequestError, MMSError, NotFoundError, QuotaError, ServerError, TransportError
+from .errors import AuthError, BadRequestError, InputError, MMSError, NotFoundError, QuotaError, TransportError
 from .ledger import Ledger, Prior
 from .plan import Request, Row, check_rows, group_requests
 
@@ -81,6 +81,19 @@ class _Stop:
                 self.state, self.reason = state, f"Not sent: {exc} Run again to resume."
 
 
+def _settle(exc: MMSError) -> tuple[str, str, bool]:
+    """For an error from a send: the ledger's request state, the rows' state, and whether the campaign stops."""
+    if isinstance(exc, QuotaError):
+        return "unsent", "quota", True
+    if isinstance(exc, AuthError):
+        return "unsent", "rejected", True
+    if isinstance(exc, (BadRequestError, InputError)):
+        return "rejected", "rejected", False
+    if isinstance(exc, NotFoundError) or (isinstance(exc, TransportError) and not exc.maybe_sent):
+        return "unsent", "rejected", False
+    return "unknown", "unknown", False
+
+
 def _attempt(client: Client, ledger: Ledger, campaign: str, request: Request, stop: _Stop) -> _Outcome:
     """Send one request through the ledger: intent first, then the outcome."""
     if stop.state is not None:
@@ -96,25 +109,15 @@ def _attempt(client: Client, ledger: Ledger, campaign: str, request: Request, st
             delivery_report=content.delivery_report,
             attachments=content.attachments,
         )
-    except QuotaError as exc:
-        stop.set("quota", exc)
-        ledger.finish(request_id, "unsent", http_status=exc.http_status, error_code=exc.code, error=str(exc))
-        return _Outcome("quota", None, number, exc.http_status, exc.code, str(exc))
-    except AuthError as exc:
-        stop.set("rejected", exc)
-        ledger.finish(request_id, "unsent", http_status=exc.http_status, error_code=exc.code, error=str(exc))
-        return _Outcome("rejected", None, number, exc.http_status, exc.code, str(exc))
-    except (BadRequestError, NotFoundError) as exc:
-        state = "rejected" if isinstance(exc, BadRequestError) else "unsent"
-        ledger.finish(request_id, state, http_status=exc.http_status, error_code=exc.code, error=str(exc))
-        return _Outcome("rejected", None, number, exc.http_status, exc.code, str(exc))
-    except TransportError as exc:
-        state = "unknown" if exc.maybe_sent else "unsent"
-        ledger.finish(request_id, state, error=str(exc))
-        return _Outcome("unknown" if exc.maybe_sent else "rejected", None, number, None, None, str(exc))
-    except (ServerError, MMSError) as exc:
-        ledger.finish(request_id, "unknown", http_status=exc.http_status, error_code=exc.code, error=str(exc))
-        return _Outcome("unknown", None, number, exc.http_status, exc.code, f"{exc} The message may have been accepted, so it is not repeated.")
+    except MMSError as exc:
+        ledger_state, row_state, stops = _settle(exc)
+        if stops:
+            stop.set(row_state, exc)
+        ledger.finish(request_id, ledger_state, http_status=exc.http_status, error_code=exc.code, error=str(exc))
+        error = str(exc)
+        if row_state == "unknown" and not isinstance(exc, TransportError):
+            error += " The message may have been accepted, so it is not repeated."
+        return _Outcome(row_state, None, number, exc.http_status, exc.code, error)
     at = ledger.finish(request_id, "accepted", message_id=result.message_id, http_status=result.http_status)
     return _Outcome("accepted", result.message_id, number, result.http_status, None, None, at)
 

@@ -124,13 +124,22 @@ def test_a_dataframe_gives_a_column_drop_down_and_subject_templates(client, sand
 
 
 def test_an_uploaded_csv_becomes_the_table(composer):
-    csv = "imię;telefon\nŁucja;501 102 030\nOla;12\n".encode()
+    csv = "imię;telefon\nŁucja;501 102 030\nOla;12\n".encode("cp1250")  # as Polish Excel saves it
     composer.recipients.csv.value = (upload("lista.csv", csv, "text/csv"),)
     assert composer.recipients.using_table
     assert composer.recipients.column.value == "telefon"
     assert "lista.csv: 2 rows" in composer.recipients.table_info.value
     assert "1 valid recipient;" in composer.recipients.count.value
     assert "Row 1" in composer.recipients.issues.value
+
+
+def test_a_one_column_csv_is_read_and_an_empty_one_refused(composer):
+    composer.recipients.csv.value = (upload("puste.csv", b"", "text/csv"),)
+    assert "puste.csv could not be read as CSV" in composer.recipients.table_info.value
+    assert composer.recipients.table is None
+    composer.recipients.csv.value = (upload("numery.csv", b"msisdn\n501102030\n510 000 000\n", "text/csv"),)
+    assert composer.recipients.column.options == ("msisdn",)
+    assert "2 valid recipients" in composer.recipients.count.value
 
 
 def test_typed_braces_are_sent_as_they_are(composer, sandbox):
