@@ -29,10 +29,11 @@ from .polling import poll
 from .files import read_recipients, read_results
 from .summary import failures, summary
 from . import plot
+from .widgets import Composer, Monitor
 from . import accessor as _accessor  # noqa: F401  (registers frame.mms)
 
 __all__ = [
-    "AuthError", "BadRequestError", "Client", "ConfigError", "DeliveryStatus", "Faults", "InputError",
+    "AuthError", "BadRequestError", "Client", "Composer", "Monitor", "ConfigError", "DeliveryStatus", "Faults", "InputError",
     "History", "Ledger", "Limit", "MMSError", "SEND_STATES", "failures", "history", "plot", "poll", "read_recipients", "read_results", "send", "summary", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
     "TransportError", "connect", "normalize",
 ]

@@ -133,7 +133,7 @@ def _result_frame(frame: pd.DataFrame, rows: list[Row], outcomes: dict[int, _Out
             values[column][row.position] = value
     for column in RESULT_COLUMNS:
         if column == "sent_at":
-            out[column] = pd.to_datetime(pd.Series(values[column], index=out.index, dtype="object"), utc=True, format="ISO8601")
+            out[column] = pd.to_datetime(pd.Series(values[column], index=out.index, dtype="object"), utc=True, format="ISO8601").astype("datetime64[us, UTC]")
         else:
             out[column] = pd.array(values[column], dtype=_RESULT_DTYPES.get(column, "string"))
     out.attrs["mmsnb"] = attrs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -24,7 +25,8 @@ POLLED_COLUMNS = ("status", "status_category", "status_meaning", "final", "polle
 BACKOFF = (1.0, 1.5, 30.0)
 
 
-def _schedule(interval: float | None):
+def pauses_between_rounds(interval: float | None) -> Iterator[float]:
+    """Pauses between polling rounds: ``interval`` each time, or growing as :data:`BACKOFF` says."""
     wait = interval if interval is not None else BACKOFF[0]
     while True:
         yield wait
@@ -63,7 +65,7 @@ def poll(
         delivered: dict[tuple[str, str], str] = {}
         pending = list(ids)
         started = time.monotonic()
-        pauses = _schedule(interval)
+        pauses = pauses_between_rounds(interval)
         bar = tqdm(total=len(ids), unit="msg", desc="Polling", disable=progress is False)
 
         def ask(message_id: str) -> DeliveryStatus | None:
@@ -135,7 +137,7 @@ def _spread(results: pd.DataFrame, latest: dict[str, DeliveryStatus], seen_at: d
     out["status_meaning"] = pd.array(columns["status_meaning"], dtype="string")
     out["final"] = pd.array(columns["final"], dtype="boolean")
     for c in ("polled_at", "delivered_at"):
-        out[c] = pd.to_datetime(pd.Series(columns[c], index=out.index, dtype="object"), utc=True, format="mixed")
+        out[c] = pd.to_datetime(pd.Series(columns[c], index=out.index, dtype="object"), utc=True, format="mixed").astype("datetime64[us, UTC]")
     return out
 
 

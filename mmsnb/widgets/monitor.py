@@ -17,7 +17,7 @@ import pandas as pd
 from ..client import Client
 from ..errors import InputError
 from ..ledger import Ledger
-from ..polling import _schedule, poll
+from ..polling import pauses_between_rounds, poll
 from ..statuses import CATEGORIES, CATEGORY_COLORS
 from . import markup
 from .markup import line
@@ -140,7 +140,7 @@ class Monitor(widgets.VBox):
 
     def _run(self) -> None:
         started = due = time.monotonic()
-        pauses = _schedule(self.interval)
+        pauses = pauses_between_rounds(self.interval)
         headline, detail, tone = "Stopped", ".", "warn"
         try:
             while not self._stop.is_set():

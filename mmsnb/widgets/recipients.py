@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -19,8 +17,10 @@ from functools import lru_cache
 import ipywidgets as widgets
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, MMSError
+from ..files import read_recipients
 from ..numbers import ORANGE, Number, parse
+from ..wire import safe_filename
 from .markup import line
 
 #: Name of the number column of typed recipients.
@@ -69,23 +69,6 @@ def check_numbers(values: Iterable[object], labels: Sequence[str] | None = None)
         if outcome.carrier != ORANGE:
             networks[outcome.carrier or "an unknown network"] += 1
     return RecipientCheck(len(addresses), len(set(addresses)), tuple(invalid), dict(networks))
-
-
-def read_csv(data: bytes) -> pd.DataFrame:
-    """A CSV file as text columns: UTF-8 or Windows-1250 (as Polish Excel saves it); comma, semicolon or tab separated.
-
-    >>> read_csv("imię;telefon\\nŁucja;501 102 030\\n".encode("cp1250")).to_dict("list")
-    {'imię': ['Łucja'], 'telefon': ['501 102 030']}
-    """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1250")
-    try:
-        separator = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
-    except csv.Error:  # a single column
-        separator = ","
-    return pd.read_csv(io.StringIO(text), dtype=str, sep=separator)
 
 
 def guess_column(frame: pd.DataFrame) -> str:
@@ -207,8 +190,8 @@ class RecipientsPanel(widgets.VBox):
         upload = change["new"][0]
         self.csv.value = ()
         try:
-            table = read_csv(bytes(upload["content"]))
-        except ValueError as exc:  # also undecodable text and malformed CSV
-            self.table_info.value = line(f"{upload['name']} could not be read as CSV: {exc}", "error")
+            table = read_recipients(bytes(upload["content"]), name=safe_filename(upload["name"]))
+        except MMSError as exc:
+            self.table_info.value = line(str(exc), "error")
             return
         self.set_table(table, upload["name"])
