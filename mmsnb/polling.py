@@ -34,6 +34,16 @@ def pauses_between_rounds(interval: float | None) -> Iterator[float]:
             wait = min(wait * BACKOFF[1], BACKOFF[2])
 
 
+def _first_wait(results: pd.DataFrame, ids: list[str], pause: float) -> float:
+    """How long to wait before the first round: a message is first asked about ``pause`` seconds after it was sent."""
+    if not ids or "sent_at" not in results:
+        return 0.0
+    newest = results.loc[results["message_id"].isin(ids), "sent_at"].max()
+    if pd.isna(newest):
+        return 0.0
+    return pause - (pd.Timestamp.now(tz="UTC") - newest).total_seconds()
+
+
 def poll(
     client: Client,
     results: pd.DataFrame,
@@ -42,11 +52,12 @@ def poll(
     interval: float | None = None,
     progress: bool | None = None,
     ledger: str | os.PathLike | Ledger | None = None,
-    workers: int = 4,
+    workers: int = 8,
 ) -> pd.DataFrame:
     """Ask for the status of each distinct message until all are final or ``timeout`` seconds pass.
 
-    Pauses grow from 1 s to 30 s unless ``interval`` fixes them. Per-address detail goes back
+    A message is first asked about one pause after it was sent; pauses grow from 1 s to 30 s
+    unless ``interval`` fixes them. Status calls go out on ``workers`` threads. Per-address detail goes back
     to each row; rows never sent pass through unchanged. Every answer is kept in the ledger.
 
     >>> results = mmsnb.poll(client, mmsnb.send(client, frame, subject="Hej"))   # doctest: +SKIP
@@ -75,6 +86,7 @@ def poll(
                 return None
 
         try:
+            time.sleep(max(0.0, min(_first_wait(results, ids, next(pauses)), timeout)))
             with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
                 while pending:
                     still = []

@@ -205,3 +205,13 @@ def test_polling_a_polled_frame_again_asks_nothing_and_keeps_what_it_knew(sandbo
     assert first.final.all() and first.delivered_at.notna().any()
     assert sandbox.gateway.counts["status"] == asked
     pd.testing.assert_frame_equal(again, first)
+
+
+def test_a_message_is_first_asked_about_one_pause_after_it_was_sent(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(10)})
+    results = mmsnb.send(client, frame, subject="Hej", group=False, ledger=tmp_path / "ledger.sqlite", progress=False)
+    polled = mmsnb.poll(client, results, interval=0.5, timeout=30, progress=False)
+
+    assert polled.final.all()
+    assert sandbox.gateway.counts["status"] == 10  # every delivery ends within 0.1 s here: one question each
+    assert (polled.polled_at - polled.sent_at).min() >= pd.Timedelta(seconds=0.5)
