@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -45,7 +46,8 @@ def test_sandbox_command_serves_clients_and_stops_on_sigterm(monkeypatch, tmp_pa
         status = subprocess.run([sys.executable, "-m", "mmsnb", "status", message_id], env=cli_env, capture_output=True, text=True)
         assert status.returncode == 0
         assert re.match(r"(Success|Retrieved|Rejected|Expired|Indeterminate) \((pending|delivered|failed|unknown), (final|not final)\): ", status.stdout)
-        limit = subprocess.run(["mmsnb", "limit"], env=cli_env, capture_output=True, text=True)
+        console_script = Path(sys.executable).parent / "mmsnb"
+        limit = subprocess.run([str(console_script), "limit"], env=cli_env, capture_output=True, text=True)
         assert "used 1, available 6" in limit.stdout
     finally:
         process.send_signal(signal.SIGTERM)
