@@ -101,7 +101,7 @@ def _attempt(client: Client, ledger: Ledger, campaign: str, request: Request, st
     request_id, number = ledger.begin(campaign, request.content_key, request.addresses, request.content.delivery_report)
     content = request.content
     try:
-        result = client.send_mms(
+        result = client.send_checked(
             request.addresses,
             subject=content.subject,
             sender=content.sender,

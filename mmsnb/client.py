@@ -266,15 +266,35 @@ class Client:
         numbers = list(addresses) if isinstance(addresses, Iterable) and not isinstance(addresses, str) else [addresses]
         if not numbers:
             raise InputError("No addresses: give at least one number.")
-        normalised = [normalize(n) for n in numbers]
         files = [Attachment.of(a) for a in attachments]
         total = sum(f.size for f in files)
         if total > self.max_message_bytes:
             raise InputError(f"The attachments total {total / 1024:.0f} KB, over the gateway's limit of {self.max_message_bytes / 1024:.0f} KB.")
-        part = message_part(normalised, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report)
-        body, content_type = encode(part, files)
+        return self.send_checked(
+            [normalize(n) for n in numbers], subject=subject, sender=sender, priority=priority,
+            delivery_report=delivery_report, attachments=files,
+        )
+
+    def send_checked(
+        self,
+        addresses: list[str],
+        *,
+        subject: str | None = None,
+        sender: str | None = None,
+        priority: str | None = None,
+        delivery_report: bool = True,
+        attachments: Sequence[Attachment] = (),
+    ) -> SendResult:
+        """Send to addresses already checked by :func:`mmsnb.numbers.parse`, with prepared attachments.
+
+        No check is repeated: this is the path of :func:`mmsnb.send`, which checks every row first.
+
+        >>> client.send_checked(["tel:+48501102030"], subject="Hej")   # doctest: +SKIP
+        """
+        part = message_part(addresses, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report)
+        body, content_type = encode(part, list(attachments))
         data = self._request("POST", SEND_PATH, data=body, headers={"Content-Type": content_type}, sending=True)
-        return parse_send(data, normalised, 200)
+        return parse_send(data, addresses, 200)
 
     def delivery_status(self, message_id: str, *, delivery_report: bool = True) -> DeliveryStatus:
         """The status of a sent message, with per-address detail when the gateway gives it.
