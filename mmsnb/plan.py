@@ -13,6 +13,7 @@ import math
 import string
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from .numbers import parse
 from .wire import PRIORITIES, Attachment
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One input row after its checks."""
 
@@ -46,7 +47,7 @@ class Content:
     delivery_report: bool
     attachments: tuple[Attachment, ...] = field(default=())
 
-    @property
+    @cached_property
     def key(self) -> str:
         digest = hashlib.sha256()
         digest.update(json.dumps([self.subject, self.sender, self.priority, self.delivery_report], ensure_ascii=False).encode())
@@ -159,6 +160,7 @@ def check_rows(
                (("subject", subject_col), ("sender", fields.column(sender)), ("priority", fields.column(priority)), ("attachments", att_col))}
     rows: list[Row] = []
     first: dict[tuple[str, str], int] = {}
+    contents: dict[str, Content] = {}
     for i, number in enumerate(numbers):
         row = Row(i)
         rows.append(row)
@@ -195,7 +197,8 @@ def check_rows(
         except InputError as exc:
             row.error = str(exc)
             continue
-        row.content, row.content_key = content, content.key
+        row.content = contents.setdefault(content.key, content)
+        row.content_key = row.content.key
         seen = first.setdefault((row.address, row.content_key), i)
         if seen != i:
             row.duplicate_of = seen
