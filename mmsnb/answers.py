@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from .errors import InputError, ServerError
 from .numbers import normalize
 from .statuses import PARTIAL, describe
+
+_CANONICAL = re.compile(r"^tel:\+48\d{9}$")
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,12 @@ def _address_status(entry: dict, delivery_report: bool) -> AddressStatus | None:
     if not address or status is None:
         return None
     info = describe(status, delivery_report=delivery_report)
-    try:
-        address = normalize(address)
-    except InputError:
-        address = str(address)
+    address = str(address)
+    if not _CANONICAL.match(address):
+        try:
+            address = normalize(address)
+        except InputError:
+            pass
     return AddressStatus(address, info.status, info.category, info.meaning, info.final)
 
 

@@ -170,7 +170,7 @@ def send(
 
     >>> results = mmsnb.send(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
     """
-    rows, _ = check_rows(
+    rows = check_rows(
         frame, to=to, subject=subject, attachments=attachments, sender=sender, priority=priority,
         delivery_report=delivery_report, max_message_bytes=client.max_message_bytes,
     )

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS requests (
     intent_at TEXT NOT NULL,
     done_at TEXT
 );
-CREATE INDEX IF NOT EXISTS requests_campaign ON requests (campaign);
+CREATE INDEX IF NOT EXISTS requests_campaign_number ON requests (campaign, request_no);
 CREATE INDEX IF NOT EXISTS requests_message ON requests (message_id);
 CREATE TABLE IF NOT EXISTS recipients (
     campaign TEXT NOT NULL,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import string
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -104,12 +104,20 @@ class _AttachmentCache:
 
     def __init__(self) -> None:
         self._files: dict[Any, Attachment | InputError] = {}
-        self.loads = 0
+        self._resolved: dict[str, str] = {}
+
+    def _key(self, spec: Any) -> Any:
+        """The file's resolved path (worked out once per spelling), or the object itself for in-memory files."""
+        if not isinstance(spec, (str, os.PathLike)):
+            return id(spec)
+        spelling = os.fspath(spec)
+        if spelling not in self._resolved:
+            self._resolved[spelling] = os.path.realpath(spelling)
+        return self._resolved[spelling]
 
     def get(self, spec: Any) -> Attachment:
-        key = str(Path(spec).resolve()) if isinstance(spec, (str, Path)) else id(spec)
+        key = self._key(spec)
         if key not in self._files:
-            self.loads += 1
             try:
                 self._files[key] = Attachment.of(spec)
             except InputError as exc:
@@ -138,7 +146,7 @@ def check_rows(
     priority: str | None,
     delivery_report: bool,
     max_message_bytes: int,
-) -> tuple[list[Row], _AttachmentCache]:
+) -> list[Row]:
     """Check every row: number, values, attachments; mark repeats of the same number and content."""
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"Expected a pandas DataFrame of recipients, got {type(frame).__name__}.")
@@ -202,7 +210,7 @@ def check_rows(
         seen = first.setdefault((row.address, row.content_key), i)
         if seen != i:
             row.duplicate_of = seen
-    return rows, cache
+    return rows
 
 
 def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[Request]:
