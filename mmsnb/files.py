@@ -16,6 +16,7 @@ import pandas as pd
 from .campaign import SEND_STATE_DTYPE
 from .errors import InputError
 from .statuses import CATEGORY_DTYPE
+from .wire import read_file
 
 ENCODINGS = ("utf-8-sig", "cp1250")
 
@@ -32,14 +33,8 @@ def read_recipients(source: str | os.PathLike | bytes, *, to: str | None = None,
     if isinstance(source, (bytes, bytearray)):
         raw, label = bytes(source), name or "the uploaded file"
     else:
-        path = Path(source)
-        label = name or str(path)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(f"{label}: no such file. Check the path.") from None
-        except OSError as exc:
-            raise InputError(f"{label} cannot be read ({exc.strerror}).") from None
+        label = name or str(source)
+        raw = read_file(Path(source), label)
     if b"\x00" in raw:
         raise InputError(f"{label} is not a text file: save it as CSV (UTF-8).")
     for encoding in ENCODINGS:

@@ -75,7 +75,6 @@ class _Fields:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.columns = {str(c): c for c in frame.columns}
-        self.frame = frame
 
     def column(self, value: Any) -> Hashable | None:
         if isinstance(value, str) and value in self.columns:

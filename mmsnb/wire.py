@@ -51,6 +51,16 @@ TYPES_BY_SUFFIX = {
 }
 
 
+def read_file(path: Path, label: str) -> bytes:
+    """The bytes of a file the user named; :class:`InputError` saying why when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{label} does not exist: check the path.") from None
+    except OSError as exc:
+        raise InputError(f"{label} cannot be read ({exc.strerror}).") from None
+
+
 def safe_filename(name: str) -> str:
     """A file name with no path, control characters or quotes, safe for a header.
 
@@ -99,12 +109,7 @@ class Attachment:
             return spec
         if isinstance(spec, (str, os.PathLike)):
             path = Path(spec)
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
-                raise InputError(f"Attachment {str(path)!r} does not exist: check the path.") from None
-            except OSError as exc:
-                raise InputError(f"Attachment {str(path)!r} cannot be read ({exc.strerror}).") from None
+            data = read_file(path, f"Attachment {str(path)!r}")
             name, ctype = path.name, None
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
             name, data = spec[0], spec[1]

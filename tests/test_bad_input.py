@@ -53,7 +53,7 @@ def test_csv_from_excel_in_windows_1250_with_semicolons(tmp_path):
 
 
 def test_a_missing_file_is_named(tmp_path):
-    with pytest.raises(mmsnb.InputError, match="nie-ma.csv: no such file"):
+    with pytest.raises(mmsnb.InputError, match="nie-ma.csv does not exist"):
         mmsnb.read_recipients(tmp_path / "nie-ma.csv")
 
 
