@@ -15,9 +15,11 @@ from .errors import (
     BadRequestError,
     ConfigError,
     InputError,
+    LedgerError,
     MMSError,
     NotFoundError,
     QuotaError,
+    RedirectError,
     ServerError,
     TransportError,
 )
@@ -34,7 +36,7 @@ from . import accessor as _accessor  # noqa: F401  (registers frame.mms)
 
 __all__ = [
     "AuthError", "BadRequestError", "Client", "Composer", "Monitor", "ConfigError", "DeliveryStatus", "Faults", "InputError",
-    "History", "Ledger", "Limit", "MMSError", "SEND_STATES", "failures", "history", "plot", "poll", "read_recipients", "read_results", "send", "summary", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
+    "History", "Ledger", "LedgerError", "RedirectError", "Limit", "MMSError", "SEND_STATES", "failures", "history", "plot", "poll", "read_recipients", "read_results", "send", "summary", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
     "TransportError", "connect", "normalize",
 ]
 __version__ = "0.1.0"

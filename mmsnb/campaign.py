@@ -19,12 +19,24 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .client import Client
-from .errors import AuthError, BadRequestError, InputError, MMSError, NotFoundError, QuotaError, TransportError
-from .ledger import Ledger, Prior
-from .plan import Request, Row, check_rows, group_requests
+from .errors import (
+    AuthError,
+    BadRequestError,
+    InputError,
+    LedgerError,
+    MMSError,
+    NotFoundError,
+    QuotaError,
+    RedirectError,
+    TransportError,
+)
+from .ledger import Claim, Ledger, holding, now
+from .plan import Checked, Request, Row, check_rows, group_requests
 
 #: The outcome of each row of a send.
-SEND_STATES = ("accepted", "invalid", "rejected", "duplicate", "quota", "unknown", "already-sent", "planned")
+SEND_STATES = (
+    "accepted", "invalid", "rejected", "duplicate", "quota", "unknown", "already-sent", "in-progress", "stopped", "planned",
+)
 SEND_STATE_DTYPE = pd.CategoricalDtype(list(SEND_STATES))
 RESULT_COLUMNS = ("address", "carrier_hint", "send_state", "message_id", "request_no", "http_status", "error_code", "error", "sent_at")
 _RESULT_DTYPES = {"send_state": SEND_STATE_DTYPE, "request_no": "Int64", "http_status": "Int64", "error_code": "Int64"}
@@ -41,34 +53,33 @@ class _Outcome:
     sent_at: str | None = None
 
 
-def _campaign_name(**parameters: Any) -> str:
-    """A name derived from what the call says, not from its recipients: adding a row keeps the campaign."""
-    def plain(value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        if isinstance(value, os.PathLike):
-            return os.fspath(value)
-        return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+def campaign_name(meaning: dict[str, Any]) -> str:
+    """A name derived from what the message means (content digests, subject template, sender…), not how it was spelled.
 
-    digest = hashlib.sha256(json.dumps({k: plain(v) for k, v in sorted(parameters.items())}, ensure_ascii=False).encode())
+    >>> campaign_name({"subject": "Hej", "attachments": []})
+    'auto-5465ffcba600e86b'
+    """
+    digest = hashlib.sha256(json.dumps(meaning, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8", "replace"))
     return "auto-" + digest.hexdigest()[:16]
 
 
-def _from_prior(prior: Prior, retry_unknown: bool) -> _Outcome | None:
-    """What an earlier run settles for a row, or None when the row is to be sent now."""
-    if prior.state == "accepted":
-        return _Outcome("already-sent", prior.message_id, prior.request_no, prior.http_status, None, None, prior.done_at)
-    if prior.state in ("sending", "unknown") and not retry_unknown:
-        reason = prior.error or "the run stopped while this request was under way"
-        return _Outcome("unknown", prior.message_id, prior.request_no, prior.http_status, prior.error_code,
+def _from_claim(claim: Claim) -> _Outcome:
+    """What a recipient's existing claim means for this run's row."""
+    if claim.state == "accepted":
+        return _Outcome("already-sent", claim.message_id, claim.request_no, claim.http_status, None, None, claim.done_at)
+    if claim.state == "in-progress":
+        return _Outcome("in-progress", None, claim.request_no, error=(
+            f"Another run of this campaign is sending to this number now (its request {claim.request_no}); not sent again here. "
+            "Run again later to see its outcome."))
+    if claim.state == "unknown":
+        reason = claim.error or "the run stopped while this request was under way"
+        return _Outcome("unknown", claim.message_id, claim.request_no, claim.http_status, claim.error_code,
                         f"An earlier request may have reached the gateway ({reason}); not repeated. Pass retry_unknown=True to send it again.")
-    if prior.state == "rejected":
-        return _Outcome("rejected", None, prior.request_no, prior.http_status, prior.error_code, prior.error)
-    return None
+    return _Outcome("rejected", None, claim.request_no, claim.http_status, claim.error_code, claim.error)
 
 
 class _Stop:
-    """Set once when the campaign must stop (quota used up, credentials refused, interrupted)."""
+    """Set once when the campaign must stop (quota used up, credentials refused, ledger failing, interrupted)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -85,7 +96,7 @@ def _settle(exc: MMSError) -> tuple[str, str, bool]:
     """For an error from a send: the ledger's request state, the rows' state, and whether the campaign stops."""
     if isinstance(exc, QuotaError):
         return "unsent", "quota", True
-    if isinstance(exc, AuthError):
+    if isinstance(exc, (AuthError, RedirectError)):
         return "unsent", "rejected", True
     if isinstance(exc, (BadRequestError, InputError)):
         return "rejected", "rejected", False
@@ -94,32 +105,66 @@ def _settle(exc: MMSError) -> tuple[str, str, bool]:
     return "unknown", "unknown", False
 
 
-def _attempt(client: Client, ledger: Ledger, campaign: str, request: Request, stop: _Stop) -> _Outcome:
-    """Send one request through the ledger: intent first, then the outcome."""
-    if stop.state is not None:
-        return _Outcome(stop.state, error=stop.reason)
-    request_id, number = ledger.begin(campaign, request.content_key, request.addresses, request.content.delivery_report)
+@dataclass(frozen=True)
+class _Run:
+    """What every request of one run shares."""
+
+    client: Client
+    ledger: Ledger
+    run_id: int
+    campaign: str
+    per_row: bool
+    retry_unknown: bool
+    workers: int
+    stop: _Stop
+
+
+def _attempt(run: _Run, request: Request) -> dict[int, _Outcome]:
+    """Claim the request's recipients and write its intent, send to those claimed, then write the outcome."""
+    if run.stop.state is not None:
+        return {pos: _Outcome(run.stop.state, error=run.stop.reason) for pos in request.positions}
     content = request.content
     try:
-        result = client.send_checked(
-            request.addresses,
-            subject=content.subject,
-            sender=content.sender,
-            priority=content.priority,
-            delivery_report=content.delivery_report,
-            attachments=content.attachments,
+        begun = run.ledger.begin(
+            run.run_id, run.campaign, request.content_key, request.addresses, content.delivery_report,
+            slot=request.content_key if run.per_row else "", retry_unknown=run.retry_unknown,
+        )
+    except LedgerError as exc:
+        run.stop.set("stopped", exc)
+        return {pos: _Outcome("stopped", error=run.stop.reason) for pos in request.positions}
+    out = {pos: _from_claim(begun.held[a]) for a, pos in zip(request.addresses, request.positions) if a in begun.held}
+    positions = [pos for a, pos in zip(request.addresses, request.positions) if a not in begun.held]
+    if not begun.claimed:
+        return out
+    assert begun.request_id is not None
+    try:
+        result = run.client.send_checked(
+            begun.claimed, subject=content.subject, sender=content.sender, priority=content.priority,
+            delivery_report=content.delivery_report, attachments=content.attachments,
         )
     except MMSError as exc:
         ledger_state, row_state, stops = _settle(exc)
         if stops:
-            stop.set(row_state, exc)
-        ledger.finish(request_id, ledger_state, http_status=exc.http_status, error_code=exc.code, error=str(exc))
+            run.stop.set(row_state, exc)
         error = str(exc)
         if row_state == "unknown" and not isinstance(exc, TransportError):
             error += " The message may have been accepted, so it is not repeated."
-        return _Outcome(row_state, None, number, exc.http_status, exc.code, error)
-    at = ledger.finish(request_id, "accepted", message_id=result.message_id, http_status=result.http_status)
-    return _Outcome("accepted", result.message_id, number, result.http_status, None, None, at)
+        outcome = _Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error)
+        try:
+            run.ledger.finish(begun.request_id, ledger_state, http_status=exc.http_status, error_code=exc.code, error=str(exc))
+        except LedgerError as failure:
+            run.stop.set("stopped", failure)
+            outcome.error = f"{error} The ledger could not record this: {failure}"
+        return {**out, **{pos: outcome for pos in positions}}
+    try:
+        at = run.ledger.finish(begun.request_id, "accepted", message_id=result.message_id, http_status=result.http_status)
+        outcome = _Outcome("accepted", result.message_id, begun.request_no, result.http_status, None, None, at)
+    except LedgerError as failure:
+        run.stop.set("stopped", failure)
+        outcome = _Outcome("accepted", result.message_id, begun.request_no, result.http_status, None,
+                           f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
+                           "shows this request as unknown, so it is not sent again.", now())
+    return {**out, **{pos: outcome for pos in positions}}
 
 
 def _result_frame(frame: pd.DataFrame, rows: list[Row], outcomes: dict[int, _Outcome], attrs: dict) -> pd.DataFrame:
@@ -140,6 +185,26 @@ def _result_frame(frame: pd.DataFrame, rows: list[Row], outcomes: dict[int, _Out
     return out
 
 
+def _label(frame: pd.DataFrame, position: int) -> str:
+    label = frame.index[position]
+    return "(" + ", ".join(map(str, label)) + ")" if isinstance(label, tuple) else str(label)
+
+
+def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> dict[int, _Outcome]:
+    """The rows that are settled by their checks alone: invalid, or a repeat of an earlier row."""
+    outcomes: dict[int, _Outcome] = {}
+    for row in checked.rows:
+        if row.error is not None:
+            outcomes[row.position] = _Outcome("invalid", error=row.error)
+        elif row.duplicate_of is not None:
+            first = _label(frame, row.duplicate_of)
+            outcomes[row.position] = _Outcome("duplicate", error=(
+                f"Same number and content as row {first}; sent once." if per_row else
+                f"Same number as row {first}: one message per number per campaign, with row {first}'s content. "
+                "Pass per_row=True to send each row's own content."))
+    return outcomes
+
+
 def send(
     client: Client,
     frame: pd.DataFrame,
@@ -152,6 +217,8 @@ def send(
     delivery_report: bool = True,
     campaign: str | None = None,
     ledger: str | os.PathLike | Ledger | None = None,
+    per_row: bool = False,
+    attachments_dir: str | os.PathLike | None = None,
     group: bool = True,
     max_addresses: int = 50,
     workers: int = 4,
@@ -160,54 +227,54 @@ def send(
     retry_unknown: bool = False,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Send one MMS per recipient row; returns the frame with ``send_state`` and ``message_id``.
+    """Send one MMS per number; returns the frame with ``send_state``, ``message_id`` and the other result columns.
 
     ``subject``, ``attachments``, ``sender`` and ``priority`` are each a constant or the name of
     a column; ``subject`` may be a template over the row's columns (``"Cześć {first_name}!"``).
-    Every request goes through the ledger, so running the same call again sends nothing twice.
-    ``allow_partial=True`` sends what the quota allows when the campaign needs more;
-    ``retry_unknown=True`` repeats requests whose outcome is unknown.
+    Files named in a column are read only from inside ``attachments_dir`` (default: the folder of
+    the CSV read by :func:`read_recipients`, else the working directory).
+
+    A number gets one message per campaign: repeats are ``duplicate``, and the recipient is claimed
+    in the ``ledger`` before the request leaves, so running the call again, or at the same time in
+    another notebook, never sends twice. ``per_row=True`` sends each row's own content to a number
+    listed on several rows. The automatic ``campaign`` name comes from the message's content.
+    ``dry_run=True`` plans and sends nothing; ``allow_partial=True`` sends what the quota allows;
+    ``retry_unknown=True`` repeats requests whose outcome is unknown. ``workers`` threads send.
 
     >>> results = mmsnb.send(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
     """
-    rows = check_rows(
+    checked = check_rows(
         frame, to=to, subject=subject, attachments=attachments, sender=sender, priority=priority,
-        delivery_report=delivery_report, max_message_bytes=client.max_message_bytes,
+        delivery_report=delivery_report, max_message_bytes=client.max_message_bytes, per_row=per_row,
+        attachments_dir=attachments_dir,
     )
+    name = campaign or campaign_name({**checked.meaning, "per_row": per_row})
+    rows = checked.rows
+    outcomes = _checked_outcomes(frame, checked, per_row)
     book = ledger if isinstance(ledger, Ledger) else Ledger(ledger if ledger is not None else client.ledger)
     try:
-        name = campaign or _campaign_name(
-            to=to, subject=subject, attachments=attachments, sender=sender, priority=priority, delivery_report=delivery_report
-        )
-        outcomes: dict[int, _Outcome] = {}
-        for row in rows:
-            if row.error is not None:
-                outcomes[row.position] = _Outcome("invalid", error=row.error)
-            elif row.duplicate_of is not None:
-                label = frame.index[row.duplicate_of]
-                shown = "(" + ", ".join(map(str, label)) + ")" if isinstance(label, tuple) else str(label)
-                outcomes[row.position] = _Outcome("duplicate", error=f"Same number and content as row {shown}; sent once.")
-        prior = book.prior(name)
+        claims = book.claims(name)
         to_send = []
         for row in rows:
             if row.position in outcomes:
                 continue
-            earlier = prior.get((row.address, row.content_key))
-            settled = _from_prior(earlier, retry_unknown) if earlier else None
-            if settled:
-                outcomes[row.position] = settled
+            assert row.address is not None
+            hold = holding(claims.get(row.address, ()), row.content_key if per_row else "", retry_unknown)
+            if hold is not None:
+                outcomes[row.position] = _from_claim(hold)
             else:
                 to_send.append(row)
         requests = group_requests(to_send, group=group, max_addresses=max_addresses)
         limit = client.limit()
-        book.record_quota(limit)
         attrs = {"campaign": name, "ledger": str(book.path), "requests": len(requests), "available": limit.available,
-                 "resets_on": limit.resets_on}
+                 "resets_on": limit.resets_on, "files": [{"path": p, "bytes": a.size, "type": a.content_type, "sha256": a.digest.hex()}
+                                                         for p, a in checked.files.items()]}
         if dry_run:
             for no, request in enumerate(requests, 1):
                 for pos in request.positions:
                     outcomes[pos] = _Outcome("planned", request_no=no)
             return _result_frame(frame, rows, outcomes, attrs)
+        book.record_quota(limit)
         if len(requests) > limit.available and not allow_partial:
             raise QuotaError(
                 f"This campaign needs {len(requests)} requests but only {limit.available} are available"
@@ -218,25 +285,32 @@ def send(
         for request in over:
             for pos in request.positions:
                 outcomes[pos] = _Outcome("quota", error=f"Not sent: the quota allows {limit.available} requests now; run again after it resets on {limit.resets_on}.")
-        stop = _Stop()
-        bar = tqdm(total=sum(len(r.positions) for r in fitting), unit="row", desc=f"Sending {name}", disable=progress is False)
-        pool = ThreadPoolExecutor(max_workers=max(1, workers))
-        try:
-            futures = {pool.submit(_attempt, client, book, name, r, stop): r for r in fitting}
-            for done, future in enumerate(as_completed(futures), 1):
-                request = futures[future]
-                outcome = future.result()
-                for pos in request.positions:
-                    outcomes[pos] = outcome
-                bar.update(len(request.positions))
-                bar.set_postfix(requests=f"{done}/{len(fitting)}", refresh=False)
-        except BaseException:
-            stop.set("quota", "the run was interrupted.")
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            bar.close()
+        if fitting:
+            _execute(_Run(client, book, book.start_run(name), name, per_row, retry_unknown, workers, _Stop()), fitting, outcomes, progress)
         return _result_frame(frame, rows, outcomes, attrs)
     finally:
         if book is not ledger:
             book.close()
+
+
+def _execute(run: _Run, requests: list[Request], outcomes: dict[int, _Outcome], progress: bool | None) -> None:
+    """Send ``requests`` on a thread pool with a progress bar, writing each row's outcome into ``outcomes``."""
+    bar = tqdm(total=sum(len(r.positions) for r in requests), unit="row", desc=f"Sending {run.campaign}", disable=progress is False)
+    pool = ThreadPoolExecutor(max_workers=max(1, run.workers))
+    try:
+        futures = [pool.submit(_attempt, run, r) for r in requests]
+        for done, future in enumerate(as_completed(futures), 1):
+            settled = future.result()
+            outcomes.update(settled)
+            bar.update(len(settled))
+            bar.set_postfix(requests=f"{done}/{len(requests)}", refresh=False)
+    except BaseException:
+        run.stop.set("stopped", "the run was interrupted.")
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+        try:
+            run.ledger.end_run(run.run_id)
+        except LedgerError:
+            pass

@@ -43,16 +43,35 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
+    """Send through the ledger, as a one-row-per-number campaign: the same command again sends nothing."""
+    from datetime import datetime, timezone
+
+    import pandas as pd
+
+    from .campaign import send
     from .client import Client
 
-    result = Client.from_env().send_mms(
-        args.numbers, subject=args.subject, sender=args.sender, priority=args.priority,
-        delivery_report=not args.no_delivery_report, attachments=args.attach,
+    campaign = args.campaign
+    if args.again:
+        campaign = f"{campaign or 'cli'}-again-{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}"
+    results = send(
+        Client.from_env(), pd.DataFrame({"number": args.numbers}), to="number", subject=args.subject, sender=args.sender,
+        priority=args.priority, delivery_report=not args.no_delivery_report, attachments=args.attach or None,
+        campaign=campaign, ledger=args.ledger, progress=False,
     )
-    print(f"message id: {result.message_id}")
-    if result.delivery_status:
-        print(f"gateway: {result.delivery_status}")
-    return 0
+    for row in results.itertuples():
+        who = row.address if isinstance(row.address, str) else repr(row.number)
+        if row.send_state == "accepted":
+            print(f"{who}: sent, message id: {row.message_id}")
+        elif row.send_state == "already-sent":
+            print(f"{who}: already sent at {row.sent_at:%Y-%m-%d %H:%M:%S} UTC as message id: {row.message_id} "
+                  f"(campaign {results.attrs['mmsnb']['campaign']}); not sent again. Add --again to send it anew.")
+        else:
+            print(f"{who}: not sent ({row.send_state}): {row.error}", file=sys.stderr)
+    states = set(results.send_state.astype(str))
+    if states <= {"accepted", "already-sent"}:
+        return 0
+    return 2 if states <= {"accepted", "already-sent", "invalid", "duplicate"} else 1
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -111,13 +130,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--stop-after", type=float, default=3600.0, help="stop after this many seconds (0: until interrupted)")
     p.set_defaults(run=_sandbox)
 
-    p = sub.add_parser("send", help="send one MMS (credentials from MMSNB_* variables)")
-    p.add_argument("numbers", nargs="+")
-    p.add_argument("--subject")
-    p.add_argument("--sender")
-    p.add_argument("--priority", choices=["Default", "Low", "Normal", "High"])
-    p.add_argument("--attach", action="append", default=[], metavar="FILE")
-    p.add_argument("--no-delivery-report", action="store_true")
+    p = sub.add_parser(
+        "send", help="send one MMS (credentials from MMSNB_* variables)",
+        description="Send one MMS to one or more numbers, through the ledger: the same command again sends nothing.",
+        epilog="Reads MMSNB_CLIENT_ID, MMSNB_CLIENT_SECRET, MMSNB_BASE_URL, MMSNB_TOKEN_URL, MMSNB_CA_BUNDLE and "
+               "MMSNB_LEDGER from the environment or a .env file.",
+    )
+    p.add_argument("numbers", nargs="+", help="numbers in any common form; quote one written with spaces")
+    p.add_argument("--subject", help="the text of the message")
+    p.add_argument("--sender", help="the sender name shown to the recipient")
+    p.add_argument("--priority", choices=["Default", "Low", "Normal", "High"], help="the message's priority")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE", help="a file to attach (repeat for more)")
+    p.add_argument("--no-delivery-report", action="store_true", help="do not ask for a delivery report")
+    p.add_argument("--campaign", help="the campaign name (default: derived from the message's content)")
+    p.add_argument("--ledger", metavar="PATH", help="the ledger file (default: MMSNB_LEDGER, else mmsnb-ledger.sqlite here)")
+    p.add_argument("--again", action="store_true", help="send even if this message already went to these numbers")
     p.set_defaults(run=_send)
 
     p = sub.add_parser("status", help="delivery status of a message id")

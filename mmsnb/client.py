@@ -19,6 +19,8 @@ from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error, TokenExpiredE
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 from . import redact
@@ -32,6 +34,7 @@ from .errors import (
     MMSError,
     NotFoundError,
     QuotaError,
+    RedirectError,
     ServerError,
     TransportError,
 )
@@ -50,6 +53,62 @@ def _require_https(url: str, what: str) -> str:
     if not url.lower().startswith("https://"):
         raise ConfigError(f"The {what} {url!r} is not HTTPS; the gateway is reached over HTTPS only. Use an https:// URL.")
     return url.rstrip("/")
+
+
+class _QuietConnection(HTTPSConnection):
+    """A connection that never prints: ``http.client.HTTPConnection.debuglevel = 1`` would print its headers (tokens)."""
+
+    debuglevel = 0
+
+
+class _QuietPool(HTTPSConnectionPool):
+    ConnectionCls = _QuietConnection
+
+
+class _Adapter(HTTPAdapter):
+    """Pooled HTTPS whose connections ignore ``http.client``'s global debug level (direct or through a proxy)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "https": _QuietPool}
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": _QuietPool}
+        return manager
+
+
+class _Session(OAuth2Session):
+    """An OAuth 2.0 session that never follows a redirect: a 3xx answer comes back as it is."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
+class _Credentials:
+    """The client id and secret, kept out of ``repr`` and ``vars(client)``."""
+
+    __slots__ = ("client_id", "_secret")
+
+    def __init__(self, client_id: str, secret: str) -> None:
+        self.client_id, self._secret = client_id, secret
+
+    def basic(self) -> HTTPBasicAuth:
+        return HTTPBasicAuth(self.client_id, self._secret)
+
+    def __repr__(self) -> str:
+        return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
+
+
+def _redirect(resp: requests.Response, where: str) -> RedirectError:
+    location = resp.headers.get("Location")
+    pointed = f"pointing to {location!r}" if location else "with no Location"
+    return RedirectError(
+        f"The {where} answered HTTP {resp.status_code} {pointed}. Redirects are never followed, so the request "
+        f"went nowhere else and was not taken. Check {VARIABLES['base_url']} and {VARIABLES['token_url']}.",
+        http_status=resp.status_code,
+        location=location,
+    )
 
 
 def _excerpt(resp: requests.Response) -> str:
@@ -83,14 +142,14 @@ class Client:
         ledger: str | os.PathLike | None = None,
     ) -> None:
         env = settings()
-        self._client_id = client_id or env["client_id"]
+        client_id = client_id or env["client_id"]
         secret = client_secret or env["client_secret"]
-        for name, value in (("client_id", self._client_id), ("client_secret", secret)):
+        for name, value in (("client_id", client_id), ("client_secret", secret)):
             if not value:
                 raise ConfigError(f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=.")
         redact.install()
         redact.register(secret)
-        self._secret = secret
+        self._credentials = _Credentials(client_id, secret)
         self.base_url = _require_https(base_url or env["base_url"], "base URL")
         self.token_url = _require_https(token_url or (base_url.rstrip("/") + "/oauth/v2/token" if base_url else env["token_url"]), "token URL")
         if verify is True and env["ca_bundle"]:
@@ -102,9 +161,8 @@ class Client:
         self.ledger = ledger
         #: The embedded sandbox this client talks to, if any.
         self.sandbox: Any = None
-        self._session = OAuth2Session(client=BackendApplicationClient(client_id=self._client_id))
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
-        self._session.mount("https://", adapter)
+        self._session = _Session(client=BackendApplicationClient(client_id=client_id))
+        self._session.mount("https://", _Adapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0))
         self._session.register_compliance_hook("access_token_response", self._token_response)
         self._token_lock = threading.Lock()
         self._expires_at = 0.0
@@ -115,7 +173,7 @@ class Client:
         return cls(**kwargs)
 
     def __repr__(self) -> str:
-        return f"Client(base_url={self.base_url!r}, client_id={self._client_id[:4] + '…'!r})"
+        return f"Client(base_url={self.base_url!r}, client_id={self._credentials.client_id[:4] + '…'!r})"
 
     __str__ = __repr__
 
@@ -140,7 +198,7 @@ class Client:
             try:
                 token = self._session.fetch_token(
                     token_url=self.token_url,
-                    auth=HTTPBasicAuth(self._client_id, self._secret),
+                    auth=self._credentials.basic(),
                     timeout=self.timeout,
                     verify=self.verify,
                 )
@@ -160,6 +218,8 @@ class Client:
 
     def _token_response(self, resp: requests.Response) -> requests.Response:
         """Let OAuth 2.0 answers through; any other refusal becomes a clear error here."""
+        if 300 <= resp.status_code < 400:
+            raise _redirect(resp, "token endpoint")
         try:
             data = resp.json()
         except ValueError:
@@ -214,6 +274,8 @@ class Client:
         raise AuthError("The gateway refused a fresh access token; check that the application is subscribed to MMSOnnet.")
 
     def _answer(self, resp: requests.Response) -> Any:
+        if 300 <= resp.status_code < 400:
+            raise _redirect(resp, "gateway")
         try:
             data = resp.json()
         except ValueError:
@@ -267,6 +329,8 @@ class Client:
         if not numbers:
             raise InputError("No addresses: give at least one number.")
         files = [Attachment.of(a) for a in attachments]
+        if not (subject or "").strip() and not files:
+            raise InputError("An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent.")
         total = sum(f.size for f in files)
         if total > self.max_message_bytes:
             raise InputError(f"The attachments total {total / 1024:.0f} KB, over the gateway's limit of {self.max_message_bytes / 1024:.0f} KB.")

@@ -1,4 +1,4 @@
-"""Settings from the environment and a ``.env`` file in the working directory.
+"""Settings from the environment and a ``.env`` file in the working directory or a folder above it.
 
 >>> settings({"MMSNB_CLIENT_ID": "id", "MMSNB_CLIENT_SECRET": "s"})["base_url"]
 'https://apigateway-prd.orange.pl'
@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
-from dotenv import dotenv_values
+from dotenv import dotenv_values, find_dotenv
 
 DEFAULT_BASE_URL = "https://apigateway-prd.orange.pl"
 TOKEN_PATH = "/oauth/v2/token"
@@ -20,13 +19,18 @@ VARIABLES = {
     "base_url": "MMSNB_BASE_URL",
     "token_url": "MMSNB_TOKEN_URL",
     "ca_bundle": "MMSNB_CA_BUNDLE",
+    "ledger": "MMSNB_LEDGER",
 }
 
 
 def environment() -> dict[str, str]:
-    """The process environment over the working directory's ``.env`` file (the environment wins)."""
-    env_file = Path.cwd() / ".env"
-    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}
+    """The process environment over the nearest ``.env`` file (the working directory's, else a parent's).
+
+    The environment wins, so a notebook in ``notebooks/`` uses the repository's ``.env`` unless a
+    variable is set in the process.
+    """
+    env_file = find_dotenv(usecwd=True)
+    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file else {}
     values.update(os.environ)
     return values
 

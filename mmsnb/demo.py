@@ -2,7 +2,8 @@
 
 The sample campaign is checked, sent in waves (one per segment) with an image, sent again to
 show that nothing goes out twice, polled until every message is final; the results CSV and the
-charts land in ``out/demo/`` and a summary is printed.
+charts land in ``out/demo/`` and a summary is printed. The waves are one campaign, so a number
+listed in two segments gets one message.
 
 >>> from mmsnb.demo import run
 >>> run(out="out/demo")          # doctest: +SKIP
@@ -11,6 +12,7 @@ charts land in ``out/demo/`` and a summary is printed.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,7 @@ from matplotlib.figure import Figure
 from . import plot
 from .campaign import send
 from .errors import ConfigError
+from .files import read_recipients
 from .ledger import history
 from .polling import poll
 from .sandbox import Sandbox
@@ -34,8 +37,10 @@ def _chart(draw, data, path: Path, **kwargs) -> None:
     figure.savefig(path, dpi=110)
 
 
-def run(*, out: str | Path = "out/demo", quota: int = 1000, seed: int = 0, data: str | Path = DATA) -> pd.DataFrame:
-    """Run the demo; returns the polled results."""
+def run(
+    *, out: str | Path = "out/demo", quota: int = 1000, seed: int = 0, data: str | Path = DATA, sandbox: Sandbox | None = None
+) -> pd.DataFrame:
+    """Run the demo (on ``sandbox`` if given, else on a new one); returns the polled results."""
     data, out = Path(data), Path(out)
     csv = data / "campaign.csv"
     if not csv.is_file():
@@ -45,26 +50,29 @@ def run(*, out: str | Path = "out/demo", quota: int = 1000, seed: int = 0, data:
     for stale in out.glob("ledger.sqlite*"):
         stale.unlink()
     started = time.monotonic()
-    frame = pd.read_csv(csv, dtype=str)
+    frame = read_recipients(csv, to="msisdn")
     print(f"Sample campaign: {len(frame)} recipients from {csv}")
-    with Sandbox(quota=quota, seed=seed) as sandbox:
-        client = sandbox.client()
-        print(f"Sandbox gateway at {sandbox.url} (quota {quota} requests)")
-        options = dict(subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger)
+    with nullcontext(sandbox) if sandbox is not None else Sandbox(quota=quota, seed=seed) as gateway:
+        client = gateway.client()
+        print(f"Sandbox gateway at {gateway.url} (quota {client.limit().available} requests)")
+        options = dict(subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger, campaign="demo")
         plan = send(client, frame, dry_run=True, progress=False, **options)
         checks = plan.send_state.value_counts()
-        print(f"Checks: {checks.get('planned', 0)} to send in {plan.attrs['mmsnb']['requests']} requests, "
-              f"{checks.get('invalid', 0)} invalid, {checks.get('duplicate', 0)} repeated; "
+        planned = int(checks.get("planned", 0))
+        print(f"Checks: {planned} recipients to send, {checks.get('invalid', 0)} invalid, "
+              f"{checks.get('duplicate', 0)} repeated (one message per number); "
               f"{plan.attrs['mmsnb']['available']} requests available")
         for reason, count in plan.loc[plan.send_state == "invalid", "error"].str.split(":").str[-1].str.strip().value_counts().items():
             print(f"  invalid: {count} x {reason}")
         waves = []
         for segment, part in frame.groupby("segment", sort=True):
-            waves.append(send(client, part, campaign=f"demo-{segment}", progress=False, **options))
+            waves.append(send(client, part, progress=False, **options))
             print(f"Sent wave '{segment}': {(waves[-1].send_state == 'accepted').sum()} recipients, quota used {client.limit().used}")
         results = pd.concat(waves).loc[frame.index]
+        sent = int((results.send_state == "accepted").sum())
+        print(f"Sent {sent} recipients in all ({'as' if sent == planned else 'NOT as'} checked)")
         used = client.limit().used
-        again = pd.concat(send(client, part, campaign=f"demo-{segment}", progress=False, **options) for segment, part in frame.groupby("segment"))
+        again = pd.concat(send(client, part, progress=False, **options) for _, part in frame.groupby("segment"))
         print(f"Ran the sends again: {(again.send_state == 'already-sent').sum()} rows already sent, "
               f"{(again.send_state == 'accepted').sum()} sent anew, quota used {client.limit().used} (was {used})")
         results = poll(client, results, timeout=120, progress=False, ledger=ledger)

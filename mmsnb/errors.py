@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from . import redact
+
 
 class MMSError(Exception):
     """Base of every mmsnb error: a readable sentence plus what the gateway said."""
@@ -21,11 +23,12 @@ class MMSError(Exception):
         code: int | None = None,
         gateway_message: str | None = None,
     ) -> None:
+        sentence = redact.redact(sentence)
         super().__init__(sentence)
         self.sentence = sentence
         self.http_status = http_status
         self.code = code
-        self.gateway_message = gateway_message
+        self.gateway_message = None if gateway_message is None else redact.redact(gateway_message)
 
     def __str__(self) -> str:
         return self.sentence
@@ -53,6 +56,18 @@ class BadRequestError(MMSError):
 
 class NotFoundError(MMSError):
     """Unknown resource or wrong method (404, 405)."""
+
+
+class RedirectError(MMSError):
+    """The gateway answered with a redirect (3xx). Redirects are never followed: the request went nowhere else."""
+
+    def __init__(self, sentence: str, *, http_status: int, location: str | None) -> None:
+        super().__init__(sentence, http_status=http_status)
+        self.location = location
+
+
+class LedgerError(MMSError):
+    """The ledger file or database cannot be opened, read or written."""
 
 
 class ServerError(MMSError):

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .campaign import SEND_STATE_DTYPE
 from .errors import InputError
+from .paths import SOURCE_DIR
 from .statuses import CATEGORY_DTYPE
 from .wire import read_file
 
@@ -26,6 +27,8 @@ def read_recipients(source: str | os.PathLike | bytes, *, to: str | None = None,
 
     The delimiter (comma, semicolon, tab) is detected; UTF-8 and Windows-1250 are read. ``to``
     names a column that must be present. Problems raise :class:`InputError` naming the file.
+    Files named in the CSV's cells are later read only from inside the CSV's folder
+    (see ``attachments_dir`` of :func:`mmsnb.send`).
 
     >>> read_recipients(b"msisdn;first_name\\n501102030;Zofia\\n", to="msisdn").iloc[0, 0]
     '501102030'
@@ -59,6 +62,8 @@ def read_recipients(source: str | os.PathLike | bytes, *, to: str | None = None,
     frame.columns = [str(c).strip() for c in frame.columns]
     if to is not None and to not in frame.columns:
         raise InputError(f"{label} has no column {to!r}. Its columns: {', '.join(frame.columns)}.")
+    if not isinstance(source, (bytes, bytearray)):
+        frame.attrs[SOURCE_DIR] = os.path.realpath(Path(source).parent)
     return frame
 
 

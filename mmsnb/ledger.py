@@ -1,8 +1,12 @@
 """The campaign ledger: a SQLite journal of every send, status answer and quota reading.
 
-The intent of a request is written (and committed) before the request goes out, and its
-outcome after the answer, so a killed kernel leaves a true record: a request with an intent
+The intent of a request is written (and committed, durably) before the request goes out, and
+its outcome after the answer, so a killed kernel leaves a true record: a request with an intent
 and no outcome may have reached the gateway and is never repeated silently.
+
+Each recipient of a campaign is *claimed* in the transaction that writes the intent. A claim
+that is accepted, under way or unknown is never sent again, by this run or any other sharing
+the ledger (threads, notebooks, processes), so two runs of one campaign deliver each message once.
 
 >>> with Ledger("/tmp/example-ledger.sqlite") as ledger:     # doctest: +SKIP
 ...     ledger.history().sends
@@ -12,25 +16,45 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import sqlite3
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from .answers import DeliveryStatus, Limit
+from .config import VARIABLES, environment
+from .errors import LedgerError
 from .statuses import CATEGORY_DTYPE
 
 DEFAULT_NAME = "mmsnb-ledger.sqlite"
+SCHEMA_VERSION = 2
 
-#: Request states in the ledger. ``sending``: intent written, no outcome yet (treated as unknown);
-#: ``unsent``: certainly never reached the gateway, so a later run sends it.
+#: Request states in the ledger. ``sending``: intent written, no outcome yet (under way, or the
+#: run stopped); ``unsent``: certainly never reached the gateway, so a later run sends it.
 REQUEST_STATES = ("sending", "accepted", "rejected", "unknown", "unsent")
+#: Seconds to wait for another connection's lock on the ledger before giving up.
+BUSY_TIMEOUT = 30.0
+#: A run on another machine that has not written for this long is taken to have stopped.
+LEASE = timedelta(minutes=2)
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    campaign TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    ended_at TEXT
+);
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     campaign TEXT NOT NULL,
@@ -44,16 +68,17 @@ CREATE TABLE IF NOT EXISTS requests (
     error_code INTEGER,
     error TEXT,
     intent_at TEXT NOT NULL,
-    done_at TEXT
+    done_at TEXT,
+    run_id INTEGER REFERENCES runs (id)
 );
 CREATE INDEX IF NOT EXISTS requests_campaign_number ON requests (campaign, request_no);
 CREATE INDEX IF NOT EXISTS requests_message ON requests (message_id);
-CREATE TABLE IF NOT EXISTS recipients (
+CREATE TABLE IF NOT EXISTS claims (
     campaign TEXT NOT NULL,
     address TEXT NOT NULL,
-    content_key TEXT NOT NULL,
+    slot TEXT NOT NULL,
     request_id INTEGER NOT NULL REFERENCES requests (id),
-    PRIMARY KEY (campaign, address, content_key)
+    PRIMARY KEY (campaign, address, slot)
 );
 CREATE TABLE IF NOT EXISTS statuses (
     message_id TEXT NOT NULL,
@@ -71,6 +96,20 @@ CREATE TABLE IF NOT EXISTS quota (
     resets_on TEXT
 );
 """
+#: Ledgers of schema 1 (per-content recipients, no runs) gain the runs and claims; a recipient's
+#: claim is the request that matters most (accepted, then under way or unknown, then the rest).
+_MIGRATE_FROM_1 = """
+ALTER TABLE requests ADD COLUMN run_id INTEGER REFERENCES runs (id);
+INSERT OR REPLACE INTO claims (campaign, address, slot, request_id)
+    SELECT r.campaign, r.address, '', r.request_id FROM recipients r JOIN requests q ON q.id = r.request_id
+    ORDER BY CASE q.state WHEN 'accepted' THEN 3 WHEN 'sending' THEN 2 WHEN 'unknown' THEN 2 ELSE 1 END, q.id;
+DROP TABLE recipients;
+"""
+_CLAIMS = (
+    "SELECT c.address, c.slot, q.state, q.message_id, q.request_no, q.http_status, q.error_code, q.error, q.done_at, "
+    "u.host, u.pid, u.seen_at, u.ended_at FROM claims c JOIN requests q ON q.id = c.request_id "
+    "LEFT JOIN runs u ON u.id = q.run_id WHERE c.campaign = ?"
+)
 
 
 def now() -> str:
@@ -79,14 +118,37 @@ def now() -> str:
 
 
 def default_path() -> Path:
-    """``MMSNB_LEDGER``, or ``mmsnb-ledger.sqlite`` in the working directory."""
-    return Path(os.environ.get("MMSNB_LEDGER") or Path.cwd() / DEFAULT_NAME)
+    """``MMSNB_LEDGER`` (from the environment or a ``.env`` file), or ``mmsnb-ledger.sqlite`` in the working directory."""
+    return Path(environment().get(VARIABLES["ledger"]) or Path.cwd() / DEFAULT_NAME)
+
+
+def _alive(host: str | None, pid: int | None, seen_at: str | None, ended_at: str | None) -> bool:
+    """Whether the run that wrote an intent may still be sending it."""
+    if ended_at is not None or host is None or pid is None:
+        return False
+    if host == socket.gethostname():
+        if pid == os.getpid():
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return seen_at is not None and datetime.fromisoformat(seen_at) > datetime.now(timezone.utc) - LEASE
 
 
 @dataclass(frozen=True)
-class Prior:
-    """What the ledger knows of one recipient of a campaign."""
+class Claim:
+    """What the ledger holds for one recipient of a campaign.
 
+    ``state`` is ``accepted``, ``in-progress`` (a live run is sending it now), ``unknown`` (it may
+    have reached the gateway), ``rejected`` or ``unsent`` (free to send again).
+    """
+
+    address: str
+    slot: str
     state: str
     message_id: str | None
     request_no: int
@@ -94,6 +156,43 @@ class Prior:
     error_code: int | None
     error: str | None
     done_at: str | None
+
+    def blocks(self, retry_unknown: bool) -> bool:
+        """Whether this claim keeps the recipient from being sent again."""
+        if self.state == "unsent":
+            return False
+        return not (self.state == "unknown" and retry_unknown)
+
+
+def _claim(row: tuple) -> Claim:
+    address, slot, state, message_id, request_no, http_status, error_code, error, done_at, host, pid, seen_at, ended_at = row
+    if state == "sending":
+        if _alive(host, pid, seen_at, ended_at):
+            state = "in-progress"
+        else:
+            state, error = "unknown", error or "the run stopped while this request was under way"
+    return Claim(address, slot, state, message_id, request_no, http_status, error_code, error, done_at)
+
+
+def holding(claims: Iterable[Claim], slot: str, retry_unknown: bool) -> Claim | None:
+    """The claim that keeps a recipient of ``slot`` from being sent, if any.
+
+    The slot ``""`` is the campaign's one message per number; a per-row content key as slot is
+    held by its own claim and by the number's ``""`` claim.
+    """
+    order = ("accepted", "in-progress", "unknown", "rejected")
+    found = [c for c in claims if (slot == "" or c.slot in ("", slot)) and c.blocks(retry_unknown)]
+    return min(found, key=lambda c: order.index(c.state)) if found else None
+
+
+@dataclass(frozen=True)
+class Begun:
+    """The intent of one request: which addresses it claimed, and what holds the others."""
+
+    request_id: int | None
+    request_no: int | None
+    claimed: list[str]
+    held: dict[str, Claim]
 
 
 @dataclass(frozen=True)
@@ -109,22 +208,100 @@ def _utc(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True, format="ISO8601")
 
 
+def _nearly_full(path: Path) -> bool:
+    """Whether the ledger's disk has less than 1 MiB free (SQLite reports a full disk as an I/O error at times)."""
+    try:
+        return shutil.disk_usage(path.parent).free < 2**20
+    except OSError:
+        return False
+
+
+def _explain(path: Path, exc: sqlite3.Error) -> LedgerError:
+    """A sentence for a SQLite failure that names the ledger file and says what to do."""
+    said = str(exc)
+    text = said.lower()
+    where = f"The ledger {str(path)!r}"
+    if "not a database" in text:
+        sentence = f"{where} is not a ledger (not a SQLite database). Point ledger= or {VARIABLES['ledger']} at another file."
+    elif "readonly" in text or "read-only" in text:
+        sentence = f"{where} is read-only. Make it (and its folder) writable, or point ledger= at a writable file."
+    elif "unable to open" in text:
+        if path.is_dir():
+            sentence = f"{where} is a folder. Point ledger= at a file, e.g. {str(path / DEFAULT_NAME)!r}."
+        elif not path.parent.is_dir():
+            sentence = f"{where} cannot be created: its folder {str(path.parent)!r} does not exist. Create the folder or choose another path."
+        elif not os.access(path.parent, os.W_OK):
+            sentence = f"{where} cannot be written: its folder {str(path.parent)!r} is read-only. Choose a writable folder."
+        else:
+            sentence = f"{where} cannot be opened or created (check the folder's permissions), or choose another path."
+    elif "full" in text or ("i/o" in text and _nearly_full(path)):
+        sentence = f"{where} cannot be written: the disk is full. Free some space and run again; nothing was sent without its record."
+    elif "locked" in text or "busy" in text:
+        sentence = f"{where} stayed locked by another program for over 30 s. Close what holds it and run again."
+    elif "no such table" in text or "no such column" in text or "malformed" in text:
+        sentence = f"{where} is damaged or not an mmsnb ledger ({said}). Point ledger= at another file."
+    else:
+        sentence = f"{where} failed ({said}). Check the file and the disk, then run again."
+    return LedgerError(sentence)
+
+
 class Ledger:
-    """A SQLite ledger file, safe to share between the threads of one campaign."""
+    """A SQLite ledger file, safe to share between threads and processes.
+
+    ``ledger`` anywhere in mmsnb is a path or a Ledger; None means ``MMSNB_LEDGER`` (environment
+    or ``.env``), else ``mmsnb-ledger.sqlite`` in the working directory. Every SQLite failure
+    becomes a :class:`LedgerError` that names the file.
+    """
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        with self._guard():
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
+            self._wal()
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+
+    def _wal(self) -> None:
+        """Switch to write-ahead logging, waiting while another connection holds the file.
+
+        SQLite does not call its busy handler for this switch, so two runs opening a new ledger at
+        the same moment would see "database is locked" at once; this waits as the handler would.
+        """
+        assert self._conn is not None
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _migrate(self) -> None:
+        assert self._conn is not None
+        with self._transaction():
+            (version,) = self._conn.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                raise LedgerError(
+                    f"The ledger {str(self.path)!r} was written by a newer mmsnb (schema {version}, this one knows {SCHEMA_VERSION}). "
+                    "Upgrade mmsnb: pip install -U mmsnb."
+                )
+            old = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'recipients'").fetchone()
+            for statement in (_SCHEMA + (_MIGRATE_FROM_1 if old else "")).split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
+            if version != SCHEMA_VERSION:
+                self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
 
     def __enter__(self) -> "Ledger":
         return self
@@ -132,48 +309,110 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn SQLite's errors into :class:`LedgerError` naming this file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _explain(self.path, exc) from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (``BEGIN IMMEDIATE``) so that readers-then-writers never race."""
+        assert self._conn is not None
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+
     def _write(self, sql: str, rows: Iterable[tuple] | tuple = ()) -> None:
-        with self._lock:
+        with self._lock, self._guard():
+            assert self._conn is not None
             if isinstance(rows, tuple):
                 self._conn.execute(sql, rows)
             else:
                 self._conn.executemany(sql, rows)
 
-    # -- sends -------------------------------------------------------------
-    def prior(self, campaign: str) -> dict[tuple[str, str], Prior]:
-        """What each (address, content key) of the campaign last came to."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT r.address, r.content_key, q.state, q.message_id, q.request_no, q.http_status, q.error_code, q.error, q.done_at "
-                "FROM recipients r JOIN requests q ON q.id = r.request_id WHERE r.campaign = ?",
-                (campaign,),
-            ).fetchall()
-        return {(a, k): Prior(*rest) for a, k, *rest in rows}
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock, self._guard():
+            assert self._conn is not None
+            return self._conn.execute(sql, args).fetchall()
 
-    def begin(self, campaign: str, content_key: str, addresses: list[str], delivery_report: bool) -> tuple[int, int]:
-        """Write the intent of one request, before it is sent; returns (request id, request number)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                (number,) = self._conn.execute(
-                    "SELECT COALESCE(MAX(request_no), 0) + 1 FROM requests WHERE campaign = ?", (campaign,)
-                ).fetchone()
-                cursor = self._conn.execute(
-                    "INSERT INTO requests (campaign, request_no, content_key, addresses, delivery_report, state, intent_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'sending', ?)",
-                    (campaign, number, content_key, json.dumps(addresses), int(delivery_report), now()),
-                )
-                request_id = cursor.lastrowid
-                self._conn.executemany(
-                    "INSERT INTO recipients (campaign, address, content_key, request_id) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (campaign, address, content_key) DO UPDATE SET request_id = excluded.request_id",
-                    [(campaign, a, content_key, request_id) for a in addresses],
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-        return request_id, number
+    # -- runs and claims -----------------------------------------------------
+    def start_run(self, campaign: str) -> int:
+        """Record that this process starts sending ``campaign``; returns the run's id."""
+        at = now()
+        with self._lock, self._guard(), self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO runs (campaign, host, pid, started_at, seen_at) VALUES (?, ?, ?, ?, ?)",
+                (campaign, socket.gethostname(), os.getpid(), at, at),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def end_run(self, run_id: int) -> None:
+        """Record that the run stopped: intents it left without an outcome are unknown from now on."""
+        self._write("UPDATE runs SET ended_at = ?, seen_at = ? WHERE id = ?", (now(), now(), run_id))
+
+    def claims(self, campaign: str) -> dict[str, list[Claim]]:
+        """Every claim of the campaign, by address."""
+        out: dict[str, list[Claim]] = {}
+        for row in self._read(_CLAIMS, (campaign,)):
+            claim = _claim(row)
+            out.setdefault(claim.address, []).append(claim)
+        return out
+
+    def begin(
+        self,
+        run_id: int,
+        campaign: str,
+        content_key: str,
+        addresses: list[str],
+        delivery_report: bool,
+        *,
+        slot: str = "",
+        retry_unknown: bool = False,
+    ) -> Begun:
+        """Claim the free addresses and write the request's intent, in one transaction, before it is sent.
+
+        Addresses held by another claim (accepted, in progress, unknown, rejected) are returned in
+        ``held`` and left out of the request; with none free, no request is written.
+        """
+        at = now()
+        with self._lock, self._guard(), self._transaction() as conn:
+            conn.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (at, run_id))
+            held: dict[str, Claim] = {}
+            for start in range(0, len(addresses), 500):
+                chunk = addresses[start : start + 500]
+                found: dict[str, list[Claim]] = {}
+                for row in conn.execute(_CLAIMS + f" AND c.address IN ({','.join('?' * len(chunk))})", (campaign, *chunk)):
+                    claim = _claim(row)
+                    found.setdefault(claim.address, []).append(claim)
+                for address in chunk:
+                    hold = holding(found.get(address, ()), slot, retry_unknown)
+                    if hold is not None:
+                        held[address] = hold
+            claimed = [a for a in addresses if a not in held]
+            if not claimed:
+                return Begun(None, None, [], held)
+            (number,) = conn.execute("SELECT COALESCE(MAX(request_no), 0) + 1 FROM requests WHERE campaign = ?", (campaign,)).fetchone()
+            cursor = conn.execute(
+                "INSERT INTO requests (campaign, request_no, content_key, addresses, delivery_report, state, intent_at, run_id) "
+                "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?)",
+                (campaign, number, content_key, json.dumps(claimed), int(delivery_report), at, run_id),
+            )
+            request_id = cursor.lastrowid
+            conn.executemany(
+                "INSERT INTO claims (campaign, address, slot, request_id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (campaign, address, slot) DO UPDATE SET request_id = excluded.request_id",
+                [(campaign, a, slot, request_id) for a in claimed],
+            )
+        return Begun(request_id, number, claimed, held)
 
     def finish(
         self,
@@ -197,14 +436,11 @@ class Ledger:
         """Whether each known message was sent asking for a delivery report."""
         ids = list(message_ids)
         out: dict[str, bool] = {}
-        with self._lock:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                for mid, report in self._conn.execute(
-                    f"SELECT message_id, delivery_report FROM requests WHERE message_id IN ({marks})", chunk
-                ):
-                    out[mid] = bool(report)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for mid, report in self._read(f"SELECT message_id, delivery_report FROM requests WHERE message_id IN ({marks})", tuple(chunk)):
+                out[mid] = bool(report)
         return out
 
     # -- statuses and quota -------------------------------------------------
@@ -212,9 +448,8 @@ class Ledger:
         """Keep one status answer: a row per address (the message's status for each when it gives no detail)."""
         rows = [(status.message_id, a.address, a.status, a.category, int(a.final), polled_at) for a in status.addresses]
         if not rows:
-            with self._lock:
-                found = self._conn.execute("SELECT addresses FROM requests WHERE message_id = ?", (status.message_id,)).fetchone()
-            addresses = json.loads(found[0]) if found else [None]
+            found = self._read("SELECT addresses FROM requests WHERE message_id = ?", (status.message_id,))
+            addresses = json.loads(found[0][0]) if found else [None]
             rows = [(status.message_id, a, status.status, status.category, int(status.final), polled_at) for a in addresses]
         self._write("INSERT INTO statuses VALUES (?, ?, ?, ?, ?, ?)", rows)
 
@@ -226,7 +461,7 @@ class Ledger:
     def history(self, campaign: str | None = None) -> History:
         """The ledger as DataFrames, for one campaign or all."""
         where, args = ("WHERE campaign = ?", (campaign,)) if campaign else ("", ())
-        with self._lock:
+        with self._lock, self._guard():
             requests = pd.read_sql_query(f"SELECT * FROM requests {where} ORDER BY id", self._conn, params=args)
             statuses = pd.read_sql_query(
                 "SELECT q.campaign, s.message_id, COALESCE(s.address, '') AS address, s.status, s.category, s.final, s.polled_at "
@@ -239,7 +474,7 @@ class Ledger:
             quota = pd.read_sql_query("SELECT * FROM quota ORDER BY read_at", self._conn)
         requests["addresses"] = requests["addresses"].map(json.loads)
         sends = requests.explode("addresses").rename(columns={"addresses": "address", "done_at": "sent_at"})
-        sends = sends.drop(columns=["id"]).reset_index(drop=True)
+        sends = sends.drop(columns=["id", "run_id"]).reset_index(drop=True)
         for col in ("intent_at", "sent_at"):
             sends[col] = _utc(sends[col])
         for col in ("campaign", "content_key", "address", "message_id", "error"):

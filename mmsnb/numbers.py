@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+import numpy as np
 import pandas as pd
 import phonenumbers
 from phonenumbers import PhoneNumberType, carrier
@@ -22,6 +23,23 @@ from .errors import InputError
 ORANGE = "Orange"
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _FLOAT_FORM = re.compile(r"^\+?\d+\.0$")
+#: The largest integer a float64 holds exactly; a larger float may already be another number.
+EXACT_FLOAT = 2**53
+
+
+def imprecise_dtype(dtype: object) -> str | None:
+    """A sentence when a column of this dtype cannot hold phone numbers exactly (float32, float16), else None.
+
+    >>> imprecise_dtype(np.dtype("float32"))[:40]
+    'The numbers are stored as float32, which'
+    """
+    numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
+    if isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f" and numpy_dtype.itemsize < 8:
+        return (
+            f"The numbers are stored as {numpy_dtype}, which rounds 9-digit numbers to other people's numbers "
+            "(501102030 becomes 501102016); nothing is sent to them. Read the column as text (dtype=str)."
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -40,9 +58,13 @@ class Number:
 def _as_text(value: object) -> str:
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         raise InputError("The number is missing: fill in the cell or drop the row.")
+    if isinstance(value, np.floating) and not isinstance(value, np.float64):
+        raise InputError(imprecise_dtype(value.dtype) or f"{value!r} is not an exact number.")
     if isinstance(value, float):
         if not value.is_integer():
             raise InputError(f"{value!r} is not a phone number: it has a fraction.")
+        if abs(value) > EXACT_FLOAT:
+            raise InputError(f"{value!r} is too large to be held exactly as a float; read the column as text (dtype=str).")
         value = int(value)
     text = unquote(str(value)).strip()
     if _FLOAT_FORM.match(text):

@@ -2,7 +2,7 @@
 
 Every row is checked before anything is sent; a bad row gets a reason and the rest go on.
 
->>> rows = check_rows(frame, to="msisdn", subject="Cześć {first_name}!")   # doctest: +SKIP
+>>> checked = check_rows(frame, to="msisdn", subject="Cześć {first_name}!")   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import string
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .errors import InputError
-from .numbers import parse
+from .numbers import imprecise_dtype, parse
+from .paths import base_folder, inside
 from .wire import PRIORITIES, Attachment
 
 
@@ -99,26 +101,29 @@ class _Fields:
 
 
 class _AttachmentCache:
-    """Each distinct file is read and base64-encoded once per campaign."""
+    """Each distinct file is read and base64-encoded once per campaign, and listed for the dry run."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: Path) -> None:
+        self.base = base
         self._files: dict[Any, Attachment | InputError] = {}
-        self._resolved: dict[str, str] = {}
+        self._resolved: dict[tuple[str, bool], Path] = {}
+        self.read: dict[str, Attachment] = {}
 
-    def _key(self, spec: Any) -> Any:
-        """The file's resolved path (worked out once per spelling), or the object itself for in-memory files."""
-        if not isinstance(spec, (str, os.PathLike)):
-            return id(spec)
-        spelling = os.fspath(spec)
-        if spelling not in self._resolved:
-            self._resolved[spelling] = os.path.realpath(spelling)
-        return self._resolved[spelling]
+    def _path(self, spec: str | os.PathLike, from_data: bool) -> Path:
+        """The real path of a file (worked out once per spelling); files named in data must lie in the base folder."""
+        key = (os.fspath(spec), from_data)
+        if key not in self._resolved:
+            self._resolved[key] = inside(self.base, spec) if from_data else Path(os.path.realpath(spec))
+        return self._resolved[key]
 
-    def get(self, spec: Any) -> Attachment:
-        key = self._key(spec)
+    def get(self, spec: Any, *, from_data: bool) -> Attachment:
+        path = self._path(spec, from_data) if isinstance(spec, (str, os.PathLike)) else None
+        key = str(path) if path is not None else id(spec)
         if key not in self._files:
             try:
-                self._files[key] = Attachment.of(spec)
+                self._files[key] = Attachment.of(path if path is not None else spec)
+                if path is not None:
+                    self.read[str(path)] = self._files[key]
             except InputError as exc:
                 self._files[key] = exc
         found = self._files[key]
@@ -135,6 +140,56 @@ def _as_list(value: Any) -> list:
     return [value]
 
 
+def _text(name: str, value: Any) -> str | None:
+    """A subject or sender as text that can go on the wire (UTF-8), or None."""
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"The {name} has a character that cannot be sent ({text[exc.start]!r} at position {exc.start}, "
+            "a broken character from a bad copy or export); retype that part."
+        ) from None
+    return text
+
+
+def _meaning(fields: _Fields, *, subject: Any, sender: Any, priority: Any, delivery_report: bool, attachments: Any,
+             constant_files: list | None, cache: _AttachmentCache) -> dict[str, Any]:
+    """What the message means, independent of spelling: constants as given, columns by name, files by their digests."""
+    def value(v: Any) -> Any:
+        return {"column": str(v)} if fields.column(v) is not None else v
+
+    files: Any = {"column": str(attachments)}
+    if constant_files is not None:
+        try:
+            files = [[a.content_type, a.digest.hex()] for a in (cache.get(f, from_data=False) for f in constant_files)]
+        except InputError as exc:
+            files = {"unreadable": str(exc)}
+    return {"subject": value(subject), "sender": value(sender), "priority": value(priority),
+            "delivery_report": bool(delivery_report), "attachments": files}
+
+
+@dataclass
+class Checked:
+    """The rows after their checks, and the files they read (real path -> attachment)."""
+
+    rows: list[Row]
+    files: dict[str, Attachment]
+    meaning: dict[str, Any]
+
+
+def check_frame(frame: pd.DataFrame) -> None:
+    """Frame-level problems, raised before anything is sent: not a frame, repeated column names."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"Expected a pandas DataFrame of recipients, got {type(frame).__name__}.")
+    names = [str(c) for c in frame.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(f"The frame has repeated column names: {', '.join(map(repr, repeated))}. Rename or drop the copies first.")
+
+
 def check_rows(
     frame: pd.DataFrame,
     *,
@@ -145,10 +200,11 @@ def check_rows(
     priority: str | None,
     delivery_report: bool,
     max_message_bytes: int,
-) -> list[Row]:
-    """Check every row: number, values, attachments; mark repeats of the same number and content."""
-    if not isinstance(frame, pd.DataFrame):
-        raise InputError(f"Expected a pandas DataFrame of recipients, got {type(frame).__name__}.")
+    per_row: bool = False,
+    attachments_dir: str | os.PathLike | None = None,
+) -> Checked:
+    """Check every row: number, values, attachments; mark repeats of a number (of a number and content with ``per_row``)."""
+    check_frame(frame)
     fields = _Fields(frame)
     number_col = fields.column(to)
     if number_col is None:
@@ -160,7 +216,12 @@ def check_rows(
         raise InputError(f"Priority {priority!r} is neither one of {', '.join(PRIORITIES)} nor a column of the frame.")
     att_col = fields.column(attachments) if isinstance(attachments, str) else None
     constant_files = None if att_col is not None else _as_list(attachments)
-    cache = _AttachmentCache()
+    if subject_col is None and not (template or "").strip() and att_col is None and not constant_files:
+        raise InputError("An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent.")
+    cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs))
+    meaning = _meaning(fields, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report,
+                       attachments=attachments, constant_files=constant_files, cache=cache)
+    imprecise = imprecise_dtype(frame[number_col].dtype)
     records = frame.to_dict("records") if template is not None else None
     numbers = frame[number_col].tolist()
     columns = {name: (frame[col].tolist() if col is not None else None) for name, col in
@@ -172,11 +233,13 @@ def check_rows(
         row = Row(i)
         rows.append(row)
         try:
+            if imprecise:
+                raise InputError(imprecise)
             checked = parse(number)
             row.address, row.carrier = checked.address, checked.carrier
             values = {}
-            for name, constant in (("subject", subject), ("sender", sender), ("priority", priority)):
-                values[name] = columns[name][i] if columns[name] is not None else constant
+            for name, constant_value in (("subject", subject), ("sender", sender), ("priority", priority)):
+                values[name] = columns[name][i] if columns[name] is not None else constant_value
                 if columns[name] is not None and _missing(values[name]):
                     raise InputError(f"The {name} is missing in this row.")
             if template is not None:
@@ -189,27 +252,29 @@ def check_rows(
                     raise InputError(f"The subject template {template!r} does not fit this row's values ({exc}).") from None
             if values["priority"] is not None and values["priority"] not in PRIORITIES:
                 raise InputError(f"Priority {values['priority']!r} is not one of {', '.join(PRIORITIES)}.")
-            specs = _as_list(columns["attachments"][i]) if columns["attachments"] is not None else constant_files
-            files = tuple(cache.get(s) for s in specs)
+            if columns["attachments"] is not None:
+                files = tuple(cache.get(s, from_data=True) for s in _as_list(columns["attachments"][i]))
+            else:
+                files = tuple(cache.get(s, from_data=False) for s in constant_files or ())
             total = sum(f.size for f in files)
             if total > max_message_bytes:
                 raise InputError(f"The attachments total {total / 1024:.0f} KB, over the gateway's limit of {max_message_bytes / 1024:.0f} KB.")
-            content = Content(
-                None if values["subject"] is None else str(values["subject"]),
-                None if values["sender"] is None else str(values["sender"]),
-                values["priority"],
-                bool(delivery_report),
-                files,
-            )
+            text = _text("subject", values["subject"])
+            if not (text or "").strip() and not files:
+                raise InputError("This row's message has neither a subject nor an attachment; an empty MMS is not sent.")
+            content = Content(text, _text("sender", values["sender"]), values["priority"], bool(delivery_report), files)
+            row.content = contents.setdefault(content.key, content)
         except InputError as exc:
             row.error = str(exc)
             continue
-        row.content = contents.setdefault(content.key, content)
+        except Exception as exc:  # one odd value must not stop the other rows
+            row.error = f"This row could not be prepared ({type(exc).__name__}: {exc}); check its values."
+            continue
         row.content_key = row.content.key
-        seen = first.setdefault((row.address, row.content_key), i)
+        seen = first.setdefault((row.address, row.content_key if per_row else ""), i)
         if seen != i:
             row.duplicate_of = seen
-    return rows
+    return Checked(rows, cache.read, meaning)
 
 
 def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[Request]:

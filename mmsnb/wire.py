@@ -13,6 +13,7 @@ import json
 import mimetypes
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -52,8 +53,10 @@ TYPES_BY_SUFFIX = {
 
 
 def read_file(path: Path, label: str) -> bytes:
-    """The bytes of a file the user named; :class:`InputError` saying why when it cannot be read."""
+    """The bytes of a regular file the user named; :class:`InputError` saying why when it cannot be read."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise InputError(f"{label} is not a regular file (a folder, device or pipe): name a file.")
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{label} does not exist: check the path.") from None

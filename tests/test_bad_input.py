@@ -62,15 +62,16 @@ def test_every_bad_row_gets_a_reason_and_the_rest_go_on(quick, tmp_path):
     (tmp_path / "empty.jpg").write_bytes(b"")
     (tmp_path / "corrupt.jpg").write_bytes(b"this is not a jpeg")
     (tmp_path / "movie.exe").write_bytes(b"MZ\x90\x00")
+    (tmp_path / "big.jpg").write_bytes((DATA / "big.jpg").read_bytes())
     frame = pd.DataFrame(
         {
             "msisdn": ["501102030", np.nan, "", 501102031.0, 48501102032, "50110A030", "+49 151 23456789",
                        "22 628 14 30", "501102033", "501102034", "501102035", "501102036", "501102037", "501102030"],
-            "file": [None, None, None, None, None, None, None, None, str(tmp_path / "empty.jpg"), str(tmp_path / "corrupt.jpg"),
-                     str(tmp_path / "movie.exe"), str(DATA / "big.jpg"), str(tmp_path / "gone.jpg"), None],
+            "file": [None, None, None, None, None, None, None, None, "empty.jpg", "corrupt.jpg",
+                     "movie.exe", "big.jpg", "gone.jpg", None],
         }
     )
-    results = send(client, frame, subject="Zażółć gęślą jaźń 🎉", attachments="file")
+    results = send(client, frame, subject="Zażółć gęślą jaźń 🎉", attachments="file", attachments_dir=tmp_path)
     states = results.send_state.tolist()
     assert states == ["accepted", "invalid", "invalid", "accepted", "accepted", "invalid", "invalid",
                       "invalid", "invalid", "invalid", "invalid", "invalid", "invalid", "duplicate"]
@@ -79,7 +80,7 @@ def test_every_bad_row_gets_a_reason_and_the_rest_go_on(quick, tmp_path):
     assert "'50110A030'" in errors[5] and "+49" in errors[6] and "fixed-line" in errors[7]
     assert "empty (0 bytes)" in errors[8] and "not a valid JPEG" in errors[9]
     assert "application/" in errors[10] and "over the gateway's limit" in errors[11] and "does not exist" in errors[12]
-    assert "row 0" in errors[13]
+    assert "as row 0:" in errors[13]
     received = [a for r in sandbox.received for a in r.addresses]
     assert sorted(received) == ["tel:+48501102030", "tel:+48501102031", "tel:+48501102032"]
     assert {r.subject for r in sandbox.received} == {"Zażółć gęślą jaźń 🎉"}

@@ -94,7 +94,7 @@ def test_max_addresses_below_one_is_refused_before_sending(sandbox, client, tmp_
 def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_path, monkeypatch):
     promo, logo = PROMO.read_bytes(), LOGO.read_bytes()
     # The same file spelled two ways, and a second file as a Path and as text; 40 rows, one request each.
-    specs = [str(PROMO), str(DATA / ".." / "data" / "promo.jpg"), LOGO, str(LOGO)] * 10
+    specs = ["promo.jpg", "../data/promo.jpg", pathlib.Path("logo.png"), "./logo.png"] * 10
     frame = pd.DataFrame({"msisdn": orange(40), "picture": specs})
 
     # Observe (not replace) file reads and the computation of each attachment's base64 text.
@@ -114,7 +114,7 @@ def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_
     counted_b64.__set_name__(wire.Attachment, "b64")
     monkeypatch.setattr(pathlib.Path, "read_bytes", counting_read)
     monkeypatch.setattr(wire.Attachment, "b64", counted_b64)
-    results = send(client, frame, tmp_path, subject="Zdjęcie", attachments="picture", group=False)
+    results = send(client, frame, tmp_path, subject="Zdjęcie", attachments="picture", group=False, attachments_dir=DATA)
     monkeypatch.undo()
 
     assert (results.send_state == "accepted").all()
@@ -132,34 +132,35 @@ def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_
 # -- checking rows -------------------------------------------------------------
 
 def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_path):
-    folder = tmp_path / "a-directory.jpg"
-    folder.mkdir()
+    (tmp_path / "a-directory.jpg").mkdir()
+    (tmp_path / "promo.jpg").write_bytes(PROMO.read_bytes())
+    (tmp_path / "big.jpg").write_bytes(BIG.read_bytes())
     rows = {
-        "ok": ("501 102 030", "Witaj", str(PROMO)),
-        "short": ("12345", "Witaj", str(PROMO)),
-        "repeat": ("+48501102030", "Witaj", str(PROMO)),
-        "play": ("790 000 001", "Witaj", str(PROMO)),
-        "no-number": (None, "Witaj", str(PROMO)),
-        "no-subject": ("501102031", np.nan, str(PROMO)),
-        "unreadable": ("501102032", "Witaj", str(folder)),
-        "absent": ("501102033", "Witaj", str(tmp_path / "nowhere.jpg")),
-        "oversized": ("501102034", "Witaj", str(BIG)),
-        "fixed-line": ("22 594 90 00", "Witaj", str(PROMO)),
-        "other-text": ("501-102-030", "Inny tekst", str(PROMO)),
+        "ok": ("501 102 030", "Witaj", "promo.jpg"),
+        "short": ("12345", "Witaj", "promo.jpg"),
+        "repeat": ("+48501102030", "Witaj", "promo.jpg"),
+        "play": ("790 000 001", "Witaj", "promo.jpg"),
+        "no-number": (None, "Witaj", "promo.jpg"),
+        "no-subject": ("501102031", np.nan, "promo.jpg"),
+        "unreadable": ("501102032", "Witaj", "a-directory.jpg"),
+        "absent": ("501102033", "Witaj", "nowhere.jpg"),
+        "oversized": ("501102034", "Witaj", "big.jpg"),
+        "fixed-line": ("22 594 90 00", "Witaj", "promo.jpg"),
+        "other-text": ("501-102-030", "Inny tekst", "promo.jpg"),
         "no-picture": ("501102035", "Witaj", None),
     }
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["msisdn", "subject", "picture"])
-    results = send(client, frame, tmp_path, subject="subject", attachments="picture")
+    results = send(client, frame, tmp_path, subject="subject", attachments="picture", attachments_dir=tmp_path)
 
     expected = {
         "ok": "accepted", "short": "invalid", "repeat": "duplicate", "play": "accepted", "no-number": "invalid",
         "no-subject": "invalid", "unreadable": "invalid", "absent": "invalid", "oversized": "invalid",
-        "fixed-line": "invalid", "other-text": "accepted", "no-picture": "accepted",
+        "fixed-line": "invalid", "other-text": "duplicate", "no-picture": "accepted",
     }
     assert results.send_state.astype(str).to_dict() == expected
     reasons = {
-        "short": "'12345'", "repeat": "row ok;", "no-number": "missing", "no-subject": "subject is missing",
-        "unreadable": "cannot be read", "absent": "does not exist", "oversized": "over the gateway's limit",
+        "short": "'12345'", "repeat": "as row ok:", "other-text": "with row ok's content", "no-number": "missing",
+        "no-subject": "subject is missing", "unreadable": "not a regular file", "absent": "does not exist", "oversized": "over the gateway's limit",
         "fixed-line": "fixed-line",
     }
     for label, words in reasons.items():
@@ -173,11 +174,11 @@ def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_pa
     bad_numbers = ["short", "no-number", "fixed-line"]
     assert results.loc[bad_numbers, ["address", "carrier_hint"]].isna().all().all()
     assert (results.loc[["no-subject", "unreadable", "absent", "oversized"], "carrier_hint"] == "Orange").all()
-    # Only the sendable rows reached the gateway, each once: "ok" and "other-text" differ in content.
+    # Only the sendable rows reached the gateway, each number once, with its first row's content.
     assert received_addresses(sandbox) == Counter(
-        {"tel:+48501102030": 2, "tel:+48790000001": 1, "tel:+48501102035": 1}
+        {"tel:+48501102030": 1, "tel:+48790000001": 1, "tel:+48501102035": 1}
     )
-    assert {r.subject for r in sandbox.received} == {"Witaj", "Inny tekst"}
+    assert {r.subject for r in sandbox.received} == {"Witaj"}
     assert [len(r.attachments) for r in sandbox.received if "tel:+48501102035" in r.addresses] == [0]
 
 
@@ -260,15 +261,27 @@ def test_rows_added_to_an_unnamed_campaign_are_the_only_ones_sent(sandbox, clien
 
 
 @pytest.mark.parametrize("change", ["subject", "attachment"])
-def test_changed_content_is_a_new_send(sandbox, client, tmp_path, change):
+def test_changed_content_in_a_named_campaign_is_not_sent_again(sandbox, client, tmp_path, change):
     frame = pd.DataFrame({"msisdn": orange(5)})
     first = send(client, frame, tmp_path, subject="Wersja 1", attachments=PROMO, campaign="c")
     changed = {"subject": "Wersja 2"} if change == "subject" else {"attachments": LOGO}
     second = send(client, frame, tmp_path, **{"subject": "Wersja 1", "attachments": PROMO, **changed}, campaign="c")
 
+    assert (second.send_state == "already-sent").all()
+    assert second.message_id.tolist() == first.message_id.tolist()
+    assert received_addresses(sandbox) == Counter({gateway_form(n): 1 for n in frame.msisdn})
+
+
+@pytest.mark.parametrize("change", ["subject", "attachment"])
+def test_changed_content_without_a_name_is_a_new_campaign(sandbox, client, tmp_path, change):
+    frame = pd.DataFrame({"msisdn": orange(5)})
+    first = send(client, frame, tmp_path, subject="Wersja 1", attachments=PROMO)
+    changed = {"subject": "Wersja 2"} if change == "subject" else {"attachments": LOGO}
+    second = send(client, frame, tmp_path, **{"subject": "Wersja 1", "attachments": PROMO, **changed})
+
+    assert second.attrs["mmsnb"]["campaign"] != first.attrs["mmsnb"]["campaign"]
     assert (second.send_state == "accepted").all()
     assert set(second.message_id).isdisjoint(first.message_id)
-    assert sandbox.gateway.counts["send"] == 2
     assert received_addresses(sandbox) == Counter({gateway_form(n): 2 for n in frame.msisdn})
 
 
@@ -458,7 +471,7 @@ def test_index_is_preserved(sandbox, client, tmp_path, kind):
     assert results.index.names == frame.index.names
     assert results.address.tolist() == [gateway_form(n) for n in orange(4)[::-1]] + ["tel:+48501000003"]
     assert results.send_state.astype(str).tolist() == ["accepted"] * 4 + ["duplicate"]
-    assert ("row d;" if kind == "strings" else "row (x, 4);") in results.error.iloc[4]
+    assert ("as row d:" if kind == "strings" else "as row (x, 4):") in results.error.iloc[4]
 
 
 def test_empty_frame_gives_empty_result_and_no_requests(sandbox, client, tmp_path):
@@ -483,7 +496,7 @@ def test_accessor_send_is_mmsnb_send(sandbox, client, tmp_path):
     assert again.send_state.astype(str).tolist() == ["already-sent"] * 4 + ["invalid"]
 
 
-@pytest.mark.parametrize("subject", ["", "Bez pól, 100% {{rabatu}}"])
+@pytest.mark.parametrize("subject", ["100%", "Bez pól, 100% {{rabatu}}"])
 def test_constant_subject_is_sent_as_written(sandbox, client, tmp_path, subject):
     results = send(client, pd.DataFrame({"msisdn": orange(2)}), tmp_path, subject=subject)
     assert (results.send_state == "accepted").all()

@@ -312,7 +312,7 @@ def test_polish_letters_arrive_intact(sandbox, client, jpeg, with_attachment):
 
 @pytest.mark.parametrize("address", [501102030, 501102030.0, "tel%3A%2B48501102030"], ids=repr)
 def test_a_single_number_in_any_form_is_sent_as_one_address(sandbox, client, address):
-    result = client.send_mms(address)
+    result = client.send_mms(address, subject="Hej")
     assert result.addresses == (ORANGE_ADDRESS,)
     assert sandbox.received[0].addresses == (ORANGE_ADDRESS,)
 
@@ -342,7 +342,7 @@ def test_an_unknown_message_id_is_not_found(client):
 def test_a_status_starts_as_success_and_pending(make_sandbox):
     sandbox = make_sandbox(time_scale=1)
     client = sandbox.client(timeout=(2, 2))
-    status = client.delivery_status(client.send_mms(ORANGE).message_id)
+    status = client.delivery_status(client.send_mms(ORANGE, subject="Hej").message_id)
     assert (status.status, status.category, status.final) == ("Success", "pending", False)
 
 
@@ -357,7 +357,7 @@ def test_every_address_reaches_a_final_status(sandbox, client):
 
 
 def test_without_a_delivery_report_success_is_final_and_stays(client):
-    result = client.send_mms(ORANGE, delivery_report=False)
+    result = client.send_mms(ORANGE, subject="Hej", delivery_report=False)
     time.sleep(0.3)  # longer than any simulated delivery at time_scale 6000
     status = client.delivery_status(result.message_id, delivery_report=False)
     assert (status.status, status.category, status.final) == ("Success", "pending", True)
@@ -388,7 +388,7 @@ def test_status_answers_in_both_shapes_are_understood(answer, expected):
 
 
 def test_limit_counts_requests_not_recipients(sandbox, client):
-    client.send_mms([ORANGE, "510000000", PLAY])
+    client.send_mms([ORANGE, "510000000", PLAY], subject="Hej")
     limit = client.limit()
     assert (limit.used, limit.available) == (1, 99)
     assert isinstance(limit.resets_on, date) and limit.resets_on >= date.today()

@@ -109,7 +109,7 @@ def test_poll_without_delivery_reports_ends_final_at_success(make_sandbox, tmp_p
     sandbox = make_sandbox()
     client = sandbox.client(timeout=(2, 2))
     frame = pd.DataFrame({"msisdn": orange(5) + others(1) + orange(1, 100)})
-    results = mmsnb.send(client, frame, subject=None, delivery_report=False, max_addresses=6,
+    results = mmsnb.send(client, frame, subject="Hej", delivery_report=False, max_addresses=6,
                          ledger=tmp_path / "ledger.sqlite", progress=False)
     assert [r.delivery_report for r in sandbox.received] == [False, False]
     polled = mmsnb.poll(client, results, interval=0.2, timeout=10, progress=False)

@@ -43,7 +43,7 @@ def test_errors_after_a_token_do_not_show_it(make_sandbox):
     sandbox = make_sandbox(quota=0)
     client = sandbox.client(timeout=(2, 2))
     with pytest.raises(MMSError) as caught:
-        client.send_mms("501102030")
+        client.send_mms("501102030", subject="Hej")
     assert caught.value.http_status == 403
     for secret in leaks(sandbox):
         assert secret not in str(caught.value) and secret not in repr(caught.value)

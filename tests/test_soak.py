@@ -102,7 +102,7 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
 
     with sqlite3.connect(ledger) as db:
         rows = db.execute(
-            "SELECT r.address, q.state, q.message_id, q.error FROM recipients r JOIN requests q ON q.id = r.request_id WHERE r.campaign = 'soak'"
+            "SELECT r.address, q.state, q.message_id, q.error FROM claims r JOIN requests q ON q.id = r.request_id WHERE r.campaign = 'soak'"
         ).fetchall()
         requests = db.execute("SELECT state, message_id, addresses FROM requests WHERE campaign = 'soak'").fetchall()
     states = Counter(state for _, state, _, _ in rows)

@@ -3,7 +3,9 @@ shows and what reached the sandbox."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
 from datetime import datetime, timezone
 
 import ipywidgets as widgets
@@ -403,3 +405,32 @@ def test_the_monitor_thread_stops_on_close_and_on_stop(make_sandbox, tmp_path):
 def test_the_monitor_needs_the_results_of_a_send(client):
     with pytest.raises(mmsnb.InputError, match="message_id"):
         Monitor(client, pd.DataFrame({"msisdn": ["501102030"]}))
+
+
+def test_two_composers_confirming_at_the_same_moment_send_each_number_once(make_sandbox, tmp_path, jpeg):
+    sandbox = make_sandbox(latency=0.05)
+    forms = [Composer(sandbox.client(), ledger=tmp_path / "ledger.sqlite", interval=0.05) for _ in range(2)]
+    numbers = "\n".join(f"501{i:06d}" for i in range(40))
+    for form in forms:
+        fill(form, numbers)
+        form.attachments.upload.value = (upload("promo.jpg", jpeg, "image/jpeg"),)
+        form.send_button.click()
+    start = threading.Barrier(2)
+
+    def confirm(form: Composer) -> None:
+        start.wait()
+        form.confirm_button.click()
+
+    threads = [threading.Thread(target=confirm, args=(form,)) for form in forms]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        counts = Counter(a for r in sandbox.received for a in r.addresses)
+        assert counts == Counter({f"tel:+48501{i:06d}": 1 for i in range(40)})
+        states = [set(form.results.send_state.astype(str)) for form in forms]
+        assert set().union(*states) <= {"accepted", "already-sent", "in-progress"}
+    finally:
+        for form in forms:
+            form.close()

@@ -30,12 +30,13 @@ _STYLE = {"description_width": "80px"}
 #: How the confirmation names the rows a send skips: (noun, what happens to them) per send state.
 _SKIPPED = {
     "invalid": ("invalid number", "skipped"),
-    "duplicate": ("repeated number", "each gets the message once"),
+    "duplicate": ("repeated number", "each number gets the message once"),
     "already-sent": ("recipient", "already got this message in this campaign, so not sent again"),
+    "in-progress": ("recipient", "another run of this campaign is sending to them now, so not sent here"),
     "unknown": ("recipient", "an earlier send's outcome is unknown, so not repeated"),
     "rejected": ("recipient", "refused by the gateway before, so not repeated"),
 }
-_TROUBLE = ("quota", "rejected", "unknown")
+_TROUBLE = ("quota", "rejected", "unknown", "stopped")
 
 
 def _day(day: date | None) -> str:

@@ -1,0 +1,87 @@
+"""Test helpers: stand-in servers on loopback that a test scripts, and counting what the gateway received."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+from collections import Counter
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import trustme
+
+#: The access token every stand-in gateway issues.
+TOKEN = "standin-token-0123456789abcdef"
+
+
+def received_addresses(sandbox) -> Counter:
+    """How many messages each address got, as the sandbox (the gateway) counted them."""
+    return Counter(a for r in sandbox.received for a in r.addresses)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+    def _any(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.server.hits.append((self.command, self.path, dict(self.headers), body))  # type: ignore[attr-defined]
+        status, headers, payload = self.server.answer(self, body)  # type: ignore[attr-defined]
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", **headers, "Content-Length": str(len(raw))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    do_GET = do_POST = do_PUT = _any
+
+
+class Server:
+    """A scripted HTTP(S) server on 127.0.0.1 in a thread: ``answer(handler, body) -> (status, headers, body)``.
+
+    ``hits`` lists every request it got as (method, path, headers, body).
+    """
+
+    def __init__(self, answer: Callable, *, tls_dir: Path | None = None) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._server.answer, self._server.hits = answer, []  # type: ignore[attr-defined]
+        self.ca_path: str | None = None
+        if tls_dir is not None:
+            ca = trustme.CA()
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ca.issue_cert("127.0.0.1").configure_cert(context)
+            self.ca_path = str(tls_dir / "standin-ca.pem")
+            ca.cert_pem.write_to_path(self.ca_path)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls_dir is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    @property
+    def hits(self) -> list:
+        return self._server.hits  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def token_or(answer: Callable) -> Callable:
+    """An answer that issues :data:`TOKEN` on the token path, reads a quota of 100, and leaves sends to ``answer``."""
+
+    def answering(handler, body):
+        if handler.path.startswith("/oauth/v2/token"):
+            return 200, {}, {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600}
+        if handler.path.endswith("/limit"):
+            return 200, {}, {"used": "0", "available": "100", "date": "Tue Jan 22 2026"}
+        return answer(handler, body)
+
+    return answering

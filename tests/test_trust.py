@@ -1,0 +1,385 @@
+"""Nobody gets a message twice and nothing leaves by a side door, counted at the gateway (the sandbox's ``received``).
+
+Two threads and two processes on one ledger, five spellings of one file, a number on two rows,
+the CLI run twice, the demo; a redirecting gateway with a plain-HTTP collector behind it; files
+named in a partner's CSV; float32 numbers; a broken character in one row.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import TOKEN, Server, received_addresses, token_or
+
+import mmsnb
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+PROMO = DATA / "promo.jpg"
+CONSOLE = Path(sys.executable).parent / "mmsnb"
+
+
+def orange(n: int, start: int = 0) -> list[str]:
+    return [f"501{i:06d}" for i in range(start, start + n)]
+
+
+# -- two runs at once ----------------------------------------------------------------
+
+def test_two_threads_sending_one_campaign_at_once_deliver_each_message_once(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=1000, latency=0.02)
+    frame = pd.DataFrame({"msisdn": orange(120)})
+    ledger = tmp_path / "ledger.sqlite"
+    start, results, errors = threading.Barrier(2), [], []
+
+    def run() -> None:
+        client = sandbox.client(timeout=(5, 10))
+        try:
+            start.wait()
+            results.append(mmsnb.send(client, frame, subject="Wiosna", campaign="spring", ledger=ledger,
+                                      group=False, workers=4, progress=False))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert not errors
+    assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in frame.msisdn})
+    first, second = (r.send_state.astype(str) for r in results)
+    assert ((first == "accepted") ^ (second == "accepted")).all()
+    for mine, other in ((first, second), (second, first)):
+        assert set(other[mine == "accepted"]) <= {"already-sent", "in-progress"}
+    again = mmsnb.send(sandbox.client(), frame, subject="Wiosna", campaign="spring", ledger=ledger, progress=False)
+    assert (again.send_state == "already-sent").all()
+    assert len(sandbox.received) == 120
+
+
+CHILD = """
+import sys, pandas as pd, mmsnb
+client = mmsnb.Client.from_env()
+frame = pd.read_csv({csv!r}, dtype=str)
+print("ready", flush=True)
+sys.stdin.readline()
+results = mmsnb.send(client, frame, subject="Wiosna", campaign="spring", ledger={ledger!r}, group=False, workers=4, progress=False)
+results.to_csv({out!r}, index=False)
+"""
+
+
+def test_two_processes_sending_one_campaign_at_once_deliver_each_message_once(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=1000, latency=0.02)
+    csv, ledger = tmp_path / "campaign.csv", tmp_path / "ledger.sqlite"
+    pd.DataFrame({"msisdn": orange(150)}).to_csv(csv, index=False)
+    env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
+    children = []
+    for n in (1, 2):
+        code = CHILD.format(csv=str(csv), ledger=str(ledger), out=str(tmp_path / f"out{n}.csv"))
+        children.append(subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path, text=True,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    for child in children:
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()
+    for child in children:  # both are loaded and waiting: release them together
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    for child in children:
+        _, err = child.communicate(timeout=240)
+        assert child.returncode == 0, err
+
+    assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in orange(150)})
+    states = [mmsnb.read_results(tmp_path / f"out{n}.csv").send_state.astype(str) for n in (1, 2)]
+    assert ((states[0] == "accepted") ^ (states[1] == "accepted")).all()
+    assert set(states[0]) | set(states[1]) <= {"accepted", "already-sent", "in-progress"}
+
+
+def test_retry_unknown_never_takes_a_claim_that_a_live_run_holds(sandbox, client, tmp_path):
+    ledger = mmsnb.Ledger(tmp_path / "ledger.sqlite")
+    try:
+        run = ledger.start_run("spring")
+        held = ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
+        frame = pd.DataFrame({"msisdn": orange(2)})
+        results = mmsnb.send(client, frame, subject="Wiosna", campaign="spring", ledger=ledger, retry_unknown=True, progress=False)
+        assert results.send_state.astype(str).tolist() == ["in-progress", "accepted"]
+        assert "Another run" in results.error.iloc[0]
+        ledger.end_run(run)  # the run stops without an outcome: the request is unknown from now on
+        later = mmsnb.send(client, frame, subject="Wiosna", campaign="spring", ledger=ledger, progress=False)
+        assert later.send_state.astype(str).tolist() == ["unknown", "already-sent"]
+        assert held.request_no == 1 and later.request_no.iloc[0] == 1
+    finally:
+        ledger.close()
+    assert received_addresses(sandbox) == Counter({"tel:+48501000001": 1})
+
+
+# -- one message per number, whatever the spelling --------------------------------------
+
+def test_five_spellings_of_one_file_are_one_campaign(sandbox, client, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    frame = pd.DataFrame({"msisdn": orange(5)})
+    spellings = ["data/promo.jpg", "./data/promo.jpg", str(PROMO), ["data/promo.jpg"], Path("data/promo.jpg")]
+    runs = [mmsnb.send(client, frame, subject="Promocja", attachments=s, ledger=tmp_path / "l.sqlite", progress=False)
+            for s in spellings]
+
+    assert len({r.attrs["mmsnb"]["campaign"] for r in runs}) == 1
+    assert (runs[0].send_state == "accepted").all()
+    assert all((r.send_state == "already-sent").all() for r in runs[1:])
+    assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in frame.msisdn})
+
+
+def test_a_number_on_two_rows_gets_one_message_with_the_first_rows_content(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": ["501000001", "+48 501 000 001", "501000002"], "first_name": ["Ola", "Aleksandra", "Jan"]},
+                         index=["a", "b", "c"])
+    results = mmsnb.send(client, frame, subject="Cześć {first_name}!", ledger=tmp_path / "l.sqlite", progress=False)
+
+    assert results.send_state.astype(str).tolist() == ["accepted", "duplicate", "accepted"]
+    assert "Same number as row a" in results.at["b", "error"] and "per_row=True" in results.at["b", "error"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000001": 1, "tel:+48501000002": 1})
+    assert {r.subject for r in sandbox.received} == {"Cześć Ola!", "Cześć Jan!"}
+
+
+def test_per_row_sends_each_rows_own_content(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": ["501000001", "501000001"], "first_name": ["Ola", "Aleksandra"]})
+    options = dict(subject="Cześć {first_name}!", ledger=tmp_path / "l.sqlite", per_row=True, progress=False)
+    results = mmsnb.send(client, frame, **options)
+    again = mmsnb.send(client, frame, **options)
+
+    assert (results.send_state == "accepted").all() and (again.send_state == "already-sent").all()
+    assert sorted(r.subject for r in sandbox.received) == ["Cześć Aleksandra!", "Cześć Ola!"]
+
+
+def test_the_demo_sends_each_number_once_and_as_its_check_said(make_sandbox, tmp_path, capsys):
+    sandbox = make_sandbox(quota=1000)
+    from mmsnb.demo import run
+
+    results = run(out=tmp_path / "demo", sandbox=sandbox)
+    said = capsys.readouterr().out
+
+    counts = received_addresses(sandbox)
+    assert max(counts.values()) == 1
+    planned = int(said.split("Checks: ")[1].split(" recipients to send")[0])
+    assert len(counts) == planned == (results.send_state == "accepted").sum()
+    assert f"Sent {planned} recipients in all (as checked)" in said
+    assert "0 sent anew" in said
+
+
+# -- the command line keeps the ledger -------------------------------------------------------
+
+def test_the_cli_sends_once_and_again_only_when_asked(sandbox, tmp_path):
+    env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": str(tmp_path / "cli.sqlite")}
+
+    def mmsnb_cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(CONSOLE), *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+    first = mmsnb_cli("send", "501102030", "--subject", "Hej")
+    second = mmsnb_cli("send", "+48 501 102 030", "--subject", "Hej")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    message_id = first.stdout.split("message id: ")[1].split()[0]
+    assert "already sent at" in second.stdout and message_id in second.stdout and "--again" in second.stdout
+    assert received_addresses(sandbox) == Counter({"tel:+48501102030": 1})
+
+    third = mmsnb_cli("send", "501102030", "--subject", "Hej", "--again")
+    assert third.returncode == 0 and "sent, message id:" in third.stdout
+    assert received_addresses(sandbox) == Counter({"tel:+48501102030": 2})
+
+    empty = mmsnb_cli("send", "501102030")
+    assert empty.returncode == 2
+    assert "needs a subject or an attachment" in empty.stderr and "Traceback" not in empty.stderr
+    assert len(sandbox.received) == 2
+
+
+def test_an_empty_mms_is_refused_before_anything_is_sent(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(2), "text": ["Hej", "  "]})
+    with pytest.raises(mmsnb.InputError, match="needs a subject or an attachment"):
+        mmsnb.send(client, frame, ledger=tmp_path / "l.sqlite", progress=False)
+    with pytest.raises(mmsnb.InputError, match="needs a subject or an attachment"):
+        mmsnb.send(client, frame, subject="", ledger=tmp_path / "l.sqlite", progress=False)
+    with pytest.raises(mmsnb.InputError, match="needs a subject or an attachment"):
+        client.send_mms("501102030")
+    results = mmsnb.send(client, frame, subject="text", ledger=tmp_path / "l.sqlite", progress=False)
+    assert results.send_state.astype(str).tolist() == ["accepted", "invalid"]
+    assert "neither a subject nor an attachment" in results.error.iloc[1]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+
+
+# -- HTTPS stays HTTPS ---------------------------------------------------------------------------
+
+@pytest.fixture
+def collector():
+    """A plain-HTTP server that must never receive anything."""
+    server = Server(lambda handler, body: (200, {}, {"authenticationId": "stolen"}))
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_never_followed(tmp_path, collector, status):
+    gateway = Server(token_or(lambda handler, body: (status, {"Location": collector.url + "/collect"}, {})), tls_dir=tmp_path)
+    client = mmsnb.Client("id", "secret-value", base_url=gateway.url, verify=gateway.ca_path, timeout=(2, 5))
+    try:
+        with pytest.raises(mmsnb.MMSError, match=f"HTTP {status} pointing to '{collector.url}/collect'") as caught:
+            client.send_mms("501102030", subject="Hej", attachments=[PROMO])
+        assert "never followed" in str(caught.value)
+        frame = pd.DataFrame({"msisdn": orange(3)})
+        results = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", group=False, progress=False)
+    finally:
+        client.close()
+        gateway.stop()
+    assert collector.hits == []
+    assert (results.send_state == "rejected").all()
+    assert results.error.str.contains("never followed").all()
+    sends = mmsnb.history(ledger=tmp_path / "l.sqlite").sends
+    assert set(sends.state.astype(str)) == {"unsent"}  # not taken: the next run may send them
+
+
+def test_a_redirect_from_the_token_endpoint_is_never_followed(tmp_path, collector):
+    gateway = Server(lambda handler, body: (307, {"Location": collector.url + "/token"}, {}), tls_dir=tmp_path)
+    client = mmsnb.Client("id", "secret-value", base_url=gateway.url, verify=gateway.ca_path, timeout=(2, 5))
+    try:
+        with pytest.raises(mmsnb.MMSError, match="token endpoint answered HTTP 307"):
+            client.limit()
+    finally:
+        client.close()
+        gateway.stop()
+    assert collector.hits == []
+
+
+# -- only the files the user meant ---------------------------------------------------------------
+
+def test_a_partner_csv_cannot_send_files_from_outside_its_folder(sandbox, client, tmp_path):
+    folder = tmp_path / "partner"
+    folder.mkdir()
+    (tmp_path / "api-keys.txt").write_text("SECRET-KEY-123")
+    (folder / "promo.jpg").write_bytes(PROMO.read_bytes())
+    (folder / "leak.txt").symlink_to(tmp_path / "api-keys.txt")
+    (folder / "alias.jpg").symlink_to(folder / "promo.jpg")
+    (folder / "sub").mkdir()
+    rows = ["promo.jpg", "../api-keys.txt", str(tmp_path / "api-keys.txt"), "leak.txt", "alias.jpg", "sub/../promo.jpg",
+            "/etc/passwd", "https://example.org/x.jpg"]
+    numbers = orange(len(rows))
+    csv = folder / "recipients.csv"
+    pd.DataFrame({"msisdn": numbers, "image": rows}).to_csv(csv, index=False)
+
+    frame = mmsnb.read_recipients(csv, to="msisdn")
+    plan = mmsnb.send(client, frame, subject="Hej", attachments="image", ledger=tmp_path / "l.sqlite", dry_run=True, progress=False)
+    results = mmsnb.send(client, frame, subject="Hej", attachments="image", ledger=tmp_path / "l.sqlite", progress=False)
+
+    assert [f["path"] for f in plan.attrs["mmsnb"]["files"]] == [str(folder / "promo.jpg")]
+    states = results.send_state.astype(str).tolist()
+    assert states == ["accepted", "invalid", "invalid", "invalid", "accepted", "accepted", "invalid", "invalid"]
+    errors = results.error.tolist()
+    assert "outside the attachments folder" in errors[1] and "outside the attachments folder" in errors[3]
+    assert "absolute path" in errors[2] and "absolute path" in errors[6] and "is a URL" in errors[7]
+    sent = [f.data for r in sandbox.received for f in r.attachments]
+    assert sent and all(data == PROMO.read_bytes() for data in sent)
+
+
+def test_attachments_dir_chooses_the_folder_and_a_constant_path_is_trusted(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(2), "image": ["promo.jpg", "logo.png"]})
+    results = mmsnb.send(client, frame, subject="Hej", attachments="image", attachments_dir=DATA,
+                         ledger=tmp_path / "l.sqlite", progress=False)
+    assert (results.send_state == "accepted").all()
+    constant = mmsnb.send(client, pd.DataFrame({"msisdn": orange(1, 10)}), subject="Hej", attachments=str(PROMO),
+                          ledger=tmp_path / "l.sqlite", progress=False)
+    assert (constant.send_state == "accepted").all()
+
+
+# -- exact numbers, and bad rows that stay rows ----------------------------------------------------
+
+def test_float32_numbers_are_refused_and_nobody_else_gets_the_message(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": np.array([501102030, 601234567], dtype="float32")})
+    results = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", progress=False)
+    assert (results.send_state == "invalid").all()
+    assert results.error.str.contains("float32").all() and results.error.str.contains("dtype=str").all()
+    assert sandbox.received == []
+
+    exact = pd.DataFrame({"msisdn": np.array([501102030, 601234567], dtype="float64")})
+    results = mmsnb.send(client, exact, subject="Hej", ledger=tmp_path / "l.sqlite", progress=False)
+    assert (results.send_state == "accepted").all()
+    assert received_addresses(sandbox) == Counter({"tel:+48501102030": 1, "tel:+48601234567": 1})
+
+
+def test_a_broken_character_in_one_row_makes_only_that_row_invalid(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(3), "first_name": ["Ola", "Jan\ud800", "Ewa"], "sender": ["A", "B", "C\udfff"]})
+    results = mmsnb.send(client, frame, subject="Cześć {first_name}!", ledger=tmp_path / "l.sqlite", progress=False)
+    assert results.send_state.astype(str).tolist() == ["accepted", "invalid", "accepted"]
+    assert "cannot be sent" in results.error.iloc[1]
+    by_sender = mmsnb.send(client, frame.iloc[[0, 2]], subject="Hej", sender="sender", ledger=tmp_path / "l.sqlite", progress=False)
+    assert by_sender.send_state.astype(str).tolist() == ["accepted", "invalid"]
+    assert "sender has a character" in by_sender.error.iloc[1]
+
+
+def test_repeated_column_names_are_refused_before_anything_is_sent(sandbox, client, tmp_path):
+    frame = pd.DataFrame([["501000001", "Ola", "Jan"]], columns=["msisdn", "first_name", "first_name"])
+    with pytest.raises(mmsnb.InputError, match="repeated column names: 'first_name'"):
+        mmsnb.send(client, frame, subject="Cześć {first_name}", ledger=tmp_path / "l.sqlite", progress=False)
+    assert sandbox.received == [] and client.limit().used == 0
+
+
+# -- secrets through side doors ---------------------------------------------------------------------
+
+def test_an_echoing_gateway_does_not_put_the_token_in_errors_or_the_ledger(tmp_path):
+    def echo(handler, body):
+        said = f"Bad request from {handler.headers.get('Authorization')}"
+        return 400, {}, {"code": 21, "message": said, "description": said}
+
+    gateway = Server(token_or(echo), tls_dir=tmp_path)
+    secret = "echo-secret-value-42"
+    client = mmsnb.Client("id", secret, base_url=gateway.url, verify=gateway.ca_path, timeout=(2, 5))
+    ledger = tmp_path / "l.sqlite"
+    try:
+        with pytest.raises(mmsnb.BadRequestError) as caught:
+            client.send_mms("501102030", subject="Hej")
+        results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=ledger, progress=False)
+    finally:
+        client.close()
+        gateway.stop()
+    assert any(TOKEN in str(h[2]) for h in gateway.hits)  # the gateway did see it, and echoed it
+    shown = [str(caught.value), repr(caught.value), caught.value.gateway_message, *results.error.tolist(),
+             results.to_csv()]
+    ledger_bytes = b"".join(p.read_bytes() for p in tmp_path.glob("l.sqlite*"))
+    for text in shown:
+        assert TOKEN not in text and secret not in text
+    assert TOKEN.encode() not in ledger_bytes and secret.encode() not in ledger_bytes
+    assert "Bearer ***" in results.error.iloc[0]
+
+
+def test_http_client_debug_output_shows_nothing_of_the_clients_connections(sandbox, capfd):
+    import base64
+    import http.client
+
+    client = sandbox.client()
+    http.client.HTTPConnection.debuglevel = 1
+    try:
+        result = client.send_mms("501102030", subject="Hej")
+        client.delivery_status(result.message_id)
+    finally:
+        http.client.HTTPConnection.debuglevel = 0
+        client.close()
+    out, err = capfd.readouterr()
+    basic = base64.b64encode(f"{sandbox.client_id}:{sandbox.client_secret}".encode()).decode()
+    tokens = list(sandbox.gateway._tokens)
+    assert tokens
+    for text in (out, err):
+        assert sandbox.client_secret not in text and basic not in text
+        assert "send:" not in text and "header:" not in text
+        assert all(t not in text for t in tokens)
+
+
+def test_the_secret_is_not_an_attribute_of_the_client(sandbox):
+    client = sandbox.client()
+    try:
+        client.limit()
+        for value in vars(client).values():
+            assert sandbox.client_secret not in repr(value) and sandbox.client_secret not in str(value)
+    finally:
+        client.close()
