@@ -92,17 +92,20 @@ class _Stop:
                 self.state, self.reason = state, f"Not sent: {exc} Run again to resume."
 
 
-def _settle(exc: MMSError) -> tuple[str, str, bool]:
-    """For an error from a send: the ledger's request state, the rows' state, and whether the campaign stops."""
+def _settle(exc: MMSError) -> tuple[str, str, str | None]:
+    """For an error from a send: the ledger's request state, the rows' state, and the state of the rows
+    not yet sent when the campaign must stop (None: it goes on)."""
     if isinstance(exc, QuotaError):
-        return "unsent", "quota", True
+        return "unsent", "quota", "quota"
+    if isinstance(exc, RedirectError) and exc.http_status == 303:
+        return "unknown", "unknown", "rejected"
     if isinstance(exc, (AuthError, RedirectError)):
-        return "unsent", "rejected", True
+        return "unsent", "rejected", "rejected"
     if isinstance(exc, (BadRequestError, InputError)):
-        return "rejected", "rejected", False
+        return "rejected", "rejected", None
     if isinstance(exc, NotFoundError) or (isinstance(exc, TransportError) and not exc.maybe_sent):
-        return "unsent", "rejected", False
-    return "unknown", "unknown", False
+        return "unsent", "rejected", None
+    return "unknown", "unknown", None
 
 
 @dataclass(frozen=True)
@@ -143,9 +146,9 @@ def _attempt(run: _Run, request: Request) -> dict[int, _Outcome]:
             delivery_report=content.delivery_report, attachments=content.attachments,
         )
     except MMSError as exc:
-        ledger_state, row_state, stops = _settle(exc)
-        if stops:
-            run.stop.set(row_state, exc)
+        ledger_state, row_state, stop_state = _settle(exc)
+        if stop_state is not None:
+            run.stop.set(stop_state, exc)
         error = str(exc)
         if row_state == "unknown" and not isinstance(exc, TransportError):
             error += " The message may have been accepted, so it is not repeated."
@@ -243,12 +246,14 @@ def send(
 
     >>> results = mmsnb.send(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
     """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers= must be a whole number of at least 1, not {workers!r}.")
     checked = check_rows(
         frame, to=to, subject=subject, attachments=attachments, sender=sender, priority=priority,
         delivery_report=delivery_report, max_message_bytes=client.max_message_bytes, per_row=per_row,
         attachments_dir=attachments_dir,
     )
-    name = campaign or campaign_name({**checked.meaning, "per_row": per_row})
+    name = campaign or campaign_name(checked.meaning)
     rows = checked.rows
     outcomes = _checked_outcomes(frame, checked, per_row)
     book = ledger if isinstance(ledger, Ledger) else Ledger(ledger if ledger is not None else client.ledger)

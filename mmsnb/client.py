@@ -39,7 +39,7 @@ from .errors import (
     TransportError,
 )
 from .numbers import normalize
-from .wire import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, encode, message_part
+from .wire import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, encode, message_part, too_large
 
 SEND_PATH = "/Messaging/v1/MMSOnnet"
 STATUS_PATH = "/Messaging/v1/MMSDeliveryStatus"
@@ -103,12 +103,22 @@ class _Credentials:
 def _redirect(resp: requests.Response, where: str) -> RedirectError:
     location = resp.headers.get("Location")
     pointed = f"pointing to {location!r}" if location else "with no Location"
+    taken = (
+        "the gateway may have processed it (303 See Other), so a send is not repeated"
+        if resp.status_code == 303 else "it was not taken"
+    )
     return RedirectError(
         f"The {where} answered HTTP {resp.status_code} {pointed}. Redirects are never followed, so the request "
-        f"went nowhere else and was not taken. Check {VARIABLES['base_url']} and {VARIABLES['token_url']}.",
+        f"went nowhere else; {taken}. Check {VARIABLES['base_url']} and {VARIABLES['token_url']}.",
         http_status=resp.status_code,
         location=location,
     )
+
+
+def _unverified(exc: requests.exceptions.SSLError) -> bool:
+    """Whether a TLS error is the certificate check, which fails before anything is sent (other TLS errors may come after)."""
+    text = str(exc).lower()
+    return "certificate verify failed" in text or "hostname mismatch" in text or "doesn't match" in text
 
 
 def _excerpt(resp: requests.Response) -> str:
@@ -242,9 +252,10 @@ class Client:
     # -- requests ----------------------------------------------------------
     def _transport_error(self, exc: requests.RequestException, where: str, *, sending: bool) -> TransportError:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        if isinstance(exc, requests.exceptions.SSLError):
+        if isinstance(exc, requests.exceptions.SSLError) and _unverified(exc):
             return TransportError(
-                f"The TLS certificate of the {where} could not be verified. Set {VARIABLES['ca_bundle']} or verify= to the CA bundle.",
+                f"The TLS certificate of the {where} could not be verified; nothing was sent. "
+                f"Set {VARIABLES['ca_bundle']} or verify= to the CA bundle.",
                 maybe_sent=False,
             )
         if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
@@ -328,12 +339,12 @@ class Client:
         numbers = list(addresses) if isinstance(addresses, Iterable) and not isinstance(addresses, str) else [addresses]
         if not numbers:
             raise InputError("No addresses: give at least one number.")
-        files = [Attachment.of(a) for a in attachments]
+        files = [Attachment.of(a, max_bytes=self.max_message_bytes) for a in attachments]
         if not (subject or "").strip() and not files:
             raise InputError("An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent.")
         total = sum(f.size for f in files)
         if total > self.max_message_bytes:
-            raise InputError(f"The attachments total {total / 1024:.0f} KB, over the gateway's limit of {self.max_message_bytes / 1024:.0f} KB.")
+            raise too_large(total, self.max_message_bytes)
         return self.send_checked(
             [normalize(n) for n in numbers], subject=subject, sender=sender, priority=priority,
             delivery_report=delivery_report, attachments=files,

@@ -21,16 +21,22 @@ VARIABLES = {
     "ca_bundle": "MMSNB_CA_BUNDLE",
     "ledger": "MMSNB_LEDGER",
 }
+#: Variables that name files: a relative path in a ``.env`` file is read from that file's folder.
+PATH_VARIABLES = ("MMSNB_CA_BUNDLE", "MMSNB_LEDGER")
 
 
 def environment() -> dict[str, str]:
     """The process environment over the nearest ``.env`` file (the working directory's, else a parent's).
 
     The environment wins, so a notebook in ``notebooks/`` uses the repository's ``.env`` unless a
-    variable is set in the process.
+    variable is set in the process. A relative file path in ``.env`` is taken from the ``.env``
+    file's folder, so every folder below it means the same file.
     """
     env_file = find_dotenv(usecwd=True)
     values = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file else {}
+    for name in PATH_VARIABLES:
+        if values.get(name):
+            values[name] = os.path.join(os.path.dirname(env_file), os.path.expanduser(values[name]))
     values.update(os.environ)
     return values
 

@@ -106,7 +106,7 @@ INSERT OR REPLACE INTO claims (campaign, address, slot, request_id)
 DROP TABLE recipients;
 """
 _CLAIMS = (
-    "SELECT c.address, c.slot, q.state, q.message_id, q.request_no, q.http_status, q.error_code, q.error, q.done_at, "
+    "SELECT c.address, c.slot, q.content_key, q.state, q.message_id, q.request_no, q.http_status, q.error_code, q.error, q.done_at, "
     "u.host, u.pid, u.seen_at, u.ended_at FROM claims c JOIN requests q ON q.id = c.request_id "
     "LEFT JOIN runs u ON u.id = q.run_id WHERE c.campaign = ?"
 )
@@ -149,6 +149,7 @@ class Claim:
 
     address: str
     slot: str
+    content_key: str
     state: str
     message_id: str | None
     request_no: int
@@ -165,23 +166,24 @@ class Claim:
 
 
 def _claim(row: tuple) -> Claim:
-    address, slot, state, message_id, request_no, http_status, error_code, error, done_at, host, pid, seen_at, ended_at = row
+    address, slot, content_key, state, message_id, request_no, http_status, error_code, error, done_at, *run = row
     if state == "sending":
-        if _alive(host, pid, seen_at, ended_at):
+        if _alive(*run):
             state = "in-progress"
         else:
             state, error = "unknown", error or "the run stopped while this request was under way"
-    return Claim(address, slot, state, message_id, request_no, http_status, error_code, error, done_at)
+    return Claim(address, slot, content_key, state, message_id, request_no, http_status, error_code, error, done_at)
 
 
 def holding(claims: Iterable[Claim], slot: str, retry_unknown: bool) -> Claim | None:
     """The claim that keeps a recipient of ``slot`` from being sent, if any.
 
-    The slot ``""`` is the campaign's one message per number; a per-row content key as slot is
-    held by its own claim and by the number's ``""`` claim.
+    The slot ``""`` is the campaign's one message per number: any claim on the number holds it.
+    A content key as slot (``per_row=True``: one message per number and content) is held by a
+    claim of that same content, whichever slot it was taken in.
     """
     order = ("accepted", "in-progress", "unknown", "rejected")
-    found = [c for c in claims if (slot == "" or c.slot in ("", slot)) and c.blocks(retry_unknown)]
+    found = [c for c in claims if (slot == "" or c.content_key == slot) and c.blocks(retry_unknown)]
     return min(found, key=lambda c: order.index(c.state)) if found else None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import unquote
 
 import numpy as np
@@ -23,6 +24,8 @@ from .errors import InputError
 ORANGE = "Orange"
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _FLOAT_FORM = re.compile(r"^\+?\d+\.0$")
+#: One dot with digits on both sides (``50100001.5``) is a fraction, not a separator as in ``501.102.030``.
+_DECIMAL_FORM = re.compile(r"^\+?\d+\.\d+$")
 #: The largest integer a float64 holds exactly; a larger float may already be another number.
 EXACT_FLOAT = 2**53
 
@@ -66,9 +69,15 @@ def _as_text(value: object) -> str:
         if abs(value) > EXACT_FLOAT:
             raise InputError(f"{value!r} is too large to be held exactly as a float; read the column as text (dtype=str).")
         value = int(value)
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise InputError(f"{value} is not a phone number: it has a fraction.")
+        value = int(value)
     text = unquote(str(value)).strip()
     if _FLOAT_FORM.match(text):
         text = text[:-2]
+    elif _DECIMAL_FORM.match(text):
+        raise InputError(f"{text!r} looks like a decimal number, not a phone number; write the digits without the dot.")
     return text
 
 

@@ -49,4 +49,13 @@ def inside(base: Path, value: str | os.PathLike) -> Path:
             f"The attachment {text!r} named in this row leads outside the attachments folder {str(base)!r} "
             "(through '..' or a symbolic link), so it is not read. Put the file in that folder, or pass attachments_dir=."
         )
+    try:
+        links = real.stat().st_nlink if real.is_file() else 1
+    except OSError:
+        links = 1
+    if links > 1:
+        raise InputError(
+            f"The attachment {text!r} named in this row is a hard link, which may be a file from outside "
+            f"{str(base)!r}, so it is not read. Copy the file into the folder instead."
+        )
     return real

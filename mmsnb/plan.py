@@ -12,9 +12,11 @@ import json
 import math
 import os
 import string
+from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
+from numbers import Number
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ import pandas as pd
 from .errors import InputError
 from .numbers import imprecise_dtype, parse
 from .paths import base_folder, inside
-from .wire import PRIORITIES, Attachment
+from .wire import PRIORITIES, Attachment, too_large
 
 
 @dataclass(slots=True)
@@ -103,8 +105,8 @@ class _Fields:
 class _AttachmentCache:
     """Each distinct file is read and base64-encoded once per campaign, and listed for the dry run."""
 
-    def __init__(self, base: Path) -> None:
-        self.base = base
+    def __init__(self, base: Path, max_bytes: int) -> None:
+        self.base, self.max_bytes = base, max_bytes
         self._files: dict[Any, Attachment | InputError] = {}
         self._resolved: dict[tuple[str, bool], Path] = {}
         self.read: dict[str, Attachment] = {}
@@ -121,7 +123,7 @@ class _AttachmentCache:
         key = str(path) if path is not None else id(spec)
         if key not in self._files:
             try:
-                self._files[key] = Attachment.of(path if path is not None else spec)
+                self._files[key] = Attachment.of(path if path is not None else spec, max_bytes=self.max_bytes)
                 if path is not None:
                     self.read[str(path)] = self._files[key]
             except InputError as exc:
@@ -141,9 +143,11 @@ def _as_list(value: Any) -> list:
 
 
 def _text(name: str, value: Any) -> str | None:
-    """A subject or sender as text that can go on the wire (UTF-8), or None."""
+    """A subject or sender as text that can go on the wire (UTF-8), or None; numbers become their digits."""
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, (str, Number)):
+        raise InputError(f"The {name} in this row is {type(value).__name__} {_short(value)}, not text.")
     text = str(value)
     try:
         text.encode("utf-8")
@@ -153,6 +157,18 @@ def _text(name: str, value: Any) -> str | None:
             "a broken character from a bad copy or export); retype that part."
         ) from None
     return text
+
+
+def _short(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _check_parameters(**parameters: Any) -> None:
+    """Constants that must be text (or a column's name): :class:`InputError` naming the parameter otherwise."""
+    for name, value in parameters.items():
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{name}= must be text or the name of a column, not {type(value).__name__} {_short(value)}.")
 
 
 def _meaning(fields: _Fields, *, subject: Any, sender: Any, priority: Any, delivery_report: bool, attachments: Any,
@@ -184,8 +200,7 @@ def check_frame(frame: pd.DataFrame) -> None:
     """Frame-level problems, raised before anything is sent: not a frame, repeated column names."""
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"Expected a pandas DataFrame of recipients, got {type(frame).__name__}.")
-    names = [str(c) for c in frame.columns]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(name for name, n in Counter(str(c) for c in frame.columns).items() if n > 1)
     if repeated:
         raise InputError(f"The frame has repeated column names: {', '.join(map(repr, repeated))}. Rename or drop the copies first.")
 
@@ -205,6 +220,7 @@ def check_rows(
 ) -> Checked:
     """Check every row: number, values, attachments; mark repeats of a number (of a number and content with ``per_row``)."""
     check_frame(frame)
+    _check_parameters(to=to, subject=subject, sender=sender, priority=priority)
     fields = _Fields(frame)
     number_col = fields.column(to)
     if number_col is None:
@@ -218,7 +234,7 @@ def check_rows(
     constant_files = None if att_col is not None else _as_list(attachments)
     if subject_col is None and not (template or "").strip() and att_col is None and not constant_files:
         raise InputError("An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent.")
-    cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs))
+    cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs), max_message_bytes)
     meaning = _meaning(fields, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report,
                        attachments=attachments, constant_files=constant_files, cache=cache)
     imprecise = imprecise_dtype(frame[number_col].dtype)
@@ -258,7 +274,7 @@ def check_rows(
                 files = tuple(cache.get(s, from_data=False) for s in constant_files or ())
             total = sum(f.size for f in files)
             if total > max_message_bytes:
-                raise InputError(f"The attachments total {total / 1024:.0f} KB, over the gateway's limit of {max_message_bytes / 1024:.0f} KB.")
+                raise too_large(total, max_message_bytes)
             text = _text("subject", values["subject"])
             if not (text or "").strip() and not files:
                 raise InputError("This row's message has neither a subject nor an attachment; an empty MMS is not sent.")
@@ -279,8 +295,8 @@ def check_rows(
 
 def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[Request]:
     """The requests that carry ``rows``: one per row, or rows of equal content together."""
-    if max_addresses < 1:
-        raise InputError("max_addresses must be at least 1.")
+    if isinstance(max_addresses, bool) or not isinstance(max_addresses, int) or max_addresses < 1:
+        raise InputError(f"max_addresses= must be a whole number of at least 1, not {max_addresses!r}.")
     size = max_addresses if group else 1
     by_content: dict[str, list[Row]] = {}
     for row in rows:

@@ -52,11 +52,22 @@ TYPES_BY_SUFFIX = {
 }
 
 
-def read_file(path: Path, label: str) -> bytes:
-    """The bytes of a regular file the user named; :class:`InputError` saying why when it cannot be read."""
+def too_large(size: int, limit: int, what: str = "The attachments total") -> InputError:
+    """The sentence for content over the gateway's size limit."""
+    return InputError(f"{what} {size / 1024:.0f} KB, over the gateway's limit of {limit / 1024:.0f} KB.")
+
+
+def read_file(path: Path, label: str, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file the user named; :class:`InputError` saying why when it cannot be read.
+
+    A file over ``max_bytes`` is refused from its size alone, without reading it.
+    """
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
+        found = path.stat()
+        if not stat.S_ISREG(found.st_mode):
             raise InputError(f"{label} is not a regular file (a folder, device or pipe): name a file.")
+        if max_bytes is not None and found.st_size > max_bytes:
+            raise too_large(found.st_size, max_bytes, f"{label} is")
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{label} does not exist: check the path.") from None
@@ -106,13 +117,16 @@ class Attachment:
         return len(self.data)
 
     @classmethod
-    def of(cls, spec: "AttachmentSpec") -> "Attachment":
-        """An attachment from a path, ``(filename, bytes)`` or ``(filename, bytes, content_type)``."""
+    def of(cls, spec: "AttachmentSpec", *, max_bytes: int | None = None) -> "Attachment":
+        """An attachment from a path, ``(filename, bytes)`` or ``(filename, bytes, content_type)``.
+
+        A file over ``max_bytes`` is refused without being read.
+        """
         if isinstance(spec, Attachment):
             return spec
         if isinstance(spec, (str, os.PathLike)):
             path = Path(spec)
-            data = read_file(path, f"Attachment {str(path)!r}")
+            data = read_file(path, f"Attachment {str(path)!r}", max_bytes)
             name, ctype = path.name, None
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
             name, data = spec[0], spec[1]

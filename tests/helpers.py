@@ -31,7 +31,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.hits.append((self.command, self.path, dict(self.headers), body))  # type: ignore[attr-defined]
-        status, headers, payload = self.server.answer(self, body)  # type: ignore[attr-defined]
+        answer = self.server.answer(self, body)  # type: ignore[attr-defined]
+        if answer is None:  # the answer function wrote (or broke) the connection itself
+            self.close_connection = True
+            return
+        status, headers, payload = answer
         raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
         for name, value in {"Content-Type": "application/json", **headers, "Content-Length": str(len(raw))}.items():
@@ -43,7 +47,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class Server:
-    """A scripted HTTP(S) server on 127.0.0.1 in a thread: ``answer(handler, body) -> (status, headers, body)``.
+    """A scripted HTTP(S) server on 127.0.0.1 in a thread: ``answer(handler, body) -> (status, headers, body)``,
+    or None when the answer function dealt with the connection itself.
 
     ``hits`` lists every request it got as (method, path, headers, body).
     """

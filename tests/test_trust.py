@@ -223,6 +223,7 @@ def collector():
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_is_never_followed(tmp_path, collector, status):
+    """301/302/307/308 were not taken: rejected, and a later run may send them; 303 may have been processed: unknown."""
     gateway = Server(token_or(lambda handler, body: (status, {"Location": collector.url + "/collect"}, {})), tls_dir=tmp_path)
     client = mmsnb.Client("id", "secret-value", base_url=gateway.url, verify=gateway.ca_path, timeout=(2, 5))
     try:
@@ -230,15 +231,17 @@ def test_a_redirect_is_never_followed(tmp_path, collector, status):
             client.send_mms("501102030", subject="Hej", attachments=[PROMO])
         assert "never followed" in str(caught.value)
         frame = pd.DataFrame({"msisdn": orange(3)})
-        results = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", group=False, progress=False)
+        results = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", group=False, workers=1, progress=False)
     finally:
         client.close()
         gateway.stop()
     assert collector.hits == []
-    assert (results.send_state == "rejected").all()
+    taken = status == 303
+    assert results.send_state.astype(str).tolist() == ["unknown" if taken else "rejected", "rejected", "rejected"]
+    assert results.error.iloc[1:].str.startswith("Not sent:").all()
     assert results.error.str.contains("never followed").all()
     sends = mmsnb.history(ledger=tmp_path / "l.sqlite").sends
-    assert set(sends.state.astype(str)) == {"unsent"}  # not taken: the next run may send them
+    assert sends.state.astype(str).tolist() == ["unknown" if taken else "unsent"]  # the first stops the campaign
 
 
 def test_a_redirect_from_the_token_endpoint_is_never_followed(tmp_path, collector):
@@ -383,3 +386,105 @@ def test_the_secret_is_not_an_attribute_of_the_client(sandbox):
             assert sandbox.client_secret not in repr(value) and sandbox.client_secret not in str(value)
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("minutes_ago, state", [(0, "in-progress"), (10, "unknown")])
+def test_a_run_on_another_machine_holds_its_claims_while_it_writes(sandbox, client, tmp_path, minutes_ago, state):
+    from datetime import datetime, timedelta, timezone
+
+    path = tmp_path / "team.sqlite"
+    with mmsnb.Ledger(path) as ledger:
+        run = ledger.start_run("spring")
+        ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
+        seen = (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).isoformat()
+        ledger._conn.execute("UPDATE runs SET host = 'laptop-of-a-colleague', pid = 1, seen_at = ? WHERE id = ?", (seen, run))
+    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Wiosna", campaign="spring", ledger=path,
+                         retry_unknown=False, progress=False)
+    assert results.send_state.astype(str).tolist() == [state]
+    assert sandbox.received == []
+
+
+def test_per_row_after_a_campaign_sends_only_the_rows_that_were_repeats(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": ["501000001", "501000002", "501000002"], "name": ["Ala", "Ola", "Ela"]})
+    options = dict(subject="Hej {name}", ledger=tmp_path / "l.sqlite", progress=False)
+    first = mmsnb.send(client, frame, **options)
+    assert "per_row=True" in first.error.iloc[2]
+    second = mmsnb.send(client, frame, per_row=True, **options)
+
+    assert second.attrs["mmsnb"]["campaign"] == first.attrs["mmsnb"]["campaign"]
+    assert second.send_state.astype(str).tolist() == ["already-sent", "already-sent", "accepted"]
+    assert Counter((a, r.subject) for r in sandbox.received for a in r.addresses) == Counter(
+        {("tel:+48501000001", "Hej Ala"): 1, ("tel:+48501000002", "Hej Ola"): 1, ("tel:+48501000002", "Hej Ela"): 1})
+    third = mmsnb.send(client, frame, **options)
+    assert third.send_state.astype(str).tolist() == ["already-sent", "already-sent", "duplicate"]
+
+
+def test_a_relative_ledger_in_env_is_one_file_from_every_folder_below_it(sandbox, tmp_path):
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in sandbox.env().items()) + "MMSNB_LEDGER=mmsnb-ledger.sqlite\n")
+    (tmp_path / "notebooks").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
+    runs = [subprocess.run([str(CONSOLE), "send", "501000001", "--subject", "Promo"], cwd=folder, env=env,
+                           capture_output=True, text=True, timeout=120) for folder in (tmp_path, tmp_path / "notebooks")]
+    assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
+    assert "already sent at" in runs[1].stdout
+    assert received_addresses(sandbox) == Counter({"tel:+48501000001": 1})
+    assert (tmp_path / "mmsnb-ledger.sqlite").is_file() and not (tmp_path / "notebooks" / "mmsnb-ledger.sqlite").exists()
+
+
+def test_a_broken_tls_answer_after_the_send_is_unknown_and_not_repeated(tmp_path):
+    def garble(handler, body):
+        os.write(handler.connection.fileno(), b"\x17\x03\x03\x00\x20" + b"x" * 32)  # a record TLS cannot read
+        return None
+
+    gateway = Server(token_or(garble), tls_dir=tmp_path)
+    client = mmsnb.Client("id", "secret-value", base_url=gateway.url, verify=gateway.ca_path, timeout=(2, 5))
+    try:
+        runs = [mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", ledger=tmp_path / "l.sqlite",
+                           progress=False) for _ in range(2)]
+    finally:
+        client.close()
+        gateway.stop()
+    assert [r.send_state.iloc[0] for r in runs] == ["unknown", "unknown"]
+    assert "may have been accepted" in runs[0].error.iloc[0]
+    assert sum(1 for method, path, *_ in gateway.hits if method == "POST" and path.endswith("MMSOnnet")) == 1
+
+
+def test_hard_links_and_huge_files_named_in_data_are_not_read(sandbox, client, tmp_path):
+    folder, private = tmp_path / "campaign", tmp_path / "private"
+    folder.mkdir()
+    private.mkdir()
+    (private / "notes.txt").write_text("PIN 4711")
+    os.link(private / "notes.txt", folder / "notes.txt")
+    with open(folder / "huge.jpg", "wb") as huge:  # 64 GiB, sparse: reading it would exhaust the machine
+        huge.truncate(64 * 2**30)
+    frame = pd.DataFrame({"msisdn": orange(2), "f": ["notes.txt", "huge.jpg"]})
+    results = mmsnb.send(client, frame, subject="Hej", attachments="f", attachments_dir=folder,
+                         ledger=tmp_path / "l.sqlite", progress=False)
+    assert (results.send_state == "invalid").all()
+    assert "hard link" in results.error.iloc[0]
+    assert "67108864 KB, over the gateway's limit of 300 KB" in results.error.iloc[1]
+    assert sandbox.received == []
+
+
+def test_cells_and_parameters_that_are_not_text_are_named(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(4), "s": pd.Series([["Hej"], b"Hej", {"a": 1}, 2026], dtype=object)})
+    results = mmsnb.send(client, frame, subject="s", ledger=tmp_path / "l.sqlite", progress=False)
+    assert results.send_state.astype(str).tolist() == ["invalid", "invalid", "invalid", "accepted"]
+    assert "The subject in this row is list ['Hej'], not text." == results.error.iloc[0]
+    assert [r.subject for r in sandbox.received] == ["2026"]
+    for bad in (dict(subject=5), dict(subject="Hej", sender={"a": 1}), dict(subject="Hej", max_addresses="5"),
+                dict(subject="Hej", workers=0)):
+        with pytest.raises(mmsnb.InputError, match=next(iter(k for k in bad if k != "subject"), "subject") + "="):
+            mmsnb.send(client, frame, ledger=tmp_path / "l.sqlite", progress=False, **bad)
+    assert len(sandbox.received) == 1
+
+
+@pytest.mark.parametrize("written", ["50100001.5", "501102030.25"])
+def test_a_number_written_with_a_fraction_is_refused(sandbox, client, tmp_path, written):
+    from decimal import Decimal
+
+    frame = pd.DataFrame({"msisdn": pd.Series([written, Decimal(written)], dtype=object)})
+    results = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", progress=False)
+    assert (results.send_state == "invalid").all()
+    assert results.error.str.contains("fraction|decimal number").all()
+    assert sandbox.received == []
