@@ -21,6 +21,7 @@ from .errors import (
     QuotaError,
     RedirectError,
     ServerError,
+    ThrottledError,
     TransportError,
 )
 from .numbers import normalize
@@ -36,7 +37,7 @@ from . import accessor as _accessor  # noqa: F401  (registers frame.mms)
 
 __all__ = [
     "AuthError", "BadRequestError", "Client", "Composer", "Monitor", "ConfigError", "DeliveryStatus", "Faults", "InputError",
-    "History", "Ledger", "LedgerError", "RedirectError", "Limit", "MMSError", "SEND_STATES", "failures", "history", "plot", "poll", "read_recipients", "read_results", "send", "summary", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
+    "History", "Ledger", "LedgerError", "RedirectError", "ThrottledError", "Limit", "MMSError", "SEND_STATES", "failures", "history", "plot", "poll", "read_recipients", "read_results", "send", "summary", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
     "TransportError", "connect", "normalize",
 ]
 __version__ = "0.1.0"

@@ -11,8 +11,10 @@ import hashlib
 import json
 import os
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -28,10 +30,13 @@ from .errors import (
     NotFoundError,
     QuotaError,
     RedirectError,
+    ThrottledError,
     TransportError,
 )
 from .ledger import Claim, Ledger, holding, now
-from .plan import Checked, Request, Row, check_rows, group_requests
+from .answers import SendResult
+from .pacing import Pace, RateCap
+from .plan import Checked, Content, Request, Row, check_rows, group_requests
 
 #: The outcome of each row of a send.
 SEND_STATES = (
@@ -95,7 +100,7 @@ class _Stop:
 def _settle(exc: MMSError) -> tuple[str, str, str | None]:
     """For an error from a send: the ledger's request state, the rows' state, and the state of the rows
     not yet sent when the campaign must stop (None: it goes on)."""
-    if isinstance(exc, QuotaError):
+    if isinstance(exc, (QuotaError, ThrottledError)):
         return "unsent", "quota", "quota"
     if isinstance(exc, RedirectError) and exc.http_status == 303:
         return "unknown", "unknown", "rejected"
@@ -118,8 +123,10 @@ class _Run:
     campaign: str
     per_row: bool
     retry_unknown: bool
-    workers: int
+    pace: Pace
+    rate: RateCap | None
     stop: _Stop
+    on_wait: Callable[[float], None] = lambda seconds: None
 
 
 def _attempt(run: _Run, request: Request) -> dict[int, _Outcome]:
@@ -141,10 +148,7 @@ def _attempt(run: _Run, request: Request) -> dict[int, _Outcome]:
         return out
     assert begun.request_id is not None
     try:
-        result = run.client.send_checked(
-            begun.claimed, subject=content.subject, sender=content.sender, priority=content.priority,
-            delivery_report=content.delivery_report, attachments=content.attachments,
-        )
+        result = _paced_send(run, begun.claimed, content)
     except MMSError as exc:
         ledger_state, row_state, stop_state = _settle(exc)
         if stop_state is not None:
@@ -168,6 +172,15 @@ def _attempt(run: _Run, request: Request) -> dict[int, _Outcome]:
                            f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
                            "shows this request as unknown, so it is not sent again.", now())
     return {**out, **{pos: outcome for pos in positions}}
+
+
+def _paced_send(run: _Run, addresses: list[str], content: Content) -> SendResult:
+    """Send within the pace: each attempt takes a place in flight (and the rate cap); waits happen outside it."""
+    return run.client.send_checked(
+        addresses, subject=content.subject, sender=content.sender, priority=content.priority,
+        delivery_report=content.delivery_report, attachments=content.attachments,
+        attempt=lambda: run.pace.attempt(run.rate), on_wait=run.on_wait,
+    )
 
 
 def _result_frame(frame: pd.DataFrame, rows: list[Row], outcomes: dict[int, _Outcome], attrs: dict) -> pd.DataFrame:
@@ -224,7 +237,9 @@ def send(
     attachments_dir: str | os.PathLike | None = None,
     group: bool = True,
     max_addresses: int = 50,
-    workers: int = 4,
+    workers: int | str = "auto",
+    max_workers: int = 32,
+    rate: str | None = None,
     dry_run: bool = False,
     allow_partial: bool = False,
     retry_unknown: bool = False,
@@ -242,12 +257,18 @@ def send(
     another notebook, never sends twice. ``per_row=True`` sends each row's own content to a number
     listed on several rows. The automatic ``campaign`` name comes from the message's content.
     ``dry_run=True`` plans and sends nothing; ``allow_partial=True`` sends what the quota allows;
-    ``retry_unknown=True`` repeats requests whose outcome is unknown. ``workers`` threads send.
+    ``retry_unknown=True`` repeats requests whose outcome is unknown.
+
+    Pace: with ``workers="auto"`` the number of requests in flight starts at 2, doubles while
+    answers come back healthy, and halves when the gateway says "slow down" (429, 503) or a
+    request times out, up to ``max_workers``; an integer keeps that many. ``rate="10/s"`` (or
+    ``"600/min"``) spaces requests to a contract's rate. A "slow down" answer is waited out as
+    told (up to the client's ``max_wait``) and the same request sent again under its intent.
 
     >>> results = mmsnb.send(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers= must be a whole number of at least 1, not {workers!r}.")
+    pace = _pace(workers, max_workers)
+    cap = None if rate is None else RateCap.parse(rate)
     checked = check_rows(
         frame, to=to, subject=subject, attachments=attachments, sender=sender, priority=priority,
         delivery_report=delivery_report, max_message_bytes=client.max_message_bytes, per_row=per_row,
@@ -290,25 +311,40 @@ def send(
         for request in over:
             for pos in request.positions:
                 outcomes[pos] = _Outcome("quota", error=f"Not sent: the quota allows {limit.available} requests now; run again after it resets on {limit.resets_on}.")
+        attrs["in_flight"] = pace.decisions
         if fitting:
-            _execute(_Run(client, book, book.start_run(name), name, per_row, retry_unknown, workers, _Stop()), fitting, outcomes, progress)
+            _execute(_Run(client, book, book.start_run(name), name, per_row, retry_unknown, pace, cap, _Stop()), fitting, outcomes, progress)
         return _result_frame(frame, rows, outcomes, attrs)
     finally:
         if book is not ledger:
             book.close()
 
 
+def _pace(workers: int | str, max_workers: int) -> Pace:
+    """The pace a send's ``workers`` and ``max_workers`` ask for; :class:`InputError` when they make no sense."""
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise InputError(f"max_workers= must be a whole number of at least 1, not {max_workers!r}.")
+    if workers == "auto":
+        return Pace(ceiling=max_workers)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers= must be \"auto\" or a whole number of at least 1, not {workers!r}.")
+    return Pace(ceiling=workers, fixed=True)
+
+
 def _execute(run: _Run, requests: list[Request], outcomes: dict[int, _Outcome], progress: bool | None) -> None:
-    """Send ``requests`` on a thread pool with a progress bar, writing each row's outcome into ``outcomes``."""
+    """Send ``requests`` on a thread pool, as fast as the pace allows, with a progress bar; outcomes go into ``outcomes``."""
     bar = tqdm(total=sum(len(r.positions) for r in requests), unit="row", desc=f"Sending {run.campaign}", disable=progress is False)
-    pool = ThreadPoolExecutor(max_workers=max(1, run.workers))
+    started = time.monotonic()
+    run = replace(run, on_wait=lambda seconds: bar.set_postfix_str(f"waiting {seconds:g} s: the gateway asked to slow down"))
+    pool = ThreadPoolExecutor(max_workers=run.pace.ceiling)
     try:
         futures = [pool.submit(_attempt, run, r) for r in requests]
         for done, future in enumerate(as_completed(futures), 1):
             settled = future.result()
             outcomes.update(settled)
             bar.update(len(settled))
-            bar.set_postfix(requests=f"{done}/{len(requests)}", refresh=False)
+            pace = done / max(time.monotonic() - started, 1e-9)
+            bar.set_postfix(requests=f"{done}/{len(requests)}", in_flight=run.pace.limit, rate=f"{pace:.1f}/s", refresh=False)
     except BaseException:
         run.stop.set("stopped", "the run was interrupted.")
         raise

@@ -19,10 +19,11 @@ from .errors import MMSError
 def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import Faults, Sandbox
 
-    faults = Faults(**dict(args.fault), slow_seconds=args.slow_seconds) if args.fault else None
+    faults = Faults(**dict(args.fault), slow_seconds=args.slow_seconds, retry_after=args.retry_after) if args.fault else None
     sandbox = Sandbox(
         host=args.host, port=args.port, latency=args.latency, faults=faults, quota=args.quota, seed=args.seed,
         time_scale=args.time_scale, token_lifetime=args.token_lifetime, window=args.window,
+        max_in_flight=args.max_in_flight, rate=args.rate,
     )
 
     def terminate(signum: int, frame: object) -> None:
@@ -100,10 +101,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _fault(text: str) -> tuple[str, float]:
-    from .sandbox.faults import Faults
+    from .sandbox.faults import SETTINGS, Faults
 
     name, _, rate = text.partition("=")
-    known = [f.name for f in fields(Faults) if f.name != "slow_seconds"]
+    known = [f.name for f in fields(Faults) if f.name not in SETTINGS]
     if name not in known:
         raise argparse.ArgumentTypeError(f"unknown fault {name!r}; choose from {', '.join(known)}")
     try:
@@ -127,6 +128,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     p.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND=RATE", help="inject a fault at a rate, e.g. server_error=0.05")
     p.add_argument("--slow-seconds", type=float, default=3.0, help="delay of a 'slow' fault")
+    p.add_argument("--retry-after", type=float, default=1.0, help="seconds in Retry-After of a 'throttled' or 'busy' fault")
+    p.add_argument("--max-in-flight", type=int, default=None, metavar="N",
+                   help="answer 429 (Retry-After) when more than N API requests are in progress at once")
+    p.add_argument("--rate", default=None, metavar="R/s", help="answer 429 (Retry-After) past this many API requests per second, e.g. 20/s")
     p.add_argument("--stop-after", type=float, default=3600.0, help="stop after this many seconds (0: until interrupted)")
     p.set_defaults(run=_sandbox)
 

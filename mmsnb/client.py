@@ -7,11 +7,14 @@ SendResult(message_id='…', addresses=('tel:+48501102030',), ...)
 
 from __future__ import annotations
 
+import email.utils
 import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime, timezone
 from typing import Any
 
 import requests
@@ -19,6 +22,7 @@ from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error, TokenExpiredE
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
@@ -36,6 +40,7 @@ from .errors import (
     QuotaError,
     RedirectError,
     ServerError,
+    ThrottledError,
     TransportError,
 )
 from .numbers import normalize
@@ -45,6 +50,8 @@ SEND_PATH = "/Messaging/v1/MMSOnnet"
 STATUS_PATH = "/Messaging/v1/MMSDeliveryStatus"
 LIMIT_PATH = "/Messaging/v1/MMSOnnet/limit"
 DOC_PATH = "/doc/api/Messaging/v1/MMSOnnet/doc.json"
+#: The shortest wait after a "slow down", even when the gateway asks for none (no busy loop).
+SHORTEST_WAIT = 0.1
 #: A token is renewed this many seconds before it expires.
 RENEW_MARGIN = 30.0
 
@@ -115,6 +122,23 @@ def _redirect(resp: requests.Response, where: str) -> RedirectError:
     )
 
 
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
 def _unverified(exc: requests.exceptions.SSLError) -> bool:
     """Whether a TLS error is the certificate check, which fails before anything is sent (other TLS errors may come after)."""
     text = str(exc).lower()
@@ -148,7 +172,8 @@ class Client:
         verify: bool | str = True,
         timeout: float | tuple[float, float] = (5.0, 30.0),
         max_message_bytes: int = MAX_MESSAGE_BYTES,
-        pool_size: int = 16,
+        max_wait: float = 300.0,
+        pool_size: int = 32,
         ledger: str | os.PathLike | None = None,
     ) -> None:
         env = settings()
@@ -167,6 +192,8 @@ class Client:
         self.verify = verify
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self.max_message_bytes = max_message_bytes
+        #: Seconds a call may wait in all when the gateway says "slow down" (429, or 503 with Retry-After).
+        self.max_wait = max_wait
         #: Default ledger of campaigns sent through this client (None: MMSNB_LEDGER or the working directory).
         self.ledger = ledger
         #: The embedded sandbox this client talks to, if any.
@@ -267,7 +294,42 @@ class Client:
         tail = "; the message may have been accepted, so it is not repeated." if sending else "."
         return TransportError(sentence + tail, maybe_sent=sending)
 
-    def _request(self, method: str, path: str, *, sending: bool = False, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, *, sending: bool = False, on_wait: Callable[[float], None] | None = None,
+                 attempt: Callable[[], AbstractContextManager[Any]] | None = None, **kwargs: Any) -> Any:
+        """One API call; when the gateway says "slow down" (the request was not taken), wait as told and ask again.
+
+        The waits add up to at most ``max_wait`` seconds; ``on_wait(seconds)`` hears of each before it
+        starts. Each attempt (not the waits between them) runs inside ``attempt()``, e.g. a place in flight.
+        """
+        backoff = wait_exponential(multiplier=1, max=60)
+
+        def told(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            asked = exc.retry_after if isinstance(exc, ThrottledError) else None
+            return max(asked, SHORTEST_WAIT) if asked is not None else backoff(state)
+
+        def give_up(state: RetryCallState) -> bool:
+            return state.idle_for + told(state) > self.max_wait
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(ThrottledError), wait=told, stop=give_up, reraise=True,
+            before_sleep=(lambda state: on_wait(state.upcoming_sleep)) if on_wait else None,
+        )
+        def once() -> Any:
+            with attempt() if attempt is not None else nullcontext():
+                return self._request_once(method, path, sending=sending, **kwargs)
+
+        try:
+            return retrying(once)
+        except ThrottledError as exc:
+            asked = "" if exc.retry_after is None else f" (it asked for {exc.retry_after:g} s more)"
+            raise ThrottledError(
+                f"{exc} It still said so after the waits allowed by max_wait={self.max_wait:g} s{asked}; "
+                "the request was not taken. Run again later, or allow a longer max_wait.",
+                http_status=exc.http_status or 429, retry_after=exc.retry_after, gateway_message=exc.gateway_message,
+            ) from None
+
+    def _request_once(self, method: str, path: str, *, sending: bool = False, **kwargs: Any) -> Any:
         url = self.base_url + path
         for attempt in (1, 2):
             seen = self._ensure_token()
@@ -312,6 +374,12 @@ class Client:
         }
         if status == 403 and code != 53:
             kinds[403] = (AuthError, "The gateway forbids this call ({}). Check the application's permissions.")
+        if status == 429 or (status == 503 and resp.headers.get("Retry-After")):
+            wait = _retry_after(resp.headers.get("Retry-After"))
+            after = f"retry after {wait:g} s" if wait is not None else "no wait named"
+            raise ThrottledError(
+                f"The gateway asked to slow down ({said}; {after}).", http_status=status, retry_after=wait, gateway_message=message
+            )
         if status in kinds:
             kind, template = kinds[status]
             sentence = template.format(said, VARIABLES["client_id"], VARIABLES["client_secret"])
@@ -359,16 +427,21 @@ class Client:
         priority: str | None = None,
         delivery_report: bool = True,
         attachments: Sequence[Attachment] = (),
+        on_wait: Callable[[float], None] | None = None,
+        attempt: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> SendResult:
         """Send to addresses already checked by :func:`mmsnb.numbers.parse`, with prepared attachments.
 
         No check is repeated: this is the path of :func:`mmsnb.send`, which checks every row first.
+        ``on_wait(seconds)`` hears of each wait when the gateway says "slow down"; each attempt
+        runs inside ``attempt()`` (a campaign's pace), the waits between them outside it.
 
         >>> client.send_checked(["tel:+48501102030"], subject="Hej")   # doctest: +SKIP
         """
         part = message_part(addresses, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report)
         body, content_type = encode(part, list(attachments))
-        data = self._request("POST", SEND_PATH, data=body, headers={"Content-Type": content_type}, sending=True)
+        data = self._request("POST", SEND_PATH, data=body, headers={"Content-Type": content_type}, sending=True, on_wait=on_wait,
+                             attempt=attempt)
         return parse_send(data, addresses, 200)
 
     def delivery_status(self, message_id: str, *, delivery_report: bool = True) -> DeliveryStatus:

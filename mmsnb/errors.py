@@ -58,6 +58,17 @@ class NotFoundError(MMSError):
     """Unknown resource or wrong method (404, 405)."""
 
 
+class ThrottledError(MMSError):
+    """The gateway said "slow down" (429, or 503 with ``Retry-After``): the request was not taken.
+
+    ``retry_after`` is the wait the gateway asked for, in seconds (None when it named none).
+    """
+
+    def __init__(self, sentence: str, *, http_status: int, retry_after: float | None, gateway_message: str | None = None) -> None:
+        super().__init__(sentence, http_status=http_status, gateway_message=gateway_message)
+        self.retry_after = retry_after
+
+
 class RedirectError(MMSError):
     """The gateway answered with a redirect (3xx). Redirects are never followed: the request went nowhere else."""
 

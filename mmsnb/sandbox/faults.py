@@ -20,7 +20,14 @@ KINDS = {
     "drop_after": "process, then close the connection without answering",
     "garbage": "process, then answer 200 with truncated JSON",
     "revoke_token": "revoke every access token, then answer 401 code 41",
+    "throttled": "answer 429 with Retry-After (`retry_after` seconds), without processing",
+    "busy": "answer 503 with Retry-After (`retry_after` seconds), without processing",
+    "unavailable": "answer 503 without Retry-After, without processing",
 }
+
+
+#: Fields of :class:`Faults` that are settings, not rates.
+SETTINGS = ("slow_seconds", "retry_after")
 
 
 @dataclass
@@ -34,11 +41,15 @@ class Faults:
     drop_after: float = 0.0
     garbage: float = 0.0
     revoke_token: float = 0.0
+    throttled: float = 0.0
+    busy: float = 0.0
+    unavailable: float = 0.0
     status_error: float = 0.0
     slow_seconds: float = 3.0
+    retry_after: float = 1.0
 
     def any(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self) if f.name != "slow_seconds")
+        return any(getattr(self, f.name) for f in fields(self) if f.name not in SETTINGS)
 
 
 class FaultPlan:

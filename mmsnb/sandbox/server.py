@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import trustme
 
 from ..client import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, Client
 from ..config import TOKEN_PATH
+from ..pacing import RateCap
 from .faults import FaultPlan, Faults
 from .gateway import Gateway, GatewayError, Received
 from .openapi import document
@@ -31,6 +33,7 @@ from .openapi import document
 _HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
 _ENDPOINTS = {SEND_PATH: "send", STATUS_PATH: "status", LIMIT_PATH: "limit", TOKEN_PATH: "token", DOC_PATH: "doc"}
 _METHODS = {"send": "POST", "token": "POST", "status": "GET", "limit": "GET", "doc": "GET"}
+_SLOW_DOWN = {"throttled": (429, "Too Many Requests"), "busy": (503, "Service Unavailable"), "unavailable": (503, "Service Unavailable")}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -91,14 +94,25 @@ class _Handler(BaseHTTPRequestHandler):
         if method != _METHODS[endpoint]:
             allowed = _METHODS[endpoint]
             return self._reply(405, {"code": 405, "message": "Method not allowed", "description": f"{url.path} takes {allowed}."}, headers={"Allow": allowed})
+        if endpoint == "token":
+            return self._token(body)
+        if endpoint == "doc":
+            return self._reply(200, document(self.sandbox.url, self.sandbox.token_url))
+        try:
+            self.sandbox.gateway.check_token(self.headers.get("Authorization"))
+        except GatewayError as exc:
+            return self._reply(exc.http_status, exc.body)
+        admitted = self.sandbox.enter()
+        try:
+            self._api(endpoint, url.query, body, self.sandbox.faults.pick(endpoint) or (None if admitted else "throttled"))
+        finally:
+            if admitted:
+                self.sandbox.leave()
+
+    def _api(self, endpoint: str, query: str, body: bytes, fault: str | None) -> None:
+        """Answer a send, status or limit call, with ``fault`` injected."""
         gateway = self.sandbox.gateway
         try:
-            if endpoint == "token":
-                return self._token(body)
-            if endpoint == "doc":
-                return self._reply(200, document(self.sandbox.url, self.sandbox.token_url))
-            gateway.check_token(self.headers.get("Authorization"))
-            fault = self.sandbox.faults.pick(endpoint)
             if fault == "revoke_token":
                 gateway.revoke_tokens()
                 gateway.check_token(self.headers.get("Authorization"))
@@ -106,12 +120,14 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._reply(500, {"code": 1, "message": "Internal error", "description": "The service failed; try again later."})
             if fault == "html_error":
                 return self._reply(502, _HTML_502, "text/html")
+            if fault in _SLOW_DOWN:
+                return self._slow_down(fault)
             if fault == "drop_before":
                 return self._drop()
             if endpoint == "send":
                 answer = gateway.send(body, self.headers.get("Content-Type") or "")
             elif endpoint == "status":
-                answer = gateway.status((parse_qs(url.query).get("id") or [None])[0])
+                answer = gateway.status((parse_qs(query).get("id") or [None])[0])
             else:
                 answer = gateway.limit()
         except GatewayError as exc:
@@ -123,6 +139,13 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "garbage":
             return self._reply(200, json.dumps(answer).encode()[: max(len(json.dumps(answer)) // 2, 1)])
         self._reply(200, answer)
+
+    def _slow_down(self, fault: str) -> None:
+        """429 (or 503) "slow down": the request was not taken, nor counted against the quota."""
+        status, message = _SLOW_DOWN[fault]
+        wait = self.sandbox.faults.faults.retry_after
+        headers = {} if fault == "unavailable" else {"Retry-After": f"{wait:g}"}
+        self._reply(status, {"code": status, "message": message, "description": "Slow down; the request was not processed."}, headers=headers)
 
     def _token(self, body: bytes) -> None:
         form = parse_qs(body.decode("utf-8", "replace"))
@@ -172,7 +195,9 @@ class Sandbox:
     ``seed`` makes outcomes repeatable; ``time_scale`` simulated seconds per real second
     (default 60: every message is final within about ten seconds); ``outcomes`` and
     ``delays`` shape the lifecycle; ``ported_in`` lists numbers ported into Orange;
-    ``latency`` seconds are added to every answer; ``faults`` injects trouble.
+    ``latency`` seconds are added to every answer; ``faults`` injects trouble. ``max_in_flight``
+    and ``rate`` (``"20/s"``) make it answer 429 with ``Retry-After`` when more API requests
+    are in progress at once, or arrive within a second, than they allow.
 
     >>> with Sandbox(quota=100, seed=0) as sb:       # doctest: +SKIP
     ...     sb.client().limit().available
@@ -186,11 +211,18 @@ class Sandbox:
         port: int = 0,
         latency: float = 0.0,
         faults: Faults | None = None,
+        max_in_flight: int | None = None,
+        rate: str | None = None,
         **gateway: Any,
     ) -> None:
         self.gateway = Gateway(**gateway)
         self.faults = FaultPlan(faults, self.gateway.seed)
         self.latency = latency
+        self.max_in_flight = max_in_flight
+        self._per_second = None if rate is None else round(1 / RateCap.parse(rate).interval)
+        self._arrivals: deque[float] = deque()
+        self._busy = 0
+        self._admission = threading.Lock()
         self._dir = tempfile.TemporaryDirectory(prefix="mmsnb-sandbox-")
         ca = trustme.CA()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -242,6 +274,27 @@ class Sandbox:
         client = Client(self.client_id, self.client_secret, base_url=self.url, token_url=self.token_url, **kwargs)
         client.sandbox = self
         return client
+
+    def enter(self) -> bool:
+        """Take a place for an API request, counted while it is answered (latency included); False when
+        ``max_in_flight`` are in progress or ``rate`` requests arrived in the last second."""
+        with self._admission:
+            if self.max_in_flight is not None and self._busy >= self.max_in_flight:
+                return False
+            if self._per_second is not None:
+                now = time.monotonic()
+                while self._arrivals and self._arrivals[0] <= now - 1.0:
+                    self._arrivals.popleft()
+                if len(self._arrivals) >= self._per_second:
+                    return False
+                self._arrivals.append(now)
+            self._busy += 1
+            return True
+
+    def leave(self) -> None:
+        """Give back the place an admitted request held."""
+        with self._admission:
+            self._busy -= 1
 
     def fail_next(self, kind: str, *, endpoint: str = "send", times: int = 1) -> None:
         """Inject fault ``kind`` into the next ``times`` requests to ``endpoint`` ('send', 'status', 'limit')."""

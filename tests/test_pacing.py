@@ -1,0 +1,198 @@
+"""Pacing: "slow down" is not "maybe sent", the pace finds the gateway's limit by itself, and a rate cap holds.
+
+No timing assertions: what is checked is what the gateway received, the ledger, and the pace's decisions.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pandas as pd
+import pytest
+from helpers import received_addresses
+
+import mmsnb
+from mmsnb.client import _retry_after
+from mmsnb.pacing import Pace, RateCap, Ticket
+
+
+def orange(n: int, start: int = 0) -> list[str]:
+    return [f"501{i:06d}" for i in range(start, start + n)]
+
+
+def send(client, n, tmp_path, **kwargs):
+    kwargs.setdefault("ledger", tmp_path / "l.sqlite")
+    return mmsnb.send(client, pd.DataFrame({"msisdn": orange(n)}), subject="Hej", progress=False, **kwargs)
+
+
+# -- "slow down" is not "maybe sent" -------------------------------------------------------------
+
+@pytest.mark.parametrize("kind, status", [("throttled", 429), ("busy", 503)])
+def test_a_slow_down_answer_is_waited_out_and_the_same_intent_sent_again(sandbox, client, tmp_path, kind, status):
+    sandbox.faults.faults.retry_after = 0.2
+    sandbox.fail_next(kind)
+    results = send(client, 1, tmp_path)
+
+    assert results.send_state.tolist() == ["accepted"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+    sends = mmsnb.history(ledger=tmp_path / "l.sqlite").sends
+    assert len(sends) == 1 and sends.state.tolist() == ["accepted"]  # one intent, one outcome
+    assert sandbox.gateway.counts["send"] == 1  # the refused attempt never reached the gateway's logic
+
+
+def test_a_503_without_retry_after_stays_unknown_and_is_not_repeated(sandbox, client, tmp_path):
+    sandbox.fail_next("unavailable")
+    first = send(client, 1, tmp_path)
+    again = send(client, 1, tmp_path)
+    assert first.send_state.tolist() == again.send_state.tolist() == ["unknown"]
+    assert sandbox.received == []
+    assert "retry_unknown" in again.error.iloc[0]
+
+
+def test_a_wait_longer_than_max_wait_leaves_the_row_to_the_next_run(sandbox, tmp_path):
+    sandbox.faults.faults.retry_after = 120
+    client = sandbox.client(max_wait=5)
+    sandbox.fail_next("throttled")
+    first = send(client, 1, tmp_path)
+    assert first.send_state.tolist() == ["quota"]
+    assert "max_wait=5 s" in first.error.iloc[0] and "it asked for 120 s more" in first.error.iloc[0]
+    assert sandbox.received == []
+    assert mmsnb.history(ledger=tmp_path / "l.sqlite").sends.state.tolist() == ["unsent"]
+
+    second = send(client, 1, tmp_path)
+    assert second.send_state.tolist() == ["accepted"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+
+
+def test_status_limit_and_send_mms_wait_out_a_slow_down_too(sandbox, client, tmp_path):
+    sandbox.faults.faults.retry_after = 0.1
+    sandbox.fail_next("throttled", endpoint="limit")
+    assert client.limit().available == 100
+    sandbox.fail_next("throttled")
+    result = client.send_mms("501102030", subject="Hej")
+    sandbox.fail_next("busy", endpoint="status", times=2)
+    assert client.delivery_status(result.message_id).message_id == result.message_id
+    assert len(sandbox.received) == 1
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date():
+    assert _retry_after("3") == 3.0
+    assert _retry_after("0.5") == 0.5
+    assert _retry_after(None) is None and _retry_after("soon") is None
+    later = _retry_after(format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True))
+    assert 60 < later <= 90
+    assert _retry_after(format_datetime(datetime.now(timezone.utc) - timedelta(days=1), usegmt=True)) == 0.0
+
+
+# -- the pace ---------------------------------------------------------------------------------------
+
+def test_the_pace_doubles_halves_once_per_round_trip_and_grows_back_by_one():
+    pace = Pace(start=2, ceiling=16)
+    for _ in range(6):
+        with pace.slot() as ticket:
+            pace.healthy(ticket, latency=0.1)
+    assert pace.decisions == [("grow", n) for n in range(3, 9)]  # slow start: one more per healthy answer
+    stale = Ticket(epoch=0)
+    pace.slow(stale)
+    pace.slow(stale)  # a second answer from the same round trip does not halve again
+    assert pace.limit == 4 and pace.decisions[-1] == ("halve", 4)
+    for _ in range(4 + 5):
+        with pace.slot() as ticket:
+            pace.healthy(ticket, latency=0.1)
+    assert pace.decisions[-2:] == [("grow", 5), ("grow", 6)]  # additive: one more per `limit` healthy answers
+    with pace.slot() as ticket:
+        pace.healthy(ticket, latency=0.5)  # latency climbed past twice the best: no growth
+    assert pace.limit == 6
+
+
+def test_a_fixed_pace_never_moves():
+    pace = Pace(ceiling=4, fixed=True)
+    with pace.slot() as ticket:
+        pace.healthy(ticket, 0.1)
+        pace.slow(ticket)
+    assert pace.limit == 4 and pace.decisions == []
+
+
+def test_the_pace_finds_the_gateways_limit_and_nobody_is_lost_or_sent_twice(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=1000, latency=0.02, max_in_flight=4, faults=mmsnb.Faults(retry_after=0.1))
+    client = sandbox.client(timeout=(5, 10))
+    results = send(client, 300, tmp_path, group=False)
+
+    assert (results.send_state == "accepted").all()
+    assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in orange(300)})
+    decisions = results.attrs["mmsnb"]["in_flight"]
+    assert ("halve", 4) in decisions or any(d == "halve" for d, _ in decisions)
+    assert max(n for _, n in decisions) >= 5  # it tried more than the gateway allowed, and was told
+
+
+def test_random_slow_downs_lose_nobody_and_send_nobody_twice(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=1000, faults=mmsnb.Faults(throttled=0.2, busy=0.05, retry_after=0.05))
+    client = sandbox.client(timeout=(5, 10))
+    results = send(client, 200, tmp_path, group=False)
+    assert (results.send_state == "accepted").all()
+    assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in orange(200)})
+    assert len(mmsnb.history(ledger=tmp_path / "l.sqlite").sends) == 200  # one intent per request
+
+
+def test_workers_keep_a_fixed_pool_and_bad_values_are_named(sandbox, client, tmp_path):
+    results = send(client, 5, tmp_path, group=False, workers=2)
+    assert (results.send_state == "accepted").all() and results.attrs["mmsnb"]["in_flight"] == []
+    for bad in (dict(workers="fast"), dict(workers=0), dict(max_workers=0), dict(rate="lots")):
+        with pytest.raises(mmsnb.InputError, match=f"{next(iter(bad))}="):
+            send(client, 1, tmp_path, **bad)
+
+
+# -- the rate cap ------------------------------------------------------------------------------------
+
+class Clock:
+    """Time that moves only when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 100.0, []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
+def test_the_rate_cap_spaces_requests_evenly():
+    clock = Clock()
+    cap = RateCap.parse("20/s", clock=lambda: clock.now, sleep=clock.sleep)
+    for _ in range(5):
+        cap.wait()
+    assert clock.slept == [0.05] * 4  # the first goes at once, each next one 1/20 s later
+    assert RateCap.parse("600/min").interval == pytest.approx(0.1) and RateCap.parse("3600 / h").interval == 1.0
+
+
+def test_a_rate_capped_campaign_against_a_rate_limited_sandbox_is_never_told_to_slow_down(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=1000, rate="40/s")
+    client = sandbox.client(timeout=(5, 10))
+    results = send(client, 60, tmp_path, group=False, rate="20/s")
+    assert (results.send_state == "accepted").all()
+    assert not any(d == "halve" for d, _ in results.attrs["mmsnb"]["in_flight"])
+    assert len(sandbox.received) == 60
+
+
+def test_the_command_line_sandbox_says_slow_down():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mmsnb", "sandbox", "--port", "0", "--stop-after", "60", "--fault", "throttled=1",
+         "--retry-after", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {}
+    for line in process.stdout:
+        if line.startswith("# serving"):
+            break
+        if "MMSNB_" in line:
+            name, _, value = line.strip().removeprefix("export ").partition("=")
+            env[name] = value
+    try:
+        client = mmsnb.Client(env["MMSNB_CLIENT_ID"], env["MMSNB_CLIENT_SECRET"], base_url=env["MMSNB_BASE_URL"],
+                              verify=env["MMSNB_CA_BUNDLE"], max_wait=0.5)
+        with pytest.raises(mmsnb.ThrottledError, match="HTTP 429"):
+            client.limit()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
