@@ -12,9 +12,11 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
+from itertools import count
 from typing import Any
 
 import pandas as pd
@@ -33,9 +35,9 @@ from .errors import (
     ThrottledError,
     TransportError,
 )
-from .ledger import Claim, Ledger, holding, now
+from .ledger import Begun, Claim, Ledger, holding, now
 from .answers import SendResult
-from .pacing import Pace, RateCap
+from .pacing import MOST_IN_FLIGHT, Pace, RateCap, Ticket
 from .plan import Checked, Content, Request, Row, check_rows, group_requests
 
 #: The outcome of each row of a send.
@@ -129,58 +131,110 @@ class _Run:
     on_wait: Callable[[float], None] = lambda seconds: None
 
 
+class _ClaimTaken(MMSError):
+    """While a request waited out a "slow down", another run took its recipients (it judged this run gone)."""
+
+
 def _attempt(run: _Run, request: Request) -> dict[int, _Outcome]:
-    """Claim the request's recipients and write its intent, send to those claimed, then write the outcome."""
-    if run.stop.state is not None:
-        return {pos: _Outcome(run.stop.state, error=run.stop.reason) for pos in request.positions}
-    content = request.content
-    try:
-        begun = run.ledger.begin(
-            run.run_id, run.campaign, request.content_key, request.addresses, content.delivery_report,
-            slot=request.content_key if run.per_row else "", retry_unknown=run.retry_unknown,
-        )
-    except LedgerError as exc:
-        run.stop.set("stopped", exc)
-        return {pos: _Outcome("stopped", error=run.stop.reason) for pos in request.positions}
-    out = {pos: _from_claim(begun.held[a]) for a, pos in zip(request.addresses, request.positions) if a in begun.held}
-    positions = [pos for a, pos in zip(request.addresses, request.positions) if a not in begun.held]
-    if not begun.claimed:
-        return out
-    assert begun.request_id is not None
-    try:
-        result = _paced_send(run, begun.claimed, content)
-    except MMSError as exc:
-        ledger_state, row_state, stop_state = _settle(exc)
-        if stop_state is not None:
-            run.stop.set(stop_state, exc)
-        error = str(exc)
-        if row_state == "unknown" and not isinstance(exc, TransportError):
-            error += " The message may have been accepted, so it is not repeated."
-        outcome = _Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error)
+    """Take a place in flight, claim the request's recipients and write its intent, send to those claimed, write the outcome.
+
+    The intent is written only once the request has its place, so a killed run leaves in doubt
+    only the requests that were really under way.
+    """
+    with ExitStack() as gate:
+        ticket = gate.enter_context(run.pace.slot())
+        if run.stop.state is not None:
+            return {pos: _Outcome(run.stop.state, error=run.stop.reason) for pos in request.positions}
+        if run.rate is not None:
+            run.rate.wait()
+        content = request.content
         try:
-            run.ledger.finish(begun.request_id, ledger_state, http_status=exc.http_status, error_code=exc.code, error=str(exc))
-        except LedgerError as failure:
-            run.stop.set("stopped", failure)
-            outcome.error = f"{error} The ledger could not record this: {failure}"
-        return {**out, **{pos: outcome for pos in positions}}
-    try:
-        at = run.ledger.finish(begun.request_id, "accepted", message_id=result.message_id, http_status=result.http_status)
-        outcome = _Outcome("accepted", result.message_id, begun.request_no, result.http_status, None, None, at)
-    except LedgerError as failure:
-        run.stop.set("stopped", failure)
-        outcome = _Outcome("accepted", result.message_id, begun.request_no, result.http_status, None,
-                           f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
-                           "shows this request as unknown, so it is not sent again.", now())
+            begun = run.ledger.begin(
+                run.run_id, run.campaign, request.content_key, request.addresses, content.delivery_report,
+                slot=request.content_key if run.per_row else "", retry_unknown=run.retry_unknown,
+            )
+        except LedgerError as exc:
+            run.stop.set("stopped", exc)
+            return {pos: _Outcome("stopped", error=run.stop.reason) for pos in request.positions}
+        out = {pos: _from_claim(begun.held[a]) for a, pos in zip(request.addresses, request.positions) if a in begun.held}
+        positions = [pos for a, pos in zip(request.addresses, request.positions) if a not in begun.held]
+        if not begun.claimed:
+            return out
+        assert begun.request_id is not None
+        try:
+            result = _paced_send(run, begun, content, gate.pop_all(), ticket)
+        except _ClaimTaken as exc:
+            outcome = _Outcome("in-progress", None, begun.request_no, error=str(exc))
+            _finish(run, begun.request_id, "unsent", outcome, error=str(exc))
+            return {**out, **{pos: outcome for pos in positions}}
+        except MMSError as exc:
+            ledger_state, row_state, stop_state = _settle(exc)
+            if stop_state is not None:
+                run.stop.set(stop_state, exc)
+            error = str(exc)
+            if row_state == "unknown" and not isinstance(exc, TransportError):
+                error += " The message may have been accepted, so it is not repeated."
+            outcome = _Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error)
+            _finish(run, begun.request_id, ledger_state, outcome, http_status=exc.http_status, error_code=exc.code, error=str(exc))
+            return {**out, **{pos: outcome for pos in positions}}
+    outcome = _Outcome("accepted", result.message_id, begun.request_no, result.http_status)
+    _finish(run, begun.request_id, "accepted", outcome, message_id=result.message_id, http_status=result.http_status)
     return {**out, **{pos: outcome for pos in positions}}
 
 
-def _paced_send(run: _Run, addresses: list[str], content: Content) -> SendResult:
-    """Send within the pace: each attempt takes a place in flight (and the rate cap); waits happen outside it."""
-    return run.client.send_checked(
-        addresses, subject=content.subject, sender=content.sender, priority=content.priority,
-        delivery_report=content.delivery_report, attachments=content.attachments,
-        attempt=lambda: run.pace.attempt(run.rate), on_wait=run.on_wait,
-    )
+def _finish(run: _Run, request_id: int, state: str, outcome: _Outcome, **record: Any) -> None:
+    """Write a request's outcome to the ledger (and its time onto an accepted row); when the ledger fails, stop the run and say so."""
+    try:
+        at = run.ledger.finish(request_id, state, **record)
+    except LedgerError as failure:
+        run.stop.set("stopped", failure)
+        if state == "accepted":
+            outcome.sent_at = now()
+            outcome.error = (f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
+                             "shows this request as unknown, so it is not sent again.")
+        else:
+            outcome.error = f"{outcome.error} The ledger could not record this: {failure}"
+        return
+    if state == "accepted":
+        outcome.sent_at = at
+
+
+def _paced_send(run: _Run, begun: Begun, content: Content, gate: ExitStack, ticket: Ticket) -> SendResult:
+    """Send within the pace: the first attempt in the place already held (``gate``), each later one in a new place.
+
+    While a "slow down" is waited out the request is marked ``throttled`` in the ledger (a re-run
+    after a crash may send it: the gateway did not take it), and it takes its claim back before
+    it is sent again.
+    """
+    assert begun.request_id is not None
+    request_id, attempts = begun.request_id, count()
+
+    @contextmanager
+    def first() -> Iterator[None]:
+        with gate, run.pace.observe(ticket):
+            yield
+
+    def attempt() -> AbstractContextManager[None]:
+        if next(attempts) == 0:
+            return first()
+        if not run.ledger.resume(run.run_id, request_id):
+            raise _ClaimTaken(
+                "Another run of this campaign took these recipients while this request waited out a \"slow down\"; "
+                "not sent here. Run again later to see its outcome."
+            )
+        return run.pace.attempt(run.rate)
+
+    def waiting(seconds: float) -> None:
+        run.ledger.pause(request_id)
+        run.on_wait(seconds)
+
+    try:
+        return run.client.send_checked(
+            begun.claimed, subject=content.subject, sender=content.sender, priority=content.priority,
+            delivery_report=content.delivery_report, attachments=content.attachments, attempt=attempt, on_wait=waiting,
+        )
+    finally:
+        gate.close()
 
 
 def _result_frame(frame: pd.DataFrame, rows: list[Row], outcomes: dict[int, _Outcome], attrs: dict) -> pd.DataFrame:
@@ -321,13 +375,13 @@ def send(
 
 
 def _pace(workers: int | str, max_workers: int) -> Pace:
-    """The pace a send's ``workers`` and ``max_workers`` ask for; :class:`InputError` when they make no sense."""
-    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-        raise InputError(f"max_workers= must be a whole number of at least 1, not {max_workers!r}.")
+    """The pace a send's ``workers`` and ``max_workers`` ask for; :class:`InputError` naming the one that makes no sense."""
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or not 1 <= max_workers <= MOST_IN_FLIGHT:
+        raise InputError(f"max_workers= must be a whole number from 1 to {MOST_IN_FLIGHT}, not {max_workers!r}.")
     if workers == "auto":
         return Pace(ceiling=max_workers)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers= must be \"auto\" or a whole number of at least 1, not {workers!r}.")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MOST_IN_FLIGHT:
+        raise InputError(f"workers= must be \"auto\" or a whole number from 1 to {MOST_IN_FLIGHT}, not {workers!r}.")
     return Pace(ceiling=workers, fixed=True)
 
 
@@ -336,7 +390,7 @@ def _execute(run: _Run, requests: list[Request], outcomes: dict[int, _Outcome], 
     bar = tqdm(total=sum(len(r.positions) for r in requests), unit="row", desc=f"Sending {run.campaign}", disable=progress is False)
     started = time.monotonic()
     run = replace(run, on_wait=lambda seconds: bar.set_postfix_str(f"waiting {seconds:g} s: the gateway asked to slow down"))
-    pool = ThreadPoolExecutor(max_workers=run.pace.ceiling)
+    pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling, len(requests)))
     try:
         futures = [pool.submit(_attempt, run, r) for r in requests]
         for done, future in enumerate(as_completed(futures), 1):

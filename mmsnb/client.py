@@ -8,6 +8,7 @@ SendResult(message_id='…', addresses=('tel:+48501102030',), ...)
 from __future__ import annotations
 
 import email.utils
+import math
 import os
 import re
 import threading
@@ -192,8 +193,10 @@ class Client:
         self.verify = verify
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self.max_message_bytes = max_message_bytes
-        #: Seconds a call may wait in all when the gateway says "slow down" (429, or 503 with Retry-After).
-        self.max_wait = max_wait
+        if isinstance(max_wait, bool) or not isinstance(max_wait, (int, float)) or not 0 <= max_wait < math.inf:
+            raise ConfigError(f"max_wait= must be a number of seconds, 0 or more, not {max_wait!r}.")
+        #: Seconds a call may take in all, waits included, while the gateway says "slow down" (429, or 503 with Retry-After).
+        self.max_wait = float(max_wait)
         #: Default ledger of campaigns sent through this client (None: MMSNB_LEDGER or the working directory).
         self.ledger = ledger
         #: The embedded sandbox this client talks to, if any.
@@ -309,7 +312,7 @@ class Client:
             return max(asked, SHORTEST_WAIT) if asked is not None else backoff(state)
 
         def give_up(state: RetryCallState) -> bool:
-            return state.idle_for + told(state) > self.max_wait
+            return (state.seconds_since_start or 0.0) + told(state) > self.max_wait
 
         retrying = Retrying(
             retry=retry_if_exception_type(ThrottledError), wait=told, stop=give_up, reraise=True,

@@ -13,20 +13,21 @@ from .config import VARIABLES, environment
 from .sandbox import Sandbox
 
 
-def connect(*, sandbox: bool | None = None, **settings: Any) -> Client:
+def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings: Any) -> Client:
     """A client for the real gateway when ``MMSNB_CLIENT_ID`` is set, else for an embedded sandbox.
 
     ``sandbox=True`` forces the sandbox; ``settings`` go to :class:`Sandbox` (``seed``, ``quota``,
     ``time_scale``…). The sandbox runs in this process and ends with it; ``client.sandbox`` is it.
+    ``max_wait`` is the client's: how long a call may wait out "slow down" answers.
 
     >>> client = mmsnb.connect(seed=0, quota=500)     # doctest: +SKIP
     """
     use_sandbox = sandbox if sandbox is not None else not environment().get(VARIABLES["client_id"])
     if not use_sandbox:
-        client = Client.from_env()
+        client = Client.from_env(max_wait=max_wait)
         print(f"Using the real MMSOnnet gateway at {client.base_url}.")
         return client
     settings.setdefault("seed", 0)
     gateway = Sandbox(**settings).start()
     print(f"Using the local sandbox at {gateway.url} (no account needed; nothing leaves this machine).")
-    return gateway.client()
+    return gateway.client(max_wait=max_wait)

@@ -38,8 +38,9 @@ DEFAULT_NAME = "mmsnb-ledger.sqlite"
 SCHEMA_VERSION = 2
 
 #: Request states in the ledger. ``sending``: intent written, no outcome yet (under way, or the
-#: run stopped); ``unsent``: certainly never reached the gateway, so a later run sends it.
-REQUEST_STATES = ("sending", "accepted", "rejected", "unknown", "unsent")
+#: run stopped); ``throttled``: the gateway said "slow down" and the run waits to send it again;
+#: ``unsent``: certainly never reached the gateway, so a later run sends it.
+REQUEST_STATES = ("sending", "accepted", "rejected", "unknown", "unsent", "throttled")
 #: Seconds to wait for another connection's lock on the ledger before giving up.
 BUSY_TIMEOUT = 30.0
 #: A run on another machine that has not written for this long is taken to have stopped.
@@ -167,9 +168,11 @@ class Claim:
 
 def _claim(row: tuple) -> Claim:
     address, slot, content_key, state, message_id, request_no, http_status, error_code, error, done_at, *run = row
-    if state == "sending":
+    if state in ("sending", "throttled"):
         if _alive(*run):
             state = "in-progress"
+        elif state == "throttled":
+            state = "unsent"  # the gateway had not taken it when the run stopped
         else:
             state, error = "unknown", error or "the run stopped while this request was under way"
     return Claim(address, slot, content_key, state, message_id, request_no, http_status, error_code, error, done_at)
@@ -433,6 +436,21 @@ class Ledger:
             (state, message_id, http_status, error_code, error, at, request_id),
         )
         return at
+
+    def pause(self, request_id: int) -> None:
+        """The gateway said "slow down": the request was not taken, and waits to be sent again."""
+        self._write("UPDATE requests SET state = 'throttled' WHERE id = ?", (request_id,))
+
+    def resume(self, run_id: int, request_id: int) -> bool:
+        """Before a waiting request is sent again: True (and ``sending`` again) if it still holds every claim it took."""
+        with self._lock, self._guard(), self._transaction() as conn:
+            conn.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (now(), run_id))
+            (addresses,) = conn.execute("SELECT addresses FROM requests WHERE id = ?", (request_id,)).fetchone()
+            (held,) = conn.execute("SELECT COUNT(*) FROM claims WHERE request_id = ?", (request_id,)).fetchone()
+            if held != len(json.loads(addresses)):
+                return False
+            conn.execute("UPDATE requests SET state = 'sending' WHERE id = ?", (request_id,))
+            return True
 
     def delivery_reports(self, message_ids: Iterable[str]) -> dict[str, bool]:
         """Whether each known message was sent asking for a delivery report."""

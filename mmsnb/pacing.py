@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 from .errors import InputError, ServerError, ThrottledError, TransportError
 
+#: The most requests one campaign keeps in flight (each waits on a thread of its own).
+MOST_IN_FLIGHT = 256
 #: A round trip whose latency grew past this multiple of the best seen stops the growth.
 LATENCY_CLIMB = 2.0
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
@@ -47,8 +49,8 @@ class Pace:
     """
 
     def __init__(self, *, start: int = 2, ceiling: int = 32, fixed: bool = False) -> None:
-        if ceiling < 1:
-            raise InputError(f"The number of requests in flight must be at least 1, not {ceiling}.")
+        if isinstance(ceiling, bool) or not isinstance(ceiling, int) or not 1 <= ceiling <= MOST_IN_FLIGHT:
+            raise InputError(f"The requests in flight must be a whole number from 1 to {MOST_IN_FLIGHT}, not {ceiling!r}.")
         self.ceiling, self.fixed = ceiling, fixed
         self.limit = ceiling if fixed else max(1, min(start, ceiling))
         self.decisions: list[tuple[str, int]] = []
@@ -76,21 +78,24 @@ class Pace:
 
     @contextmanager
     def attempt(self, cap: RateCap | None = None) -> Iterator[None]:
-        """One request in flight: wait for a place (and for ``cap``), then learn from how it ended.
-
-        "Slow down" (429, 503) and no answer in time halve the pace; a good answer may grow it.
-        """
+        """One request in flight: wait for a place (and for ``cap``), then learn from how it ended."""
         with self.slot() as ticket:
             if cap is not None:
                 cap.wait()
-            started = time.monotonic()
-            try:
+            with self.observe(ticket):
                 yield
-            except (ThrottledError, ServerError, TransportError) as exc:
-                if isinstance(exc, ThrottledError) or exc.http_status == 503 or getattr(exc, "maybe_sent", False):
-                    self.slow(ticket)
-                raise
-            self.healthy(ticket, time.monotonic() - started)
+
+    @contextmanager
+    def observe(self, ticket: Ticket) -> Iterator[None]:
+        """Learn from one request: "slow down" (429, 503) or no answer in time halves the pace; a good answer may grow it."""
+        started = time.monotonic()
+        try:
+            yield
+        except (ThrottledError, ServerError, TransportError) as exc:
+            if isinstance(exc, ThrottledError) or exc.http_status == 503 or getattr(exc, "maybe_sent", False):
+                self.slow(ticket)
+            raise
+        self.healthy(ticket, time.monotonic() - started)
 
     def healthy(self, ticket: Ticket, latency: float) -> None:
         """A request came back well after ``latency`` seconds: grow while latency does not climb."""

@@ -5,11 +5,13 @@ No timing assertions: what is checked is what the gateway received, the ledger, 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,6 +20,8 @@ from helpers import received_addresses
 import mmsnb
 from mmsnb.client import _retry_after
 from mmsnb.pacing import Pace, RateCap, Ticket
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def orange(n: int, start: int = 0) -> list[str]:
@@ -196,3 +200,98 @@ def test_the_command_line_sandbox_says_slow_down():
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+# -- a killed run leaves in doubt only what was really under way --------------------------------------
+
+CHILD = """
+import pandas as pd, mmsnb
+client = mmsnb.Client.from_env()
+frame = pd.DataFrame({{"msisdn": [f"501{{i:06d}}" for i in range(40)]}})
+mmsnb.send(client, frame, subject="Hej", campaign="K", ledger={ledger!r}, group=False, progress=False)
+"""
+
+
+def run_child_until(sandbox, tmp_path, condition):
+    """Start a child sending 40 one-address requests, SIGKILL it once ``condition()`` holds."""
+    import time
+
+    ledger = tmp_path / "l.sqlite"
+    env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(ledger=str(ledger))], env=env, cwd=tmp_path,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120  # a guard against hanging, not a timing assertion
+        while not condition(ledger):
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.005)
+    finally:
+        child.kill()
+        child.wait()
+    return ledger
+
+
+def test_a_killed_run_leaves_unknown_only_the_requests_that_had_their_place_in_flight(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=1000, latency=1.0)
+    ledger = run_child_until(sandbox, tmp_path, lambda _: len(sandbox.received) >= 2)
+    by_child = set(received_addresses(sandbox))
+    sandbox.latency = 0
+    results = send(sandbox.client(), 40, tmp_path, campaign="K", ledger=ledger, group=False)
+
+    unknown = set(results.address[results.send_state == "unknown"])
+    assert len(unknown) <= 4, "intents were written for requests that had no place in flight yet"
+    assert len(unknown - by_child) <= 2
+    counts = received_addresses(sandbox)
+    assert max(counts.values()) == 1
+    assert set(counts) | unknown == {"tel:+48" + n for n in orange(40)}
+
+
+def test_a_run_killed_while_waiting_out_a_slow_down_leaves_that_request_to_the_next_run(make_sandbox, tmp_path):
+    import sqlite3
+
+    sandbox = make_sandbox(quota=1000, faults=mmsnb.Faults(retry_after=60))
+    sandbox.fail_next("throttled")
+
+    def waiting(ledger):
+        try:
+            with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
+                return db.execute("SELECT COUNT(*) FROM requests WHERE state = 'throttled'").fetchone()[0] == 1
+        except sqlite3.OperationalError:  # not created yet
+            return False
+
+    ledger = run_child_until(sandbox, tmp_path, waiting)
+    results = send(sandbox.client(), 40, tmp_path, campaign="K", ledger=ledger, group=False)
+
+    states = set(results.send_state.astype(str))
+    assert states <= {"accepted", "already-sent", "unknown"}
+    counts = received_addresses(sandbox)
+    assert max(counts.values()) == 1
+    unknown = set(results.address[results.send_state == "unknown"])
+    assert set(counts) | unknown == {"tel:+48" + n for n in orange(40)}
+    throttled = mmsnb.history(ledger=ledger).sends.query("state == 'throttled'").address.tolist()
+    assert len(throttled) == 1 and counts[throttled[0]] == 1  # the request told to wait was sent by the next run
+
+
+def test_max_wait_counts_the_time_spent_not_only_the_waits(make_sandbox):
+    sandbox = make_sandbox(latency=0.2, faults=mmsnb.Faults(retry_after=0))
+    sandbox.fail_next("throttled", times=1000)
+    client = sandbox.client(max_wait=1)
+    with pytest.raises(mmsnb.ThrottledError, match="max_wait=1 s"):
+        client.send_mms("501000001", subject="Hej")
+    assert sandbox.faults._scripted["send"] and len(sandbox.faults._scripted["send"]) > 990  # a handful of tries, not 1000
+
+
+@pytest.mark.parametrize("value", ["30", None, float("nan"), float("inf"), -1])
+def test_a_bad_max_wait_is_a_sentence(sandbox, value):
+    with pytest.raises(mmsnb.ConfigError, match="max_wait= must be a number of seconds"):
+        sandbox.client(max_wait=value)
+
+
+def test_a_sandbox_rate_slower_than_one_a_second_admits_one_per_interval(make_sandbox):
+    sandbox = make_sandbox(rate="30/min")
+    client = sandbox.client(max_wait=0)
+    assert client.limit().available == 100
+    with pytest.raises(mmsnb.ThrottledError):
+        client.limit()
+    with pytest.raises(mmsnb.ConfigError, match="max_in_flight="):
+        mmsnb.Sandbox(max_in_flight="3")

@@ -25,6 +25,7 @@ import trustme
 
 from ..client import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, Client
 from ..config import TOKEN_PATH
+from ..errors import ConfigError
 from ..pacing import RateCap
 from .faults import FaultPlan, Faults
 from .gateway import Gateway, GatewayError, Received
@@ -218,8 +219,13 @@ class Sandbox:
         self.gateway = Gateway(**gateway)
         self.faults = FaultPlan(faults, self.gateway.seed)
         self.latency = latency
+        if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1):
+            raise ConfigError(f"max_in_flight= must be a whole number of at least 1, not {max_in_flight!r}.")
         self.max_in_flight = max_in_flight
-        self._per_second = None if rate is None else round(1 / RateCap.parse(rate).interval)
+        #: ``rate``: at most ``_allowed`` API requests in any ``_window`` seconds (one second, or one interval when slower).
+        interval = None if rate is None else RateCap.parse(rate).interval
+        self._window = None if interval is None else max(1.0, interval)
+        self._allowed = None if interval is None else max(1, round(self._window / interval))
         self._arrivals: deque[float] = deque()
         self._busy = 0
         self._admission = threading.Lock()
@@ -277,15 +283,15 @@ class Sandbox:
 
     def enter(self) -> bool:
         """Take a place for an API request, counted while it is answered (latency included); False when
-        ``max_in_flight`` are in progress or ``rate`` requests arrived in the last second."""
+        ``max_in_flight`` are in progress or ``rate`` allows no more now."""
         with self._admission:
             if self.max_in_flight is not None and self._busy >= self.max_in_flight:
                 return False
-            if self._per_second is not None:
+            if self._window is not None:
                 now = time.monotonic()
-                while self._arrivals and self._arrivals[0] <= now - 1.0:
+                while self._arrivals and self._arrivals[0] <= now - self._window:
                     self._arrivals.popleft()
-                if len(self._arrivals) >= self._per_second:
+                if len(self._arrivals) >= self._allowed:
                     return False
                 self._arrivals.append(now)
             self._busy += 1
