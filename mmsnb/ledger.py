@@ -20,7 +20,6 @@ import shutil
 import socket
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
 from .answers import DeliveryStatus, Limit
 from .config import VARIABLES, environment
@@ -275,15 +275,11 @@ class Ledger:
         the same moment would see "database is locked" at once; this waits as the handler would.
         """
         assert self._conn is not None
-        deadline = time.monotonic() + BUSY_TIMEOUT
-        while True:
-            try:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
+        waiting = Retrying(
+            retry=retry_if_exception(lambda exc: isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)),
+            wait=wait_fixed(0.01), stop=stop_after_delay(BUSY_TIMEOUT), reraise=True,
+        )
+        waiting(self._conn.execute, "PRAGMA journal_mode=WAL")
 
     def _migrate(self) -> None:
         assert self._conn is not None
