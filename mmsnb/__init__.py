@@ -26,7 +26,9 @@ from .errors import (
 )
 from .numbers import normalize
 from .sandbox import Faults, Sandbox
-from .campaign import SEND_STATES, send
+from .campaign import Plan, plan, send
+from .message import Attachment, Message
+from .results import SEND_STATES, Category, SendInfo, SendState
 from .ledger import History, Ledger, history
 from .polling import poll
 from .files import read_recipients, read_results
@@ -36,6 +38,7 @@ from .widgets import Composer, Monitor
 from . import accessor as _accessor  # noqa: F401  (registers frame.mms)
 
 __all__ = [
+    "Attachment", "Category", "Message", "Plan", "SendInfo", "SendState", "plan",
     "AuthError", "BadRequestError", "Client", "Composer", "Monitor", "ConfigError", "DeliveryStatus", "Faults", "InputError",
     "History", "Ledger", "LedgerError", "RedirectError", "ThrottledError", "Limit", "MMSError", "SEND_STATES", "failures", "history", "plot", "poll", "read_recipients", "read_results", "send", "summary", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
     "TransportError", "connect", "normalize",

@@ -2,6 +2,8 @@
 
 >>> results = frame.mms.send(client, subject="Cześć {first_name}!")    # doctest: +SKIP
 >>> results = results.mms.poll(client)                                 # doctest: +SKIP
+>>> results.mms.info.campaign                                          # doctest: +SKIP
+'auto-5465ffcba600e86b'
 """
 
 from __future__ import annotations
@@ -10,17 +12,27 @@ from typing import Any
 
 import pandas as pd
 
-from .campaign import send
+from .campaign import Plan, plan, send
 from .client import Client
 from .polling import poll
+from .results import SendInfo
 
 
 @pd.api.extensions.register_dataframe_accessor("mms")
 class MMSAccessor:
-    """Send a frame of recipients, or poll a frame of results."""
+    """Plan or send a frame of recipients, poll a frame of results, or read what its send recorded."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
+
+    @property
+    def info(self) -> SendInfo | None:
+        """What the send that made this frame recorded (campaign, ledger, requests, quota, files), or None."""
+        return SendInfo.of(self._frame)
+
+    def plan(self, client: Client, **kwargs: Any) -> Plan:
+        """Same as :func:`mmsnb.plan` on this frame."""
+        return plan(client, self._frame, **kwargs)
 
     def send(self, client: Client, **kwargs: Any) -> pd.DataFrame:
         """Same as :func:`mmsnb.send` on this frame."""

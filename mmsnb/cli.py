@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 
 from .errors import MMSError
+from .message import PRIORITIES
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -51,6 +52,7 @@ def _send(args: argparse.Namespace) -> int:
 
     from .campaign import send
     from .client import Client
+    from .results import SendInfo
 
     campaign = args.campaign
     if args.again:
@@ -60,13 +62,15 @@ def _send(args: argparse.Namespace) -> int:
         priority=args.priority, delivery_report=not args.no_delivery_report, attachments=args.attach or None,
         campaign=campaign, ledger=args.ledger, progress=False,
     )
+    info = SendInfo.of(results)
+    assert info is not None
     for row in results.itertuples():
         who = row.address if isinstance(row.address, str) else repr(row.number)
         if row.send_state == "accepted":
             print(f"{who}: sent, message id: {row.message_id}")
         elif row.send_state == "already-sent":
             print(f"{who}: already sent at {row.sent_at:%Y-%m-%d %H:%M:%S} UTC as message id: {row.message_id} "
-                  f"(campaign {results.attrs['mmsnb']['campaign']}); not sent again. Add --again to send it anew.")
+                  f"(campaign {info.campaign}); not sent again. Add --again to send it anew.")
         else:
             print(f"{who}: not sent ({row.send_state}): {row.error}", file=sys.stderr)
     states = set(results.send_state.astype(str))
@@ -144,7 +148,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("numbers", nargs="+", help="numbers in any common form; quote one written with spaces")
     p.add_argument("--subject", help="the text of the message")
     p.add_argument("--sender", help="the sender name shown to the recipient")
-    p.add_argument("--priority", choices=["Default", "Low", "Normal", "High"], help="the message's priority")
+    p.add_argument("--priority", choices=PRIORITIES, help="the message's priority")
     p.add_argument("--attach", action="append", default=[], metavar="FILE", help="a file to attach (repeat for more)")
     p.add_argument("--no-delivery-report", action="store_true", help="do not ask for a delivery report")
     p.add_argument("--campaign", help="the campaign name (default: derived from the message's content)")

@@ -31,6 +31,7 @@ from urllib3.exceptions import NewConnectionError
 from . import redact
 from .answers import DeliveryStatus, Limit, SendResult, parse_limit, parse_send, parse_status
 from .config import VARIABLES, settings
+from .endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from .errors import (
     AuthError,
     BadRequestError,
@@ -45,12 +46,9 @@ from .errors import (
     TransportError,
 )
 from .numbers import normalize
-from .wire import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, encode, message_part, too_large
+from .message import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, Message
+from .wire import encode_message
 
-SEND_PATH = "/Messaging/v1/MMSOnnet"
-STATUS_PATH = "/Messaging/v1/MMSDeliveryStatus"
-LIMIT_PATH = "/Messaging/v1/MMSOnnet/limit"
-DOC_PATH = "/doc/api/Messaging/v1/MMSOnnet/doc.json"
 #: The shortest wait after a "slow down", even when the gateway asks for none (no busy loop).
 SHORTEST_WAIT = 0.1
 #: A token is renewed this many seconds before it expires.
@@ -172,10 +170,8 @@ class Client:
         token_url: str | None = None,
         verify: bool | str = True,
         timeout: float | tuple[float, float] = (5.0, 30.0),
-        max_message_bytes: int = MAX_MESSAGE_BYTES,
         max_wait: float = 300.0,
         pool_size: int = 32,
-        ledger: str | os.PathLike | None = None,
     ) -> None:
         env = settings()
         client_id = client_id or env["client_id"]
@@ -187,20 +183,15 @@ class Client:
         redact.register(secret)
         self._credentials = _Credentials(client_id, secret)
         self.base_url = _require_https(base_url or env["base_url"], "base URL")
-        self.token_url = _require_https(token_url or (base_url.rstrip("/") + "/oauth/v2/token" if base_url else env["token_url"]), "token URL")
+        self.token_url = _require_https(token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL")
         if verify is True and env["ca_bundle"]:
             verify = env["ca_bundle"]
         self.verify = verify
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        self.max_message_bytes = max_message_bytes
         if isinstance(max_wait, bool) or not isinstance(max_wait, (int, float)) or not 0 <= max_wait < math.inf:
             raise ConfigError(f"max_wait= must be a number of seconds, 0 or more, not {max_wait!r}.")
         #: Seconds a call may take in all, waits included, while the gateway says "slow down" (429, or 503 with Retry-After).
         self.max_wait = float(max_wait)
-        #: Default ledger of campaigns sent through this client (None: MMSNB_LEDGER or the working directory).
-        self.ledger = ledger
-        #: The embedded sandbox this client talks to, if any.
-        self.sandbox: Any = None
         self._session = _Session(client=BackendApplicationClient(client_id=client_id))
         self._session.mount("https://", _Adapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0))
         self._session.register_compliance_hook("access_token_response", self._token_response)
@@ -402,49 +393,40 @@ class Client:
         priority: str | None = None,
         delivery_report: bool = True,
         attachments: Sequence[AttachmentSpec] = (),
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
     ) -> SendResult:
         """Send one MMS to one or several numbers; returns the gateway's message id.
 
-        >>> client.send_mms(["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg_bytes)])  # doctest: +SKIP
+        The message is checked first (:meth:`Message.check`, against ``max_message_bytes``).
+
+        >>> client.send_mms(["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg)])  # doctest: +SKIP
         """
         numbers = list(addresses) if isinstance(addresses, Iterable) and not isinstance(addresses, str) else [addresses]
         if not numbers:
             raise InputError("No addresses: give at least one number.")
-        files = [Attachment.of(a, max_bytes=self.max_message_bytes) for a in attachments]
-        if not (subject or "").strip() and not files:
-            raise InputError("An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent.")
-        total = sum(f.size for f in files)
-        if total > self.max_message_bytes:
-            raise too_large(total, self.max_message_bytes)
-        return self.send_checked(
-            [normalize(n) for n in numbers], subject=subject, sender=sender, priority=priority,
-            delivery_report=delivery_report, attachments=files,
-        )
+        files = tuple(Attachment.of(a, max_bytes=max_message_bytes) for a in attachments)
+        message = Message(subject, sender, priority, delivery_report, files).check(max_message_bytes)
+        return self.send_checked([normalize(n) for n in numbers], message)
 
     def send_checked(
         self,
         addresses: list[str],
+        message: Message,
         *,
-        subject: str | None = None,
-        sender: str | None = None,
-        priority: str | None = None,
-        delivery_report: bool = True,
-        attachments: Sequence[Attachment] = (),
         on_wait: Callable[[float], None] | None = None,
         attempt: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> SendResult:
-        """Send to addresses already checked by :func:`mmsnb.numbers.parse`, with prepared attachments.
+        """Send ``message`` to addresses already checked by :func:`mmsnb.numbers.parse`.
 
         No check is repeated: this is the path of :func:`mmsnb.send`, which checks every row first.
         ``on_wait(seconds)`` hears of each wait when the gateway says "slow down"; each attempt
         runs inside ``attempt()`` (a campaign's pace), the waits between them outside it.
 
-        >>> client.send_checked(["tel:+48501102030"], subject="Hej")   # doctest: +SKIP
+        >>> client.send_checked(["tel:+48501102030"], Message(subject="Hej"))   # doctest: +SKIP
         """
-        part = message_part(addresses, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report)
-        body, content_type = encode(part, list(attachments))
-        data = self._request("POST", SEND_PATH, data=body, headers={"Content-Type": content_type}, sending=True, on_wait=on_wait,
-                             attempt=attempt)
+        body, content_type = encode_message(addresses, message)
+        data = self._request("POST", SEND_PATH, data=body, headers={"Content-Type": content_type}, sending=True,
+                             on_wait=on_wait, attempt=attempt)
         return parse_send(data, addresses, 200)
 
     def delivery_status(self, message_id: str, *, delivery_report: bool = True) -> DeliveryStatus:

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 from dotenv import dotenv_values, find_dotenv
 
+from .endpoints import TOKEN_PATH
+
 DEFAULT_BASE_URL = "https://apigateway-prd.orange.pl"
-TOKEN_PATH = "/oauth/v2/token"
 VARIABLES = {
     "client_id": "MMSNB_CLIENT_ID",
     "client_secret": "MMSNB_CLIENT_SECRET",

@@ -17,7 +17,7 @@ def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings:
     """A client for the real gateway when ``MMSNB_CLIENT_ID`` is set, else for an embedded sandbox.
 
     ``sandbox=True`` forces the sandbox; ``settings`` go to :class:`Sandbox` (``seed``, ``quota``,
-    ``time_scale``…). The sandbox runs in this process and ends with it; ``client.sandbox`` is it.
+    ``time_scale``…). The sandbox runs in this process and ends with it; ``Sandbox.behind(client)`` is it.
     ``max_wait`` is the client's: how long a call may wait out "slow down" answers.
 
     >>> client = mmsnb.connect(seed=0, quota=500)     # doctest: +SKIP

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from . import plot
-from .campaign import send
+from .campaign import plan, send
 from .errors import ConfigError
 from .files import read_recipients
 from .ledger import history
@@ -56,13 +56,15 @@ def run(
         client = gateway.client()
         print(f"Sandbox gateway at {gateway.url} (quota {client.limit().available} requests)")
         options = dict(subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger, campaign="demo")
-        plan = send(client, frame, dry_run=True, progress=False, **options)
-        checks = plan.send_state.value_counts()
-        planned = int(checks.get("planned", 0))
+        checked = plan(client, frame, **options)
+        dry = checked.to_frame()
+        checks = dry.send_state.value_counts()
+        planned = checked.recipients
         print(f"Checks: {planned} recipients to send, {checks.get('invalid', 0)} invalid, "
               f"{checks.get('duplicate', 0)} repeated (one message per number); "
-              f"{plan.attrs['mmsnb']['available']} requests available")
-        for reason, count in plan.loc[plan.send_state == "invalid", "error"].str.split(":").str[-1].str.strip().value_counts().items():
+              f"{checked.limit.available} requests available")
+        reasons = dry.loc[dry.send_state == "invalid", "error"].str.split(":").str[-1].str.strip()
+        for reason, count in reasons.value_counts().items():
             print(f"  invalid: {count} x {reason}")
         waves = []
         for segment, part in frame.groupby("segment", sort=True):

@@ -34,6 +34,15 @@ class MMSError(Exception):
         return self.sentence
 
 
+def too_large(size: int, limit: int, what: str = "The attachments total") -> "InputError":
+    """The one sentence for content over the gateway's size limit.
+
+    >>> str(too_large(400 * 1024, 300 * 1024))
+    "The attachments total 400 KB, over the gateway's limit of 300 KB."
+    """
+    return InputError(f"{what} {size / 1024:.0f} KB, over the gateway's limit of {limit / 1024:.0f} KB.")
+
+
 class ConfigError(MMSError):
     """Missing or wrong settings: credentials, URLs, CA bundle."""
 

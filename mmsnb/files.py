@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .campaign import SEND_STATE_DTYPE
 from .errors import InputError
 from .paths import SOURCE_DIR
-from .statuses import CATEGORY_DTYPE
-from .wire import read_file
+from .results import CATEGORY_DTYPE, SEND_STATE_DTYPE
+from .paths import read_file
 
 ENCODINGS = ("utf-8-sig", "cp1250")
 

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import pandas as pd
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
@@ -32,7 +33,10 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 from .answers import DeliveryStatus, Limit
 from .config import VARIABLES, environment
 from .errors import LedgerError
-from .statuses import CATEGORY_DTYPE
+from .results import CATEGORY_DTYPE
+
+if TYPE_CHECKING:
+    from .client import Client
 
 DEFAULT_NAME = "mmsnb-ledger.sqlite"
 SCHEMA_VERSION = 2
@@ -118,9 +122,39 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def default_path() -> Path:
-    """``MMSNB_LEDGER`` (from the environment or a ``.env`` file), or ``mmsnb-ledger.sqlite`` in the working directory."""
-    return Path(environment().get(VARIABLES["ledger"]) or Path.cwd() / DEFAULT_NAME)
+#: What ``ledger=`` accepts anywhere in mmsnb.
+LedgerSpec = Union[str, os.PathLike, "Ledger", None]
+_OWN_LEDGERS: dict[str, Path] = {}
+_OWN_LOCK = threading.Lock()
+
+
+def keep_own_ledger(gateway: str, path: str | os.PathLike | None) -> None:
+    """Record that sends to ``gateway`` (a base URL) have their own ledger at ``path`` (None: not any more).
+
+    The embedded sandbox does this, so what is sent to it never mixes with a real campaign's record.
+    """
+    with _OWN_LOCK:
+        if path is None:
+            _OWN_LEDGERS.pop(gateway, None)
+        else:
+            _OWN_LEDGERS[gateway] = Path(path)
+
+
+def ledger_path(spec: str | os.PathLike | None = None, *, gateway: str | None = None) -> Path:
+    """Where a ledger is: ``spec`` when given; else ``MMSNB_LEDGER`` from the environment or a ``.env``
+    file; else the gateway's own (an embedded sandbox's); else ``mmsnb-ledger.sqlite`` in the working directory.
+
+    >>> ledger_path("team.sqlite").name
+    'team.sqlite'
+    """
+    if spec is not None:
+        return Path(spec)
+    configured = environment().get(VARIABLES["ledger"])
+    if configured:
+        return Path(configured)
+    with _OWN_LOCK:
+        own = _OWN_LEDGERS.get(gateway.rstrip("/")) if gateway else None
+    return own or Path.cwd() / DEFAULT_NAME
 
 
 def _alive(host: str | None, pid: int | None, seen_at: str | None, ended_at: str | None) -> bool:
@@ -253,13 +287,12 @@ def _explain(path: Path, exc: sqlite3.Error) -> LedgerError:
 class Ledger:
     """A SQLite ledger file, safe to share between threads and processes.
 
-    ``ledger`` anywhere in mmsnb is a path or a Ledger; None means ``MMSNB_LEDGER`` (environment
-    or ``.env``), else ``mmsnb-ledger.sqlite`` in the working directory. Every SQLite failure
-    becomes a :class:`LedgerError` that names the file.
+    ``ledger=`` anywhere in mmsnb is a path or a Ledger; None means the one :func:`ledger_path`
+    finds. Every SQLite failure becomes a :class:`LedgerError` that names the file.
     """
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
-        self.path = Path(path) if path is not None else default_path()
+        self.path = ledger_path(path)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         with self._guard():
@@ -296,6 +329,21 @@ class Ledger:
                     self._conn.execute(statement)
             if version != SCHEMA_VERSION:
                 self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @classmethod
+    @contextmanager
+    def open(cls, spec: LedgerSpec = None, *, gateway: str | None = None) -> Iterator[Ledger]:
+        """The ledger ``spec`` names, for a ``with`` block: a Ledger given is used and left open; one
+        opened here (from a path, or found by :func:`ledger_path` for ``gateway``) is closed after.
+
+        >>> with Ledger.open("team.sqlite") as ledger:       # doctest: +SKIP
+        ...     ledger.history().sends
+        """
+        if isinstance(spec, Ledger):
+            yield spec
+            return
+        with cls(ledger_path(spec, gateway=gateway)) as ledger:
+            yield ledger
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
@@ -511,13 +559,14 @@ class Ledger:
         return History(sends, statuses, quota)
 
 
-def history(campaign: str | None = None, ledger: str | os.PathLike | Ledger | None = None) -> History:
+def history(campaign: str | None = None, ledger: LedgerSpec = None, *, client: Client | None = None) -> History:
     """The ledger as DataFrames for analysis: ``.sends``, ``.statuses`` and ``.quota``.
+
+    Without ``ledger``, the one :func:`ledger_path` finds for ``client``'s gateway (an embedded
+    sandbox keeps its own).
 
     >>> h = mmsnb.history("spring-promo")             # doctest: +SKIP
     >>> h.statuses.groupby("category").size()         # doctest: +SKIP
     """
-    if isinstance(ledger, Ledger):
-        return ledger.history(campaign)
-    with Ledger(ledger) as book:
+    with Ledger.open(ledger, gateway=None if client is None else client.base_url) as book:
         return book.history(campaign)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, too_large
 
 #: Data attributes that :func:`mmsnb.read_recipients` sets: the folder of the CSV it read.
 SOURCE_DIR = "mmsnb.source_dir"
@@ -59,3 +60,21 @@ def inside(base: Path, value: str | os.PathLike) -> Path:
             f"{str(base)!r}, so it is not read. Copy the file into the folder instead."
         )
     return real
+
+
+def read_file(path: Path, label: str, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file the user named; :class:`InputError` saying why when it cannot be read.
+
+    A file over ``max_bytes`` is refused from its size alone, without reading it.
+    """
+    try:
+        found = path.stat()
+        if not stat.S_ISREG(found.st_mode):
+            raise InputError(f"{label} is not a regular file (a folder, device or pipe): name a file.")
+        if max_bytes is not None and found.st_size > max_bytes:
+            raise too_large(found.st_size, max_bytes, f"{label} is")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{label} does not exist: check the path.") from None
+    except OSError as exc:
+        raise InputError(f"{label} cannot be read ({exc.strerror}).") from None

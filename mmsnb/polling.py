@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -17,10 +17,8 @@ from tqdm.auto import tqdm
 from .answers import DeliveryStatus
 from .client import Client
 from .errors import InputError, MMSError
-from .ledger import Ledger, now
-from .statuses import CATEGORY_DTYPE, DELIVERED
-
-POLLED_COLUMNS = ("status", "status_category", "status_meaning", "final", "polled_at", "delivered_at")
+from .ledger import Ledger, LedgerSpec, now
+from .results import CATEGORY_DTYPE, POLLED_COLUMNS, Category, SendInfo
 #: Growing pause between polling rounds: first, factor, longest (seconds).
 BACKOFF = (1.0, 1.5, 30.0)
 
@@ -44,6 +42,87 @@ def _first_wait(results: pd.DataFrame, ids: list[str], pause: float) -> float:
     return pause - (pd.Timestamp.now(tz="UTC") - newest).total_seconds()
 
 
+class Poller:
+    """The polling engine that :func:`poll` and the :class:`~mmsnb.Monitor` both drive: one round at a time,
+    it asks for the status of each message not final yet and records every answer in the ledger.
+
+    >>> with Poller(client, results) as poller:        # doctest: +SKIP
+    ...     poller.round()
+    ...     polled = poller.frame()
+    """
+
+    def __init__(self, client: Client, results: pd.DataFrame, *, ledger: LedgerSpec = None,
+                 interval: float | None = None, workers: int = 8) -> None:
+        if "message_id" not in results.columns:
+            raise InputError("The frame has no message_id column: pass the results of mmsnb.send.")
+        info = SendInfo.of(results)
+        self._stack = ExitStack()
+        self.ledger = self._stack.enter_context(
+            Ledger.open(ledger if ledger is not None or info is None else info.ledger, gateway=client.base_url))
+        self.client, self.results = client, results
+        done = results["final"].fillna(False).astype(bool) if "final" in results else pd.Series(False, index=results.index)
+        settled = set(results.loc[done, "message_id"].dropna()) - set(results.loc[~done, "message_id"].dropna())
+        #: The messages whose status is not final yet.
+        self.pending: list[str] = [m for m in pd.unique(results["message_id"].dropna()) if m and m not in settled]
+        self.total = len(self.pending)
+        self._reports = self.ledger.delivery_reports(self.pending)
+        self._latest: dict[str, DeliveryStatus] = {}
+        self._seen_at: dict[str, str] = {}
+        self._delivered: dict[tuple[str, str], str] = {}
+        self._pauses = pauses_between_rounds(interval)
+        self._pool = self._stack.enter_context(ThreadPoolExecutor(max_workers=max(1, workers)))
+
+    def __enter__(self) -> Poller:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let go of the threads and the ledger."""
+        self._stack.close()
+
+    def next_pause(self) -> float:
+        """Seconds to wait before the next round."""
+        return next(self._pauses)
+
+    def first_wait(self) -> float:
+        """Seconds to wait before the first round: a message is first asked about one pause after it was sent."""
+        return max(0.0, _first_wait(self.results, self.pending, self.next_pause()))
+
+    def _ask(self, message_id: str) -> DeliveryStatus | None:
+        try:
+            return self.client.delivery_status(message_id, delivery_report=self._reports.get(message_id, True))
+        except MMSError:
+            return None
+
+    def round(self) -> int:
+        """Ask once about every pending message; returns how many became final."""
+        still, finals = [], 0
+        for message_id, status in zip(self.pending, self._pool.map(self._ask, self.pending)):
+            if status is None:
+                still.append(message_id)
+                continue
+            at = now()
+            self.ledger.record_status(status, at)
+            self._latest[message_id], self._seen_at[message_id] = status, at
+            for a in status.addresses or ():
+                if a.category == Category.DELIVERED:
+                    self._delivered.setdefault((message_id, a.address), at)
+            if not status.addresses and status.category == Category.DELIVERED:
+                self._delivered.setdefault((message_id, ""), at)
+            if status.final:
+                finals += 1
+            else:
+                still.append(message_id)
+        self.pending = still
+        return finals
+
+    def frame(self) -> pd.DataFrame:
+        """The results with the latest status of each row's message."""
+        return _spread(self.results, self._latest, self._seen_at, self._delivered)
+
+
 def poll(
     client: Client,
     results: pd.DataFrame,
@@ -51,75 +130,36 @@ def poll(
     timeout: float = 600,
     interval: float | None = None,
     progress: bool | None = None,
-    ledger: str | os.PathLike | Ledger | None = None,
+    ledger: LedgerSpec = None,
     workers: int = 8,
 ) -> pd.DataFrame:
     """Ask for the status of each distinct message until all are final or ``timeout`` seconds pass.
 
     A message is first asked about one pause after it was sent; pauses grow from 1 s to 30 s
-    unless ``interval`` fixes them. Status calls go out on ``workers`` threads. Per-address detail goes back
-    to each row; rows never sent pass through unchanged. Every answer is kept in the ledger.
+    unless ``interval`` fixes them. Status calls go out on ``workers`` threads. Per-address detail
+    goes back to each row; rows never sent pass through unchanged. Every answer is kept in the
+    ledger the send used (``results.mms.info.ledger``) unless ``ledger`` names another.
 
     >>> results = mmsnb.poll(client, mmsnb.send(client, frame, subject="Hej"))   # doctest: +SKIP
     """
-    if "message_id" not in results.columns:
-        raise InputError("The frame has no message_id column: pass the results of mmsnb.send.")
-    path = ledger if ledger is not None else results.attrs.get("mmsnb", {}).get("ledger") or client.ledger
-    book = ledger if isinstance(ledger, Ledger) else Ledger(path)
-    try:
-        done = results["final"].fillna(False).astype(bool) if "final" in results else pd.Series(False, index=results.index)
-        settled = set(results.loc[done, "message_id"].dropna()) - set(results.loc[~done, "message_id"].dropna())
-        ids = [m for m in pd.unique(results["message_id"].dropna()) if m and m not in settled]
-        reports = book.delivery_reports(ids)
-        latest: dict[str, DeliveryStatus] = {}
-        seen_at: dict[str, str] = {}
-        delivered: dict[tuple[str, str], str] = {}
-        pending = list(ids)
+    with Poller(client, results, ledger=ledger, interval=interval, workers=workers) as poller:
         started = time.monotonic()
-        pauses = pauses_between_rounds(interval)
-        bar = tqdm(total=len(ids), unit="msg", desc="Polling", disable=progress is False)
-
-        def ask(message_id: str) -> DeliveryStatus | None:
-            try:
-                return client.delivery_status(message_id, delivery_report=reports.get(message_id, True))
-            except MMSError:
-                return None
-
+        bar = tqdm(total=poller.total, unit="msg", desc="Polling", disable=progress is False)
         try:
-            time.sleep(max(0.0, min(_first_wait(results, ids, next(pauses)), timeout)))
-            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                while pending:
-                    still = []
-                    for message_id, status in zip(pending, pool.map(ask, pending)):
-                        if status is None:
-                            still.append(message_id)
-                            continue
-                        at = now()
-                        book.record_status(status, at)
-                        latest[message_id], seen_at[message_id] = status, at
-                        for a in status.addresses or ():
-                            if a.category == DELIVERED:
-                                delivered.setdefault((message_id, a.address), at)
-                        if not status.addresses and status.category == DELIVERED:
-                            delivered.setdefault((message_id, ""), at)
-                        if status.final:
-                            bar.update(1)
-                        else:
-                            still.append(message_id)
-                    pending = still
-                    left = timeout - (time.monotonic() - started)
-                    if not pending or left <= 0:
-                        break
-                    time.sleep(min(next(pauses), left))
+            time.sleep(min(poller.first_wait(), timeout))
+            while poller.pending:
+                bar.update(poller.round())
+                left = timeout - (time.monotonic() - started)
+                if not poller.pending or left <= 0:
+                    break
+                time.sleep(min(poller.next_pause(), left))
         finally:
             bar.close()
-        return _spread(results, latest, seen_at, delivered)
-    finally:
-        if book is not ledger:
-            book.close()
+        return poller.frame()
 
 
-def _spread(results: pd.DataFrame, latest: dict[str, DeliveryStatus], seen_at: dict[str, str], delivered: dict) -> pd.DataFrame:
+def _spread(results: pd.DataFrame, latest: dict[str, DeliveryStatus], seen_at: dict[str, str],
+            delivered: dict[tuple[str, str], str]) -> pd.DataFrame:
     out = results.copy()
     n = len(out)
     columns: dict[str, list] = {c: [None] * n for c in POLLED_COLUMNS}
@@ -151,6 +191,3 @@ def _spread(results: pd.DataFrame, latest: dict[str, DeliveryStatus], seen_at: d
     for c in ("polled_at", "delivered_at"):
         out[c] = pd.to_datetime(pd.Series(columns[c], index=out.index, dtype="object"), utc=True, format="mixed").astype("datetime64[us, UTC]")
     return out
-
-
-

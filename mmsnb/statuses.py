@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
+from .results import CATEGORIES, CATEGORY_DTYPE, Category  # noqa: F401 (until the merge)
 
-DELIVERED = "delivered"
-PENDING = "pending"
-PARTIAL = "partial"
-FAILED = "failed"
-UNKNOWN = "unknown"
-
-#: Status categories in display order; every chart and table uses this order.
-CATEGORIES: tuple[str, ...] = (DELIVERED, PENDING, PARTIAL, FAILED, UNKNOWN)
+DELIVERED = Category.DELIVERED
+PENDING = Category.PENDING
+PARTIAL = Category.PARTIAL
+FAILED = Category.FAILED
+UNKNOWN = Category.UNKNOWN
 
 #: One fixed colour per category (Okabe-Ito, safe for colour-blind readers).
 CATEGORY_COLORS: dict[str, str] = {
@@ -28,21 +25,17 @@ CATEGORY_COLORS: dict[str, str] = {
     UNKNOWN: "#999999",
 }
 
-#: pandas dtype of the ``status_category`` column.
-CATEGORY_DTYPE = pd.CategoricalDtype(list(CATEGORIES))
-
-
 @dataclass(frozen=True)
 class StatusInfo:
     """What a verbatim gateway status means."""
 
     status: str
-    category: str
+    category: Category
     meaning: str
     final: bool
 
 
-_TABLE: dict[str, tuple[str, str, bool]] = {
+_TABLE: dict[str, tuple[Category, str, bool]] = {
     "Success": (PENDING, "processed correctly; awaiting the delivery report", False),
     "Partial success": (PARTIAL, "some of the addresses were processed correctly", False),
     "Client error": (FAILED, "invalid request", True),

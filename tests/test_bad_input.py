@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import mmsnb
 from mmsnb.sandbox.gateway import decode_body
-from mmsnb.wire import Attachment, encode, message_part
+from mmsnb.message import Attachment, Message
+from mmsnb.wire import encode, message_part
 
 DATA = Path(__file__).parent.parent / "data"
 JPEG = (DATA / "promo.jpg").read_bytes()
@@ -20,8 +21,8 @@ JPEG = (DATA / "promo.jpg").read_bytes()
 
 @pytest.fixture
 def quick(make_sandbox, tmp_path):
-    sandbox = make_sandbox(quota=1000)
-    return sandbox, sandbox.client(ledger=str(tmp_path / "ledger.sqlite"))
+    sandbox = make_sandbox(quota=1000, ledger=tmp_path / "ledger.sqlite")
+    return sandbox, sandbox.client()
 
 
 def send(client, frame, **kwargs):
@@ -143,7 +144,7 @@ def test_not_a_frame_is_refused(quick):
 )
 def test_what_the_client_builds_the_sandbox_decodes_to_the_same_fields_and_bytes(subject, sender, priority, report, files):
     attachments = [Attachment.of(f) for f in files]
-    part = message_part(["tel:+48501102030"], subject=subject, sender=sender, priority=priority, delivery_report=report)
+    part = message_part(["tel:+48501102030"], Message(subject=subject, sender=sender, priority=priority, delivery_report=report))
     body, content_type = encode(part, attachments)
     decoded, received = decode_body(body, content_type)
     assert decoded == part

@@ -13,7 +13,7 @@ import pytest
 
 import mmsnb
 from mmsnb import wire
-from mmsnb.campaign import RESULT_COLUMNS
+from mmsnb.results import RESULT_COLUMNS
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 PROMO, LOGO, BIG = DATA / "promo.jpg", DATA / "logo.png", DATA / "big.jpg"
@@ -77,7 +77,7 @@ def test_max_addresses_chunks_each_content(sandbox, client, tmp_path, max_addres
 
     expected = math.ceil(13 / max_addresses) + math.ceil(7 / max_addresses)
     assert sandbox.gateway.counts["send"] == expected == client.limit().used
-    assert results.attrs["mmsnb"]["requests"] == expected
+    assert results.mms.info.requests == expected
     for r in sandbox.received:
         assert 1 <= len(r.addresses) <= max_addresses
         subjects = set(frame.loc[frame.msisdn.map(gateway_form).isin(r.addresses), "text"])
@@ -245,9 +245,9 @@ def test_rerun_sends_nothing_twice(sandbox, client, tmp_path, campaign):
     pd.testing.assert_series_equal(again.loc[accepted, "sent_at"], first.loc[accepted, "sent_at"])
     pd.testing.assert_series_equal(again.loc[accepted, "request_no"], first.loc[accepted, "request_no"])
     assert again.send_state.astype(str).iloc[60:].tolist() == ["invalid", "duplicate"]
-    assert again.attrs["mmsnb"]["campaign"] == first.attrs["mmsnb"]["campaign"]
+    assert again.mms.info.campaign == first.mms.info.campaign
     if campaign:
-        assert first.attrs["mmsnb"]["campaign"] == campaign
+        assert first.mms.info.campaign == campaign
 
 
 def test_rows_added_to_an_unnamed_campaign_are_the_only_ones_sent(sandbox, client, tmp_path):
@@ -255,7 +255,7 @@ def test_rows_added_to_an_unnamed_campaign_are_the_only_ones_sent(sandbox, clien
     first = send(client, frame.iloc[:20], tmp_path, subject="Promocja", attachments=PROMO)
     grown = send(client, frame, tmp_path, subject="Promocja", attachments=PROMO)
 
-    assert grown.attrs["mmsnb"]["campaign"] == first.attrs["mmsnb"]["campaign"]
+    assert grown.mms.info.campaign == first.mms.info.campaign
     assert grown.send_state.astype(str).tolist() == ["already-sent"] * 20 + ["accepted"] * 10
     assert received_addresses(sandbox) == Counter({gateway_form(n): 1 for n in frame.msisdn})
 
@@ -279,7 +279,7 @@ def test_changed_content_without_a_name_is_a_new_campaign(sandbox, client, tmp_p
     changed = {"subject": "Wersja 2"} if change == "subject" else {"attachments": LOGO}
     second = send(client, frame, tmp_path, **{"subject": "Wersja 1", "attachments": PROMO, **changed})
 
-    assert second.attrs["mmsnb"]["campaign"] != first.attrs["mmsnb"]["campaign"]
+    assert second.mms.info.campaign != first.mms.info.campaign
     assert (second.send_state == "accepted").all()
     assert set(second.message_id).isdisjoint(first.message_id)
     assert received_addresses(sandbox) == Counter({gateway_form(n): 2 for n in frame.msisdn})
@@ -313,7 +313,7 @@ def test_quota_used_up_mid_run_stops_and_a_later_call_resumes(make_sandbox, tmp_
 
     states = first.send_state.astype(str).tolist()
     assert states == ["accepted"] * 4 + ["quota"] * 6
-    assert first.attrs["mmsnb"]["available"] == 10
+    assert first.mms.info.available == 10
     refused = first[first.http_status.notna() & (first.send_state == "quota")]
     assert len(refused) == 1 and refused.index[0] == "r4"
     assert refused.http_status.iloc[0] == 403 and refused.error_code.iloc[0] == 53
@@ -372,12 +372,12 @@ def test_dry_run_plans_and_sends_nothing(make_sandbox, tmp_path):
     assert planned.send_state.astype(str).tolist() == ["planned"] * 5 + ["invalid"]
     assert sorted(planned.request_no.dropna().tolist()) == [1, 2, 3, 4, 5]
     assert planned.message_id.isna().all() and planned.sent_at.isna().all()
-    assert planned.attrs["mmsnb"]["requests"] == 5
-    assert planned.attrs["mmsnb"]["available"] == 3
+    assert planned.mms.info.requests == 5
+    assert planned.mms.info.available == 3
     assert sandbox.gateway.counts["send"] == 0
     assert mmsnb.history(ledger=tmp_path / "ledger.sqlite").sends.empty
     grouped = send(client, frame, tmp_path, subject="Hej", dry_run=True, max_addresses=2)
-    assert grouped.attrs["mmsnb"]["requests"] == 3
+    assert grouped.mms.info.requests == 3
     assert grouped.request_no.dropna().value_counts().sort_index().tolist() == [2, 2, 1]
     assert sandbox.gateway.counts["send"] == 0
 
@@ -483,7 +483,7 @@ def test_empty_frame_gives_empty_result_and_no_requests(sandbox, client, tmp_pat
     assert isinstance(results.send_state.dtype, pd.CategoricalDtype)
     assert results.request_no.dtype == "Int64"
     assert sandbox.gateway.counts["send"] == 0
-    assert results.attrs["mmsnb"]["requests"] == 0
+    assert results.mms.info.requests == 0
 
 
 def test_accessor_send_is_mmsnb_send(sandbox, client, tmp_path):

@@ -14,8 +14,8 @@ from openapi_spec_validator import validate
 
 import mmsnb
 from mmsnb.answers import parse_limit, parse_status
-from mmsnb.client import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH
-from mmsnb.config import TOKEN_PATH, VARIABLES
+from mmsnb.endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
+from mmsnb.config import VARIABLES
 from mmsnb.errors import (
     AuthError,
     BadRequestError,
@@ -154,12 +154,12 @@ def test_quota_exceeded_is_a_quota_error(make_sandbox):
 
 @pytest.mark.parametrize("how", ["attachment over the size limit", "subject not a string"])
 def test_a_refused_body_is_a_bad_request_error(sandbox, jpeg, how):
-    client = sandbox.client(timeout=(2, 2), max_message_bytes=10 * 1024 * 1024)
+    client = sandbox.client(timeout=(2, 2))
     with pytest.raises(BadRequestError) as caught:
         if how == "subject not a string":
             client._request("POST", SEND_PATH, json={"addresses": [ORANGE_ADDRESS], "subject": 5}, sending=True)
         else:
-            client.send_mms(ORANGE, attachments=[("big.jpg", jpeg + b"\0" * (300 * 1024))])
+            client.send_mms(ORANGE, attachments=[("big.jpg", jpeg + b"\0" * (300 * 1024))], max_message_bytes=10 * 1024 * 1024)
     assert (caught.value.http_status, caught.value.code, caught.value.gateway_message) == (400, 21, "Bad request")
     assert "HTTP 400" in str(caught.value)
     assert sandbox.received == []

@@ -127,7 +127,7 @@ def test_mmsnb_ledger_in_a_parent_folders_env_file_is_honoured(sandbox, tmp_path
         results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", progress=False)
     finally:
         client.close()
-    assert results.attrs["mmsnb"]["ledger"] == str(tmp_path / "team.sqlite")
+    assert results.mms.info.ledger == str(tmp_path / "team.sqlite")
     assert (tmp_path / "team.sqlite").is_file() and not list(notebooks.iterdir())
 
 

@@ -128,7 +128,7 @@ def test_the_pace_finds_the_gateways_limit_and_nobody_is_lost_or_sent_twice(make
 
     assert (results.send_state == "accepted").all()
     assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in orange(300)})
-    decisions = results.attrs["mmsnb"]["in_flight"]
+    decisions = results.mms.info.in_flight
     assert ("halve", 4) in decisions or any(d == "halve" for d, _ in decisions)
     assert max(n for _, n in decisions) >= 5  # it tried more than the gateway allowed, and was told
 
@@ -144,7 +144,7 @@ def test_random_slow_downs_lose_nobody_and_send_nobody_twice(make_sandbox, tmp_p
 
 def test_workers_keep_a_fixed_pool_and_bad_values_are_named(sandbox, client, tmp_path):
     results = send(client, 5, tmp_path, group=False, workers=2)
-    assert (results.send_state == "accepted").all() and results.attrs["mmsnb"]["in_flight"] == []
+    assert (results.send_state == "accepted").all() and results.mms.info.in_flight == ()
     for bad in (dict(workers="fast"), dict(workers=0), dict(max_workers=0), dict(rate="lots")):
         with pytest.raises(mmsnb.InputError, match=f"{next(iter(bad))}="):
             send(client, 1, tmp_path, **bad)
@@ -177,7 +177,7 @@ def test_a_rate_capped_campaign_against_a_rate_limited_sandbox_is_never_told_to_
     client = sandbox.client(timeout=(5, 10))
     results = send(client, 60, tmp_path, group=False, rate="20/s")
     assert (results.send_state == "accepted").all()
-    assert not any(d == "halve" for d, _ in results.attrs["mmsnb"]["in_flight"])
+    assert not any(d == "halve" for d, _ in results.mms.info.in_flight)
     assert len(sandbox.received) == 60
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import mmsnb
-from mmsnb.polling import POLLED_COLUMNS
+from mmsnb.results import POLLED_COLUMNS
 from mmsnb.statuses import CATEGORIES, describe
 
 #: Enough of each final outcome that a few dozen Orange numbers see several of them.

@@ -33,8 +33,9 @@ def test_no_secret_or_token_anywhere(tmp_path):
     produced: list[str] = []
     ledger = tmp_path / "ledger.sqlite"
     try:
-        with mmsnb.Sandbox(seed=5, quota=3, time_scale=6000, client_secret=SECRET, token_lifetime=60) as sandbox:
-            client = sandbox.client(ledger=str(ledger))
+        with mmsnb.Sandbox(seed=5, quota=3, time_scale=6000, client_secret=SECRET, token_lifetime=60,
+                           ledger=ledger) as sandbox:
+            client = sandbox.client()
             frame = pd.DataFrame({"msisdn": ["501102030", "510000001", "601000000", "12"], "name": ["Ala", "Ola", "Ela", "Iza"]})
             results = mmsnb.send(client, frame, subject="Cześć {name}", group=False, allow_partial=True, progress=False)
             sandbox.gateway.revoke_tokens()

@@ -75,7 +75,8 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
         garbage=0.02, revoke_token=0.02, status_error=0.2, slow_seconds=1.5,
     )
     rng = random.Random(7)
-    with mmsnb.Sandbox(seed=7, quota=10 * requests_needed, time_scale=6000, token_lifetime=3, faults=faults) as sandbox:
+    with mmsnb.Sandbox(seed=7, quota=10 * requests_needed, time_scale=6000, token_lifetime=3, faults=faults,
+                       ledger=ledger) as sandbox:
         env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": str(ledger)}
         first = rng.randint(requests_needed // 10, requests_needed // 5)
         second = first + rng.randint(requests_needed // 10, requests_needed // 5)
@@ -93,7 +94,7 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
         sandbox.reset_quota()
         run_child(sandbox, env, csv)
 
-        client = sandbox.client(ledger=str(ledger))
+        client = sandbox.client()
         results = mmsnb.send(client, frame, subject="Wyprzedaż zimowa", campaign="soak", max_addresses=PER_REQUEST, progress=False)
         sandbox.faults.faults = mmsnb.Faults(status_error=0.2)
         polled = mmsnb.poll(client, results, timeout=120, interval=0.2, progress=False)

@@ -130,7 +130,7 @@ def test_five_spellings_of_one_file_are_one_campaign(sandbox, client, tmp_path, 
     runs = [mmsnb.send(client, frame, subject="Promocja", attachments=s, ledger=tmp_path / "l.sqlite", progress=False)
             for s in spellings]
 
-    assert len({r.attrs["mmsnb"]["campaign"] for r in runs}) == 1
+    assert len({r.mms.info.campaign for r in runs}) == 1
     assert (runs[0].send_state == "accepted").all()
     assert all((r.send_state == "already-sent").all() for r in runs[1:])
     assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in frame.msisdn})
@@ -276,7 +276,7 @@ def test_a_partner_csv_cannot_send_files_from_outside_its_folder(sandbox, client
     plan = mmsnb.send(client, frame, subject="Hej", attachments="image", ledger=tmp_path / "l.sqlite", dry_run=True, progress=False)
     results = mmsnb.send(client, frame, subject="Hej", attachments="image", ledger=tmp_path / "l.sqlite", progress=False)
 
-    assert [f["path"] for f in plan.attrs["mmsnb"]["files"]] == [str(folder / "promo.jpg")]
+    assert [f["path"] for f in plan.mms.info.files] == [str(folder / "promo.jpg")]
     states = results.send_state.astype(str).tolist()
     assert states == ["accepted", "invalid", "invalid", "invalid", "accepted", "accepted", "invalid", "invalid"]
     errors = results.error.tolist()
@@ -411,7 +411,7 @@ def test_per_row_after_a_campaign_sends_only_the_rows_that_were_repeats(sandbox,
     assert "per_row=True" in first.error.iloc[2]
     second = mmsnb.send(client, frame, per_row=True, **options)
 
-    assert second.attrs["mmsnb"]["campaign"] == first.attrs["mmsnb"]["campaign"]
+    assert second.mms.info.campaign == first.mms.info.campaign
     assert second.send_state.astype(str).tolist() == ["already-sent", "already-sent", "accepted"]
     assert Counter((a, r.subject) for r in sandbox.received for a in r.addresses) == Counter(
         {("tel:+48501000001", "Hej Ala"): 1, ("tel:+48501000002", "Hej Ola"): 1, ("tel:+48501000002", "Hej Ela"): 1})

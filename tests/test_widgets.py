@@ -171,14 +171,14 @@ def test_attachments_show_thumbnails_sizes_and_the_total_against_the_limit(compo
     assert not isinstance(composer.attachments.rows.children[1].children[0], widgets.Image)
     assert "terms.txt" in composer.attachments.rows.children[1].children[1].value
     assert "2 KB" in composer.attachments.rows.children[1].children[1].value
-    assert composer.attachments.bar.max == composer.client.max_message_bytes
+    assert composer.attachments.bar.max == composer.max_message_bytes
     assert composer.attachments.bar.value == len(jpeg) + 2048
     assert "of 300 KB" in composer.attachments.size_line.value
     assert composer.attachments.upload.value == ()  # cleared, so the same file can be chosen again
 
 
 def test_types_and_sizes_the_gateway_would_reject_are_refused(composer):
-    limit = composer.client.max_message_bytes
+    limit = composer.max_message_bytes
     composer.attachments.upload.value = (
         upload("umowa.pdf", b"%PDF-1.4", "application/pdf"),
         upload("huge.txt", b"x" * (limit + 1), "text/plain"),
@@ -192,7 +192,7 @@ def test_types_and_sizes_the_gateway_would_reject_are_refused(composer):
 
 def test_a_total_over_the_limit_disables_send_until_a_file_is_removed(composer):
     fill(composer)
-    part = composer.client.max_message_bytes * 6 // 10
+    part = composer.max_message_bytes * 6 // 10
     composer.attachments.upload.value = (upload("a.txt", b"a" * part), upload("b.txt", b"b" * part))
     assert composer.attachments.over_limit and composer.attachments.bar.bar_style == "danger"
     assert "over the gateway's limit" in composer.attachments.size_line.value.replace("&#x27;", "'")

@@ -11,7 +11,8 @@ from email.parser import BytesParser
 import pytest
 
 from mmsnb.errors import InputError
-from mmsnb.wire import Attachment, encode, message_part, safe_filename
+from mmsnb.message import Attachment, Message, safe_filename
+from mmsnb.wire import encode, message_part
 
 ADDRESSES = ["tel:+48501102030", "tel:+48510000000"]
 JPEG_START = b"\xff\xd8\xff\xe0"
@@ -36,7 +37,7 @@ def headers(part: Message) -> dict[str, str]:
 
 
 def test_without_attachments_the_body_is_plain_json():
-    part = message_part(ADDRESSES, subject="Promocja", sender="Sklep", priority="High", delivery_report=False)
+    part = message_part(ADDRESSES, Message(subject="Promocja", sender="Sklep", priority="High", delivery_report=False))
     body, content_type = encode(part, [])
     assert content_type == "application/json"
     assert json.loads(body) == {
@@ -49,18 +50,18 @@ def test_without_attachments_the_body_is_plain_json():
 
 
 def test_message_part_leaves_out_unset_fields_and_asks_for_a_report_by_default():
-    assert message_part(["tel:+48501102030"]) == {"addresses": ["tel:+48501102030"], "deliveryReport": True}
+    assert message_part(["tel:+48501102030"], Message()) == {"addresses": ["tel:+48501102030"], "deliveryReport": True}
 
 
 def test_unknown_priority_is_refused_by_name():
     with pytest.raises(InputError, match="'Urgent'"):
-        message_part(ADDRESSES, priority="Urgent")
+        Message(priority="Urgent").check()
 
 
 @pytest.mark.parametrize("with_attachment", [False, True], ids=["json", "multipart"])
 def test_polish_letters_are_sent_literally_in_utf8(with_attachment):
     files = [Attachment.of(("a.txt", b"hi"))] if with_attachment else []
-    body, _ = encode(message_part(ADDRESSES, subject=POLISH, sender="Śląsk"), files)
+    body, _ = encode(message_part(ADDRESSES, Message(subject=POLISH, sender="Śląsk")), files)
     assert POLISH.encode("utf-8") in body
     assert "Śląsk".encode("utf-8") in body
     assert b"\\u" not in body
@@ -68,7 +69,7 @@ def test_polish_letters_are_sent_literally_in_utf8(with_attachment):
 
 def test_multipart_body_follows_the_card(jpeg):
     note = "Regulamin promocji: ważny do końca miesiąca.\n".encode("utf-8")
-    part = message_part(ADDRESSES, subject=POLISH, sender="SenderName", priority="Normal")
+    part = message_part(ADDRESSES, Message(subject=POLISH, sender="SenderName", priority="Normal"))
     files = [Attachment.of(("promo.jpg", jpeg)), Attachment.of(("terms.txt", note))]
     body, content_type = encode(part, files)
 
@@ -95,7 +96,7 @@ def test_multipart_body_follows_the_card(jpeg):
 
 
 def test_a_polish_file_name_survives_the_multipart_header(jpeg):
-    body, content_type = encode(message_part(ADDRESSES), [Attachment.of(("zdjęcie łąki.jpg", jpeg))])
+    body, content_type = encode(message_part(ADDRESSES, Message()), [Attachment.of(("zdjęcie łąki.jpg", jpeg))])
     parts = parse_multipart(body, content_type, parse_policy=policy.HTTP)
     assert parts[1].get_filename() == "zdjęcie łąki.jpg"
     assert parts[1].get_payload(decode=True) == jpeg
@@ -134,7 +135,7 @@ def test_a_long_file_name_is_cut_but_keeps_its_extension():
 
 
 def test_a_header_injection_in_a_file_name_stays_inside_one_header():
-    body, content_type = encode(message_part(ADDRESSES), [Attachment.of(('a"\r\nX-Injected: 1\r\n.jpg', JPEG_START))])
+    body, content_type = encode(message_part(ADDRESSES, Message()), [Attachment.of(('a"\r\nX-Injected: 1\r\n.jpg', JPEG_START))])
     parts = parse_multipart(body, content_type)
     assert set(headers(parts[1])) == {"content-type", "content-transfer-encoding", "content-disposition"}
     assert parts[1].get_filename() == "a___X-Injected_ 1__.jpg"

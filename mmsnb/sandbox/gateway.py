@@ -23,7 +23,7 @@ from urllib.parse import unquote
 import phonenumbers
 from phonenumbers import carrier
 
-from ..wire import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
+from ..message import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
 
 #: Default share of each final outcome for an address in Orange's network.
 DEFAULT_OUTCOMES = {"Retrieved": 0.88, "Rejected": 0.04, "Expired": 0.04, "Indeterminate": 0.04}

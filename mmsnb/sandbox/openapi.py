@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..wire import PRIORITIES
+from ..endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
+from ..message import PRIORITIES
 
 _ERROR = {
     "type": "object",
@@ -59,7 +60,7 @@ def document(url: str, token_url: str) -> dict:
         },
         "security": [{"oauth": []}],
         "paths": {
-            "/oauth/v2/token": {
+            TOKEN_PATH: {
                 "post": {
                     "summary": "Access token (client credentials, id and secret in HTTP Basic auth)",
                     "security": [{"basic": []}],
@@ -93,7 +94,7 @@ def document(url: str, token_url: str) -> dict:
                     },
                 }
             },
-            "/Messaging/v1/MMSOnnet": {
+            SEND_PATH: {
                 "post": {
                     "summary": "Send an MMS to one or more Orange numbers",
                     "requestBody": {
@@ -131,7 +132,7 @@ def document(url: str, token_url: str) -> dict:
                     },
                 }
             },
-            "/Messaging/v1/MMSDeliveryStatus": {
+            STATUS_PATH: {
                 "get": {
                     "summary": "Delivery status of a sent message",
                     "parameters": [{"name": "id", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}],
@@ -159,7 +160,7 @@ def document(url: str, token_url: str) -> dict:
                     },
                 }
             },
-            "/Messaging/v1/MMSOnnet/limit": {
+            LIMIT_PATH: {
                 "get": {
                     "summary": "Request quota",
                     "responses": {
@@ -175,7 +176,7 @@ def document(url: str, token_url: str) -> dict:
                     },
                 }
             },
-            "/doc/api/Messaging/v1/MMSOnnet/doc.json": {
+            DOC_PATH: {
                 "get": {"summary": "This document", "security": [], "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0")}}
             },
         },

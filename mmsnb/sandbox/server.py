@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import ssl
 import sys
@@ -23,9 +24,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import trustme
 
-from ..client import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, Client
-from ..config import TOKEN_PATH
+from ..client import Client
+from ..endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from ..errors import ConfigError
+from ..ledger import keep_own_ledger
 from ..pacing import RateCap
 from .faults import FaultPlan, Faults
 from .gateway import Gateway, GatewayError, Received
@@ -189,6 +191,10 @@ class _Server(ThreadingHTTPServer):
         return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
 
+_RUNNING: dict[str, Sandbox] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
 class Sandbox:
     """A local MMSOnnet gateway over HTTPS on loopback, for demos and tests.
 
@@ -198,7 +204,9 @@ class Sandbox:
     ``delays`` shape the lifecycle; ``ported_in`` lists numbers ported into Orange;
     ``latency`` seconds are added to every answer; ``faults`` injects trouble. ``max_in_flight``
     and ``rate`` (``"20/s"``) make it answer 429 with ``Retry-After`` when more API requests
-    are in progress at once, or arrive within a second, than they allow.
+    are in progress at once, or arrive within a second, than they allow. What is sent to the
+    sandbox is recorded in its own ``ledger`` (default: a file in its temporary folder, removed
+    when it stops), never in a real campaign's.
 
     >>> with Sandbox(quota=100, seed=0) as sb:       # doctest: +SKIP
     ...     sb.client().limit().available
@@ -214,6 +222,7 @@ class Sandbox:
         faults: Faults | None = None,
         max_in_flight: int | None = None,
         rate: str | None = None,
+        ledger: str | os.PathLike | None = None,
         **gateway: Any,
     ) -> None:
         self.gateway = Gateway(**gateway)
@@ -234,6 +243,8 @@ class Sandbox:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1", "localhost", "::1").configure_cert(context)
         self.ca_path = str(Path(self._dir.name) / "sandbox-ca.pem")
+        #: The ledger of what is sent to this sandbox (kept apart from any real campaign's ledger).
+        self.ledger = Path(ledger) if ledger is not None else Path(self._dir.name) / "ledger.sqlite"
         ca.cert_pem.write_to_path(self.ca_path)
         self._server = _Server((host, port), context, self)
         self.host, self.port = host, self._server.server_address[1]
@@ -274,12 +285,18 @@ class Sandbox:
         }
 
     def client(self, **kwargs: Any) -> Client:
-        """A :class:`Client` that trusts this sandbox's certificate and keeps its ledger beside it."""
+        """A :class:`Client` that trusts this sandbox's certificate; ``kwargs`` go to :class:`Client`."""
         kwargs.setdefault("verify", self.ca_path)
-        kwargs.setdefault("ledger", str(Path(self._dir.name) / "ledger.sqlite"))
-        client = Client(self.client_id, self.client_secret, base_url=self.url, token_url=self.token_url, **kwargs)
-        client.sandbox = self
-        return client
+        return Client(self.client_id, self.client_secret, base_url=self.url, token_url=self.token_url, **kwargs)
+
+    @classmethod
+    def behind(cls, client: Client) -> Sandbox | None:
+        """The running embedded sandbox ``client`` talks to, or None (a real gateway).
+
+        >>> mmsnb.Sandbox.behind(client).received       # doctest: +SKIP
+        """
+        with _RUNNING_LOCK:
+            return _RUNNING.get(client.base_url)
 
     def enter(self) -> bool:
         """Take a place for an API request, counted while it is answered (latency included); False when
@@ -312,6 +329,9 @@ class Sandbox:
 
     def start(self) -> "Sandbox":
         if self._thread is None:
+            with _RUNNING_LOCK:
+                _RUNNING[self.url] = self
+            keep_own_ledger(self.url, self.ledger)
             self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="mmsnb-sandbox", daemon=True)
             self._thread.start()
         return self
@@ -321,6 +341,9 @@ class Sandbox:
             self._server.shutdown()
             self._thread.join()
             self._thread = None
+            keep_own_ledger(self.url, None)
+            with _RUNNING_LOCK:
+                _RUNNING.pop(self.url, None)
         self._server.server_close()
         self._dir.cleanup()
 

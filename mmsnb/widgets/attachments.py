@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 import ipywidgets as widgets
 
 from ..errors import InputError
-from ..wire import SUPPORTED_TYPES, Attachment
+from ..message import SUPPORTED_TYPES, Attachment
 from .markup import line, size
 
 #: Image types a browser can show, with their ipywidgets.Image format.

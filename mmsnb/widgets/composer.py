@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-import os
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -14,11 +14,12 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from ..campaign import send
+from ..campaign import Plan, plan
 from ..client import Client
 from ..errors import MMSError
-from ..ledger import Ledger
-from ..wire import PRIORITIES
+from ..ledger import LedgerSpec
+from ..message import MAX_MESSAGE_BYTES, PRIORITIES, render_subject
+from ..results import SendState
 from . import markup
 from .attachments import AttachmentsPanel
 from .markup import line
@@ -29,14 +30,14 @@ from .recipients import RecipientsPanel
 _STYLE = {"description_width": "80px"}
 #: How the confirmation names the rows a send skips: (noun, what happens to them) per send state.
 _SKIPPED = {
-    "invalid": ("invalid number", "skipped"),
-    "duplicate": ("repeated number", "each number gets the message once"),
-    "already-sent": ("recipient", "already got this message in this campaign, so not sent again"),
-    "in-progress": ("recipient", "another run of this campaign is sending to them now, so not sent here"),
-    "unknown": ("recipient", "an earlier send's outcome is unknown, so not repeated"),
-    "rejected": ("recipient", "refused by the gateway before, so not repeated"),
+    SendState.INVALID: ("invalid number", "skipped"),
+    SendState.DUPLICATE: ("repeated number", "each number gets the message once"),
+    SendState.ALREADY_SENT: ("recipient", "already got this message in this campaign, so not sent again"),
+    SendState.IN_PROGRESS: ("recipient", "another run of this campaign is sending to them now, so not sent here"),
+    SendState.UNKNOWN: ("recipient", "an earlier send's outcome is unknown, so not repeated"),
+    SendState.REJECTED: ("recipient", "refused by the gateway before, so not repeated"),
 }
-_TROUBLE = ("quota", "rejected", "unknown", "stopped")
+_TROUBLE = (SendState.QUOTA, SendState.REJECTED, SendState.UNKNOWN, SendState.STOPPED)
 
 
 def _day(day: date | None) -> str:
@@ -52,7 +53,8 @@ class Composer(widgets.VBox):
 
     Recipients are typed or pasted, or come from ``recipients`` (a DataFrame, with a drop-down for
     its number column) or an uploaded CSV. Send first shows what the send will spend; Confirm
-    sends through the ledger, so pressing again never sends twice. ``results`` holds the last
+    sends the plan it showed, through the ledger, so pressing again never sends twice. Attachments
+    may total ``max_message_bytes``. ``results`` holds the last
     results and ``monitor`` the live view of their delivery (polled every ``interval`` seconds,
     or at growing pauses). Of the client, only ``base_url`` is ever shown.
 
@@ -66,13 +68,14 @@ class Composer(widgets.VBox):
         client: Client,
         *,
         recipients: pd.DataFrame | Iterable[str] | None = None,
-        ledger: str | os.PathLike | Ledger | None = None,
+        ledger: LedgerSpec = None,
         interval: float | None = None,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
-        self.client, self.ledger, self.interval = client, ledger, interval
+        self.client, self.ledger, self.interval, self.max_message_bytes = client, ledger, interval, max_message_bytes
         self.results: pd.DataFrame | None = None
         self.monitor: Monitor | None = None
-        self._pending: dict[str, Any] | None = None
+        self._pending: tuple[Plan, str] | None = None
         self._busy = False
 
         self.subject = widgets.Textarea(
@@ -87,7 +90,7 @@ class Composer(widgets.VBox):
         self.delivery_report = widgets.Checkbox(value=True, description="Delivery report", indent=False)
         self.campaign = widgets.Text(description="Campaign", placeholder="automatic name", style=_STYLE)
         self.preview = Preview()
-        self.attachments = AttachmentsPanel(max_bytes=client.max_message_bytes)
+        self.attachments = AttachmentsPanel(max_bytes=max_message_bytes)
         table = recipients if isinstance(recipients, pd.DataFrame) else None
         self.recipients = RecipientsPanel(table)
         if recipients is not None and table is None:
@@ -170,13 +173,13 @@ class Composer(widgets.VBox):
         subject = self.subject.value
         if self.recipients.using_table and self.recipients.table is not None and "{" in subject:
             try:
-                return subject.format_map(self.recipients.table.iloc[0].to_dict())
-            except (KeyError, ValueError, IndexError, AttributeError):
+                return render_subject(subject, self.recipients.table.iloc[0].to_dict())
+            except (MMSError, IndexError):
                 return subject
         return subject
 
     def _options(self) -> dict[str, Any]:
-        """The arguments of :func:`mmsnb.send` for what the form holds now."""
+        """The arguments of :func:`mmsnb.plan` for what the form holds now."""
         frame, column = self.recipients.frame()
         subject = self.subject.value
         if not self.recipients.using_table:  # typed numbers have no columns to fill in: braces are literal
@@ -185,6 +188,7 @@ class Composer(widgets.VBox):
             frame=frame, to=column, subject=subject or None, attachments=list(self.attachments.files) or None,
             sender=self.sender.value.strip() or None, priority=self.priority.value,
             delivery_report=self.delivery_report.value, campaign=self.campaign.value.strip() or None, ledger=self.ledger,
+            max_message_bytes=self.max_message_bytes,
         )
 
     def _read_quota(self) -> None:
@@ -206,30 +210,26 @@ class Composer(widgets.VBox):
         self.status.value = ""
         options = self._options()
         try:
-            plan = send(self.client, **options, dry_run=True, progress=False)
+            planned = plan(self.client, **options)
         except MMSError as exc:
             self._error(exc)
             return
-        info = plan.attrs["mmsnb"]
-        requests, available = info["requests"], info["available"]
-        if requests > available:
-            self._error(
-                f"This message needs {_plural(requests, 'request')} but only {available} are available "
-                f"(the counter resets on {_day(info['resets_on'])}). Nothing was sent."
-            )
+        short = planned.shortfall()
+        if short is not None:
+            self._error(short)
             return
-        states = plan.send_state.value_counts()
-        planned = int(states.get("planned", 0))
+        requests, available = len(planned.requests), planned.limit.available
+        states = Counter(o.state for o in planned.settled.values())
         lines = [
-            f"<b>Send to {_plural(planned, 'recipient')} in {_plural(requests, 'request')}?</b>" if planned
-            else "<b>Nothing new to send.</b> Confirm shows the earlier results.",
+            f"<b>Send to {_plural(planned.recipients, 'recipient')} in {_plural(requests, 'request')}?</b>"
+            if planned.recipients else "<b>Nothing new to send.</b> Confirm shows the earlier results.",
             f"Quota: {available} requests available, {available - requests} left after this send "
-            f"(the counter resets on {_day(info['resets_on'])}).",
-            *(f"{_plural(int(states[state]), noun)}: {fate}." for state, (noun, fate) in _SKIPPED.items() if states.get(state)),
-            f"Campaign: {info['campaign']}.",
+            f"(the counter resets on {_day(planned.limit.resets_on)}).",
+            *(f"{_plural(states[state], noun)}: {fate}." for state, (noun, fate) in _SKIPPED.items() if states[state]),
+            f"Campaign: {planned.campaign}.",
         ]
         self.confirm_text.value = "<br>".join(lines)
-        self._pending = options
+        self._pending = (planned, options["to"])
         self.confirmation.layout.display = "flex"
         self._update_buttons()
 
@@ -239,9 +239,10 @@ class Composer(widgets.VBox):
         self.confirmation.layout.display = "none"
 
     def _on_confirm(self, _: object = None) -> None:
-        options, self._pending = self._pending, None
-        if options is None or self._busy:
+        pending, self._pending = self._pending, None
+        if pending is None or self._busy:
             return
+        planned, column = pending
         self._busy = True
         self.confirmation.layout.display = "none"
         self._update_buttons()
@@ -250,23 +251,23 @@ class Composer(widgets.VBox):
         try:
             with self.progress:  # an exception leaving an Output becomes a traceback there: catch it inside
                 try:
-                    outcome: pd.DataFrame | MMSError = send(self.client, **options, progress=True)
+                    outcome: pd.DataFrame | MMSError = planned.send(progress=True)
                 except MMSError as exc:
                     outcome = exc
             if isinstance(outcome, MMSError):
                 self._error(outcome)
             else:
-                self._sent(outcome, options["to"])
+                self._sent(outcome, column, planned.campaign)
         finally:
             self._busy = False
             self._read_quota()
             self._update_buttons()
 
-    def _sent(self, results: pd.DataFrame, column: str) -> None:
+    def _sent(self, results: pd.DataFrame, column: str, campaign: str) -> None:
         self.results = results
         counts = results.send_state.value_counts()
         outcomes = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
-        text = f"Campaign {results.attrs['mmsnb']['campaign']}: {outcomes}."
+        text = f"Campaign {campaign}: {outcomes}."
         trouble = results.loc[results.send_state.isin(_TROUBLE), "error"].dropna()
         if len(trouble):
             text += " " + trouble.iloc[0]

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -15,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..client import Client
-from ..errors import InputError
-from ..ledger import Ledger
-from ..polling import pauses_between_rounds, poll
-from ..statuses import CATEGORIES, CATEGORY_COLORS
+from ..ledger import LedgerSpec
+from ..polling import Poller
+from ..results import CATEGORIES
+from ..statuses import CATEGORY_COLORS
 from . import markup
 from .markup import line
 
@@ -54,13 +53,11 @@ class Monitor(widgets.VBox):
         results: pd.DataFrame,
         *,
         interval: float | None = None,
-        ledger: str | os.PathLike | Ledger | None = None,
+        ledger: LedgerSpec = None,
     ) -> None:
         self._stop = threading.Event()  # first: ipywidgets calls close() even on a failed __init__
-        if "message_id" not in results.columns:
-            raise InputError("The frame has no message_id column: pass the results of mmsnb.send.")
-        self.client, self.results, self.interval = client, results, interval
-        self._ledger = ledger if ledger is not None else results.attrs.get("mmsnb", {}).get("ledger")
+        self._poller = Poller(client, results, ledger=ledger, interval=interval)
+        self.client, self.results = client, results
         self._bars = {c: widgets.IntProgress(min=0, max=1, style={"bar_color": CATEGORY_COLORS[c]},
                                              layout=widgets.Layout(width="240px")) for c in CATEGORIES}
         self._counts = {c: widgets.HTML() for c in CATEGORIES}
@@ -105,18 +102,6 @@ class Monitor(widgets.VBox):
         self.stop()
         super().close()
 
-    def _round(self) -> pd.DataFrame:
-        """One pass over the messages not final yet; returns the results with their new statuses."""
-        current = self.results
-        if "final" not in current.columns:
-            return poll(self.client, current, timeout=0, progress=False, ledger=self._ledger)
-        mask = open_rows(current)
-        polled = poll(self.client, current[mask], timeout=0, progress=False, ledger=self._ledger)
-        merged = pd.concat([current[~mask], polled])  # concat reconciles the dtypes (e.g. datetime units)
-        merged = merged.iloc[np.argsort(np.concatenate([np.flatnonzero(~mask), np.flatnonzero(mask)]))]
-        merged.attrs = current.attrs
-        return merged
-
     def _show(self) -> None:
         results = self.results
         sent = results["message_id"].notna()
@@ -140,21 +125,22 @@ class Monitor(widgets.VBox):
 
     def _run(self) -> None:
         started = due = time.monotonic()
-        pauses = pauses_between_rounds(self.interval)
         headline, detail, tone = "Stopped", ".", "warn"
         try:
             while not self._stop.is_set():
                 if time.monotonic() >= due:
-                    self.results = self._round()
+                    self._poller.round()
+                    self.results = self._poller.frame()
                     self._show()
-                    if not open_rows(self.results).any():
+                    if not self._poller.pending:
                         headline, tone = "Every message is final", "ok"
                         break
-                    due = time.monotonic() + next(pauses)
+                    due = time.monotonic() + self._poller.next_pause()
                 self.elapsed.value = line(f"Polling for {_clock(time.monotonic() - started)}")
                 self._stop.wait(min(1.0, max(due - time.monotonic(), 0.0)))
         except Exception as exc:  # noqa: BLE001 - a thread's exception would reach no one: show it instead
             headline, detail, tone = "Polling stopped", f": {exc}", "error"
         finally:
+            self._poller.close()
             self.elapsed.value = line(f"{headline} after {_clock(time.monotonic() - started)}{detail}", tone)
             self.stop_button.disabled = True

@@ -13,7 +13,7 @@ from html import escape
 
 import ipywidgets as widgets
 
-from ..wire import Attachment
+from ..message import Attachment
 from .attachments import IMAGE_FORMATS, image
 from .markup import size
 

@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import InputError, MMSError
 from ..files import read_recipients
 from ..numbers import ORANGE, Number, parse
-from ..wire import safe_filename
+from ..message import safe_filename
 from .markup import line
 
 #: Name of the number column of typed recipients.

@@ -1,4 +1,4 @@
-"""Turn a recipients table into checked rows and the requests that will carry them.
+"""Check a recipients table row by row, and group the good rows into the requests that will carry them.
 
 Every row is checked before anything is sent; a bad row gets a reason and the rest go on.
 
@@ -7,15 +7,11 @@ Every row is checked before anything is sent; a bad row gets a reason and the re
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
-import string
 from collections import Counter
 from collections.abc import Hashable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from numbers import Number
 from pathlib import Path
 from typing import Any
@@ -24,8 +20,8 @@ import pandas as pd
 
 from .errors import InputError
 from .numbers import imprecise_dtype, parse
+from .message import PRIORITIES, Attachment, Message, render_subject, subject_fields
 from .paths import base_folder, inside
-from .wire import PRIORITIES, Attachment, too_large
 
 
 @dataclass(slots=True)
@@ -37,34 +33,15 @@ class Row:
     carrier: str | None = None
     error: str | None = None
     content_key: str = ""
-    content: "Content | None" = None
+    message: Message | None = None
     duplicate_of: int | None = None
-
-
-@dataclass(frozen=True)
-class Content:
-    """What a message says and carries; rows with equal content can share one request."""
-
-    subject: str | None
-    sender: str | None
-    priority: str | None
-    delivery_report: bool
-    attachments: tuple[Attachment, ...] = field(default=())
-
-    @cached_property
-    def key(self) -> str:
-        digest = hashlib.sha256()
-        digest.update(json.dumps([self.subject, self.sender, self.priority, self.delivery_report], ensure_ascii=False).encode())
-        for a in self.attachments:
-            digest.update(a.filename.encode() + b"\0" + a.content_type.encode() + b"\0" + a.digest)
-        return digest.hexdigest()[:32]
 
 
 @dataclass
 class Request:
-    """One planned API request: a content and up to ``max_addresses`` addresses."""
+    """One planned API request: a message and up to ``max_addresses`` addresses."""
 
-    content: Content
+    message: Message
     content_key: str
     addresses: list[str]
     positions: list[int]
@@ -87,18 +64,14 @@ class _Fields:
 
     def template_columns(self, text: str) -> list[Hashable]:
         """The columns a template names; :class:`InputError` when it names one the frame lacks."""
-        try:
-            names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-        except ValueError as exc:
-            raise InputError(f"The subject {text!r} is not a valid template ({exc}); write {{{{ and }}}} for literal braces.") from None
         columns = []
-        for name in names:
-            if name == "" or name.isdigit():
-                raise InputError(f"The template {text!r} has an empty or numbered field; name a column, e.g. {{first_name}}.")
-            column = name.split(".")[0].split("[")[0]
-            if column not in self.columns:
-                raise InputError(f"The template {text!r} names column {name!r}, which the frame does not have. Columns: {', '.join(self.columns)}.")
-            columns.append(self.columns[column])
+        for name in subject_fields(text):
+            if name not in self.columns:
+                raise InputError(
+                    f"The template {text!r} names column {name!r}, which the frame does not have. "
+                    f"Columns: {', '.join(self.columns)}."
+                )
+            columns.append(self.columns[name])
         return columns
 
 
@@ -205,92 +178,94 @@ def check_frame(frame: pd.DataFrame) -> None:
         raise InputError(f"The frame has repeated column names: {', '.join(map(repr, repeated))}. Rename or drop the copies first.")
 
 
-def check_rows(
-    frame: pd.DataFrame,
-    *,
-    to: str,
-    subject: str | None,
-    attachments: Any,
-    sender: str | None,
-    priority: str | None,
-    delivery_report: bool,
-    max_message_bytes: int,
-    per_row: bool = False,
-    attachments_dir: str | os.PathLike | None = None,
-) -> Checked:
+class _Recipe:
+    """How each row's message is made: the parameters resolved once against the frame's columns."""
+
+    def __init__(self, frame: pd.DataFrame, *, to: str, subject: str | None, attachments: Any, sender: str | None,
+                 priority: str | None, delivery_report: bool, max_message_bytes: int,
+                 attachments_dir: str | os.PathLike | None) -> None:
+        _check_parameters(to=to, subject=subject, sender=sender, priority=priority)
+        fields = _Fields(frame)
+        number_col = fields.column(to)
+        if number_col is None:
+            raise InputError(f"The frame has no column {to!r} of numbers. Columns: {', '.join(fields.columns) or 'none'}. "
+                             "Pass to='your column'.")
+        subject_col = fields.column(subject)
+        self.template = None if subject_col is not None or subject is None else subject
+        self.template_columns = [] if self.template is None else fields.template_columns(self.template)
+        if priority is not None and fields.column(priority) is None and priority not in PRIORITIES:
+            raise InputError(f"Priority {priority!r} is neither one of {', '.join(PRIORITIES)} nor a column of the frame.")
+        att_col = fields.column(attachments) if isinstance(attachments, str) else None
+        self.constant_files = None if att_col is not None else _as_list(attachments)
+        if subject_col is None and not (self.template or "").strip() and att_col is None and not self.constant_files:
+            raise InputError("An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent.")
+        self.cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs), max_message_bytes)
+        self.meaning = _meaning(fields, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report,
+                                attachments=attachments, constant_files=self.constant_files, cache=self.cache)
+        self.imprecise = imprecise_dtype(frame[number_col].dtype)
+        self.numbers = frame[number_col].tolist()
+        self.records = frame.to_dict("records") if self.template is not None else None
+        self.constants = {"subject": subject, "sender": sender, "priority": priority}
+        self.columns = {name: (frame[col].tolist() if col is not None else None) for name, col in (
+            ("subject", subject_col), ("sender", fields.column(sender)), ("priority", fields.column(priority)),
+            ("attachments", att_col))}
+        self.delivery_report, self.max_message_bytes = bool(delivery_report), max_message_bytes
+
+    def message(self, i: int) -> Message:
+        """Row ``i``'s message, checked; :class:`InputError` saying what is wrong with the row."""
+        values = {}
+        for name, constant in self.constants.items():
+            given = self.columns[name]
+            values[name] = given[i] if given is not None else constant
+            if given is not None and _missing(values[name]):
+                raise InputError(f"The {name} is missing in this row.")
+        if self.template is not None:
+            assert self.records is not None
+            for col in self.template_columns:
+                if _missing(self.records[i][col]):
+                    raise InputError(f"The subject template needs column {str(col)!r}, which is missing in this row.")
+            values["subject"] = render_subject(self.template, self.records[i])
+        named = self.columns["attachments"]
+        if named is not None:
+            files = tuple(self.cache.get(s, from_data=True) for s in _as_list(named[i]))
+        else:
+            files = tuple(self.cache.get(s, from_data=False) for s in self.constant_files or ())
+        message = Message(_text("subject", values["subject"]), _text("sender", values["sender"]), values["priority"],
+                          self.delivery_report, files)
+        return message.check(self.max_message_bytes)
+
+
+def check_rows(frame: pd.DataFrame, *, to: str, subject: str | None, attachments: Any, sender: str | None,
+               priority: str | None, delivery_report: bool, max_message_bytes: int, per_row: bool = False,
+               attachments_dir: str | os.PathLike | None = None) -> Checked:
     """Check every row: number, values, attachments; mark repeats of a number (of a number and content with ``per_row``)."""
     check_frame(frame)
-    _check_parameters(to=to, subject=subject, sender=sender, priority=priority)
-    fields = _Fields(frame)
-    number_col = fields.column(to)
-    if number_col is None:
-        raise InputError(f"The frame has no column {to!r} of numbers. Columns: {', '.join(fields.columns) or 'none'}. Pass to='your column'.")
-    subject_col = fields.column(subject)
-    template = None if subject_col is not None or subject is None else subject
-    template_columns = [] if template is None else fields.template_columns(template)
-    if priority is not None and fields.column(priority) is None and priority not in PRIORITIES:
-        raise InputError(f"Priority {priority!r} is neither one of {', '.join(PRIORITIES)} nor a column of the frame.")
-    att_col = fields.column(attachments) if isinstance(attachments, str) else None
-    constant_files = None if att_col is not None else _as_list(attachments)
-    if subject_col is None and not (template or "").strip() and att_col is None and not constant_files:
-        raise InputError("An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent.")
-    cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs), max_message_bytes)
-    meaning = _meaning(fields, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report,
-                       attachments=attachments, constant_files=constant_files, cache=cache)
-    imprecise = imprecise_dtype(frame[number_col].dtype)
-    records = frame.to_dict("records") if template is not None else None
-    numbers = frame[number_col].tolist()
-    columns = {name: (frame[col].tolist() if col is not None else None) for name, col in
-               (("subject", subject_col), ("sender", fields.column(sender)), ("priority", fields.column(priority)), ("attachments", att_col))}
+    recipe = _Recipe(frame, to=to, subject=subject, attachments=attachments, sender=sender, priority=priority,
+                     delivery_report=delivery_report, max_message_bytes=max_message_bytes, attachments_dir=attachments_dir)
     rows: list[Row] = []
     first: dict[tuple[str, str], int] = {}
-    contents: dict[str, Content] = {}
-    for i, number in enumerate(numbers):
+    messages: dict[str, Message] = {}
+    for i, number in enumerate(recipe.numbers):
         row = Row(i)
         rows.append(row)
         try:
-            if imprecise:
-                raise InputError(imprecise)
+            if recipe.imprecise:
+                raise InputError(recipe.imprecise)
             checked = parse(number)
             row.address, row.carrier = checked.address, checked.carrier
-            values = {}
-            for name, constant_value in (("subject", subject), ("sender", sender), ("priority", priority)):
-                values[name] = columns[name][i] if columns[name] is not None else constant_value
-                if columns[name] is not None and _missing(values[name]):
-                    raise InputError(f"The {name} is missing in this row.")
-            if template is not None:
-                for col in template_columns:
-                    if _missing(records[i][col]):
-                        raise InputError(f"The subject template needs column {str(col)!r}, which is missing in this row.")
-                try:
-                    values["subject"] = template.format_map(records[i])
-                except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-                    raise InputError(f"The subject template {template!r} does not fit this row's values ({exc}).") from None
-            if values["priority"] is not None and values["priority"] not in PRIORITIES:
-                raise InputError(f"Priority {values['priority']!r} is not one of {', '.join(PRIORITIES)}.")
-            if columns["attachments"] is not None:
-                files = tuple(cache.get(s, from_data=True) for s in _as_list(columns["attachments"][i]))
-            else:
-                files = tuple(cache.get(s, from_data=False) for s in constant_files or ())
-            total = sum(f.size for f in files)
-            if total > max_message_bytes:
-                raise too_large(total, max_message_bytes)
-            text = _text("subject", values["subject"])
-            if not (text or "").strip() and not files:
-                raise InputError("This row's message has neither a subject nor an attachment; an empty MMS is not sent.")
-            content = Content(text, _text("sender", values["sender"]), values["priority"], bool(delivery_report), files)
-            row.content = contents.setdefault(content.key, content)
+            message = recipe.message(i)
         except InputError as exc:
             row.error = str(exc)
             continue
         except Exception as exc:  # one odd value must not stop the other rows
             row.error = f"This row could not be prepared ({type(exc).__name__}: {exc}); check its values."
             continue
-        row.content_key = row.content.key
-        seen = first.setdefault((row.address, row.content_key if per_row else ""), i)
+        row.message = messages.setdefault(message.key, message)
+        row.content_key = message.key
+        seen = first.setdefault((checked.address, message.key if per_row else ""), i)
         if seen != i:
             row.duplicate_of = seen
-    return Checked(rows, cache.read, meaning)
+    return Checked(rows, recipe.cache.read, recipe.meaning)
 
 
 def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[Request]:
@@ -305,5 +280,5 @@ def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[
     for key, members in by_content.items():
         for start in range(0, len(members), size):
             chunk = members[start : start + size]
-            requests.append(Request(chunk[0].content, key, [r.address for r in chunk], [r.position for r in chunk]))
+            requests.append(Request(chunk[0].message, key, [r.address for r in chunk], [r.position for r in chunk]))
     return requests

@@ -1,0 +1,244 @@
+"""Carry a plan's requests to the gateway: claim, send within the pace, record the outcome.
+
+Each request takes its place in flight, then claims its recipients and writes its intent in one
+ledger transaction, then goes out; the answer is written back before the next use of the place.
+
+>>> outcomes = dispatch(run, requests, progress=True)      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from itertools import count
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .answers import SendResult
+from .client import Client
+from .errors import (
+    AuthError,
+    BadRequestError,
+    InputError,
+    LedgerError,
+    MMSError,
+    NotFoundError,
+    QuotaError,
+    RedirectError,
+    ThrottledError,
+    TransportError,
+)
+from .ledger import Begun, Claim, Ledger, now
+from .message import Message
+from .pacing import Pace, RateCap, Ticket
+from .results import Outcome, SendState
+from .rows import Request
+
+
+def from_claim(claim: Claim) -> Outcome:
+    """What a recipient's existing claim means for this run's row."""
+    if claim.state == "accepted":
+        return Outcome(SendState.ALREADY_SENT, claim.message_id, claim.request_no, claim.http_status, None, None,
+                       claim.done_at)
+    if claim.state == "in-progress":
+        return Outcome(SendState.IN_PROGRESS, None, claim.request_no, error=(
+            f"Another run of this campaign is sending to this number now (its request {claim.request_no}); "
+            "not sent again here. Run again later to see its outcome."))
+    if claim.state == "unknown":
+        reason = claim.error or "the run stopped while this request was under way"
+        return Outcome(SendState.UNKNOWN, claim.message_id, claim.request_no, claim.http_status, claim.error_code,
+                       f"An earlier request may have reached the gateway ({reason}); not repeated. "
+                       "Pass retry_unknown=True to send it again.")
+    return Outcome(SendState.REJECTED, None, claim.request_no, claim.http_status, claim.error_code, claim.error)
+
+
+class _Stop:
+    """Set once when the campaign must stop (quota used up, credentials refused, ledger failing, interrupted)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.state: SendState | None = None
+        self.reason = ""
+
+    def set(self, state: SendState, exc: Exception | str) -> None:
+        with self._lock:
+            if self.state is None:
+                self.state, self.reason = state, f"Not sent: {exc} Run again to resume."
+
+
+def _settle(exc: MMSError) -> tuple[str, SendState, SendState | None]:
+    """For an error from a send: the ledger's request state, the rows' state, and the state of the rows
+    not yet sent when the campaign must stop (None: it goes on)."""
+    if isinstance(exc, (QuotaError, ThrottledError)):
+        return "unsent", SendState.QUOTA, SendState.QUOTA
+    if isinstance(exc, RedirectError) and exc.http_status == 303:
+        return "unknown", SendState.UNKNOWN, SendState.REJECTED
+    if isinstance(exc, (AuthError, RedirectError)):
+        return "unsent", SendState.REJECTED, SendState.REJECTED
+    if isinstance(exc, (BadRequestError, InputError)):
+        return "rejected", SendState.REJECTED, None
+    if isinstance(exc, NotFoundError) or (isinstance(exc, TransportError) and not exc.maybe_sent):
+        return "unsent", SendState.REJECTED, None
+    return "unknown", SendState.UNKNOWN, None
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every request of one run shares."""
+
+    client: Client
+    ledger: Ledger
+    run_id: int
+    campaign: str
+    per_row: bool
+    retry_unknown: bool
+    pace: Pace
+    rate: RateCap | None
+    stop: _Stop
+    on_wait: Callable[[float], None] = lambda seconds: None
+
+    @classmethod
+    def start(cls, client: Client, ledger: Ledger, campaign: str, *, per_row: bool, retry_unknown: bool, pace: Pace,
+              rate: RateCap | None) -> Run:
+        """A new run of ``campaign``, registered in the ledger."""
+        return cls(client, ledger, ledger.start_run(campaign), campaign, per_row, retry_unknown, pace, rate, _Stop())
+
+
+class _ClaimTaken(MMSError):
+    """While a request waited out a "slow down", another run took its recipients (it judged this run gone)."""
+
+
+def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
+    """Take a place in flight, claim the request's recipients and write its intent, send to those claimed, write the outcome.
+
+    The intent is written only once the request has its place, so a killed run leaves in doubt
+    only the requests that were really under way.
+    """
+    with ExitStack() as gate:
+        ticket = gate.enter_context(run.pace.slot())
+        if run.stop.state is not None:
+            return {pos: Outcome(run.stop.state, error=run.stop.reason) for pos in request.positions}
+        if run.rate is not None:
+            run.rate.wait()
+        message = request.message
+        try:
+            begun = run.ledger.begin(
+                run.run_id, run.campaign, request.content_key, request.addresses, message.delivery_report,
+                slot=request.content_key if run.per_row else "", retry_unknown=run.retry_unknown,
+            )
+        except LedgerError as exc:
+            run.stop.set(SendState.STOPPED, exc)
+            return {pos: Outcome(SendState.STOPPED, error=run.stop.reason) for pos in request.positions}
+        pairs = list(zip(request.addresses, request.positions))
+        out = {pos: from_claim(begun.held[a]) for a, pos in pairs if a in begun.held}
+        positions = [pos for a, pos in pairs if a not in begun.held]
+        if not begun.claimed:
+            return out
+        assert begun.request_id is not None
+        try:
+            result = _paced_send(run, begun, message, gate.pop_all(), ticket)
+        except _ClaimTaken as exc:
+            outcome = Outcome(SendState.IN_PROGRESS, None, begun.request_no, error=str(exc))
+            _finish(run, begun.request_id, "unsent", outcome, error=str(exc))
+            return {**out, **{pos: outcome for pos in positions}}
+        except MMSError as exc:
+            ledger_state, row_state, stop_state = _settle(exc)
+            if stop_state is not None:
+                run.stop.set(stop_state, exc)
+            error = str(exc)
+            if row_state == SendState.UNKNOWN and not isinstance(exc, TransportError):
+                error += " The message may have been accepted, so it is not repeated."
+            outcome = Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error)
+            _finish(run, begun.request_id, ledger_state, outcome, http_status=exc.http_status, error_code=exc.code,
+                    error=str(exc))
+            return {**out, **{pos: outcome for pos in positions}}
+    outcome = Outcome(SendState.ACCEPTED, result.message_id, begun.request_no, result.http_status)
+    _finish(run, begun.request_id, "accepted", outcome, message_id=result.message_id, http_status=result.http_status)
+    return {**out, **{pos: outcome for pos in positions}}
+
+
+def _finish(run: Run, request_id: int, state: str, outcome: Outcome, **record: Any) -> None:
+    """Write a request's outcome to the ledger (and its time onto an accepted row); when the ledger fails, stop the run and say so."""
+    try:
+        at = run.ledger.finish(request_id, state, **record)
+    except LedgerError as failure:
+        run.stop.set(SendState.STOPPED, failure)
+        if state == "accepted":
+            outcome.sent_at = now()
+            outcome.error = (f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
+                             "shows this request as unknown, so it is not sent again.")
+        else:
+            outcome.error = f"{outcome.error} The ledger could not record this: {failure}"
+        return
+    if state == "accepted":
+        outcome.sent_at = at
+
+
+def _paced_send(run: Run, begun: Begun, message: Message, gate: ExitStack, ticket: Ticket) -> SendResult:
+    """Send within the pace: the first attempt in the place already held (``gate``), each later one in a new place.
+
+    While a "slow down" is waited out the request is marked ``throttled`` in the ledger (a re-run
+    after a crash may send it: the gateway did not take it), and it takes its claim back before
+    it is sent again.
+    """
+    assert begun.request_id is not None
+    request_id, attempts = begun.request_id, count()
+
+    @contextmanager
+    def first() -> Iterator[None]:
+        with gate, run.pace.observe(ticket):
+            yield
+
+    def attempt() -> AbstractContextManager[None]:
+        if next(attempts) == 0:
+            return first()
+        if not run.ledger.resume(run.run_id, request_id):
+            raise _ClaimTaken(
+                "Another run of this campaign took these recipients while this request waited out a \"slow down\"; "
+                "not sent here. Run again later to see its outcome."
+            )
+        return run.pace.attempt(run.rate)
+
+    def waiting(seconds: float) -> None:
+        run.ledger.pause(request_id)
+        run.on_wait(seconds)
+
+    try:
+        return run.client.send_checked(begun.claimed, message, attempt=attempt, on_wait=waiting)
+    finally:
+        gate.close()
+
+
+def dispatch(run: Run, requests: list[Request], *, progress: bool | None) -> dict[int, Outcome]:
+    """Send ``requests`` on a thread pool, as fast as the pace allows, with a progress bar; the outcome of each row."""
+    outcomes: dict[int, Outcome] = {}
+    bar = tqdm(total=sum(len(r.positions) for r in requests), unit="row", desc=f"Sending {run.campaign}",
+               disable=progress is False)
+    started = time.monotonic()
+    run = replace(run, on_wait=lambda seconds: bar.set_postfix_str(f"waiting {seconds:g} s: the gateway asked to slow down"))
+    pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling, len(requests)))
+    try:
+        futures = [pool.submit(_attempt, run, r) for r in requests]
+        for done, future in enumerate(as_completed(futures), 1):
+            settled = future.result()
+            outcomes.update(settled)
+            bar.update(len(settled))
+            pace = done / max(time.monotonic() - started, 1e-9)
+            bar.set_postfix(requests=f"{done}/{len(requests)}", in_flight=run.pace.limit, rate=f"{pace:.1f}/s",
+                            refresh=False)
+    except BaseException:
+        run.stop.set(SendState.STOPPED, "the run was interrupted.")
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+        try:
+            run.ledger.end_run(run.run_id)
+        except LedgerError:
+            pass
+    return outcomes

@@ -1,0 +1,216 @@
+"""What an MMS says and carries, and its one check: attachments, media types, priorities, the size limit.
+
+>>> message = Message(subject="Cześć!", attachments=(Attachment.of(("hello.txt", b"hi")),))
+>>> message.check().size
+2
+>>> render_subject("Cześć {first_name}!", {"first_name": "Zofia"})
+'Cześć Zofia!'
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import mimetypes
+import os
+import re
+import string
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Union
+
+from .errors import InputError, too_large
+from .paths import read_file
+
+#: Default limit of a message's attachments in bytes (raw file bytes, before base64), as the sandbox enforces it.
+MAX_MESSAGE_BYTES = 300 * 1024
+#: The priorities the gateway accepts.
+PRIORITIES = ("Default", "Low", "Normal", "High")
+#: Media types an MMS can carry.
+SUPPORTED_TYPES = frozenset(
+    {
+        "image/jpeg", "image/png", "image/gif", "image/bmp", "image/vnd.wap.wbmp",
+        "text/plain", "audio/amr", "audio/mpeg", "audio/mp4", "video/3gpp", "video/mp4",
+        "application/smil",
+    }
+)
+#: Media types of the usual MMS file extensions; the platform's guesses differ (``audio/AMR``,
+#: ``audio/3gpp``, ``application/smil+xml`` or nothing at all) and are used only for other names.
+TYPES_BY_SUFFIX = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
+    ".bmp": "image/bmp", ".wbmp": "image/vnd.wap.wbmp", ".txt": "text/plain", ".amr": "audio/amr",
+    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".3gp": "video/3gpp", ".mp4": "video/mp4",
+    ".smil": "application/smil", ".smi": "application/smil",
+}
+_SIGNATURES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+}
+
+
+def check_priority(priority: str | None) -> str | None:
+    """``priority`` when the gateway accepts it; :class:`InputError` naming the choices otherwise.
+
+    >>> check_priority("High")
+    'High'
+    """
+    if priority is not None and priority not in PRIORITIES:
+        raise InputError(f"Priority {priority!r} is not one of {', '.join(PRIORITIES)}.")
+    return priority
+
+
+def safe_filename(name: str) -> str:
+    """A file name with no path, control characters or quotes, safe for a header.
+
+    >>> safe_filename('../../etc/pa"ss\\nwd.jpg')
+    'pa_ss_wd.jpg'
+    """
+    base = re.split(r"[\\/]", str(name))[-1]
+    base = "".join("_" if unicodedata.category(ch).startswith("C") else ch for ch in base)
+    base = re.sub(r'["\';:<>|*?]', "_", base).strip(" .")
+    if len(base) > 120:
+        stem, suffix = os.path.splitext(base)
+        base = stem[: 120 - len(suffix[:16])] + suffix[:16]
+    return base or "attachment"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One file to send: name, media type and bytes; base64 is computed once and kept.
+
+    >>> Attachment.of(("hello.txt", b"hi")).content_type
+    'text/plain'
+    """
+
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+    @cached_property
+    def b64(self) -> bytes:
+        """The base64 text of the file in 76-character lines (RFC 2045), encoded once."""
+        return base64.encodebytes(self.data).replace(b"\n", b"\r\n")
+
+    @cached_property
+    def digest(self) -> bytes:
+        """SHA-256 of the file, computed once."""
+        return hashlib.sha256(self.data).digest()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @classmethod
+    def of(cls, spec: AttachmentSpec, *, max_bytes: int | None = None) -> Attachment:
+        """An attachment from a path, ``(filename, bytes)`` or ``(filename, bytes, content_type)``.
+
+        A file over ``max_bytes`` is refused without being read.
+        """
+        if isinstance(spec, Attachment):
+            return spec
+        if isinstance(spec, (str, os.PathLike)):
+            path = Path(spec)
+            data, name, ctype = read_file(path, f"Attachment {str(path)!r}", max_bytes), path.name, None
+        elif isinstance(spec, tuple) and len(spec) in (2, 3):
+            name, data = spec[0], spec[1]
+            ctype = spec[2] if len(spec) == 3 else None
+            if not isinstance(data, (bytes, bytearray)):
+                raise InputError(f"Attachment {name!r}: the second item must be bytes.")
+            data = bytes(data)
+        else:
+            raise InputError(
+                f"Attachment {spec!r} is not understood: give a path, (filename, bytes) or (filename, bytes, content_type)."
+            )
+        name = safe_filename(name)
+        ctype = ctype or TYPES_BY_SUFFIX.get(os.path.splitext(name)[1].lower()) or mimetypes.guess_type(name)[0]
+        ctype = ctype or "application/octet-stream"
+        kind = ctype.split(";")[0].strip().lower()
+        if not data:
+            raise InputError(f"Attachment {name!r} is empty (0 bytes).")
+        if kind not in SUPPORTED_TYPES:
+            raise InputError(
+                f"Attachment {name!r} has type {ctype}, which an MMS cannot carry; "
+                "use JPEG, PNG, GIF, text, AMR/MP3 audio or 3GP/MP4 video."
+            )
+        signatures = _SIGNATURES.get(kind)
+        if signatures and not data.startswith(signatures):
+            raise InputError(
+                f"Attachment {name!r} is not a valid {kind.split('/')[1].upper()} file: its content does not match its name."
+            )
+        return cls(name, ctype, data)
+
+
+AttachmentSpec = Union[str, os.PathLike, tuple, Attachment]
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one MMS says and carries, whoever it goes to; equal messages can share one request.
+
+    >>> Message(subject="Hej", priority="High").check().priority
+    'High'
+    """
+
+    subject: str | None = None
+    sender: str | None = None
+    priority: str | None = None
+    delivery_report: bool = True
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """The attachments' bytes, as the size limit counts them."""
+        return sum(a.size for a in self.attachments)
+
+    @cached_property
+    def key(self) -> str:
+        """A digest of everything the message says and carries."""
+        digest = hashlib.sha256()
+        fields = [self.subject, self.sender, self.priority, self.delivery_report]
+        digest.update(json.dumps(fields, ensure_ascii=False).encode())
+        for a in self.attachments:
+            digest.update(a.filename.encode() + b"\0" + a.content_type.encode() + b"\0" + a.digest)
+        return digest.hexdigest()[:32]
+
+    def check(self, max_bytes: int = MAX_MESSAGE_BYTES) -> Message:
+        """This message when the gateway would take it; :class:`InputError` saying what is wrong otherwise."""
+        check_priority(self.priority)
+        if not (self.subject or "").strip() and not self.attachments:
+            raise InputError(
+                "This message has neither a subject nor an attachment: an MMS needs a subject or an attachment, "
+                "and an empty one is not sent."
+            )
+        if self.size > max_bytes:
+            raise too_large(self.size, max_bytes)
+        return self
+
+
+def subject_fields(template: str) -> list[str]:
+    """The column names a subject template fills in; :class:`InputError` when it is not a valid template.
+
+    >>> subject_fields("Cześć {first_name}, {city}!")
+    ['first_name', 'city']
+    """
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise InputError(
+            f"The subject {template!r} is not a valid template ({exc}); write {{{{ and }}}} for literal braces."
+        ) from None
+    for name in names:
+        if name == "" or name.isdigit():
+            raise InputError(f"The template {template!r} has an empty or numbered field; name a column, e.g. {{first_name}}.")
+    return [name.split(".")[0].split("[")[0] for name in names]
+
+
+def render_subject(template: str, values: Mapping[str, Any]) -> str:
+    """The subject a recipient reads: ``template`` filled in with the row's ``values``."""
+    try:
+        return template.format_map(values)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise InputError(f"The subject template {template!r} does not fit this row's values ({exc}).") from None
