@@ -30,7 +30,7 @@ from .campaign import SEND_STATES, send
 from .ledger import History, Ledger, history
 from .polling import poll
 from .files import read_recipients, read_results
-from .summary import failures, summary
+from .report import failures, summary
 from . import plot
 from .widgets import Composer, Monitor
 from . import accessor as _accessor  # noqa: F401  (registers frame.mms)

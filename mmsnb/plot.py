@@ -21,7 +21,7 @@ from matplotlib.ticker import PercentFormatter
 
 from .errors import InputError
 from .statuses import CATEGORIES, CATEGORY_COLORS, DELIVERED
-from .summary import _outcome_counts, _require
+from .report import outcome_counts, require
 
 #: Bars of rows that never got a status: white, outlined, so they never pass for a category.
 NOT_SENT_FACE, NOT_SENT_EDGE = "white", "#333333"
@@ -90,7 +90,7 @@ def outcomes(results: pd.DataFrame, by: str | None = None, *, raw: bool = False,
     >>> ax = outcomes(results, by="segment", raw=True)    # doctest: +SKIP
     """
     key = "status" if raw else "status_category"
-    _require(results, (key, "send_state"))
+    require(results, (key, "send_state"))
     if by is not None and by not in results.columns:
         raise InputError(f"The results have no {by!r} column to split by; they have: {', '.join(map(str, results.columns))}.")
     title = ("Gateway status" if raw else "Outcome") + (f" by {by}" if by else " per recipient")
@@ -99,7 +99,7 @@ def outcomes(results: pd.DataFrame, by: str | None = None, *, raw: bool = False,
     if by is not None and (groups := results[by].nunique(dropna=False)) > MAX_GROUPS:
         raise InputError(f"The column {by!r} has {groups:,} different values, too many bars to read; "
                          f"split by a column with at most {MAX_GROUPS} values, such as a segment.")
-    table, categories = _outcome_counts(results, key, by)
+    table, categories = outcome_counts(results, key, by)
     styles = _bar_styles(categories)
     if by is None:
         ax = _axes(ax, figsize=(max(6.4, 1.5 + 0.7 * len(table)), 4.8))
@@ -165,7 +165,7 @@ def timeline(history: object, ax: Axes | None = None, *, campaign: str | None = 
     """
     statuses = _frame(history, "statuses")
     keys = ["campaign", "message_id", "address"]
-    _require(statuses, [*keys, "category", "polled_at"], "status history")
+    require(statuses, [*keys, "category", "polled_at"], "status history")
     if campaign is not None:
         statuses = statuses[statuses["campaign"] == campaign]
     title = "Status of each address over time" + (f": {campaign}" if campaign is not None else "")
@@ -210,7 +210,7 @@ def delivery_times(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
     >>> ax = delivery_times(results)                      # doctest: +SKIP
     """
-    _require(results, ("sent_at", "delivered_at"))
+    require(results, ("sent_at", "delivered_at"))
     title = "Time from sending to delivery"
     seconds = (_utc(results["delivered_at"]) - _utc(results["sent_at"])).dt.total_seconds().dropna()
     if seconds.empty:
@@ -248,7 +248,7 @@ def quota(history: object, ax: Axes | None = None, *, recent: str | pd.Timedelta
     >>> ax = quota(mmsnb.history("spring-sale"), recent="30min")   # doctest: +SKIP
     """
     readings = _frame(history, "quota")
-    _require(readings, ("read_at", "used", "available", "resets_on"), "quota readings")
+    require(readings, ("read_at", "used", "available", "resets_on"), "quota readings")
     title = "Request quota"
     if readings.empty:
         return _nothing(_axes(ax), title, "no quota readings")

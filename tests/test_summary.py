@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from mmsnb.errors import InputError
+from mmsnb.report import failures, summary
 from mmsnb.statuses import CATEGORIES, CATEGORY_DTYPE, describe
-from mmsnb.summary import failures, summary
 
 SEND_STATES = ["accepted", "invalid", "rejected", "duplicate", "quota", "unknown", "already-sent", "planned"]
 
