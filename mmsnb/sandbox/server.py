@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import trustme
-
 from ..client import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, Client
 from ..config import TOKEN_PATH
 from ..errors import ConfigError
@@ -229,6 +227,8 @@ class Sandbox:
         self._arrivals: deque[float] = deque()
         self._busy = 0
         self._admission = threading.Lock()
+        import trustme  # here, not at the top: importing mmsnb.sandbox stays light until a sandbox is made
+
         self._dir = tempfile.TemporaryDirectory(prefix="mmsnb-sandbox-")
         ca = trustme.CA()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
