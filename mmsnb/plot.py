@@ -1,9 +1,10 @@
 """Charts of what happened to a campaign: outcomes, statuses over time, delivery times, the quota.
 
 Every function takes the data first (``data``: the results DataFrame, or what ``mmsnb.history``
-returns, or the DataFrame it holds) and ``ax`` by keyword only; it draws on ``ax`` when given,
-else on a new figure, and returns the Axes. Nothing is shown and no global style is changed
-(pyplot only makes the new figure when ``ax`` is not given): in a notebook the figure appears by itself.
+returns, or the DataFrame it holds) and the rest, ``ax`` included, by keyword only. It draws on
+``ax`` when given, else on a new figure, and returns the Axes. Nothing is shown and no global
+style is changed (pyplot only makes the new figure when ``ax`` is not given): in a notebook the
+figure appears by itself.
 Rows are counted with pandas first, so a million rows draw about as fast as a hundred.
 
 >>> from mmsnb import plot
@@ -21,8 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 from .errors import InputError
-from .statuses import CATEGORIES, CATEGORY_COLORS, DELIVERED
 from .report import outcome_counts, require
+from .statuses import CATEGORIES, CATEGORY_COLORS, DELIVERED
 
 #: Bars of rows that never got a status: white, outlined, so they never pass for a category.
 NOT_SENT_FACE, NOT_SENT_EDGE = "white", "#333333"
@@ -75,7 +76,7 @@ def _bar_styles(categories: dict[str, str | None]) -> dict[str, tuple[str, str, 
     return styles
 
 
-def outcomes(data: pd.DataFrame, by: str | None = None, *, raw: bool = False, ax: Axes | None = None) -> Axes:
+def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax: Axes | None = None) -> Axes:
     """Bars of how many rows of the results ``data`` ended in each status category, with count and share on each.
 
     With ``raw=True`` there is one bar per verbatim gateway ``status`` instead, coloured by
