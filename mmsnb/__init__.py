@@ -5,10 +5,20 @@
 ...     client = sb.client()
 ...     results = mmsnb.send(client, frame, subject="Cześć {first_name}!")
 ...     results = mmsnb.poll(client, results)
+
+``import mmsnb`` is light: it loads the errors and :func:`connect` only, and every other name
+(pandas, matplotlib, ipywidgets and the sandbox behind it) on first use (PEP 562), so the
+``mmsnb`` command starts fast. ``frame.mms`` is registered by ``import mmsnb`` when pandas is
+already imported, else by the first use of any other name here (``mmsnb.connect()`` included).
 """
 
-from .answers import DeliveryStatus, Limit, SendResult
-from .client import Client
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import TYPE_CHECKING, Any
+
 from .connect import connect
 from .errors import (
     AuthError,
@@ -24,23 +34,65 @@ from .errors import (
     ThrottledError,
     TransportError,
 )
-from .numbers import normalize
-from .sandbox import Faults, Sandbox
-from .campaign import Plan, plan, send
-from .message import Attachment, Message
-from .results import SEND_STATES, Category, SendInfo, SendState
-from .ledger import History, Ledger, history
-from .polling import poll
-from .files import read_recipients, read_results
-from .summary import failures, summary
-from . import plot
-from .widgets import Composer, Monitor
-from . import accessor as _accessor  # noqa: F401  (registers frame.mms)
+
+if TYPE_CHECKING:
+    from . import plot
+    from .answers import DeliveryStatus, Limit, SendResult
+    from .campaign import Plan, plan, send
+    from .client import Client
+    from .files import read_recipients, read_results
+    from .ledger import History, Ledger, history
+    from .message import Attachment, Message
+    from .numbers import normalize
+    from .polling import poll
+    from .report import failures, summary
+    from .results import SEND_STATES, Category, SendInfo, SendState
+    from .sandbox import Faults, Sandbox
+    from .widgets import Composer, Monitor
+
+#: Where each lazily loaded name lives: ``name: module`` (the module itself when the names are equal).
+_LAZY: dict[str, str] = {
+    "DeliveryStatus": "answers", "Limit": "answers", "SendResult": "answers",
+    "Plan": "campaign", "plan": "campaign", "send": "campaign",
+    "Attachment": "message", "Message": "message",
+    "SEND_STATES": "results", "Category": "results", "SendInfo": "results", "SendState": "results",
+    "Client": "client",
+    "read_recipients": "files", "read_results": "files",
+    "History": "ledger", "Ledger": "ledger", "history": "ledger",
+    "normalize": "numbers",
+    "plot": "plot",
+    "poll": "polling",
+    "failures": "report", "summary": "report",
+    "Faults": "sandbox", "Sandbox": "sandbox",
+    "Composer": "widgets", "Monitor": "widgets",
+}
 
 __all__ = [
-    "Attachment", "Category", "Message", "Plan", "SendInfo", "SendState", "plan",
-    "AuthError", "BadRequestError", "Client", "Composer", "Monitor", "ConfigError", "DeliveryStatus", "Faults", "InputError",
-    "History", "Ledger", "LedgerError", "RedirectError", "ThrottledError", "Limit", "MMSError", "SEND_STATES", "failures", "history", "plot", "poll", "read_recipients", "read_results", "send", "summary", "NotFoundError", "QuotaError", "Sandbox", "SendResult", "ServerError",
-    "TransportError", "connect", "normalize",
+    "SEND_STATES", "Attachment", "AuthError", "BadRequestError", "Category", "Client", "Composer", "ConfigError",
+    "DeliveryStatus", "Faults", "History", "InputError", "Ledger", "LedgerError", "Limit", "MMSError", "Message",
+    "Monitor", "NotFoundError", "Plan", "QuotaError", "RedirectError", "Sandbox", "SendInfo", "SendResult",
+    "SendState", "ServerError", "ThrottledError", "TransportError", "connect", "failures", "history", "normalize",
+    "plan", "plot", "poll", "read_recipients", "read_results", "send", "summary",
 ]
 __version__ = "0.1.0"
+
+if "pandas" in sys.modules:
+    from . import accessor  # noqa: F401  (registers frame.mms; cheap, pandas is loaded already)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name, or a submodule such as ``mmsnb.report``, on first use, and register ``frame.mms``."""
+    module = _LAZY.get(name)
+    if module is None:
+        if name.startswith("__") or importlib.util.find_spec(f"{__name__}.{name}") is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = name
+    loaded = importlib.import_module(f".{module}", __name__)
+    importlib.import_module(".accessor", __name__)
+    value = loaded if module == name else getattr(loaded, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

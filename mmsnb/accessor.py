@@ -4,18 +4,22 @@
 >>> results = results.mms.poll(client)                                 # doctest: +SKIP
 >>> results.mms.info.campaign                                          # doctest: +SKIP
 'auto-5465ffcba600e86b'
+
+Importing this module registers the accessor; it imports only pandas, so that ``import mmsnb``
+can register it cheaply when pandas is already loaded. ``plan``, ``send`` and ``poll`` load on first use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .campaign import Plan, plan, send
-from .client import Client
-from .polling import poll
 from .results import SendInfo
+
+if TYPE_CHECKING:
+    from .campaign import Plan
+    from .client import Client
 
 
 @pd.api.extensions.register_dataframe_accessor("mms")
@@ -32,12 +36,18 @@ class MMSAccessor:
 
     def plan(self, client: Client, **kwargs: Any) -> Plan:
         """Same as :func:`mmsnb.plan` on this frame."""
+        from .campaign import plan
+
         return plan(client, self._frame, **kwargs)
 
     def send(self, client: Client, **kwargs: Any) -> pd.DataFrame:
         """Same as :func:`mmsnb.send` on this frame."""
+        from .campaign import send
+
         return send(client, self._frame, **kwargs)
 
     def poll(self, client: Client, **kwargs: Any) -> pd.DataFrame:
         """Same as :func:`mmsnb.poll` on this frame."""
+        from .polling import poll
+
         return poll(client, self._frame, **kwargs)

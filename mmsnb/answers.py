@@ -12,7 +12,8 @@ from datetime import date, datetime
 
 from .errors import InputError, ServerError
 from .numbers import normalize
-from .statuses import PARTIAL, describe
+from .results import Category
+from .statuses import describe
 
 _CANONICAL = re.compile(r"^tel:\+48\d{9}$")
 
@@ -92,7 +93,7 @@ def parse_status(data: object, message_id: str, *, delivery_report: bool = True)
     info = describe(status, delivery_report=delivery_report)
     final = all(a.final for a in per_address) if per_address else info.final
     categories = {a.category for a in per_address}
-    category = info.category if not categories else (categories.pop() if len(categories) == 1 else PARTIAL)
+    category = info.category if not categories else (categories.pop() if len(categories) == 1 else Category.PARTIAL)
     return DeliveryStatus(message_id, info.status, category, info.meaning, final, per_address)
 
 

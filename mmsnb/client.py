@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email.utils
 import math
-import os
 import re
 import threading
 import time

@@ -6,11 +6,10 @@ Using the local sandbox at https://127.0.0.1:53211 (no account needed; nothing l
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .client import Client
-from .config import VARIABLES, environment
-from .sandbox import Sandbox
+if TYPE_CHECKING:
+    from .client import Client
 
 
 def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings: Any) -> Client:
@@ -22,6 +21,12 @@ def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings:
 
     >>> client = mmsnb.connect(seed=0, quota=500)     # doctest: +SKIP
     """
+    # Imported here so that ``import mmsnb`` binds this function without loading the client or the sandbox.
+    from . import accessor  # noqa: F401  (registers frame.mms for the client this returns)
+    from .client import Client
+    from .config import VARIABLES, environment
+    from .sandbox import Sandbox
+
     use_sandbox = sandbox if sandbox is not None else not environment().get(VARIABLES["client_id"])
     if not use_sandbox:
         client = Client.from_env(max_wait=max_wait)

@@ -25,7 +25,7 @@ from .files import read_recipients
 from .ledger import history
 from .polling import poll
 from .sandbox import Sandbox
-from .summary import summary
+from .report import summary
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SUBJECT = "Cześć {first_name}! -20% na wszystko w ten weekend."

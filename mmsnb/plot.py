@@ -1,8 +1,10 @@
 """Charts of what happened to a campaign: outcomes, statuses over time, delivery times, the quota.
 
-Every function takes the results DataFrame (or what ``mmsnb.history`` returns, or the
-DataFrame it holds), draws on ``ax`` when given, else on a new figure, and returns the Axes.
-Nothing is shown and no global style is changed: in a notebook the figure appears by itself.
+Every function takes the data first (``data``: the results DataFrame, or what ``mmsnb.history``
+returns, or the DataFrame it holds) and the rest, ``ax`` included, by keyword only. It draws on
+``ax`` when given, else on a new figure, and returns the Axes. Nothing is shown and no global
+style is changed (pyplot only makes the new figure when ``ax`` is not given): in a notebook the
+figure appears by itself.
 Rows are counted with pandas first, so a million rows draw about as fast as a hundred.
 
 >>> from mmsnb import plot
@@ -20,8 +22,9 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 from .errors import InputError
-from .statuses import CATEGORIES, CATEGORY_COLORS, DELIVERED
-from .summary import _outcome_counts, _require
+from .report import outcome_counts, require
+from .results import CATEGORIES, Category
+from .statuses import CATEGORY_COLORS
 
 #: Bars of rows that never got a status: white, outlined, so they never pass for a category.
 NOT_SENT_FACE, NOT_SENT_EDGE = "white", "#333333"
@@ -74,8 +77,8 @@ def _bar_styles(categories: dict[str, str | None]) -> dict[str, tuple[str, str, 
     return styles
 
 
-def outcomes(results: pd.DataFrame, by: str | None = None, *, raw: bool = False, ax: Axes | None = None) -> Axes:
-    """Bars of how many rows ended in each status category, with count and share on each bar.
+def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax: Axes | None = None) -> Axes:
+    """Bars of how many rows of the results ``data`` ended in each status category, with count and share on each.
 
     With ``raw=True`` there is one bar per verbatim gateway ``status`` instead, coloured by
     its category (hatching tells apart statuses of one category). Rows that never got a
@@ -90,16 +93,17 @@ def outcomes(results: pd.DataFrame, by: str | None = None, *, raw: bool = False,
     >>> ax = outcomes(results, by="segment", raw=True)    # doctest: +SKIP
     """
     key = "status" if raw else "status_category"
-    _require(results, (key, "send_state"))
-    if by is not None and by not in results.columns:
-        raise InputError(f"The results have no {by!r} column to split by; they have: {', '.join(map(str, results.columns))}.")
+    require(data, (key, "send_state"))
+    if by is not None and by not in data.columns:
+        raise InputError(f"The results have no {by!r} column to split by; "
+                         f"they have: {', '.join(map(str, data.columns))}.")
     title = ("Gateway status" if raw else "Outcome") + (f" by {by}" if by else " per recipient")
-    if results.empty:
+    if data.empty:
         return _nothing(_axes(ax), title, "the results have no rows")
-    if by is not None and (groups := results[by].nunique(dropna=False)) > MAX_GROUPS:
+    if by is not None and (groups := data[by].nunique(dropna=False)) > MAX_GROUPS:
         raise InputError(f"The column {by!r} has {groups:,} different values, too many bars to read; "
                          f"split by a column with at most {MAX_GROUPS} values, such as a segment.")
-    table, categories = _outcome_counts(results, key, by)
+    table, categories = outcome_counts(data, key, by)
     styles = _bar_styles(categories)
     if by is None:
         ax = _axes(ax, figsize=(max(6.4, 1.5 + 0.7 * len(table)), 4.8))
@@ -108,7 +112,7 @@ def outcomes(results: pd.DataFrame, by: str | None = None, *, raw: bool = False,
         ax = _axes(ax, figsize=(min(16.0, max(6.4, 2.5 + 0.3 * table.size)), 4.8))
         _grouped_bars(ax, table, styles)
         ax.set_xlabel(by)
-    ax.set_title(f"{title} ({len(results):,} rows)")
+    ax.set_title(f"{title} ({len(data):,} rows)")
     ax.set_ylabel("rows")
     return ax
 
@@ -153,8 +157,10 @@ def _latest_counts(statuses: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame((entered - left).reshape(len(times), len(names)).cumsum(axis=0), index=times, columns=names)
 
 
-def timeline(history: object, ax: Axes | None = None, *, campaign: str | None = None) -> Axes:
+def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = None) -> Axes:
     """Step lines of how many addresses were in each status category at each poll.
+
+    ``data`` is ``mmsnb.history(...)`` or its ``.statuses`` DataFrame.
 
     At each time a status was polled, every address counts in the category of its latest
     status so far; an address is one ``(campaign, message_id, address)``. One line per category
@@ -163,9 +169,9 @@ def timeline(history: object, ax: Axes | None = None, *, campaign: str | None = 
 
     >>> ax = timeline(mmsnb.history("spring-sale"))       # doctest: +SKIP
     """
-    statuses = _frame(history, "statuses")
+    statuses = _frame(data, "statuses")
     keys = ["campaign", "message_id", "address"]
-    _require(statuses, [*keys, "category", "polled_at"], "status history")
+    require(statuses, [*keys, "category", "polled_at"], "status history")
     if campaign is not None:
         statuses = statuses[statuses["campaign"] == campaign]
     title = "Status of each address over time" + (f": {campaign}" if campaign is not None else "")
@@ -201,18 +207,18 @@ def _time_unit(seconds: pd.Series) -> tuple[float, str]:
     return 1.0, "seconds"
 
 
-def delivery_times(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Share of delivered messages delivered within a given time of sending (an ECDF), median marked.
 
-    Uses rows with both ``sent_at`` and ``delivered_at``. ``delivered_at`` is when a poll first
-    saw the delivery, so times are rounded up to the polling interval. The x axis is in
+    Uses rows of the results ``data`` with both ``sent_at`` and ``delivered_at``. ``delivered_at``
+    is when a poll first saw the delivery, so times are rounded up to the polling interval. The x axis is in
     seconds, minutes or hours depending on the times; the median is a dashed vertical line.
 
     >>> ax = delivery_times(results)                      # doctest: +SKIP
     """
-    _require(results, ("sent_at", "delivered_at"))
+    require(data, ("sent_at", "delivered_at"))
     title = "Time from sending to delivery"
-    seconds = (_utc(results["delivered_at"]) - _utc(results["sent_at"])).dt.total_seconds().dropna()
+    seconds = (_utc(data["delivered_at"]) - _utc(data["sent_at"])).dt.total_seconds().dropna()
     if seconds.empty:
         return _nothing(_axes(ax), title, "no delivered rows with a sending time")
     divisor, unit = _time_unit(seconds)
@@ -222,7 +228,7 @@ def delivery_times(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
     median = seconds.median() / divisor
 
     ax = _axes(ax)
-    ax.step(np.r_[x[0], x], np.r_[0.0, y], where="post", color=CATEGORY_COLORS[DELIVERED], label="delivered messages")
+    ax.step(np.r_[x[0], x], np.r_[0.0, y], where="post", color=CATEGORY_COLORS[Category.DELIVERED], label="delivered messages")
     ax.axvline(median, color=MARK_COLOR, linestyle="--", linewidth=1, label=f"median {median:.3g} {unit}")
     ax.annotate(f"median\n{median:.3g} {unit}", xy=(median, 0.25), xytext=(4, 0), textcoords="offset points",
                 va="center", fontsize=9, color=MARK_COLOR)
@@ -234,7 +240,7 @@ def delivery_times(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def quota(history: object, ax: Axes | None = None, *, recent: str | pd.Timedelta = "1h") -> Axes:
+def quota(data: object, *, ax: Axes | None = None, recent: str | pd.Timedelta = "1h") -> Axes:
     """Requests used and available over time, quota resets, and when the quota runs out at the recent pace.
 
     Draws the ``used`` and ``available`` readings, a dotted vertical line at each reset day
@@ -242,13 +248,13 @@ def quota(history: object, ax: Axes | None = None, *, recent: str | pd.Timedelta
     reading: the pace is a straight-line fit of ``used`` over the readings of the last
     ``recent`` since the quota last reset (all of them when fewer than two fall in that time).
     When the quota runs out before the next reset, a vertical line marks when; otherwise a
-    note says that it lasts until the reset. Readings come from ``mmsnb.history(...).quota``
+    note says that it lasts until the reset. ``data`` is ``mmsnb.history(...)``, its ``.quota``
     or a DataFrame with ``read_at``, ``used``, ``available``, ``resets_on``.
 
     >>> ax = quota(mmsnb.history("spring-sale"), recent="30min")   # doctest: +SKIP
     """
-    readings = _frame(history, "quota")
-    _require(readings, ("read_at", "used", "available", "resets_on"), "quota readings")
+    readings = _frame(data, "quota")
+    require(readings, ("read_at", "used", "available", "resets_on"), "quota readings")
     title = "Request quota"
     if readings.empty:
         return _nothing(_axes(ax), title, "no quota readings")

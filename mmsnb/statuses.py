@@ -8,21 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .results import CATEGORIES, CATEGORY_DTYPE, Category  # noqa: F401 (until the merge)
-
-DELIVERED = Category.DELIVERED
-PENDING = Category.PENDING
-PARTIAL = Category.PARTIAL
-FAILED = Category.FAILED
-UNKNOWN = Category.UNKNOWN
+from .results import Category
 
 #: One fixed colour per category (Okabe-Ito, safe for colour-blind readers).
 CATEGORY_COLORS: dict[str, str] = {
-    DELIVERED: "#009E73",
-    PENDING: "#56B4E9",
-    PARTIAL: "#E69F00",
-    FAILED: "#D55E00",
-    UNKNOWN: "#999999",
+    Category.DELIVERED: "#009E73",
+    Category.PENDING: "#56B4E9",
+    Category.PARTIAL: "#E69F00",
+    Category.FAILED: "#D55E00",
+    Category.UNKNOWN: "#999999",
 }
 
 @dataclass(frozen=True)
@@ -36,20 +30,20 @@ class StatusInfo:
 
 
 _TABLE: dict[str, tuple[Category, str, bool]] = {
-    "Success": (PENDING, "processed correctly; awaiting the delivery report", False),
-    "Partial success": (PARTIAL, "some of the addresses were processed correctly", False),
-    "Client error": (FAILED, "invalid request", True),
-    "Address Error": (FAILED, "invalid address", True),
-    "Address Not Found": (FAILED, "invalid MMS address (e.g. not an Orange subscriber)", True),
-    "Message ID Not found": (UNKNOWN, "no message with that id (yet)", False),
-    "Message format corrupt": (FAILED, "invalid message format", True),
-    "Server Error": (FAILED, "server error", True),
-    "Operation restricted": (FAILED, "no permission for the command", True),
-    "LinkedID not found": (FAILED, "the MMSC could not find the LinkedID named in the request", True),
-    "Retrieved": (DELIVERED, "delivered to the handset", True),
-    "Rejected": (FAILED, "rejected: system, server, content, size or other error", True),
-    "Expired": (FAILED, "validity period passed; the handset never reported", True),
-    "Indeterminate": (UNKNOWN, "delivery cannot be determined", True),
+    "Success": (Category.PENDING, "processed correctly; awaiting the delivery report", False),
+    "Partial success": (Category.PARTIAL, "some of the addresses were processed correctly", False),
+    "Client error": (Category.FAILED, "invalid request", True),
+    "Address Error": (Category.FAILED, "invalid address", True),
+    "Address Not Found": (Category.FAILED, "invalid MMS address (e.g. not an Orange subscriber)", True),
+    "Message ID Not found": (Category.UNKNOWN, "no message with that id (yet)", False),
+    "Message format corrupt": (Category.FAILED, "invalid message format", True),
+    "Server Error": (Category.FAILED, "server error", True),
+    "Operation restricted": (Category.FAILED, "no permission for the command", True),
+    "LinkedID not found": (Category.FAILED, "the MMSC could not find the LinkedID named in the request", True),
+    "Retrieved": (Category.DELIVERED, "delivered to the handset", True),
+    "Rejected": (Category.FAILED, "rejected: system, server, content, size or other error", True),
+    "Expired": (Category.FAILED, "validity period passed; the handset never reported", True),
+    "Indeterminate": (Category.UNKNOWN, "delivery cannot be determined", True),
 }
 
 #: Every status the operator's card lists, verbatim.
@@ -66,7 +60,7 @@ def describe(status: str | None, *, delivery_report: bool = True) -> StatusInfo:
     True
     """
     text = "" if status is None else str(status)
-    category, meaning, final = _TABLE.get(text, (UNKNOWN, "status not listed on the operator's card", False))
+    category, meaning, final = _TABLE.get(text, (Category.UNKNOWN, "status not listed on the operator's card", False))
     if text == "Success" and not delivery_report:
         final, meaning = True, "processed correctly; no delivery report was asked for"
     return StatusInfo(text, category, meaning, final)

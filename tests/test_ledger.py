@@ -14,7 +14,7 @@ import pandas as pd
 
 import mmsnb
 from mmsnb.ledger import REQUEST_STATES
-from mmsnb.statuses import CATEGORIES
+from mmsnb.results import CATEGORIES
 
 REPO = Path(__file__).resolve().parent.parent
 SENDS_COLUMNS = ["campaign", "request_no", "content_key", "address", "delivery_report", "state", "message_id",

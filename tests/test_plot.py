@@ -13,7 +13,8 @@ from matplotlib.colors import to_rgba
 
 from mmsnb import plot
 from mmsnb.errors import InputError
-from mmsnb.statuses import CATEGORY_COLORS, CATEGORY_DTYPE, describe
+from mmsnb.results import CATEGORY_DTYPE
+from mmsnb.statuses import CATEGORY_COLORS, describe
 
 SEND_STATES = ["accepted", "invalid", "rejected", "duplicate", "quota", "unknown", "already-sent", "planned"]
 T0 = pd.Timestamp("2026-01-21 09:00", tz="UTC")

@@ -7,7 +7,8 @@ import pytest
 
 import mmsnb
 from mmsnb.results import POLLED_COLUMNS
-from mmsnb.statuses import CATEGORIES, describe
+from mmsnb.results import CATEGORIES
+from mmsnb.statuses import describe
 
 #: Enough of each final outcome that a few dozen Orange numbers see several of them.
 MIXED = {"Retrieved": 0.5, "Rejected": 0.2, "Expired": 0.15, "Indeterminate": 0.15}

@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 
 from mmsnb.errors import InputError
-from mmsnb.statuses import CATEGORIES, CATEGORY_DTYPE, describe
-from mmsnb.summary import failures, summary
+from mmsnb.report import failures, summary
+from mmsnb.results import CATEGORIES, CATEGORY_DTYPE
+from mmsnb.statuses import describe
 
 SEND_STATES = ["accepted", "invalid", "rejected", "duplicate", "quota", "unknown", "already-sent", "planned"]
 

@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import trustme
-
 from ..client import Client
 from ..endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from ..errors import ConfigError
@@ -238,6 +236,8 @@ class Sandbox:
         self._arrivals: deque[float] = deque()
         self._busy = 0
         self._admission = threading.Lock()
+        import trustme  # here, not at the top: importing mmsnb.sandbox stays light until a sandbox is made
+
         self._dir = tempfile.TemporaryDirectory(prefix="mmsnb-sandbox-")
         ca = trustme.CA()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

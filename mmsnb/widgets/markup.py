@@ -13,9 +13,10 @@ from html import escape
 
 import pandas as pd
 
-from ..statuses import CATEGORY_COLORS, DELIVERED, FAILED, PARTIAL
+from ..results import Category
+from ..statuses import CATEGORY_COLORS
 
-TONES = {"ok": CATEGORY_COLORS[DELIVERED], "warn": CATEGORY_COLORS[PARTIAL], "error": CATEGORY_COLORS[FAILED], "muted": "#666666"}
+TONES = {"ok": CATEGORY_COLORS[Category.DELIVERED], "warn": CATEGORY_COLORS[Category.PARTIAL], "error": CATEGORY_COLORS[Category.FAILED], "muted": "#666666"}
 _CELL = "padding:2px 10px 2px 0;text-align:left;vertical-align:top"
 
 

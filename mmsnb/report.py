@@ -1,7 +1,8 @@
 """Tables of what happened to a campaign: how many rows ended how, and why the failures failed.
 
 Both tables are plain DataFrames with ordinary columns, so they display as they are in a
-notebook and export with ``.to_csv()``.
+notebook and export with ``.to_csv()``. :func:`outcome_counts` and :func:`require` are the
+building blocks they share with :mod:`mmsnb.plot`.
 
 >>> table = summary(results)                  # doctest: +SKIP
 >>> table.attrs["delivered_rate"]             # doctest: +SKIP
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from .errors import InputError
-from .statuses import CATEGORIES, DELIVERED, FAILED, describe
+from .results import CATEGORIES, Category
+from .statuses import describe
 
 #: ``send_state`` values of rows that reached the gateway.
 SENT_STATES: tuple[str, ...] = ("accepted", "already-sent")
@@ -43,8 +45,17 @@ _HINTS: dict[str, str] = {
 }
 
 
-def _require(frame: object, columns: Sequence[str], what: str = "results") -> None:
-    """Raise :class:`InputError` unless ``frame`` is a DataFrame with every one of ``columns``."""
+def require(frame: object, columns: Sequence[str], what: str = "results") -> None:
+    """Raise :class:`~mmsnb.errors.InputError` unless ``frame`` is a DataFrame with every one of ``columns``.
+
+    ``what`` names the frame in the message, which also says where a missing column comes from.
+
+    >>> require(pd.DataFrame({"send_state": ["accepted"]}), ["send_state"])
+    >>> require(pd.DataFrame({"send_state": ["accepted"]}), ["send_state", "status_category"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mmsnb.errors.InputError: The results have no 'status_category' column: run mmsnb.poll on the results and ...
+    """
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"Expected the {what} as a pandas DataFrame, got {type(frame).__name__}.")
     for column in columns:
@@ -65,7 +76,7 @@ def _group_name(value: object) -> str:
     return "(missing)" if pd.isna(value) else str(value)
 
 
-def _outcome_counts(
+def outcome_counts(
     results: pd.DataFrame, key: str, by: str | None = None, *, every_category: bool = False
 ) -> tuple[pd.DataFrame, dict[str, str | None]]:
     """Counts per outcome (rows, in display order) and per group of ``by`` (columns, sorted).
@@ -73,6 +84,15 @@ def _outcome_counts(
     ``key`` is ``status_category`` or the verbatim ``status``; rows without one are labelled
     by their ``send_state``. Also returns each outcome's category (None for rows without a status).
     With ``every_category`` the table has a row for each category even when none occurred.
+    Without ``by`` the table has one column, ``all``.
+
+    >>> results = pd.DataFrame({"status_category": ["delivered", "delivered", None],
+    ...                         "send_state": ["accepted", "accepted", "invalid"]})
+    >>> table, categories = outcome_counts(results, "status_category")
+    >>> table["all"].to_dict()
+    {'delivered': 2, 'not sent: invalid': 1}
+    >>> categories
+    {'delivered': 'delivered', 'not sent: invalid': None}
     """
     keys = [key, "send_state", *([by] if by else [])]
     frame = results.groupby(keys, dropna=False, observed=True, sort=False).size().rename("count").reset_index()
@@ -141,8 +161,8 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     '95.9%'
     >>> table.to_csv("summary.csv")        # doctest: +SKIP
     """
-    _require(results, ("status_category", "send_state"))
-    table, categories = _outcome_counts(results, "status_category", every_category=True)
+    require(results, ("status_category", "send_state"))
+    table, categories = outcome_counts(results, "status_category", every_category=True)
     counts = table["all"]
     rows = len(results)
     out = pd.DataFrame(
@@ -153,7 +173,7 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
         }
     )
     sent = int(results["status_category"].notna().sum())
-    out.attrs.update(rows=rows, sent=sent, delivered_rate=int(counts[DELIVERED]) / sent if sent else float("nan"))
+    out.attrs.update(rows=rows, sent=sent, delivered_rate=int(counts[Category.DELIVERED]) / sent if sent else float("nan"))
     return out
 
 
@@ -183,7 +203,7 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
     0      send            invalid         <NA>        <NA>  not a Polish mobile number     12  0.012
     1  delivery  Address Not Found         <NA>        <NA>  invalid MMS address (e....     31  0.031
     """
-    _require(results, ("status_category", "send_state", "status", "error", "http_status", "error_code"))
+    require(results, ("status_category", "send_state", "status", "error", "http_status", "error_code"))
     rows = len(results)
     not_sent = results["status_category"].isna() & ~results["send_state"].isin(NOT_FAILED_STATES)
     send = (
@@ -194,7 +214,7 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
         .rename(columns={"send_state": "reason"})
         .assign(stage="send")
     )
-    failed = results["status_category"].eq(FAILED).fillna(False).astype(bool)
+    failed = results["status_category"].eq(Category.FAILED).fillna(False).astype(bool)
     delivery = results.loc[failed].groupby("status", dropna=False).size().rename("count").reset_index()
     delivery = delivery.rename(columns={"status": "reason"}).assign(stage="delivery")
     delivery["detail"] = [describe(None if pd.isna(s) else str(s)).meaning for s in delivery["reason"]]
