@@ -319,5 +319,7 @@ def replay(path: str, print_report: Callable[[dict[str, Any]], None]) -> int:
     """Print the tables of a saved run again."""
     report = json.loads(Path(path).read_text(encoding="utf-8"))
     log(f"# {report['title']}\n# {report['machine']}; {report['code']}")
+    if report.get("note"):
+        log(f"# {report['note']}")
     print_report(report)
     return 0
