@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """One campaign, side by side: the naive itertuples loop vs mmsnb.send (one request per row, and grouped) + mmsnb.poll.
 
     python benchmarks/campaign.py               # 2 000 recipients at 0 ms and at 100 ms (about 20 minutes on 2 cores)
@@ -22,6 +21,7 @@ Every ratio printed divides the naive loop's figure by the approach's, both meas
 from __future__ import annotations
 
 import base64
+import functools
 import gc
 import inspect
 import json
@@ -163,7 +163,8 @@ def approaches(workers_more: list[int], latency: float, quick: bool) -> list[tup
     if latency > 0 or not quick:
         items += [(f"mmsnb group=False, workers={w} (send and poll)", f"workers={w}",
                    {"target": job_mmsnb, "group": False, "workers": w}) for w in workers_more]
-    items.append(("mmsnb grouped (50/request), defaults", "grouped", {"target": job_mmsnb, "group": True, "workers": None}))
+    items.append(("mmsnb grouped (50/request), defaults", "grouped",
+                  {"target": job_mmsnb, "group": True, "workers": None}))
     return items
 
 
@@ -250,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict[str, Any]]] = {}
         for _ in range(times):
             for label, variant, job in approaches(workers_more, latency, args.quick):
-                r = common.attempt(report, label, lambda: one_campaign(args, label, latency, n, job))
+                r = common.attempt(report, label, functools.partial(one_campaign, args, label, latency, n, job))
                 if r:
                     r["variant"] = variant
                     runs.setdefault(label, []).append(r)

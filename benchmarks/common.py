@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import os
 import platform
@@ -22,17 +23,17 @@ import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import pandas as pd  # noqa: E402
-import requests_oauthlib  # noqa: E402, F401  (imported once here; forked children inherit it)
-import urllib3  # noqa: E402, F401
+import pandas as pd
+import requests_oauthlib
+import urllib3  # noqa: F401  (the naive loop's; imported once here, so forked children inherit it)
 
-import mmsnb  # noqa: E402
+import mmsnb
 
 IMAGE = ROOT / "data" / "bench.jpg"
 SUBJECT = "Wiosenna promocja: -20% na wszystko, sprawdź!"
@@ -165,7 +166,7 @@ class SandboxProcess:
             self._proc.terminate()
             self._proc.join(10)
 
-    def __enter__(self) -> SandboxProcess:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -239,7 +240,7 @@ def ratio(a: float, b: float) -> float:
 
 
 def fmt_ratio(x: float) -> str:
-    return "—" if x != x else (f"{x:.0f}×" if x >= 100 else f"{x:.1f}×")
+    return "—" if math.isnan(x) else (f"{x:.0f}×" if x >= 100 else f"{x:.1f}×")
 
 
 def table(head: list[str], rows: list[list[object]]) -> None:
@@ -272,7 +273,7 @@ def _machine() -> str:
 def _commit() -> str:
     try:
         run = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
-                             text=True, timeout=10)
+                             text=True, timeout=10, check=False)
         return run.stdout.strip() or "unknown commit"
     except (OSError, subprocess.SubprocessError):
         return "unknown commit"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Memory of mmsnb.send with one shared attachment as the rows grow: tracemalloc peak against the result frame.
 
     python benchmarks/memory.py                 # dry run and grouped send at 1 000, 10 000, 100 000 rows (about 4 min)
@@ -67,9 +66,9 @@ def print_report(report: dict[str, Any]) -> None:
         span = large["rows"] - small["rows"]
         growth = ((large["peak"] - large["frame_out"]) - (small["peak"] - small["frame_out"])) / span
         frame = (large["frame_out"] - small["frame_out"]) / span
-        log(f"\n{'dry_run=True' if dry else 'grouped send'}, {small['rows']:,} to {large['rows']:,} rows: the peak beyond"
-            f" the frame grows {growth:,.0f} B/row, {common.ratio(growth, frame):.2f}× the frame's own growth"
-            f" ({frame:,.0f} B/row) and {common.ratio(growth, attachment):.4f}× the attachment ({attachment:,} B,"
+        mode = "dry_run=True" if dry else "grouped send"
+        log(f"\n{mode}, {small['rows']:,} to {large['rows']:,} rows: the peak beyond the frame grows {growth:,.0f} B/row,"
+            f" {common.ratio(growth, frame):.2f}× the frame's own growth ({frame:,.0f} B/row) and {common.ratio(growth, attachment):.4f}× the attachment ({attachment:,} B,"
             " what a copy per row would add)")
 
 

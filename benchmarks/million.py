@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """One million result rows: how long mmsnb.summary and mmsnb.plot.outcomes take on them.
 
     python benchmarks/million.py                # 1 000 000 rows (about 30 seconds)
@@ -22,15 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import common
+import matplotlib.pyplot as plt
+import pandas as pd
 from common import log
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-import mmsnb  # noqa: E402
+import mmsnb
 
 PLOTS = (("mmsnb.plot.outcomes", {}), ("mmsnb.plot.outcomes(raw=True)", {"raw": True}),
          ("mmsnb.plot.outcomes(by='segment')", {"by": "segment"}))
@@ -72,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         return common.replay(args.report, print_report)
     rows = args.rows or (100_000 if args.quick else 1_000_000)
+    plt.switch_backend("Agg")
     report = common.start("result rows: mmsnb.summary and mmsnb.plot.outcomes", args)
     sample = sample_results(args.sample)
     frame = million_rows(sample, rows)

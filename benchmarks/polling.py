@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Polling schedules with a realistic delivery delay: status requests per message, once a second vs mmsnb.poll.
 
     python benchmarks/polling.py                # 200 recipients at time scale 60 (about 1 minute)
@@ -106,8 +105,8 @@ def print_report(report: dict[str, Any]) -> None:
         log("\nStatus requests against once a second (naive / mmsnb.poll; > 1 means mmsnb.poll asks less):")
         for r in runs:
             if r is not naive:
-                log(f"  {r['label']:<26} per message {common.fmt_ratio(common.ratio(naive['per_message'], r['per_message']))},"
-                    f" per recipient {common.fmt_ratio(common.ratio(naive['per_recipient'], r['per_recipient']))}")
+                per = {k: common.fmt_ratio(common.ratio(naive[k], r[k])) for k in ("per_message", "per_recipient")}
+                log(f"  {r['label']:<26} per message {per['per_message']}, per recipient {per['per_recipient']}")
     log("\nModel, not measured: status requests per message")
     common.table(["time scale", "once a second", "growing pauses, first round at once",
                   "growing pauses, first round one pause after sending (mmsnb.poll now)"],

@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Where the client's CPU goes in mmsnb.send(group=False): a profile of every thread, by CPU time.
 
     python benchmarks/send_profile.py           # 2 000 recipients, one JPEG each (about 30 seconds)
