@@ -1,6 +1,6 @@
 """One million result rows: how long mmsnb.summary and mmsnb.plot.outcomes take on them.
 
-    python benchmarks/million.py                # 1 000 000 rows (about 30 seconds)
+    python benchmarks/million.py                # 1 000 000 rows (about 15 seconds)
     python benchmarks/million.py --quick        # 100 000 rows (about 10 seconds)
     python benchmarks/million.py --rows 250000
 

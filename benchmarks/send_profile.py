@@ -1,6 +1,6 @@
 """Where the client's CPU goes in mmsnb.send(group=False): a profile of every thread, by CPU time.
 
-    python benchmarks/send_profile.py           # 2 000 recipients, one JPEG each (about 30 seconds)
+    python benchmarks/send_profile.py           # 2 000 recipients, one JPEG each (about a minute)
     python benchmarks/send_profile.py --quick   # 300 recipients
     python benchmarks/send_profile.py --top 50
 
