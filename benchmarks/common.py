@@ -74,11 +74,6 @@ def check_orange(n: int) -> None:
     log(f"# all {n:,} generated numbers are in Orange's range (mmsnb.numbers.parse(n).carrier == 'Orange')")
 
 
-def run_info(results: pd.DataFrame, key: str) -> Any:
-    """What mmsnb.send recorded about the run (``requests``, ``in_flight``); the one place that reads it."""
-    return results.attrs["mmsnb"][key]
-
-
 # the clients ---------------------------------------------------------------------------------
 def mmsnb_client(env: dict[str, str]) -> mmsnb.Client:
     return mmsnb.Client(env["client_id"], env["client_secret"], base_url=env["url"], token_url=env["token_url"],

@@ -45,7 +45,7 @@ def job_memory(job: Job) -> dict[str, Any]:
         client.close()
     return {"rows": len(df), "dry_run": job["dry_run"], "wall": wall, "peak": peak, "retained": current,
             "frame_in": int(df.memory_usage(deep=True).sum()), "frame_out": int(results.memory_usage(deep=True).sum()),
-            "requests": common.run_info(results, "requests"),
+            "requests": results.mms.info.requests,
             "states": {k: int(v) for k, v in results["send_state"].value_counts().items() if v}}
 
 

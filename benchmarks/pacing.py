@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"1. {n} rows at {latency * 1000:g} ms, no limit: {wall:.1f} s ({states(results)}); "
               f"floor {floor:.1f} s -> {wall / floor:.2f}x the floor; naive loop {per_row * n:.1f} s "
               f"({per_row * 1000:.0f} ms/row timed on {args.naive_rows}) -> mmsnb {per_row * n / wall:.1f}x faster; "
-              f"pace {results.attrs['mmsnb']['in_flight'][-3:]}")
+              f"pace {results.mms.info.in_flight[-3:]}")
 
         process, env = start("--latency", str(latency), "--max-in-flight", "8")
         try:
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             process.terminate()
         floor = n * latency / 8
-        halvings = sum(1 for d, _ in results.attrs["mmsnb"]["in_flight"] if d == "halve")
+        halvings = sum(1 for d, _ in results.mms.info.in_flight if d == "halve")
         print(f"2. {n} rows at {latency * 1000:g} ms, max 8 in flight: {wall:.1f} s ({states(results)}; gateway accepted {used}); "
               f"floor {floor:.1f} s -> {wall / floor:.2f}x the floor; {halvings} halvings")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from email import policy
-from email.message import Message
+from email.message import Message as EmailMessage
 from email.parser import BytesParser
 
 import pytest
@@ -21,7 +21,7 @@ GIF_START = b"GIF89a"
 POLISH = "Zażółć gęślą jaźń — Cześć Łucjo!"
 
 
-def parse_multipart(body: bytes, content_type: str, *, parse_policy=policy.compat32) -> list[Message]:
+def parse_multipart(body: bytes, content_type: str, *, parse_policy=policy.compat32) -> list[EmailMessage]:
     """The parts of a multipart body; ``compat32`` keeps every header exactly as written."""
     assert content_type.startswith("multipart/form-data; boundary=")
     message = BytesParser(policy=parse_policy).parsebytes(b"Content-Type: " + content_type.encode("ascii") + b"\r\n\r\n" + body)
@@ -30,7 +30,7 @@ def parse_multipart(body: bytes, content_type: str, *, parse_policy=policy.compa
     return list(message.get_payload())
 
 
-def headers(part: Message) -> dict[str, str]:
+def headers(part: EmailMessage) -> dict[str, str]:
     items = part.items()
     assert len({k.lower() for k, _ in items}) == len(items), f"repeated header in {items}"
     return {k.lower(): v for k, v in items}
