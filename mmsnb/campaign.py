@@ -9,11 +9,13 @@ Plan 'auto-…': 480 recipients in 10 requests; 1000 requests available; nothing
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import inspect
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from .client import Client
 from .dispatch import Run, dispatch, from_claim
 from .errors import InputError, QuotaError
 from .ledger import Claim, Ledger, LedgerSpec, holding, ledger_path
-from .message import MAX_MESSAGE_BYTES, Attachment
+from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
 from .results import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
@@ -72,6 +74,14 @@ def _earlier_claims(ledger: Path | Ledger, campaign: str) -> dict[str, list[Clai
         return book.claims(campaign)
 
 
+def _shortfall(needed: int, limit: Limit) -> str | None:
+    """Why ``limit`` cannot carry ``needed`` requests; None when it can."""
+    if needed <= limit.available:
+        return None
+    return (f"This campaign needs {_plural(needed, 'request')} but only {limit.available} are available "
+            f"(the counter resets on {limit.resets_on}). Nothing was sent.")
+
+
 def _pace(workers: int | str, max_workers: int) -> Pace:
     """The pace a send's ``workers`` and ``max_workers`` ask for; :class:`InputError` naming the one that makes no sense."""
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or not 1 <= max_workers <= MOST_IN_FLIGHT:
@@ -114,19 +124,33 @@ class Plan:
         """How many rows the requests carry."""
         return sum(len(r.positions) for r in self.requests)
 
-    def shortfall(self, limit: Limit | None = None) -> str | None:
-        """Why the quota (``limit``, else the one read when planning) cannot carry every request; None when it can."""
-        limit = limit or self.limit
-        if len(self.requests) <= limit.available:
-            return None
-        return (f"This campaign needs {_plural(len(self.requests), 'request')} but only {limit.available} are available "
-                f"(the counter resets on {limit.resets_on}). Nothing was sent.")
+    def shortfall(self) -> str | None:
+        """Why the quota read when planning cannot carry every request; None when it can."""
+        return _shortfall(len(self.requests), self.limit)
 
-    def _info(self, limit: Limit, in_flight: tuple[tuple[str, int], ...] = ()) -> SendInfo:
+    def _unsettled(self, book: Ledger, outcomes: dict[int, Outcome]) -> list[Request]:
+        """The requests still to send, without the recipients the ledger settled since the plan was made
+        (their outcomes go into ``outcomes``)."""
+        claims = book.claims(self.campaign)
+        left = []
+        for request in self.requests:
+            addresses, positions = [], []
+            for address, position in zip(request.addresses, request.positions):
+                hold = holding(claims.get(address, ()), request.content_key if self.per_row else "", self.retry_unknown)
+                if hold is None:
+                    addresses.append(address)
+                    positions.append(position)
+                else:
+                    outcomes[position] = from_claim(hold)
+            if addresses:
+                left.append(replace(request, addresses=addresses, positions=positions))
+        return left
+
+    def _info(self, limit: Limit, requests: int, in_flight: tuple[tuple[str, int], ...] = ()) -> SendInfo:
         book = self.ledger.path if isinstance(self.ledger, Ledger) else self.ledger
         files = tuple({"path": p, "bytes": a.size, "type": a.content_type, "sha256": a.digest.hex()}
                       for p, a in self.files.items())
-        return SendInfo(self.campaign, str(book), len(self.requests), limit.available, limit.resets_on, files, in_flight)
+        return SendInfo(self.campaign, str(book), requests, limit.available, limit.resets_on, files, in_flight)
 
     def _frame(self, outcomes: dict[int, Outcome], info: SendInfo) -> pd.DataFrame:
         """The input frame with the result columns."""
@@ -148,7 +172,7 @@ class Plan:
         for no, request in enumerate(self.requests, 1):
             for pos in request.positions:
                 outcomes[pos] = Outcome(SendState.PLANNED, request_no=no)
-        return self._frame(outcomes, self._info(self.limit))
+        return self._frame(outcomes, self._info(self.limit, len(self.requests)))
 
     def __repr__(self) -> str:
         skipped = Counter(o.state for o in self.settled.values())
@@ -192,11 +216,12 @@ class Plan:
         outcomes = dict(self.settled)
         with Ledger.open(self.ledger) as book:
             book.record_quota(limit)
-            short = self.shortfall(limit)
+            requests = self._unsettled(book, outcomes)
+            short = _shortfall(len(requests), limit)
             if short is not None and not allow_partial:
                 raise QuotaError(f"{short} Pass allow_partial=True to send the first {limit.available}, "
                                  "or group more recipients per request.")
-            fitting, over = self.requests[: limit.available], self.requests[limit.available :]
+            fitting, over = requests[: limit.available], requests[limit.available :]
             for request in over:
                 for pos in request.positions:
                     outcomes[pos] = Outcome(SendState.QUOTA, error=(
@@ -206,7 +231,7 @@ class Plan:
                 run = Run.start(self.client, book, self.campaign, per_row=self.per_row,
                                 retry_unknown=self.retry_unknown, pace=pace, rate=cap)
                 outcomes.update(dispatch(run, fitting, progress=progress))
-        return self._frame(outcomes, self._info(limit, tuple(pace.decisions)))
+        return self._frame(outcomes, self._info(limit, len(requests), tuple(pace.decisions)))
 
 
 def plan(
@@ -245,13 +270,17 @@ def plan(
 
     >>> plan = mmsnb.plan(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
     """
+    check_limit(max_message_bytes)
+    if campaign is not None and (not isinstance(campaign, str) or not campaign.strip()):
+        raise InputError(f"campaign= must be a name (text), or None for the automatic name; not {campaign!r}.")
     checked = check_rows(
         frame, to=to, subject=subject, attachments=attachments, sender=sender, priority=priority,
         delivery_report=delivery_report, max_message_bytes=max_message_bytes, per_row=per_row,
         attachments_dir=attachments_dir,
     )
+    frame = frame.copy()
     name = campaign or campaign_name(checked.meaning)
-    where = ledger if isinstance(ledger, Ledger) else ledger_path(ledger, gateway=client.base_url)
+    where = ledger if isinstance(ledger, Ledger) else ledger_path(ledger, gateway=client.base_url).absolute()
     settled = _checked_outcomes(frame, checked, per_row)
     claims = _earlier_claims(where, name)
     to_send = []
@@ -290,8 +319,17 @@ def send(
 
     >>> results = mmsnb.send(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
     """
+    unknown = sorted(set(planning) - _PLAN_OPTIONS)
+    if unknown:
+        near = difflib.get_close_matches(unknown[0], _PLAN_OPTIONS | _SEND_OPTIONS, n=1)
+        hint = f" Did you mean {near[0]}=?" if near else ""
+        raise InputError(f"send() has no option {unknown[0]}=.{hint} See help(mmsnb.send) and help(mmsnb.plan).")
     planned = plan(client, frame, **planning)
     if dry_run:
         return planned.to_frame()
     return planned._execute(planned.limit, workers=workers, max_workers=max_workers, rate=rate,
                             allow_partial=allow_partial, progress=progress)
+
+
+_PLAN_OPTIONS = frozenset(inspect.signature(plan).parameters) - {"client", "frame"}
+_SEND_OPTIONS = frozenset(inspect.signature(send).parameters) - {"client", "frame", "planning"}

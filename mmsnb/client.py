@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import math
+import os
 import re
 import threading
 import time
@@ -45,7 +46,7 @@ from .errors import (
     TransportError,
 )
 from .numbers import normalize
-from .message import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, Message
+from .message import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, Message, check_limit
 from .wire import encode_message
 
 #: The shortest wait after a "slow down", even when the gateway asks for none (no busy loop).
@@ -264,7 +265,17 @@ class Client:
             )
         raise AuthError(f"The token endpoint {self.token_url} did not answer with a token ({said}). Check {VARIABLES['token_url']}.", http_status=resp.status_code)
 
+    def _check_ca_bundle(self) -> None:
+        """:class:`ConfigError` when the CA bundle named by ``verify`` is gone (a stopped sandbox's, say)."""
+        if isinstance(self.verify, str) and not os.path.exists(self.verify):
+            raise ConfigError(
+                f"The CA bundle {self.verify!r} ({VARIABLES['ca_bundle']} or verify=) does not exist, so the gateway's "
+                "certificate cannot be checked; nothing was sent. If it was a sandbox's, that sandbox has stopped: "
+                "start a new one and use its settings."
+            )
+
     def _ensure_token(self) -> float:
+        self._check_ca_bundle()
         if time.monotonic() >= self._expires_at:
             self._renew_token(self._expires_at)
         return self._expires_at
@@ -403,7 +414,7 @@ class Client:
         numbers = list(addresses) if isinstance(addresses, Iterable) and not isinstance(addresses, str) else [addresses]
         if not numbers:
             raise InputError("No addresses: give at least one number.")
-        files = tuple(Attachment.of(a, max_bytes=max_message_bytes) for a in attachments)
+        files = tuple(Attachment.of(a, max_bytes=check_limit(max_message_bytes)) for a in attachments)
         message = Message(subject, sender, priority, delivery_report, files).check(max_message_bytes)
         return self.send_checked([normalize(n) for n in numbers], message)
 

@@ -30,7 +30,7 @@ def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings:
     use_sandbox = sandbox if sandbox is not None else not environment().get(VARIABLES["client_id"])
     if not use_sandbox:
         client = Client.from_env(max_wait=max_wait)
-        print(f"Using the real MMSOnnet gateway at {client.base_url}.")
+        print(f"Using the MMSOnnet gateway at {client.base_url}.")
         return client
     settings.setdefault("seed", 0)
     gateway = Sandbox(**settings).start()

@@ -40,7 +40,11 @@ def too_large(size: int, limit: int, what: str = "The attachments total") -> "In
     >>> str(too_large(400 * 1024, 300 * 1024))
     "The attachments total 400 KB, over the gateway's limit of 300 KB."
     """
-    return InputError(f"{what} {size / 1024:.0f} KB, over the gateway's limit of {limit / 1024:.0f} KB.")
+    return InputError(f"{what} {_size(size)}, over the gateway's limit of {_size(limit)}.")
+
+
+def _size(n: int) -> str:
+    return f"{n} bytes" if n < 10 * 1024 else f"{n / 1024:.0f} KB"
 
 
 class ConfigError(MMSError):

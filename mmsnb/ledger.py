@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
+from urllib.parse import urlsplit
 
 import pandas as pd
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
 from .answers import DeliveryStatus, Limit
 from .config import VARIABLES, environment
-from .errors import LedgerError
+from .errors import InputError, LedgerError
 from .results import CATEGORY_DTYPE
 
 if TYPE_CHECKING:
@@ -135,9 +136,21 @@ def keep_own_ledger(gateway: str, path: str | os.PathLike | None) -> None:
     """
     with _OWN_LOCK:
         if path is None:
-            _OWN_LEDGERS.pop(gateway, None)
+            _OWN_LEDGERS.pop(gateway_key(gateway), None)
         else:
-            _OWN_LEDGERS[gateway] = Path(path)
+            _OWN_LEDGERS[gateway_key(gateway)] = Path(path)
+
+
+def gateway_key(url: str) -> str:
+    """One name for a gateway however its URL is spelled: ``https://localhost:8443/`` and
+    ``https://127.0.0.1:8443`` are the same loopback gateway.
+
+    >>> gateway_key("https://localhost:8443/")
+    'https://loopback:8443'
+    """
+    parts = urlsplit(url)
+    host = "loopback" if parts.hostname in ("localhost", "127.0.0.1", "::1") else parts.hostname
+    return f"{parts.scheme.lower()}://{host}:{parts.port or 443}"
 
 
 def ledger_path(spec: str | os.PathLike | None = None, *, gateway: str | None = None) -> Path:
@@ -148,12 +161,14 @@ def ledger_path(spec: str | os.PathLike | None = None, *, gateway: str | None = 
     'team.sqlite'
     """
     if spec is not None:
+        if not isinstance(spec, (str, os.PathLike)):
+            raise InputError(f"ledger= must be a path (or a Ledger), not {type(spec).__name__} {spec!r}.")
         return Path(spec)
     configured = environment().get(VARIABLES["ledger"])
     if configured:
         return Path(configured)
     with _OWN_LOCK:
-        own = _OWN_LEDGERS.get(gateway.rstrip("/")) if gateway else None
+        own = _OWN_LEDGERS.get(gateway_key(gateway)) if gateway else None
     return own or Path.cwd() / DEFAULT_NAME
 
 
@@ -349,6 +364,7 @@ class Ledger:
         return f"Ledger({str(self.path)!r})"
 
     def close(self) -> None:
+        """Close the connection; the file stays as it is."""
         if self._conn is not None:
             self._conn.close()
 
@@ -518,6 +534,7 @@ class Ledger:
         self._write("INSERT INTO statuses VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def record_quota(self, limit: Limit) -> None:
+        """Keep a quota reading, with the time it was read."""
         resets = limit.resets_on.isoformat() if limit.resets_on else None
         self._write("INSERT INTO quota VALUES (?, ?, ?, ?)", (now(), limit.used, limit.available, resets))
 
@@ -563,10 +580,14 @@ def history(campaign: str | None = None, ledger: LedgerSpec = None, *, client: C
     """The ledger as DataFrames for analysis: ``.sends``, ``.statuses`` and ``.quota``.
 
     Without ``ledger``, the one :func:`ledger_path` finds for ``client``'s gateway (an embedded
-    sandbox keeps its own).
+    sandbox keeps its own). A ledger that does not exist yet has an empty history, and reading it
+    does not create it.
 
     >>> h = mmsnb.history("spring-promo")             # doctest: +SKIP
     >>> h.statuses.groupby("category").size()         # doctest: +SKIP
     """
-    with Ledger.open(ledger, gateway=None if client is None else client.base_url) as book:
+    if not isinstance(ledger, Ledger):
+        path = ledger_path(ledger, gateway=None if client is None else client.base_url)
+        ledger = path if path.exists() else ":memory:"  # reading never creates a ledger: no file, no history
+    with Ledger.open(ledger) as book:
         return book.history(campaign)

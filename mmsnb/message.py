@@ -53,6 +53,17 @@ _SIGNATURES = {
 }
 
 
+def check_limit(max_message_bytes: int) -> int:
+    """``max_message_bytes`` when it is a usable limit; :class:`InputError` naming the option otherwise.
+
+    >>> check_limit(300 * 1024)
+    307200
+    """
+    if isinstance(max_message_bytes, bool) or not isinstance(max_message_bytes, int) or max_message_bytes < 1:
+        raise InputError(f"max_message_bytes= must be a whole number of bytes, at least 1, not {max_message_bytes!r}.")
+    return max_message_bytes
+
+
 def check_priority(priority: str | None) -> str | None:
     """``priority`` when the gateway accepts it; :class:`InputError` naming the choices otherwise.
 

@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -21,6 +23,14 @@ from .ledger import Ledger, LedgerSpec, now
 from .results import CATEGORY_DTYPE, POLLED_COLUMNS, Category, SendInfo
 #: Growing pause between polling rounds: first, factor, longest (seconds).
 BACKOFF = (1.0, 1.5, 30.0)
+
+
+def _seconds(name: str, value: Any, *, allow_none: bool = False) -> None:
+    """:class:`InputError` naming ``name`` unless ``value`` is a number of seconds, 0 or more (or None if allowed)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise InputError(f"{name}= must be a number of seconds, 0 or more, not {value!r}.")
 
 
 def pauses_between_rounds(interval: float | None) -> Iterator[float]:
@@ -53,8 +63,11 @@ class Poller:
 
     def __init__(self, client: Client, results: pd.DataFrame, *, ledger: LedgerSpec = None,
                  interval: float | None = None, workers: int = 8) -> None:
-        if "message_id" not in results.columns:
+        if not isinstance(results, pd.DataFrame) or "message_id" not in results.columns:
             raise InputError("The frame has no message_id column: pass the results of mmsnb.send.")
+        _seconds("interval", interval, allow_none=True)
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise InputError(f"workers= must be a whole number of at least 1, not {workers!r}.")
         info = SendInfo.of(results)
         self._stack = ExitStack()
         self.ledger = self._stack.enter_context(
@@ -70,7 +83,7 @@ class Poller:
         self._seen_at: dict[str, str] = {}
         self._delivered: dict[tuple[str, str], str] = {}
         self._pauses = pauses_between_rounds(interval)
-        self._pool = self._stack.enter_context(ThreadPoolExecutor(max_workers=max(1, workers)))
+        self._pool = self._stack.enter_context(ThreadPoolExecutor(max_workers=workers))
 
     def __enter__(self) -> Poller:
         return self
@@ -138,10 +151,13 @@ def poll(
     A message is first asked about one pause after it was sent; pauses grow from 1 s to 30 s
     unless ``interval`` fixes them. Status calls go out on ``workers`` threads. Per-address detail
     goes back to each row; rows never sent pass through unchanged. Every answer is kept in the
-    ledger the send used (``results.mms.info.ledger``) unless ``ledger`` names another.
+    ledger the send used (``results.mms.info.ledger``) unless ``ledger`` names another; results
+    that carry no record of their send (read from CSV, or joined from several sends) use the
+    default ledger (see :func:`mmsnb.ledger.ledger_path`) unless ``ledger`` is given.
 
     >>> results = mmsnb.poll(client, mmsnb.send(client, frame, subject="Hej"))   # doctest: +SKIP
     """
+    _seconds("timeout", timeout)
     with Poller(client, results, ledger=ledger, interval=interval, workers=workers) as poller:
         started = time.monotonic()
         bar = tqdm(total=poller.total, unit="msg", desc="Polling", disable=progress is False)

@@ -45,11 +45,11 @@ class Category(StrEnum):
 
 
 #: The send states in order, as text.
-SEND_STATES: tuple[str, ...] = tuple(SendState)
+SEND_STATES: tuple[str, ...] = tuple(state.value for state in SendState)
 #: pandas dtype of the ``send_state`` column.
 SEND_STATE_DTYPE = pd.CategoricalDtype(list(SEND_STATES))
 #: Status categories in display order; every chart and table uses this order.
-CATEGORIES: tuple[str, ...] = tuple(Category)
+CATEGORIES: tuple[str, ...] = tuple(category.value for category in Category)
 #: pandas dtype of the ``status_category`` column.
 CATEGORY_DTYPE = pd.CategoricalDtype(list(CATEGORIES))
 

@@ -123,4 +123,94 @@ def test_the_size_limit_is_one_rule_with_one_sentence(client, tmp_path):
         client.send_mms(orange(1), attachments=[big], max_message_bytes=1024)
     planned = mmsnb.plan(client, pd.DataFrame({"msisdn": orange(1)}), attachments=[big], max_message_bytes=1024,
                          ledger=tmp_path / "l.sqlite")
-    assert planned.to_frame().error.iloc[0] == str(direct.value) == "The attachments total 2 KB, over the gateway's limit of 1 KB."
+    assert planned.to_frame().error.iloc[0] == str(direct.value) == "The attachments total 2048 bytes, over the gateway's limit of 1024 bytes."
+
+
+def test_a_plan_keeps_its_own_copy_of_the_frame(client, sandbox, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(3)})
+    plan = mmsnb.plan(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", campaign="copy")
+    frame.loc[2, "msisdn"] = None
+    frame.loc[0, "msisdn"] = "600000000"
+    results = plan.send(progress=False)
+    assert results.msisdn.tolist() == orange(3) and (results.send_state == "accepted").all()
+    assert received_addresses(sandbox) == {f"tel:+48{n}": 1 for n in orange(3)}
+
+
+def test_a_stale_plan_leaves_out_what_another_run_sent_meanwhile(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=30)
+    client = sandbox.client()
+    frame = pd.DataFrame({"msisdn": orange(30)})
+    options = dict(subject="Hej", ledger=tmp_path / "l.sqlite", campaign="stale", group=False)
+    plan = mmsnb.plan(client, frame, **options)
+    mmsnb.send(client, frame.iloc[:20], progress=False, **options)
+    results = plan.send(progress=False)
+    assert results.send_state.value_counts()[["already-sent", "accepted"]].tolist() == [20, 10]
+    assert results.mms.info.requests == 10
+    assert set(received_addresses(sandbox).values()) == {1} and len(received_addresses(sandbox)) == 30
+
+
+def test_every_spelling_of_a_sandbox_shares_its_ledger(sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in sandbox.env():
+        monkeypatch.delenv(name, raising=False)
+    frame = pd.DataFrame({"msisdn": orange(3)})
+    by_ip = sandbox.client()
+    by_name = mmsnb.Client(sandbox.client_id, sandbox.client_secret, base_url=f"https://localhost:{sandbox.port}",
+                           verify=sandbox.ca_path)
+    first = mmsnb.send(by_ip, frame, subject="Hej", campaign="one", progress=False)
+    second = mmsnb.send(by_name, frame, subject="Hej", campaign="one", progress=False)
+    monkeypatch.setenv("MMSNB_LEDGER", sandbox.env()["MMSNB_LEDGER"])
+    third = mmsnb.send(mmsnb.Client(sandbox.client_id, sandbox.client_secret, base_url=sandbox.url,
+                                    verify=sandbox.ca_path), frame, subject="Hej", campaign="one", progress=False)
+    assert (first.send_state == "accepted").all()
+    assert (second.send_state == "already-sent").all() and (third.send_state == "already-sent").all()
+    assert mmsnb.Sandbox.behind(by_name) is sandbox
+    assert set(received_addresses(sandbox).values()) == {1}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_ledger_a_send_names_is_absolute_and_reading_history_creates_nothing(client, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", ledger="rel.sqlite", progress=False)
+    assert results.mms.info.ledger == str(tmp_path / "rel.sqlite")
+    assert mmsnb.history("x", ledger="absent.sqlite").sends.empty
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".sqlite") == ["rel.sqlite"]
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"max_message_bytes": -1}, "max_message_bytes="), ({"max_message_bytes": None}, "max_message_bytes="),
+        ({"max_message_bytes": "300KB"}, "max_message_bytes="), ({"max_message_bytes": True}, "max_message_bytes="),
+        ({"subjct": "Hej"}, "Did you mean subject=?"), ({"ledger": 123}, "ledger="), ({"campaign": ""}, "campaign="),
+    ],
+)
+def test_a_bad_option_is_one_sentence_that_names_it_and_nothing_is_sent(client, sandbox, options, named, tmp_path):
+    options = {"subject": "Hej", **options} if "subjct" not in options else options
+    with pytest.raises(mmsnb.InputError) as caught:
+        mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), progress=False, **options)
+    assert named in str(caught.value)
+    assert sandbox.received == []
+
+
+@pytest.mark.parametrize(("option", "value"), [("interval", "1"), ("timeout", -1), ("workers", 0)])
+def test_poll_names_a_bad_option(client, option, value):
+    with pytest.raises(mmsnb.InputError, match=f"{option}="):
+        mmsnb.poll(client, pd.DataFrame({"message_id": ["m1"]}), **{option: value})
+
+
+def test_a_stopped_sandbox_says_so_instead_of_a_tls_traceback(make_sandbox):
+    sandbox = make_sandbox()
+    client = sandbox.client()
+    sandbox.stop()
+    with pytest.raises(mmsnb.ConfigError, match="CA bundle .* does not exist.*sandbox has stopped"):
+        client.limit()
+    with pytest.raises(mmsnb.ConfigError, match="cannot start again"):
+        sandbox.start()
+
+
+def test_the_state_columns_hold_plain_text(client, tmp_path):
+    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=tmp_path / "l.sqlite",
+                         progress=False)
+    assert results.send_state.value_counts().to_dict()["accepted"] == 2
+    assert all(type(c) is str for c in results.send_state.cat.categories)

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from ..client import Client
 from ..endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from ..errors import ConfigError
-from ..ledger import keep_own_ledger
+from ..ledger import gateway_key, keep_own_ledger
 from ..pacing import RateCap
 from .faults import FaultPlan, Faults
 from .gateway import Gateway, GatewayError, Received
@@ -249,6 +249,7 @@ class Sandbox:
         self._server = _Server((host, port), context, self)
         self.host, self.port = host, self._server.server_address[1]
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     @property
     def url(self) -> str:
@@ -275,13 +276,14 @@ class Sandbox:
         return f"Sandbox(url={self.url!r}, quota={self.gateway.quota}, seed={self.gateway.seed})"
 
     def env(self) -> dict[str, str]:
-        """The ``MMSNB_*`` variables that point :meth:`Client.from_env` at this sandbox."""
+        """The ``MMSNB_*`` variables that point :meth:`Client.from_env` (and the ledger) at this sandbox."""
         return {
             "MMSNB_CLIENT_ID": self.client_id,
             "MMSNB_CLIENT_SECRET": self.client_secret,
             "MMSNB_BASE_URL": self.url,
             "MMSNB_TOKEN_URL": self.token_url,
             "MMSNB_CA_BUNDLE": self.ca_path,
+            "MMSNB_LEDGER": str(self.ledger),
         }
 
     def client(self, **kwargs: Any) -> Client:
@@ -296,7 +298,7 @@ class Sandbox:
         >>> mmsnb.Sandbox.behind(client).received       # doctest: +SKIP
         """
         with _RUNNING_LOCK:
-            return _RUNNING.get(client.base_url)
+            return _RUNNING.get(gateway_key(client.base_url))
 
     def enter(self) -> bool:
         """Take a place for an API request, counted while it is answered (latency included); False when
@@ -328,9 +330,11 @@ class Sandbox:
         self.gateway.reset_quota()
 
     def start(self) -> "Sandbox":
+        if self._stopped:
+            raise ConfigError("This sandbox has stopped and cannot start again; make a new one: mmsnb.Sandbox(...).")
         if self._thread is None:
             with _RUNNING_LOCK:
-                _RUNNING[self.url] = self
+                _RUNNING[gateway_key(self.url)] = self
             keep_own_ledger(self.url, self.ledger)
             self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="mmsnb-sandbox", daemon=True)
             self._thread.start()
@@ -343,9 +347,10 @@ class Sandbox:
             self._thread = None
             keep_own_ledger(self.url, None)
             with _RUNNING_LOCK:
-                _RUNNING.pop(self.url, None)
+                _RUNNING.pop(gateway_key(self.url), None)
         self._server.server_close()
         self._dir.cleanup()
+        self._stopped = True
 
     def serve(self, stop_after: float | None = None) -> None:
         """Serve in this thread until interrupted, or for ``stop_after`` seconds."""

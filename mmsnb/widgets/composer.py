@@ -18,7 +18,7 @@ from ..campaign import Plan, plan
 from ..client import Client
 from ..errors import MMSError
 from ..ledger import LedgerSpec
-from ..message import MAX_MESSAGE_BYTES, PRIORITIES, render_subject
+from ..message import MAX_MESSAGE_BYTES, PRIORITIES, check_limit, render_subject
 from ..results import SendState
 from . import markup
 from .attachments import AttachmentsPanel
@@ -72,9 +72,10 @@ class Composer(widgets.VBox):
         interval: float | None = None,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
-        self.client, self.ledger, self.interval, self.max_message_bytes = client, ledger, interval, max_message_bytes
+        self.monitor: Monitor | None = None  # first: ipywidgets calls close() even on a failed __init__
+        self.client, self.ledger, self.interval = client, ledger, interval
+        self.max_message_bytes = check_limit(max_message_bytes)
         self.results: pd.DataFrame | None = None
-        self.monitor: Monitor | None = None
         self._pending: tuple[Plan, str] | None = None
         self._busy = False
 
