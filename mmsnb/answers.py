@@ -1,4 +1,5 @@
-"""What the gateway answers, as typed values: send results, delivery statuses, the quota.
+"""What the gateway answers: send results, delivery statuses and the quota as typed values, and every
+refusal as the :class:`~mmsnb.MMSError` that says what it meant.
 
 >>> parse_limit({"used": "1", "available": "99", "date": "Tue Jan 22 2026"}).available
 99
@@ -6,11 +7,26 @@
 
 from __future__ import annotations
 
+import email.utils
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from typing import Any
 
-from .errors import InputError, ServerError
+import requests
+
+from .config import VARIABLES
+from .errors import (
+    AuthError,
+    BadRequestError,
+    InputError,
+    MMSError,
+    NotFoundError,
+    QuotaError,
+    RedirectError,
+    ServerError,
+    ThrottledError,
+)
 from .numbers import normalize
 from .results import Category
 from .statuses import describe
@@ -117,3 +133,89 @@ def parse_limit(data: object) -> Limit:
         return Limit(int(data["used"]), int(data["available"]), _parse_day(data.get("date")))
     except (TypeError, KeyError, ValueError):
         raise ServerError(f"The gateway's quota answer is not understood: {str(data)[:200]}") from None
+
+
+def redirect(resp: requests.Response, where: str) -> RedirectError:
+    """The error for a 3xx answer: where it pointed, and whether the request may have been processed."""
+    location = resp.headers.get("Location")
+    pointed = f"pointing to {location!r}" if location else "with no Location"
+    taken = (
+        "the gateway may have processed it (303 See Other), so a send is not repeated"
+        if resp.status_code == 303 else "it was not taken"
+    )
+    return RedirectError(
+        f"The {where} answered HTTP {resp.status_code} {pointed}. Redirects are never followed, so the request "
+        f"went nowhere else; {taken}. Check {VARIABLES['base_url']} and {VARIABLES['token_url']}.",
+        http_status=resp.status_code,
+        location=location,
+    )
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def excerpt(resp: requests.Response) -> str:
+    """The start of an answer's text, tags removed, for a sentence."""
+    text = re.sub(r"<[^>]+>", " ", resp.text or "")
+    text = " ".join(text.split())
+    return text[:200] or "empty body"
+
+
+def read(resp: requests.Response) -> Any:
+    """The JSON of a successful answer; for any other, the :class:`MMSError` that says what the gateway meant."""
+    if 300 <= resp.status_code < 400:
+        raise redirect(resp, "gateway")
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if resp.ok:
+        if data is None:
+            raise ServerError(f"The gateway answered HTTP {resp.status_code} with a body that is not JSON ({excerpt(resp)}).", http_status=resp.status_code)
+        return data
+    code = data.get("code") if isinstance(data, dict) else None
+    message = (data.get("message") if isinstance(data, dict) else None) or excerpt(resp)
+    try:
+        code = int(code) if code is not None else None
+    except (TypeError, ValueError):
+        code = None
+    status = resp.status_code
+    said = f"HTTP {status}" + (f", code {code}" if code is not None else "") + f": {message}"
+    kinds: dict[int, tuple[type[MMSError], str]] = {
+        400: (BadRequestError, "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and attachments."),
+        401: (AuthError, "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's subscription to MMSOnnet."),
+        403: (QuotaError, "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the next run."),
+        404: (NotFoundError, "The gateway has no such resource ({}). Check MMSNB_BASE_URL."),
+        405: (NotFoundError, "The gateway does not allow this method here ({}). Check MMSNB_BASE_URL."),
+    }
+    if status == 403 and code != 53:
+        kinds[403] = (AuthError, "The gateway forbids this call ({}). Check the application's permissions.")
+    if status == 429 or (status == 503 and resp.headers.get("Retry-After")):
+        wait = retry_after(resp.headers.get("Retry-After"))
+        after = f"retry after {wait:g} s" if wait is not None else "no wait named"
+        raise ThrottledError(
+            f"The gateway asked to slow down ({said}; {after}).", http_status=status, retry_after=wait, gateway_message=message
+        )
+    if status in kinds:
+        kind, template = kinds[status]
+        sentence = template.format(said, VARIABLES["client_id"], VARIABLES["client_secret"])
+    elif status >= 500:
+        kind, sentence = ServerError, f"The gateway had trouble ({said}). Try again later."
+    else:
+        kind, sentence = MMSError, f"The gateway answered {said}."
+    raise kind(sentence, http_status=status, code=code, gateway_message=message)
+

@@ -7,88 +7,39 @@ SendResult(message_id='…', addresses=('tel:+48501102030',), ...)
 
 from __future__ import annotations
 
-import email.utils
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timezone
 from typing import Any
 
 import requests
 from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error, TokenExpiredError
-from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
-from requests_oauthlib import OAuth2Session
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
-from urllib3.connection import HTTPSConnection
-from urllib3.connectionpool import HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
 
 from . import redact
-from .answers import DeliveryStatus, Limit, SendResult, parse_limit, parse_send, parse_status
+from .answers import DeliveryStatus, Limit, SendResult, excerpt, parse_limit, parse_send, parse_status, read, redirect
 from .config import VARIABLES, settings
 from .endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from .errors import (
     AuthError,
-    BadRequestError,
     ConfigError,
     InputError,
     MMSError,
-    NotFoundError,
-    QuotaError,
-    RedirectError,
-    ServerError,
     ThrottledError,
-    TransportError,
 )
 from .numbers import normalize
 from .message import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, Message, check_limit
+from .transport import Adapter, Session, require_https, transport_error
 from .wire import encode_message
 
 #: The shortest wait after a "slow down", even when the gateway asks for none (no busy loop).
 SHORTEST_WAIT = 0.1
 #: A token is renewed this many seconds before it expires.
 RENEW_MARGIN = 30.0
-
-
-def _require_https(url: str, what: str) -> str:
-    if not url.lower().startswith("https://"):
-        raise ConfigError(f"The {what} {url!r} is not HTTPS; the gateway is reached over HTTPS only. Use an https:// URL.")
-    return url.rstrip("/")
-
-
-class _QuietConnection(HTTPSConnection):
-    """A connection that never prints: ``http.client.HTTPConnection.debuglevel = 1`` would print its headers (tokens)."""
-
-    debuglevel = 0
-
-
-class _QuietPool(HTTPSConnectionPool):
-    ConnectionCls = _QuietConnection
-
-
-class _Adapter(HTTPAdapter):
-    """Pooled HTTPS whose connections ignore ``http.client``'s global debug level (direct or through a proxy)."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "https": _QuietPool}
-
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": _QuietPool}
-        return manager
-
-
-class _Session(OAuth2Session):
-    """An OAuth 2.0 session that never follows a redirect: a 3xx answer comes back as it is."""
-
-    def get_redirect_target(self, resp: requests.Response) -> None:
-        return None
 
 
 class _Credentials:
@@ -104,50 +55,6 @@ class _Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
-
-
-def _redirect(resp: requests.Response, where: str) -> RedirectError:
-    location = resp.headers.get("Location")
-    pointed = f"pointing to {location!r}" if location else "with no Location"
-    taken = (
-        "the gateway may have processed it (303 See Other), so a send is not repeated"
-        if resp.status_code == 303 else "it was not taken"
-    )
-    return RedirectError(
-        f"The {where} answered HTTP {resp.status_code} {pointed}. Redirects are never followed, so the request "
-        f"went nowhere else; {taken}. Check {VARIABLES['base_url']} and {VARIABLES['token_url']}.",
-        http_status=resp.status_code,
-        location=location,
-    )
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date; None if absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-def _unverified(exc: requests.exceptions.SSLError) -> bool:
-    """Whether a TLS error is the certificate check, which fails before anything is sent (other TLS errors may come after)."""
-    text = str(exc).lower()
-    return "certificate verify failed" in text or "hostname mismatch" in text or "doesn't match" in text
-
-
-def _excerpt(resp: requests.Response) -> str:
-    text = re.sub(r"<[^>]+>", " ", resp.text or "")
-    text = " ".join(text.split())
-    return text[:200] or "empty body"
 
 
 class Client:
@@ -182,8 +89,8 @@ class Client:
         redact.install()
         redact.register(secret)
         self._credentials = _Credentials(client_id, secret)
-        self.base_url = _require_https(base_url or env["base_url"], "base URL")
-        self.token_url = _require_https(token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL")
+        self.base_url = require_https(base_url or env["base_url"], "base URL")
+        self.token_url = require_https(token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL")
         if verify is True and env["ca_bundle"]:
             verify = env["ca_bundle"]
         self.verify = verify
@@ -192,8 +99,8 @@ class Client:
             raise ConfigError(f"max_wait= must be a number of seconds, 0 or more, not {max_wait!r}.")
         #: Seconds a call may take in all, waits included, while the gateway says "slow down" (429, or 503 with Retry-After).
         self.max_wait = float(max_wait)
-        self._session = _Session(client=BackendApplicationClient(client_id=client_id))
-        self._session.mount("https://", _Adapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0))
+        self._session = Session(client=BackendApplicationClient(client_id=client_id))
+        self._session.mount("https://", Adapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0))
         self._session.register_compliance_hook("access_token_response", self._token_response)
         self._token_lock = threading.Lock()
         self._expires_at = 0.0
@@ -240,7 +147,7 @@ class Client:
                     http_status=exc.status_code,
                 ) from None
             except requests.RequestException as exc:
-                raise self._transport_error(exc, "token endpoint", sending=False) from None
+                raise transport_error(exc, "token endpoint", sending=False, read_timeout=self.timeout[1]) from None
             except ValueError:
                 raise AuthError(f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}.") from None
             redact.register(token.get("access_token"))
@@ -250,14 +157,14 @@ class Client:
     def _token_response(self, resp: requests.Response) -> requests.Response:
         """Let OAuth 2.0 answers through; any other refusal becomes a clear error here."""
         if 300 <= resp.status_code < 400:
-            raise _redirect(resp, "token endpoint")
+            raise redirect(resp, "token endpoint")
         try:
             data = resp.json()
         except ValueError:
             data = None
         if resp.ok or (isinstance(data, dict) and "error" in data):
             return resp
-        said = f"HTTP {resp.status_code}: " + ((data.get("message") if isinstance(data, dict) else None) or _excerpt(resp))
+        said = f"HTTP {resp.status_code}: " + ((data.get("message") if isinstance(data, dict) else None) or excerpt(resp))
         if resp.status_code in (401, 403):
             raise AuthError(
                 f"The token endpoint refused the credentials ({said}). Check {VARIABLES['client_id']} and {VARIABLES['client_secret']}.",
@@ -281,23 +188,6 @@ class Client:
         return self._expires_at
 
     # -- requests ----------------------------------------------------------
-    def _transport_error(self, exc: requests.RequestException, where: str, *, sending: bool) -> TransportError:
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        if isinstance(exc, requests.exceptions.SSLError) and _unverified(exc):
-            return TransportError(
-                f"The TLS certificate of the {where} could not be verified; nothing was sent. "
-                f"Set {VARIABLES['ca_bundle']} or verify= to the CA bundle.",
-                maybe_sent=False,
-            )
-        if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
-            return TransportError(f"Could not connect to the {where} ({type(exc).__name__}); nothing was sent. Check the URL and the network.", maybe_sent=False)
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            sentence = f"The {where} did not answer within {self.timeout[1]:g} s"
-        else:
-            sentence = f"The connection to the {where} was dropped ({type(exc).__name__})"
-        tail = "; the message may have been accepted, so it is not repeated." if sending else "."
-        return TransportError(sentence + tail, maybe_sent=sending)
-
     def _request(self, method: str, path: str, *, sending: bool = False, on_wait: Callable[[float], None] | None = None,
                  attempt: Callable[[], AbstractContextManager[Any]] | None = None, **kwargs: Any) -> Any:
         """One API call; when the gateway says "slow down" (the request was not taken), wait as told and ask again.
@@ -343,55 +233,12 @@ class Client:
                 self._renew_token(seen)
                 continue
             except requests.RequestException as exc:
-                raise self._transport_error(exc, "gateway", sending=sending) from None
+                raise transport_error(exc, "gateway", sending=sending, read_timeout=self.timeout[1]) from None
             if resp.status_code == 401 and attempt == 1:
                 self._renew_token(seen)
                 continue
-            return self._answer(resp)
+            return read(resp)
         raise AuthError("The gateway refused a fresh access token; check that the application is subscribed to MMSOnnet.")
-
-    def _answer(self, resp: requests.Response) -> Any:
-        if 300 <= resp.status_code < 400:
-            raise _redirect(resp, "gateway")
-        try:
-            data = resp.json()
-        except ValueError:
-            data = None
-        if resp.ok:
-            if data is None:
-                raise ServerError(f"The gateway answered HTTP {resp.status_code} with a body that is not JSON ({_excerpt(resp)}).", http_status=resp.status_code)
-            return data
-        code = data.get("code") if isinstance(data, dict) else None
-        message = (data.get("message") if isinstance(data, dict) else None) or _excerpt(resp)
-        try:
-            code = int(code) if code is not None else None
-        except (TypeError, ValueError):
-            code = None
-        status = resp.status_code
-        said = f"HTTP {status}" + (f", code {code}" if code is not None else "") + f": {message}"
-        kinds: dict[int, tuple[type[MMSError], str]] = {
-            400: (BadRequestError, "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and attachments."),
-            401: (AuthError, "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's subscription to MMSOnnet."),
-            403: (QuotaError, "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the next run."),
-            404: (NotFoundError, "The gateway has no such resource ({}). Check MMSNB_BASE_URL."),
-            405: (NotFoundError, "The gateway does not allow this method here ({}). Check MMSNB_BASE_URL."),
-        }
-        if status == 403 and code != 53:
-            kinds[403] = (AuthError, "The gateway forbids this call ({}). Check the application's permissions.")
-        if status == 429 or (status == 503 and resp.headers.get("Retry-After")):
-            wait = _retry_after(resp.headers.get("Retry-After"))
-            after = f"retry after {wait:g} s" if wait is not None else "no wait named"
-            raise ThrottledError(
-                f"The gateway asked to slow down ({said}; {after}).", http_status=status, retry_after=wait, gateway_message=message
-            )
-        if status in kinds:
-            kind, template = kinds[status]
-            sentence = template.format(said, VARIABLES["client_id"], VARIABLES["client_secret"])
-        elif status >= 500:
-            kind, sentence = ServerError, f"The gateway had trouble ({said}). Try again later."
-        else:
-            kind, sentence = MMSError, f"The gateway answered {said}."
-        raise kind(sentence, http_status=status, code=code, gateway_message=message)
 
     # -- API ---------------------------------------------------------------
     def send_mms(

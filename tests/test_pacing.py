@@ -18,7 +18,7 @@ import pytest
 from helpers import received_addresses
 
 import mmsnb
-from mmsnb.client import _retry_after
+from mmsnb.answers import retry_after
 from mmsnb.pacing import Pace, RateCap, Ticket
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,12 +84,12 @@ def test_status_limit_and_send_mms_wait_out_a_slow_down_too(sandbox, client, tmp
 
 
 def test_retry_after_is_read_as_seconds_or_as_an_http_date():
-    assert _retry_after("3") == 3.0
-    assert _retry_after("0.5") == 0.5
-    assert _retry_after(None) is None and _retry_after("soon") is None
-    later = _retry_after(format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True))
+    assert retry_after("3") == 3.0
+    assert retry_after("0.5") == 0.5
+    assert retry_after(None) is None and retry_after("soon") is None
+    later = retry_after(format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True))
     assert 60 < later <= 90
-    assert _retry_after(format_datetime(datetime.now(timezone.utc) - timedelta(days=1), usegmt=True)) == 0.0
+    assert retry_after(format_datetime(datetime.now(timezone.utc) - timedelta(days=1), usegmt=True)) == 0.0
 
 
 # -- the pace ---------------------------------------------------------------------------------------

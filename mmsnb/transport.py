@@ -1,0 +1,83 @@
+"""HTTPS to the gateway: one pooled session that never follows a redirect and never prints, and what a
+failed connection means for a request.
+
+>>> require_https("https://apigateway-prd.orange.pl/", "base URL")
+'https://apigateway-prd.orange.pl'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests_oauthlib import OAuth2Session
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
+
+from .config import VARIABLES
+from .errors import ConfigError, TransportError
+
+
+def require_https(url: str, what: str) -> str:
+    """``url`` without a trailing slash; :class:`ConfigError` unless it is HTTPS."""
+    if not url.lower().startswith("https://"):
+        raise ConfigError(f"The {what} {url!r} is not HTTPS; the gateway is reached over HTTPS only. Use an https:// URL.")
+    return url.rstrip("/")
+
+
+class _QuietConnection(HTTPSConnection):
+    """A connection that never prints: ``http.client.HTTPConnection.debuglevel = 1`` would print its headers (tokens)."""
+
+    debuglevel = 0
+
+
+class _QuietPool(HTTPSConnectionPool):
+    ConnectionCls = _QuietConnection
+
+
+class Adapter(HTTPAdapter):
+    """Pooled HTTPS whose connections ignore ``http.client``'s global debug level (direct or through a proxy)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "https": _QuietPool}
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": _QuietPool}
+        return manager
+
+
+class Session(OAuth2Session):
+    """An OAuth 2.0 session that never follows a redirect: a 3xx answer comes back as it is."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
+def _unverified(exc: requests.exceptions.SSLError) -> bool:
+    """Whether a TLS error is the certificate check, which fails before anything is sent (other TLS errors may come after)."""
+    text = str(exc).lower()
+    return "certificate verify failed" in text or "hostname mismatch" in text or "doesn't match" in text
+
+
+def transport_error(exc: requests.RequestException, where: str, *, sending: bool, read_timeout: float) -> TransportError:
+    """What a failed connection means: whether the request may have reached the ``where``, in a sentence."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(exc, requests.exceptions.SSLError) and _unverified(exc):
+        return TransportError(
+            f"The TLS certificate of the {where} could not be verified; nothing was sent. "
+            f"Set {VARIABLES['ca_bundle']} or verify= to the CA bundle.",
+            maybe_sent=False,
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
+        return TransportError(f"Could not connect to the {where} ({type(exc).__name__}); nothing was sent. Check the URL and the network.", maybe_sent=False)
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        sentence = f"The {where} did not answer within {read_timeout:g} s"
+    else:
+        sentence = f"The connection to the {where} was dropped ({type(exc).__name__})"
+    tail = "; the message may have been accepted, so it is not repeated." if sending else "."
+    return TransportError(sentence + tail, maybe_sent=sending)
+
