@@ -1,7 +1,7 @@
 """The gateway's delivery statuses: what each one means and how final it is.
 
 >>> describe("Retrieved").category
-'delivered'
+<Category.DELIVERED: 'delivered'>
 """
 
 from __future__ import annotations
