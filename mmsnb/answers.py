@@ -78,7 +78,10 @@ class Limit:
 
 def parse_send(data: object, addresses: list[str], http_status: int) -> SendResult:
     if not isinstance(data, dict) or not data.get("authenticationId"):
-        raise ServerError(f"The gateway accepted the request (HTTP {http_status}) but gave no authenticationId.", http_status=http_status)
+        raise ServerError(
+            f"The gateway accepted the request (HTTP {http_status}) but gave no authenticationId.",
+            http_status=http_status,
+        )
     return SendResult(str(data["authenticationId"]), tuple(addresses), data.get("deliveryStatus"), http_status)
 
 
@@ -141,7 +144,8 @@ def redirect(resp: requests.Response, where: str) -> RedirectError:
     pointed = f"pointing to {location!r}" if location else "with no Location"
     taken = (
         "the gateway may have processed it (303 See Other), so a send is not repeated"
-        if resp.status_code == 303 else "it was not taken"
+        if resp.status_code == 303
+        else "it was not taken"
     )
     return RedirectError(
         f"The {where} answered HTTP {resp.status_code} {pointed}. Redirects are never followed, so the request "
@@ -185,7 +189,10 @@ def read(resp: requests.Response) -> Any:
         data = None
     if resp.ok:
         if data is None:
-            raise ServerError(f"The gateway answered HTTP {resp.status_code} with a body that is not JSON ({excerpt(resp)}).", http_status=resp.status_code)
+            raise ServerError(
+                f"The gateway answered HTTP {resp.status_code} with a body that is not JSON ({excerpt(resp)}).",
+                http_status=resp.status_code,
+            )
         return data
     code = data.get("code") if isinstance(data, dict) else None
     message = (data.get("message") if isinstance(data, dict) else None) or excerpt(resp)
@@ -196,9 +203,18 @@ def read(resp: requests.Response) -> Any:
     status = resp.status_code
     said = f"HTTP {status}" + (f", code {code}" if code is not None else "") + f": {message}"
     kinds: dict[int, tuple[type[MMSError], str]] = {
-        400: (BadRequestError, "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and attachments."),
-        401: (AuthError, "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's subscription to MMSOnnet."),
-        403: (QuotaError, "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the next run."),
+        400: (
+            BadRequestError,
+            "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and attachments.",
+        ),
+        401: (
+            AuthError,
+            "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's subscription to MMSOnnet.",
+        ),
+        403: (
+            QuotaError,
+            "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the next run.",
+        ),
         404: (NotFoundError, "The gateway has no such resource ({}). Check MMSNB_BASE_URL."),
         405: (NotFoundError, "The gateway does not allow this method here ({}). Check MMSNB_BASE_URL."),
     }
@@ -208,7 +224,10 @@ def read(resp: requests.Response) -> Any:
         wait = retry_after(resp.headers.get("Retry-After"))
         after = f"retry after {wait:g} s" if wait is not None else "no wait named"
         raise ThrottledError(
-            f"The gateway asked to slow down ({said}; {after}).", http_status=status, retry_after=wait, gateway_message=message
+            f"The gateway asked to slow down ({said}; {after}).",
+            http_status=status,
+            retry_after=wait,
+            gateway_message=message,
         )
     if status in kinds:
         kind, template = kinds[status]
@@ -218,4 +237,3 @@ def read(resp: requests.Response) -> Any:
     else:
         kind, sentence = MMSError, f"The gateway answered {said}."
     raise kind(sentence, http_status=status, code=code, gateway_message=message)
-

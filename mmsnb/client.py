@@ -85,12 +85,16 @@ class Client:
         secret = client_secret or env["client_secret"]
         for name, value in (("client_id", client_id), ("client_secret", secret)):
             if not value:
-                raise ConfigError(f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=.")
+                raise ConfigError(
+                    f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=."
+                )
         redact.install()
         redact.register(secret)
         self._credentials = _Credentials(client_id, secret)
         self.base_url = require_https(base_url or env["base_url"], "base URL")
-        self.token_url = require_https(token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL")
+        self.token_url = require_https(
+            token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL"
+        )
         if verify is True and env["ca_bundle"]:
             verify = env["ca_bundle"]
         self.verify = verify
@@ -149,7 +153,9 @@ class Client:
             except requests.RequestException as exc:
                 raise transport_error(exc, "token endpoint", sending=False, read_timeout=self.timeout[1]) from None
             except ValueError:
-                raise AuthError(f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}.") from None
+                raise AuthError(
+                    f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}."
+                ) from None
             redact.register(token.get("access_token"))
             lifetime = float(token.get("expires_in") if token.get("expires_in") is not None else 3600)
             self._expires_at = time.monotonic() + lifetime - min(RENEW_MARGIN, lifetime / 10)
@@ -164,13 +170,18 @@ class Client:
             data = None
         if resp.ok or (isinstance(data, dict) and "error" in data):
             return resp
-        said = f"HTTP {resp.status_code}: " + ((data.get("message") if isinstance(data, dict) else None) or excerpt(resp))
+        said = f"HTTP {resp.status_code}: " + (
+            (data.get("message") if isinstance(data, dict) else None) or excerpt(resp)
+        )
         if resp.status_code in (401, 403):
             raise AuthError(
                 f"The token endpoint refused the credentials ({said}). Check {VARIABLES['client_id']} and {VARIABLES['client_secret']}.",
                 http_status=resp.status_code,
             )
-        raise AuthError(f"The token endpoint {self.token_url} did not answer with a token ({said}). Check {VARIABLES['token_url']}.", http_status=resp.status_code)
+        raise AuthError(
+            f"The token endpoint {self.token_url} did not answer with a token ({said}). Check {VARIABLES['token_url']}.",
+            http_status=resp.status_code,
+        )
 
     def _check_ca_bundle(self) -> None:
         """:class:`ConfigError` when the CA bundle named by ``verify`` is gone (a stopped sandbox's, say)."""
@@ -188,8 +199,16 @@ class Client:
         return self._expires_at
 
     # -- requests ----------------------------------------------------------
-    def _request(self, method: str, path: str, *, sending: bool = False, on_wait: Callable[[float], None] | None = None,
-                 attempt: Callable[[], AbstractContextManager[Any]] | None = None, **kwargs: Any) -> Any:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        sending: bool = False,
+        on_wait: Callable[[float], None] | None = None,
+        attempt: Callable[[], AbstractContextManager[Any]] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """One API call; when the gateway says "slow down" (the request was not taken), wait as told and ask again.
 
         The waits add up to at most ``max_wait`` seconds; ``on_wait(seconds)`` hears of each before it
@@ -206,9 +225,13 @@ class Client:
             return (state.seconds_since_start or 0.0) + told(state) > self.max_wait
 
         retrying = Retrying(
-            retry=retry_if_exception_type(ThrottledError), wait=told, stop=give_up, reraise=True,
+            retry=retry_if_exception_type(ThrottledError),
+            wait=told,
+            stop=give_up,
+            reraise=True,
             before_sleep=(lambda state: on_wait(state.upcoming_sleep)) if on_wait else None,
         )
+
         def once() -> Any:
             with attempt() if attempt is not None else nullcontext():
                 return self._request_once(method, path, sending=sending, **kwargs)
@@ -220,7 +243,9 @@ class Client:
             raise ThrottledError(
                 f"{exc} It still said so after the waits allowed by max_wait={self.max_wait:g} s{asked}; "
                 "the request was not taken. Run again later, or allow a longer max_wait.",
-                http_status=exc.http_status or 429, retry_after=exc.retry_after, gateway_message=exc.gateway_message,
+                http_status=exc.http_status or 429,
+                retry_after=exc.retry_after,
+                gateway_message=exc.gateway_message,
             ) from None
 
     def _request_once(self, method: str, path: str, *, sending: bool = False, **kwargs: Any) -> Any:
@@ -238,7 +263,9 @@ class Client:
                 self._renew_token(seen)
                 continue
             return read(resp)
-        raise AuthError("The gateway refused a fresh access token; check that the application is subscribed to MMSOnnet.")
+        raise AuthError(
+            "The gateway refused a fresh access token; check that the application is subscribed to MMSOnnet."
+        )
 
     # -- API ---------------------------------------------------------------
     def send_mms(
@@ -282,8 +309,15 @@ class Client:
         >>> client.send_checked(["tel:+48501102030"], Message(subject="Hej"))   # doctest: +SKIP
         """
         body, content_type = encode_message(addresses, message)
-        data = self._request("POST", SEND_PATH, data=body, headers={"Content-Type": content_type}, sending=True,
-                             on_wait=on_wait, attempt=attempt)
+        data = self._request(
+            "POST",
+            SEND_PATH,
+            data=body,
+            headers={"Content-Type": content_type},
+            sending=True,
+            on_wait=on_wait,
+            attempt=attempt,
+        )
         return parse_send(data, addresses, 200)
 
     def delivery_status(self, message_id: str, *, delivery_report: bool = True) -> DeliveryStatus:

@@ -38,7 +38,12 @@ def _chart(draw, data, path: Path, **kwargs) -> None:
 
 
 def run(
-    *, out: str | Path = "out/demo", quota: int = 1000, seed: int = 0, data: str | Path = DATA, sandbox: Sandbox | None = None
+    *,
+    out: str | Path = "out/demo",
+    quota: int = 1000,
+    seed: int = 0,
+    data: str | Path = DATA,
+    sandbox: Sandbox | None = None,
 ) -> pd.DataFrame:
     """Run the demo (on ``sandbox`` if given, else on a new one); returns the polled results."""
     data, out = Path(data), Path(out)
@@ -55,28 +60,36 @@ def run(
     with nullcontext(sandbox) if sandbox is not None else Sandbox(quota=quota, seed=seed) as gateway:
         client = gateway.client()
         print(f"Sandbox gateway at {gateway.url} (quota {client.limit().available} requests)")
-        options = dict(subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger, campaign="demo")
+        options = dict(
+            subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger, campaign="demo"
+        )
         checked = plan(client, frame, **options)
         dry = checked.to_frame()
         checks = dry.send_state.value_counts()
         planned = checked.recipients
-        print(f"Checks: {planned} recipients to send, {checks.get('invalid', 0)} invalid, "
-              f"{checks.get('duplicate', 0)} repeated (one message per number); "
-              f"{checked.limit.available} requests available")
+        print(
+            f"Checks: {planned} recipients to send, {checks.get('invalid', 0)} invalid, "
+            f"{checks.get('duplicate', 0)} repeated (one message per number); "
+            f"{checked.limit.available} requests available"
+        )
         reasons = dry.loc[dry.send_state == "invalid", "error"].str.split(":").str[-1].str.strip()
         for reason, count in reasons.value_counts().items():
             print(f"  invalid: {count} x {reason}")
         waves = []
         for segment, part in frame.groupby("segment", sort=True):
             waves.append(send(client, part, progress=False, **options))
-            print(f"Sent wave '{segment}': {(waves[-1].send_state == 'accepted').sum()} recipients, quota used {client.limit().used}")
+            print(
+                f"Sent wave '{segment}': {(waves[-1].send_state == 'accepted').sum()} recipients, quota used {client.limit().used}"
+            )
         results = pd.concat(waves).loc[frame.index]
         sent = int((results.send_state == "accepted").sum())
         print(f"Sent {sent} recipients in all ({'as' if sent == planned else 'NOT as'} checked)")
         used = client.limit().used
         again = pd.concat(send(client, part, progress=False, **options) for _, part in frame.groupby("segment"))
-        print(f"Ran the sends again: {(again.send_state == 'already-sent').sum()} rows already sent, "
-              f"{(again.send_state == 'accepted').sum()} sent anew, quota used {client.limit().used} (was {used})")
+        print(
+            f"Ran the sends again: {(again.send_state == 'already-sent').sum()} rows already sent, "
+            f"{(again.send_state == 'accepted').sum()} sent anew, quota used {client.limit().used} (was {used})"
+        )
         results = poll(client, results, timeout=120, progress=False, ledger=ledger)
         client.limit()
         events = history(ledger=ledger)

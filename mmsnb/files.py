@@ -21,7 +21,9 @@ from .paths import read_file
 ENCODINGS = ("utf-8-sig", "cp1250")
 
 
-def read_recipients(source: str | os.PathLike | bytes, *, to: str | None = None, name: str | None = None) -> pd.DataFrame:
+def read_recipients(
+    source: str | os.PathLike | bytes, *, to: str | None = None, name: str | None = None
+) -> pd.DataFrame:
     """A CSV of recipients as a DataFrame of text (so ``0048…`` and ``501102030`` stay as written).
 
     The delimiter (comma, semicolon, tab) is detected; UTF-8 and Windows-1250 are read. ``to``
@@ -55,9 +57,13 @@ def read_recipients(source: str | os.PathLike | bytes, *, to: str | None = None,
     except csv.Error:
         delimiter = ","
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, sep=delimiter, keep_default_na=False, na_values=[""], skipinitialspace=True)
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, sep=delimiter, keep_default_na=False, na_values=[""], skipinitialspace=True
+        )
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"{label} is not a well-formed CSV file ({str(exc).strip()}). Fix that line or re-export the file.") from None
+        raise InputError(
+            f"{label} is not a well-formed CSV file ({str(exc).strip()}). Fix that line or re-export the file."
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if to is not None and to not in frame.columns:
         raise InputError(f"{label} has no column {to!r}. Its columns: {', '.join(frame.columns)}.")

@@ -276,7 +276,9 @@ def _explain(path: Path, exc: sqlite3.Error) -> LedgerError:
     text = said.lower()
     where = f"The ledger {str(path)!r}"
     if "not a database" in text:
-        sentence = f"{where} is not a ledger (not a SQLite database). Point ledger= or {VARIABLES['ledger']} at another file."
+        sentence = (
+            f"{where} is not a ledger (not a SQLite database). Point ledger= or {VARIABLES['ledger']} at another file."
+        )
     elif "readonly" in text or "read-only" in text:
         sentence = f"{where} is read-only. Make it (and its folder) writable, or point ledger= at a writable file."
     elif "unable to open" in text:
@@ -285,7 +287,9 @@ def _explain(path: Path, exc: sqlite3.Error) -> LedgerError:
         elif not path.parent.is_dir():
             sentence = f"{where} cannot be created: its folder {str(path.parent)!r} does not exist. Create the folder or choose another path."
         elif not os.access(path.parent, os.W_OK):
-            sentence = f"{where} cannot be written: its folder {str(path.parent)!r} is read-only. Choose a writable folder."
+            sentence = (
+                f"{where} cannot be written: its folder {str(path.parent)!r} is read-only. Choose a writable folder."
+            )
         else:
             sentence = f"{where} cannot be opened or created (check the folder's permissions), or choose another path."
     elif "full" in text or ("i/o" in text and _nearly_full(path)):
@@ -325,7 +329,9 @@ class Ledger:
         assert self._conn is not None
         waiting = Retrying(
             retry=retry_if_exception(lambda exc: isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)),
-            wait=wait_fixed(0.01), stop=stop_after_delay(BUSY_TIMEOUT), reraise=True,
+            wait=wait_fixed(0.01),
+            stop=stop_after_delay(BUSY_TIMEOUT),
+            reraise=True,
         )
         waiting(self._conn.execute, "PRAGMA journal_mode=WAL")
 
@@ -455,7 +461,9 @@ class Ledger:
             for start in range(0, len(addresses), 500):
                 chunk = addresses[start : start + 500]
                 found: dict[str, list[Claim]] = {}
-                for row in conn.execute(_CLAIMS + f" AND c.address IN ({','.join('?' * len(chunk))})", (campaign, *chunk)):
+                for row in conn.execute(
+                    _CLAIMS + f" AND c.address IN ({','.join('?' * len(chunk))})", (campaign, *chunk)
+                ):
                     claim = _claim(row)
                     found.setdefault(claim.address, []).append(claim)
                 for address in chunk:
@@ -465,7 +473,9 @@ class Ledger:
             claimed = [a for a in addresses if a not in held]
             if not claimed:
                 return Begun(None, None, [], held)
-            (number,) = conn.execute("SELECT COALESCE(MAX(request_no), 0) + 1 FROM requests WHERE campaign = ?", (campaign,)).fetchone()
+            (number,) = conn.execute(
+                "SELECT COALESCE(MAX(request_no), 0) + 1 FROM requests WHERE campaign = ?", (campaign,)
+            ).fetchone()
             cursor = conn.execute(
                 "INSERT INTO requests (campaign, request_no, content_key, addresses, delivery_report, state, intent_at, run_id) "
                 "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?)",
@@ -519,7 +529,9 @@ class Ledger:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for mid, report in self._read(f"SELECT message_id, delivery_report FROM requests WHERE message_id IN ({marks})", tuple(chunk)):
+            for mid, report in self._read(
+                f"SELECT message_id, delivery_report FROM requests WHERE message_id IN ({marks})", tuple(chunk)
+            ):
                 out[mid] = bool(report)
         return out
 
@@ -530,7 +542,9 @@ class Ledger:
         if not rows:
             found = self._read("SELECT addresses FROM requests WHERE message_id = ?", (status.message_id,))
             addresses = json.loads(found[0][0]) if found else [None]
-            rows = [(status.message_id, a, status.status, status.category, int(status.final), polled_at) for a in addresses]
+            rows = [
+                (status.message_id, a, status.status, status.category, int(status.final), polled_at) for a in addresses
+            ]
         self._write("INSERT INTO statuses VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def record_quota(self, limit: Limit) -> None:

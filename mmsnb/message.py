@@ -33,18 +33,38 @@ PRIORITIES = ("Default", "Low", "Normal", "High")
 #: Media types an MMS can carry.
 SUPPORTED_TYPES = frozenset(
     {
-        "image/jpeg", "image/png", "image/gif", "image/bmp", "image/vnd.wap.wbmp",
-        "text/plain", "audio/amr", "audio/mpeg", "audio/mp4", "video/3gpp", "video/mp4",
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/bmp",
+        "image/vnd.wap.wbmp",
+        "text/plain",
+        "audio/amr",
+        "audio/mpeg",
+        "audio/mp4",
+        "video/3gpp",
+        "video/mp4",
         "application/smil",
     }
 )
 #: Media types of the usual MMS file extensions; the platform's guesses differ (``audio/AMR``,
 #: ``audio/3gpp``, ``application/smil+xml`` or nothing at all) and are used only for other names.
 TYPES_BY_SUFFIX = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
-    ".bmp": "image/bmp", ".wbmp": "image/vnd.wap.wbmp", ".txt": "text/plain", ".amr": "audio/amr",
-    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".3gp": "video/3gpp", ".mp4": "video/mp4",
-    ".smil": "application/smil", ".smi": "application/smil",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".wbmp": "image/vnd.wap.wbmp",
+    ".txt": "text/plain",
+    ".amr": "audio/amr",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".3gp": "video/3gpp",
+    ".mp4": "video/mp4",
+    ".smil": "application/smil",
+    ".smi": "application/smil",
 }
 _SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -215,7 +235,9 @@ def subject_fields(template: str) -> list[str]:
         ) from None
     for name in names:
         if name == "" or name.isdigit():
-            raise InputError(f"The template {template!r} has an empty or numbered field; name a column, e.g. {{first_name}}.")
+            raise InputError(
+                f"The template {template!r} has an empty or numbered field; name a column, e.g. {{first_name}}."
+            )
     return [name.split(".")[0].split("[")[0] for name in names]
 
 

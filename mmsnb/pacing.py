@@ -50,7 +50,9 @@ class Pace:
 
     def __init__(self, *, start: int = 2, ceiling: int = 32, fixed: bool = False) -> None:
         if isinstance(ceiling, bool) or not isinstance(ceiling, int) or not 1 <= ceiling <= MOST_IN_FLIGHT:
-            raise InputError(f"The requests in flight must be a whole number from 1 to {MOST_IN_FLIGHT}, not {ceiling!r}.")
+            raise InputError(
+                f"The requests in flight must be a whole number from 1 to {MOST_IN_FLIGHT}, not {ceiling!r}."
+            )
         self.ceiling, self.fixed = ceiling, fixed
         self.limit = ceiling if fixed else max(1, min(start, ceiling))
         self.decisions: list[tuple[str, int]] = []
@@ -132,8 +134,13 @@ class RateCap:
     ``sleep`` are the time functions it uses.
     """
 
-    def __init__(self, interval: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.interval = interval
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
@@ -144,7 +151,9 @@ class RateCap:
         """A cap from text such as ``"10/s"`` or ``"600/min"``."""
         found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*", str(rate).lower())
         if not found or found.group(2) not in _UNITS or float(found.group(1)) <= 0:
-            raise InputError(f"rate={rate!r} is not a rate: write it as requests per time, e.g. '10/s', '600/min' or '3600/h'.")
+            raise InputError(
+                f"rate={rate!r} is not a rate: write it as requests per time, e.g. '10/s', '600/min' or '3600/h'."
+            )
         return cls(_UNITS[found.group(2)] / float(found.group(1)), **kwargs)
 
     def wait(self) -> None:

@@ -21,7 +21,10 @@ _lock = threading.Lock()
 _installed = False
 _PATTERNS = (
     (re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]+"), r"\1 " + MASK),
-    (re.compile(r"""(['"]?(?:access_token|refresh_token|client_secret)['"]?\s*[:=]\s*['"]?)[^'",&\s}]+"""), r"\1" + MASK),
+    (
+        re.compile(r"""(['"]?(?:access_token|refresh_token|client_secret)['"]?\s*[:=]\s*['"]?)[^'",&\s}]+"""),
+        r"\1" + MASK,
+    ),
 )
 
 

@@ -38,10 +38,23 @@ _SEND = "pass the frame that mmsnb.send or mmsnb.poll returns"
 _STATUSES = "pass mmsnb.history(...) or its .statuses DataFrame"
 _QUOTA = "pass mmsnb.history(...) or its .quota DataFrame"
 _HINTS: dict[str, str] = {
-    "status": _POLL, "status_category": _POLL, "delivered_at": _POLL,
-    "send_state": _SEND, "sent_at": _SEND, "error": _SEND, "http_status": _SEND, "error_code": _SEND,
-    "campaign": _STATUSES, "message_id": _STATUSES, "address": _STATUSES, "category": _STATUSES, "polled_at": _STATUSES,
-    "read_at": _QUOTA, "used": _QUOTA, "available": _QUOTA, "resets_on": _QUOTA,
+    "status": _POLL,
+    "status_category": _POLL,
+    "delivered_at": _POLL,
+    "send_state": _SEND,
+    "sent_at": _SEND,
+    "error": _SEND,
+    "http_status": _SEND,
+    "error_code": _SEND,
+    "campaign": _STATUSES,
+    "message_id": _STATUSES,
+    "address": _STATUSES,
+    "category": _STATUSES,
+    "polled_at": _STATUSES,
+    "read_at": _QUOTA,
+    "used": _QUOTA,
+    "available": _QUOTA,
+    "resets_on": _QUOTA,
 }
 
 
@@ -130,7 +143,8 @@ def outcome_counts(
 
     labels = sorted(order, key=order.__getitem__)
     table = (
-        frame.groupby(["label", "group"], sort=False)["count"].sum()
+        frame.groupby(["label", "group"], sort=False)["count"]
+        .sum()
         .unstack("group", fill_value=0)
         .reindex(index=labels, columns=groups, fill_value=0)
         .astype("int64")
@@ -173,7 +187,9 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
         }
     )
     sent = int(results["status_category"].notna().sum())
-    out.attrs.update(rows=rows, sent=sent, delivered_rate=int(counts[Category.DELIVERED]) / sent if sent else float("nan"))
+    out.attrs.update(
+        rows=rows, sent=sent, delivered_rate=int(counts[Category.DELIVERED]) / sent if sent else float("nan")
+    )
     return out
 
 
@@ -218,8 +234,17 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
     delivery = results.loc[failed].groupby("status", dropna=False).size().rename("count").reset_index()
     delivery = delivery.rename(columns={"status": "reason"}).assign(stage="delivery")
     delivery["detail"] = [describe(None if pd.isna(s) else str(s)).meaning for s in delivery["reason"]]
-    out = pd.concat([part.sort_values("count", ascending=False, kind="stable") for part in (send, delivery)], ignore_index=True)
+    out = pd.concat(
+        [part.sort_values("count", ascending=False, kind="stable") for part in (send, delivery)], ignore_index=True
+    )
     out = out.reindex(columns=["stage", "reason", "http_status", "error_code", "detail", "count"])
     return out.astype(
-        {"stage": "str", "reason": "str", "http_status": "Int64", "error_code": "Int64", "detail": "str", "count": "int64"}
+        {
+            "stage": "str",
+            "reason": "str",
+            "http_status": "Int64",
+            "error_code": "Int64",
+            "detail": "str",
+            "count": "int64",
+        }
     ).assign(share=lambda f: f["count"] / rows if rows else float("nan"))

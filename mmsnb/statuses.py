@@ -19,6 +19,7 @@ CATEGORY_COLORS: dict[str, str] = {
     Category.UNKNOWN: "#999999",
 }
 
+
 @dataclass(frozen=True)
 class StatusInfo:
     """What a verbatim gateway status means."""

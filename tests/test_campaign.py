@@ -45,6 +45,7 @@ def message_of(sandbox) -> dict[str, str]:
 
 # -- requests and grouping ---------------------------------------------------
 
+
 def test_grouping_puts_equal_content_into_requests_of_max_addresses(sandbox, client, tmp_path):
     frame = pd.DataFrame({"msisdn": orange(120)})
     results = send(client, frame, tmp_path, subject="Promocja")
@@ -131,6 +132,7 @@ def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_
 
 # -- checking rows -------------------------------------------------------------
 
+
 def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_path):
     (tmp_path / "a-directory.jpg").mkdir()
     (tmp_path / "promo.jpg").write_bytes(PROMO.read_bytes())
@@ -153,14 +155,29 @@ def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_pa
     results = send(client, frame, tmp_path, subject="subject", attachments="picture", attachments_dir=tmp_path)
 
     expected = {
-        "ok": "accepted", "short": "invalid", "repeat": "duplicate", "play": "accepted", "no-number": "invalid",
-        "no-subject": "invalid", "unreadable": "invalid", "absent": "invalid", "oversized": "invalid",
-        "fixed-line": "invalid", "other-text": "duplicate", "no-picture": "accepted",
+        "ok": "accepted",
+        "short": "invalid",
+        "repeat": "duplicate",
+        "play": "accepted",
+        "no-number": "invalid",
+        "no-subject": "invalid",
+        "unreadable": "invalid",
+        "absent": "invalid",
+        "oversized": "invalid",
+        "fixed-line": "invalid",
+        "other-text": "duplicate",
+        "no-picture": "accepted",
     }
     assert results.send_state.astype(str).to_dict() == expected
     reasons = {
-        "short": "'12345'", "repeat": "as row ok:", "other-text": "with row ok's content", "no-number": "missing",
-        "no-subject": "subject is missing", "unreadable": "not a regular file", "absent": "does not exist", "oversized": "over the gateway's limit",
+        "short": "'12345'",
+        "repeat": "as row ok:",
+        "other-text": "with row ok's content",
+        "no-number": "missing",
+        "no-subject": "subject is missing",
+        "unreadable": "not a regular file",
+        "absent": "does not exist",
+        "oversized": "over the gateway's limit",
         "fixed-line": "fixed-line",
     }
     for label, words in reasons.items():
@@ -175,15 +192,15 @@ def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_pa
     assert results.loc[bad_numbers, ["address", "carrier_hint"]].isna().all().all()
     assert (results.loc[["no-subject", "unreadable", "absent", "oversized"], "carrier_hint"] == "Orange").all()
     # Only the sendable rows reached the gateway, each number once, with its first row's content.
-    assert received_addresses(sandbox) == Counter(
-        {"tel:+48501102030": 1, "tel:+48790000001": 1, "tel:+48501102035": 1}
-    )
+    assert received_addresses(sandbox) == Counter({"tel:+48501102030": 1, "tel:+48790000001": 1, "tel:+48501102035": 1})
     assert {r.subject for r in sandbox.received} == {"Witaj"}
     assert [len(r.attachments) for r in sandbox.received if "tel:+48501102035" in r.addresses] == [0]
 
 
 def test_subject_template_keeps_polish_letters(sandbox, client, tmp_path):
-    frame = pd.DataFrame({"msisdn": orange(3), "first_name": ["Łukasz", "Zażółć", "Gęślą Jaźń"], "city": ["Łódź", "Kraków", "Gdańsk"]})
+    frame = pd.DataFrame(
+        {"msisdn": orange(3), "first_name": ["Łukasz", "Zażółć", "Gęślą Jaźń"], "city": ["Łódź", "Kraków", "Gdańsk"]}
+    )
     results = send(client, frame, tmp_path, subject="Cześć {first_name} z {city}! Źdźbło", group=False)
 
     assert (results.send_state == "accepted").all()
@@ -227,6 +244,7 @@ def test_missing_number_column_is_named(sandbox, client, tmp_path):
 
 
 # -- re-runs -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("campaign", ["wiosna", None])
 def test_rerun_sends_nothing_twice(sandbox, client, tmp_path, campaign):
@@ -286,6 +304,7 @@ def test_changed_content_without_a_name_is_a_new_campaign(sandbox, client, tmp_p
 
 
 # -- quota -----------------------------------------------------------------------
+
 
 def test_quota_used_up_mid_run_stops_and_a_later_call_resumes(make_sandbox, tmp_path, monkeypatch):
     """The quota runs out mid-run because another client spends it.
@@ -384,6 +403,7 @@ def test_dry_run_plans_and_sends_nothing(make_sandbox, tmp_path):
 
 # -- requests that may have reached the gateway -----------------------------------
 
+
 def test_read_timeout_is_unknown_and_repeated_only_on_request(make_sandbox, tmp_path):
     sandbox = make_sandbox(faults=mmsnb.Faults(slow_seconds=3))
     client = sandbox.client(timeout=(2, 1))
@@ -407,7 +427,9 @@ def test_read_timeout_is_unknown_and_repeated_only_on_request(make_sandbox, tmp_
     assert send(client, frame, tmp_path, subject="Hej").send_state.astype(str).tolist() == ["already-sent"]
 
 
-@pytest.mark.parametrize("fault, processed", [("drop_after", True), ("server_error", False), ("html_error", False), ("garbage", True)])
+@pytest.mark.parametrize(
+    "fault, processed", [("drop_after", True), ("server_error", False), ("html_error", False), ("garbage", True)]
+)
 def test_fault_on_a_send_is_unknown_and_not_repeated(sandbox, client, tmp_path, fault, processed):
     frame = pd.DataFrame({"msisdn": orange(3)})
     sandbox.fail_next(fault)
@@ -423,6 +445,7 @@ def test_fault_on_a_send_is_unknown_and_not_repeated(sandbox, client, tmp_path, 
 
 
 # -- scale, dtypes, index, empty, accessor ---------------------------------------------
+
 
 def test_ten_thousand_rows_grouped_into_two_hundred_requests(make_sandbox, tmp_path):
     sandbox = make_sandbox(quota=1000)

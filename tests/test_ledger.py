@@ -17,8 +17,20 @@ from mmsnb.ledger import REQUEST_STATES
 from mmsnb.results import CATEGORIES
 
 REPO = Path(__file__).resolve().parent.parent
-SENDS_COLUMNS = ["campaign", "request_no", "content_key", "address", "delivery_report", "state", "message_id",
-                 "http_status", "error_code", "error", "intent_at", "sent_at"]
+SENDS_COLUMNS = [
+    "campaign",
+    "request_no",
+    "content_key",
+    "address",
+    "delivery_report",
+    "state",
+    "message_id",
+    "http_status",
+    "error_code",
+    "error",
+    "intent_at",
+    "sent_at",
+]
 STATUSES_COLUMNS = ["campaign", "message_id", "address", "status", "category", "final", "polled_at"]
 QUOTA_COLUMNS = ["read_at", "used", "available", "resets_on"]
 
@@ -87,8 +99,12 @@ def test_history_of_an_empty_ledger_has_the_same_columns_and_dtypes(tmp_path):
 def test_history_filters_by_campaign(sandbox, client, tmp_path):
     ledger = mmsnb.Ledger(tmp_path / "ledger.sqlite")
     try:
-        mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="A", campaign="a", ledger=ledger, progress=False)
-        mmsnb.send(client, pd.DataFrame({"msisdn": orange(3, 10)}), subject="B", campaign="b", ledger=ledger, progress=False)
+        mmsnb.send(
+            client, pd.DataFrame({"msisdn": orange(2)}), subject="A", campaign="a", ledger=ledger, progress=False
+        )
+        mmsnb.send(
+            client, pd.DataFrame({"msisdn": orange(3, 10)}), subject="B", campaign="b", ledger=ledger, progress=False
+        )
         assert set(mmsnb.history("a", ledger=ledger).sends.address) == {"tel:+48501000000", "tel:+48501000001"}
         assert len(mmsnb.history("b", ledger=ledger).sends) == 3
         assert len(mmsnb.history(ledger=ledger).sends) == 5
@@ -133,8 +149,13 @@ def test_killed_run_resumes_without_sending_anything_twice(make_sandbox, tmp_pat
     frame.to_csv(csv, index=False)
     env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
     with open(tmp_path / "child.log", "wb") as log:
-        child = subprocess.Popen([sys.executable, "-c", CHILD.format(csv=str(csv), ledger=str(ledger))],
-                                 env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD.format(csv=str(csv), ledger=str(ledger))],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 120  # a guard against hanging, not a timing assertion
             while len(sandbox.received) <= 50:
@@ -151,8 +172,16 @@ def test_killed_run_resumes_without_sending_anything_twice(make_sandbox, tmp_pat
 
     client = sandbox.client(timeout=(5, 10))
     try:
-        results = mmsnb.send(client, pd.read_csv(csv, dtype=str), subject="Awaria", campaign="crash", ledger=ledger,
-                             group=False, workers=16, progress=False)
+        results = mmsnb.send(
+            client,
+            pd.read_csv(csv, dtype=str),
+            subject="Awaria",
+            campaign="crash",
+            ledger=ledger,
+            group=False,
+            workers=16,
+            progress=False,
+        )
     finally:
         client.close()
 

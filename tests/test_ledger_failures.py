@@ -23,7 +23,9 @@ def orange(n: int, start: int = 0) -> list[str]:
 def tmpfs(where: Path, size: str) -> Iterator[Path]:
     """A small real filesystem of its own (root only), unmounted afterwards."""
     where.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); CI runs as root and can")
     try:
@@ -33,7 +35,9 @@ def tmpfs(where: Path, size: str) -> Iterator[Path]:
 
 
 def send(client, ledger, n=3, **kwargs):
-    return mmsnb.send(client, pd.DataFrame({"msisdn": orange(n)}), subject="Hej", ledger=ledger, progress=False, **kwargs)
+    return mmsnb.send(
+        client, pd.DataFrame({"msisdn": orange(n)}), subject="Hej", ledger=ledger, progress=False, **kwargs
+    )
 
 
 def test_a_file_that_is_not_a_ledger_is_named(sandbox, client, tmp_path):
@@ -41,8 +45,10 @@ def test_a_file_that_is_not_a_ledger_is_named(sandbox, client, tmp_path):
     path.write_text("shopping list: milk, bread\n" * 100)
     with pytest.raises(mmsnb.LedgerError) as caught:
         send(client, path)
-    assert str(caught.value) == (f"The ledger {str(path)!r} is not a ledger (not a SQLite database). "
-                                 "Point ledger= or MMSNB_LEDGER at another file.")
+    assert str(caught.value) == (
+        f"The ledger {str(path)!r} is not a ledger (not a SQLite database). "
+        "Point ledger= or MMSNB_LEDGER at another file."
+    )
     assert sandbox.received == []
 
 
@@ -57,9 +63,13 @@ def test_a_read_only_ledger_and_a_read_only_folder_are_named(sandbox, client, tm
     with tmpfs(tmp_path / "disk", "1m") as disk:
         mmsnb.Ledger(disk / "ledger.sqlite").close()
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
-        with pytest.raises(mmsnb.LedgerError, match=r"ledger\.sqlite' (is read-only|cannot be written: its folder .* is read-only)"):
+        with pytest.raises(
+            mmsnb.LedgerError, match=r"ledger\.sqlite' (is read-only|cannot be written: its folder .* is read-only)"
+        ):
             send(client, disk / "ledger.sqlite")
-        with pytest.raises(mmsnb.LedgerError, match=r"new\.sqlite' cannot be written: its folder '.*disk' is read-only"):
+        with pytest.raises(
+            mmsnb.LedgerError, match=r"new\.sqlite' cannot be written: its folder '.*disk' is read-only"
+        ):
             send(client, disk / "new.sqlite")
     assert sandbox.received == []
 
@@ -96,10 +106,14 @@ def test_a_newer_ledger_is_refused_and_an_older_one_is_migrated(sandbox, client,
     older = tmp_path / "older.sqlite"
     with sqlite3.connect(older) as conn:
         conn.executescript(OLD_SCHEMA)
-        conn.execute("INSERT INTO requests VALUES (1, 'spring', 1, 'k', '[\"tel:+48501000000\"]', 1, 'accepted', 'm-1', 200, "
-                     "NULL, NULL, '2026-01-01T10:00:00+00:00', '2026-01-01T10:00:01+00:00')")
+        conn.execute(
+            "INSERT INTO requests VALUES (1, 'spring', 1, 'k', '[\"tel:+48501000000\"]', 1, 'accepted', 'm-1', 200, "
+            "NULL, NULL, '2026-01-01T10:00:00+00:00', '2026-01-01T10:00:01+00:00')"
+        )
         conn.execute("INSERT INTO recipients VALUES ('spring', 'tel:+48501000000', 'k', 1)")
-    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", campaign="spring", ledger=older, progress=False)
+    results = mmsnb.send(
+        client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", campaign="spring", ledger=older, progress=False
+    )
     assert results.send_state.astype(str).tolist() == ["already-sent", "accepted"]
     assert results.message_id.iloc[0] == "m-1"
     assert received_addresses(sandbox) == {"tel:+48501000001": 1}

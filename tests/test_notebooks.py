@@ -20,7 +20,9 @@ def execute(path: Path, env: dict[str, str]) -> nbformat.NotebookNode:
     os.environ.clear()
     os.environ.update(env)
     try:
-        NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -41,7 +41,9 @@ def mixed_campaign(make_sandbox, tmp_path):
     subjects = ["Promocja"] * 37 + ["Promocja", "Promocja"]
     subjects[36] = "Tylko dla Ciebie"
     frame = pd.DataFrame({"msisdn": numbers, "subject": subjects}, index=[f"k{i}" for i in range(len(numbers))])
-    results = mmsnb.send(client, frame, subject="subject", max_addresses=8, ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client, frame, subject="subject", max_addresses=8, ledger=tmp_path / "ledger.sqlite", progress=False
+    )
     yield sandbox, client, results
     client.close()
 
@@ -110,8 +112,15 @@ def test_poll_without_delivery_reports_ends_final_at_success(make_sandbox, tmp_p
     sandbox = make_sandbox()
     client = sandbox.client(timeout=(2, 2))
     frame = pd.DataFrame({"msisdn": orange(5) + others(1) + orange(1, 100)})
-    results = mmsnb.send(client, frame, subject="Hej", delivery_report=False, max_addresses=6,
-                         ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client,
+        frame,
+        subject="Hej",
+        delivery_report=False,
+        max_addresses=6,
+        ledger=tmp_path / "ledger.sqlite",
+        progress=False,
+    )
     assert [r.delivery_report for r in sandbox.received] == [False, False]
     polled = mmsnb.poll(client, results, interval=0.2, timeout=10, progress=False)
 
@@ -153,7 +162,9 @@ def test_poll_keeps_asking_until_final(make_sandbox, tmp_path):
     sandbox = make_sandbox(time_scale=600, outcomes={"Retrieved": 1.0}, delays={"Retrieved": (300.0, 360.0)})
     client = sandbox.client(timeout=(2, 2))
     frame = pd.DataFrame({"msisdn": orange(4)})
-    results = mmsnb.send(client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False
+    )
     polled = mmsnb.poll(client, results, interval=0.1, timeout=30, progress=False)
 
     assert polled.status.tolist() == ["Retrieved"] * 4
@@ -164,7 +175,9 @@ def test_poll_keeps_asking_until_final(make_sandbox, tmp_path):
 def test_poll_stops_at_timeout_with_rows_not_final(make_sandbox, tmp_path):
     sandbox = make_sandbox(time_scale=1)
     client = sandbox.client(timeout=(2, 2))
-    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False
+    )
     polled = mmsnb.poll(client, results, interval=0.1, timeout=0.3, progress=False)
 
     assert polled.status.tolist() == ["Success", "Success"]
@@ -198,7 +211,9 @@ def test_backoff_grows_to_its_cap_unless_the_interval_is_fixed():
 
 def test_polling_a_polled_frame_again_asks_nothing_and_keeps_what_it_knew(sandbox, client, tmp_path):
     frame = pd.DataFrame({"msisdn": orange(4)})
-    results = mmsnb.send(client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False
+    )
     first = mmsnb.poll(client, results, interval=0.2, timeout=30, progress=False)
     asked = sandbox.gateway.counts["status"]
     again = mmsnb.poll(client, first, interval=0.2, timeout=30, progress=False)

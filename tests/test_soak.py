@@ -23,7 +23,8 @@ from mmsnb.numbers import parse
 
 SIZE = int(os.environ.get("MMSNB_SOAK_SIZE", "2000"))
 PER_REQUEST = 10
-CHILD = """
+CHILD = (
+    """
 import os, sys
 import pandas as pd
 import mmsnb
@@ -34,7 +35,9 @@ try:
                allow_partial=True, progress=False, workers=4)
 except mmsnb.MMSError as error:
     print(error)
-""" % PER_REQUEST
+"""
+    % PER_REQUEST
+)
 
 
 def recipients(n: int) -> pd.DataFrame:
@@ -50,7 +53,9 @@ def recipients(n: int) -> pd.DataFrame:
 
 def run_child(sandbox, env, csv, *, until: int | None = None, then=None) -> None:
     """Run the campaign in a child process; once the sandbox has received ``until`` messages, call ``then(child)``."""
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(csv)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(csv)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     if until is not None:
         deadline = time.monotonic() + 300
         while len(sandbox.received) < until and child.poll() is None and time.monotonic() < deadline:
@@ -71,12 +76,20 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
     ledger = tmp_path / "ledger.sqlite"
     requests_needed = -(-SIZE // PER_REQUEST)
     faults = mmsnb.Faults(
-        server_error=0.02, html_error=0.02, slow=0.02, drop_before=0.02, drop_after=0.02,
-        garbage=0.02, revoke_token=0.02, status_error=0.2, slow_seconds=1.5,
+        server_error=0.02,
+        html_error=0.02,
+        slow=0.02,
+        drop_before=0.02,
+        drop_after=0.02,
+        garbage=0.02,
+        revoke_token=0.02,
+        status_error=0.2,
+        slow_seconds=1.5,
     )
     rng = random.Random(7)
-    with mmsnb.Sandbox(seed=7, quota=10 * requests_needed, time_scale=6000, token_lifetime=3, faults=faults,
-                       ledger=ledger) as sandbox:
+    with mmsnb.Sandbox(
+        seed=7, quota=10 * requests_needed, time_scale=6000, token_lifetime=3, faults=faults, ledger=ledger
+    ) as sandbox:
         env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": str(ledger)}
         first = rng.randint(requests_needed // 10, requests_needed // 5)
         second = first + rng.randint(requests_needed // 10, requests_needed // 5)
@@ -88,14 +101,18 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
 
         run_child(sandbox, env, csv, until=second + requests_needed // 10, then=spend_the_quota)
         with sqlite3.connect(ledger) as db:
-            quota_stops = db.execute("SELECT COUNT(*) FROM requests WHERE state = 'unsent' AND error_code = 53").fetchone()[0]
+            quota_stops = db.execute(
+                "SELECT COUNT(*) FROM requests WHERE state = 'unsent' AND error_code = 53"
+            ).fetchone()[0]
         assert quota_stops >= 1, "the quota did not run out mid-run"
         sandbox.gateway.quota = 10 * requests_needed
         sandbox.reset_quota()
         run_child(sandbox, env, csv)
 
         client = sandbox.client()
-        results = mmsnb.send(client, frame, subject="Wyprzedaż zimowa", campaign="soak", max_addresses=PER_REQUEST, progress=False)
+        results = mmsnb.send(
+            client, frame, subject="Wyprzedaż zimowa", campaign="soak", max_addresses=PER_REQUEST, progress=False
+        )
         sandbox.faults.faults = mmsnb.Faults(status_error=0.2)
         polled = mmsnb.poll(client, results, timeout=120, interval=0.2, progress=False)
         received = sandbox.received

@@ -46,7 +46,14 @@ def results() -> pd.DataFrame:
 
 def test_summary_counts_and_shares_every_category_in_order(results):
     table = summary(results)
-    assert list(table.index) == [*CATEGORIES, "no status: accepted", "not sent: invalid", "not sent: rejected", "not sent: quota", "not sent: planned"]
+    assert list(table.index) == [
+        *CATEGORIES,
+        "no status: accepted",
+        "not sent: invalid",
+        "not sent: rejected",
+        "not sent: quota",
+        "not sent: planned",
+    ]
     assert table["count"].tolist() == [6, 1, 0, 3, 1, 1, 3, 1, 2, 1]
     assert table["share"].tolist() == pytest.approx([c / 19 for c in table["count"]])
     assert table["count"].sum() == len(results)

@@ -24,7 +24,9 @@ POLISH = "Zażółć gęślą jaźń — Cześć Łucjo!"
 def parse_multipart(body: bytes, content_type: str, *, parse_policy=policy.compat32) -> list[EmailMessage]:
     """The parts of a multipart body; ``compat32`` keeps every header exactly as written."""
     assert content_type.startswith("multipart/form-data; boundary=")
-    message = BytesParser(policy=parse_policy).parsebytes(b"Content-Type: " + content_type.encode("ascii") + b"\r\n\r\n" + body)
+    message = BytesParser(policy=parse_policy).parsebytes(
+        b"Content-Type: " + content_type.encode("ascii") + b"\r\n\r\n" + body
+    )
     assert message.is_multipart()
     assert not message.defects
     return list(message.get_payload())
@@ -84,7 +86,9 @@ def test_multipart_body_follows_the_card(jpeg):
     }
     assert json.loads(first.get_payload(decode=True).decode("utf-8")) == part
 
-    for received, (name, ctype, data) in zip(parts[1:], [("promo.jpg", "image/jpeg", jpeg), ("terms.txt", "text/plain", note)]):
+    for received, (name, ctype, data) in zip(
+        parts[1:], [("promo.jpg", "image/jpeg", jpeg), ("terms.txt", "text/plain", note)]
+    ):
         assert headers(received) == {
             "content-type": ctype,
             "content-transfer-encoding": "base64",
@@ -135,7 +139,9 @@ def test_a_long_file_name_is_cut_but_keeps_its_extension():
 
 
 def test_a_header_injection_in_a_file_name_stays_inside_one_header():
-    body, content_type = encode(message_part(ADDRESSES, Message()), [Attachment.of(('a"\r\nX-Injected: 1\r\n.jpg', JPEG_START))])
+    body, content_type = encode(
+        message_part(ADDRESSES, Message()), [Attachment.of(('a"\r\nX-Injected: 1\r\n.jpg', JPEG_START))]
+    )
     parts = parse_multipart(body, content_type)
     assert set(headers(parts[1])) == {"content-type", "content-transfer-encoding", "content-disposition"}
     assert parts[1].get_filename() == "a___X-Injected_ 1__.jpg"
@@ -161,7 +167,9 @@ def test_content_type_is_guessed_from_the_name(name, data, content_type):
     assert Attachment.of((name, data)).content_type == content_type
 
 
-@pytest.mark.parametrize(("data", "given"), [(PNG_START, "image/png"), (PNG_START, "IMAGE/PNG"), (b"text", "text/plain; charset=utf-8")])
+@pytest.mark.parametrize(
+    ("data", "given"), [(PNG_START, "image/png"), (PNG_START, "IMAGE/PNG"), (b"text", "text/plain; charset=utf-8")]
+)
 def test_a_given_content_type_wins_over_the_name(data, given):
     assert Attachment.of(("upload.bin", data, given)).content_type == given
 

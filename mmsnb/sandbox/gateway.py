@@ -28,7 +28,12 @@ from ..message import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
 #: Default share of each final outcome for an address in Orange's network.
 DEFAULT_OUTCOMES = {"Retrieved": 0.88, "Rejected": 0.04, "Expired": 0.04, "Indeterminate": 0.04}
 #: Default simulated delay, in seconds, before each outcome is reported: (shortest, longest).
-DEFAULT_DELAYS = {"Retrieved": (5.0, 240.0), "Rejected": (5.0, 60.0), "Expired": (540.0, 600.0), "Indeterminate": (300.0, 600.0)}
+DEFAULT_DELAYS = {
+    "Retrieved": (5.0, 240.0),
+    "Rejected": (5.0, 60.0),
+    "Expired": (540.0, 600.0),
+    "Indeterminate": (300.0, 600.0),
+}
 _ADDRESS = re.compile(r"^tel:\+?\d{6,15}$")
 
 
@@ -46,7 +51,10 @@ def bad_request(description: str) -> GatewayError:
 
 
 UNAUTHORIZED = ("Invalid credentials", "The requested service needs credentials, but the ones provided were invalid.")
-TOO_MANY = ("Too many requests", "The application has made too many calls and has exceeded the rate limit for this service.")
+TOO_MANY = (
+    "Too many requests",
+    "The application has made too many calls and has exceeded the rate limit for this service.",
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,9 @@ def decode_body(body: bytes, content_type: str) -> tuple[dict, list[ReceivedFile
         return _json_part(body), []
     if not content_type.lower().startswith("multipart/form-data"):
         raise bad_request(f"Content-Type {content_type!r} is neither application/json nor multipart/form-data.")
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
     if not message.is_multipart():
         raise bad_request("The multipart body could not be parsed.")
     parts = list(message.iter_parts())
@@ -194,7 +204,11 @@ class Gateway:
             self.counts["limit"] += 1
             self._roll_window()
             resets = datetime.fromtimestamp(self._window_start + self.window, timezone.utc)
-            return {"used": str(self._used), "available": str(max(self.quota - self._used, 0)), "date": resets.strftime("%a %b %d %Y")}
+            return {
+                "used": str(self._used),
+                "available": str(max(self.quota - self._used, 0)),
+                "date": resets.strftime("%a %b %d %Y"),
+            }
 
     # -- sending -----------------------------------------------------------
     def _orange(self, address: str) -> bool:
@@ -249,15 +263,24 @@ class Gateway:
                 raise bad_request(f"Attachment {f.filename!r} is empty.")
         size = sum(len(f.data) for f in files)
         if size > self.max_message_bytes:
-            raise bad_request(f"The message is too large: {size} bytes of attachments, over the limit of {self.max_message_bytes}.")
+            raise bad_request(
+                f"The message is too large: {size} bytes of attachments, over the limit of {self.max_message_bytes}."
+            )
         with self._lock:
             message_id = f"{self.seed}_{secrets.token_hex(6)}_{len(self._messages) + 1:06d}"
             plans = [self._plan(a, report) for a in addresses]
             self._messages[message_id] = _Message(plans, report, time.monotonic())
             self.received.append(
                 Received(
-                    message_id, tuple(addresses), part.get("subject"), part.get("senderAddress"), part.get("priority"),
-                    report, tuple(files), content_type.split(";")[0], datetime.now(timezone.utc),
+                    message_id,
+                    tuple(addresses),
+                    part.get("subject"),
+                    part.get("senderAddress"),
+                    part.get("priority"),
+                    report,
+                    tuple(files),
+                    content_type.split(";")[0],
+                    datetime.now(timezone.utc),
                 )
             )
         return {"authenticationId": message_id, "deliveryStatus": "DeliveredToNetwork"}

@@ -28,7 +28,15 @@ _MESSAGE_PART = {
     "type": "object",
     "required": ["addresses"],
     "properties": {
-        "addresses": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^(tel:|tel%3[Aa])(\\+|%2[Bb])?[0-9]{6,15}$", "example": "tel:+48501102030"}},
+        "addresses": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "string",
+                "pattern": "^(tel:|tel%3[Aa])(\\+|%2[Bb])?[0-9]{6,15}$",
+                "example": "tel:+48501102030",
+            },
+        },
         "subject": {"type": "string"},
         "priority": {"type": "string", "enum": list(PRIORITIES)},
         "senderAddress": {"type": "string"},
@@ -122,7 +130,10 @@ def document(url: str, token_url: str) -> dict:
                             {
                                 "type": "object",
                                 "required": ["authenticationId"],
-                                "properties": {"authenticationId": {"type": "string"}, "deliveryStatus": {"type": "string"}},
+                                "properties": {
+                                    "authenticationId": {"type": "string"},
+                                    "deliveryStatus": {"type": "string"},
+                                },
                             },
                             "Accepted",
                         ),
@@ -135,7 +146,9 @@ def document(url: str, token_url: str) -> dict:
             STATUS_PATH: {
                 "get": {
                     "summary": "Delivery status of a sent message",
-                    "parameters": [{"name": "id", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}],
+                    "parameters": [
+                        {"name": "id", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}
+                    ],
                     "responses": {
                         "200": _json(
                             {
@@ -168,7 +181,11 @@ def document(url: str, token_url: str) -> dict:
                             {
                                 "type": "object",
                                 "required": ["used", "available", "date"],
-                                "properties": {"used": {"type": "string"}, "available": {"type": "string"}, "date": {"type": "string"}},
+                                "properties": {
+                                    "used": {"type": "string"},
+                                    "available": {"type": "string"},
+                                    "date": {"type": "string"},
+                                },
                             },
                             "Requests used and left, and the reset date",
                         ),
@@ -177,7 +194,11 @@ def document(url: str, token_url: str) -> dict:
                 }
             },
             DOC_PATH: {
-                "get": {"summary": "This document", "security": [], "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0")}}
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0")},
+                }
             },
         },
     }

@@ -34,7 +34,11 @@ from .openapi import document
 _HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
 _ENDPOINTS = {SEND_PATH: "send", STATUS_PATH: "status", LIMIT_PATH: "limit", TOKEN_PATH: "token", DOC_PATH: "doc"}
 _METHODS = {"send": "POST", "token": "POST", "status": "GET", "limit": "GET", "doc": "GET"}
-_SLOW_DOWN = {"throttled": (429, "Too Many Requests"), "busy": (503, "Service Unavailable"), "unavailable": (503, "Service Unavailable")}
+_SLOW_DOWN = {
+    "throttled": (429, "Too Many Requests"),
+    "busy": (503, "Service Unavailable"),
+    "unavailable": (503, "Service Unavailable"),
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -60,12 +64,16 @@ class _Handler(BaseHTTPRequestHandler):
         except (ConnectionError, ssl.SSLError, TimeoutError):
             self.close_connection = True
 
-    def _reply(self, status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
+    def _reply(
+        self, status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None
+    ) -> None:
         raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
         if self.sandbox.latency:
             time.sleep(self.sandbox.latency)
         self.send_response(status)
-        self.send_header("Content-Type", content_type + ("; charset=utf-8" if content_type == "application/json" else ""))
+        self.send_header(
+            "Content-Type", content_type + ("; charset=utf-8" if content_type == "application/json" else "")
+        )
         self.send_header("Content-Length", str(len(raw)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -94,7 +102,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(404, {"code": 404, "message": "Not found", "description": f"No resource at {url.path}."})
         if method != _METHODS[endpoint]:
             allowed = _METHODS[endpoint]
-            return self._reply(405, {"code": 405, "message": "Method not allowed", "description": f"{url.path} takes {allowed}."}, headers={"Allow": allowed})
+            return self._reply(
+                405,
+                {"code": 405, "message": "Method not allowed", "description": f"{url.path} takes {allowed}."},
+                headers={"Allow": allowed},
+            )
         if endpoint == "token":
             return self._token(body)
         if endpoint == "doc":
@@ -105,7 +117,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(exc.http_status, exc.body)
         admitted = self.sandbox.enter()
         try:
-            self._api(endpoint, url.query, body, self.sandbox.faults.pick(endpoint) or (None if admitted else "throttled"))
+            self._api(
+                endpoint, url.query, body, self.sandbox.faults.pick(endpoint) or (None if admitted else "throttled")
+            )
         finally:
             if admitted:
                 self.sandbox.leave()
@@ -118,7 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
                 gateway.revoke_tokens()
                 gateway.check_token(self.headers.get("Authorization"))
             if fault == "server_error":
-                return self._reply(500, {"code": 1, "message": "Internal error", "description": "The service failed; try again later."})
+                return self._reply(
+                    500, {"code": 1, "message": "Internal error", "description": "The service failed; try again later."}
+                )
             if fault == "html_error":
                 return self._reply(502, _HTML_502, "text/html")
             if fault in _SLOW_DOWN:
@@ -146,7 +162,11 @@ class _Handler(BaseHTTPRequestHandler):
         status, message = _SLOW_DOWN[fault]
         wait = self.sandbox.faults.faults.retry_after
         headers = {} if fault == "unavailable" else {"Retry-After": f"{wait:g}"}
-        self._reply(status, {"code": status, "message": message, "description": "Slow down; the request was not processed."}, headers=headers)
+        self._reply(
+            status,
+            {"code": status, "message": message, "description": "Slow down; the request was not processed."},
+            headers=headers,
+        )
 
     def _token(self, body: bytes) -> None:
         form = parse_qs(body.decode("utf-8", "replace"))
@@ -161,7 +181,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             token = self.sandbox.gateway.issue_token(client_id, client_secret, (form.get("grant_type") or [None])[0])
         except GatewayError as exc:
-            return self._reply(exc.http_status, {"error": exc.body["message"], "error_description": exc.body["description"]})
+            return self._reply(
+                exc.http_status, {"error": exc.body["message"], "error_description": exc.body["description"]}
+            )
         self._reply(200, token)
 
     def __getattr__(self, name: str) -> Any:
@@ -226,7 +248,9 @@ class Sandbox:
         self.gateway = Gateway(**gateway)
         self.faults = FaultPlan(faults, self.gateway.seed)
         self.latency = latency
-        if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1):
+        if max_in_flight is not None and (
+            isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1
+        ):
             raise ConfigError(f"max_in_flight= must be a whole number of at least 1, not {max_in_flight!r}.")
         self.max_in_flight = max_in_flight
         #: ``rate``: at most ``_allowed`` API requests in any ``_window`` seconds (one second, or one interval when slower).
@@ -336,7 +360,9 @@ class Sandbox:
             with _RUNNING_LOCK:
                 _RUNNING[gateway_key(self.url)] = self
             keep_own_ledger(self.url, self.ledger)
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="mmsnb-sandbox", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, args=(0.05,), name="mmsnb-sandbox", daemon=True
+            )
             self._thread.start()
         return self
 

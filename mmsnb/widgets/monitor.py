@@ -58,14 +58,23 @@ class Monitor(widgets.VBox):
         self._stop = threading.Event()  # first: ipywidgets calls close() even on a failed __init__
         self._poller = Poller(client, results, ledger=ledger, interval=interval)
         self.client, self.results = client, results
-        self._bars = {c: widgets.IntProgress(min=0, max=1, style={"bar_color": CATEGORY_COLORS[c]},
-                                             layout=widgets.Layout(width="240px")) for c in CATEGORIES}
+        self._bars = {
+            c: widgets.IntProgress(
+                min=0, max=1, style={"bar_color": CATEGORY_COLORS[c]}, layout=widgets.Layout(width="240px")
+            )
+            for c in CATEGORIES
+        }
         self._counts = {c: widgets.HTML() for c in CATEGORIES}
         chart = [
-            widgets.HBox([
-                widgets.HTML(f'<span style="color:{CATEGORY_COLORS[c]}">■</span> {c}', layout=widgets.Layout(width="90px")),
-                self._bars[c], self._counts[c],
-            ])
+            widgets.HBox(
+                [
+                    widgets.HTML(
+                        f'<span style="color:{CATEGORY_COLORS[c]}">■</span> {c}', layout=widgets.Layout(width="90px")
+                    ),
+                    self._bars[c],
+                    self._counts[c],
+                ]
+            )
             for c in CATEGORIES
         ]
         self.summary = widgets.HTML()
@@ -74,8 +83,13 @@ class Monitor(widgets.VBox):
         self.stop_button = widgets.Button(description="Stop", icon="stop", layout=widgets.Layout(width="90px"))
         self.stop_button.on_click(lambda _: self.stop())
         super().__init__(
-            [widgets.HTML('<b style="font-size:1.05em">Delivery</b>'), self.summary, *chart,
-             widgets.HBox([self.stop_button, self.elapsed], layout=widgets.Layout(align_items="center")), self.table],
+            [
+                widgets.HTML('<b style="font-size:1.05em">Delivery</b>'),
+                self.summary,
+                *chart,
+                widgets.HBox([self.stop_button, self.elapsed], layout=widgets.Layout(align_items="center")),
+                self.table,
+            ],
             layout=widgets.Layout(margin="10px 0 0 0"),
         )
         self.add_class("mmsnb-monitor")
@@ -120,7 +134,9 @@ class Monitor(widgets.VBox):
         self.summary.value = line(text)
         columns = ["address", "message_id", "status", "status_meaning"]
         self.table.value = (
-            "<b>Not final yet</b>" + markup.table(results[still], columns, more="monitor.results") if still.any() else ""
+            "<b>Not final yet</b>" + markup.table(results[still], columns, more="monitor.results")
+            if still.any()
+            else ""
         )
 
     def _run(self) -> None:

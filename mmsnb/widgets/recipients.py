@@ -101,8 +101,12 @@ class RecipientsPanel(widgets.VBox):
             placeholder="501 102 030, +48 510 000 000 … one per line or separated by commas",
             layout=widgets.Layout(width="100%", height="7em"),
         ).add_class("mmsnb-numbers")
-        self.csv = widgets.FileUpload(description="CSV file", accept=".csv,text/csv", icon="table").add_class("mmsnb-csv")
-        self.column = widgets.Dropdown(description="Numbers in", style={"description_width": "initial"}).add_class("mmsnb-column")
+        self.csv = widgets.FileUpload(description="CSV file", accept=".csv,text/csv", icon="table").add_class(
+            "mmsnb-csv"
+        )
+        self.column = widgets.Dropdown(description="Numbers in", style={"description_width": "initial"}).add_class(
+            "mmsnb-column"
+        )
         self.table_info = widgets.HTML(line("Choose a CSV file, or pass recipients=frame."))
         self.tabs = widgets.Tab(
             [self.text, widgets.VBox([widgets.HBox([self.csv, self.column]), self.table_info])],
@@ -177,11 +181,13 @@ class RecipientsPanel(widgets.VBox):
         if check.other_networks:
             counts = ", ".join(f"{name} {n}" for name, n in sorted(check.other_networks.items()))
             total = sum(check.other_networks.values())
-            lines.append(line(
-                f"ⓘ {total} number{'s are' if total > 1 else ' is'} in other networks' ranges ({counts}). "
-                "MMSOnnet reaches Orange numbers only, so these fail unless ported to Orange.",
-                "warn",
-            ))
+            lines.append(
+                line(
+                    f"ⓘ {total} number{'s are' if total > 1 else ' is'} in other networks' ranges ({counts}). "
+                    "MMSOnnet reaches Orange numbers only, so these fail unless ported to Orange.",
+                    "warn",
+                )
+            )
         return "<br>".join(lines)
 
     def _on_csv(self, change: dict) -> None:
