@@ -188,7 +188,7 @@ def _client_main(conn: Connection, target: Callable[[Job], dict]) -> None:
     job = conn.recv()
     try:
         conn.send(("ok", target(job)))
-    except BaseException:  # noqa: BLE001  (reported to the parent)
+    except BaseException:  # reported to the parent
         conn.send(("error", traceback.format_exc()))
 
 
@@ -318,7 +318,7 @@ def attempt(report: dict[str, Any], what: str, fn: Callable[[], Any]) -> Any:
     """``fn()``, or None with the error logged and kept, so that one broken measurement does not lose the others."""
     try:
         return fn()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log(f"  !! {what} failed: {exc}")
         report["errors"].append(f"{what}: {exc}")
         return None

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
+from datetime import UTC
 
 from .errors import MMSError
 from .message import PRIORITIES
@@ -56,7 +57,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def _send(args: argparse.Namespace) -> int:
     """Send through the ledger, as a one-row-per-number campaign: the same command again sends nothing."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import pandas as pd
 
@@ -66,7 +67,7 @@ def _send(args: argparse.Namespace) -> int:
 
     campaign = args.campaign
     if args.again:
-        campaign = f"{campaign or 'cli'}-again-{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}"
+        campaign = f"{campaign or 'cli'}-again-{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}"
     results = send(
         Client.from_env(),
         pd.DataFrame({"number": args.numbers}),

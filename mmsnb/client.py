@@ -31,8 +31,8 @@ from .errors import (
     MMSError,
     ThrottledError,
 )
-from .numbers import normalize
 from .message import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, Message, check_limit
+from .numbers import normalize
 from .transport import Adapter, Session, require_https, transport_error
 from .wire import encode_message
 
@@ -45,7 +45,7 @@ RENEW_MARGIN = 30.0
 class _Credentials:
     """The client id and secret, kept out of ``repr`` and ``vars(client)``."""
 
-    __slots__ = ("client_id", "_secret")
+    __slots__ = ("_secret", "client_id")
 
     def __init__(self, client_id: str, secret: str) -> None:
         self.client_id, self._secret = client_id, secret
@@ -110,7 +110,7 @@ class Client:
         self._expires_at = 0.0
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> "Client":
+    def from_env(cls, **kwargs: Any) -> Client:
         """A client configured from ``MMSNB_*`` variables (and ``.env``)."""
         return cls(**kwargs)
 
@@ -126,7 +126,7 @@ class Client:
         """Close pooled connections."""
         self._session.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:

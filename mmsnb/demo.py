@@ -24,8 +24,8 @@ from .errors import ConfigError
 from .files import read_recipients
 from .ledger import history
 from .polling import poll
-from .sandbox import Sandbox
 from .report import summary
+from .sandbox import Sandbox
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SUBJECT = "Cześć {first_name}! -20% na wszystko w ten weekend."

@@ -34,7 +34,7 @@ class MMSError(Exception):
         return self.sentence
 
 
-def too_large(size: int, limit: int, what: str = "The attachments total") -> "InputError":
+def too_large(size: int, limit: int, what: str = "The attachments total") -> InputError:
     """The one sentence for content over the gateway's size limit.
 
     >>> str(too_large(400 * 1024, 300 * 1024))

@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .paths import SOURCE_DIR
+from .paths import SOURCE_DIR, read_file
 from .results import CATEGORY_DTYPE, SEND_STATE_DTYPE
-from .paths import read_file
 
 ENCODINGS = ("utf-8-sig", "cp1250")
 

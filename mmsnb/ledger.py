@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 from urllib.parse import urlsplit
@@ -120,7 +120,7 @@ _CLAIMS = (
 
 def now() -> str:
     """The current UTC time as ISO text, as the ledger stores it."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 #: What ``ledger=`` accepts anywhere in mmsnb.
@@ -186,7 +186,7 @@ def _alive(host: str | None, pid: int | None, seen_at: str | None, ended_at: str
         except PermissionError:
             return True
         return True
-    return seen_at is not None and datetime.fromisoformat(seen_at) > datetime.now(timezone.utc) - LEASE
+    return seen_at is not None and datetime.fromisoformat(seen_at) > datetime.now(UTC) - LEASE
 
 
 @dataclass(frozen=True)
@@ -374,7 +374,7 @@ class Ledger:
         if self._conn is not None:
             self._conn.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -147,7 +147,7 @@ class RateCap:
         self._next = -math.inf
 
     @classmethod
-    def parse(cls, rate: str, **kwargs: Callable) -> "RateCap":
+    def parse(cls, rate: str, **kwargs: Callable) -> RateCap:
         """A cap from text such as ``"10/s"`` or ``"600/min"``."""
         found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*", str(rate).lower())
         if not found or found.group(2) not in _UNITS or float(found.group(1)) <= 0:

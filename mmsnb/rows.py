@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
-from .numbers import imprecise_dtype, parse
 from .message import PRIORITIES, Attachment, Message, render_subject, subject_fields
+from .numbers import imprecise_dtype, parse
 from .paths import base_folder, inside
 
 

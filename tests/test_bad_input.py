@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mmsnb
-from mmsnb.sandbox.gateway import decode_body
 from mmsnb.message import Attachment, Message
+from mmsnb.sandbox.gateway import decode_body
 from mmsnb.wire import encode, message_part
 
 DATA = Path(__file__).parent.parent / "data"

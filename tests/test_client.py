@@ -14,8 +14,8 @@ from openapi_spec_validator import validate
 
 import mmsnb
 from mmsnb.answers import parse_limit, parse_status
-from mmsnb.endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from mmsnb.config import VARIABLES
+from mmsnb.endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from mmsnb.errors import (
     AuthError,
     BadRequestError,

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -88,9 +88,9 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date():
     assert retry_after("3") == 3.0
     assert retry_after("0.5") == 0.5
     assert retry_after(None) is None and retry_after("soon") is None
-    later = retry_after(format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True))
+    later = retry_after(format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True))
     assert 60 < later <= 90
-    assert retry_after(format_datetime(datetime.now(timezone.utc) - timedelta(days=1), usegmt=True)) == 0.0
+    assert retry_after(format_datetime(datetime.now(UTC) - timedelta(days=1), usegmt=True)) == 0.0
 
 
 # -- the pace ---------------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ import sqlite3
 
 import pandas as pd
 import pytest
+from helpers import received_addresses
 
 import mmsnb
-from helpers import received_addresses
 from mmsnb.ledger import Ledger
 from mmsnb.results import CATEGORIES, SEND_STATES, SendInfo
 

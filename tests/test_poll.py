@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 import mmsnb
-from mmsnb.results import POLLED_COLUMNS
-from mmsnb.results import CATEGORIES
+from mmsnb.results import CATEGORIES, POLLED_COLUMNS
 from mmsnb.statuses import describe
 
 #: Enough of each final outcome that a few dozen Orange numbers see several of them.

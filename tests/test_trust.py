@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -460,13 +461,13 @@ def test_the_secret_is_not_an_attribute_of_the_client(sandbox):
 
 @pytest.mark.parametrize("minutes_ago, state", [(0, "in-progress"), (10, "unknown")])
 def test_a_run_on_another_machine_holds_its_claims_while_it_writes(sandbox, client, tmp_path, minutes_ago, state):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     path = tmp_path / "team.sqlite"
     with mmsnb.Ledger(path) as ledger:
         run = ledger.start_run("spring")
         ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
-        seen = (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).isoformat()
+        seen = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
         ledger._conn.execute(
             "UPDATE runs SET host = 'laptop-of-a-colleague', pid = 1, seen_at = ? WHERE id = ?", (seen, run)
         )
@@ -574,7 +575,7 @@ def test_cells_and_parameters_that_are_not_text_are_named(sandbox, client, tmp_p
     frame = pd.DataFrame({"msisdn": orange(4), "s": pd.Series([["Hej"], b"Hej", {"a": 1}, 2026], dtype=object)})
     results = mmsnb.send(client, frame, subject="s", ledger=tmp_path / "l.sqlite", progress=False)
     assert results.send_state.astype(str).tolist() == ["invalid", "invalid", "invalid", "accepted"]
-    assert "The subject in this row is list ['Hej'], not text." == results.error.iloc[0]
+    assert results.error.iloc[0] == "The subject in this row is list ['Hej'], not text."
     assert [r.subject for r in sandbox.received] == ["2026"]
     for bad in (
         dict(subject=5),

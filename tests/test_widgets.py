@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import ipywidgets as widgets
 import pandas as pd
@@ -27,7 +27,7 @@ def upload(name: str, data: bytes, content_type: str = "") -> dict:
         "type": content_type,
         "size": len(data),
         "content": memoryview(data),
-        "last_modified": datetime.now(timezone.utc),
+        "last_modified": datetime.now(UTC),
     }
 
 
@@ -162,7 +162,7 @@ def test_the_subject_has_a_character_count_and_the_preview_follows_the_form(comp
     composer.sender.value = "Sklep <Łódź>"
     composer.attachments.upload.value = (
         upload("promo.jpg", jpeg, "image/jpeg"),
-        upload("terms.txt", "Regulamin".encode()),
+        upload("terms.txt", b"Regulamin"),
     )
     assert "6 characters" in composer.subject_count.value
     assert "Sklep &lt;Łódź&gt;" in composer.preview.header.value

@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import unquote
@@ -203,7 +203,7 @@ class Gateway:
         with self._lock:
             self.counts["limit"] += 1
             self._roll_window()
-            resets = datetime.fromtimestamp(self._window_start + self.window, timezone.utc)
+            resets = datetime.fromtimestamp(self._window_start + self.window, UTC)
             return {
                 "used": str(self._used),
                 "available": str(max(self.quota - self._used, 0)),
@@ -280,7 +280,7 @@ class Gateway:
                     report,
                     tuple(files),
                     content_type.split(";")[0],
-                    datetime.now(timezone.utc),
+                    datetime.now(UTC),
                 )
             )
         return {"authenticationId": message_id, "deliveryStatus": "DeliveredToNetwork"}

@@ -55,7 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the sandbox does not print every request."""
 
     @property
-    def sandbox(self) -> "Sandbox":
+    def sandbox(self) -> Sandbox:
         return self.server.sandbox  # type: ignore[attr-defined]
 
     def handle_one_request(self) -> None:
@@ -196,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, sandbox: "Sandbox") -> None:
+    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, sandbox: Sandbox) -> None:
         self.context, self.sandbox = context, sandbox
         super().__init__(address, _Handler)
 
@@ -353,7 +353,7 @@ class Sandbox:
         """Start a new quota window, as the gateway does on its reset date."""
         self.gateway.reset_quota()
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         if self._stopped:
             raise ConfigError("This sandbox has stopped and cannot start again; make a new one: mmsnb.Sandbox(...).")
         if self._thread is None:
@@ -387,7 +387,7 @@ class Sandbox:
         finally:
             self.stop()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -154,7 +154,7 @@ class Monitor(widgets.VBox):
                     due = time.monotonic() + self._poller.next_pause()
                 self.elapsed.value = line(f"Polling for {_clock(time.monotonic() - started)}")
                 self._stop.wait(min(1.0, max(due - time.monotonic(), 0.0)))
-        except Exception as exc:  # noqa: BLE001 - a thread's exception would reach no one: show it instead
+        except Exception as exc:  # a thread's exception would reach no one: show it instead
             headline, detail, tone = "Polling stopped", f": {exc}", "error"
         finally:
             self._poller.close()

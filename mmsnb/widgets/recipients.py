@@ -19,8 +19,8 @@ import pandas as pd
 
 from ..errors import InputError, MMSError
 from ..files import read_recipients
-from ..numbers import ORANGE, Number, parse
 from ..message import safe_filename
+from ..numbers import ORANGE, Number, parse
 from .markup import line
 
 #: Name of the number column of typed recipients.
