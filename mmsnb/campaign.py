@@ -142,7 +142,7 @@ class Plan:
         left = []
         for request in self.requests:
             addresses, positions = [], []
-            for address, position in zip(request.addresses, request.positions):
+            for address, position in zip(request.addresses, request.positions, strict=True):
                 hold = holding(claims.get(address, ()), request.content_key if self.per_row else "", self.retry_unknown)
                 if hold is None:
                     addresses.append(address)
@@ -178,7 +178,7 @@ class Plan:
                 o.error,
                 o.sent_at,
             )
-            for name, value in zip(RESULT_COLUMNS, record):
+            for name, value in zip(RESULT_COLUMNS, record, strict=True):
                 values[name][row.position] = value
         for name in RESULT_COLUMNS:
             out[name] = column(name, values[name], out.index)

@@ -161,7 +161,7 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
         except LedgerError as exc:
             run.stop.set(SendState.STOPPED, exc)
             return {pos: Outcome(SendState.STOPPED, error=run.stop.reason) for pos in request.positions}
-        pairs = list(zip(request.addresses, request.positions))
+        pairs = list(zip(request.addresses, request.positions, strict=True))
         out = {pos: from_claim(begun.held[a]) for a, pos in pairs if a in begun.held}
         positions = [pos for a, pos in pairs if a not in begun.held]
         if not begun.claimed:

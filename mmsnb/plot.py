@@ -122,10 +122,10 @@ def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax
 
 def _single_bars(ax: Axes, counts: pd.Series, styles: dict[str, tuple[str, str, str]]) -> None:
     x = np.arange(len(counts))
-    faces, edges, hatches = zip(*(styles[label] for label in counts.index))
+    faces, edges, hatches = zip(*(styles[label] for label in counts.index), strict=True)
     bars = ax.bar(x, counts.to_numpy(), color=faces, edgecolor=edges, hatch=hatches)
     shares = counts / counts.sum()
-    ax.bar_label(bars, labels=[f"{c:,}\n{s:.1%}" for c, s in zip(counts, shares)], padding=2, fontsize=9)
+    ax.bar_label(bars, labels=[f"{c:,}\n{s:.1%}" for c, s in zip(counts, shares, strict=True)], padding=2, fontsize=9)
     ax.set_xticks(x, counts.index, **({"rotation": 30, "ha": "right"} if max(map(len, counts.index)) > 10 else {}))
     ax.set_ylim(0, counts.max() * 1.18)
 
@@ -146,7 +146,7 @@ def _grouped_bars(ax: Axes, table: pd.DataFrame, styles: dict[str, tuple[str, st
             label=label,
         )
         shares = counts / group_totals
-        texts = [f"{c:,} ({s:.1%})" if c else "" for c, s in zip(counts, shares)]
+        texts = [f"{c:,} ({s:.1%})" if c else "" for c, s in zip(counts, shares, strict=True)]
         ax.bar_label(bars, labels=texts, padding=2, fontsize=8, rotation=90)
     ax.set_xticks(x, [f"{group}\n{total:,} rows" for group, total in group_totals.items()])
     ax.set_ylim(0, table.to_numpy().max() * 1.3)

@@ -123,7 +123,7 @@ class Poller:
     def round(self) -> int:
         """Ask once about every pending message; returns how many became final."""
         still, finals = [], 0
-        for message_id, status in zip(self.pending, self._pool.map(self._ask, self.pending)):
+        for message_id, status in zip(self.pending, self._pool.map(self._ask, self.pending), strict=True):
             if status is None:
                 still.append(message_id)
                 continue
@@ -196,7 +196,7 @@ def _spread(
     columns: dict[str, list] = {c: [None] * n for c in POLLED_COLUMNS}
     previous = {c: (out[c].tolist() if c in out.columns else [None] * n) for c in POLLED_COLUMNS}
     for i, (message_id, address) in enumerate(
-        zip(out["message_id"].tolist(), out.get("address", pd.Series([None] * n)).tolist())
+        zip(out["message_id"].tolist(), out.get("address", pd.Series([None] * n)).tolist(), strict=True)
     ):
         status = latest.get(message_id) if isinstance(message_id, str) else None
         if status is None:

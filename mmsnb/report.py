@@ -109,7 +109,7 @@ def outcome_counts(
     """
     keys = [key, "send_state", *([by] if by else [])]
     frame = results.groupby(keys, dropna=False, observed=True, sort=False).size().rename("count").reset_index()
-    frame["label"] = [_outcome_label(v, s) for v, s in zip(frame[key], frame["send_state"])]
+    frame["label"] = [_outcome_label(v, s) for v, s in zip(frame[key], frame["send_state"], strict=True)]
 
     if by:
         frame["group"] = [_group_name(v) for v in frame[by]]
@@ -124,7 +124,7 @@ def outcome_counts(
     totals = frame.groupby("label", sort=False)["count"].sum()
     categories: dict[str, str | None] = {}
     order: dict[str, tuple] = {}
-    for value, state, label in zip(frame[key], frame["send_state"], frame["label"]):
+    for value, state, label in zip(frame[key], frame["send_state"], frame["label"], strict=True):
         if label in order:
             continue
         if pd.isna(value):

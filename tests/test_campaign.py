@@ -124,7 +124,7 @@ def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_
     assert reads[LOGO.resolve()] == 1
     assert encodes == Counter({"promo.jpg": 1, "logo.png": 1})
     sent = {r.addresses[0]: r.attachments for r in sandbox.received}
-    for number, spec in zip(frame.msisdn, frame.picture):
+    for number, spec in zip(frame.msisdn, frame.picture, strict=True):
         (file,) = sent[gateway_form(number)]
         assert file.data == (promo if "promo" in str(spec) else logo)
         assert file.content_type == ("image/jpeg" if "promo" in str(spec) else "image/png")

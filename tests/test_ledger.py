@@ -77,7 +77,7 @@ def test_history_of_a_sent_and_polled_campaign(sandbox, client, tmp_path):
     assert sorted(sends.address) == sorted(results.address)
     assert (sends.state == "accepted").all() and (sends.campaign == "lato").all()
     assert sorted(sends.request_no.unique()) == [1, 2]
-    got = dict(zip(sends.address, sends.message_id))
+    got = dict(zip(sends.address, sends.message_id, strict=True))
     assert got == {a: r.message_id for r in sandbox.received for a in r.addresses}
     assert (sends.intent_at <= sends.sent_at).all()
     assert sends.delivery_report.all()
@@ -202,7 +202,9 @@ def test_killed_run_resumes_without_sending_anything_twice(make_sandbox, tmp_pat
     sends = mmsnb.history("crash", ledger=ledger).sends
     accepted = sends[sends.state == "accepted"]
     assert accepted.address.is_unique
-    assert dict(zip(accepted.address, accepted.message_id)) == {a: m for a, m in received if a not in unknown}
+    assert dict(zip(accepted.address, accepted.message_id, strict=True)) == {
+        a: m for a, m in received if a not in unknown
+    }
     # The unknown rows are the requests whose intent was written and whose outcome never was.
     in_doubt = sends[sends.state == "sending"]
     assert set(in_doubt.address) == unknown

@@ -28,7 +28,7 @@ def close_figures():
 
 def results_frame(rows: list[tuple], **extra) -> pd.DataFrame:
     """rows: (send_state, status or None, delivery seconds or None)."""
-    states, statuses, delays = zip(*rows)
+    states, statuses, delays = zip(*rows, strict=True)
     sent = [s is not None for s in statuses]
     sent_at = pd.Series(
         [T0 + pd.Timedelta(seconds=i) if ok else pd.NaT for i, ok in enumerate(sent)], dtype="datetime64[ns, UTC]"
@@ -111,7 +111,7 @@ def test_outcomes_by_groups_bars_per_value(results):
     )
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["delivered", "pending", "failed", "not sent: invalid", "not sent: quota"]
-    for label, container in zip(legend, ax.containers):
+    for label, container in zip(legend, ax.containers, strict=True):
         assert [b.get_height() for b in container] == expected.loc[label, ["a", "b"]].tolist()
         assert container.patches[0].get_facecolor() == to_rgba(CATEGORY_COLORS.get(label, plot.NOT_SENT_FACE))
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a\n7 rows", "b\n6 rows"]
@@ -143,7 +143,7 @@ def test_outcomes_missing_columns_raise_input_error(results):
 
 def statuses_frame(rows: list[tuple]) -> pd.DataFrame:
     """rows: (minutes after T0, address, status), campaign 'c1'."""
-    minutes, addresses, statuses = zip(*rows)
+    minutes, addresses, statuses = zip(*rows, strict=True)
     return pd.DataFrame(
         {
             "campaign": "c1",
@@ -338,7 +338,7 @@ def test_ax_is_honoured_and_returned_and_style_untouched(results, statuses):
     style = dict(matplotlib.rcParams)
     fig, axes = plt.subplots(1, 5)
     figures = plt.get_fignums()
-    for ax, draw in zip(axes, every_chart(results, statuses)):
+    for ax, draw in zip(axes, every_chart(results, statuses), strict=True):
         assert draw(ax) is ax
         assert ax.get_title() and ax.has_data()
     assert plt.get_fignums() == figures

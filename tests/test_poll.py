@@ -197,13 +197,13 @@ def test_poll_of_a_rerun_polls_the_already_sent_rows(sandbox, client, tmp_path):
 
 
 def test_backoff_grows_to_its_cap_unless_the_interval_is_fixed():
-    from itertools import islice
+    from itertools import islice, pairwise
 
     from mmsnb.polling import BACKOFF, pauses_between_rounds
 
     pauses = list(islice(pauses_between_rounds(None), 12))
     assert pauses[0] == BACKOFF[0]
-    assert all(b > a for a, b in zip(pauses, pauses[1:]) if a < BACKOFF[2])
+    assert all(b > a for a, b in pairwise(pauses) if a < BACKOFF[2])
     assert max(pauses) == BACKOFF[2]
     assert list(islice(pauses_between_rounds(2.5), 5)) == [2.5] * 5
 

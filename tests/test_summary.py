@@ -13,7 +13,7 @@ SEND_STATES = ["accepted", "invalid", "rejected", "duplicate", "quota", "unknown
 
 def results_frame(rows: list[tuple]) -> pd.DataFrame:
     """rows: (send_state, status or None, http_status, error_code, error)."""
-    states, statuses, http, codes, errors = zip(*rows)
+    states, statuses, http, codes, errors = zip(*rows, strict=True)
     return pd.DataFrame(
         {
             "msisdn": [f"+4850110{i:04d}" for i in range(len(rows))],

@@ -87,7 +87,7 @@ def test_multipart_body_follows_the_card(jpeg):
     assert json.loads(first.get_payload(decode=True).decode("utf-8")) == part
 
     for received, (name, ctype, data) in zip(
-        parts[1:], [("promo.jpg", "image/jpeg", jpeg), ("terms.txt", "text/plain", note)]
+        parts[1:], [("promo.jpg", "image/jpeg", jpeg), ("terms.txt", "text/plain", note)], strict=True
     ):
         assert headers(received) == {
             "content-type": ctype,

@@ -226,7 +226,7 @@ class Gateway:
         k = self._sent_to.get(address, 0)
         self._sent_to[address] = k + 1
         rng = random.Random(f"{self.seed}|{address}|{k}")
-        names, weights = zip(*self.outcomes.items())
+        names, weights = zip(*self.outcomes.items(), strict=True)
         outcome = rng.choices(names, weights)[0]
         low, high = self.delays[outcome]
         return _Address(address, outcome, rng.uniform(low, high), False)

@@ -42,7 +42,10 @@ def table(frame: pd.DataFrame, columns: Sequence[str], *, limit: int = 20, more:
     cells = [f"{_CELL};white-space:nowrap"] * (len(shown) - 1) + [_CELL]  # only the last column wraps
     body = "".join(
         "<tr>"
-        + "".join(f'<td style="{style}">{"" if pd.isna(v) else escape(str(v))}</td>' for style, v in zip(cells, row))
+        + "".join(
+            f'<td style="{style}">{"" if pd.isna(v) else escape(str(v))}</td>'
+            for style, v in zip(cells, row, strict=True)
+        )
         + "</tr>"
         for row in frame[shown].head(limit).itertuples(index=False)
     )
