@@ -25,15 +25,15 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Self
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 import pandas as pd
 import requests_oauthlib
 import urllib3  # noqa: F401  (the naive loop's; imported once here, so forked children inherit it)
 
-import mmsnb
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import mmsnb  # noqa: E402  (this checkout's mmsnb: imported once ROOT is first on sys.path)
 
 IMAGE = ROOT / "data" / "bench.jpg"
 SUBJECT = "Wiosenna promocja: -20% na wszystko, sprawdź!"

@@ -13,6 +13,7 @@ standard library's ``profile``, which ``cProfile`` imports.)
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import io
 import pstats
@@ -58,10 +59,8 @@ def job_profile(job: Job) -> dict[str, Any]:
         client.close()
     stats = pstats.Stats(main)
     for profile in profiles:
-        try:
+        with contextlib.suppress(TypeError):  # a thread that ran no Python code has no stats
             stats.add(profile)
-        except TypeError:  # a thread that ran no Python code has no stats
-            pass
     text = io.StringIO()
     stats.stream = text
     stats.sort_stats("tottime").print_stats(job["top"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -93,10 +94,8 @@ def _address_status(entry: dict, delivery_report: bool) -> AddressStatus | None:
     info = describe(status, delivery_report=delivery_report)
     address = str(address)
     if not _CANONICAL.match(address):
-        try:
+        with suppress(InputError):
             address = normalize(address)
-        except InputError:
-            pass
     return AddressStatus(address, info.status, info.category, info.meaning, info.final)
 
 

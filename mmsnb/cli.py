@@ -11,6 +11,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import fields
 from datetime import UTC
 
@@ -47,10 +48,8 @@ def _sandbox(args: argparse.Namespace) -> int:
         print(f"{name}={value}", flush=True)
     until = f"for {args.stop_after:g} s" if args.stop_after else "until interrupted"
     print(f"# serving on {sandbox.url} {until} (Ctrl-C stops it)", flush=True)
-    try:
+    with suppress(KeyboardInterrupt):
         sandbox.serve(args.stop_after or None)
-    except KeyboardInterrupt:
-        pass
     print("# sandbox stopped", flush=True)
     return 0
 

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass, replace
 from itertools import count
 from typing import Any
@@ -280,8 +280,6 @@ def dispatch(run: Run, requests: list[Request], *, progress: bool | None) -> dic
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
-        try:
+        with suppress(LedgerError):
             run.ledger.end_run(run.run_id)
-        except LedgerError:
-            pass
     return outcomes

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from .errors import InputError, too_large
 from .paths import read_file
@@ -176,7 +176,7 @@ class Attachment:
         return cls(name, ctype, data)
 
 
-AttachmentSpec = Union[str, os.PathLike, tuple, Attachment]
+AttachmentSpec = str | os.PathLike | tuple | Attachment
 
 
 @dataclass(frozen=True)

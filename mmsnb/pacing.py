@@ -106,10 +106,9 @@ class Pace:
             if self.fixed or self.limit >= self.ceiling or latency > LATENCY_CLIMB * self._best:
                 return
             self._healthy += 1
-            if self.limit < self._threshold:
-                grow = True  # slow start: one more per healthy answer, so the limit doubles each round trip
-            else:
-                grow = self._healthy >= self.limit  # additive increase: one more per round trip
+            # Below the threshold, slow start: one more per healthy answer, so the limit doubles each round trip;
+            # above it, additive increase: one more per round trip.
+            grow = self.limit < self._threshold or self._healthy >= self.limit
             if grow:
                 self._healthy = 0
                 self.limit += 1

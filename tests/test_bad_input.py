@@ -54,7 +54,7 @@ def test_csv_from_excel_in_windows_1250_with_semicolons(tmp_path):
 
 
 def test_a_missing_file_is_named(tmp_path):
-    with pytest.raises(mmsnb.InputError, match="nie-ma.csv does not exist"):
+    with pytest.raises(mmsnb.InputError, match=r"nie-ma\.csv does not exist"):
         mmsnb.read_recipients(tmp_path / "nie-ma.csv")
 
 
@@ -153,13 +153,13 @@ def test_an_empty_frame_sends_nothing(quick):
 
 def test_a_missing_column_is_named_before_anything_is_sent(quick):
     sandbox, client = quick
-    with pytest.raises(mmsnb.InputError, match="no column 'telefon'.*msisdn"):
+    with pytest.raises(mmsnb.InputError, match=r"no column 'telefon'.*msisdn"):
         send(client, pd.DataFrame({"msisdn": ["501102030"]}), to="telefon", subject="Hej")
     assert sandbox.gateway.counts["send"] == 0
 
 
 def test_a_multiindex_frame_keeps_its_index(quick):
-    sandbox, client = quick
+    _sandbox, client = quick
     index = pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)], names=["shop", "n"])
     frame = pd.DataFrame({"msisdn": ["501102030", "bad", "501102030"]}, index=index)
     results = send(client, frame, subject="Hej")

@@ -248,7 +248,7 @@ def test_missing_number_column_is_named(sandbox, client, tmp_path):
 
 @pytest.mark.parametrize("campaign", ["wiosna", None])
 def test_rerun_sends_nothing_twice(sandbox, client, tmp_path, campaign):
-    frame = pd.DataFrame({"msisdn": orange(60) + ["123", "501000000"], "first_name": ["Ola"] * 62})
+    frame = pd.DataFrame({"msisdn": [*orange(60), "123", "501000000"], "first_name": ["Ola"] * 62})
     first = send(client, frame, tmp_path, subject="Cześć {first_name}", attachments=PROMO, campaign=campaign)
     used, sends = client.limit().used, sandbox.gateway.counts["send"]
 
@@ -385,7 +385,7 @@ def test_campaign_over_quota_raises_and_sends_nothing(make_sandbox, tmp_path):
 def test_dry_run_plans_and_sends_nothing(make_sandbox, tmp_path):
     sandbox = make_sandbox(quota=3)
     client = sandbox.client(timeout=(2, 2))
-    frame = pd.DataFrame({"msisdn": orange(5) + ["brak"]})
+    frame = pd.DataFrame({"msisdn": [*orange(5), "brak"]})
     planned = send(client, frame, tmp_path, subject="Hej", group=False, dry_run=True)
 
     assert planned.send_state.astype(str).tolist() == ["planned"] * 5 + ["invalid"]
@@ -464,7 +464,7 @@ def test_ten_thousand_rows_grouped_into_two_hundred_requests(make_sandbox, tmp_p
 
 
 def test_result_columns_and_dtypes(sandbox, client, tmp_path):
-    frame = pd.DataFrame({"msisdn": orange(3) + ["x"], "score": [1, 2, 3, 4], "name": ["a", "b", "c", "d"]})
+    frame = pd.DataFrame({"msisdn": [*orange(3), "x"], "score": [1, 2, 3, 4], "name": ["a", "b", "c", "d"]})
     results = send(client, frame, tmp_path, subject="Hej")
 
     assert list(results.columns) == ["msisdn", "score", "name", *RESULT_COLUMNS]
@@ -482,7 +482,7 @@ def test_result_columns_and_dtypes(sandbox, client, tmp_path):
 
 @pytest.mark.parametrize("kind", ["strings", "multi"])
 def test_index_is_preserved(sandbox, client, tmp_path, kind):
-    numbers = orange(4)[::-1] + ["+48 501 000 003"]  # shuffled order and a repeat of the first
+    numbers = [*orange(4)[::-1], "+48 501 000 003"]  # shuffled order and a repeat of the first
     if kind == "strings":
         index = pd.Index(["d", "c", "b", "a", "e"], name="who")
     else:
@@ -510,7 +510,7 @@ def test_empty_frame_gives_empty_result_and_no_requests(sandbox, client, tmp_pat
 
 
 def test_accessor_send_is_mmsnb_send(sandbox, client, tmp_path):
-    frame = pd.DataFrame({"msisdn": orange(4) + ["?"]})
+    frame = pd.DataFrame({"msisdn": [*orange(4), "?"]})
     results = frame.mms.send(client, subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False)
 
     assert results.send_state.astype(str).tolist() == ["accepted"] * 4 + ["invalid"]

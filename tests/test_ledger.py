@@ -66,7 +66,7 @@ def check_history_dtypes(history: mmsnb.History) -> None:
 
 def test_history_of_a_sent_and_polled_campaign(sandbox, client, tmp_path):
     ledger = tmp_path / "ledger.sqlite"
-    frame = pd.DataFrame({"msisdn": orange(7) + ["790000001"]})
+    frame = pd.DataFrame({"msisdn": [*orange(7), "790000001"]})
     results = mmsnb.send(client, frame, subject="Hej", campaign="lato", ledger=ledger, max_addresses=5, progress=False)
     polled = mmsnb.poll(client, results, interval=0.2, timeout=30, progress=False)
     history = mmsnb.history("lato", ledger=ledger)

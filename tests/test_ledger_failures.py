@@ -100,7 +100,7 @@ def test_a_newer_ledger_is_refused_and_an_older_one_is_migrated(sandbox, client,
     newer = tmp_path / "newer.sqlite"
     with sqlite3.connect(newer) as conn:
         conn.execute("PRAGMA user_version = 99")
-    with pytest.raises(mmsnb.LedgerError, match="written by a newer mmsnb .schema 99"):
+    with pytest.raises(mmsnb.LedgerError, match=r"written by a newer mmsnb \(schema 99"):
         mmsnb.Ledger(newer)
 
     older = tmp_path / "older.sqlite"

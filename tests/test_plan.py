@@ -224,7 +224,7 @@ def test_a_stopped_sandbox_says_so_instead_of_a_tls_traceback(make_sandbox):
     sandbox = make_sandbox()
     client = sandbox.client()
     sandbox.stop()
-    with pytest.raises(mmsnb.ConfigError, match="CA bundle .* does not exist.*sandbox has stopped"):
+    with pytest.raises(mmsnb.ConfigError, match=r"CA bundle .* does not exist.*sandbox has stopped"):
         client.limit()
     with pytest.raises(mmsnb.ConfigError, match="cannot start again"):
         sandbox.start()

@@ -127,7 +127,7 @@ def test_outcomes_by_keeps_missing_group_values(results):
 
 
 def test_outcomes_missing_columns_raise_input_error(results):
-    with pytest.raises(InputError, match="status_category.*mmsnb.poll"):
+    with pytest.raises(InputError, match=r"status_category.*mmsnb\.poll"):
         plot.outcomes(results.drop(columns="status_category"))
     with pytest.raises(InputError, match="'status'"):
         plot.outcomes(results.drop(columns="status"), raw=True)
@@ -316,7 +316,7 @@ def test_quota_used_up_and_too_few_readings():
 
 
 def test_quota_missing_column():
-    with pytest.raises(InputError, match="'available'.*\\.quota"):
+    with pytest.raises(InputError, match=r"'available'.*\.quota"):
         plot.quota(readings([0, 1], [1, 2]).drop(columns="available"))
 
 
@@ -336,7 +336,7 @@ def every_chart(results, statuses):
 
 def test_ax_is_honoured_and_returned_and_style_untouched(results, statuses):
     style = dict(matplotlib.rcParams)
-    fig, axes = plt.subplots(1, 5)
+    _fig, axes = plt.subplots(1, 5)
     figures = plt.get_fignums()
     for ax, draw in zip(axes, every_chart(results, statuses), strict=True):
         assert draw(ax) is ax

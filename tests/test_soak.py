@@ -23,21 +23,18 @@ from mmsnb.numbers import parse
 
 SIZE = int(os.environ.get("MMSNB_SOAK_SIZE", "2000"))
 PER_REQUEST = 10
-CHILD = (
-    """
+CHILD = f"""
 import os, sys
 import pandas as pd
 import mmsnb
 frame = pd.read_csv(sys.argv[1], dtype=str)
 client = mmsnb.Client.from_env(timeout=(2, 1))
 try:
-    mmsnb.send(client, frame, subject="Wyprzedaż zimowa", campaign="soak", max_addresses=%d,
+    mmsnb.send(client, frame, subject="Wyprzedaż zimowa", campaign="soak", max_addresses={PER_REQUEST},
                allow_partial=True, progress=False, workers=4)
 except mmsnb.MMSError as error:
     print(error)
 """
-    % PER_REQUEST
-)
 
 
 def recipients(n: int) -> pd.DataFrame:

@@ -90,7 +90,7 @@ def test_summary_of_no_rows():
 
 
 def test_summary_missing_column(results):
-    with pytest.raises(InputError, match="'status_category'.*mmsnb.poll"):
+    with pytest.raises(InputError, match=r"'status_category'.*mmsnb\.poll"):
         summary(results.drop(columns="status_category"))
     with pytest.raises(InputError, match="DataFrame"):
         summary([1, 2])

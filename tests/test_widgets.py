@@ -177,7 +177,7 @@ def test_attachments_show_thumbnails_sizes_and_the_total_against_the_limit(compo
         upload("promo.jpg", jpeg, "image/jpeg"),
         upload("terms.txt", b"x" * 2048, "text/plain"),
     )
-    thumb, text, _ = composer.attachments.rows.children[0].children
+    thumb, _text, _ = composer.attachments.rows.children[0].children
     assert isinstance(thumb, widgets.Image) and thumb.value == jpeg
     assert not isinstance(composer.attachments.rows.children[1].children[0], widgets.Image)
     assert "terms.txt" in composer.attachments.rows.children[1].children[1].value

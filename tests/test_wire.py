@@ -207,5 +207,5 @@ def test_unusable_attachment_paths_are_refused_naming_the_file(tmp_path, exists)
     path = tmp_path / "photo.jpg"
     if exists:
         path.write_bytes(b"")
-    with pytest.raises(InputError, match="photo.jpg"):
+    with pytest.raises(InputError, match=r"photo\.jpg"):
         Attachment.of(path)
