@@ -296,7 +296,8 @@ def print_report(report: dict[str, Any]) -> None:
             + "".join(f"  {name} {fmt_ratio(ratio(*pair)):>6}" for name, pair in pairs.items())
         )
     log(
-        "\nClient CPU per recipient for sending: mmsnb.send(group=False) with defaults vs the naive loop (mmsnb / naive):"
+        "\nClient CPU per recipient for sending: mmsnb.send(group=False) with defaults vs the naive loop (mmsnb / "
+        "naive):"
     )
     for latency, b in base.items():
         r = next((r for r in runs if r["latency"] == latency and r["variant"] == "default"), None)

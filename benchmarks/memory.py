@@ -102,8 +102,10 @@ def print_report(report: dict[str, Any]) -> None:
         frame = (large["frame_out"] - small["frame_out"]) / span
         mode = "dry_run=True" if dry else "grouped send"
         log(
-            f"\n{mode}, {small['rows']:,} to {large['rows']:,} rows: the peak beyond the frame grows {growth:,.0f} B/row,"
-            f" {common.ratio(growth, frame):.2f}× the frame's own growth ({frame:,.0f} B/row) and {common.ratio(growth, attachment):.4f}× the attachment ({attachment:,} B,"
+            f"\n{mode}, {small['rows']:,} to {large['rows']:,} rows: the peak beyond the frame grows {growth:,.0f} "
+            "B/row,"
+            f" {common.ratio(growth, frame):.2f}× the frame's own growth ({frame:,.0f} B/row) and "
+            f"{common.ratio(growth, attachment):.4f}× the attachment ({attachment:,} B,"
             " what a copy per row would add)"
         )
 

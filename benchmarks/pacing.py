@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         floor = n * latency / 8
         halvings = sum(1 for d, _ in results.mms.info.in_flight if d == "halve")
         print(
-            f"2. {n} rows at {latency * 1000:g} ms, max 8 in flight: {wall:.1f} s ({states(results)}; gateway accepted {used}); "
+            f"2. {n} rows at {latency * 1000:g} ms, max 8 in flight: {wall:.1f} s ({states(results)}; gateway "
+            f"accepted {used}); "
             f"floor {floor:.1f} s -> {wall / floor:.2f}x the floor; {halvings} halvings"
         )
 
@@ -173,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             process.terminate()
         measured = (rows - 1) / wall
         print(
-            f"4. {rows} rows at rate='20/s': {measured:.2f}/s measured ({measured / 20:.3f}x the cap; {states(results)})"
+            f"4. {rows} rows at rate='20/s': {measured:.2f}/s measured ({measured / 20:.3f}x the cap; "
+            f"{states(results)})"
         )
     return 0
 

@@ -155,7 +155,9 @@ def redirect(resp: requests.Response, where: str) -> RedirectError:
 
 
 def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date; None if absent or unreadable."""
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date;
+    None if absent or unreadable.
+    """
     if not value:
         return None
     try:
@@ -204,15 +206,18 @@ def read(resp: requests.Response) -> Any:
     kinds: dict[int, tuple[type[MMSError], str]] = {
         400: (
             BadRequestError,
-            "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and attachments.",
+            "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and "
+            "attachments.",
         ),
         401: (
             AuthError,
-            "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's subscription to MMSOnnet.",
+            "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's "
+            "subscription to MMSOnnet.",
         ),
         403: (
             QuotaError,
-            "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the next run.",
+            "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the "
+            "next run.",
         ),
         404: (NotFoundError, "The gateway has no such resource ({}). Check MMSNB_BASE_URL."),
         405: (NotFoundError, "The gateway does not allow this method here ({}). Check MMSNB_BASE_URL."),

@@ -64,7 +64,8 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
                 error=(
                     f"Same number and content as row {first}; sent once."
                     if per_row
-                    else f"Same number as row {first}: one message per number per campaign, with row {first}'s content. "
+                    else f"Same number as row {first}: one message per number per campaign, "
+                    f"with row {first}'s content. "
                     "Pass per_row=True to send each row's own content."
                 ),
             )
@@ -90,7 +91,9 @@ def _shortfall(needed: int, limit: Limit) -> str | None:
 
 
 def _pace(workers: int | str, max_workers: int) -> Pace:
-    """The pace a send's ``workers`` and ``max_workers`` ask for; :class:`InputError` naming the one that makes no sense."""
+    """The pace a send's ``workers`` and ``max_workers`` ask for;
+    :class:`InputError` naming the one that makes no sense.
+    """
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or not 1 <= max_workers <= MOST_IN_FLIGHT:
         raise InputError(f"max_workers= must be a whole number from 1 to {MOST_IN_FLIGHT}, not {max_workers!r}.")
     if workers == "auto":
@@ -185,7 +188,9 @@ class Plan:
         return info.attach(out)
 
     def to_frame(self) -> pd.DataFrame:
-        """The dry run: every row with the state it would get, ``planned`` (with its request number) for those to send."""
+        """The dry run: every row with the state it would get,
+        ``planned`` (with its request number) for those to send.
+        """
         outcomes = dict(self.settled)
         for no, request in enumerate(self.requests, 1):
             for pos in request.positions:
@@ -215,9 +220,9 @@ class Plan:
     ) -> pd.DataFrame:
         """Send the plan; returns the frame with ``send_state``, ``message_id`` and the other result columns.
 
-        The quota is read again first (:func:`send` uses the plan's reading). ``allow_partial=True`` sends what it allows. Every request
-        claims its recipients in the ledger before it leaves, so sending a plan again (or another
-        run of the campaign at the same time) never sends twice.
+        The quota is read again first (:func:`send` uses the plan's reading). ``allow_partial=True``
+        sends what it allows. Every request claims its recipients in the ledger before it leaves, so
+        sending a plan again (or another run of the campaign at the same time) never sends twice.
 
         Pace: with ``workers="auto"`` the number of requests in flight starts at 2, doubles while
         answers come back healthy, and halves when the gateway says "slow down" (429, 503) or a
@@ -382,7 +387,9 @@ def send(
     ``group``, ``max_addresses``, ``retry_unknown``, ``max_message_bytes``); the others are those
     of :meth:`Plan.send`. ``dry_run=True`` returns the plan's frame and sends nothing.
 
-    >>> results = mmsnb.send(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
+    >>> results = mmsnb.send(  # doctest: +SKIP
+    ...     client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg"
+    ... )
     """
     unknown = sorted(set(planning) - _PLAN_OPTIONS)
     if unknown:

@@ -86,7 +86,8 @@ class Client:
         for name, value in (("client_id", client_id), ("client_secret", secret)):
             if not value:
                 raise ConfigError(
-                    f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=."
+                    f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass "
+                    f"{name}=."
                 )
         redact.install()
         redact.register(secret)
@@ -101,7 +102,8 @@ class Client:
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         if isinstance(max_wait, bool) or not isinstance(max_wait, (int, float)) or not 0 <= max_wait < math.inf:
             raise ConfigError(f"max_wait= must be a number of seconds, 0 or more, not {max_wait!r}.")
-        #: Seconds a call may take in all, waits included, while the gateway says "slow down" (429, or 503 with Retry-After).
+        #: Seconds a call may take in all, waits included, while the gateway says "slow down"
+        #: (429, or 503 with Retry-After).
         self.max_wait = float(max_wait)
         self._session = Session(client=BackendApplicationClient(client_id=client_id))
         self._session.mount("https://", Adapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0))
@@ -175,11 +177,13 @@ class Client:
         )
         if resp.status_code in (401, 403):
             raise AuthError(
-                f"The token endpoint refused the credentials ({said}). Check {VARIABLES['client_id']} and {VARIABLES['client_secret']}.",
+                f"The token endpoint refused the credentials ({said}). Check {VARIABLES['client_id']} and "
+                f"{VARIABLES['client_secret']}.",
                 http_status=resp.status_code,
             )
         raise AuthError(
-            f"The token endpoint {self.token_url} did not answer with a token ({said}). Check {VARIABLES['token_url']}.",
+            f"The token endpoint {self.token_url} did not answer with a token ({said}). Check "
+            f"{VARIABLES['token_url']}.",
             http_status=resp.status_code,
         )
 
@@ -283,7 +287,9 @@ class Client:
 
         The message is checked first (:meth:`Message.check`, against ``max_message_bytes``).
 
-        >>> client.send_mms(["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg)])  # doctest: +SKIP
+        >>> client.send_mms(  # doctest: +SKIP
+        ...     ["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg)]
+        ... )
         """
         numbers = list(addresses) if isinstance(addresses, Iterable) and not isinstance(addresses, str) else [addresses]
         if not numbers:

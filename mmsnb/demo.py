@@ -79,7 +79,8 @@ def run(
         for segment, part in frame.groupby("segment", sort=True):
             waves.append(send(client, part, progress=False, **options))
             print(
-                f"Sent wave '{segment}': {(waves[-1].send_state == 'accepted').sum()} recipients, quota used {client.limit().used}"
+                f"Sent wave '{segment}': {(waves[-1].send_state == 'accepted').sum()} recipients, quota used "
+                f"{client.limit().used}"
             )
         results = pd.concat(waves).loc[frame.index]
         sent = int((results.send_state == "accepted").sum())

@@ -136,7 +136,8 @@ class _ClaimTaken(MMSError):
 
 
 def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
-    """Take a place in flight, claim the request's recipients and write its intent, send to those claimed, write the outcome.
+    """Take a place in flight, claim the request's recipients and write its intent, send to those claimed,
+    write the outcome.
 
     The intent is written only once the request has its place, so a killed run leaves in doubt
     only the requests that were really under way.
@@ -197,7 +198,9 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
 
 
 def _finish(run: Run, request_id: int, state: str, outcome: Outcome, **record: Any) -> None:
-    """Write a request's outcome to the ledger (and its time onto an accepted row); when the ledger fails, stop the run and say so."""
+    """Write a request's outcome to the ledger (and its time onto an accepted row);
+    when the ledger fails, stop the run and say so.
+    """
     try:
         at = run.ledger.finish(request_id, state, **record)
     except LedgerError as failure:

@@ -112,7 +112,8 @@ INSERT OR REPLACE INTO claims (campaign, address, slot, request_id)
 DROP TABLE recipients;
 """
 _CLAIMS = (
-    "SELECT c.address, c.slot, q.content_key, q.state, q.message_id, q.request_no, q.http_status, q.error_code, q.error, q.done_at, "
+    "SELECT c.address, c.slot, q.content_key, q.state, q.message_id, q.request_no, "
+    "q.http_status, q.error_code, q.error, q.done_at, "
     "u.host, u.pid, u.seen_at, u.ended_at FROM claims c JOIN requests q ON q.id = c.request_id "
     "LEFT JOIN runs u ON u.id = q.run_id WHERE c.campaign = ?"
 )
@@ -285,7 +286,10 @@ def _explain(path: Path, exc: sqlite3.Error) -> LedgerError:
         if path.is_dir():
             sentence = f"{where} is a folder. Point ledger= at a file, e.g. {str(path / DEFAULT_NAME)!r}."
         elif not path.parent.is_dir():
-            sentence = f"{where} cannot be created: its folder {str(path.parent)!r} does not exist. Create the folder or choose another path."
+            sentence = (
+                f"{where} cannot be created: its folder {str(path.parent)!r} does not exist. "
+                "Create the folder or choose another path."
+            )
         elif not os.access(path.parent, os.W_OK):
             sentence = (
                 f"{where} cannot be written: its folder {str(path.parent)!r} is read-only. Choose a writable folder."
@@ -293,7 +297,10 @@ def _explain(path: Path, exc: sqlite3.Error) -> LedgerError:
         else:
             sentence = f"{where} cannot be opened or created (check the folder's permissions), or choose another path."
     elif "full" in text or ("i/o" in text and _nearly_full(path)):
-        sentence = f"{where} cannot be written: the disk is full. Free some space and run again; nothing was sent without its record."
+        sentence = (
+            f"{where} cannot be written: the disk is full. "
+            "Free some space and run again; nothing was sent without its record."
+        )
     elif "locked" in text or "busy" in text:
         sentence = f"{where} stayed locked by another program for over 30 s. Close what holds it and run again."
     elif "no such table" in text or "no such column" in text or "malformed" in text:
@@ -341,7 +348,8 @@ class Ledger:
             (version,) = self._conn.execute("PRAGMA user_version").fetchone()
             if version > SCHEMA_VERSION:
                 raise LedgerError(
-                    f"The ledger {str(self.path)!r} was written by a newer mmsnb (schema {version}, this one knows {SCHEMA_VERSION}). "
+                    f"The ledger {str(self.path)!r} was written by a newer mmsnb (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION}). "
                     "Upgrade mmsnb: pip install -U mmsnb."
                 )
             old = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'recipients'").fetchone()
@@ -477,7 +485,8 @@ class Ledger:
                 "SELECT COALESCE(MAX(request_no), 0) + 1 FROM requests WHERE campaign = ?", (campaign,)
             ).fetchone()
             cursor = conn.execute(
-                "INSERT INTO requests (campaign, request_no, content_key, addresses, delivery_report, state, intent_at, run_id) "
+                "INSERT INTO requests (campaign, request_no, content_key, addresses, delivery_report, state, "
+                "intent_at, run_id) "
                 "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?)",
                 (campaign, number, content_key, json.dumps(claimed), int(delivery_report), at, run_id),
             )
@@ -502,7 +511,8 @@ class Ledger:
         """Write the outcome of a request; returns the time written."""
         at = now()
         self._write(
-            "UPDATE requests SET state = ?, message_id = ?, http_status = ?, error_code = ?, error = ?, done_at = ? WHERE id = ?",
+            "UPDATE requests SET state = ?, message_id = ?, http_status = ?, error_code = ?, error = ?, done_at = ? "
+            "WHERE id = ?",
             (state, message_id, http_status, error_code, error, at, request_id),
         )
         return at
@@ -512,7 +522,9 @@ class Ledger:
         self._write("UPDATE requests SET state = 'throttled' WHERE id = ?", (request_id,))
 
     def resume(self, run_id: int, request_id: int) -> bool:
-        """Before a waiting request is sent again: True (and ``sending`` again) if it still holds every claim it took."""
+        """Before a waiting request is sent again:
+        True (and ``sending`` again) if it still holds every claim it took.
+        """
         with self._lock, self._guard(), self._transaction() as conn:
             conn.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (now(), run_id))
             (addresses,) = conn.execute("SELECT addresses FROM requests WHERE id = ?", (request_id,)).fetchone()
@@ -559,7 +571,8 @@ class Ledger:
         with self._lock, self._guard():
             requests = pd.read_sql_query(f"SELECT * FROM requests {where} ORDER BY id", self._conn, params=args)
             statuses = pd.read_sql_query(
-                "SELECT q.campaign, s.message_id, COALESCE(s.address, '') AS address, s.status, s.category, s.final, s.polled_at "
+                "SELECT q.campaign, s.message_id, COALESCE(s.address, '') AS address, s.status, s.category, s.final, "
+                "s.polled_at "
                 "FROM statuses s JOIN requests q ON q.message_id = s.message_id "
                 + ("WHERE q.campaign = ? " if campaign else "")
                 + "ORDER BY s.polled_at",

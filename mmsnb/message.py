@@ -155,7 +155,8 @@ class Attachment:
             data = bytes(data)
         else:
             raise InputError(
-                f"Attachment {spec!r} is not understood: give a path, (filename, bytes) or (filename, bytes, content_type)."
+                f"Attachment {spec!r} is not understood: give a path, (filename, bytes) or (filename, bytes, "
+                "content_type)."
             )
         name = safe_filename(name)
         ctype = ctype or TYPES_BY_SUFFIX.get(os.path.splitext(name)[1].lower()) or mimetypes.guess_type(name)[0]
@@ -171,7 +172,8 @@ class Attachment:
         signatures = _SIGNATURES.get(kind)
         if signatures and not data.startswith(signatures):
             raise InputError(
-                f"Attachment {name!r} is not a valid {kind.split('/')[1].upper()} file: its content does not match its name."
+                f"Attachment {name!r} is not a valid {kind.split('/')[1].upper()} file: its content does not match "
+                "its name."
             )
         return cls(name, ctype, data)
 

@@ -111,7 +111,8 @@ def parse(value: object) -> Number:
         raise InputError(f"{shown!r} is not a phone number.") from None
     if parsed.country_code != 48:
         raise InputError(
-            f"{shown!r} is not a Polish number (country code +{parsed.country_code}); MMSOnnet reaches Polish Orange numbers only."
+            f"{shown!r} is not a Polish number (country code +{parsed.country_code}); MMSOnnet reaches Polish Orange "
+            "numbers only."
         )
     if not phonenumbers.is_valid_number(parsed):
         raise InputError(f"{shown!r} is not a valid Polish number: check the digits (a mobile number has 9).")

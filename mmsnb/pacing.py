@@ -89,7 +89,9 @@ class Pace:
 
     @contextmanager
     def observe(self, ticket: Ticket) -> Iterator[None]:
-        """Learn from one request: "slow down" (429, 503) or no answer in time halves the pace; a good answer may grow it."""
+        """Learn from one request: "slow down" (429, 503) or no answer in time halves the pace;
+        a good answer may grow it.
+        """
         started = time.monotonic()
         try:
             yield

@@ -25,7 +25,9 @@ _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 def base_folder(attachments_dir: str | os.PathLike | None, attrs: dict) -> Path:
-    """The folder that files named in a column must lie in: ``attachments_dir``, else the CSV's folder, else the working directory."""
+    """The folder that files named in a column must lie in:
+    ``attachments_dir``, else the CSV's folder, else the working directory.
+    """
     chosen = attachments_dir if attachments_dir is not None else attrs.get(SOURCE_DIR)
     return Path(os.path.realpath(chosen if chosen is not None else Path.cwd()))
 
@@ -48,7 +50,8 @@ def inside(base: Path, value: str | os.PathLike) -> Path:
     if real != base and base not in real.parents:
         raise InputError(
             f"The attachment {text!r} named in this row leads outside the attachments folder {str(base)!r} "
-            "(through '..' or a symbolic link), so it is not read. Put the file in that folder, or pass attachments_dir=."
+            "(through '..' or a symbolic link), so it is not read. Put the file in that folder, or pass "
+            "attachments_dir=."
         )
     try:
         links = real.stat().st_nlink if real.is_file() else 1

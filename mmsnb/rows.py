@@ -304,7 +304,9 @@ def check_rows(
     per_row: bool = False,
     attachments_dir: str | os.PathLike | None = None,
 ) -> Checked:
-    """Check every row: number, values, attachments; mark repeats of a number (of a number and content with ``per_row``)."""
+    """Check every row: number, values, attachments;
+    mark repeats of a number (of a number and content with ``per_row``).
+    """
     check_frame(frame)
     recipe = _Recipe(
         frame,

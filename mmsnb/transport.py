@@ -30,7 +30,9 @@ def require_https(url: str, what: str) -> str:
 
 
 class _QuietConnection(HTTPSConnection):
-    """A connection that never prints: ``http.client.HTTPConnection.debuglevel = 1`` would print its headers (tokens)."""
+    """A connection that never prints:
+    ``http.client.HTTPConnection.debuglevel = 1`` would print its headers (tokens).
+    """
 
     debuglevel = 0
 
@@ -60,7 +62,9 @@ class Session(OAuth2Session):
 
 
 def _unverified(exc: requests.exceptions.SSLError) -> bool:
-    """Whether a TLS error is the certificate check, which fails before anything is sent (other TLS errors may come after)."""
+    """Whether a TLS error is the certificate check, which fails before anything is sent
+    (other TLS errors may come after).
+    """
     text = str(exc).lower()
     return "certificate verify failed" in text or "hostname mismatch" in text or "doesn't match" in text
 
@@ -78,7 +82,8 @@ def transport_error(
         )
     if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
         return TransportError(
-            f"Could not connect to the {where} ({type(exc).__name__}); nothing was sent. Check the URL and the network.",
+            f"Could not connect to the {where} ({type(exc).__name__}); nothing was sent. Check the URL and the "
+            "network.",
             maybe_sent=False,
         )
     if isinstance(exc, requests.exceptions.ReadTimeout):

@@ -60,7 +60,9 @@ def free_port() -> int:
 
 
 def lab_environment(root: Path) -> dict[str, str]:
-    """The server's environment: no gateway settings (so the notebook uses its sandbox), every Jupyter folder in ``root``."""
+    """The server's environment: no gateway settings (so the notebook uses its sandbox),
+    every Jupyter folder in ``root``.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MMSNB_", "JUPYTER_"))}
     home = root / "jupyter"
     env.update(
@@ -187,7 +189,8 @@ def test_the_composer_sends_from_jupyterlab(lab):
 
             run_js(
                 page,
-                f"panel.content.activeCellIndex = {RESULTS_CELL}; await app.commands.execute('notebook:run-all-below');",
+                f"panel.content.activeCellIndex = {RESULTS_CELL}; await "
+                "app.commands.execute('notebook:run-all-below');",
             )
             expect(page.get_by_text("The sandbox received 1 message(s).")).to_be_visible()
             inbox = page.get_by_text("2 address(es)")

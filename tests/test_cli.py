@@ -61,7 +61,8 @@ def test_sandbox_command_serves_clients_and_stops_on_sigterm(monkeypatch, tmp_pa
         )
         assert status.returncode == 0
         assert re.match(
-            r"(Success|Retrieved|Rejected|Expired|Indeterminate) \((pending|delivered|failed|unknown), (final|not final)\): ",
+            r"(Success|Retrieved|Rejected|Expired|Indeterminate) "
+            r"\((pending|delivered|failed|unknown), (final|not final)\): ",
             status.stdout,
         )
         console_script = Path(sys.executable).parent / "mmsnb"

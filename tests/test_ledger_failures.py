@@ -147,15 +147,16 @@ def test_mmsnb_ledger_in_a_parent_folders_env_file_is_honoured(sandbox, tmp_path
 
 OLD_SCHEMA = """
 CREATE TABLE requests (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, campaign TEXT NOT NULL, request_no INTEGER NOT NULL, content_key TEXT NOT NULL,
-    addresses TEXT NOT NULL, delivery_report INTEGER NOT NULL, state TEXT NOT NULL, message_id TEXT, http_status INTEGER,
-    error_code INTEGER, error TEXT, intent_at TEXT NOT NULL, done_at TEXT
+    id INTEGER PRIMARY KEY AUTOINCREMENT, campaign TEXT NOT NULL, request_no INTEGER NOT NULL,
+    content_key TEXT NOT NULL, addresses TEXT NOT NULL, delivery_report INTEGER NOT NULL, state TEXT NOT NULL,
+    message_id TEXT, http_status INTEGER, error_code INTEGER, error TEXT, intent_at TEXT NOT NULL, done_at TEXT
 );
 CREATE TABLE recipients (
-    campaign TEXT NOT NULL, address TEXT NOT NULL, content_key TEXT NOT NULL, request_id INTEGER NOT NULL REFERENCES requests (id),
+    campaign TEXT NOT NULL, address TEXT NOT NULL, content_key TEXT NOT NULL,
+    request_id INTEGER NOT NULL REFERENCES requests (id),
     PRIMARY KEY (campaign, address, content_key)
 );
-CREATE TABLE statuses (message_id TEXT NOT NULL, address TEXT, status TEXT NOT NULL, category TEXT NOT NULL, final INTEGER NOT NULL,
-                       polled_at TEXT NOT NULL);
+CREATE TABLE statuses (message_id TEXT NOT NULL, address TEXT, status TEXT NOT NULL, category TEXT NOT NULL,
+                       final INTEGER NOT NULL, polled_at TEXT NOT NULL);
 CREATE TABLE quota (read_at TEXT NOT NULL, used INTEGER NOT NULL, available INTEGER NOT NULL, resets_on TEXT);
 """

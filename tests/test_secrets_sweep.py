@@ -1,4 +1,6 @@
-"""A campaign with distinctive credentials, then a search of everything the toolkit produced for the secret and the tokens."""
+"""A campaign with distinctive credentials, then a search of everything the toolkit produced
+for the secret and the tokens.
+"""
 
 from __future__ import annotations
 

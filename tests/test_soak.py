@@ -117,7 +117,8 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
 
     with sqlite3.connect(ledger) as db:
         rows = db.execute(
-            "SELECT r.address, q.state, q.message_id, q.error FROM claims r JOIN requests q ON q.id = r.request_id WHERE r.campaign = 'soak'"
+            "SELECT r.address, q.state, q.message_id, q.error FROM claims r JOIN requests q ON q.id = r.request_id "
+            "WHERE r.campaign = 'soak'"
         ).fetchall()
         requests = db.execute("SELECT state, message_id, addresses FROM requests WHERE campaign = 'soak'").fetchall()
     states = Counter(state for _, state, _, _ in rows)
@@ -134,7 +135,8 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
     per_address = Counter(a for r in received for a in r.addresses)
     assert max(per_address.values()) == 1
 
-    # The ledger's accepted messages and the sandbox's match one for one; the sandbox's extra ones are 'unknown' in the ledger.
+    # The ledger's accepted messages and the sandbox's match one for one;
+    # the sandbox's extra ones are 'unknown' in the ledger.
     accepted = {m for s, m, _ in requests if s == "accepted"}
     sandbox_ids = {r.message_id for r in received}
     assert accepted <= sandbox_ids
@@ -149,9 +151,13 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
     assert sent.final.all()
 
     print(
-        f"\nsoak: {SIZE} recipients, {len(requests)} requests in the ledger, {len(received)} messages received by the sandbox"
+        f"\nsoak: {SIZE} recipients, {len(requests)} requests in the ledger, {len(received)} messages received by "
+        "the sandbox"
         f"\n  recipients by ledger state: {dict(states)}"
-        f"\n  requests stopped by the quota before its reset: {quota_stops}; access tokens issued: {tokens_issued}; recipients received twice: 0"
-        f"\n  accepted messages: ledger {len(accepted)}, sandbox {len(sandbox_ids)} (extra {len(sandbox_ids - accepted)} are 'unknown' in the ledger)"
-        f"\n  polled rows final: {int(sent.final.sum())}/{len(sent)}; statuses: {polled.status.value_counts().to_dict()}"
+        f"\n  requests stopped by the quota before its reset: {quota_stops}; access tokens issued: {tokens_issued}; "
+        "recipients received twice: 0"
+        f"\n  accepted messages: ledger {len(accepted)}, sandbox {len(sandbox_ids)} (extra "
+        f"{len(sandbox_ids - accepted)} are 'unknown' in the ledger)"
+        f"\n  polled rows final: {int(sent.final.sum())}/{len(sent)}; statuses: "
+        f"{polled.status.value_counts().to_dict()}"
     )

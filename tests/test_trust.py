@@ -85,7 +85,9 @@ client = mmsnb.Client.from_env()
 frame = pd.read_csv({csv!r}, dtype=str)
 print("ready", flush=True)
 sys.stdin.readline()
-results = mmsnb.send(client, frame, subject="Wiosna", campaign="spring", ledger={ledger!r}, group=False, workers=4, progress=False)
+results = mmsnb.send(
+    client, frame, subject="Wiosna", campaign="spring", ledger={ledger!r}, group=False, workers=4, progress=False
+)
 results.to_csv({out!r}, index=False)
 """
 

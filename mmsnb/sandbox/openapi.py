@@ -113,8 +113,10 @@ def document(url: str, token_url: str) -> dict:
                                 "schema": {
                                     "type": "object",
                                     "description": (
-                                        "The messagePart JSON first; each attachment is a further part with its media type, "
-                                        "a file name and Content-Transfer-Encoding: base64 (headers OpenAPI 3.0 cannot state "
+                                        "The messagePart JSON first; each attachment is a further part with its "
+                                        "media type, "
+                                        "a file name and Content-Transfer-Encoding: base64 (headers OpenAPI 3.0 "
+                                        "cannot state "
                                         "for unnamed parts, so they are described here)."
                                     ),
                                     "required": ["messagePart"],

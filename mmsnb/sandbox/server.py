@@ -186,7 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(200, token)
 
     def __getattr__(self, name: str) -> Any:
-        """Every method reaches the dispatcher (``do_GET``, ``do_TRACE``…), which answers 405 where it doesn't belong."""
+        """Every method reaches the dispatcher (``do_GET``, ``do_TRACE``…),
+        which answers 405 where it doesn't belong.
+        """
         if name.startswith("do_"):
             return lambda: self._dispatch(name[3:])
         raise AttributeError(name)
@@ -252,7 +254,8 @@ class Sandbox:
         ):
             raise ConfigError(f"max_in_flight= must be a whole number of at least 1, not {max_in_flight!r}.")
         self.max_in_flight = max_in_flight
-        #: ``rate``: at most ``_allowed`` API requests in any ``_window`` seconds (one second, or one interval when slower).
+        #: ``rate``: at most ``_allowed`` API requests in any ``_window`` seconds
+        #: (one second, or one interval when slower).
         interval = None if rate is None else RateCap.parse(rate).interval
         self._window = None if interval is None else max(1.0, interval)
         self._allowed = None if interval is None else max(1, round(self._window / interval))

@@ -59,7 +59,9 @@ class AttachmentsPanel(widgets.VBox):
         return self.total > self.max_bytes
 
     def add(self, uploads: Iterable[dict]) -> None:
-        """Take uploaded files (FileUpload's value: dicts with name, type and content); refuse what the gateway would."""
+        """Take uploaded files (FileUpload's value: dicts with name, type and content);
+        refuse what the gateway would.
+        """
         uploads = tuple(uploads)
         if not uploads:
             return

@@ -128,7 +128,10 @@ class Monitor(widgets.VBox):
             self._counts[category].value = str(n)
         still = open_rows(results)
         waiting = int(still.sum())
-        text = f"{total} recipient{'' if total == 1 else 's'} with a message id: {total - waiting} final, {waiting} not yet."
+        text = (
+            f"{total} recipient{'' if total == 1 else 's'} with a message id: "
+            f"{total - waiting} final, {waiting} not yet."
+        )
         if len(results) > total:
             text += f" Rows not sent: {len(results) - total}."
         self.summary.value = line(text)
