@@ -86,7 +86,7 @@ def parse_send(data: object, addresses: list[str], http_status: int) -> SendResu
     return SendResult(str(data["authenticationId"]), tuple(addresses), data.get("deliveryStatus"), http_status)
 
 
-def _address_status(entry: dict, delivery_report: bool) -> AddressStatus | None:
+def _address_status(entry: dict[str, Any], delivery_report: bool) -> AddressStatus | None:
     address = entry.get("address")
     status = entry.get("status", entry.get("deliveryStatus"))
     if not address or status is None:
@@ -131,8 +131,9 @@ def parse_limit(data: object) -> Limit:
     if isinstance(data, dict) and "used" not in data:
         nested = [v for v in data.values() if isinstance(v, dict) and "used" in v]
         data = nested[0] if nested else data
+    fields: dict[str, Any] = data if isinstance(data, dict) else {}  # anything else lacks "used" as well
     try:
-        return Limit(int(data["used"]), int(data["available"]), _parse_day(data.get("date")))
+        return Limit(int(fields["used"]), int(fields["available"]), _parse_day(fields.get("date")))
     except (TypeError, KeyError, ValueError):
         raise ServerError(f"The gateway's quota answer is not understood: {str(data)[:200]}") from None
 

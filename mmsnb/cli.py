@@ -221,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mmsnb`` command."""
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        code: int = args.run(args)
+        return code
     except MMSError as exc:
         print(f"mmsnb: {exc}", file=sys.stderr)
         return 2

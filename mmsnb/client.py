@@ -57,6 +57,14 @@ class _Credentials:
         return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
 
 
+def _required(name: str, value: str | None) -> str:
+    if not value:
+        raise ConfigError(
+            f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=."
+        )
+    return value
+
+
 class Client:
     """A connection to the MMSOnnet gateway (or the sandbox).
 
@@ -81,14 +89,8 @@ class Client:
         pool_size: int = 32,
     ) -> None:
         env = settings()
-        client_id = client_id or env["client_id"]
-        secret = client_secret or env["client_secret"]
-        for name, value in (("client_id", client_id), ("client_secret", secret)):
-            if not value:
-                raise ConfigError(
-                    f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass "
-                    f"{name}=."
-                )
+        client_id = _required("client_id", client_id or env["client_id"])
+        secret = _required("client_secret", client_secret or env["client_secret"])
         redact.install()
         redact.register(secret)
         self._credentials = _Credentials(client_id, secret)
@@ -343,6 +345,7 @@ class Client:
         """
         return parse_limit(self._request("GET", LIMIT_PATH))
 
-    def api_document(self) -> dict:
+    def api_document(self) -> dict[str, Any]:
         """The gateway's OpenAPI document."""
-        return self._request("GET", DOC_PATH)
+        document: dict[str, Any] = self._request("GET", DOC_PATH)
+        return document

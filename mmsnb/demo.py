@@ -12,17 +12,20 @@ listed in two segments gets one message.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from . import plot
 from .campaign import plan, send
 from .errors import ConfigError
 from .files import read_recipients
-from .ledger import history
+from .ledger import History, history
 from .polling import poll
 from .report import summary
 from .sandbox import Sandbox
@@ -31,7 +34,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 SUBJECT = "Cześć {first_name}! -20% na wszystko w ten weekend."
 
 
-def _chart(draw, data, path: Path, **kwargs) -> None:
+def _chart(draw: Callable[..., Axes], data: pd.DataFrame | History, path: Path, **kwargs: Any) -> None:
     figure = Figure(figsize=(8, 4.5), layout="constrained")
     draw(data, ax=figure.subplots(), **kwargs)
     figure.savefig(path, dpi=110)
@@ -60,7 +63,7 @@ def run(
     with nullcontext(sandbox) if sandbox is not None else Sandbox(quota=quota, seed=seed) as gateway:
         client = gateway.client()
         print(f"Sandbox gateway at {gateway.url} (quota {client.limit().available} requests)")
-        options = dict(
+        options: dict[str, Any] = dict(
             subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger, campaign="demo"
         )
         checked = plan(client, frame, **options)
@@ -75,7 +78,7 @@ def run(
         reasons = dry.loc[dry.send_state == "invalid", "error"].str.split(":").str[-1].str.strip()
         for reason, count in reasons.value_counts().items():
             print(f"  invalid: {count} x {reason}")
-        waves = []
+        waves: list[pd.DataFrame] = []
         for segment, part in frame.groupby("segment", sort=True):
             waves.append(send(client, part, progress=False, **options))
             print(
@@ -86,7 +89,7 @@ def run(
         sent = int((results.send_state == "accepted").sum())
         print(f"Sent {sent} recipients in all ({'as' if sent == planned else 'NOT as'} checked)")
         used = client.limit().used
-        again = pd.concat(send(client, part, progress=False, **options) for _, part in frame.groupby("segment"))
+        again = pd.concat([send(client, part, progress=False, **options) for _, part in frame.groupby("segment")])
         print(
             f"Ran the sends again: {(again.send_state == 'already-sent').sum()} rows already sent, "
             f"{(again.send_state == 'accepted').sum()} sent anew, quota used {client.limit().used} (was {used})"

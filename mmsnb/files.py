@@ -21,7 +21,7 @@ ENCODINGS = ("utf-8-sig", "cp1250")
 
 
 def read_recipients(
-    source: str | os.PathLike | bytes, *, to: str | None = None, name: str | None = None
+    source: str | os.PathLike[str] | bytes, *, to: str | None = None, name: str | None = None
 ) -> pd.DataFrame:
     """A CSV of recipients as a DataFrame of text (so ``0048…`` and ``501102030`` stay as written).
 
@@ -71,7 +71,7 @@ def read_recipients(
     return frame
 
 
-def read_results(path: str | os.PathLike) -> pd.DataFrame:
+def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Results saved with ``results.to_csv(path, index=False)``, with their dtypes back.
 
     >>> results = read_results("out/weekend-promo.csv")      # doctest: +SKIP

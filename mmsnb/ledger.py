@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -125,12 +125,12 @@ def now() -> str:
 
 
 #: What ``ledger=`` accepts anywhere in mmsnb.
-LedgerSpec = Union[str, os.PathLike, "Ledger", None]
+LedgerSpec = Union[str, os.PathLike[str], "Ledger", None]
 _OWN_LEDGERS: dict[str, Path] = {}
 _OWN_LOCK = threading.Lock()
 
 
-def keep_own_ledger(gateway: str, path: str | os.PathLike | None) -> None:
+def keep_own_ledger(gateway: str, path: str | os.PathLike[str] | None) -> None:
     """Record that sends to ``gateway`` (a base URL) have their own ledger at ``path`` (None: not any more).
 
     The embedded sandbox does this, so what is sent to it never mixes with a real campaign's record.
@@ -154,7 +154,7 @@ def gateway_key(url: str) -> str:
     return f"{parts.scheme.lower()}://{host}:{parts.port or 443}"
 
 
-def ledger_path(spec: str | os.PathLike | None = None, *, gateway: str | None = None) -> Path:
+def ledger_path(spec: str | os.PathLike[str] | None = None, *, gateway: str | None = None) -> Path:
     """Where a ledger is: ``spec`` when given; else ``MMSNB_LEDGER`` from the environment or a ``.env``
     file; else the gateway's own (an embedded sandbox's); else ``mmsnb-ledger.sqlite`` in the working directory.
 
@@ -216,7 +216,7 @@ class Claim:
         return not (self.state == "unknown" and retry_unknown)
 
 
-def _claim(row: tuple) -> Claim:
+def _claim(row: tuple[Any, ...]) -> Claim:
     address, slot, content_key, state, message_id, request_no, http_status, error_code, error, done_at, *run = row
     if state in ("sending", "throttled"):
         if _alive(*run):
@@ -317,7 +317,7 @@ class Ledger:
     finds. Every SQLite failure becomes a :class:`LedgerError` that names the file.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = ledger_path(path)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
@@ -409,7 +409,7 @@ class Ledger:
                 self._conn.execute("ROLLBACK")
             raise
 
-    def _write(self, sql: str, rows: Iterable[tuple] | tuple = ()) -> None:
+    def _write(self, sql: str, rows: Iterable[tuple[Any, ...]] | tuple[Any, ...] = ()) -> None:
         with self._lock, self._guard():
             assert self._conn is not None
             if isinstance(rows, tuple):
@@ -417,7 +417,7 @@ class Ledger:
             else:
                 self._conn.executemany(sql, rows)
 
-    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock, self._guard():
             assert self._conn is not None
             return self._conn.execute(sql, args).fetchall()
@@ -550,7 +550,9 @@ class Ledger:
     # -- statuses and quota -------------------------------------------------
     def record_status(self, status: DeliveryStatus, polled_at: str) -> None:
         """Keep one status answer: a row per address (the message's status for each when it gives no detail)."""
-        rows = [(status.message_id, a.address, a.status, a.category, int(a.final), polled_at) for a in status.addresses]
+        rows: list[tuple[str, str | None, str, str, int, str]] = [
+            (status.message_id, a.address, a.status, a.category, int(a.final), polled_at) for a in status.addresses
+        ]
         if not rows:
             found = self._read("SELECT addresses FROM requests WHERE message_id = ?", (status.message_id,))
             addresses = json.loads(found[0][0]) if found else [None]

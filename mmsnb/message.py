@@ -178,7 +178,7 @@ class Attachment:
         return cls(name, ctype, data)
 
 
-AttachmentSpec = str | os.PathLike | tuple | Attachment
+AttachmentSpec = str | os.PathLike[str] | tuple[str, bytes] | tuple[str, bytes, str] | Attachment
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,7 @@ def subject_fields(template: str) -> list[str]:
     return [name.split(".")[0].split("[")[0] for name in names]
 
 
-def render_subject(template: str, values: Mapping[str, Any]) -> str:
+def render_subject(template: str, values: Mapping[Any, Any]) -> str:
     """The subject a recipient reads: ``template`` filled in with the row's ``values``."""
     try:
         return template.format_map(values)

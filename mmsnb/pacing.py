@@ -148,14 +148,20 @@ class RateCap:
         self._next = -math.inf
 
     @classmethod
-    def parse(cls, rate: str, **kwargs: Callable) -> RateCap:
+    def parse(
+        cls,
+        rate: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> RateCap:
         """A cap from text such as ``"10/s"`` or ``"600/min"``."""
         found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*", str(rate).lower())
         if not found or found.group(2) not in _UNITS or float(found.group(1)) <= 0:
             raise InputError(
                 f"rate={rate!r} is not a rate: write it as requests per time, e.g. '10/s', '600/min' or '3600/h'."
             )
-        return cls(_UNITS[found.group(2)] / float(found.group(1)), **kwargs)
+        return cls(_UNITS[found.group(2)] / float(found.group(1)), clock=clock, sleep=sleep)
 
     def wait(self) -> None:
         """Take the next place in the schedule, sleeping until its time comes."""

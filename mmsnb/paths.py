@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Hashable
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, too_large
 
@@ -24,7 +26,7 @@ SOURCE_DIR = "mmsnb.source_dir"
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
-def base_folder(attachments_dir: str | os.PathLike | None, attrs: dict) -> Path:
+def base_folder(attachments_dir: str | os.PathLike[str] | None, attrs: dict[Hashable, Any]) -> Path:
     """The folder that files named in a column must lie in:
     ``attachments_dir``, else the CSV's folder, else the working directory.
     """
@@ -32,7 +34,7 @@ def base_folder(attachments_dir: str | os.PathLike | None, attrs: dict) -> Path:
     return Path(os.path.realpath(chosen if chosen is not None else Path.cwd()))
 
 
-def inside(base: Path, value: str | os.PathLike) -> Path:
+def inside(base: Path, value: str | os.PathLike[str]) -> Path:
     """The real path of ``value`` read relative to ``base``; :class:`InputError` when it leaves ``base``.
 
     Absolute paths, URLs, ``..`` that climbs out and symbolic links that point out are refused.

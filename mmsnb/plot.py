@@ -14,6 +14,8 @@ Rows are counted with pandas first, so a million rows draw about as fast as a hu
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
@@ -126,7 +128,8 @@ def _single_bars(ax: Axes, counts: pd.Series, styles: dict[str, tuple[str, str, 
     bars = ax.bar(x, counts.to_numpy(), color=faces, edgecolor=edges, hatch=hatches)
     shares = counts / counts.sum()
     ax.bar_label(bars, labels=[f"{c:,}\n{s:.1%}" for c, s in zip(counts, shares, strict=True)], padding=2, fontsize=9)
-    ax.set_xticks(x, counts.index, **({"rotation": 30, "ha": "right"} if max(map(len, counts.index)) > 10 else {}))
+    slanted: dict[str, Any] = {"rotation": 30, "ha": "right"} if max(map(len, counts.index)) > 10 else {}
+    ax.set_xticks(x, counts.index, **slanted)
     ax.set_ylim(0, counts.max() * 1.18)
 
 
@@ -135,7 +138,7 @@ def _grouped_bars(ax: Axes, table: pd.DataFrame, styles: dict[str, tuple[str, st
     group_totals = table.sum()
     width = 0.8 / len(table)
     for k, (label, counts) in enumerate(table.iterrows()):
-        face, edge, hatch = styles[label]
+        face, edge, hatch = styles[str(label)]
         bars = ax.bar(
             x + (k - (len(table) - 1) / 2) * width,
             counts.to_numpy(),

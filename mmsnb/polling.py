@@ -50,7 +50,8 @@ def _first_wait(results: pd.DataFrame, ids: list[str], pause: float) -> float:
     newest = results.loc[results["message_id"].isin(ids), "sent_at"].max()
     if pd.isna(newest):
         return 0.0
-    return pause - (pd.Timestamp.now(tz="UTC") - newest).total_seconds()
+    elapsed: float = (pd.Timestamp.now(tz="UTC") - newest).total_seconds()
+    return pause - elapsed
 
 
 class Poller:
@@ -193,7 +194,7 @@ def _spread(
 ) -> pd.DataFrame:
     out = results.copy()
     n = len(out)
-    columns: dict[str, list] = {c: [None] * n for c in POLLED_COLUMNS}
+    columns: dict[str, list[Any]] = {c: [None] * n for c in POLLED_COLUMNS}
     previous = {c: (out[c].tolist() if c in out.columns else [None] * n) for c in POLLED_COLUMNS}
     for i, (message_id, address) in enumerate(
         zip(out["message_id"].tolist(), out.get("address", pd.Series([None] * n)).tolist(), strict=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from typing import Any
 
 MASK = "***"
 _secrets: set[str] = set()
@@ -52,7 +53,7 @@ def install() -> None:
             return
         previous = logging.getLogRecordFactory()
 
-        def factory(*args, **kwargs):
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
             try:
                 message = record.getMessage()

@@ -13,6 +13,7 @@ building blocks they share with :mod:`mmsnb.plot`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -76,7 +77,7 @@ def require(frame: object, columns: Sequence[str], what: str = "results") -> Non
             raise InputError(f"The {what} have no {column!r} column: {_HINTS[column]}.")
 
 
-def _outcome_label(value: object, state: object) -> str:
+def _outcome_label(value: Any, state: Any) -> str:
     """The row's status (or category) when it has one, else what happened at sending."""
     if not pd.isna(value):
         return str(value)
@@ -85,7 +86,7 @@ def _outcome_label(value: object, state: object) -> str:
     return f"no status: {state}" if state in SENT_STATES else f"not sent: {state}"
 
 
-def _group_name(value: object) -> str:
+def _group_name(value: Any) -> str:
     return "(missing)" if pd.isna(value) else str(value)
 
 
@@ -123,7 +124,7 @@ def outcome_counts(
     state_order = list(state_dtype.categories) if isinstance(state_dtype, pd.CategoricalDtype) else []
     totals = frame.groupby("label", sort=False)["count"].sum()
     categories: dict[str, str | None] = {}
-    order: dict[str, tuple] = {}
+    order: dict[str, tuple[int, int, int, str]] = {}
     for value, state, label in zip(frame[key], frame["send_state"], frame["label"], strict=True):
         if label in order:
             continue

@@ -64,7 +64,7 @@ class _Fields:
 
     def template_columns(self, text: str) -> list[Hashable]:
         """The columns a template names; :class:`InputError` when it names one the frame lacks."""
-        columns = []
+        columns: list[Hashable] = []
         for name in subject_fields(text):
             if name not in self.columns:
                 raise InputError(
@@ -84,7 +84,7 @@ class _AttachmentCache:
         self._resolved: dict[tuple[str, bool], Path] = {}
         self.read: dict[str, Attachment] = {}
 
-    def _path(self, spec: str | os.PathLike, from_data: bool) -> Path:
+    def _path(self, spec: str | os.PathLike[str], from_data: bool) -> Path:
         """The real path of a file (worked out once per spelling); files named in data must lie in the base folder."""
         key = (os.fspath(spec), from_data)
         if key not in self._resolved:
@@ -96,9 +96,10 @@ class _AttachmentCache:
         key = str(path) if path is not None else id(spec)
         if key not in self._files:
             try:
-                self._files[key] = Attachment.of(path if path is not None else spec, max_bytes=self.max_bytes)
+                attachment = Attachment.of(path if path is not None else spec, max_bytes=self.max_bytes)
+                self._files[key] = attachment
                 if path is not None:
-                    self.read[str(path)] = self._files[key]
+                    self.read[str(path)] = attachment
             except InputError as exc:
                 self._files[key] = exc
         found = self._files[key]
@@ -107,7 +108,7 @@ class _AttachmentCache:
         return found
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     if _missing(value):
         return []
     if isinstance(value, (list, tuple)) and not (
@@ -156,7 +157,7 @@ def _meaning(
     priority: Any,
     delivery_report: bool,
     attachments: Any,
-    constant_files: list | None,
+    constant_files: list[Any] | None,
     cache: _AttachmentCache,
 ) -> dict[str, Any]:
     """What the message means, independent of spelling: constants as given, columns by name, files by their digests."""
@@ -213,7 +214,7 @@ class _Recipe:
         priority: str | None,
         delivery_report: bool,
         max_message_bytes: int,
-        attachments_dir: str | os.PathLike | None,
+        attachments_dir: str | os.PathLike[str] | None,
     ) -> None:
         _check_parameters(to=to, subject=subject, sender=sender, priority=priority)
         fields = _Fields(frame)
@@ -302,7 +303,7 @@ def check_rows(
     delivery_report: bool,
     max_message_bytes: int,
     per_row: bool = False,
-    attachments_dir: str | os.PathLike | None = None,
+    attachments_dir: str | os.PathLike[str] | None = None,
 ) -> Checked:
     """Check every row: number, values, attachments;
     mark repeats of a number (of a number and content with ``per_row``).
@@ -350,12 +351,14 @@ def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[
     if isinstance(max_addresses, bool) or not isinstance(max_addresses, int) or max_addresses < 1:
         raise InputError(f"max_addresses= must be a whole number of at least 1, not {max_addresses!r}.")
     size = max_addresses if group else 1
-    by_content: dict[str, list[Row]] = {}
+    by_content: dict[str, list[tuple[Message, str, int]]] = {}
     for row in rows:
-        by_content.setdefault(row.content_key, []).append(row)
+        if row.message is None or row.address is None:
+            raise ValueError(f"Row {row.position} did not pass its checks, so it cannot be sent.")
+        by_content.setdefault(row.content_key, []).append((row.message, row.address, row.position))
     requests = []
     for key, members in by_content.items():
         for start in range(0, len(members), size):
             chunk = members[start : start + size]
-            requests.append(Request(chunk[0].message, key, [r.address for r in chunk], [r.position for r in chunk]))
+            requests.append(Request(chunk[0][0], key, [a for _, a, _ in chunk], [p for _, _, p in chunk]))
     return requests

@@ -243,7 +243,7 @@ class Sandbox:
         faults: Faults | None = None,
         max_in_flight: int | None = None,
         rate: str | None = None,
-        ledger: str | os.PathLike | None = None,
+        ledger: str | os.PathLike[str] | None = None,
         **gateway: Any,
     ) -> None:
         self.gateway = Gateway(**gateway)
