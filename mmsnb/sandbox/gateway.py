@@ -16,8 +16,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import MIMEPart
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import Any
 from urllib.parse import unquote
 
 import phonenumbers
@@ -96,7 +98,7 @@ class _Message:
     created: float
 
 
-def decode_body(body: bytes, content_type: str) -> tuple[dict, list[ReceivedFile]]:
+def decode_body(body: bytes, content_type: str) -> tuple[dict[str, Any], list[ReceivedFile]]:
     """The messagePart and attachments of a send body, by an independent parser (the e-mail one)."""
     if content_type.split(";")[0].strip().lower() == "application/json":
         return _json_part(body), []
@@ -110,17 +112,23 @@ def decode_body(body: bytes, content_type: str) -> tuple[dict, list[ReceivedFile
     parts = list(message.iter_parts())
     if not parts or parts[0].get_param("name", header="content-disposition") != "messagePart":
         raise bad_request("The first part must be the messagePart JSON.")
-    part = _json_part(parts[0].get_payload(decode=True) or b"")
+    part = _json_part(_payload(parts[0]))
     files = []
     for item in parts[1:]:
         if (item.get("Content-Transfer-Encoding") or "").lower() != "base64":
             raise bad_request("Each attachment must be sent with Content-Transfer-Encoding: base64.")
-        data = item.get_payload(decode=True) or b""
+        data = _payload(item)
         files.append(ReceivedFile(item.get_filename() or "attachment", item.get_content_type(), data))
     return part, files
 
 
-def _json_part(raw: bytes) -> dict:
+def _payload(part: MIMEPart) -> bytes:
+    """A part's decoded bytes (empty when it has none)."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _json_part(raw: bytes) -> dict[str, Any]:
     try:
         part = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -166,7 +174,7 @@ class Gateway:
         self._window_start = time.time()
 
     # -- tokens ------------------------------------------------------------
-    def issue_token(self, client_id: str | None, client_secret: str | None, grant_type: str | None) -> dict:
+    def issue_token(self, client_id: str | None, client_secret: str | None, grant_type: str | None) -> dict[str, Any]:
         with self._lock:
             self.counts["token"] += 1
             if grant_type != "client_credentials":
@@ -199,7 +207,7 @@ class Gateway:
         with self._lock:
             self._window_start, self._used = time.time(), 0
 
-    def limit(self) -> dict:
+    def limit(self) -> dict[str, Any]:
         with self._lock:
             self.counts["limit"] += 1
             self._roll_window()
@@ -231,7 +239,7 @@ class Gateway:
         low, high = self.delays[outcome]
         return _Address(address, outcome, rng.uniform(low, high), False)
 
-    def send(self, body: bytes, content_type: str) -> dict:
+    def send(self, body: bytes, content_type: str) -> dict[str, Any]:
         """Validate and accept a send; raises :class:`GatewayError` for the answers that refuse it."""
         with self._lock:
             self._roll_window()
@@ -293,7 +301,7 @@ class Gateway:
             return "Success"
         return plan.outcome if (now - message.created) * self.time_scale >= plan.delay else "Success"
 
-    def status(self, message_id: str | None) -> dict:
+    def status(self, message_id: str | None) -> dict[str, Any]:
         with self._lock:
             self.counts["status"] += 1
             message = self._messages.get(message_id or "")
@@ -304,7 +312,7 @@ class Gateway:
         now = time.monotonic()
         info = [{"address": p.address, "status": self._address_status(message, p, now)} for p in message.addresses]
         distinct = {i["status"] for i in info}
-        answer: dict = {"status": distinct.pop() if len(distinct) == 1 else "Partial success"}
+        answer: dict[str, Any] = {"status": distinct.pop() if len(distinct) == 1 else "Partial success"}
         if len(info) > 1:
             answer["deliveryInfo"] = info
         return answer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from ..message import PRIORITIES
 
@@ -17,7 +19,7 @@ _OAUTH_ERROR = {
 }
 
 
-def _json(schema: dict, description: str) -> dict:
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
@@ -45,7 +47,7 @@ _MESSAGE_PART = {
 }
 
 
-def document(url: str, token_url: str) -> dict:
+def document(url: str, token_url: str) -> dict[str, Any]:
     """The OpenAPI document, with the sandbox's own server URL."""
     return {
         "openapi": "3.0.3",

@@ -42,11 +42,17 @@ _SLOW_DOWN = {
 }
 
 
+def _first(values: list[str] | None) -> str | None:
+    """The first value of a query or form field; None when the field is absent."""
+    return values[0] if values else None
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "mmsnb-sandbox"
     sys_version = ""
     timeout = 120
+    server: _Server  # the server that made this handler (BaseRequestHandler types it as any BaseServer)
 
     def setup(self) -> None:
         super().setup()
@@ -57,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def sandbox(self) -> Sandbox:
-        return self.server.sandbox  # type: ignore[attr-defined]
+        return self.server.sandbox
 
     def handle_one_request(self) -> None:
         try:
@@ -143,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             if endpoint == "send":
                 answer = gateway.send(body, self.headers.get("Content-Type") or "")
             elif endpoint == "status":
-                answer = gateway.status((parse_qs(query).get("id") or [None])[0])
+                answer = gateway.status(_first(parse_qs(query).get("id")))
             else:
                 answer = gateway.limit()
         except GatewayError as exc:
@@ -178,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
             except (ValueError, UnicodeDecodeError):
                 pass
         try:
-            token = self.sandbox.gateway.issue_token(client_id, client_secret, (form.get("grant_type") or [None])[0])
+            token = self.sandbox.gateway.issue_token(client_id, client_secret, _first(form.get("grant_type")))
         except GatewayError as exc:
             return self._reply(
                 exc.http_status, {"error": exc.body["message"], "error_description": exc.body["description"]}
@@ -254,11 +260,13 @@ class Sandbox:
         ):
             raise ConfigError(f"max_in_flight= must be a whole number of at least 1, not {max_in_flight!r}.")
         self.max_in_flight = max_in_flight
-        #: ``rate``: at most ``_allowed`` API requests in any ``_window`` seconds
-        #: (one second, or one interval when slower).
-        interval = None if rate is None else RateCap.parse(rate).interval
-        self._window = None if interval is None else max(1.0, interval)
-        self._allowed = None if interval is None else max(1, round(self._window / interval))
+        #: ``rate``: at most ``allowed`` API requests in any ``window`` seconds
+        #: (one second, or one interval when slower), as ``(window, allowed)``.
+        self._rate: tuple[float, int] | None = None
+        if rate is not None:
+            interval = RateCap.parse(rate).interval
+            window = max(1.0, interval)
+            self._rate = (window, max(1, round(window / interval)))
         self._arrivals: deque[float] = deque()
         self._busy = 0
         self._admission = threading.Lock()
@@ -332,11 +340,12 @@ class Sandbox:
         with self._admission:
             if self.max_in_flight is not None and self._busy >= self.max_in_flight:
                 return False
-            if self._window is not None:
+            if self._rate is not None:
+                window, allowed = self._rate
                 now = time.monotonic()
-                while self._arrivals and self._arrivals[0] <= now - self._window:
+                while self._arrivals and self._arrivals[0] <= now - window:
                     self._arrivals.popleft()
-                if len(self._arrivals) >= self._allowed:
+                if len(self._arrivals) >= allowed:
                     return False
                 self._arrivals.append(now)
             self._busy += 1

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -58,7 +59,7 @@ class AttachmentsPanel(widgets.VBox):
     def over_limit(self) -> bool:
         return self.total > self.max_bytes
 
-    def add(self, uploads: Iterable[dict]) -> None:
+    def add(self, uploads: Iterable[dict[str, Any]]) -> None:
         """Take uploaded files (FileUpload's value: dicts with name, type and content);
         refuse what the gateway would.
         """
@@ -68,7 +69,10 @@ class AttachmentsPanel(widgets.VBox):
         refused = []
         for item in uploads:
             browser_type = item.get("type") if item.get("type") in SUPPORTED_TYPES else None
-            spec = (item["name"], bytes(item["content"])) + ((browser_type,) if browser_type else ())
+            name, content = item["name"], bytes(item["content"])
+            spec: tuple[str, bytes] | tuple[str, bytes, str] = (
+                (name, content, browser_type) if browser_type else (name, content)
+            )
             try:
                 attachment = Attachment.of(spec)
             except InputError as exc:

@@ -202,7 +202,7 @@ class Composer(widgets.VBox):
 
     def _preview_subject(self) -> str:
         """The subject as the first recipient of a table would read it (templates filled in)."""
-        subject = self.subject.value
+        subject: str = self.subject.value
         if self.recipients.using_table and self.recipients.table is not None and "{" in subject:
             try:
                 return render_subject(subject, self.recipients.table.iloc[0].to_dict())

@@ -11,6 +11,7 @@ import time
 
 import ipywidgets as widgets
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..client import Client
@@ -29,10 +30,11 @@ def _clock(seconds: float) -> str:
 
 def open_rows(results: pd.DataFrame) -> np.ndarray:
     """Which rows have a message whose status is not final yet (or not known yet)."""
-    sent = results["message_id"].notna().to_numpy()
+    sent: npt.NDArray[np.bool_] = results["message_id"].notna().to_numpy()
     if "final" not in results.columns:
         return sent
-    return sent & ~results["final"].fillna(False).to_numpy(dtype=bool)
+    final: npt.NDArray[np.bool_] = results["final"].fillna(False).to_numpy(dtype=bool)
+    return sent & ~final
 
 
 class Monitor(widgets.VBox):
@@ -120,7 +122,9 @@ class Monitor(widgets.VBox):
         results = self.results
         sent = results["message_id"].notna()
         total = int(sent.sum())
-        counts = results.loc[sent, "status_category"].value_counts() if "status_category" in results.columns else {}
+        counts: pd.Series | dict[str, int] = (
+            results.loc[sent, "status_category"].value_counts() if "status_category" in results.columns else {}
+        )
         for category in CATEGORIES:
             n = int(counts.get(category, 0))
             self._bars[category].max = max(total, 1)

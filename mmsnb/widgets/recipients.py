@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
@@ -56,7 +57,9 @@ class RecipientCheck:
 
 def check_numbers(values: Iterable[object], labels: Sequence[str] | None = None) -> RecipientCheck:
     """Check each number; ``labels`` (e.g. row names) prefix the reasons of invalid ones."""
-    addresses, invalid, networks = [], [], Counter()
+    addresses: list[str] = []
+    invalid: list[str] = []
+    networks: Counter[str] = Counter()
     for i, value in enumerate(values):
         try:
             outcome = _check(value)
@@ -127,7 +130,8 @@ class RecipientsPanel(widgets.VBox):
     @property
     def using_table(self) -> bool:
         """True when the recipients come from the table tab."""
-        return self.tabs.selected_index == TABLE
+        selected: int | None = self.tabs.selected_index
+        return selected == TABLE
 
     def set_table(self, table: pd.DataFrame, source: str) -> None:
         """Use ``table`` for the recipients and guess its number column."""
@@ -190,7 +194,7 @@ class RecipientsPanel(widgets.VBox):
             )
         return "<br>".join(lines)
 
-    def _on_csv(self, change: dict) -> None:
+    def _on_csv(self, change: dict[str, Any]) -> None:
         if not change["new"]:
             return
         upload = change["new"][0]
