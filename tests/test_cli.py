@@ -40,6 +40,7 @@ def test_sandbox_command_serves_clients_and_stops_on_sigterm(monkeypatch, tmp_pa
             "MMSNB_BASE_URL",
             "MMSNB_TOKEN_URL",
             "MMSNB_CA_BUNDLE",
+            "MMSNB_LEDGER",
         }
         assert env["MMSNB_BASE_URL"].startswith("https://127.0.0.1:")
         monkeypatch.chdir(tmp_path)
