@@ -25,15 +25,15 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Self
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 import pandas as pd
 import requests_oauthlib
 import urllib3  # noqa: F401  (the naive loop's; imported once here, so forked children inherit it)
 
-import mmsnb
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import mmsnb  # noqa: E402  (this checkout's mmsnb: imported once ROOT is first on sys.path)
 
 IMAGE = ROOT / "data" / "bench.jpg"
 SUBJECT = "Wiosenna promocja: -20% na wszystko, sprawdź!"
@@ -76,8 +76,9 @@ def check_orange(n: int) -> None:
 
 # the clients ---------------------------------------------------------------------------------
 def mmsnb_client(env: dict[str, str]) -> mmsnb.Client:
-    return mmsnb.Client(env["client_id"], env["client_secret"], base_url=env["url"], token_url=env["token_url"],
-                        verify=env["ca_path"])
+    return mmsnb.Client(
+        env["client_id"], env["client_secret"], base_url=env["url"], token_url=env["token_url"], verify=env["ca_path"]
+    )
 
 
 def naive_session(env: dict[str, str]) -> requests_oauthlib.OAuth2Session:
@@ -86,13 +87,20 @@ def naive_session(env: dict[str, str]) -> requests_oauthlib.OAuth2Session:
     from requests.auth import HTTPBasicAuth
 
     session = requests_oauthlib.OAuth2Session(client=BackendApplicationClient(client_id=env["client_id"]))
-    session.fetch_token(token_url=env["token_url"], auth=HTTPBasicAuth(env["client_id"], env["client_secret"]),
-                        verify=env["ca_path"])
+    session.fetch_token(
+        token_url=env["token_url"], auth=HTTPBasicAuth(env["client_id"], env["client_secret"]), verify=env["ca_path"]
+    )
     return session
 
 
-def naive_poll(session: requests_oauthlib.OAuth2Session, env: dict[str, str], ids: list[str | None], *,
-               max_rounds: int, deadline: float) -> dict[str, Any]:
+def naive_poll(
+    session: requests_oauthlib.OAuth2Session,
+    env: dict[str, str],
+    ids: list[str | None],
+    *,
+    max_rounds: int,
+    deadline: float,
+) -> dict[str, Any]:
     """Every second, GET the status of every message not final yet, one after the other (bounded)."""
     pending = [i for i in ids if i]
     final: dict[str, str] = {}
@@ -120,8 +128,15 @@ def not_final(results: pd.DataFrame) -> int:
 # the sandbox and the client, each in a child process -------------------------------------------
 def _host_sandbox(conn: Connection, options: dict[str, Any]) -> None:
     sandbox = mmsnb.Sandbox(**options).start()
-    conn.send({"url": sandbox.url, "token_url": sandbox.token_url, "client_id": sandbox.client_id,
-               "client_secret": sandbox.client_secret, "ca_path": sandbox.ca_path})
+    conn.send(
+        {
+            "url": sandbox.url,
+            "token_url": sandbox.token_url,
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+            "ca_path": sandbox.ca_path,
+        }
+    )
     while True:
         command = conn.recv()
         if command == "counts":
@@ -173,7 +188,7 @@ def _client_main(conn: Connection, target: Callable[[Job], dict]) -> None:
     job = conn.recv()
     try:
         conn.send(("ok", target(job)))
-    except BaseException:  # noqa: BLE001  (reported to the parent)
+    except BaseException:  # reported to the parent
         conn.send(("error", traceback.format_exc()))
 
 
@@ -267,8 +282,13 @@ def _machine() -> str:
 
 def _commit() -> str:
     try:
-        run = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
-                             text=True, timeout=10, check=False)
+        run = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
         return run.stdout.strip() or "unknown commit"
     except (OSError, subprocess.SubprocessError):
         return "unknown commit"
@@ -276,12 +296,21 @@ def _commit() -> str:
 
 def start(title: str, args: argparse.Namespace) -> dict[str, Any]:
     """Log what runs where, and return the report the script fills in."""
-    report = {"title": title, "machine": _machine(), "code": f"mmsnb at {_commit()}", "args": vars(args),
-              "loadavg_start": os.getloadavg(), "started": time.perf_counter(), "errors": []}
+    report = {
+        "title": title,
+        "machine": _machine(),
+        "code": f"mmsnb at {_commit()}",
+        "args": vars(args),
+        "loadavg_start": os.getloadavg(),
+        "started": time.perf_counter(),
+        "errors": [],
+    }
     log(f"# {title}")
     log(f"# {report['machine']}; {report['code']}")
-    log(f"# load average at start: {' '.join(f'{x:.2f}' for x in report['loadavg_start'])}"
-        " (other work on the machine skews wall times)")
+    log(
+        f"# load average at start: {' '.join(f'{x:.2f}' for x in report['loadavg_start'])}"
+        " (other work on the machine skews wall times)"
+    )
     return report
 
 
@@ -289,7 +318,7 @@ def attempt(report: dict[str, Any], what: str, fn: Callable[[], Any]) -> Any:
     """``fn()``, or None with the error logged and kept, so that one broken measurement does not lose the others."""
     try:
         return fn()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log(f"  !! {what} failed: {exc}")
         report["errors"].append(f"{what}: {exc}")
         return None
@@ -299,8 +328,10 @@ def finish(report: dict[str, Any], print_report: Callable[[dict[str, Any]], None
     """Print the tables, save the report if --json asked for it; the exit status."""
     report["loadavg_end"] = os.getloadavg()
     report["seconds"] = time.perf_counter() - report.pop("started")
-    log(f"\n# results ({report['seconds']:.0f} s; 1-minute load average {report['loadavg_start'][0]:.2f} at start,"
-        f" {report['loadavg_end'][0]:.2f} at end)")
+    log(
+        f"\n# results ({report['seconds']:.0f} s; 1-minute load average {report['loadavg_start'][0]:.2f} at start,"
+        f" {report['loadavg_end'][0]:.2f} at end)"
+    )
     print_report(report)
     for error in report["errors"]:
         log(f"  error: {error}")

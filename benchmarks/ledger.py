@@ -62,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             full = per_request(folder, "FULL", args.requests, addresses)
             print(f"{addresses:>18} {normal * 1e6:>10.0f} {full * 1e6:>10.0f} {full / normal:>11.2f}×")
     send = sandbox_send()
-    print(f"one send to the local sandbox: {send * 1e6:.0f} µs; FULL adds "
-          f"{(full - normal) / send:.1%} of that per request at 50 addresses")
+    print(
+        f"one send to the local sandbox: {send * 1e6:.0f} µs; FULL adds "
+        f"{(full - normal) / send:.1%} of that per request at 50 addresses"
+    )
     return 0
 
 

@@ -37,26 +37,60 @@ def job_memory(job: Job) -> dict[str, Any]:
         gc.collect()
         tracemalloc.start()
         started = time.perf_counter()
-        results = mmsnb.send(client, df, to="msisdn", subject=SUBJECT, attachments=str(IMAGE), dry_run=job["dry_run"],
-                             progress=False, ledger=Path(tmp) / "ledger.sqlite")
+        results = mmsnb.send(
+            client,
+            df,
+            to="msisdn",
+            subject=SUBJECT,
+            attachments=str(IMAGE),
+            dry_run=job["dry_run"],
+            progress=False,
+            ledger=Path(tmp) / "ledger.sqlite",
+        )
         wall = time.perf_counter() - started
         current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         client.close()
-    return {"rows": len(df), "dry_run": job["dry_run"], "wall": wall, "peak": peak, "retained": current,
-            "frame_in": int(df.memory_usage(deep=True).sum()), "frame_out": int(results.memory_usage(deep=True).sum()),
-            "requests": results.mms.info.requests,
-            "states": {k: int(v) for k, v in results["send_state"].value_counts().items() if v}}
+    return {
+        "rows": len(df),
+        "dry_run": job["dry_run"],
+        "wall": wall,
+        "peak": peak,
+        "retained": current,
+        "frame_in": int(df.memory_usage(deep=True).sum()),
+        "frame_out": int(results.memory_usage(deep=True).sum()),
+        "requests": results.mms.info.requests,
+        "states": {k: int(v) for k, v in results["send_state"].value_counts().items() if v},
+    }
 
 
 def print_report(report: dict[str, Any]) -> None:
     runs = report["memory"]
-    common.table(["mode", "rows", "tracemalloc peak MB", "result frame MB", "peak − frame MB", "peak − frame B/row",
-                  "requests", "s"],
-                 [[("dry_run=True" if r["dry_run"] else "grouped send"), f"{r['rows']:,}", f"{r['peak'] / 2**20:.1f}",
-                   f"{r['frame_out'] / 2**20:.1f}", f"{(r['peak'] - r['frame_out']) / 2**20:.1f}",
-                   f"{(r['peak'] - r['frame_out']) / r['rows']:,.0f}", f"{r['requests']:,}", f"{r['wall']:.1f}"]
-                  for r in runs])
+    common.table(
+        [
+            "mode",
+            "rows",
+            "tracemalloc peak MB",
+            "result frame MB",
+            "peak − frame MB",
+            "peak − frame B/row",
+            "requests",
+            "s",
+        ],
+        [
+            [
+                ("dry_run=True" if r["dry_run"] else "grouped send"),
+                f"{r['rows']:,}",
+                f"{r['peak'] / 2**20:.1f}",
+                f"{r['frame_out'] / 2**20:.1f}",
+                f"{(r['peak'] - r['frame_out']) / 2**20:.1f}",
+                f"{(r['peak'] - r['frame_out']) / r['rows']:,.0f}",
+                f"{r['requests']:,}",
+                f"{r['wall']:.1f}",
+            ]
+            for r in runs
+        ],
+    )
     attachment = report["attachment_bytes"]
     for dry in (True, False):
         same = sorted((r for r in runs if r["dry_run"] is dry), key=lambda r: r["rows"])
@@ -67,16 +101,23 @@ def print_report(report: dict[str, Any]) -> None:
         growth = ((large["peak"] - large["frame_out"]) - (small["peak"] - small["frame_out"])) / span
         frame = (large["frame_out"] - small["frame_out"]) / span
         mode = "dry_run=True" if dry else "grouped send"
-        log(f"\n{mode}, {small['rows']:,} to {large['rows']:,} rows: the peak beyond the frame grows {growth:,.0f} B/row,"
-            f" {common.ratio(growth, frame):.2f}× the frame's own growth ({frame:,.0f} B/row) and {common.ratio(growth, attachment):.4f}× the attachment ({attachment:,} B,"
-            " what a copy per row would add)")
+        log(
+            f"\n{mode}, {small['rows']:,} to {large['rows']:,} rows: the peak beyond the frame grows {growth:,.0f} "
+            "B/row,"
+            f" {common.ratio(growth, frame):.2f}× the frame's own growth ({frame:,.0f} B/row) and "
+            f"{common.ratio(growth, attachment):.4f}× the attachment ({attachment:,} B,"
+            " what a copy per row would add)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = common.parser(__doc__)
     p.add_argument("--rows", help="comma-separated row counts (default 1000,10000,100000; 1000,5000 with --quick)")
-    p.add_argument("--modes", default="dry,send",
-                   help="comma-separated: dry (dry_run=True), send (grouped send to the sandbox); default both")
+    p.add_argument(
+        "--modes",
+        default="dry,send",
+        help="comma-separated: dry (dry_run=True), send (grouped send to the sandbox); default both",
+    )
     args = p.parse_args(argv)
     if args.report:
         return common.replay(args.report, print_report)
@@ -86,11 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     report.update(memory=[], attachment_bytes=IMAGE.stat().st_size)
     for mode in modes:
         for n in rows:
+
             def one(n: int = n, dry: bool = MODES[mode]) -> dict[str, Any]:
-                r, _ = common.with_sandbox(job_memory, {"rows": n, "dry_run": dry}, time_scale=6000, quota=100_000,
-                                           seed=0)
-                log(f"  {'dry_run' if dry else 'grouped send':<12} {n:>7,} rows: peak {r['peak'] / 2**20:7.1f} MB,"
-                    f" result frame {r['frame_out'] / 2**20:6.1f} MB, {r['requests']} requests, {r['wall']:.1f} s")
+                r, _ = common.with_sandbox(
+                    job_memory, {"rows": n, "dry_run": dry}, time_scale=6000, quota=100_000, seed=0
+                )
+                log(
+                    f"  {'dry_run' if dry else 'grouped send':<12} {n:>7,} rows: peak {r['peak'] / 2**20:7.1f} MB,"
+                    f" result frame {r['frame_out'] / 2**20:6.1f} MB, {r['requests']} requests, {r['wall']:.1f} s"
+                )
                 return r
 
             r = common.attempt(report, f"{mode} {n} rows", one)

@@ -27,8 +27,11 @@ from common import log
 
 import mmsnb
 
-PLOTS = (("mmsnb.plot.outcomes", {}), ("mmsnb.plot.outcomes(raw=True)", {"raw": True}),
-         ("mmsnb.plot.outcomes(by='segment')", {"by": "segment"}))
+PLOTS = (
+    ("mmsnb.plot.outcomes", {}),
+    ("mmsnb.plot.outcomes(raw=True)", {"raw": True}),
+    ("mmsnb.plot.outcomes(by='segment')", {"by": "segment"}),
+)
 
 
 def sample_results(rows: int) -> pd.DataFrame:
@@ -36,8 +39,10 @@ def sample_results(rows: int) -> pd.DataFrame:
     frame = common.make_frame(rows)
     frame.loc[frame.index % 30 == 1, "msisdn"] = "12345"
     frame.loc[frame.index % 100 == 2, "msisdn"] = frame.loc[0, "msisdn"]
-    with tempfile.TemporaryDirectory(prefix="mmsnb-bench-") as tmp, \
-            mmsnb.Sandbox(seed=0, time_scale=6000, quota=100_000) as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="mmsnb-bench-") as tmp,
+        mmsnb.Sandbox(seed=0, time_scale=6000, quota=100_000) as sandbox,
+    ):
         client = sandbox.client()
         results = mmsnb.send(client, frame, subject=common.SUBJECT, progress=False, ledger=Path(tmp) / "ledger.sqlite")
         results = mmsnb.poll(client, results, progress=False)
@@ -53,9 +58,13 @@ def million_rows(sample: pd.DataFrame, rows: int) -> pd.DataFrame:
 
 def print_report(report: dict[str, Any]) -> None:
     m = report["million"]
-    common.table([f"on {m['rows']:,} result rows ({m['frame_mb']:.0f} MB)", "seconds", "with savefig (PNG)"],
-                 [[name, f"{t['call']:.2f}", f"{t['savefig']:.2f}" if "savefig" in t else ""]
-                  for name, t in m["timings"].items()])
+    common.table(
+        [f"on {m['rows']:,} result rows ({m['frame_mb']:.0f} MB)", "seconds", "with savefig (PNG)"],
+        [
+            [name, f"{t['call']:.2f}", f"{t['savefig']:.2f}" if "savefig" in t else ""]
+            for name, t in m["timings"].items()
+        ],
+    )
     log(f"\nsend states: {m['send_states']}; delivered rate {m['delivered_rate']:.3f}")
 
 
@@ -71,8 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     report = common.start("result rows: mmsnb.summary and mmsnb.plot.outcomes", args)
     sample = sample_results(args.sample)
     frame = million_rows(sample, rows)
-    m = {"rows": len(frame), "frame_mb": frame.memory_usage(deep=True).sum() / 2**20, "timings": {},
-         "send_states": {k: int(v) for k, v in frame["send_state"].value_counts().items() if v}}
+    m = {
+        "rows": len(frame),
+        "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
+        "timings": {},
+        "send_states": {k: int(v) for k, v in frame["send_state"].value_counts().items() if v},
+    }
     log(f"# {rows:,} rows drawn from a {args.sample:,}-row campaign; {m['frame_mb']:.0f} MB")
     started = time.perf_counter()
     table = mmsnb.summary(frame)

@@ -32,8 +32,24 @@ import mmsnb
 
 
 def start(*options: str) -> tuple[subprocess.Popen, dict[str, str]]:
-    process = subprocess.Popen([sys.executable, "-m", "mmsnb", "sandbox", "--port", "0", "--quota", "1000000",
-                                "--stop-after", "1800", *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mmsnb",
+            "sandbox",
+            "--port",
+            "0",
+            "--quota",
+            "1000000",
+            "--stop-after",
+            "1800",
+            *options,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     env: dict[str, str] = {}
     for line in process.stdout:  # type: ignore[union-attr]
         if line.startswith("# serving"):
@@ -45,8 +61,14 @@ def start(*options: str) -> tuple[subprocess.Popen, dict[str, str]]:
 
 
 def client_for(env: dict[str, str]) -> mmsnb.Client:
-    return mmsnb.Client(env["MMSNB_CLIENT_ID"], env["MMSNB_CLIENT_SECRET"], base_url=env["MMSNB_BASE_URL"],
-                        token_url=env["MMSNB_TOKEN_URL"], verify=env["MMSNB_CA_BUNDLE"], timeout=(5, 30))
+    return mmsnb.Client(
+        env["MMSNB_CLIENT_ID"],
+        env["MMSNB_CLIENT_SECRET"],
+        base_url=env["MMSNB_BASE_URL"],
+        token_url=env["MMSNB_TOKEN_URL"],
+        verify=env["MMSNB_CA_BUNDLE"],
+        timeout=(5, 30),
+    )
 
 
 def frame(rows: int, start_at: int = 0) -> pd.DataFrame:
@@ -58,8 +80,15 @@ def campaign(env: dict[str, str], rows: int, folder: Path, **options: object) ->
     client = client_for(env)
     try:
         started = time.perf_counter()
-        results = mmsnb.send(client, frame(rows), subject="Hej", group=False, progress=False,
-                             ledger=folder / f"{time.monotonic_ns()}.sqlite", **options)
+        results = mmsnb.send(
+            client,
+            frame(rows),
+            subject="Hej",
+            group=False,
+            progress=False,
+            ledger=folder / f"{time.monotonic_ns()}.sqlite",
+            **options,
+        )
         wall = time.perf_counter() - started
         return wall, results, client.limit().used
     finally:
@@ -69,13 +98,22 @@ def campaign(env: dict[str, str], rows: int, folder: Path, **options: object) ->
 def naive(env: dict[str, str], rows: int) -> float:
     """Seconds per row of the loop people write: one POST after another."""
     session = requests.Session()
-    token = session.post(env["MMSNB_TOKEN_URL"], data={"grant_type": "client_credentials"},
-                         auth=(env["MMSNB_CLIENT_ID"], env["MMSNB_CLIENT_SECRET"]), verify=env["MMSNB_CA_BUNDLE"]).json()
+    token = session.post(
+        env["MMSNB_TOKEN_URL"],
+        data={"grant_type": "client_credentials"},
+        auth=(env["MMSNB_CLIENT_ID"], env["MMSNB_CLIENT_SECRET"]),
+        verify=env["MMSNB_CA_BUNDLE"],
+    ).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     started = time.perf_counter()
     for i in range(rows):
-        session.post(env["MMSNB_BASE_URL"] + "/Messaging/v1/MMSOnnet", json={"addresses": [f"tel:+48601{i:06d}"], "subject": "Hej"},
-                     headers=headers, verify=env["MMSNB_CA_BUNDLE"], timeout=30)
+        session.post(
+            env["MMSNB_BASE_URL"] + "/Messaging/v1/MMSOnnet",
+            json={"addresses": [f"tel:+48601{i:06d}"], "subject": "Hej"},
+            headers=headers,
+            verify=env["MMSNB_CA_BUNDLE"],
+            timeout=30,
+        )
     return (time.perf_counter() - started) / rows
 
 
@@ -101,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             process.terminate()
         floor = n * latency / 32
-        print(f"1. {n} rows at {latency * 1000:g} ms, no limit: {wall:.1f} s ({states(results)}); "
-              f"floor {floor:.1f} s -> {wall / floor:.2f}x the floor; naive loop {per_row * n:.1f} s "
-              f"({per_row * 1000:.0f} ms/row timed on {args.naive_rows}) -> mmsnb {per_row * n / wall:.1f}x faster; "
-              f"pace {results.mms.info.in_flight[-3:]}")
+        print(
+            f"1. {n} rows at {latency * 1000:g} ms, no limit: {wall:.1f} s ({states(results)}); "
+            f"floor {floor:.1f} s -> {wall / floor:.2f}x the floor; naive loop {per_row * n:.1f} s "
+            f"({per_row * 1000:.0f} ms/row timed on {args.naive_rows}) -> mmsnb {per_row * n / wall:.1f}x faster; "
+            f"pace {results.mms.info.in_flight[-3:]}"
+        )
 
         process, env = start("--latency", str(latency), "--max-in-flight", "8")
         try:
@@ -113,8 +153,11 @@ def main(argv: list[str] | None = None) -> int:
             process.terminate()
         floor = n * latency / 8
         halvings = sum(1 for d, _ in results.mms.info.in_flight if d == "halve")
-        print(f"2. {n} rows at {latency * 1000:g} ms, max 8 in flight: {wall:.1f} s ({states(results)}; gateway accepted {used}); "
-              f"floor {floor:.1f} s -> {wall / floor:.2f}x the floor; {halvings} halvings")
+        print(
+            f"2. {n} rows at {latency * 1000:g} ms, max 8 in flight: {wall:.1f} s ({states(results)}; gateway "
+            f"accepted {used}); "
+            f"floor {floor:.1f} s -> {wall / floor:.2f}x the floor; {halvings} halvings"
+        )
 
         process, env = start("--fault", "throttled=0.2", "--retry-after", "0.2")
         try:
@@ -130,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             process.terminate()
         measured = (rows - 1) / wall
-        print(f"4. {rows} rows at rate='20/s': {measured:.2f}/s measured ({measured / 20:.3f}x the cap; {states(results)})")
+        print(
+            f"4. {rows} rows at rate='20/s': {measured:.2f}/s measured ({measured / 20:.3f}x the cap; "
+            f"{states(results)})"
+        )
     return 0
 
 

@@ -38,20 +38,38 @@ def job_polling(job: Job) -> dict[str, Any]:
     df = common.make_frame(job["rows"])
     with tempfile.TemporaryDirectory(prefix="mmsnb-bench-") as tmp:
         client = common.mmsnb_client(env)
-        results = mmsnb.send(client, df, to="msisdn", subject=SUBJECT, attachments=str(IMAGE), group=job["group"],
-                             progress=False, ledger=Path(tmp) / "ledger.sqlite")
+        results = mmsnb.send(
+            client,
+            df,
+            to="msisdn",
+            subject=SUBJECT,
+            attachments=str(IMAGE),
+            group=job["group"],
+            progress=False,
+            ledger=Path(tmp) / "ledger.sqlite",
+        )
         started = time.perf_counter()
         if job["poller"] == "naive":
-            polled = common.naive_poll(common.naive_session(env), env, results["message_id"].dropna().unique().tolist(),
-                                       max_rounds=job["naive_max_rounds"], deadline=job["naive_deadline"])
+            polled = common.naive_poll(
+                common.naive_session(env),
+                env,
+                results["message_id"].dropna().unique().tolist(),
+                max_rounds=job["naive_max_rounds"],
+                deadline=job["naive_deadline"],
+            )
             pending, rounds = polled["pending"], polled["rounds"]
         else:
             results = mmsnb.poll(client, results, progress=False)
             pending, rounds = common.not_final(results), None
         wall = time.perf_counter() - started
         client.close()
-    return {"recipients": len(df), "messages": int(results["message_id"].nunique()), "wall": wall,
-            "not_final": pending, "rounds": rounds}
+    return {
+        "recipients": len(df),
+        "messages": int(results["message_id"].nunique()),
+        "wall": wall,
+        "not_final": pending,
+        "rounds": rounds,
+    }
 
 
 def schedule() -> tuple[float, float, float]:
@@ -90,16 +108,41 @@ def polling_model(time_scale: float, samples: int = 200_000) -> dict[str, Any]:
         times.append(t)
         pause = min(pause * factor, longest)
     rounds = np.searchsorted(np.array(times), delay, side="left") + 1
-    return {"time_scale": time_scale, "once_a_second": float(once.mean()), "mmsnb_poll": float(rounds.mean()),
-            "mmsnb_poll_first_pause": float((rounds - 1).clip(min=1).mean())}
+    return {
+        "time_scale": time_scale,
+        "once_a_second": float(once.mean()),
+        "mmsnb_poll": float(rounds.mean()),
+        "mmsnb_poll_first_pause": float((rounds - 1).clip(min=1).mean()),
+    }
 
 
 def print_report(report: dict[str, Any]) -> None:
     runs = report["polling"]
-    common.table([f"poller (time_scale {report['args']['time_scale']:g})", "recipients", "messages", "status requests",
-                  "per message", "per recipient", "wall s", "not final"],
-                 [[r["label"], r["recipients"], r["messages"], f"{r['status']:.0f}", f"{r['per_message']:.2f}",
-                   f"{r['per_recipient']:.3f}", f"{r['wall']:.1f}", r["not_final"]] for r in runs])
+    common.table(
+        [
+            f"poller (time_scale {report['args']['time_scale']:g})",
+            "recipients",
+            "messages",
+            "status requests",
+            "per message",
+            "per recipient",
+            "wall s",
+            "not final",
+        ],
+        [
+            [
+                r["label"],
+                r["recipients"],
+                r["messages"],
+                f"{r['status']:.0f}",
+                f"{r['per_message']:.2f}",
+                f"{r['per_recipient']:.3f}",
+                f"{r['wall']:.1f}",
+                r["not_final"],
+            ]
+            for r in runs
+        ],
+    )
     naive = next((r for r in runs if r["poller"] == "naive"), None)
     if naive:
         log("\nStatus requests against once a second (naive / mmsnb.poll; > 1 means mmsnb.poll asks less):")
@@ -108,17 +151,31 @@ def print_report(report: dict[str, Any]) -> None:
                 per = {k: common.fmt_ratio(common.ratio(naive[k], r[k])) for k in ("per_message", "per_recipient")}
                 log(f"  {r['label']:<26} per message {per['per_message']}, per recipient {per['per_recipient']}")
     log("\nModel, not measured: status requests per message")
-    common.table(["time scale", "once a second", "growing pauses, first round at once",
-                  "growing pauses, first round one pause after sending (mmsnb.poll now)"],
-                 [[f"{m['time_scale']:g}", f"{m['once_a_second']:.2f}", f"{m['mmsnb_poll']:.2f}",
-                   f"{m['mmsnb_poll_first_pause']:.2f}"] for m in report["polling_model"]])
+    common.table(
+        [
+            "time scale",
+            "once a second",
+            "growing pauses, first round at once",
+            "growing pauses, first round one pause after sending (mmsnb.poll now)",
+        ],
+        [
+            [
+                f"{m['time_scale']:g}",
+                f"{m['once_a_second']:.2f}",
+                f"{m['mmsnb_poll']:.2f}",
+                f"{m['mmsnb_poll_first_pause']:.2f}",
+            ]
+            for m in report["polling_model"]
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = common.parser(__doc__)
     p.add_argument("--rows", type=int, help="recipients (default 200; 50 with --quick)")
-    p.add_argument("--time-scale", type=float, help="sandbox simulated seconds per real second (default 60; 240 with"
-                                                    " --quick)")
+    p.add_argument(
+        "--time-scale", type=float, help="sandbox simulated seconds per real second (default 60; 240 with --quick)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--naive-max-rounds", type=int, default=30, help="bound on the naive loop's polling rounds")
     p.add_argument("--naive-deadline", type=float, default=1200.0, help="bound on the naive loop's polling time, s")
@@ -130,16 +187,32 @@ def main(argv: list[str] | None = None) -> int:
     report = common.start("polling with a realistic delivery delay: once a second vs mmsnb.poll", args)
     log(f"# {args.rows} recipients, sandbox time_scale {args.time_scale:g}, no latency, seed {args.seed}")
     report["polling"] = []
-    for label, group, poller in (("once a second (naive)", False, "naive"), ("mmsnb.poll, group=False", False, "mmsnb"),
-                                 ("mmsnb.poll, grouped", True, "mmsnb")):
+    for label, group, poller in (
+        ("once a second (naive)", False, "naive"),
+        ("mmsnb.poll, group=False", False, "mmsnb"),
+        ("mmsnb.poll, grouped", True, "mmsnb"),
+    ):
+
         def one(label: str = label, group: bool = group, poller: str = poller) -> dict[str, Any]:
-            job = {"rows": args.rows, "group": group, "poller": poller, "naive_max_rounds": args.naive_max_rounds,
-                   "naive_deadline": args.naive_deadline}
+            job = {
+                "rows": args.rows,
+                "group": group,
+                "poller": poller,
+                "naive_max_rounds": args.naive_max_rounds,
+                "naive_deadline": args.naive_deadline,
+            }
             r, counts = common.with_sandbox(job_polling, job, time_scale=args.time_scale, quota=100_000, seed=args.seed)
-            r.update(label=label, poller=poller, status=counts["status"], per_message=counts["status"] / r["messages"],
-                     per_recipient=counts["status"] / r["recipients"])
-            log(f"  {label:<26} {r['status']:5.0f} status requests for {r['messages']} messages"
-                f" ({r['per_message']:.2f} per message), {r['wall']:.1f} s, not final {r['not_final']}")
+            r.update(
+                label=label,
+                poller=poller,
+                status=counts["status"],
+                per_message=counts["status"] / r["messages"],
+                per_recipient=counts["status"] / r["recipients"],
+            )
+            log(
+                f"  {label:<26} {r['status']:5.0f} status requests for {r['messages']} messages"
+                f" ({r['per_message']:.2f} per message), {r['wall']:.1f} s, not final {r['not_final']}"
+            )
             return r
 
         r = common.attempt(report, label, one)

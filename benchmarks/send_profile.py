@@ -13,6 +13,7 @@ standard library's ``profile``, which ``cProfile`` imports.)
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import io
 import pstats
@@ -43,17 +44,23 @@ def job_profile(job: Job) -> dict[str, Any]:
         threading.setprofile(start_thread_profile)
         main = cProfile.Profile(time.thread_time)
         main.enable()
-        results = mmsnb.send(client, df, to="msisdn", subject=SUBJECT, attachments=str(IMAGE), group=False,
-                             progress=False, ledger=Path(tmp) / "ledger.sqlite")
+        results = mmsnb.send(
+            client,
+            df,
+            to="msisdn",
+            subject=SUBJECT,
+            attachments=str(IMAGE),
+            group=False,
+            progress=False,
+            ledger=Path(tmp) / "ledger.sqlite",
+        )
         main.disable()
         threading.setprofile(None)
         client.close()
     stats = pstats.Stats(main)
     for profile in profiles:
-        try:
+        with contextlib.suppress(TypeError):  # a thread that ran no Python code has no stats
             stats.add(profile)
-        except TypeError:  # a thread that ran no Python code has no stats
-            pass
     text = io.StringIO()
     stats.stream = text
     stats.sort_stats("tottime").print_stats(job["top"])
@@ -64,8 +71,10 @@ def job_profile(job: Job) -> dict[str, Any]:
 def print_report(report: dict[str, Any]) -> None:
     r = report["send_profile"]
     log(r["profile"])
-    log(f"{r['rows']:,} recipients, {r['threads']} threads profiled: {r['cpu']:.2f} s of CPU,"
-        f" {r['cpu'] / r['rows'] * 1e6:,.0f} µs per recipient (the profiler's own overhead included)")
+    log(
+        f"{r['rows']:,} recipients, {r['threads']} threads profiled: {r['cpu']:.2f} s of CPU,"
+        f" {r['cpu'] / r['rows'] * 1e6:,.0f} µs per recipient (the profiler's own overhead included)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,8 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = args.rows or (300 if args.quick else 2000)
     report = common.start("profile of mmsnb.send(group=False), no latency, all threads", args)
     job = {"rows": rows, "top": args.top}
-    result = common.attempt(report, "profile", lambda: common.with_sandbox(
-        job_profile, job, time_scale=6000, quota=100_000, seed=0)[0])
+    result = common.attempt(
+        report, "profile", lambda: common.with_sandbox(job_profile, job, time_scale=6000, quota=100_000, seed=0)[0]
+    )
     if result:
         report["send_profile"] = result
     return common.finish(report, print_report if result else lambda _: None)

@@ -4,6 +4,7 @@ Deterministic: fixed seed, standard library + phonenumbers + Pillow only.
 All phone numbers are fictitious test numbers; "Orange" means the number lies
 in a range that phonenumbers attributes to Orange (range holder, porting ignored).
 """
+
 import csv
 import random
 from collections import Counter
@@ -20,16 +21,16 @@ ORANGE_BRAND = (255, 121, 0)
 N_ORANGE, N_OTHER, N_REPEATS = 400, 80, 10
 OTHER_CARRIERS = {"Play", "Plus", "T-Mobile"}
 MALFORMED = [
-    "50110203",          # too short (8 digits)
-    "5011O2030",         # letter O instead of zero
-    "",                  # empty cell
-    "brak",              # "none" typed into the field
+    "50110203",  # too short (8 digits)
+    "5011O2030",  # letter O instead of zero
+    "",  # empty cell
+    "brak",  # "none" typed into the field
     "+48 22 628 14 30",  # Warsaw fixed line
-    "(22) 594 90 00",    # another Warsaw fixed line, national form
+    "(22) 594 90 00",  # another Warsaw fixed line, national form
     "+49 151 23456789",  # German mobile
     "+48 501 102 0300",  # too long
-    "800 100 100",       # toll-free
-    "12345",             # far too short
+    "800 100 100",  # toll-free
+    "12345",  # far too short
 ]
 FORMATS = [
     lambda d: f"+48 {d[:3]} {d[3:6]} {d[6:]}",
@@ -41,16 +42,55 @@ FORMATS = [
     lambda d: d,
 ]
 FIRST_NAMES = [
-    "Łukasz", "Zofia", "Małgorzata", "Paweł", "Wojciech", "Józef", "Agnieszka",
-    "Ewa", "Katarzyna", "Michał", "Anna", "Piotr", "Krzysztof", "Magdalena",
-    "Tomasz", "Joanna", "Grzegorz", "Barbara", "Jędrzej", "Bożena", "Mieczysław",
-    "Żaneta", "Sławomir", "Dorota", "Maciej", "Aleksandra", "Bartłomiej", "Halina",
+    "Łukasz",
+    "Zofia",
+    "Małgorzata",
+    "Paweł",
+    "Wojciech",
+    "Józef",
+    "Agnieszka",
+    "Ewa",
+    "Katarzyna",
+    "Michał",
+    "Anna",
+    "Piotr",
+    "Krzysztof",
+    "Magdalena",
+    "Tomasz",
+    "Joanna",
+    "Grzegorz",
+    "Barbara",
+    "Jędrzej",
+    "Bożena",
+    "Mieczysław",
+    "Żaneta",
+    "Sławomir",
+    "Dorota",
+    "Maciej",
+    "Aleksandra",
+    "Bartłomiej",
+    "Halina",
 ]
 SEGMENTS = (["loyal", "new", "lapsed", "vip"], [40, 30, 20, 10])
 CITIES = [
-    "Warszawa", "Kraków", "Łódź", "Wrocław", "Poznań", "Gdańsk", "Szczecin",
-    "Bydgoszcz", "Lublin", "Białystok", "Katowice", "Toruń", "Rzeszów", "Kielce",
-    "Częstochowa", "Zielona Góra", "Bielsko-Biała", "Olsztyn",
+    "Warszawa",
+    "Kraków",
+    "Łódź",
+    "Wrocław",
+    "Poznań",
+    "Gdańsk",
+    "Szczecin",
+    "Bydgoszcz",
+    "Lublin",
+    "Białystok",
+    "Katowice",
+    "Toruń",
+    "Rzeszów",
+    "Kielce",
+    "Częstochowa",
+    "Zielona Góra",
+    "Bielsko-Biała",
+    "Olsztyn",
 ]
 TERMS = """\
 Regulamin promocji „Wiosenne -20%”
@@ -101,8 +141,7 @@ def make_campaign(rng):
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["msisdn", "first_name", "segment", "city"])
         for cell in cells:
-            writer.writerow([cell, rng.choice(FIRST_NAMES),
-                             rng.choices(*SEGMENTS)[0], rng.choice(CITIES)])
+            writer.writerow([cell, rng.choice(FIRST_NAMES), rng.choices(*SEGMENTS)[0], rng.choice(CITIES)])
 
 
 def count_campaign():
@@ -112,8 +151,9 @@ def count_campaign():
         for row in csv.DictReader(f):
             kind = classify(row["msisdn"])
             if kind != "malformed":
-                e164 = phonenumbers.format_number(phonenumbers.parse(row["msisdn"], "PL"),
-                                                  phonenumbers.PhoneNumberFormat.E164)
+                e164 = phonenumbers.format_number(
+                    phonenumbers.parse(row["msisdn"], "PL"), phonenumbers.PhoneNumberFormat.E164
+                )
                 kind = "repeat" if e164 in seen else kind
                 seen.add(e164)
             counts[kind] += 1
@@ -146,8 +186,7 @@ def make_spinner():
         img.putpalette([255, 255, 255, *ORANGE_BRAND])
         ImageDraw.Draw(img).arc((8, 8, 56, 56), 45 * k, 45 * k + 270, fill=1, width=8)
         frames.append(img)
-    frames[0].save(OUT / "spinner.gif", save_all=True, append_images=frames[1:],
-                   duration=100, loop=0)
+    frames[0].save(OUT / "spinner.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
 
 
 def make_noise_jpeg(rng, name, size):
@@ -164,11 +203,10 @@ def main():
     make_spinner()
     (OUT / "terms.txt").write_text(TERMS, encoding="utf-8")
     make_noise_jpeg(rng, "bench.jpg", (420, 315))  # ~100 KB
-    make_noise_jpeg(rng, "big.jpg", (960, 720))    # ~510 KB, over a 300 KB limit
+    make_noise_jpeg(rng, "big.jpg", (960, 720))  # ~510 KB, over a 300 KB limit
 
     counts = count_campaign()
-    assert counts == {"orange": N_ORANGE, "other": N_OTHER,
-                      "malformed": len(MALFORMED), "repeat": N_REPEATS}, counts
+    assert counts == {"orange": N_ORANGE, "other": N_OTHER, "malformed": len(MALFORMED), "repeat": N_REPEATS}, counts
     for name in ["promo.jpg", "logo.png", "spinner.gif", "terms.txt"]:
         assert (OUT / name).stat().st_size < 60 * 1024, name
     assert 95 * 1024 <= (OUT / "bench.jpg").stat().st_size <= 105 * 1024

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import email.utils
 import re
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import requests
@@ -78,11 +79,14 @@ class Limit:
 
 def parse_send(data: object, addresses: list[str], http_status: int) -> SendResult:
     if not isinstance(data, dict) or not data.get("authenticationId"):
-        raise ServerError(f"The gateway accepted the request (HTTP {http_status}) but gave no authenticationId.", http_status=http_status)
+        raise ServerError(
+            f"The gateway accepted the request (HTTP {http_status}) but gave no authenticationId.",
+            http_status=http_status,
+        )
     return SendResult(str(data["authenticationId"]), tuple(addresses), data.get("deliveryStatus"), http_status)
 
 
-def _address_status(entry: dict, delivery_report: bool) -> AddressStatus | None:
+def _address_status(entry: dict[str, Any], delivery_report: bool) -> AddressStatus | None:
     address = entry.get("address")
     status = entry.get("status", entry.get("deliveryStatus"))
     if not address or status is None:
@@ -90,10 +94,8 @@ def _address_status(entry: dict, delivery_report: bool) -> AddressStatus | None:
     info = describe(status, delivery_report=delivery_report)
     address = str(address)
     if not _CANONICAL.match(address):
-        try:
+        with suppress(InputError):
             address = normalize(address)
-        except InputError:
-            pass
     return AddressStatus(address, info.status, info.category, info.meaning, info.final)
 
 
@@ -129,8 +131,9 @@ def parse_limit(data: object) -> Limit:
     if isinstance(data, dict) and "used" not in data:
         nested = [v for v in data.values() if isinstance(v, dict) and "used" in v]
         data = nested[0] if nested else data
+    fields: dict[str, Any] = data if isinstance(data, dict) else {}  # anything else lacks "used" as well
     try:
-        return Limit(int(data["used"]), int(data["available"]), _parse_day(data.get("date")))
+        return Limit(int(fields["used"]), int(fields["available"]), _parse_day(fields.get("date")))
     except (TypeError, KeyError, ValueError):
         raise ServerError(f"The gateway's quota answer is not understood: {str(data)[:200]}") from None
 
@@ -141,7 +144,8 @@ def redirect(resp: requests.Response, where: str) -> RedirectError:
     pointed = f"pointing to {location!r}" if location else "with no Location"
     taken = (
         "the gateway may have processed it (303 See Other), so a send is not repeated"
-        if resp.status_code == 303 else "it was not taken"
+        if resp.status_code == 303
+        else "it was not taken"
     )
     return RedirectError(
         f"The {where} answered HTTP {resp.status_code} {pointed}. Redirects are never followed, so the request "
@@ -152,7 +156,9 @@ def redirect(resp: requests.Response, where: str) -> RedirectError:
 
 
 def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date; None if absent or unreadable."""
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date;
+    None if absent or unreadable.
+    """
     if not value:
         return None
     try:
@@ -164,8 +170,8 @@ def retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def excerpt(resp: requests.Response) -> str:
@@ -185,7 +191,10 @@ def read(resp: requests.Response) -> Any:
         data = None
     if resp.ok:
         if data is None:
-            raise ServerError(f"The gateway answered HTTP {resp.status_code} with a body that is not JSON ({excerpt(resp)}).", http_status=resp.status_code)
+            raise ServerError(
+                f"The gateway answered HTTP {resp.status_code} with a body that is not JSON ({excerpt(resp)}).",
+                http_status=resp.status_code,
+            )
         return data
     code = data.get("code") if isinstance(data, dict) else None
     message = (data.get("message") if isinstance(data, dict) else None) or excerpt(resp)
@@ -196,9 +205,21 @@ def read(resp: requests.Response) -> Any:
     status = resp.status_code
     said = f"HTTP {status}" + (f", code {code}" if code is not None else "") + f": {message}"
     kinds: dict[int, tuple[type[MMSError], str]] = {
-        400: (BadRequestError, "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and attachments."),
-        401: (AuthError, "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's subscription to MMSOnnet."),
-        403: (QuotaError, "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the next run."),
+        400: (
+            BadRequestError,
+            "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and "
+            "attachments.",
+        ),
+        401: (
+            AuthError,
+            "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's "
+            "subscription to MMSOnnet.",
+        ),
+        403: (
+            QuotaError,
+            "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the "
+            "next run.",
+        ),
         404: (NotFoundError, "The gateway has no such resource ({}). Check MMSNB_BASE_URL."),
         405: (NotFoundError, "The gateway does not allow this method here ({}). Check MMSNB_BASE_URL."),
     }
@@ -208,7 +229,10 @@ def read(resp: requests.Response) -> Any:
         wait = retry_after(resp.headers.get("Retry-After"))
         after = f"retry after {wait:g} s" if wait is not None else "no wait named"
         raise ThrottledError(
-            f"The gateway asked to slow down ({said}; {after}).", http_status=status, retry_after=wait, gateway_message=message
+            f"The gateway asked to slow down ({said}; {after}).",
+            http_status=status,
+            retry_after=wait,
+            gateway_message=message,
         )
     if status in kinds:
         kind, template = kinds[status]
@@ -218,4 +242,3 @@ def read(resp: requests.Response) -> Any:
     else:
         kind, sentence = MMSError, f"The gateway answered {said}."
     raise kind(sentence, http_status=status, code=code, gateway_message=message)
-

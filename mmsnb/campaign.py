@@ -59,10 +59,16 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
             outcomes[row.position] = Outcome(SendState.INVALID, error=row.error)
         elif row.duplicate_of is not None:
             first = _label(frame, row.duplicate_of)
-            outcomes[row.position] = Outcome(SendState.DUPLICATE, error=(
-                f"Same number and content as row {first}; sent once." if per_row else
-                f"Same number as row {first}: one message per number per campaign, with row {first}'s content. "
-                "Pass per_row=True to send each row's own content."))
+            outcomes[row.position] = Outcome(
+                SendState.DUPLICATE,
+                error=(
+                    f"Same number and content as row {first}; sent once."
+                    if per_row
+                    else f"Same number as row {first}: one message per number per campaign, "
+                    f"with row {first}'s content. "
+                    "Pass per_row=True to send each row's own content."
+                ),
+            )
     return outcomes
 
 
@@ -78,18 +84,22 @@ def _shortfall(needed: int, limit: Limit) -> str | None:
     """Why ``limit`` cannot carry ``needed`` requests; None when it can."""
     if needed <= limit.available:
         return None
-    return (f"This campaign needs {_plural(needed, 'request')} but only {limit.available} are available "
-            f"(the counter resets on {limit.resets_on}). Nothing was sent.")
+    return (
+        f"This campaign needs {_plural(needed, 'request')} but only {limit.available} are available "
+        f"(the counter resets on {limit.resets_on}). Nothing was sent."
+    )
 
 
 def _pace(workers: int | str, max_workers: int) -> Pace:
-    """The pace a send's ``workers`` and ``max_workers`` ask for; :class:`InputError` naming the one that makes no sense."""
+    """The pace a send's ``workers`` and ``max_workers`` ask for;
+    :class:`InputError` naming the one that makes no sense.
+    """
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or not 1 <= max_workers <= MOST_IN_FLIGHT:
         raise InputError(f"max_workers= must be a whole number from 1 to {MOST_IN_FLIGHT}, not {max_workers!r}.")
     if workers == "auto":
         return Pace(ceiling=max_workers)
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MOST_IN_FLIGHT:
-        raise InputError(f"workers= must be \"auto\" or a whole number from 1 to {MOST_IN_FLIGHT}, not {workers!r}.")
+        raise InputError(f'workers= must be "auto" or a whole number from 1 to {MOST_IN_FLIGHT}, not {workers!r}.')
     return Pace(ceiling=workers, fixed=True)
 
 
@@ -135,7 +145,7 @@ class Plan:
         left = []
         for request in self.requests:
             addresses, positions = [], []
-            for address, position in zip(request.addresses, request.positions):
+            for address, position in zip(request.addresses, request.positions, strict=True):
                 hold = holding(claims.get(address, ()), request.content_key if self.per_row else "", self.retry_unknown)
                 if hold is None:
                     addresses.append(address)
@@ -148,8 +158,10 @@ class Plan:
 
     def _info(self, limit: Limit, requests: int, in_flight: tuple[tuple[str, int], ...] = ()) -> SendInfo:
         book = self.ledger.path if isinstance(self.ledger, Ledger) else self.ledger
-        files = tuple({"path": p, "bytes": a.size, "type": a.content_type, "sha256": a.digest.hex()}
-                      for p, a in self.files.items())
+        files = tuple(
+            {"path": p, "bytes": a.size, "type": a.content_type, "sha256": a.digest.hex()}
+            for p, a in self.files.items()
+        )
         return SendInfo(self.campaign, str(book), requests, limit.available, limit.resets_on, files, in_flight)
 
     def _frame(self, outcomes: dict[int, Outcome], info: SendInfo) -> pd.DataFrame:
@@ -158,16 +170,27 @@ class Plan:
         values: dict[str, list[Any]] = {c: [None] * len(self.rows) for c in RESULT_COLUMNS}
         for row in self.rows:
             o = outcomes[row.position]
-            record = (row.address, row.carrier, o.state, o.message_id, o.request_no, o.http_status, o.error_code,
-                      o.error, o.sent_at)
-            for name, value in zip(RESULT_COLUMNS, record):
+            record = (
+                row.address,
+                row.carrier,
+                o.state,
+                o.message_id,
+                o.request_no,
+                o.http_status,
+                o.error_code,
+                o.error,
+                o.sent_at,
+            )
+            for name, value in zip(RESULT_COLUMNS, record, strict=True):
                 values[name][row.position] = value
         for name in RESULT_COLUMNS:
             out[name] = column(name, values[name], out.index)
         return info.attach(out)
 
     def to_frame(self) -> pd.DataFrame:
-        """The dry run: every row with the state it would get, ``planned`` (with its request number) for those to send."""
+        """The dry run: every row with the state it would get,
+        ``planned`` (with its request number) for those to send.
+        """
         outcomes = dict(self.settled)
         for no, request in enumerate(self.requests, 1):
             for pos in request.positions:
@@ -177,8 +200,10 @@ class Plan:
     def __repr__(self) -> str:
         skipped = Counter(o.state for o in self.settled.values())
         told = ", ".join(f"{n} {state}" for state, n in skipped.items()) or "nothing"
-        return (f"Plan {self.campaign!r}: {_plural(self.recipients, 'recipient')} in "
-                f"{_plural(len(self.requests), 'request')}; {self.limit.available} requests available; {told} skipped.")
+        return (
+            f"Plan {self.campaign!r}: {_plural(self.recipients, 'recipient')} in "
+            f"{_plural(len(self.requests), 'request')}; {self.limit.available} requests available; {told} skipped."
+        )
 
     def _repr_html_(self) -> str:
         html: str = self.to_frame()._repr_html_()  # type: ignore[operator]
@@ -195,9 +220,9 @@ class Plan:
     ) -> pd.DataFrame:
         """Send the plan; returns the frame with ``send_state``, ``message_id`` and the other result columns.
 
-        The quota is read again first (:func:`send` uses the plan's reading). ``allow_partial=True`` sends what it allows. Every request
-        claims its recipients in the ledger before it leaves, so sending a plan again (or another
-        run of the campaign at the same time) never sends twice.
+        The quota is read again first (:func:`send` uses the plan's reading). ``allow_partial=True``
+        sends what it allows. Every request claims its recipients in the ledger before it leaves, so
+        sending a plan again (or another run of the campaign at the same time) never sends twice.
 
         Pace: with ``workers="auto"`` the number of requests in flight starts at 2, doubles while
         answers come back healthy, and halves when the gateway says "slow down" (429, 503) or a
@@ -205,11 +230,25 @@ class Plan:
         ``"600/min"``) spaces requests to a contract's rate. A "slow down" answer is waited out as
         told (up to the client's ``max_wait``) and the same request sent again under its intent.
         """
-        return self._execute(self.client.limit(), workers=workers, max_workers=max_workers, rate=rate,
-                             allow_partial=allow_partial, progress=progress)
+        return self._execute(
+            self.client.limit(),
+            workers=workers,
+            max_workers=max_workers,
+            rate=rate,
+            allow_partial=allow_partial,
+            progress=progress,
+        )
 
-    def _execute(self, limit: Limit, *, workers: int | str, max_workers: int, rate: str | None, allow_partial: bool,
-                 progress: bool | None) -> pd.DataFrame:
+    def _execute(
+        self,
+        limit: Limit,
+        *,
+        workers: int | str,
+        max_workers: int,
+        rate: str | None,
+        allow_partial: bool,
+        progress: bool | None,
+    ) -> pd.DataFrame:
         """Send the requests the quota reading ``limit`` allows."""
         pace = _pace(workers, max_workers)
         cap = None if rate is None else RateCap.parse(rate)
@@ -219,17 +258,30 @@ class Plan:
             requests = self._unsettled(book, outcomes)
             short = _shortfall(len(requests), limit)
             if short is not None and not allow_partial:
-                raise QuotaError(f"{short} Pass allow_partial=True to send the first {limit.available}, "
-                                 "or group more recipients per request.")
+                raise QuotaError(
+                    f"{short} Pass allow_partial=True to send the first {limit.available}, "
+                    "or group more recipients per request."
+                )
             fitting, over = requests[: limit.available], requests[limit.available :]
             for request in over:
                 for pos in request.positions:
-                    outcomes[pos] = Outcome(SendState.QUOTA, error=(
-                        f"Not sent: the quota allows {limit.available} requests now; "
-                        f"run again after it resets on {limit.resets_on}."))
+                    outcomes[pos] = Outcome(
+                        SendState.QUOTA,
+                        error=(
+                            f"Not sent: the quota allows {limit.available} requests now; "
+                            f"run again after it resets on {limit.resets_on}."
+                        ),
+                    )
             if fitting:
-                run = Run.start(self.client, book, self.campaign, per_row=self.per_row,
-                                retry_unknown=self.retry_unknown, pace=pace, rate=cap)
+                run = Run.start(
+                    self.client,
+                    book,
+                    self.campaign,
+                    per_row=self.per_row,
+                    retry_unknown=self.retry_unknown,
+                    pace=pace,
+                    rate=cap,
+                )
                 outcomes.update(dispatch(run, fitting, progress=progress))
         return self._frame(outcomes, self._info(limit, len(requests), tuple(pace.decisions)))
 
@@ -274,8 +326,15 @@ def plan(
     if campaign is not None and (not isinstance(campaign, str) or not campaign.strip()):
         raise InputError(f"campaign= must be a name (text), or None for the automatic name; not {campaign!r}.")
     checked = check_rows(
-        frame, to=to, subject=subject, attachments=attachments, sender=sender, priority=priority,
-        delivery_report=delivery_report, max_message_bytes=max_message_bytes, per_row=per_row,
+        frame,
+        to=to,
+        subject=subject,
+        attachments=attachments,
+        sender=sender,
+        priority=priority,
+        delivery_report=delivery_report,
+        max_message_bytes=max_message_bytes,
+        per_row=per_row,
         attachments_dir=attachments_dir,
     )
     frame = frame.copy()
@@ -294,8 +353,19 @@ def plan(
         else:
             to_send.append(row)
     requests = group_requests(to_send, group=group, max_addresses=max_addresses)
-    return Plan(client, frame, name, where, checked.rows, requests, settled, client.limit(), checked.files,
-                per_row, retry_unknown)
+    return Plan(
+        client,
+        frame,
+        name,
+        where,
+        checked.rows,
+        requests,
+        settled,
+        client.limit(),
+        checked.files,
+        per_row,
+        retry_unknown,
+    )
 
 
 def send(
@@ -317,7 +387,9 @@ def send(
     ``group``, ``max_addresses``, ``retry_unknown``, ``max_message_bytes``); the others are those
     of :meth:`Plan.send`. ``dry_run=True`` returns the plan's frame and sends nothing.
 
-    >>> results = mmsnb.send(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
+    >>> results = mmsnb.send(  # doctest: +SKIP
+    ...     client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg"
+    ... )
     """
     unknown = sorted(set(planning) - _PLAN_OPTIONS)
     if unknown:
@@ -327,8 +399,14 @@ def send(
     planned = plan(client, frame, **planning)
     if dry_run:
         return planned.to_frame()
-    return planned._execute(planned.limit, workers=workers, max_workers=max_workers, rate=rate,
-                            allow_partial=allow_partial, progress=progress)
+    return planned._execute(
+        planned.limit,
+        workers=workers,
+        max_workers=max_workers,
+        rate=rate,
+        allow_partial=allow_partial,
+        progress=progress,
+    )
 
 
 _PLAN_OPTIONS = frozenset(inspect.signature(plan).parameters) - {"client", "frame"}

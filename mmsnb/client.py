@@ -31,8 +31,8 @@ from .errors import (
     MMSError,
     ThrottledError,
 )
-from .numbers import normalize
 from .message import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, Message, check_limit
+from .numbers import normalize
 from .transport import Adapter, Session, require_https, transport_error
 from .wire import encode_message
 
@@ -45,7 +45,7 @@ RENEW_MARGIN = 30.0
 class _Credentials:
     """The client id and secret, kept out of ``repr`` and ``vars(client)``."""
 
-    __slots__ = ("client_id", "_secret")
+    __slots__ = ("_secret", "client_id")
 
     def __init__(self, client_id: str, secret: str) -> None:
         self.client_id, self._secret = client_id, secret
@@ -55,6 +55,14 @@ class _Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
+
+
+def _required(name: str, value: str | None) -> str:
+    if not value:
+        raise ConfigError(
+            f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=."
+        )
+    return value
 
 
 class Client:
@@ -81,23 +89,23 @@ class Client:
         pool_size: int = 32,
     ) -> None:
         env = settings()
-        client_id = client_id or env["client_id"]
-        secret = client_secret or env["client_secret"]
-        for name, value in (("client_id", client_id), ("client_secret", secret)):
-            if not value:
-                raise ConfigError(f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=.")
+        client_id = _required("client_id", client_id or env["client_id"])
+        secret = _required("client_secret", client_secret or env["client_secret"])
         redact.install()
         redact.register(secret)
         self._credentials = _Credentials(client_id, secret)
         self.base_url = require_https(base_url or env["base_url"], "base URL")
-        self.token_url = require_https(token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL")
+        self.token_url = require_https(
+            token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL"
+        )
         if verify is True and env["ca_bundle"]:
             verify = env["ca_bundle"]
         self.verify = verify
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         if isinstance(max_wait, bool) or not isinstance(max_wait, (int, float)) or not 0 <= max_wait < math.inf:
             raise ConfigError(f"max_wait= must be a number of seconds, 0 or more, not {max_wait!r}.")
-        #: Seconds a call may take in all, waits included, while the gateway says "slow down" (429, or 503 with Retry-After).
+        #: Seconds a call may take in all, waits included, while the gateway says "slow down"
+        #: (429, or 503 with Retry-After).
         self.max_wait = float(max_wait)
         self._session = Session(client=BackendApplicationClient(client_id=client_id))
         self._session.mount("https://", Adapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0))
@@ -106,7 +114,7 @@ class Client:
         self._expires_at = 0.0
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> "Client":
+    def from_env(cls, **kwargs: Any) -> Client:
         """A client configured from ``MMSNB_*`` variables (and ``.env``)."""
         return cls(**kwargs)
 
@@ -122,7 +130,7 @@ class Client:
         """Close pooled connections."""
         self._session.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -149,7 +157,9 @@ class Client:
             except requests.RequestException as exc:
                 raise transport_error(exc, "token endpoint", sending=False, read_timeout=self.timeout[1]) from None
             except ValueError:
-                raise AuthError(f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}.") from None
+                raise AuthError(
+                    f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}."
+                ) from None
             redact.register(token.get("access_token"))
             lifetime = float(token.get("expires_in") if token.get("expires_in") is not None else 3600)
             self._expires_at = time.monotonic() + lifetime - min(RENEW_MARGIN, lifetime / 10)
@@ -164,13 +174,20 @@ class Client:
             data = None
         if resp.ok or (isinstance(data, dict) and "error" in data):
             return resp
-        said = f"HTTP {resp.status_code}: " + ((data.get("message") if isinstance(data, dict) else None) or excerpt(resp))
+        said = f"HTTP {resp.status_code}: " + (
+            (data.get("message") if isinstance(data, dict) else None) or excerpt(resp)
+        )
         if resp.status_code in (401, 403):
             raise AuthError(
-                f"The token endpoint refused the credentials ({said}). Check {VARIABLES['client_id']} and {VARIABLES['client_secret']}.",
+                f"The token endpoint refused the credentials ({said}). Check {VARIABLES['client_id']} and "
+                f"{VARIABLES['client_secret']}.",
                 http_status=resp.status_code,
             )
-        raise AuthError(f"The token endpoint {self.token_url} did not answer with a token ({said}). Check {VARIABLES['token_url']}.", http_status=resp.status_code)
+        raise AuthError(
+            f"The token endpoint {self.token_url} did not answer with a token ({said}). Check "
+            f"{VARIABLES['token_url']}.",
+            http_status=resp.status_code,
+        )
 
     def _check_ca_bundle(self) -> None:
         """:class:`ConfigError` when the CA bundle named by ``verify`` is gone (a stopped sandbox's, say)."""
@@ -188,8 +205,16 @@ class Client:
         return self._expires_at
 
     # -- requests ----------------------------------------------------------
-    def _request(self, method: str, path: str, *, sending: bool = False, on_wait: Callable[[float], None] | None = None,
-                 attempt: Callable[[], AbstractContextManager[Any]] | None = None, **kwargs: Any) -> Any:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        sending: bool = False,
+        on_wait: Callable[[float], None] | None = None,
+        attempt: Callable[[], AbstractContextManager[Any]] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """One API call; when the gateway says "slow down" (the request was not taken), wait as told and ask again.
 
         The waits add up to at most ``max_wait`` seconds; ``on_wait(seconds)`` hears of each before it
@@ -206,9 +231,13 @@ class Client:
             return (state.seconds_since_start or 0.0) + told(state) > self.max_wait
 
         retrying = Retrying(
-            retry=retry_if_exception_type(ThrottledError), wait=told, stop=give_up, reraise=True,
+            retry=retry_if_exception_type(ThrottledError),
+            wait=told,
+            stop=give_up,
+            reraise=True,
             before_sleep=(lambda state: on_wait(state.upcoming_sleep)) if on_wait else None,
         )
+
         def once() -> Any:
             with attempt() if attempt is not None else nullcontext():
                 return self._request_once(method, path, sending=sending, **kwargs)
@@ -220,7 +249,9 @@ class Client:
             raise ThrottledError(
                 f"{exc} It still said so after the waits allowed by max_wait={self.max_wait:g} s{asked}; "
                 "the request was not taken. Run again later, or allow a longer max_wait.",
-                http_status=exc.http_status or 429, retry_after=exc.retry_after, gateway_message=exc.gateway_message,
+                http_status=exc.http_status or 429,
+                retry_after=exc.retry_after,
+                gateway_message=exc.gateway_message,
             ) from None
 
     def _request_once(self, method: str, path: str, *, sending: bool = False, **kwargs: Any) -> Any:
@@ -238,7 +269,9 @@ class Client:
                 self._renew_token(seen)
                 continue
             return read(resp)
-        raise AuthError("The gateway refused a fresh access token; check that the application is subscribed to MMSOnnet.")
+        raise AuthError(
+            "The gateway refused a fresh access token; check that the application is subscribed to MMSOnnet."
+        )
 
     # -- API ---------------------------------------------------------------
     def send_mms(
@@ -256,7 +289,9 @@ class Client:
 
         The message is checked first (:meth:`Message.check`, against ``max_message_bytes``).
 
-        >>> client.send_mms(["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg)])  # doctest: +SKIP
+        >>> client.send_mms(  # doctest: +SKIP
+        ...     ["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg)]
+        ... )
         """
         numbers = list(addresses) if isinstance(addresses, Iterable) and not isinstance(addresses, str) else [addresses]
         if not numbers:
@@ -282,8 +317,15 @@ class Client:
         >>> client.send_checked(["tel:+48501102030"], Message(subject="Hej"))   # doctest: +SKIP
         """
         body, content_type = encode_message(addresses, message)
-        data = self._request("POST", SEND_PATH, data=body, headers={"Content-Type": content_type}, sending=True,
-                             on_wait=on_wait, attempt=attempt)
+        data = self._request(
+            "POST",
+            SEND_PATH,
+            data=body,
+            headers={"Content-Type": content_type},
+            sending=True,
+            on_wait=on_wait,
+            attempt=attempt,
+        )
         return parse_send(data, addresses, 200)
 
     def delivery_status(self, message_id: str, *, delivery_report: bool = True) -> DeliveryStatus:
@@ -303,6 +345,7 @@ class Client:
         """
         return parse_limit(self._request("GET", LIMIT_PATH))
 
-    def api_document(self) -> dict:
+    def api_document(self) -> dict[str, Any]:
         """The gateway's OpenAPI document."""
-        return self._request("GET", DOC_PATH)
+        document: dict[str, Any] = self._request("GET", DOC_PATH)
+        return document

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TypedDict
 
 from dotenv import dotenv_values, find_dotenv
 
@@ -42,10 +43,27 @@ def environment() -> dict[str, str]:
     return values
 
 
-def settings(env: Mapping[str, str] | None = None) -> dict[str, str | None]:
+class Settings(TypedDict):
+    """The client's settings by name (the keys of :data:`VARIABLES`); the URLs always have a value."""
+
+    client_id: str | None
+    client_secret: str | None
+    base_url: str
+    token_url: str
+    ca_bundle: str | None
+    ledger: str | None
+
+
+def settings(env: Mapping[str, str] | None = None) -> Settings:
     """The client's settings by name, with defaults filled in."""
     env = environment() if env is None else env
-    out: dict[str, str | None] = {name: (env.get(var) or None) for name, var in VARIABLES.items()}
-    out["base_url"] = (out["base_url"] or DEFAULT_BASE_URL).rstrip("/")
-    out["token_url"] = out["token_url"] or out["base_url"] + TOKEN_PATH
-    return out
+    given = {name: (env.get(var) or None) for name, var in VARIABLES.items()}
+    base_url = (given["base_url"] or DEFAULT_BASE_URL).rstrip("/")
+    return Settings(
+        client_id=given["client_id"],
+        client_secret=given["client_secret"],
+        base_url=base_url,
+        token_url=given["token_url"] or base_url + TOKEN_PATH,
+        ca_bundle=given["ca_bundle"],
+        ledger=given["ledger"],
+    )

@@ -12,33 +12,41 @@ listed in two segments gets one message.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from . import plot
 from .campaign import plan, send
 from .errors import ConfigError
 from .files import read_recipients
-from .ledger import history
+from .ledger import History, history
 from .polling import poll
-from .sandbox import Sandbox
 from .report import summary
+from .sandbox import Sandbox
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SUBJECT = "Cześć {first_name}! -20% na wszystko w ten weekend."
 
 
-def _chart(draw, data, path: Path, **kwargs) -> None:
+def _chart(draw: Callable[..., Axes], data: pd.DataFrame | History, path: Path, **kwargs: Any) -> None:
     figure = Figure(figsize=(8, 4.5), layout="constrained")
     draw(data, ax=figure.subplots(), **kwargs)
     figure.savefig(path, dpi=110)
 
 
 def run(
-    *, out: str | Path = "out/demo", quota: int = 1000, seed: int = 0, data: str | Path = DATA, sandbox: Sandbox | None = None
+    *,
+    out: str | Path = "out/demo",
+    quota: int = 1000,
+    seed: int = 0,
+    data: str | Path = DATA,
+    sandbox: Sandbox | None = None,
 ) -> pd.DataFrame:
     """Run the demo (on ``sandbox`` if given, else on a new one); returns the polled results."""
     data, out = Path(data), Path(out)
@@ -55,28 +63,37 @@ def run(
     with nullcontext(sandbox) if sandbox is not None else Sandbox(quota=quota, seed=seed) as gateway:
         client = gateway.client()
         print(f"Sandbox gateway at {gateway.url} (quota {client.limit().available} requests)")
-        options = dict(subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger, campaign="demo")
+        options: dict[str, Any] = dict(
+            subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger, campaign="demo"
+        )
         checked = plan(client, frame, **options)
         dry = checked.to_frame()
         checks = dry.send_state.value_counts()
         planned = checked.recipients
-        print(f"Checks: {planned} recipients to send, {checks.get('invalid', 0)} invalid, "
-              f"{checks.get('duplicate', 0)} repeated (one message per number); "
-              f"{checked.limit.available} requests available")
+        print(
+            f"Checks: {planned} recipients to send, {checks.get('invalid', 0)} invalid, "
+            f"{checks.get('duplicate', 0)} repeated (one message per number); "
+            f"{checked.limit.available} requests available"
+        )
         reasons = dry.loc[dry.send_state == "invalid", "error"].str.split(":").str[-1].str.strip()
         for reason, count in reasons.value_counts().items():
             print(f"  invalid: {count} x {reason}")
-        waves = []
+        waves: list[pd.DataFrame] = []
         for segment, part in frame.groupby("segment", sort=True):
             waves.append(send(client, part, progress=False, **options))
-            print(f"Sent wave '{segment}': {(waves[-1].send_state == 'accepted').sum()} recipients, quota used {client.limit().used}")
+            print(
+                f"Sent wave '{segment}': {(waves[-1].send_state == 'accepted').sum()} recipients, quota used "
+                f"{client.limit().used}"
+            )
         results = pd.concat(waves).loc[frame.index]
         sent = int((results.send_state == "accepted").sum())
         print(f"Sent {sent} recipients in all ({'as' if sent == planned else 'NOT as'} checked)")
         used = client.limit().used
-        again = pd.concat(send(client, part, progress=False, **options) for _, part in frame.groupby("segment"))
-        print(f"Ran the sends again: {(again.send_state == 'already-sent').sum()} rows already sent, "
-              f"{(again.send_state == 'accepted').sum()} sent anew, quota used {client.limit().used} (was {used})")
+        again = pd.concat([send(client, part, progress=False, **options) for _, part in frame.groupby("segment")])
+        print(
+            f"Ran the sends again: {(again.send_state == 'already-sent').sum()} rows already sent, "
+            f"{(again.send_state == 'accepted').sum()} sent anew, quota used {client.limit().used} (was {used})"
+        )
         results = poll(client, results, timeout=120, progress=False, ledger=ledger)
         client.limit()
         events = history(ledger=ledger)

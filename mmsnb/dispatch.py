@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass, replace
 from itertools import count
 from typing import Any
@@ -43,17 +43,30 @@ from .rows import Request
 def from_claim(claim: Claim) -> Outcome:
     """What a recipient's existing claim means for this run's row."""
     if claim.state == "accepted":
-        return Outcome(SendState.ALREADY_SENT, claim.message_id, claim.request_no, claim.http_status, None, None,
-                       claim.done_at)
+        return Outcome(
+            SendState.ALREADY_SENT, claim.message_id, claim.request_no, claim.http_status, None, None, claim.done_at
+        )
     if claim.state == "in-progress":
-        return Outcome(SendState.IN_PROGRESS, None, claim.request_no, error=(
-            f"Another run of this campaign is sending to this number now (its request {claim.request_no}); "
-            "not sent again here. Run again later to see its outcome."))
+        return Outcome(
+            SendState.IN_PROGRESS,
+            None,
+            claim.request_no,
+            error=(
+                f"Another run of this campaign is sending to this number now (its request {claim.request_no}); "
+                "not sent again here. Run again later to see its outcome."
+            ),
+        )
     if claim.state == "unknown":
         reason = claim.error or "the run stopped while this request was under way"
-        return Outcome(SendState.UNKNOWN, claim.message_id, claim.request_no, claim.http_status, claim.error_code,
-                       f"An earlier request may have reached the gateway ({reason}); not repeated. "
-                       "Pass retry_unknown=True to send it again.")
+        return Outcome(
+            SendState.UNKNOWN,
+            claim.message_id,
+            claim.request_no,
+            claim.http_status,
+            claim.error_code,
+            f"An earlier request may have reached the gateway ({reason}); not repeated. "
+            "Pass retry_unknown=True to send it again.",
+        )
     return Outcome(SendState.REJECTED, None, claim.request_no, claim.http_status, claim.error_code, claim.error)
 
 
@@ -103,8 +116,17 @@ class Run:
     on_wait: Callable[[float], None] = lambda seconds: None
 
     @classmethod
-    def start(cls, client: Client, ledger: Ledger, campaign: str, *, per_row: bool, retry_unknown: bool, pace: Pace,
-              rate: RateCap | None) -> Run:
+    def start(
+        cls,
+        client: Client,
+        ledger: Ledger,
+        campaign: str,
+        *,
+        per_row: bool,
+        retry_unknown: bool,
+        pace: Pace,
+        rate: RateCap | None,
+    ) -> Run:
         """A new run of ``campaign``, registered in the ledger."""
         return cls(client, ledger, ledger.start_run(campaign), campaign, per_row, retry_unknown, pace, rate, _Stop())
 
@@ -114,7 +136,8 @@ class _ClaimTaken(MMSError):
 
 
 def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
-    """Take a place in flight, claim the request's recipients and write its intent, send to those claimed, write the outcome.
+    """Take a place in flight, claim the request's recipients and write its intent, send to those claimed,
+    write the outcome.
 
     The intent is written only once the request has its place, so a killed run leaves in doubt
     only the requests that were really under way.
@@ -128,13 +151,18 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
         message = request.message
         try:
             begun = run.ledger.begin(
-                run.run_id, run.campaign, request.content_key, request.addresses, message.delivery_report,
-                slot=request.content_key if run.per_row else "", retry_unknown=run.retry_unknown,
+                run.run_id,
+                run.campaign,
+                request.content_key,
+                request.addresses,
+                message.delivery_report,
+                slot=request.content_key if run.per_row else "",
+                retry_unknown=run.retry_unknown,
             )
         except LedgerError as exc:
             run.stop.set(SendState.STOPPED, exc)
             return {pos: Outcome(SendState.STOPPED, error=run.stop.reason) for pos in request.positions}
-        pairs = list(zip(request.addresses, request.positions))
+        pairs = list(zip(request.addresses, request.positions, strict=True))
         out = {pos: from_claim(begun.held[a]) for a, pos in pairs if a in begun.held}
         positions = [pos for a, pos in pairs if a not in begun.held]
         if not begun.claimed:
@@ -154,8 +182,15 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
             if row_state == SendState.UNKNOWN and not isinstance(exc, TransportError):
                 error += " The message may have been accepted, so it is not repeated."
             outcome = Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error)
-            _finish(run, begun.request_id, ledger_state, outcome, http_status=exc.http_status, error_code=exc.code,
-                    error=str(exc))
+            _finish(
+                run,
+                begun.request_id,
+                ledger_state,
+                outcome,
+                http_status=exc.http_status,
+                error_code=exc.code,
+                error=str(exc),
+            )
             return {**out, **{pos: outcome for pos in positions}}
     outcome = Outcome(SendState.ACCEPTED, result.message_id, begun.request_no, result.http_status)
     _finish(run, begun.request_id, "accepted", outcome, message_id=result.message_id, http_status=result.http_status)
@@ -163,15 +198,19 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
 
 
 def _finish(run: Run, request_id: int, state: str, outcome: Outcome, **record: Any) -> None:
-    """Write a request's outcome to the ledger (and its time onto an accepted row); when the ledger fails, stop the run and say so."""
+    """Write a request's outcome to the ledger (and its time onto an accepted row);
+    when the ledger fails, stop the run and say so.
+    """
     try:
         at = run.ledger.finish(request_id, state, **record)
     except LedgerError as failure:
         run.stop.set(SendState.STOPPED, failure)
         if state == "accepted":
             outcome.sent_at = now()
-            outcome.error = (f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
-                             "shows this request as unknown, so it is not sent again.")
+            outcome.error = (
+                f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
+                "shows this request as unknown, so it is not sent again."
+            )
         else:
             outcome.error = f"{outcome.error} The ledger could not record this: {failure}"
         return
@@ -199,7 +238,7 @@ def _paced_send(run: Run, begun: Begun, message: Message, gate: ExitStack, ticke
             return first()
         if not run.ledger.resume(run.run_id, request_id):
             raise _ClaimTaken(
-                "Another run of this campaign took these recipients while this request waited out a \"slow down\"; "
+                'Another run of this campaign took these recipients while this request waited out a "slow down"; '
                 "not sent here. Run again later to see its outcome."
             )
         return run.pace.attempt(run.rate)
@@ -217,10 +256,16 @@ def _paced_send(run: Run, begun: Begun, message: Message, gate: ExitStack, ticke
 def dispatch(run: Run, requests: list[Request], *, progress: bool | None) -> dict[int, Outcome]:
     """Send ``requests`` on a thread pool, as fast as the pace allows, with a progress bar; the outcome of each row."""
     outcomes: dict[int, Outcome] = {}
-    bar = tqdm(total=sum(len(r.positions) for r in requests), unit="row", desc=f"Sending {run.campaign}",
-               disable=progress is False)
+    bar = tqdm(
+        total=sum(len(r.positions) for r in requests),
+        unit="row",
+        desc=f"Sending {run.campaign}",
+        disable=progress is False,
+    )
     started = time.monotonic()
-    run = replace(run, on_wait=lambda seconds: bar.set_postfix_str(f"waiting {seconds:g} s: the gateway asked to slow down"))
+    run = replace(
+        run, on_wait=lambda seconds: bar.set_postfix_str(f"waiting {seconds:g} s: the gateway asked to slow down")
+    )
     pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling, len(requests)))
     try:
         futures = [pool.submit(_attempt, run, r) for r in requests]
@@ -229,16 +274,15 @@ def dispatch(run: Run, requests: list[Request], *, progress: bool | None) -> dic
             outcomes.update(settled)
             bar.update(len(settled))
             pace = done / max(time.monotonic() - started, 1e-9)
-            bar.set_postfix(requests=f"{done}/{len(requests)}", in_flight=run.pace.limit, rate=f"{pace:.1f}/s",
-                            refresh=False)
+            bar.set_postfix(
+                requests=f"{done}/{len(requests)}", in_flight=run.pace.limit, rate=f"{pace:.1f}/s", refresh=False
+            )
     except BaseException:
         run.stop.set(SendState.STOPPED, "the run was interrupted.")
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
-        try:
+        with suppress(LedgerError):
             run.ledger.end_run(run.run_id)
-        except LedgerError:
-            pass
     return outcomes

@@ -34,7 +34,7 @@ class MMSError(Exception):
         return self.sentence
 
 
-def too_large(size: int, limit: int, what: str = "The attachments total") -> "InputError":
+def too_large(size: int, limit: int, what: str = "The attachments total") -> InputError:
     """The one sentence for content over the gateway's size limit.
 
     >>> str(too_large(400 * 1024, 300 * 1024))
@@ -77,7 +77,9 @@ class ThrottledError(MMSError):
     ``retry_after`` is the wait the gateway asked for, in seconds (None when it named none).
     """
 
-    def __init__(self, sentence: str, *, http_status: int, retry_after: float | None, gateway_message: str | None = None) -> None:
+    def __init__(
+        self, sentence: str, *, http_status: int, retry_after: float | None, gateway_message: str | None = None
+    ) -> None:
         super().__init__(sentence, http_status=http_status, gateway_message=gateway_message)
         self.retry_after = retry_after
 

@@ -14,14 +14,15 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .paths import SOURCE_DIR
+from .paths import SOURCE_DIR, read_file
 from .results import CATEGORY_DTYPE, SEND_STATE_DTYPE
-from .paths import read_file
 
 ENCODINGS = ("utf-8-sig", "cp1250")
 
 
-def read_recipients(source: str | os.PathLike | bytes, *, to: str | None = None, name: str | None = None) -> pd.DataFrame:
+def read_recipients(
+    source: str | os.PathLike[str] | bytes, *, to: str | None = None, name: str | None = None
+) -> pd.DataFrame:
     """A CSV of recipients as a DataFrame of text (so ``0048…`` and ``501102030`` stay as written).
 
     The delimiter (comma, semicolon, tab) is detected; UTF-8 and Windows-1250 are read. ``to``
@@ -55,9 +56,13 @@ def read_recipients(source: str | os.PathLike | bytes, *, to: str | None = None,
     except csv.Error:
         delimiter = ","
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, sep=delimiter, keep_default_na=False, na_values=[""], skipinitialspace=True)
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, sep=delimiter, keep_default_na=False, na_values=[""], skipinitialspace=True
+        )
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"{label} is not a well-formed CSV file ({str(exc).strip()}). Fix that line or re-export the file.") from None
+        raise InputError(
+            f"{label} is not a well-formed CSV file ({str(exc).strip()}). Fix that line or re-export the file."
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if to is not None and to not in frame.columns:
         raise InputError(f"{label} has no column {to!r}. Its columns: {', '.join(frame.columns)}.")
@@ -66,7 +71,7 @@ def read_recipients(source: str | os.PathLike | bytes, *, to: str | None = None,
     return frame
 
 
-def read_results(path: str | os.PathLike) -> pd.DataFrame:
+def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Results saved with ``results.to_csv(path, index=False)``, with their dtypes back.
 
     >>> results = read_results("out/weekend-promo.csv")      # doctest: +SKIP

@@ -23,9 +23,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -112,7 +112,8 @@ INSERT OR REPLACE INTO claims (campaign, address, slot, request_id)
 DROP TABLE recipients;
 """
 _CLAIMS = (
-    "SELECT c.address, c.slot, q.content_key, q.state, q.message_id, q.request_no, q.http_status, q.error_code, q.error, q.done_at, "
+    "SELECT c.address, c.slot, q.content_key, q.state, q.message_id, q.request_no, "
+    "q.http_status, q.error_code, q.error, q.done_at, "
     "u.host, u.pid, u.seen_at, u.ended_at FROM claims c JOIN requests q ON q.id = c.request_id "
     "LEFT JOIN runs u ON u.id = q.run_id WHERE c.campaign = ?"
 )
@@ -120,16 +121,16 @@ _CLAIMS = (
 
 def now() -> str:
     """The current UTC time as ISO text, as the ledger stores it."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 #: What ``ledger=`` accepts anywhere in mmsnb.
-LedgerSpec = Union[str, os.PathLike, "Ledger", None]
+LedgerSpec = Union[str, os.PathLike[str], "Ledger", None]
 _OWN_LEDGERS: dict[str, Path] = {}
 _OWN_LOCK = threading.Lock()
 
 
-def keep_own_ledger(gateway: str, path: str | os.PathLike | None) -> None:
+def keep_own_ledger(gateway: str, path: str | os.PathLike[str] | None) -> None:
     """Record that sends to ``gateway`` (a base URL) have their own ledger at ``path`` (None: not any more).
 
     The embedded sandbox does this, so what is sent to it never mixes with a real campaign's record.
@@ -153,7 +154,7 @@ def gateway_key(url: str) -> str:
     return f"{parts.scheme.lower()}://{host}:{parts.port or 443}"
 
 
-def ledger_path(spec: str | os.PathLike | None = None, *, gateway: str | None = None) -> Path:
+def ledger_path(spec: str | os.PathLike[str] | None = None, *, gateway: str | None = None) -> Path:
     """Where a ledger is: ``spec`` when given; else ``MMSNB_LEDGER`` from the environment or a ``.env``
     file; else the gateway's own (an embedded sandbox's); else ``mmsnb-ledger.sqlite`` in the working directory.
 
@@ -186,7 +187,7 @@ def _alive(host: str | None, pid: int | None, seen_at: str | None, ended_at: str
         except PermissionError:
             return True
         return True
-    return seen_at is not None and datetime.fromisoformat(seen_at) > datetime.now(timezone.utc) - LEASE
+    return seen_at is not None and datetime.fromisoformat(seen_at) > datetime.now(UTC) - LEASE
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ class Claim:
         return not (self.state == "unknown" and retry_unknown)
 
 
-def _claim(row: tuple) -> Claim:
+def _claim(row: tuple[Any, ...]) -> Claim:
     address, slot, content_key, state, message_id, request_no, http_status, error_code, error, done_at, *run = row
     if state in ("sending", "throttled"):
         if _alive(*run):
@@ -276,20 +277,30 @@ def _explain(path: Path, exc: sqlite3.Error) -> LedgerError:
     text = said.lower()
     where = f"The ledger {str(path)!r}"
     if "not a database" in text:
-        sentence = f"{where} is not a ledger (not a SQLite database). Point ledger= or {VARIABLES['ledger']} at another file."
+        sentence = (
+            f"{where} is not a ledger (not a SQLite database). Point ledger= or {VARIABLES['ledger']} at another file."
+        )
     elif "readonly" in text or "read-only" in text:
         sentence = f"{where} is read-only. Make it (and its folder) writable, or point ledger= at a writable file."
     elif "unable to open" in text:
         if path.is_dir():
             sentence = f"{where} is a folder. Point ledger= at a file, e.g. {str(path / DEFAULT_NAME)!r}."
         elif not path.parent.is_dir():
-            sentence = f"{where} cannot be created: its folder {str(path.parent)!r} does not exist. Create the folder or choose another path."
+            sentence = (
+                f"{where} cannot be created: its folder {str(path.parent)!r} does not exist. "
+                "Create the folder or choose another path."
+            )
         elif not os.access(path.parent, os.W_OK):
-            sentence = f"{where} cannot be written: its folder {str(path.parent)!r} is read-only. Choose a writable folder."
+            sentence = (
+                f"{where} cannot be written: its folder {str(path.parent)!r} is read-only. Choose a writable folder."
+            )
         else:
             sentence = f"{where} cannot be opened or created (check the folder's permissions), or choose another path."
     elif "full" in text or ("i/o" in text and _nearly_full(path)):
-        sentence = f"{where} cannot be written: the disk is full. Free some space and run again; nothing was sent without its record."
+        sentence = (
+            f"{where} cannot be written: the disk is full. "
+            "Free some space and run again; nothing was sent without its record."
+        )
     elif "locked" in text or "busy" in text:
         sentence = f"{where} stayed locked by another program for over 30 s. Close what holds it and run again."
     elif "no such table" in text or "no such column" in text or "malformed" in text:
@@ -306,7 +317,7 @@ class Ledger:
     finds. Every SQLite failure becomes a :class:`LedgerError` that names the file.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = ledger_path(path)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
@@ -325,7 +336,9 @@ class Ledger:
         assert self._conn is not None
         waiting = Retrying(
             retry=retry_if_exception(lambda exc: isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)),
-            wait=wait_fixed(0.01), stop=stop_after_delay(BUSY_TIMEOUT), reraise=True,
+            wait=wait_fixed(0.01),
+            stop=stop_after_delay(BUSY_TIMEOUT),
+            reraise=True,
         )
         waiting(self._conn.execute, "PRAGMA journal_mode=WAL")
 
@@ -335,7 +348,8 @@ class Ledger:
             (version,) = self._conn.execute("PRAGMA user_version").fetchone()
             if version > SCHEMA_VERSION:
                 raise LedgerError(
-                    f"The ledger {str(self.path)!r} was written by a newer mmsnb (schema {version}, this one knows {SCHEMA_VERSION}). "
+                    f"The ledger {str(self.path)!r} was written by a newer mmsnb (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION}). "
                     "Upgrade mmsnb: pip install -U mmsnb."
                 )
             old = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'recipients'").fetchone()
@@ -368,7 +382,7 @@ class Ledger:
         if self._conn is not None:
             self._conn.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -395,7 +409,7 @@ class Ledger:
                 self._conn.execute("ROLLBACK")
             raise
 
-    def _write(self, sql: str, rows: Iterable[tuple] | tuple = ()) -> None:
+    def _write(self, sql: str, rows: Iterable[tuple[Any, ...]] | tuple[Any, ...] = ()) -> None:
         with self._lock, self._guard():
             assert self._conn is not None
             if isinstance(rows, tuple):
@@ -403,7 +417,7 @@ class Ledger:
             else:
                 self._conn.executemany(sql, rows)
 
-    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock, self._guard():
             assert self._conn is not None
             return self._conn.execute(sql, args).fetchall()
@@ -455,7 +469,9 @@ class Ledger:
             for start in range(0, len(addresses), 500):
                 chunk = addresses[start : start + 500]
                 found: dict[str, list[Claim]] = {}
-                for row in conn.execute(_CLAIMS + f" AND c.address IN ({','.join('?' * len(chunk))})", (campaign, *chunk)):
+                for row in conn.execute(
+                    _CLAIMS + f" AND c.address IN ({','.join('?' * len(chunk))})", (campaign, *chunk)
+                ):
                     claim = _claim(row)
                     found.setdefault(claim.address, []).append(claim)
                 for address in chunk:
@@ -465,9 +481,12 @@ class Ledger:
             claimed = [a for a in addresses if a not in held]
             if not claimed:
                 return Begun(None, None, [], held)
-            (number,) = conn.execute("SELECT COALESCE(MAX(request_no), 0) + 1 FROM requests WHERE campaign = ?", (campaign,)).fetchone()
+            (number,) = conn.execute(
+                "SELECT COALESCE(MAX(request_no), 0) + 1 FROM requests WHERE campaign = ?", (campaign,)
+            ).fetchone()
             cursor = conn.execute(
-                "INSERT INTO requests (campaign, request_no, content_key, addresses, delivery_report, state, intent_at, run_id) "
+                "INSERT INTO requests (campaign, request_no, content_key, addresses, delivery_report, state, "
+                "intent_at, run_id) "
                 "VALUES (?, ?, ?, ?, ?, 'sending', ?, ?)",
                 (campaign, number, content_key, json.dumps(claimed), int(delivery_report), at, run_id),
             )
@@ -492,7 +511,8 @@ class Ledger:
         """Write the outcome of a request; returns the time written."""
         at = now()
         self._write(
-            "UPDATE requests SET state = ?, message_id = ?, http_status = ?, error_code = ?, error = ?, done_at = ? WHERE id = ?",
+            "UPDATE requests SET state = ?, message_id = ?, http_status = ?, error_code = ?, error = ?, done_at = ? "
+            "WHERE id = ?",
             (state, message_id, http_status, error_code, error, at, request_id),
         )
         return at
@@ -502,7 +522,9 @@ class Ledger:
         self._write("UPDATE requests SET state = 'throttled' WHERE id = ?", (request_id,))
 
     def resume(self, run_id: int, request_id: int) -> bool:
-        """Before a waiting request is sent again: True (and ``sending`` again) if it still holds every claim it took."""
+        """Before a waiting request is sent again:
+        True (and ``sending`` again) if it still holds every claim it took.
+        """
         with self._lock, self._guard(), self._transaction() as conn:
             conn.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (now(), run_id))
             (addresses,) = conn.execute("SELECT addresses FROM requests WHERE id = ?", (request_id,)).fetchone()
@@ -519,18 +541,24 @@ class Ledger:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for mid, report in self._read(f"SELECT message_id, delivery_report FROM requests WHERE message_id IN ({marks})", tuple(chunk)):
+            for mid, report in self._read(
+                f"SELECT message_id, delivery_report FROM requests WHERE message_id IN ({marks})", tuple(chunk)
+            ):
                 out[mid] = bool(report)
         return out
 
     # -- statuses and quota -------------------------------------------------
     def record_status(self, status: DeliveryStatus, polled_at: str) -> None:
         """Keep one status answer: a row per address (the message's status for each when it gives no detail)."""
-        rows = [(status.message_id, a.address, a.status, a.category, int(a.final), polled_at) for a in status.addresses]
+        rows: list[tuple[str, str | None, str, str, int, str]] = [
+            (status.message_id, a.address, a.status, a.category, int(a.final), polled_at) for a in status.addresses
+        ]
         if not rows:
             found = self._read("SELECT addresses FROM requests WHERE message_id = ?", (status.message_id,))
             addresses = json.loads(found[0][0]) if found else [None]
-            rows = [(status.message_id, a, status.status, status.category, int(status.final), polled_at) for a in addresses]
+            rows = [
+                (status.message_id, a, status.status, status.category, int(status.final), polled_at) for a in addresses
+            ]
         self._write("INSERT INTO statuses VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def record_quota(self, limit: Limit) -> None:
@@ -545,7 +573,8 @@ class Ledger:
         with self._lock, self._guard():
             requests = pd.read_sql_query(f"SELECT * FROM requests {where} ORDER BY id", self._conn, params=args)
             statuses = pd.read_sql_query(
-                "SELECT q.campaign, s.message_id, COALESCE(s.address, '') AS address, s.status, s.category, s.final, s.polled_at "
+                "SELECT q.campaign, s.message_id, COALESCE(s.address, '') AS address, s.status, s.category, s.final, "
+                "s.polled_at "
                 "FROM statuses s JOIN requests q ON q.message_id = s.message_id "
                 + ("WHERE q.campaign = ? " if campaign else "")
                 + "ORDER BY s.polled_at",

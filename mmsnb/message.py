@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from .errors import InputError, too_large
 from .paths import read_file
@@ -33,18 +33,38 @@ PRIORITIES = ("Default", "Low", "Normal", "High")
 #: Media types an MMS can carry.
 SUPPORTED_TYPES = frozenset(
     {
-        "image/jpeg", "image/png", "image/gif", "image/bmp", "image/vnd.wap.wbmp",
-        "text/plain", "audio/amr", "audio/mpeg", "audio/mp4", "video/3gpp", "video/mp4",
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/bmp",
+        "image/vnd.wap.wbmp",
+        "text/plain",
+        "audio/amr",
+        "audio/mpeg",
+        "audio/mp4",
+        "video/3gpp",
+        "video/mp4",
         "application/smil",
     }
 )
 #: Media types of the usual MMS file extensions; the platform's guesses differ (``audio/AMR``,
 #: ``audio/3gpp``, ``application/smil+xml`` or nothing at all) and are used only for other names.
 TYPES_BY_SUFFIX = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
-    ".bmp": "image/bmp", ".wbmp": "image/vnd.wap.wbmp", ".txt": "text/plain", ".amr": "audio/amr",
-    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".3gp": "video/3gpp", ".mp4": "video/mp4",
-    ".smil": "application/smil", ".smi": "application/smil",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".wbmp": "image/vnd.wap.wbmp",
+    ".txt": "text/plain",
+    ".amr": "audio/amr",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".3gp": "video/3gpp",
+    ".mp4": "video/mp4",
+    ".smil": "application/smil",
+    ".smi": "application/smil",
 }
 _SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -135,7 +155,8 @@ class Attachment:
             data = bytes(data)
         else:
             raise InputError(
-                f"Attachment {spec!r} is not understood: give a path, (filename, bytes) or (filename, bytes, content_type)."
+                f"Attachment {spec!r} is not understood: give a path, (filename, bytes) or (filename, bytes, "
+                "content_type)."
             )
         name = safe_filename(name)
         ctype = ctype or TYPES_BY_SUFFIX.get(os.path.splitext(name)[1].lower()) or mimetypes.guess_type(name)[0]
@@ -151,12 +172,13 @@ class Attachment:
         signatures = _SIGNATURES.get(kind)
         if signatures and not data.startswith(signatures):
             raise InputError(
-                f"Attachment {name!r} is not a valid {kind.split('/')[1].upper()} file: its content does not match its name."
+                f"Attachment {name!r} is not a valid {kind.split('/')[1].upper()} file: its content does not match "
+                "its name."
             )
         return cls(name, ctype, data)
 
 
-AttachmentSpec = Union[str, os.PathLike, tuple, Attachment]
+AttachmentSpec = str | os.PathLike[str] | tuple[str, bytes] | tuple[str, bytes, str] | Attachment
 
 
 @dataclass(frozen=True)
@@ -215,11 +237,13 @@ def subject_fields(template: str) -> list[str]:
         ) from None
     for name in names:
         if name == "" or name.isdigit():
-            raise InputError(f"The template {template!r} has an empty or numbered field; name a column, e.g. {{first_name}}.")
+            raise InputError(
+                f"The template {template!r} has an empty or numbered field; name a column, e.g. {{first_name}}."
+            )
     return [name.split(".")[0].split("[")[0] for name in names]
 
 
-def render_subject(template: str, values: Mapping[str, Any]) -> str:
+def render_subject(template: str, values: Mapping[Any, Any]) -> str:
     """The subject a recipient reads: ``template`` filled in with the row's ``values``."""
     try:
         return template.format_map(values)

@@ -67,7 +67,9 @@ def _as_text(value: object) -> str:
         if not value.is_integer():
             raise InputError(f"{value!r} is not a phone number: it has a fraction.")
         if abs(value) > EXACT_FLOAT:
-            raise InputError(f"{value!r} is too large to be held exactly as a float; read the column as text (dtype=str).")
+            raise InputError(
+                f"{value!r} is too large to be held exactly as a float; read the column as text (dtype=str)."
+            )
         value = int(value)
     if isinstance(value, Decimal):
         if value != value.to_integral_value():
@@ -108,7 +110,10 @@ def parse(value: object) -> Number:
     except phonenumbers.NumberParseException:
         raise InputError(f"{shown!r} is not a phone number.") from None
     if parsed.country_code != 48:
-        raise InputError(f"{shown!r} is not a Polish number (country code +{parsed.country_code}); MMSOnnet reaches Polish Orange numbers only.")
+        raise InputError(
+            f"{shown!r} is not a Polish number (country code +{parsed.country_code}); MMSOnnet reaches Polish Orange "
+            "numbers only."
+        )
     if not phonenumbers.is_valid_number(parsed):
         raise InputError(f"{shown!r} is not a valid Polish number: check the digits (a mobile number has 9).")
     if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:

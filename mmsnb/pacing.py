@@ -50,7 +50,9 @@ class Pace:
 
     def __init__(self, *, start: int = 2, ceiling: int = 32, fixed: bool = False) -> None:
         if isinstance(ceiling, bool) or not isinstance(ceiling, int) or not 1 <= ceiling <= MOST_IN_FLIGHT:
-            raise InputError(f"The requests in flight must be a whole number from 1 to {MOST_IN_FLIGHT}, not {ceiling!r}.")
+            raise InputError(
+                f"The requests in flight must be a whole number from 1 to {MOST_IN_FLIGHT}, not {ceiling!r}."
+            )
         self.ceiling, self.fixed = ceiling, fixed
         self.limit = ceiling if fixed else max(1, min(start, ceiling))
         self.decisions: list[tuple[str, int]] = []
@@ -87,7 +89,9 @@ class Pace:
 
     @contextmanager
     def observe(self, ticket: Ticket) -> Iterator[None]:
-        """Learn from one request: "slow down" (429, 503) or no answer in time halves the pace; a good answer may grow it."""
+        """Learn from one request: "slow down" (429, 503) or no answer in time halves the pace;
+        a good answer may grow it.
+        """
         started = time.monotonic()
         try:
             yield
@@ -104,10 +108,9 @@ class Pace:
             if self.fixed or self.limit >= self.ceiling or latency > LATENCY_CLIMB * self._best:
                 return
             self._healthy += 1
-            if self.limit < self._threshold:
-                grow = True  # slow start: one more per healthy answer, so the limit doubles each round trip
-            else:
-                grow = self._healthy >= self.limit  # additive increase: one more per round trip
+            # Below the threshold, slow start: one more per healthy answer, so the limit doubles each round trip;
+            # above it, additive increase: one more per round trip.
+            grow = self.limit < self._threshold or self._healthy >= self.limit
             if grow:
                 self._healthy = 0
                 self.limit += 1
@@ -132,20 +135,33 @@ class RateCap:
     ``sleep`` are the time functions it uses.
     """
 
-    def __init__(self, interval: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.interval = interval
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self._next = -math.inf
 
     @classmethod
-    def parse(cls, rate: str, **kwargs: Callable) -> "RateCap":
+    def parse(
+        cls,
+        rate: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> RateCap:
         """A cap from text such as ``"10/s"`` or ``"600/min"``."""
         found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*", str(rate).lower())
         if not found or found.group(2) not in _UNITS or float(found.group(1)) <= 0:
-            raise InputError(f"rate={rate!r} is not a rate: write it as requests per time, e.g. '10/s', '600/min' or '3600/h'.")
-        return cls(_UNITS[found.group(2)] / float(found.group(1)), **kwargs)
+            raise InputError(
+                f"rate={rate!r} is not a rate: write it as requests per time, e.g. '10/s', '600/min' or '3600/h'."
+            )
+        return cls(_UNITS[found.group(2)] / float(found.group(1)), clock=clock, sleep=sleep)
 
     def wait(self) -> None:
         """Take the next place in the schedule, sleeping until its time comes."""

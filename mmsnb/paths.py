@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Hashable
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, too_large
 
@@ -24,13 +26,15 @@ SOURCE_DIR = "mmsnb.source_dir"
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
-def base_folder(attachments_dir: str | os.PathLike | None, attrs: dict) -> Path:
-    """The folder that files named in a column must lie in: ``attachments_dir``, else the CSV's folder, else the working directory."""
+def base_folder(attachments_dir: str | os.PathLike[str] | None, attrs: dict[Hashable, Any]) -> Path:
+    """The folder that files named in a column must lie in:
+    ``attachments_dir``, else the CSV's folder, else the working directory.
+    """
     chosen = attachments_dir if attachments_dir is not None else attrs.get(SOURCE_DIR)
     return Path(os.path.realpath(chosen if chosen is not None else Path.cwd()))
 
 
-def inside(base: Path, value: str | os.PathLike) -> Path:
+def inside(base: Path, value: str | os.PathLike[str]) -> Path:
     """The real path of ``value`` read relative to ``base``; :class:`InputError` when it leaves ``base``.
 
     Absolute paths, URLs, ``..`` that climbs out and symbolic links that point out are refused.
@@ -48,7 +52,8 @@ def inside(base: Path, value: str | os.PathLike) -> Path:
     if real != base and base not in real.parents:
         raise InputError(
             f"The attachment {text!r} named in this row leads outside the attachments folder {str(base)!r} "
-            "(through '..' or a symbolic link), so it is not read. Put the file in that folder, or pass attachments_dir=."
+            "(through '..' or a symbolic link), so it is not read. Put the file in that folder, or pass "
+            "attachments_dir=."
         )
     try:
         links = real.stat().st_nlink if real.is_file() else 1

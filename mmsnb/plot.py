@@ -14,6 +14,8 @@ Rows are counted with pandas first, so a million rows draw about as fast as a hu
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
@@ -95,14 +97,17 @@ def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax
     key = "status" if raw else "status_category"
     require(data, (key, "send_state"))
     if by is not None and by not in data.columns:
-        raise InputError(f"The results have no {by!r} column to split by; "
-                         f"they have: {', '.join(map(str, data.columns))}.")
+        raise InputError(
+            f"The results have no {by!r} column to split by; they have: {', '.join(map(str, data.columns))}."
+        )
     title = ("Gateway status" if raw else "Outcome") + (f" by {by}" if by else " per recipient")
     if data.empty:
         return _nothing(_axes(ax), title, "the results have no rows")
     if by is not None and (groups := data[by].nunique(dropna=False)) > MAX_GROUPS:
-        raise InputError(f"The column {by!r} has {groups:,} different values, too many bars to read; "
-                         f"split by a column with at most {MAX_GROUPS} values, such as a segment.")
+        raise InputError(
+            f"The column {by!r} has {groups:,} different values, too many bars to read; "
+            f"split by a column with at most {MAX_GROUPS} values, such as a segment."
+        )
     table, categories = outcome_counts(data, key, by)
     styles = _bar_styles(categories)
     if by is None:
@@ -119,11 +124,12 @@ def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax
 
 def _single_bars(ax: Axes, counts: pd.Series, styles: dict[str, tuple[str, str, str]]) -> None:
     x = np.arange(len(counts))
-    faces, edges, hatches = zip(*(styles[label] for label in counts.index))
+    faces, edges, hatches = zip(*(styles[label] for label in counts.index), strict=True)
     bars = ax.bar(x, counts.to_numpy(), color=faces, edgecolor=edges, hatch=hatches)
     shares = counts / counts.sum()
-    ax.bar_label(bars, labels=[f"{c:,}\n{s:.1%}" for c, s in zip(counts, shares)], padding=2, fontsize=9)
-    ax.set_xticks(x, counts.index, **({"rotation": 30, "ha": "right"} if max(map(len, counts.index)) > 10 else {}))
+    ax.bar_label(bars, labels=[f"{c:,}\n{s:.1%}" for c, s in zip(counts, shares, strict=True)], padding=2, fontsize=9)
+    slanted: dict[str, Any] = {"rotation": 30, "ha": "right"} if max(map(len, counts.index)) > 10 else {}
+    ax.set_xticks(x, counts.index, **slanted)
     ax.set_ylim(0, counts.max() * 1.18)
 
 
@@ -132,11 +138,18 @@ def _grouped_bars(ax: Axes, table: pd.DataFrame, styles: dict[str, tuple[str, st
     group_totals = table.sum()
     width = 0.8 / len(table)
     for k, (label, counts) in enumerate(table.iterrows()):
-        face, edge, hatch = styles[label]
-        bars = ax.bar(x + (k - (len(table) - 1) / 2) * width, counts.to_numpy(), width,
-                      color=face, edgecolor=edge, hatch=hatch, label=label)
+        face, edge, hatch = styles[str(label)]
+        bars = ax.bar(
+            x + (k - (len(table) - 1) / 2) * width,
+            counts.to_numpy(),
+            width,
+            color=face,
+            edgecolor=edge,
+            hatch=hatch,
+            label=label,
+        )
         shares = counts / group_totals
-        texts = [f"{c:,} ({s:.1%})" if c else "" for c, s in zip(counts, shares)]
+        texts = [f"{c:,} ({s:.1%})" if c else "" for c, s in zip(counts, shares, strict=True)]
         ax.bar_label(bars, labels=texts, padding=2, fontsize=8, rotation=90)
     ax.set_xticks(x, [f"{group}\n{total:,} rows" for group, total in group_totals.items()])
     ax.set_ylim(0, table.to_numpy().max() * 1.3)
@@ -177,14 +190,23 @@ def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = Non
     title = "Status of each address over time" + (f": {campaign}" if campaign is not None else "")
     statuses = statuses[statuses["category"].notna()]
     if statuses.empty:
-        return _nothing(_axes(ax), title, "no status has been polled" + (f" for {campaign!r}" if campaign is not None else ""))
+        return _nothing(
+            _axes(ax), title, "no status has been polled" + (f" for {campaign!r}" if campaign is not None else "")
+        )
 
     counts = _latest_counts(statuses, keys)
     ax = _axes(ax)
     marker = "o" if len(counts) <= 30 else None
     for name in [c for c in CATEGORIES if c in counts.columns and counts[c].any()]:
-        ax.step(counts.index.to_numpy(), counts[name].to_numpy(), where="post", color=CATEGORY_COLORS[name],
-                marker=marker, markersize=3, label=f"{name} ({counts[name].iloc[-1]:,})")
+        ax.step(
+            counts.index.to_numpy(),
+            counts[name].to_numpy(),
+            where="post",
+            color=CATEGORY_COLORS[name],
+            marker=marker,
+            markersize=3,
+            label=f"{name} ({counts[name].iloc[-1]:,})",
+        )
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_ylim(bottom=0)
     if campaign is None:
@@ -228,10 +250,23 @@ def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     median = seconds.median() / divisor
 
     ax = _axes(ax)
-    ax.step(np.r_[x[0], x], np.r_[0.0, y], where="post", color=CATEGORY_COLORS[Category.DELIVERED], label="delivered messages")
+    ax.step(
+        np.r_[x[0], x],
+        np.r_[0.0, y],
+        where="post",
+        color=CATEGORY_COLORS[Category.DELIVERED],
+        label="delivered messages",
+    )
     ax.axvline(median, color=MARK_COLOR, linestyle="--", linewidth=1, label=f"median {median:.3g} {unit}")
-    ax.annotate(f"median\n{median:.3g} {unit}", xy=(median, 0.25), xytext=(4, 0), textcoords="offset points",
-                va="center", fontsize=9, color=MARK_COLOR)
+    ax.annotate(
+        f"median\n{median:.3g} {unit}",
+        xy=(median, 0.25),
+        xytext=(4, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=9,
+        color=MARK_COLOR,
+    )
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_title(f"{title} ({len(seconds):,} delivered)")
@@ -269,16 +304,39 @@ def quota(data: object, *, ax: Axes | None = None, recent: str | pd.Timedelta = 
 
     ax = _axes(ax, figsize=(8.4, 4.8))
     marker = "o" if len(readings) <= 50 else None
-    ax.plot(readings["read_at"].to_numpy(), readings["used"].to_numpy(), color=USED_COLOR, marker=marker, markersize=3, label="used")
-    ax.plot(readings["read_at"].to_numpy(), readings["available"].to_numpy(), color=AVAILABLE_COLOR, marker=marker, markersize=3, label="available")
+    ax.plot(
+        readings["read_at"].to_numpy(),
+        readings["used"].to_numpy(),
+        color=USED_COLOR,
+        marker=marker,
+        markersize=3,
+        label="used",
+    )
+    ax.plot(
+        readings["read_at"].to_numpy(),
+        readings["available"].to_numpy(),
+        color=AVAILABLE_COLOR,
+        marker=marker,
+        markersize=3,
+        label="available",
+    )
     end, note = _project(ax, readings, pd.Timedelta(recent))
 
     shown = readings["resets_on"].drop_duplicates()
     shown = shown[(shown >= readings["read_at"].iloc[0]) & (shown <= end)]
     for k, day in enumerate(shown):
-        ax.axvline(day, color=RESET_COLOR, linestyle=":", linewidth=1.5, label="quota reset" if k == 0 else "_nolegend_")
-    ax.text(0.01, 0.98, note, transform=ax.transAxes, va="top", fontsize=9,
-            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9})
+        ax.axvline(
+            day, color=RESET_COLOR, linestyle=":", linewidth=1.5, label="quota reset" if k == 0 else "_nolegend_"
+        )
+    ax.text(
+        0.01,
+        0.98,
+        note,
+        transform=ax.transAxes,
+        va="top",
+        fontsize=9,
+        bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9},
+    )
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_ylim(bottom=0, top=(readings["used"] + readings["available"]).max() * 1.25)
     ax.set_title(title)
@@ -306,17 +364,28 @@ def _project(ax: Axes, readings: pd.DataFrame, recent: pd.Timedelta) -> tuple[pd
     per_second = float(np.polyfit(elapsed, window["used"].to_numpy(), 1)[0])
     if per_second <= 0:
         return last["read_at"], "No requests used recently:\nat this pace the quota does not run out."
-    pace = f"{per_second * 60:,.1f} requests/minute" if per_second * 60 >= 10 else f"{per_second * 3600:,.1f} requests/hour"
+    pace = (
+        f"{per_second * 60:,.1f} requests/minute"
+        if per_second * 60 >= 10
+        else f"{per_second * 3600:,.1f} requests/hour"
+    )
     runs_out = last["read_at"] + pd.Timedelta(seconds=last["available"] / per_second)
     lasts = bool(reset) and runs_out >= next_reset
     end = min(next_reset, last["read_at"] + (last["read_at"] - window["read_at"].iloc[0])) if lasts else runs_out
     gone = (end - last["read_at"]).total_seconds() * per_second
     times = [last["read_at"], end]
     ax.plot(times, [last["used"], last["used"] + gone], color=USED_COLOR, linestyle="--", label="used, projected")
-    ax.plot(times, [last["available"], last["available"] - gone], color=AVAILABLE_COLOR, linestyle="--", label="available, projected")
+    ax.plot(
+        times,
+        [last["available"], last["available"] - gone],
+        color=AVAILABLE_COLOR,
+        linestyle="--",
+        label="available, projected",
+    )
     if lasts:
         return end, f"At the recent pace ({pace}) the quota\ndoes not run out before {reset}."
     when = f"{runs_out.round('min'):%Y-%m-%d %H:%M} UTC"
     ax.axvline(runs_out, color=MARK_COLOR, linestyle="-.", linewidth=1.2, label=f"runs out ≈ {when}")
-    return end, (f"At the recent pace ({pace}) the quota runs out\nat about {when}"
-                 + (f", before {reset}." if reset else "."))
+    return end, (
+        f"At the recent pace ({pace}) the quota runs out\nat about {when}" + (f", before {reset}." if reset else ".")
+    )

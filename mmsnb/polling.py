@@ -21,6 +21,7 @@ from .client import Client
 from .errors import InputError, MMSError
 from .ledger import Ledger, LedgerSpec, now
 from .results import CATEGORY_DTYPE, POLLED_COLUMNS, Category, SendInfo
+
 #: Growing pause between polling rounds: first, factor, longest (seconds).
 BACKOFF = (1.0, 1.5, 30.0)
 
@@ -49,7 +50,8 @@ def _first_wait(results: pd.DataFrame, ids: list[str], pause: float) -> float:
     newest = results.loc[results["message_id"].isin(ids), "sent_at"].max()
     if pd.isna(newest):
         return 0.0
-    return pause - (pd.Timestamp.now(tz="UTC") - newest).total_seconds()
+    elapsed: float = (pd.Timestamp.now(tz="UTC") - newest).total_seconds()
+    return pause - elapsed
 
 
 class Poller:
@@ -61,8 +63,15 @@ class Poller:
     ...     polled = poller.frame()
     """
 
-    def __init__(self, client: Client, results: pd.DataFrame, *, ledger: LedgerSpec = None,
-                 interval: float | None = None, workers: int = 8) -> None:
+    def __init__(
+        self,
+        client: Client,
+        results: pd.DataFrame,
+        *,
+        ledger: LedgerSpec = None,
+        interval: float | None = None,
+        workers: int = 8,
+    ) -> None:
         if not isinstance(results, pd.DataFrame) or "message_id" not in results.columns:
             raise InputError("The frame has no message_id column: pass the results of mmsnb.send.")
         _seconds("interval", interval, allow_none=True)
@@ -71,9 +80,12 @@ class Poller:
         info = SendInfo.of(results)
         self._stack = ExitStack()
         self.ledger = self._stack.enter_context(
-            Ledger.open(ledger if ledger is not None or info is None else info.ledger, gateway=client.base_url))
+            Ledger.open(ledger if ledger is not None or info is None else info.ledger, gateway=client.base_url)
+        )
         self.client, self.results = client, results
-        done = results["final"].fillna(False).astype(bool) if "final" in results else pd.Series(False, index=results.index)
+        done = (
+            results["final"].fillna(False).astype(bool) if "final" in results else pd.Series(False, index=results.index)
+        )
         settled = set(results.loc[done, "message_id"].dropna()) - set(results.loc[~done, "message_id"].dropna())
         #: The messages whose status is not final yet.
         self.pending: list[str] = [m for m in pd.unique(results["message_id"].dropna()) if m and m not in settled]
@@ -112,7 +124,7 @@ class Poller:
     def round(self) -> int:
         """Ask once about every pending message; returns how many became final."""
         still, finals = [], 0
-        for message_id, status in zip(self.pending, self._pool.map(self._ask, self.pending)):
+        for message_id, status in zip(self.pending, self._pool.map(self._ask, self.pending), strict=True):
             if status is None:
                 still.append(message_id)
                 continue
@@ -174,13 +186,19 @@ def poll(
         return poller.frame()
 
 
-def _spread(results: pd.DataFrame, latest: dict[str, DeliveryStatus], seen_at: dict[str, str],
-            delivered: dict[tuple[str, str], str]) -> pd.DataFrame:
+def _spread(
+    results: pd.DataFrame,
+    latest: dict[str, DeliveryStatus],
+    seen_at: dict[str, str],
+    delivered: dict[tuple[str, str], str],
+) -> pd.DataFrame:
     out = results.copy()
     n = len(out)
-    columns: dict[str, list] = {c: [None] * n for c in POLLED_COLUMNS}
+    columns: dict[str, list[Any]] = {c: [None] * n for c in POLLED_COLUMNS}
     previous = {c: (out[c].tolist() if c in out.columns else [None] * n) for c in POLLED_COLUMNS}
-    for i, (message_id, address) in enumerate(zip(out["message_id"].tolist(), out.get("address", pd.Series([None] * n)).tolist())):
+    for i, (message_id, address) in enumerate(
+        zip(out["message_id"].tolist(), out.get("address", pd.Series([None] * n)).tolist(), strict=True)
+    ):
         status = latest.get(message_id) if isinstance(message_id, str) else None
         if status is None:
             for c in POLLED_COLUMNS:
@@ -188,7 +206,8 @@ def _spread(results: pd.DataFrame, latest: dict[str, DeliveryStatus], seen_at: d
             continue
         detail = next((a for a in status.addresses if a.address == address), None)
         text, category, meaning, final = (
-            (detail.status, detail.category, detail.meaning, detail.final) if detail
+            (detail.status, detail.category, detail.meaning, detail.final)
+            if detail
             else (status.status, status.category, status.meaning, status.final)
         )
         if not detail and status.addresses and len(status.addresses) == 1:
@@ -198,12 +217,16 @@ def _spread(results: pd.DataFrame, latest: dict[str, DeliveryStatus], seen_at: d
         columns["status_meaning"][i], columns["final"][i] = meaning, final
         columns["polled_at"][i] = seen_at[message_id]
         columns["delivered_at"][i] = (
-            None if pd.isna(previous["delivered_at"][i]) else previous["delivered_at"][i]
-        ) or delivered.get((message_id, address)) or delivered.get((message_id, ""))
+            (None if pd.isna(previous["delivered_at"][i]) else previous["delivered_at"][i])
+            or delivered.get((message_id, address))
+            or delivered.get((message_id, ""))
+        )
     out["status"] = pd.array(columns["status"], dtype="string")
     out["status_category"] = pd.Categorical(columns["status_category"], dtype=CATEGORY_DTYPE)
     out["status_meaning"] = pd.array(columns["status_meaning"], dtype="string")
     out["final"] = pd.array(columns["final"], dtype="boolean")
     for c in ("polled_at", "delivered_at"):
-        out[c] = pd.to_datetime(pd.Series(columns[c], index=out.index, dtype="object"), utc=True, format="mixed").astype("datetime64[us, UTC]")
+        out[c] = pd.to_datetime(
+            pd.Series(columns[c], index=out.index, dtype="object"), utc=True, format="mixed"
+        ).astype("datetime64[us, UTC]")
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from typing import Any
 
 MASK = "***"
 _secrets: set[str] = set()
@@ -21,7 +22,10 @@ _lock = threading.Lock()
 _installed = False
 _PATTERNS = (
     (re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]+"), r"\1 " + MASK),
-    (re.compile(r"""(['"]?(?:access_token|refresh_token|client_secret)['"]?\s*[:=]\s*['"]?)[^'",&\s}]+"""), r"\1" + MASK),
+    (
+        re.compile(r"""(['"]?(?:access_token|refresh_token|client_secret)['"]?\s*[:=]\s*['"]?)[^'",&\s}]+"""),
+        r"\1" + MASK,
+    ),
 )
 
 
@@ -49,7 +53,7 @@ def install() -> None:
             return
         previous = logging.getLogRecordFactory()
 
-        def factory(*args, **kwargs):
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
             try:
                 message = record.getMessage()

@@ -13,6 +13,7 @@ building blocks they share with :mod:`mmsnb.plot`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -38,10 +39,23 @@ _SEND = "pass the frame that mmsnb.send or mmsnb.poll returns"
 _STATUSES = "pass mmsnb.history(...) or its .statuses DataFrame"
 _QUOTA = "pass mmsnb.history(...) or its .quota DataFrame"
 _HINTS: dict[str, str] = {
-    "status": _POLL, "status_category": _POLL, "delivered_at": _POLL,
-    "send_state": _SEND, "sent_at": _SEND, "error": _SEND, "http_status": _SEND, "error_code": _SEND,
-    "campaign": _STATUSES, "message_id": _STATUSES, "address": _STATUSES, "category": _STATUSES, "polled_at": _STATUSES,
-    "read_at": _QUOTA, "used": _QUOTA, "available": _QUOTA, "resets_on": _QUOTA,
+    "status": _POLL,
+    "status_category": _POLL,
+    "delivered_at": _POLL,
+    "send_state": _SEND,
+    "sent_at": _SEND,
+    "error": _SEND,
+    "http_status": _SEND,
+    "error_code": _SEND,
+    "campaign": _STATUSES,
+    "message_id": _STATUSES,
+    "address": _STATUSES,
+    "category": _STATUSES,
+    "polled_at": _STATUSES,
+    "read_at": _QUOTA,
+    "used": _QUOTA,
+    "available": _QUOTA,
+    "resets_on": _QUOTA,
 }
 
 
@@ -63,7 +77,7 @@ def require(frame: object, columns: Sequence[str], what: str = "results") -> Non
             raise InputError(f"The {what} have no {column!r} column: {_HINTS[column]}.")
 
 
-def _outcome_label(value: object, state: object) -> str:
+def _outcome_label(value: Any, state: Any) -> str:
     """The row's status (or category) when it has one, else what happened at sending."""
     if not pd.isna(value):
         return str(value)
@@ -72,7 +86,7 @@ def _outcome_label(value: object, state: object) -> str:
     return f"no status: {state}" if state in SENT_STATES else f"not sent: {state}"
 
 
-def _group_name(value: object) -> str:
+def _group_name(value: Any) -> str:
     return "(missing)" if pd.isna(value) else str(value)
 
 
@@ -96,7 +110,7 @@ def outcome_counts(
     """
     keys = [key, "send_state", *([by] if by else [])]
     frame = results.groupby(keys, dropna=False, observed=True, sort=False).size().rename("count").reset_index()
-    frame["label"] = [_outcome_label(v, s) for v, s in zip(frame[key], frame["send_state"])]
+    frame["label"] = [_outcome_label(v, s) for v, s in zip(frame[key], frame["send_state"], strict=True)]
 
     if by:
         frame["group"] = [_group_name(v) for v in frame[by]]
@@ -110,8 +124,8 @@ def outcome_counts(
     state_order = list(state_dtype.categories) if isinstance(state_dtype, pd.CategoricalDtype) else []
     totals = frame.groupby("label", sort=False)["count"].sum()
     categories: dict[str, str | None] = {}
-    order: dict[str, tuple] = {}
-    for value, state, label in zip(frame[key], frame["send_state"], frame["label"]):
+    order: dict[str, tuple[int, int, int, str]] = {}
+    for value, state, label in zip(frame[key], frame["send_state"], frame["label"], strict=True):
         if label in order:
             continue
         if pd.isna(value):
@@ -130,7 +144,8 @@ def outcome_counts(
 
     labels = sorted(order, key=order.__getitem__)
     table = (
-        frame.groupby(["label", "group"], sort=False)["count"].sum()
+        frame.groupby(["label", "group"], sort=False)["count"]
+        .sum()
         .unstack("group", fill_value=0)
         .reindex(index=labels, columns=groups, fill_value=0)
         .astype("int64")
@@ -173,7 +188,9 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
         }
     )
     sent = int(results["status_category"].notna().sum())
-    out.attrs.update(rows=rows, sent=sent, delivered_rate=int(counts[Category.DELIVERED]) / sent if sent else float("nan"))
+    out.attrs.update(
+        rows=rows, sent=sent, delivered_rate=int(counts[Category.DELIVERED]) / sent if sent else float("nan")
+    )
     return out
 
 
@@ -218,8 +235,17 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
     delivery = results.loc[failed].groupby("status", dropna=False).size().rename("count").reset_index()
     delivery = delivery.rename(columns={"status": "reason"}).assign(stage="delivery")
     delivery["detail"] = [describe(None if pd.isna(s) else str(s)).meaning for s in delivery["reason"]]
-    out = pd.concat([part.sort_values("count", ascending=False, kind="stable") for part in (send, delivery)], ignore_index=True)
+    out = pd.concat(
+        [part.sort_values("count", ascending=False, kind="stable") for part in (send, delivery)], ignore_index=True
+    )
     out = out.reindex(columns=["stage", "reason", "http_status", "error_code", "detail", "count"])
     return out.astype(
-        {"stage": "str", "reason": "str", "http_status": "Int64", "error_code": "Int64", "detail": "str", "count": "int64"}
+        {
+            "stage": "str",
+            "reason": "str",
+            "http_status": "Int64",
+            "error_code": "Int64",
+            "detail": "str",
+            "count": "int64",
+        }
     ).assign(share=lambda f: f["count"] / rows if rows else float("nan"))

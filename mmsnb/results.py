@@ -54,15 +54,30 @@ CATEGORIES: tuple[str, ...] = tuple(category.value for category in Category)
 CATEGORY_DTYPE = pd.CategoricalDtype(list(CATEGORIES))
 
 #: Columns a send adds, in order.
-RESULT_COLUMNS = ("address", "carrier_hint", "send_state", "message_id", "request_no", "http_status", "error_code",
-                  "error", "sent_at")
+RESULT_COLUMNS = (
+    "address",
+    "carrier_hint",
+    "send_state",
+    "message_id",
+    "request_no",
+    "http_status",
+    "error_code",
+    "error",
+    "sent_at",
+)
 #: Columns a poll adds, in order.
 POLLED_COLUMNS = ("status", "status_category", "status_meaning", "final", "polled_at", "delivered_at")
 #: The dtype of every result column (``string`` unless named).
 DTYPES: dict[str, Any] = {
-    "send_state": SEND_STATE_DTYPE, "request_no": "Int64", "http_status": "Int64", "error_code": "Int64",
-    "sent_at": "datetime64[us, UTC]", "status_category": CATEGORY_DTYPE, "final": "boolean",
-    "polled_at": "datetime64[us, UTC]", "delivered_at": "datetime64[us, UTC]",
+    "send_state": SEND_STATE_DTYPE,
+    "request_no": "Int64",
+    "http_status": "Int64",
+    "error_code": "Int64",
+    "sent_at": "datetime64[us, UTC]",
+    "status_category": CATEGORY_DTYPE,
+    "final": "boolean",
+    "polled_at": "datetime64[us, UTC]",
+    "delivered_at": "datetime64[us, UTC]",
 }
 _KEY = "mmsnb"
 
@@ -126,7 +141,11 @@ class SendInfo:
             return None
         resets_on = record.get("resets_on")
         return cls(
-            record["campaign"], record["ledger"], record["requests"], record["available"],
-            date.fromisoformat(resets_on) if resets_on else None, tuple(record.get("files", ())),
+            record["campaign"],
+            record["ledger"],
+            record["requests"],
+            record["available"],
+            date.fromisoformat(resets_on) if resets_on else None,
+            tuple(record.get("files", ())),
             tuple((d, n) for d, n in record.get("in_flight", ())),
         )

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
-from .numbers import imprecise_dtype, parse
 from .message import PRIORITIES, Attachment, Message, render_subject, subject_fields
+from .numbers import imprecise_dtype, parse
 from .paths import base_folder, inside
 
 
@@ -64,7 +64,7 @@ class _Fields:
 
     def template_columns(self, text: str) -> list[Hashable]:
         """The columns a template names; :class:`InputError` when it names one the frame lacks."""
-        columns = []
+        columns: list[Hashable] = []
         for name in subject_fields(text):
             if name not in self.columns:
                 raise InputError(
@@ -84,7 +84,7 @@ class _AttachmentCache:
         self._resolved: dict[tuple[str, bool], Path] = {}
         self.read: dict[str, Attachment] = {}
 
-    def _path(self, spec: str | os.PathLike, from_data: bool) -> Path:
+    def _path(self, spec: str | os.PathLike[str], from_data: bool) -> Path:
         """The real path of a file (worked out once per spelling); files named in data must lie in the base folder."""
         key = (os.fspath(spec), from_data)
         if key not in self._resolved:
@@ -96,9 +96,10 @@ class _AttachmentCache:
         key = str(path) if path is not None else id(spec)
         if key not in self._files:
             try:
-                self._files[key] = Attachment.of(path if path is not None else spec, max_bytes=self.max_bytes)
+                attachment = Attachment.of(path if path is not None else spec, max_bytes=self.max_bytes)
+                self._files[key] = attachment
                 if path is not None:
-                    self.read[str(path)] = self._files[key]
+                    self.read[str(path)] = attachment
             except InputError as exc:
                 self._files[key] = exc
         found = self._files[key]
@@ -107,10 +108,12 @@ class _AttachmentCache:
         return found
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     if _missing(value):
         return []
-    if isinstance(value, (list, tuple)) and not (isinstance(value, tuple) and len(value) in (2, 3) and isinstance(value[1], bytes)):
+    if isinstance(value, (list, tuple)) and not (
+        isinstance(value, tuple) and len(value) in (2, 3) and isinstance(value[1], bytes)
+    ):
         return list(value)
     return [value]
 
@@ -141,12 +144,24 @@ def _check_parameters(**parameters: Any) -> None:
     """Constants that must be text (or a column's name): :class:`InputError` naming the parameter otherwise."""
     for name, value in parameters.items():
         if value is not None and not isinstance(value, str):
-            raise InputError(f"{name}= must be text or the name of a column, not {type(value).__name__} {_short(value)}.")
+            raise InputError(
+                f"{name}= must be text or the name of a column, not {type(value).__name__} {_short(value)}."
+            )
 
 
-def _meaning(fields: _Fields, *, subject: Any, sender: Any, priority: Any, delivery_report: bool, attachments: Any,
-             constant_files: list | None, cache: _AttachmentCache) -> dict[str, Any]:
+def _meaning(
+    fields: _Fields,
+    *,
+    subject: Any,
+    sender: Any,
+    priority: Any,
+    delivery_report: bool,
+    attachments: Any,
+    constant_files: list[Any] | None,
+    cache: _AttachmentCache,
+) -> dict[str, Any]:
     """What the message means, independent of spelling: constants as given, columns by name, files by their digests."""
+
     def value(v: Any) -> Any:
         return {"column": str(v)} if fields.column(v) is not None else v
 
@@ -156,8 +171,13 @@ def _meaning(fields: _Fields, *, subject: Any, sender: Any, priority: Any, deliv
             files = [[a.content_type, a.digest.hex()] for a in (cache.get(f, from_data=False) for f in constant_files)]
         except InputError as exc:
             files = {"unreadable": str(exc)}
-    return {"subject": value(subject), "sender": value(sender), "priority": value(priority),
-            "delivery_report": bool(delivery_report), "attachments": files}
+    return {
+        "subject": value(subject),
+        "sender": value(sender),
+        "priority": value(priority),
+        "delivery_report": bool(delivery_report),
+        "attachments": files,
+    }
 
 
 @dataclass
@@ -175,40 +195,72 @@ def check_frame(frame: pd.DataFrame) -> None:
         raise InputError(f"Expected a pandas DataFrame of recipients, got {type(frame).__name__}.")
     repeated = sorted(name for name, n in Counter(str(c) for c in frame.columns).items() if n > 1)
     if repeated:
-        raise InputError(f"The frame has repeated column names: {', '.join(map(repr, repeated))}. Rename or drop the copies first.")
+        raise InputError(
+            f"The frame has repeated column names: {', '.join(map(repr, repeated))}. Rename or drop the copies first."
+        )
 
 
 class _Recipe:
     """How each row's message is made: the parameters resolved once against the frame's columns."""
 
-    def __init__(self, frame: pd.DataFrame, *, to: str, subject: str | None, attachments: Any, sender: str | None,
-                 priority: str | None, delivery_report: bool, max_message_bytes: int,
-                 attachments_dir: str | os.PathLike | None) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        to: str,
+        subject: str | None,
+        attachments: Any,
+        sender: str | None,
+        priority: str | None,
+        delivery_report: bool,
+        max_message_bytes: int,
+        attachments_dir: str | os.PathLike[str] | None,
+    ) -> None:
         _check_parameters(to=to, subject=subject, sender=sender, priority=priority)
         fields = _Fields(frame)
         number_col = fields.column(to)
         if number_col is None:
-            raise InputError(f"The frame has no column {to!r} of numbers. Columns: {', '.join(fields.columns) or 'none'}. "
-                             "Pass to='your column'.")
+            raise InputError(
+                f"The frame has no column {to!r} of numbers. Columns: {', '.join(fields.columns) or 'none'}. "
+                "Pass to='your column'."
+            )
         subject_col = fields.column(subject)
         self.template = None if subject_col is not None or subject is None else subject
         self.template_columns = [] if self.template is None else fields.template_columns(self.template)
         if priority is not None and fields.column(priority) is None and priority not in PRIORITIES:
-            raise InputError(f"Priority {priority!r} is neither one of {', '.join(PRIORITIES)} nor a column of the frame.")
+            raise InputError(
+                f"Priority {priority!r} is neither one of {', '.join(PRIORITIES)} nor a column of the frame."
+            )
         att_col = fields.column(attachments) if isinstance(attachments, str) else None
         self.constant_files = None if att_col is not None else _as_list(attachments)
         if subject_col is None and not (self.template or "").strip() and att_col is None and not self.constant_files:
-            raise InputError("An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent.")
+            raise InputError(
+                "An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent."
+            )
         self.cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs), max_message_bytes)
-        self.meaning = _meaning(fields, subject=subject, sender=sender, priority=priority, delivery_report=delivery_report,
-                                attachments=attachments, constant_files=self.constant_files, cache=self.cache)
+        self.meaning = _meaning(
+            fields,
+            subject=subject,
+            sender=sender,
+            priority=priority,
+            delivery_report=delivery_report,
+            attachments=attachments,
+            constant_files=self.constant_files,
+            cache=self.cache,
+        )
         self.imprecise = imprecise_dtype(frame[number_col].dtype)
         self.numbers = frame[number_col].tolist()
         self.records = frame.to_dict("records") if self.template is not None else None
         self.constants = {"subject": subject, "sender": sender, "priority": priority}
-        self.columns = {name: (frame[col].tolist() if col is not None else None) for name, col in (
-            ("subject", subject_col), ("sender", fields.column(sender)), ("priority", fields.column(priority)),
-            ("attachments", att_col))}
+        self.columns = {
+            name: (frame[col].tolist() if col is not None else None)
+            for name, col in (
+                ("subject", subject_col),
+                ("sender", fields.column(sender)),
+                ("priority", fields.column(priority)),
+                ("attachments", att_col),
+            )
+        }
         self.delivery_report, self.max_message_bytes = bool(delivery_report), max_message_bytes
 
     def message(self, i: int) -> Message:
@@ -230,18 +282,44 @@ class _Recipe:
             files = tuple(self.cache.get(s, from_data=True) for s in _as_list(named[i]))
         else:
             files = tuple(self.cache.get(s, from_data=False) for s in self.constant_files or ())
-        message = Message(_text("subject", values["subject"]), _text("sender", values["sender"]), values["priority"],
-                          self.delivery_report, files)
+        message = Message(
+            _text("subject", values["subject"]),
+            _text("sender", values["sender"]),
+            values["priority"],
+            self.delivery_report,
+            files,
+        )
         return message.check(self.max_message_bytes)
 
 
-def check_rows(frame: pd.DataFrame, *, to: str, subject: str | None, attachments: Any, sender: str | None,
-               priority: str | None, delivery_report: bool, max_message_bytes: int, per_row: bool = False,
-               attachments_dir: str | os.PathLike | None = None) -> Checked:
-    """Check every row: number, values, attachments; mark repeats of a number (of a number and content with ``per_row``)."""
+def check_rows(
+    frame: pd.DataFrame,
+    *,
+    to: str,
+    subject: str | None,
+    attachments: Any,
+    sender: str | None,
+    priority: str | None,
+    delivery_report: bool,
+    max_message_bytes: int,
+    per_row: bool = False,
+    attachments_dir: str | os.PathLike[str] | None = None,
+) -> Checked:
+    """Check every row: number, values, attachments;
+    mark repeats of a number (of a number and content with ``per_row``).
+    """
     check_frame(frame)
-    recipe = _Recipe(frame, to=to, subject=subject, attachments=attachments, sender=sender, priority=priority,
-                     delivery_report=delivery_report, max_message_bytes=max_message_bytes, attachments_dir=attachments_dir)
+    recipe = _Recipe(
+        frame,
+        to=to,
+        subject=subject,
+        attachments=attachments,
+        sender=sender,
+        priority=priority,
+        delivery_report=delivery_report,
+        max_message_bytes=max_message_bytes,
+        attachments_dir=attachments_dir,
+    )
     rows: list[Row] = []
     first: dict[tuple[str, str], int] = {}
     messages: dict[str, Message] = {}
@@ -273,12 +351,14 @@ def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[
     if isinstance(max_addresses, bool) or not isinstance(max_addresses, int) or max_addresses < 1:
         raise InputError(f"max_addresses= must be a whole number of at least 1, not {max_addresses!r}.")
     size = max_addresses if group else 1
-    by_content: dict[str, list[Row]] = {}
+    by_content: dict[str, list[tuple[Message, str, int]]] = {}
     for row in rows:
-        by_content.setdefault(row.content_key, []).append(row)
+        if row.message is None or row.address is None:
+            raise ValueError(f"Row {row.position} did not pass its checks, so it cannot be sent.")
+        by_content.setdefault(row.content_key, []).append((row.message, row.address, row.position))
     requests = []
     for key, members in by_content.items():
         for start in range(0, len(members), size):
             chunk = members[start : start + size]
-            requests.append(Request(chunk[0].message, key, [r.address for r in chunk], [r.position for r in chunk]))
+            requests.append(Request(chunk[0][0], key, [a for _, a, _ in chunk], [p for _, _, p in chunk]))
     return requests

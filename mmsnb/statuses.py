@@ -1,7 +1,7 @@
 """The gateway's delivery statuses: what each one means and how final it is.
 
 >>> describe("Retrieved").category
-'delivered'
+<Category.DELIVERED: 'delivered'>
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ CATEGORY_COLORS: dict[str, str] = {
     Category.FAILED: "#D55E00",
     Category.UNKNOWN: "#999999",
 }
+
 
 @dataclass(frozen=True)
 class StatusInfo:

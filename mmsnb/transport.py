@@ -23,12 +23,16 @@ from .errors import ConfigError, TransportError
 def require_https(url: str, what: str) -> str:
     """``url`` without a trailing slash; :class:`ConfigError` unless it is HTTPS."""
     if not url.lower().startswith("https://"):
-        raise ConfigError(f"The {what} {url!r} is not HTTPS; the gateway is reached over HTTPS only. Use an https:// URL.")
+        raise ConfigError(
+            f"The {what} {url!r} is not HTTPS; the gateway is reached over HTTPS only. Use an https:// URL."
+        )
     return url.rstrip("/")
 
 
 class _QuietConnection(HTTPSConnection):
-    """A connection that never prints: ``http.client.HTTPConnection.debuglevel = 1`` would print its headers (tokens)."""
+    """A connection that never prints:
+    ``http.client.HTTPConnection.debuglevel = 1`` would print its headers (tokens).
+    """
 
     debuglevel = 0
 
@@ -58,12 +62,16 @@ class Session(OAuth2Session):
 
 
 def _unverified(exc: requests.exceptions.SSLError) -> bool:
-    """Whether a TLS error is the certificate check, which fails before anything is sent (other TLS errors may come after)."""
+    """Whether a TLS error is the certificate check, which fails before anything is sent
+    (other TLS errors may come after).
+    """
     text = str(exc).lower()
     return "certificate verify failed" in text or "hostname mismatch" in text or "doesn't match" in text
 
 
-def transport_error(exc: requests.RequestException, where: str, *, sending: bool, read_timeout: float) -> TransportError:
+def transport_error(
+    exc: requests.RequestException, where: str, *, sending: bool, read_timeout: float
+) -> TransportError:
     """What a failed connection means: whether the request may have reached the ``where``, in a sentence."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     if isinstance(exc, requests.exceptions.SSLError) and _unverified(exc):
@@ -73,11 +81,14 @@ def transport_error(exc: requests.RequestException, where: str, *, sending: bool
             maybe_sent=False,
         )
     if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
-        return TransportError(f"Could not connect to the {where} ({type(exc).__name__}); nothing was sent. Check the URL and the network.", maybe_sent=False)
+        return TransportError(
+            f"Could not connect to the {where} ({type(exc).__name__}); nothing was sent. Check the URL and the "
+            "network.",
+            maybe_sent=False,
+        )
     if isinstance(exc, requests.exceptions.ReadTimeout):
         sentence = f"The {where} did not answer within {read_timeout:g} s"
     else:
         sentence = f"The connection to the {where} was dropped ({type(exc).__name__})"
     tail = "; the message may have been accepted, so it is not repeated." if sending else "."
     return TransportError(sentence + tail, maybe_sent=sending)
-

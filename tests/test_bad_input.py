@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mmsnb
-from mmsnb.sandbox.gateway import decode_body
 from mmsnb.message import Attachment, Message
+from mmsnb.sandbox.gateway import decode_body
 from mmsnb.wire import encode, message_part
 
 DATA = Path(__file__).parent.parent / "data"
@@ -54,7 +54,7 @@ def test_csv_from_excel_in_windows_1250_with_semicolons(tmp_path):
 
 
 def test_a_missing_file_is_named(tmp_path):
-    with pytest.raises(mmsnb.InputError, match="nie-ma.csv does not exist"):
+    with pytest.raises(mmsnb.InputError, match=r"nie-ma\.csv does not exist"):
         mmsnb.read_recipients(tmp_path / "nie-ma.csv")
 
 
@@ -66,16 +66,58 @@ def test_every_bad_row_gets_a_reason_and_the_rest_go_on(quick, tmp_path):
     (tmp_path / "big.jpg").write_bytes((DATA / "big.jpg").read_bytes())
     frame = pd.DataFrame(
         {
-            "msisdn": ["501102030", np.nan, "", 501102031.0, 48501102032, "50110A030", "+49 151 23456789",
-                       "22 628 14 30", "501102033", "501102034", "501102035", "501102036", "501102037", "501102030"],
-            "file": [None, None, None, None, None, None, None, None, "empty.jpg", "corrupt.jpg",
-                     "movie.exe", "big.jpg", "gone.jpg", None],
+            "msisdn": [
+                "501102030",
+                np.nan,
+                "",
+                501102031.0,
+                48501102032,
+                "50110A030",
+                "+49 151 23456789",
+                "22 628 14 30",
+                "501102033",
+                "501102034",
+                "501102035",
+                "501102036",
+                "501102037",
+                "501102030",
+            ],
+            "file": [
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "empty.jpg",
+                "corrupt.jpg",
+                "movie.exe",
+                "big.jpg",
+                "gone.jpg",
+                None,
+            ],
         }
     )
     results = send(client, frame, subject="Zażółć gęślą jaźń 🎉", attachments="file", attachments_dir=tmp_path)
     states = results.send_state.tolist()
-    assert states == ["accepted", "invalid", "invalid", "accepted", "accepted", "invalid", "invalid",
-                      "invalid", "invalid", "invalid", "invalid", "invalid", "invalid", "duplicate"]
+    assert states == [
+        "accepted",
+        "invalid",
+        "invalid",
+        "accepted",
+        "accepted",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "duplicate",
+    ]
     errors = results.error.tolist()
     assert "missing" in errors[1] and "empty" in errors[2]
     assert "'50110A030'" in errors[5] and "+49" in errors[6] and "fixed-line" in errors[7]
@@ -111,13 +153,13 @@ def test_an_empty_frame_sends_nothing(quick):
 
 def test_a_missing_column_is_named_before_anything_is_sent(quick):
     sandbox, client = quick
-    with pytest.raises(mmsnb.InputError, match="no column 'telefon'.*msisdn"):
+    with pytest.raises(mmsnb.InputError, match=r"no column 'telefon'.*msisdn"):
         send(client, pd.DataFrame({"msisdn": ["501102030"]}), to="telefon", subject="Hej")
     assert sandbox.gateway.counts["send"] == 0
 
 
 def test_a_multiindex_frame_keeps_its_index(quick):
-    sandbox, client = quick
+    _sandbox, client = quick
     index = pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)], names=["shop", "n"])
     frame = pd.DataFrame({"msisdn": ["501102030", "bad", "501102030"]}, index=index)
     results = send(client, frame, subject="Hej")
@@ -139,13 +181,20 @@ def test_not_a_frame_is_refused(quick):
     priority=st.one_of(st.none(), st.sampled_from(["Default", "Low", "Normal", "High"])),
     report=st.booleans(),
     files=st.lists(
-        st.tuples(st.sampled_from(["a.txt", "b.mp3", "c.3gp", "d.amr"]), st.binary(min_size=1, max_size=2048)), max_size=3
+        st.tuples(st.sampled_from(["a.txt", "b.mp3", "c.3gp", "d.amr"]), st.binary(min_size=1, max_size=2048)),
+        max_size=3,
     ),
 )
-def test_what_the_client_builds_the_sandbox_decodes_to_the_same_fields_and_bytes(subject, sender, priority, report, files):
+def test_what_the_client_builds_the_sandbox_decodes_to_the_same_fields_and_bytes(
+    subject, sender, priority, report, files
+):
     attachments = [Attachment.of(f) for f in files]
-    part = message_part(["tel:+48501102030"], Message(subject=subject, sender=sender, priority=priority, delivery_report=report))
+    part = message_part(
+        ["tel:+48501102030"], Message(subject=subject, sender=sender, priority=priority, delivery_report=report)
+    )
     body, content_type = encode(part, attachments)
     decoded, received = decode_body(body, content_type)
     assert decoded == part
-    assert [(r.filename, r.content_type, r.data) for r in received] == [(a.filename, a.content_type, a.data) for a in attachments]
+    assert [(r.filename, r.content_type, r.data) for r in received] == [
+        (a.filename, a.content_type, a.data) for a in attachments
+    ]

@@ -28,8 +28,14 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/03-composer.ipynb"
 IMAGE = "data/promo.jpg"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOT = Path(__file__).parent / "output" / "composer.png"
 SUBJECT = "Cześć! Zażółć gęślą jaźń: -20% w ten weekend."
 #: Cell index of "Carry on from the results": it and the cells below are run again after sending.
@@ -54,7 +60,9 @@ def free_port() -> int:
 
 
 def lab_environment(root: Path) -> dict[str, str]:
-    """The server's environment: no gateway settings (so the notebook uses its sandbox), every Jupyter folder in ``root``."""
+    """The server's environment: no gateway settings (so the notebook uses its sandbox),
+    every Jupyter folder in ``root``.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MMSNB_", "JUPYTER_"))}
     home = root / "jupyter"
     env.update(
@@ -66,7 +74,9 @@ def lab_environment(root: Path) -> dict[str, str]:
     )
     settings = home / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
     return env
 
 
@@ -84,10 +94,24 @@ def lab(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     log = (root / "lab.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.token={token}", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--allow-root", f"--ServerApp.root_dir={root}",
-         "--LabApp.expose_app_in_browser=True"],
-        env=lab_environment(root), stdout=log, stderr=subprocess.STDOUT, cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            f"--ServerApp.token={token}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            "--allow-root",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        env=lab_environment(root),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=root,
     )
     headers = {"Authorization": f"token {token}"}
     try:
@@ -163,7 +187,11 @@ def test_the_composer_sends_from_jupyterlab(lab):
             expect(composer.locator(".mmsnb-monitor")).to_be_visible()
             expect(composer.locator(".mmsnb-elapsed")).to_contain_text("Every message is final")
 
-            run_js(page, f"panel.content.activeCellIndex = {RESULTS_CELL}; await app.commands.execute('notebook:run-all-below');")
+            run_js(
+                page,
+                f"panel.content.activeCellIndex = {RESULTS_CELL}; await "
+                "app.commands.execute('notebook:run-all-below');",
+            )
             expect(page.get_by_text("The sandbox received 1 message(s).")).to_be_visible()
             inbox = page.get_by_text("2 address(es)")
             expect(inbox).to_contain_text(repr(SUBJECT))

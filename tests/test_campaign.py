@@ -45,6 +45,7 @@ def message_of(sandbox) -> dict[str, str]:
 
 # -- requests and grouping ---------------------------------------------------
 
+
 def test_grouping_puts_equal_content_into_requests_of_max_addresses(sandbox, client, tmp_path):
     frame = pd.DataFrame({"msisdn": orange(120)})
     results = send(client, frame, tmp_path, subject="Promocja")
@@ -123,13 +124,14 @@ def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_
     assert reads[LOGO.resolve()] == 1
     assert encodes == Counter({"promo.jpg": 1, "logo.png": 1})
     sent = {r.addresses[0]: r.attachments for r in sandbox.received}
-    for number, spec in zip(frame.msisdn, frame.picture):
+    for number, spec in zip(frame.msisdn, frame.picture, strict=True):
         (file,) = sent[gateway_form(number)]
         assert file.data == (promo if "promo" in str(spec) else logo)
         assert file.content_type == ("image/jpeg" if "promo" in str(spec) else "image/png")
 
 
 # -- checking rows -------------------------------------------------------------
+
 
 def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_path):
     (tmp_path / "a-directory.jpg").mkdir()
@@ -153,14 +155,29 @@ def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_pa
     results = send(client, frame, tmp_path, subject="subject", attachments="picture", attachments_dir=tmp_path)
 
     expected = {
-        "ok": "accepted", "short": "invalid", "repeat": "duplicate", "play": "accepted", "no-number": "invalid",
-        "no-subject": "invalid", "unreadable": "invalid", "absent": "invalid", "oversized": "invalid",
-        "fixed-line": "invalid", "other-text": "duplicate", "no-picture": "accepted",
+        "ok": "accepted",
+        "short": "invalid",
+        "repeat": "duplicate",
+        "play": "accepted",
+        "no-number": "invalid",
+        "no-subject": "invalid",
+        "unreadable": "invalid",
+        "absent": "invalid",
+        "oversized": "invalid",
+        "fixed-line": "invalid",
+        "other-text": "duplicate",
+        "no-picture": "accepted",
     }
     assert results.send_state.astype(str).to_dict() == expected
     reasons = {
-        "short": "'12345'", "repeat": "as row ok:", "other-text": "with row ok's content", "no-number": "missing",
-        "no-subject": "subject is missing", "unreadable": "not a regular file", "absent": "does not exist", "oversized": "over the gateway's limit",
+        "short": "'12345'",
+        "repeat": "as row ok:",
+        "other-text": "with row ok's content",
+        "no-number": "missing",
+        "no-subject": "subject is missing",
+        "unreadable": "not a regular file",
+        "absent": "does not exist",
+        "oversized": "over the gateway's limit",
         "fixed-line": "fixed-line",
     }
     for label, words in reasons.items():
@@ -175,15 +192,15 @@ def test_mixed_frame_gives_each_row_its_state_and_reason(sandbox, client, tmp_pa
     assert results.loc[bad_numbers, ["address", "carrier_hint"]].isna().all().all()
     assert (results.loc[["no-subject", "unreadable", "absent", "oversized"], "carrier_hint"] == "Orange").all()
     # Only the sendable rows reached the gateway, each number once, with its first row's content.
-    assert received_addresses(sandbox) == Counter(
-        {"tel:+48501102030": 1, "tel:+48790000001": 1, "tel:+48501102035": 1}
-    )
+    assert received_addresses(sandbox) == Counter({"tel:+48501102030": 1, "tel:+48790000001": 1, "tel:+48501102035": 1})
     assert {r.subject for r in sandbox.received} == {"Witaj"}
     assert [len(r.attachments) for r in sandbox.received if "tel:+48501102035" in r.addresses] == [0]
 
 
 def test_subject_template_keeps_polish_letters(sandbox, client, tmp_path):
-    frame = pd.DataFrame({"msisdn": orange(3), "first_name": ["Łukasz", "Zażółć", "Gęślą Jaźń"], "city": ["Łódź", "Kraków", "Gdańsk"]})
+    frame = pd.DataFrame(
+        {"msisdn": orange(3), "first_name": ["Łukasz", "Zażółć", "Gęślą Jaźń"], "city": ["Łódź", "Kraków", "Gdańsk"]}
+    )
     results = send(client, frame, tmp_path, subject="Cześć {first_name} z {city}! Źdźbło", group=False)
 
     assert (results.send_state == "accepted").all()
@@ -228,9 +245,10 @@ def test_missing_number_column_is_named(sandbox, client, tmp_path):
 
 # -- re-runs -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("campaign", ["wiosna", None])
 def test_rerun_sends_nothing_twice(sandbox, client, tmp_path, campaign):
-    frame = pd.DataFrame({"msisdn": orange(60) + ["123", "501000000"], "first_name": ["Ola"] * 62})
+    frame = pd.DataFrame({"msisdn": [*orange(60), "123", "501000000"], "first_name": ["Ola"] * 62})
     first = send(client, frame, tmp_path, subject="Cześć {first_name}", attachments=PROMO, campaign=campaign)
     used, sends = client.limit().used, sandbox.gateway.counts["send"]
 
@@ -286,6 +304,7 @@ def test_changed_content_without_a_name_is_a_new_campaign(sandbox, client, tmp_p
 
 
 # -- quota -----------------------------------------------------------------------
+
 
 def test_quota_used_up_mid_run_stops_and_a_later_call_resumes(make_sandbox, tmp_path, monkeypatch):
     """The quota runs out mid-run because another client spends it.
@@ -366,7 +385,7 @@ def test_campaign_over_quota_raises_and_sends_nothing(make_sandbox, tmp_path):
 def test_dry_run_plans_and_sends_nothing(make_sandbox, tmp_path):
     sandbox = make_sandbox(quota=3)
     client = sandbox.client(timeout=(2, 2))
-    frame = pd.DataFrame({"msisdn": orange(5) + ["brak"]})
+    frame = pd.DataFrame({"msisdn": [*orange(5), "brak"]})
     planned = send(client, frame, tmp_path, subject="Hej", group=False, dry_run=True)
 
     assert planned.send_state.astype(str).tolist() == ["planned"] * 5 + ["invalid"]
@@ -383,6 +402,7 @@ def test_dry_run_plans_and_sends_nothing(make_sandbox, tmp_path):
 
 
 # -- requests that may have reached the gateway -----------------------------------
+
 
 def test_read_timeout_is_unknown_and_repeated_only_on_request(make_sandbox, tmp_path):
     sandbox = make_sandbox(faults=mmsnb.Faults(slow_seconds=3))
@@ -407,7 +427,9 @@ def test_read_timeout_is_unknown_and_repeated_only_on_request(make_sandbox, tmp_
     assert send(client, frame, tmp_path, subject="Hej").send_state.astype(str).tolist() == ["already-sent"]
 
 
-@pytest.mark.parametrize("fault, processed", [("drop_after", True), ("server_error", False), ("html_error", False), ("garbage", True)])
+@pytest.mark.parametrize(
+    "fault, processed", [("drop_after", True), ("server_error", False), ("html_error", False), ("garbage", True)]
+)
 def test_fault_on_a_send_is_unknown_and_not_repeated(sandbox, client, tmp_path, fault, processed):
     frame = pd.DataFrame({"msisdn": orange(3)})
     sandbox.fail_next(fault)
@@ -423,6 +445,7 @@ def test_fault_on_a_send_is_unknown_and_not_repeated(sandbox, client, tmp_path, 
 
 
 # -- scale, dtypes, index, empty, accessor ---------------------------------------------
+
 
 def test_ten_thousand_rows_grouped_into_two_hundred_requests(make_sandbox, tmp_path):
     sandbox = make_sandbox(quota=1000)
@@ -441,7 +464,7 @@ def test_ten_thousand_rows_grouped_into_two_hundred_requests(make_sandbox, tmp_p
 
 
 def test_result_columns_and_dtypes(sandbox, client, tmp_path):
-    frame = pd.DataFrame({"msisdn": orange(3) + ["x"], "score": [1, 2, 3, 4], "name": ["a", "b", "c", "d"]})
+    frame = pd.DataFrame({"msisdn": [*orange(3), "x"], "score": [1, 2, 3, 4], "name": ["a", "b", "c", "d"]})
     results = send(client, frame, tmp_path, subject="Hej")
 
     assert list(results.columns) == ["msisdn", "score", "name", *RESULT_COLUMNS]
@@ -459,7 +482,7 @@ def test_result_columns_and_dtypes(sandbox, client, tmp_path):
 
 @pytest.mark.parametrize("kind", ["strings", "multi"])
 def test_index_is_preserved(sandbox, client, tmp_path, kind):
-    numbers = orange(4)[::-1] + ["+48 501 000 003"]  # shuffled order and a repeat of the first
+    numbers = [*orange(4)[::-1], "+48 501 000 003"]  # shuffled order and a repeat of the first
     if kind == "strings":
         index = pd.Index(["d", "c", "b", "a", "e"], name="who")
     else:
@@ -487,7 +510,7 @@ def test_empty_frame_gives_empty_result_and_no_requests(sandbox, client, tmp_pat
 
 
 def test_accessor_send_is_mmsnb_send(sandbox, client, tmp_path):
-    frame = pd.DataFrame({"msisdn": orange(4) + ["?"]})
+    frame = pd.DataFrame({"msisdn": [*orange(4), "?"]})
     results = frame.mms.send(client, subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False)
 
     assert results.send_state.astype(str).tolist() == ["accepted"] * 4 + ["invalid"]

@@ -17,7 +17,9 @@ import mmsnb
 def start_sandbox(*args: str) -> tuple[subprocess.Popen, dict[str, str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "mmsnb", "sandbox", "--port", "0", "--stop-after", "120", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     env = {}
     for line in process.stdout:
@@ -32,7 +34,14 @@ def start_sandbox(*args: str) -> tuple[subprocess.Popen, dict[str, str]]:
 def test_sandbox_command_serves_clients_and_stops_on_sigterm(monkeypatch, tmp_path):
     process, env = start_sandbox("--quota", "7", "--latency", "0.01")
     try:
-        assert set(env) == {"MMSNB_CLIENT_ID", "MMSNB_CLIENT_SECRET", "MMSNB_BASE_URL", "MMSNB_TOKEN_URL", "MMSNB_CA_BUNDLE"}
+        assert set(env) == {
+            "MMSNB_CLIENT_ID",
+            "MMSNB_CLIENT_SECRET",
+            "MMSNB_BASE_URL",
+            "MMSNB_TOKEN_URL",
+            "MMSNB_CA_BUNDLE",
+            "MMSNB_LEDGER",
+        }
         assert env["MMSNB_BASE_URL"].startswith("https://127.0.0.1:")
         monkeypatch.chdir(tmp_path)
         for name, value in env.items():
@@ -40,12 +49,23 @@ def test_sandbox_command_serves_clients_and_stops_on_sigterm(monkeypatch, tmp_pa
         client = mmsnb.Client.from_env()
         assert client.limit().available == 7
         cli_env = {**os.environ, **env}
-        sent = subprocess.run([sys.executable, "-m", "mmsnb", "send", "501 102 030", "--subject", "Cześć"], env=cli_env, capture_output=True, text=True)
+        sent = subprocess.run(
+            [sys.executable, "-m", "mmsnb", "send", "501 102 030", "--subject", "Cześć"],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+        )
         assert sent.returncode == 0, sent.stderr
         message_id = sent.stdout.split("message id: ")[1].split()[0]
-        status = subprocess.run([sys.executable, "-m", "mmsnb", "status", message_id], env=cli_env, capture_output=True, text=True)
+        status = subprocess.run(
+            [sys.executable, "-m", "mmsnb", "status", message_id], env=cli_env, capture_output=True, text=True
+        )
         assert status.returncode == 0
-        assert re.match(r"(Success|Retrieved|Rejected|Expired|Indeterminate) \((pending|delivered|failed|unknown), (final|not final)\): ", status.stdout)
+        assert re.match(
+            r"(Success|Retrieved|Rejected|Expired|Indeterminate) "
+            r"\((pending|delivered|failed|unknown), (final|not final)\): ",
+            status.stdout,
+        )
         console_script = Path(sys.executable).parent / "mmsnb"
         limit = subprocess.run([str(console_script), "limit"], env=cli_env, capture_output=True, text=True)
         assert "used 1, available 6" in limit.stdout
@@ -61,14 +81,21 @@ def test_cli_errors_are_sentences(monkeypatch, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
     done = subprocess.run([sys.executable, "-m", "mmsnb", "limit"], env=env, capture_output=True, text=True)
     assert done.returncode == 2
-    assert done.stderr.strip() == "mmsnb: No client id: set MMSNB_CLIENT_ID in the environment or a .env file, or pass client_id=."
-    done = subprocess.run([sys.executable, "-m", "mmsnb", "sandbox", "--fault", "meteor=0.1"], env=env, capture_output=True, text=True)
+    assert (
+        done.stderr.strip()
+        == "mmsnb: No client id: set MMSNB_CLIENT_ID in the environment or a .env file, or pass client_id=."
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mmsnb", "sandbox", "--fault", "meteor=0.1"], env=env, capture_output=True, text=True
+    )
     assert done.returncode == 2 and "unknown fault 'meteor'" in done.stderr
 
 
 def test_demo_runs_the_whole_job(tmp_path):
     out = tmp_path / "demo"
-    done = subprocess.run([sys.executable, "-m", "mmsnb", "demo", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "mmsnb", "demo", "--out", str(out)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     for name in ("results.csv", "summary.csv", "outcomes.png", "delivery_times.png", "timeline.png", "quota.png"):
         assert (out / name).stat().st_size > 0, name

@@ -14,8 +14,8 @@ from openapi_spec_validator import validate
 
 import mmsnb
 from mmsnb.answers import parse_limit, parse_status
-from mmsnb.endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from mmsnb.config import VARIABLES
+from mmsnb.endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from mmsnb.errors import (
     AuthError,
     BadRequestError,
@@ -128,7 +128,11 @@ def test_bad_credentials_are_an_auth_error_naming_the_variables(sandbox, wrong):
 
 def test_a_wrong_token_url_is_named_rather_than_the_credentials(sandbox):
     client = mmsnb.Client(
-        sandbox.client_id, sandbox.client_secret, base_url=sandbox.url, token_url=sandbox.url + "/oauth/v9/token", verify=sandbox.ca_path
+        sandbox.client_id,
+        sandbox.client_secret,
+        base_url=sandbox.url,
+        token_url=sandbox.url + "/oauth/v9/token",
+        verify=sandbox.ca_path,
     )
     with pytest.raises(AuthError) as caught:
         client.limit()
@@ -159,7 +163,9 @@ def test_a_refused_body_is_a_bad_request_error(sandbox, jpeg, how):
         if how == "subject not a string":
             client._request("POST", SEND_PATH, json={"addresses": [ORANGE_ADDRESS], "subject": 5}, sending=True)
         else:
-            client.send_mms(ORANGE, attachments=[("big.jpg", jpeg + b"\0" * (300 * 1024))], max_message_bytes=10 * 1024 * 1024)
+            client.send_mms(
+                ORANGE, attachments=[("big.jpg", jpeg + b"\0" * (300 * 1024))], max_message_bytes=10 * 1024 * 1024
+            )
     assert (caught.value.http_status, caught.value.code, caught.value.gateway_message) == (400, 21, "Bad request")
     assert "HTTP 400" in str(caught.value)
     assert sandbox.received == []
@@ -238,7 +244,14 @@ def test_no_answer_is_a_transport_error_that_says_if_the_send_may_have_gone(make
 def test_a_refused_connection_is_a_transport_error_that_sent_nothing(sandbox, closed):
     nowhere = f"https://127.0.0.1:{closed_port()}"
     token_url = nowhere + TOKEN_PATH if closed == "token endpoint" else sandbox.token_url
-    client = mmsnb.Client(sandbox.client_id, sandbox.client_secret, base_url=nowhere, token_url=token_url, verify=sandbox.ca_path, timeout=(2, 2))
+    client = mmsnb.Client(
+        sandbox.client_id,
+        sandbox.client_secret,
+        base_url=nowhere,
+        token_url=token_url,
+        verify=sandbox.ca_path,
+        timeout=(2, 2),
+    )
     with pytest.raises(TransportError) as caught:
         client.send_mms(ORANGE, subject="x")
     assert caught.value.maybe_sent is False
@@ -293,7 +306,11 @@ def test_the_cards_example_request_is_accepted(sandbox, jpeg, attachment_headers
     (received,) = sandbox.received
     assert received.message_id == message_id
     assert (received.addresses, received.priority, received.sender, received.subject, received.delivery_report) == (
-        (ORANGE_ADDRESS,), "Normal", "SenderName", "Ronaldo", True,
+        (ORANGE_ADDRESS,),
+        "Normal",
+        "SenderName",
+        "Ronaldo",
+        True,
     )
     assert [f.data for f in received.attachments] == [jpeg]
     if attachment_headers:
@@ -305,9 +322,16 @@ def test_polish_letters_arrive_intact(sandbox, client, jpeg, with_attachment):
     attachments = [("zdjęcie.jpg", jpeg)] if with_attachment else []
     result = client.send_mms([ORANGE], subject=POLISH, sender="Sklep Żabka", priority="High", attachments=attachments)
     (received,) = sandbox.received
-    assert (received.message_id, received.subject, received.sender, received.priority) == (result.message_id, POLISH, "Sklep Żabka", "High")
+    assert (received.message_id, received.subject, received.sender, received.priority) == (
+        result.message_id,
+        POLISH,
+        "Sklep Żabka",
+        "High",
+    )
     assert received.content_type == ("multipart/form-data" if with_attachment else "application/json")
-    assert [(f.filename, f.content_type, f.data) for f in received.attachments] == ([("zdjęcie.jpg", "image/jpeg", jpeg)] if with_attachment else [])
+    assert [(f.filename, f.content_type, f.data) for f in received.attachments] == (
+        [("zdjęcie.jpg", "image/jpeg", jpeg)] if with_attachment else []
+    )
 
 
 @pytest.mark.parametrize("address", [501102030, 501102030.0, "tel%3A%2B48501102030"], ids=repr)
@@ -329,13 +353,20 @@ def test_a_non_orange_number_fails_alone_while_the_orange_one_goes_on(make_sandb
     assert status.status == "Partial success"
     assert status.category == "partial"
     assert per_address(status) == {ORANGE_ADDRESS: "Retrieved", "tel:+48" + PLAY: "Address Not Found"}
-    assert {a.address: a.category for a in status.addresses} == {ORANGE_ADDRESS: "delivered", "tel:+48" + PLAY: "failed"}
+    assert {a.address: a.category for a in status.addresses} == {
+        ORANGE_ADDRESS: "delivered",
+        "tel:+48" + PLAY: "failed",
+    }
 
 
 def test_an_unknown_message_id_is_not_found(client):
     status = client.delivery_status("no-such-id")
     assert (status.message_id, status.status, status.category, status.final, status.addresses) == (
-        "no-such-id", "Message ID Not found", "unknown", False, (),
+        "no-such-id",
+        "Message ID Not found",
+        "unknown",
+        False,
+        (),
     )
 
 
@@ -426,7 +457,11 @@ def test_a_plain_http_url_is_refused_before_any_connection(sandbox, which):
 
 @pytest.mark.parametrize(
     ("present", "missing"),
-    [({}, "MMSNB_CLIENT_ID"), ({"MMSNB_CLIENT_ID": "my-app"}, "MMSNB_CLIENT_SECRET"), ({"MMSNB_CLIENT_SECRET": "s3cret"}, "MMSNB_CLIENT_ID")],
+    [
+        ({}, "MMSNB_CLIENT_ID"),
+        ({"MMSNB_CLIENT_ID": "my-app"}, "MMSNB_CLIENT_SECRET"),
+        ({"MMSNB_CLIENT_SECRET": "s3cret"}, "MMSNB_CLIENT_ID"),
+    ],
 )
 def test_missing_credentials_are_a_config_error_naming_the_variable(no_settings, monkeypatch, present, missing):
     for name, value in present.items():
@@ -444,7 +479,8 @@ def test_settings_are_read_from_a_dotenv_file(no_settings, sandbox):
 
 def test_the_environment_wins_over_the_dotenv_file(no_settings, monkeypatch, sandbox):
     (no_settings / ".env").write_text(
-        "".join(f"{k}={v}\n" for k, v in {**sandbox.env(), "MMSNB_BASE_URL": "https://example.invalid"}.items()), encoding="utf-8"
+        "".join(f"{k}={v}\n" for k, v in {**sandbox.env(), "MMSNB_BASE_URL": "https://example.invalid"}.items()),
+        encoding="utf-8",
     )
     monkeypatch.setenv("MMSNB_BASE_URL", sandbox.url)
     assert mmsnb.Client.from_env(timeout=(2, 2)).limit().available == 100

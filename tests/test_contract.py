@@ -28,7 +28,11 @@ def contract_session(contract_sandbox):
 
 @pytest.fixture(scope="module")
 def api(contract_sandbox, contract_session):
-    return openapi.from_dict(contract_session.get(contract_sandbox.url + "/doc/api/Messaging/v1/MMSOnnet/doc.json", verify=contract_sandbox.ca_path).json())
+    return openapi.from_dict(
+        contract_session.get(
+            contract_sandbox.url + "/doc/api/Messaging/v1/MMSOnnet/doc.json", verify=contract_sandbox.ca_path
+        ).json()
+    )
 
 
 schema = schemathesis.pytest.from_fixture("api")
@@ -42,7 +46,9 @@ def test_sandbox_keeps_its_contract(case, contract_sandbox, contract_session):
         headers = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
     else:
         headers = {"Authorization": "Bearer " + _token(contract_sandbox, contract_session)}
-    response = case.call_and_validate(base_url=contract_sandbox.url, session=contract_session, headers=headers, verify=contract_sandbox.ca_path)
+    response = case.call_and_validate(
+        base_url=contract_sandbox.url, session=contract_session, headers=headers, verify=contract_sandbox.ca_path
+    )
     assert response.status_code < 500
 
 
@@ -51,6 +57,11 @@ _TOKENS: dict[str, str] = {}
 
 def _token(sandbox, session) -> str:
     if sandbox.url not in _TOKENS:
-        answer = session.post(sandbox.token_url, data={"grant_type": "client_credentials"}, auth=(sandbox.client_id, sandbox.client_secret), verify=sandbox.ca_path)
+        answer = session.post(
+            sandbox.token_url,
+            data={"grant_type": "client_credentials"},
+            auth=(sandbox.client_id, sandbox.client_secret),
+            verify=sandbox.ca_path,
+        )
         _TOKENS[sandbox.url] = answer.json()["access_token"]
     return _TOKENS[sandbox.url]

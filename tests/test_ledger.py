@@ -17,8 +17,20 @@ from mmsnb.ledger import REQUEST_STATES
 from mmsnb.results import CATEGORIES
 
 REPO = Path(__file__).resolve().parent.parent
-SENDS_COLUMNS = ["campaign", "request_no", "content_key", "address", "delivery_report", "state", "message_id",
-                 "http_status", "error_code", "error", "intent_at", "sent_at"]
+SENDS_COLUMNS = [
+    "campaign",
+    "request_no",
+    "content_key",
+    "address",
+    "delivery_report",
+    "state",
+    "message_id",
+    "http_status",
+    "error_code",
+    "error",
+    "intent_at",
+    "sent_at",
+]
 STATUSES_COLUMNS = ["campaign", "message_id", "address", "status", "category", "final", "polled_at"]
 QUOTA_COLUMNS = ["read_at", "used", "available", "resets_on"]
 
@@ -54,7 +66,7 @@ def check_history_dtypes(history: mmsnb.History) -> None:
 
 def test_history_of_a_sent_and_polled_campaign(sandbox, client, tmp_path):
     ledger = tmp_path / "ledger.sqlite"
-    frame = pd.DataFrame({"msisdn": orange(7) + ["790000001"]})
+    frame = pd.DataFrame({"msisdn": [*orange(7), "790000001"]})
     results = mmsnb.send(client, frame, subject="Hej", campaign="lato", ledger=ledger, max_addresses=5, progress=False)
     polled = mmsnb.poll(client, results, interval=0.2, timeout=30, progress=False)
     history = mmsnb.history("lato", ledger=ledger)
@@ -65,7 +77,7 @@ def test_history_of_a_sent_and_polled_campaign(sandbox, client, tmp_path):
     assert sorted(sends.address) == sorted(results.address)
     assert (sends.state == "accepted").all() and (sends.campaign == "lato").all()
     assert sorted(sends.request_no.unique()) == [1, 2]
-    got = dict(zip(sends.address, sends.message_id))
+    got = dict(zip(sends.address, sends.message_id, strict=True))
     assert got == {a: r.message_id for r in sandbox.received for a in r.addresses}
     assert (sends.intent_at <= sends.sent_at).all()
     assert sends.delivery_report.all()
@@ -87,8 +99,12 @@ def test_history_of_an_empty_ledger_has_the_same_columns_and_dtypes(tmp_path):
 def test_history_filters_by_campaign(sandbox, client, tmp_path):
     ledger = mmsnb.Ledger(tmp_path / "ledger.sqlite")
     try:
-        mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="A", campaign="a", ledger=ledger, progress=False)
-        mmsnb.send(client, pd.DataFrame({"msisdn": orange(3, 10)}), subject="B", campaign="b", ledger=ledger, progress=False)
+        mmsnb.send(
+            client, pd.DataFrame({"msisdn": orange(2)}), subject="A", campaign="a", ledger=ledger, progress=False
+        )
+        mmsnb.send(
+            client, pd.DataFrame({"msisdn": orange(3, 10)}), subject="B", campaign="b", ledger=ledger, progress=False
+        )
         assert set(mmsnb.history("a", ledger=ledger).sends.address) == {"tel:+48501000000", "tel:+48501000001"}
         assert len(mmsnb.history("b", ledger=ledger).sends) == 3
         assert len(mmsnb.history(ledger=ledger).sends) == 5
@@ -133,8 +149,13 @@ def test_killed_run_resumes_without_sending_anything_twice(make_sandbox, tmp_pat
     frame.to_csv(csv, index=False)
     env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
     with open(tmp_path / "child.log", "wb") as log:
-        child = subprocess.Popen([sys.executable, "-c", CHILD.format(csv=str(csv), ledger=str(ledger))],
-                                 env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD.format(csv=str(csv), ledger=str(ledger))],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 120  # a guard against hanging, not a timing assertion
             while len(sandbox.received) <= 50:
@@ -151,8 +172,16 @@ def test_killed_run_resumes_without_sending_anything_twice(make_sandbox, tmp_pat
 
     client = sandbox.client(timeout=(5, 10))
     try:
-        results = mmsnb.send(client, pd.read_csv(csv, dtype=str), subject="Awaria", campaign="crash", ledger=ledger,
-                             group=False, workers=16, progress=False)
+        results = mmsnb.send(
+            client,
+            pd.read_csv(csv, dtype=str),
+            subject="Awaria",
+            campaign="crash",
+            ledger=ledger,
+            group=False,
+            workers=16,
+            progress=False,
+        )
     finally:
         client.close()
 
@@ -173,7 +202,9 @@ def test_killed_run_resumes_without_sending_anything_twice(make_sandbox, tmp_pat
     sends = mmsnb.history("crash", ledger=ledger).sends
     accepted = sends[sends.state == "accepted"]
     assert accepted.address.is_unique
-    assert dict(zip(accepted.address, accepted.message_id)) == {a: m for a, m in received if a not in unknown}
+    assert dict(zip(accepted.address, accepted.message_id, strict=True)) == {
+        a: m for a, m in received if a not in unknown
+    }
     # The unknown rows are the requests whose intent was written and whose outcome never was.
     in_doubt = sends[sends.state == "sending"]
     assert set(in_doubt.address) == unknown

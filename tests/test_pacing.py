@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -34,6 +34,7 @@ def send(client, n, tmp_path, **kwargs):
 
 
 # -- "slow down" is not "maybe sent" -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind, status", [("throttled", 429), ("busy", 503)])
 def test_a_slow_down_answer_is_waited_out_and_the_same_intent_sent_again(sandbox, client, tmp_path, kind, status):
@@ -87,12 +88,13 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date():
     assert retry_after("3") == 3.0
     assert retry_after("0.5") == 0.5
     assert retry_after(None) is None and retry_after("soon") is None
-    later = retry_after(format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True))
+    later = retry_after(format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True))
     assert 60 < later <= 90
-    assert retry_after(format_datetime(datetime.now(timezone.utc) - timedelta(days=1), usegmt=True)) == 0.0
+    assert retry_after(format_datetime(datetime.now(UTC) - timedelta(days=1), usegmt=True)) == 0.0
 
 
 # -- the pace ---------------------------------------------------------------------------------------
+
 
 def test_the_pace_doubles_halves_once_per_round_trip_and_grows_back_by_one():
     pace = Pace(start=2, ceiling=16)
@@ -152,6 +154,7 @@ def test_workers_keep_a_fixed_pool_and_bad_values_are_named(sandbox, client, tmp
 
 # -- the rate cap ------------------------------------------------------------------------------------
 
+
 class Clock:
     """Time that moves only when something sleeps."""
 
@@ -183,8 +186,24 @@ def test_a_rate_capped_campaign_against_a_rate_limited_sandbox_is_never_told_to_
 
 def test_the_command_line_sandbox_says_slow_down():
     process = subprocess.Popen(
-        [sys.executable, "-m", "mmsnb", "sandbox", "--port", "0", "--stop-after", "60", "--fault", "throttled=1",
-         "--retry-after", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "mmsnb",
+            "sandbox",
+            "--port",
+            "0",
+            "--stop-after",
+            "60",
+            "--fault",
+            "throttled=1",
+            "--retry-after",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     env = {}
     for line in process.stdout:
         if line.startswith("# serving"):
@@ -193,8 +212,13 @@ def test_the_command_line_sandbox_says_slow_down():
             name, _, value = line.strip().removeprefix("export ").partition("=")
             env[name] = value
     try:
-        client = mmsnb.Client(env["MMSNB_CLIENT_ID"], env["MMSNB_CLIENT_SECRET"], base_url=env["MMSNB_BASE_URL"],
-                              verify=env["MMSNB_CA_BUNDLE"], max_wait=0.5)
+        client = mmsnb.Client(
+            env["MMSNB_CLIENT_ID"],
+            env["MMSNB_CLIENT_SECRET"],
+            base_url=env["MMSNB_BASE_URL"],
+            verify=env["MMSNB_CA_BUNDLE"],
+            max_wait=0.5,
+        )
         with pytest.raises(mmsnb.ThrottledError, match="HTTP 429"):
             client.limit()
     finally:
@@ -218,8 +242,13 @@ def run_child_until(sandbox, tmp_path, condition):
 
     ledger = tmp_path / "l.sqlite"
     env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD.format(ledger=str(ledger))], env=env, cwd=tmp_path,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD.format(ledger=str(ledger))],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120  # a guard against hanging, not a timing assertion
         while not condition(ledger):
@@ -278,7 +307,9 @@ def test_max_wait_counts_the_time_spent_not_only_the_waits(make_sandbox):
     client = sandbox.client(max_wait=1)
     with pytest.raises(mmsnb.ThrottledError, match="max_wait=1 s"):
         client.send_mms("501000001", subject="Hej")
-    assert sandbox.faults._scripted["send"] and len(sandbox.faults._scripted["send"]) > 990  # a handful of tries, not 1000
+    assert (
+        sandbox.faults._scripted["send"] and len(sandbox.faults._scripted["send"]) > 990
+    )  # a handful of tries, not 1000
 
 
 @pytest.mark.parametrize("value", ["30", None, float("nan"), float("inf"), -1])

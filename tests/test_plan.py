@@ -9,9 +9,9 @@ import sqlite3
 
 import pandas as pd
 import pytest
+from helpers import received_addresses
 
 import mmsnb
-from helpers import received_addresses
 from mmsnb.ledger import Ledger
 from mmsnb.results import CATEGORIES, SEND_STATES, SendInfo
 
@@ -121,9 +121,18 @@ def test_the_size_limit_is_one_rule_with_one_sentence(client, tmp_path):
     big = ("big.txt", b"x" * 2048)
     with pytest.raises(mmsnb.InputError) as direct:
         client.send_mms(orange(1), attachments=[big], max_message_bytes=1024)
-    planned = mmsnb.plan(client, pd.DataFrame({"msisdn": orange(1)}), attachments=[big], max_message_bytes=1024,
-                         ledger=tmp_path / "l.sqlite")
-    assert planned.to_frame().error.iloc[0] == str(direct.value) == "The attachments total 2048 bytes, over the gateway's limit of 1024 bytes."
+    planned = mmsnb.plan(
+        client,
+        pd.DataFrame({"msisdn": orange(1)}),
+        attachments=[big],
+        max_message_bytes=1024,
+        ledger=tmp_path / "l.sqlite",
+    )
+    assert (
+        planned.to_frame().error.iloc[0]
+        == str(direct.value)
+        == "The attachments total 2048 bytes, over the gateway's limit of 1024 bytes."
+    )
 
 
 def test_a_plan_keeps_its_own_copy_of_the_frame(client, sandbox, tmp_path):
@@ -155,13 +164,19 @@ def test_every_spelling_of_a_sandbox_shares_its_ledger(sandbox, tmp_path, monkey
         monkeypatch.delenv(name, raising=False)
     frame = pd.DataFrame({"msisdn": orange(3)})
     by_ip = sandbox.client()
-    by_name = mmsnb.Client(sandbox.client_id, sandbox.client_secret, base_url=f"https://localhost:{sandbox.port}",
-                           verify=sandbox.ca_path)
+    by_name = mmsnb.Client(
+        sandbox.client_id, sandbox.client_secret, base_url=f"https://localhost:{sandbox.port}", verify=sandbox.ca_path
+    )
     first = mmsnb.send(by_ip, frame, subject="Hej", campaign="one", progress=False)
     second = mmsnb.send(by_name, frame, subject="Hej", campaign="one", progress=False)
     monkeypatch.setenv("MMSNB_LEDGER", sandbox.env()["MMSNB_LEDGER"])
-    third = mmsnb.send(mmsnb.Client(sandbox.client_id, sandbox.client_secret, base_url=sandbox.url,
-                                    verify=sandbox.ca_path), frame, subject="Hej", campaign="one", progress=False)
+    third = mmsnb.send(
+        mmsnb.Client(sandbox.client_id, sandbox.client_secret, base_url=sandbox.url, verify=sandbox.ca_path),
+        frame,
+        subject="Hej",
+        campaign="one",
+        progress=False,
+    )
     assert (first.send_state == "accepted").all()
     assert (second.send_state == "already-sent").all() and (third.send_state == "already-sent").all()
     assert mmsnb.Sandbox.behind(by_name) is sandbox
@@ -171,7 +186,9 @@ def test_every_spelling_of_a_sandbox_shares_its_ledger(sandbox, tmp_path, monkey
 
 def test_the_ledger_a_send_names_is_absolute_and_reading_history_creates_nothing(client, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", ledger="rel.sqlite", progress=False)
+    results = mmsnb.send(
+        client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", ledger="rel.sqlite", progress=False
+    )
     assert results.mms.info.ledger == str(tmp_path / "rel.sqlite")
     assert mmsnb.history("x", ledger="absent.sqlite").sends.empty
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".sqlite") == ["rel.sqlite"]
@@ -180,9 +197,13 @@ def test_the_ledger_a_send_names_is_absolute_and_reading_history_creates_nothing
 @pytest.mark.parametrize(
     ("options", "named"),
     [
-        ({"max_message_bytes": -1}, "max_message_bytes="), ({"max_message_bytes": None}, "max_message_bytes="),
-        ({"max_message_bytes": "300KB"}, "max_message_bytes="), ({"max_message_bytes": True}, "max_message_bytes="),
-        ({"subjct": "Hej"}, "Did you mean subject=?"), ({"ledger": 123}, "ledger="), ({"campaign": ""}, "campaign="),
+        ({"max_message_bytes": -1}, "max_message_bytes="),
+        ({"max_message_bytes": None}, "max_message_bytes="),
+        ({"max_message_bytes": "300KB"}, "max_message_bytes="),
+        ({"max_message_bytes": True}, "max_message_bytes="),
+        ({"subjct": "Hej"}, "Did you mean subject=?"),
+        ({"ledger": 123}, "ledger="),
+        ({"campaign": ""}, "campaign="),
     ],
 )
 def test_a_bad_option_is_one_sentence_that_names_it_and_nothing_is_sent(client, sandbox, options, named, tmp_path):
@@ -203,14 +224,15 @@ def test_a_stopped_sandbox_says_so_instead_of_a_tls_traceback(make_sandbox):
     sandbox = make_sandbox()
     client = sandbox.client()
     sandbox.stop()
-    with pytest.raises(mmsnb.ConfigError, match="CA bundle .* does not exist.*sandbox has stopped"):
+    with pytest.raises(mmsnb.ConfigError, match=r"CA bundle .* does not exist.*sandbox has stopped"):
         client.limit()
     with pytest.raises(mmsnb.ConfigError, match="cannot start again"):
         sandbox.start()
 
 
 def test_the_state_columns_hold_plain_text(client, tmp_path):
-    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=tmp_path / "l.sqlite",
-                         progress=False)
+    results = mmsnb.send(
+        client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=tmp_path / "l.sqlite", progress=False
+    )
     assert results.send_state.value_counts().to_dict()["accepted"] == 2
     assert all(type(c) is str for c in results.send_state.cat.categories)

@@ -28,9 +28,11 @@ def close_figures():
 
 def results_frame(rows: list[tuple], **extra) -> pd.DataFrame:
     """rows: (send_state, status or None, delivery seconds or None)."""
-    states, statuses, delays = zip(*rows)
+    states, statuses, delays = zip(*rows, strict=True)
     sent = [s is not None for s in statuses]
-    sent_at = pd.Series([T0 + pd.Timedelta(seconds=i) if ok else pd.NaT for i, ok in enumerate(sent)], dtype="datetime64[ns, UTC]")
+    sent_at = pd.Series(
+        [T0 + pd.Timedelta(seconds=i) if ok else pd.NaT for i, ok in enumerate(sent)], dtype="datetime64[ns, UTC]"
+    )
     df = pd.DataFrame(
         {
             "msisdn": [f"+4850110{i:04d}" for i in range(len(rows))],
@@ -67,7 +69,13 @@ def heights(ax) -> list[float]:
 
 def test_outcomes_bars_are_the_counts_in_category_order(results):
     ax = plot.outcomes(results)
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["delivered", "pending", "failed", "not sent: invalid", "not sent: quota"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "delivered",
+        "pending",
+        "failed",
+        "not sent: invalid",
+        "not sent: quota",
+    ]
     assert heights(ax) == [5, 2, 3, 1, 2]
 
 
@@ -97,10 +105,13 @@ def test_outcomes_raw_has_one_bar_per_status_coloured_by_category(results):
 
 def test_outcomes_by_groups_bars_per_value(results):
     ax = plot.outcomes(results, by="segment")
-    expected = pd.crosstab(results["status_category"].astype("str").fillna("not sent: " + results["send_state"].astype("str")), results["segment"])
+    expected = pd.crosstab(
+        results["status_category"].astype("str").fillna("not sent: " + results["send_state"].astype("str")),
+        results["segment"],
+    )
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["delivered", "pending", "failed", "not sent: invalid", "not sent: quota"]
-    for label, container in zip(legend, ax.containers):
+    for label, container in zip(legend, ax.containers, strict=True):
         assert [b.get_height() for b in container] == expected.loc[label, ["a", "b"]].tolist()
         assert container.patches[0].get_facecolor() == to_rgba(CATEGORY_COLORS.get(label, plot.NOT_SENT_FACE))
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a\n7 rows", "b\n6 rows"]
@@ -116,7 +127,7 @@ def test_outcomes_by_keeps_missing_group_values(results):
 
 
 def test_outcomes_missing_columns_raise_input_error(results):
-    with pytest.raises(InputError, match="status_category.*mmsnb.poll"):
+    with pytest.raises(InputError, match=r"status_category.*mmsnb\.poll"):
         plot.outcomes(results.drop(columns="status_category"))
     with pytest.raises(InputError, match="'status'"):
         plot.outcomes(results.drop(columns="status"), raw=True)
@@ -132,7 +143,7 @@ def test_outcomes_missing_columns_raise_input_error(results):
 
 def statuses_frame(rows: list[tuple]) -> pd.DataFrame:
     """rows: (minutes after T0, address, status), campaign 'c1'."""
-    minutes, addresses, statuses = zip(*rows)
+    minutes, addresses, statuses = zip(*rows, strict=True)
     return pd.DataFrame(
         {
             "campaign": "c1",
@@ -149,9 +160,14 @@ def statuses_frame(rows: list[tuple]) -> pd.DataFrame:
 @pytest.fixture
 def statuses() -> pd.DataFrame:
     rows = [
-        (0, 1, "Success"), (0, 2, "Success"),
-        (1, 1, "Retrieved"), (1, 3, "Success"), (1, 2, "Success"),
-        (2, 2, "Expired"), (2, 3, "Retrieved"), (2, 1, "Retrieved"),
+        (0, 1, "Success"),
+        (0, 2, "Success"),
+        (1, 1, "Retrieved"),
+        (1, 3, "Success"),
+        (1, 2, "Success"),
+        (2, 2, "Expired"),
+        (2, 3, "Retrieved"),
+        (2, 1, "Retrieved"),
     ]
     return statuses_frame(rows).sample(frac=1, random_state=3)  # order must not matter
 
@@ -175,10 +191,18 @@ def test_timeline_counts_each_address_at_its_latest_status(statuses):
 
 
 def test_timeline_keeps_campaigns_apart_and_filters_one(statuses):
-    other = statuses.assign(campaign="c2", status="Expired", category=pd.Series(["failed"] * len(statuses), dtype=CATEGORY_DTYPE, index=statuses.index))
+    other = statuses.assign(
+        campaign="c2",
+        status="Expired",
+        category=pd.Series(["failed"] * len(statuses), dtype=CATEGORY_DTYPE, index=statuses.index),
+    )
     both = pd.concat([statuses, other])
     lines = lines_by_label(plot.timeline(both))
-    assert lines["failed (4)"].get_ydata().tolist() == [2, 3, 4]  # c2's three addresses are failed from their first poll
+    assert lines["failed (4)"].get_ydata().tolist() == [
+        2,
+        3,
+        4,
+    ]  # c2's three addresses are failed from their first poll
     only = lines_by_label(plot.timeline(both, campaign="c2"))
     assert list(only) == ["failed (3)"]
 
@@ -194,7 +218,9 @@ def test_timeline_missing_column_and_wrong_object(statuses):
 
 
 def delivered(seconds: list[float]) -> pd.DataFrame:
-    return results_frame([("accepted", "Retrieved", s) for s in seconds] + [("accepted", "Expired", None), ("invalid", None, None)])
+    return results_frame(
+        [("accepted", "Retrieved", s) for s in seconds] + [("accepted", "Expired", None), ("invalid", None, None)]
+    )
 
 
 def test_delivery_times_ecdf_in_minutes_with_median():
@@ -209,7 +235,9 @@ def test_delivery_times_ecdf_in_minutes_with_median():
     assert curve.get_color() == CATEGORY_COLORS["delivered"]
 
 
-@pytest.mark.parametrize(("seconds", "unit", "median"), [([5, 10, 20, 30], "seconds", 15), ([3600, 7200, 18000], "hours", 2)])
+@pytest.mark.parametrize(
+    ("seconds", "unit", "median"), [([5, 10, 20, 30], "seconds", 15), ([3600, 7200, 18000], "hours", 2)]
+)
 def test_delivery_times_unit_follows_magnitude(seconds, unit, median):
     ax = plot.delivery_times(delivered(seconds))
     assert ax.get_xlabel().endswith(f"({unit})")
@@ -224,13 +252,17 @@ def test_delivery_times_needs_sent_and_delivered_times(results):
 # -- quota -----------------------------------------------------------------------
 
 
-def readings(minutes: list[float], used: list[int], limit: int = 100, resets_on: str | list[str] = "2026-01-22") -> pd.DataFrame:
+def readings(
+    minutes: list[float], used: list[int], limit: int = 100, resets_on: str | list[str] = "2026-01-22"
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "read_at": [T0 + pd.Timedelta(minutes=m) for m in minutes],
             "used": used,
             "available": [limit - u for u in used],
-            "resets_on": pd.to_datetime(resets_on if isinstance(resets_on, list) else [resets_on] * len(used), utc=True),
+            "resets_on": pd.to_datetime(
+                resets_on if isinstance(resets_on, list) else [resets_on] * len(used), utc=True
+            ),
         }
     )
 
@@ -273,7 +305,9 @@ def test_quota_marks_resets_and_notes_when_it_lasts():
     assert "does not run out before the reset on 2026-01-22" in ax.texts[0].get_text()
     assert "6.0 requests/hour" in ax.texts[0].get_text()
     # the projection covers as long again as the readings it rests on: 20 minutes
-    assert mdates.date2num(lines["used, projected"].get_xdata()[-1]) == pytest.approx(mdates.date2num(pd.Timestamp("2026-01-21 00:40")))
+    assert mdates.date2num(lines["used, projected"].get_xdata()[-1]) == pytest.approx(
+        mdates.date2num(pd.Timestamp("2026-01-21 00:40"))
+    )
 
 
 def test_quota_used_up_and_too_few_readings():
@@ -282,7 +316,7 @@ def test_quota_used_up_and_too_few_readings():
 
 
 def test_quota_missing_column():
-    with pytest.raises(InputError, match="'available'.*\\.quota"):
+    with pytest.raises(InputError, match=r"'available'.*\.quota"):
         plot.quota(readings([0, 1], [1, 2]).drop(columns="available"))
 
 
@@ -302,9 +336,9 @@ def every_chart(results, statuses):
 
 def test_ax_is_honoured_and_returned_and_style_untouched(results, statuses):
     style = dict(matplotlib.rcParams)
-    fig, axes = plt.subplots(1, 5)
+    _fig, axes = plt.subplots(1, 5)
     figures = plt.get_fignums()
-    for ax, draw in zip(axes, every_chart(results, statuses)):
+    for ax, draw in zip(axes, every_chart(results, statuses), strict=True):
         assert draw(ax) is ax
         assert ax.get_title() and ax.has_data()
     assert plt.get_fignums() == figures

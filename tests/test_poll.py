@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 import mmsnb
-from mmsnb.results import POLLED_COLUMNS
-from mmsnb.results import CATEGORIES
+from mmsnb.results import CATEGORIES, POLLED_COLUMNS
 from mmsnb.statuses import describe
 
 #: Enough of each final outcome that a few dozen Orange numbers see several of them.
@@ -41,7 +40,9 @@ def mixed_campaign(make_sandbox, tmp_path):
     subjects = ["Promocja"] * 37 + ["Promocja", "Promocja"]
     subjects[36] = "Tylko dla Ciebie"
     frame = pd.DataFrame({"msisdn": numbers, "subject": subjects}, index=[f"k{i}" for i in range(len(numbers))])
-    results = mmsnb.send(client, frame, subject="subject", max_addresses=8, ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client, frame, subject="subject", max_addresses=8, ledger=tmp_path / "ledger.sqlite", progress=False
+    )
     yield sandbox, client, results
     client.close()
 
@@ -110,8 +111,15 @@ def test_poll_without_delivery_reports_ends_final_at_success(make_sandbox, tmp_p
     sandbox = make_sandbox()
     client = sandbox.client(timeout=(2, 2))
     frame = pd.DataFrame({"msisdn": orange(5) + others(1) + orange(1, 100)})
-    results = mmsnb.send(client, frame, subject="Hej", delivery_report=False, max_addresses=6,
-                         ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client,
+        frame,
+        subject="Hej",
+        delivery_report=False,
+        max_addresses=6,
+        ledger=tmp_path / "ledger.sqlite",
+        progress=False,
+    )
     assert [r.delivery_report for r in sandbox.received] == [False, False]
     polled = mmsnb.poll(client, results, interval=0.2, timeout=10, progress=False)
 
@@ -153,7 +161,9 @@ def test_poll_keeps_asking_until_final(make_sandbox, tmp_path):
     sandbox = make_sandbox(time_scale=600, outcomes={"Retrieved": 1.0}, delays={"Retrieved": (300.0, 360.0)})
     client = sandbox.client(timeout=(2, 2))
     frame = pd.DataFrame({"msisdn": orange(4)})
-    results = mmsnb.send(client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False
+    )
     polled = mmsnb.poll(client, results, interval=0.1, timeout=30, progress=False)
 
     assert polled.status.tolist() == ["Retrieved"] * 4
@@ -164,7 +174,9 @@ def test_poll_keeps_asking_until_final(make_sandbox, tmp_path):
 def test_poll_stops_at_timeout_with_rows_not_final(make_sandbox, tmp_path):
     sandbox = make_sandbox(time_scale=1)
     client = sandbox.client(timeout=(2, 2))
-    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False
+    )
     polled = mmsnb.poll(client, results, interval=0.1, timeout=0.3, progress=False)
 
     assert polled.status.tolist() == ["Success", "Success"]
@@ -185,20 +197,22 @@ def test_poll_of_a_rerun_polls_the_already_sent_rows(sandbox, client, tmp_path):
 
 
 def test_backoff_grows_to_its_cap_unless_the_interval_is_fixed():
-    from itertools import islice
+    from itertools import islice, pairwise
 
     from mmsnb.polling import BACKOFF, pauses_between_rounds
 
     pauses = list(islice(pauses_between_rounds(None), 12))
     assert pauses[0] == BACKOFF[0]
-    assert all(b > a for a, b in zip(pauses, pauses[1:]) if a < BACKOFF[2])
+    assert all(b > a for a, b in pairwise(pauses) if a < BACKOFF[2])
     assert max(pauses) == BACKOFF[2]
     assert list(islice(pauses_between_rounds(2.5), 5)) == [2.5] * 5
 
 
 def test_polling_a_polled_frame_again_asks_nothing_and_keeps_what_it_knew(sandbox, client, tmp_path):
     frame = pd.DataFrame({"msisdn": orange(4)})
-    results = mmsnb.send(client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False)
+    results = mmsnb.send(
+        client, frame, subject="Hej", max_addresses=2, ledger=tmp_path / "ledger.sqlite", progress=False
+    )
     first = mmsnb.poll(client, results, interval=0.2, timeout=30, progress=False)
     asked = sandbox.gateway.counts["status"]
     again = mmsnb.poll(client, first, interval=0.2, timeout=30, progress=False)

@@ -23,18 +23,18 @@ from mmsnb.numbers import parse
 
 SIZE = int(os.environ.get("MMSNB_SOAK_SIZE", "2000"))
 PER_REQUEST = 10
-CHILD = """
+CHILD = f"""
 import os, sys
 import pandas as pd
 import mmsnb
 frame = pd.read_csv(sys.argv[1], dtype=str)
 client = mmsnb.Client.from_env(timeout=(2, 1))
 try:
-    mmsnb.send(client, frame, subject="Wyprzedaż zimowa", campaign="soak", max_addresses=%d,
+    mmsnb.send(client, frame, subject="Wyprzedaż zimowa", campaign="soak", max_addresses={PER_REQUEST},
                allow_partial=True, progress=False, workers=4)
 except mmsnb.MMSError as error:
     print(error)
-""" % PER_REQUEST
+"""
 
 
 def recipients(n: int) -> pd.DataFrame:
@@ -50,7 +50,9 @@ def recipients(n: int) -> pd.DataFrame:
 
 def run_child(sandbox, env, csv, *, until: int | None = None, then=None) -> None:
     """Run the campaign in a child process; once the sandbox has received ``until`` messages, call ``then(child)``."""
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(csv)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(csv)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     if until is not None:
         deadline = time.monotonic() + 300
         while len(sandbox.received) < until and child.poll() is None and time.monotonic() < deadline:
@@ -71,12 +73,20 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
     ledger = tmp_path / "ledger.sqlite"
     requests_needed = -(-SIZE // PER_REQUEST)
     faults = mmsnb.Faults(
-        server_error=0.02, html_error=0.02, slow=0.02, drop_before=0.02, drop_after=0.02,
-        garbage=0.02, revoke_token=0.02, status_error=0.2, slow_seconds=1.5,
+        server_error=0.02,
+        html_error=0.02,
+        slow=0.02,
+        drop_before=0.02,
+        drop_after=0.02,
+        garbage=0.02,
+        revoke_token=0.02,
+        status_error=0.2,
+        slow_seconds=1.5,
     )
     rng = random.Random(7)
-    with mmsnb.Sandbox(seed=7, quota=10 * requests_needed, time_scale=6000, token_lifetime=3, faults=faults,
-                       ledger=ledger) as sandbox:
+    with mmsnb.Sandbox(
+        seed=7, quota=10 * requests_needed, time_scale=6000, token_lifetime=3, faults=faults, ledger=ledger
+    ) as sandbox:
         env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": str(ledger)}
         first = rng.randint(requests_needed // 10, requests_needed // 5)
         second = first + rng.randint(requests_needed // 10, requests_needed // 5)
@@ -88,14 +98,18 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
 
         run_child(sandbox, env, csv, until=second + requests_needed // 10, then=spend_the_quota)
         with sqlite3.connect(ledger) as db:
-            quota_stops = db.execute("SELECT COUNT(*) FROM requests WHERE state = 'unsent' AND error_code = 53").fetchone()[0]
+            quota_stops = db.execute(
+                "SELECT COUNT(*) FROM requests WHERE state = 'unsent' AND error_code = 53"
+            ).fetchone()[0]
         assert quota_stops >= 1, "the quota did not run out mid-run"
         sandbox.gateway.quota = 10 * requests_needed
         sandbox.reset_quota()
         run_child(sandbox, env, csv)
 
         client = sandbox.client()
-        results = mmsnb.send(client, frame, subject="Wyprzedaż zimowa", campaign="soak", max_addresses=PER_REQUEST, progress=False)
+        results = mmsnb.send(
+            client, frame, subject="Wyprzedaż zimowa", campaign="soak", max_addresses=PER_REQUEST, progress=False
+        )
         sandbox.faults.faults = mmsnb.Faults(status_error=0.2)
         polled = mmsnb.poll(client, results, timeout=120, interval=0.2, progress=False)
         received = sandbox.received
@@ -103,7 +117,8 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
 
     with sqlite3.connect(ledger) as db:
         rows = db.execute(
-            "SELECT r.address, q.state, q.message_id, q.error FROM claims r JOIN requests q ON q.id = r.request_id WHERE r.campaign = 'soak'"
+            "SELECT r.address, q.state, q.message_id, q.error FROM claims r JOIN requests q ON q.id = r.request_id "
+            "WHERE r.campaign = 'soak'"
         ).fetchall()
         requests = db.execute("SELECT state, message_id, addresses FROM requests WHERE campaign = 'soak'").fetchall()
     states = Counter(state for _, state, _, _ in rows)
@@ -120,7 +135,8 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
     per_address = Counter(a for r in received for a in r.addresses)
     assert max(per_address.values()) == 1
 
-    # The ledger's accepted messages and the sandbox's match one for one; the sandbox's extra ones are 'unknown' in the ledger.
+    # The ledger's accepted messages and the sandbox's match one for one;
+    # the sandbox's extra ones are 'unknown' in the ledger.
     accepted = {m for s, m, _ in requests if s == "accepted"}
     sandbox_ids = {r.message_id for r in received}
     assert accepted <= sandbox_ids
@@ -135,9 +151,13 @@ def test_soak_killed_twice_with_faults_and_a_quota_reset(tmp_path):
     assert sent.final.all()
 
     print(
-        f"\nsoak: {SIZE} recipients, {len(requests)} requests in the ledger, {len(received)} messages received by the sandbox"
+        f"\nsoak: {SIZE} recipients, {len(requests)} requests in the ledger, {len(received)} messages received by "
+        "the sandbox"
         f"\n  recipients by ledger state: {dict(states)}"
-        f"\n  requests stopped by the quota before its reset: {quota_stops}; access tokens issued: {tokens_issued}; recipients received twice: 0"
-        f"\n  accepted messages: ledger {len(accepted)}, sandbox {len(sandbox_ids)} (extra {len(sandbox_ids - accepted)} are 'unknown' in the ledger)"
-        f"\n  polled rows final: {int(sent.final.sum())}/{len(sent)}; statuses: {polled.status.value_counts().to_dict()}"
+        f"\n  requests stopped by the quota before its reset: {quota_stops}; access tokens issued: {tokens_issued}; "
+        "recipients received twice: 0"
+        f"\n  accepted messages: ledger {len(accepted)}, sandbox {len(sandbox_ids)} (extra "
+        f"{len(sandbox_ids - accepted)} are 'unknown' in the ledger)"
+        f"\n  polled rows final: {int(sent.final.sum())}/{len(sent)}; statuses: "
+        f"{polled.status.value_counts().to_dict()}"
     )

@@ -13,7 +13,7 @@ SEND_STATES = ["accepted", "invalid", "rejected", "duplicate", "quota", "unknown
 
 def results_frame(rows: list[tuple]) -> pd.DataFrame:
     """rows: (send_state, status or None, http_status, error_code, error)."""
-    states, statuses, http, codes, errors = zip(*rows)
+    states, statuses, http, codes, errors = zip(*rows, strict=True)
     return pd.DataFrame(
         {
             "msisdn": [f"+4850110{i:04d}" for i in range(len(rows))],
@@ -46,7 +46,14 @@ def results() -> pd.DataFrame:
 
 def test_summary_counts_and_shares_every_category_in_order(results):
     table = summary(results)
-    assert list(table.index) == [*CATEGORIES, "no status: accepted", "not sent: invalid", "not sent: rejected", "not sent: quota", "not sent: planned"]
+    assert list(table.index) == [
+        *CATEGORIES,
+        "no status: accepted",
+        "not sent: invalid",
+        "not sent: rejected",
+        "not sent: quota",
+        "not sent: planned",
+    ]
     assert table["count"].tolist() == [6, 1, 0, 3, 1, 1, 3, 1, 2, 1]
     assert table["share"].tolist() == pytest.approx([c / 19 for c in table["count"]])
     assert table["count"].sum() == len(results)
@@ -83,7 +90,7 @@ def test_summary_of_no_rows():
 
 
 def test_summary_missing_column(results):
-    with pytest.raises(InputError, match="'status_category'.*mmsnb.poll"):
+    with pytest.raises(InputError, match=r"'status_category'.*mmsnb\.poll"):
         summary(results.drop(columns="status_category"))
     with pytest.raises(InputError, match="DataFrame"):
         summary([1, 2])

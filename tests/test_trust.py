@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ def orange(n: int, start: int = 0) -> list[str]:
 
 # -- two runs at once ----------------------------------------------------------------
 
+
 def test_two_threads_sending_one_campaign_at_once_deliver_each_message_once(make_sandbox, tmp_path):
     sandbox = make_sandbox(quota=1000, latency=0.02)
     frame = pd.DataFrame({"msisdn": orange(120)})
@@ -43,8 +45,18 @@ def test_two_threads_sending_one_campaign_at_once_deliver_each_message_once(make
         client = sandbox.client(timeout=(5, 10))
         try:
             start.wait()
-            results.append(mmsnb.send(client, frame, subject="Wiosna", campaign="spring", ledger=ledger,
-                                      group=False, workers=4, progress=False))
+            results.append(
+                mmsnb.send(
+                    client,
+                    frame,
+                    subject="Wiosna",
+                    campaign="spring",
+                    ledger=ledger,
+                    group=False,
+                    workers=4,
+                    progress=False,
+                )
+            )
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
         finally:
@@ -73,7 +85,9 @@ client = mmsnb.Client.from_env()
 frame = pd.read_csv({csv!r}, dtype=str)
 print("ready", flush=True)
 sys.stdin.readline()
-results = mmsnb.send(client, frame, subject="Wiosna", campaign="spring", ledger={ledger!r}, group=False, workers=4, progress=False)
+results = mmsnb.send(
+    client, frame, subject="Wiosna", campaign="spring", ledger={ledger!r}, group=False, workers=4, progress=False
+)
 results.to_csv({out!r}, index=False)
 """
 
@@ -86,8 +100,17 @@ def test_two_processes_sending_one_campaign_at_once_deliver_each_message_once(ma
     children = []
     for n in (1, 2):
         code = CHILD.format(csv=str(csv), ledger=str(ledger), out=str(tmp_path / f"out{n}.csv"))
-        children.append(subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path, text=True,
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                env=env,
+                cwd=tmp_path,
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        )
     for child in children:
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
     for child in children:  # both are loaded and waiting: release them together
@@ -109,7 +132,9 @@ def test_retry_unknown_never_takes_a_claim_that_a_live_run_holds(sandbox, client
         run = ledger.start_run("spring")
         held = ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
         frame = pd.DataFrame({"msisdn": orange(2)})
-        results = mmsnb.send(client, frame, subject="Wiosna", campaign="spring", ledger=ledger, retry_unknown=True, progress=False)
+        results = mmsnb.send(
+            client, frame, subject="Wiosna", campaign="spring", ledger=ledger, retry_unknown=True, progress=False
+        )
         assert results.send_state.astype(str).tolist() == ["in-progress", "accepted"]
         assert "Another run" in results.error.iloc[0]
         ledger.end_run(run)  # the run stops without an outcome: the request is unknown from now on
@@ -123,12 +148,15 @@ def test_retry_unknown_never_takes_a_claim_that_a_live_run_holds(sandbox, client
 
 # -- one message per number, whatever the spelling --------------------------------------
 
+
 def test_five_spellings_of_one_file_are_one_campaign(sandbox, client, tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     frame = pd.DataFrame({"msisdn": orange(5)})
     spellings = ["data/promo.jpg", "./data/promo.jpg", str(PROMO), ["data/promo.jpg"], Path("data/promo.jpg")]
-    runs = [mmsnb.send(client, frame, subject="Promocja", attachments=s, ledger=tmp_path / "l.sqlite", progress=False)
-            for s in spellings]
+    runs = [
+        mmsnb.send(client, frame, subject="Promocja", attachments=s, ledger=tmp_path / "l.sqlite", progress=False)
+        for s in spellings
+    ]
 
     assert len({r.mms.info.campaign for r in runs}) == 1
     assert (runs[0].send_state == "accepted").all()
@@ -137,8 +165,10 @@ def test_five_spellings_of_one_file_are_one_campaign(sandbox, client, tmp_path, 
 
 
 def test_a_number_on_two_rows_gets_one_message_with_the_first_rows_content(sandbox, client, tmp_path):
-    frame = pd.DataFrame({"msisdn": ["501000001", "+48 501 000 001", "501000002"], "first_name": ["Ola", "Aleksandra", "Jan"]},
-                         index=["a", "b", "c"])
+    frame = pd.DataFrame(
+        {"msisdn": ["501000001", "+48 501 000 001", "501000002"], "first_name": ["Ola", "Aleksandra", "Jan"]},
+        index=["a", "b", "c"],
+    )
     results = mmsnb.send(client, frame, subject="Cześć {first_name}!", ledger=tmp_path / "l.sqlite", progress=False)
 
     assert results.send_state.astype(str).tolist() == ["accepted", "duplicate", "accepted"]
@@ -173,6 +203,7 @@ def test_the_demo_sends_each_number_once_and_as_its_check_said(make_sandbox, tmp
 
 
 # -- the command line keeps the ledger -------------------------------------------------------
+
 
 def test_the_cli_sends_once_and_again_only_when_asked(sandbox, tmp_path):
     env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": str(tmp_path / "cli.sqlite")}
@@ -213,6 +244,7 @@ def test_an_empty_mms_is_refused_before_anything_is_sent(sandbox, client, tmp_pa
 
 # -- HTTPS stays HTTPS ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def collector():
     """A plain-HTTP server that must never receive anything."""
@@ -224,14 +256,18 @@ def collector():
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_is_never_followed(tmp_path, collector, status):
     """301/302/307/308 were not taken: rejected, and a later run may send them; 303 may have been processed: unknown."""
-    gateway = Server(token_or(lambda handler, body: (status, {"Location": collector.url + "/collect"}, {})), tls_dir=tmp_path)
+    gateway = Server(
+        token_or(lambda handler, body: (status, {"Location": collector.url + "/collect"}, {})), tls_dir=tmp_path
+    )
     client = mmsnb.Client("id", "secret-value", base_url=gateway.url, verify=gateway.ca_path, timeout=(2, 5))
     try:
         with pytest.raises(mmsnb.MMSError, match=f"HTTP {status} pointing to '{collector.url}/collect'") as caught:
             client.send_mms("501102030", subject="Hej", attachments=[PROMO])
         assert "never followed" in str(caught.value)
         frame = pd.DataFrame({"msisdn": orange(3)})
-        results = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", group=False, workers=1, progress=False)
+        results = mmsnb.send(
+            client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", group=False, workers=1, progress=False
+        )
     finally:
         client.close()
         gateway.stop()
@@ -258,6 +294,7 @@ def test_a_redirect_from_the_token_endpoint_is_never_followed(tmp_path, collecto
 
 # -- only the files the user meant ---------------------------------------------------------------
 
+
 def test_a_partner_csv_cannot_send_files_from_outside_its_folder(sandbox, client, tmp_path):
     folder = tmp_path / "partner"
     folder.mkdir()
@@ -266,15 +303,27 @@ def test_a_partner_csv_cannot_send_files_from_outside_its_folder(sandbox, client
     (folder / "leak.txt").symlink_to(tmp_path / "api-keys.txt")
     (folder / "alias.jpg").symlink_to(folder / "promo.jpg")
     (folder / "sub").mkdir()
-    rows = ["promo.jpg", "../api-keys.txt", str(tmp_path / "api-keys.txt"), "leak.txt", "alias.jpg", "sub/../promo.jpg",
-            "/etc/passwd", "https://example.org/x.jpg"]
+    rows = [
+        "promo.jpg",
+        "../api-keys.txt",
+        str(tmp_path / "api-keys.txt"),
+        "leak.txt",
+        "alias.jpg",
+        "sub/../promo.jpg",
+        "/etc/passwd",
+        "https://example.org/x.jpg",
+    ]
     numbers = orange(len(rows))
     csv = folder / "recipients.csv"
     pd.DataFrame({"msisdn": numbers, "image": rows}).to_csv(csv, index=False)
 
     frame = mmsnb.read_recipients(csv, to="msisdn")
-    plan = mmsnb.send(client, frame, subject="Hej", attachments="image", ledger=tmp_path / "l.sqlite", dry_run=True, progress=False)
-    results = mmsnb.send(client, frame, subject="Hej", attachments="image", ledger=tmp_path / "l.sqlite", progress=False)
+    plan = mmsnb.send(
+        client, frame, subject="Hej", attachments="image", ledger=tmp_path / "l.sqlite", dry_run=True, progress=False
+    )
+    results = mmsnb.send(
+        client, frame, subject="Hej", attachments="image", ledger=tmp_path / "l.sqlite", progress=False
+    )
 
     assert [f["path"] for f in plan.mms.info.files] == [str(folder / "promo.jpg")]
     states = results.send_state.astype(str).tolist()
@@ -288,15 +337,29 @@ def test_a_partner_csv_cannot_send_files_from_outside_its_folder(sandbox, client
 
 def test_attachments_dir_chooses_the_folder_and_a_constant_path_is_trusted(sandbox, client, tmp_path):
     frame = pd.DataFrame({"msisdn": orange(2), "image": ["promo.jpg", "logo.png"]})
-    results = mmsnb.send(client, frame, subject="Hej", attachments="image", attachments_dir=DATA,
-                         ledger=tmp_path / "l.sqlite", progress=False)
+    results = mmsnb.send(
+        client,
+        frame,
+        subject="Hej",
+        attachments="image",
+        attachments_dir=DATA,
+        ledger=tmp_path / "l.sqlite",
+        progress=False,
+    )
     assert (results.send_state == "accepted").all()
-    constant = mmsnb.send(client, pd.DataFrame({"msisdn": orange(1, 10)}), subject="Hej", attachments=str(PROMO),
-                          ledger=tmp_path / "l.sqlite", progress=False)
+    constant = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": orange(1, 10)}),
+        subject="Hej",
+        attachments=str(PROMO),
+        ledger=tmp_path / "l.sqlite",
+        progress=False,
+    )
     assert (constant.send_state == "accepted").all()
 
 
 # -- exact numbers, and bad rows that stay rows ----------------------------------------------------
+
 
 def test_float32_numbers_are_refused_and_nobody_else_gets_the_message(sandbox, client, tmp_path):
     frame = pd.DataFrame({"msisdn": np.array([501102030, 601234567], dtype="float32")})
@@ -312,11 +375,15 @@ def test_float32_numbers_are_refused_and_nobody_else_gets_the_message(sandbox, c
 
 
 def test_a_broken_character_in_one_row_makes_only_that_row_invalid(sandbox, client, tmp_path):
-    frame = pd.DataFrame({"msisdn": orange(3), "first_name": ["Ola", "Jan\ud800", "Ewa"], "sender": ["A", "B", "C\udfff"]})
+    frame = pd.DataFrame(
+        {"msisdn": orange(3), "first_name": ["Ola", "Jan\ud800", "Ewa"], "sender": ["A", "B", "C\udfff"]}
+    )
     results = mmsnb.send(client, frame, subject="Cześć {first_name}!", ledger=tmp_path / "l.sqlite", progress=False)
     assert results.send_state.astype(str).tolist() == ["accepted", "invalid", "accepted"]
     assert "cannot be sent" in results.error.iloc[1]
-    by_sender = mmsnb.send(client, frame.iloc[[0, 2]], subject="Hej", sender="sender", ledger=tmp_path / "l.sqlite", progress=False)
+    by_sender = mmsnb.send(
+        client, frame.iloc[[0, 2]], subject="Hej", sender="sender", ledger=tmp_path / "l.sqlite", progress=False
+    )
     assert by_sender.send_state.astype(str).tolist() == ["accepted", "invalid"]
     assert "sender has a character" in by_sender.error.iloc[1]
 
@@ -329,6 +396,7 @@ def test_repeated_column_names_are_refused_before_anything_is_sent(sandbox, clie
 
 
 # -- secrets through side doors ---------------------------------------------------------------------
+
 
 def test_an_echoing_gateway_does_not_put_the_token_in_errors_or_the_ledger(tmp_path):
     def echo(handler, body):
@@ -347,8 +415,13 @@ def test_an_echoing_gateway_does_not_put_the_token_in_errors_or_the_ledger(tmp_p
         client.close()
         gateway.stop()
     assert any(TOKEN in str(h[2]) for h in gateway.hits)  # the gateway did see it, and echoed it
-    shown = [str(caught.value), repr(caught.value), caught.value.gateway_message, *results.error.tolist(),
-             results.to_csv()]
+    shown = [
+        str(caught.value),
+        repr(caught.value),
+        caught.value.gateway_message,
+        *results.error.tolist(),
+        results.to_csv(),
+    ]
     ledger_bytes = b"".join(p.read_bytes() for p in tmp_path.glob("l.sqlite*"))
     for text in shown:
         assert TOKEN not in text and secret not in text
@@ -390,16 +463,25 @@ def test_the_secret_is_not_an_attribute_of_the_client(sandbox):
 
 @pytest.mark.parametrize("minutes_ago, state", [(0, "in-progress"), (10, "unknown")])
 def test_a_run_on_another_machine_holds_its_claims_while_it_writes(sandbox, client, tmp_path, minutes_ago, state):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     path = tmp_path / "team.sqlite"
     with mmsnb.Ledger(path) as ledger:
         run = ledger.start_run("spring")
         ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
-        seen = (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).isoformat()
-        ledger._conn.execute("UPDATE runs SET host = 'laptop-of-a-colleague', pid = 1, seen_at = ? WHERE id = ?", (seen, run))
-    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Wiosna", campaign="spring", ledger=path,
-                         retry_unknown=False, progress=False)
+        seen = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
+        ledger._conn.execute(
+            "UPDATE runs SET host = 'laptop-of-a-colleague', pid = 1, seen_at = ? WHERE id = ?", (seen, run)
+        )
+    results = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": orange(1)}),
+        subject="Wiosna",
+        campaign="spring",
+        ledger=path,
+        retry_unknown=False,
+        progress=False,
+    )
     assert results.send_state.astype(str).tolist() == [state]
     assert sandbox.received == []
 
@@ -414,21 +496,35 @@ def test_per_row_after_a_campaign_sends_only_the_rows_that_were_repeats(sandbox,
     assert second.mms.info.campaign == first.mms.info.campaign
     assert second.send_state.astype(str).tolist() == ["already-sent", "already-sent", "accepted"]
     assert Counter((a, r.subject) for r in sandbox.received for a in r.addresses) == Counter(
-        {("tel:+48501000001", "Hej Ala"): 1, ("tel:+48501000002", "Hej Ola"): 1, ("tel:+48501000002", "Hej Ela"): 1})
+        {("tel:+48501000001", "Hej Ala"): 1, ("tel:+48501000002", "Hej Ola"): 1, ("tel:+48501000002", "Hej Ela"): 1}
+    )
     third = mmsnb.send(client, frame, **options)
     assert third.send_state.astype(str).tolist() == ["already-sent", "already-sent", "duplicate"]
 
 
 def test_a_relative_ledger_in_env_is_one_file_from_every_folder_below_it(sandbox, tmp_path):
-    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in sandbox.env().items()) + "MMSNB_LEDGER=mmsnb-ledger.sqlite\n")
+    (tmp_path / ".env").write_text(
+        "".join(f"{k}={v}\n" for k, v in sandbox.env().items()) + "MMSNB_LEDGER=mmsnb-ledger.sqlite\n"
+    )
     (tmp_path / "notebooks").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
-    runs = [subprocess.run([str(CONSOLE), "send", "501000001", "--subject", "Promo"], cwd=folder, env=env,
-                           capture_output=True, text=True, timeout=120) for folder in (tmp_path, tmp_path / "notebooks")]
+    runs = [
+        subprocess.run(
+            [str(CONSOLE), "send", "501000001", "--subject", "Promo"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for folder in (tmp_path, tmp_path / "notebooks")
+    ]
     assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
     assert "already sent at" in runs[1].stdout
     assert received_addresses(sandbox) == Counter({"tel:+48501000001": 1})
-    assert (tmp_path / "mmsnb-ledger.sqlite").is_file() and not (tmp_path / "notebooks" / "mmsnb-ledger.sqlite").exists()
+    assert (tmp_path / "mmsnb-ledger.sqlite").is_file() and not (
+        tmp_path / "notebooks" / "mmsnb-ledger.sqlite"
+    ).exists()
 
 
 def test_a_broken_tls_answer_after_the_send_is_unknown_and_not_repeated(tmp_path):
@@ -439,8 +535,12 @@ def test_a_broken_tls_answer_after_the_send_is_unknown_and_not_repeated(tmp_path
     gateway = Server(token_or(garble), tls_dir=tmp_path)
     client = mmsnb.Client("id", "secret-value", base_url=gateway.url, verify=gateway.ca_path, timeout=(2, 5))
     try:
-        runs = [mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", ledger=tmp_path / "l.sqlite",
-                           progress=False) for _ in range(2)]
+        runs = [
+            mmsnb.send(
+                client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", ledger=tmp_path / "l.sqlite", progress=False
+            )
+            for _ in range(2)
+        ]
     finally:
         client.close()
         gateway.stop()
@@ -458,8 +558,15 @@ def test_hard_links_and_huge_files_named_in_data_are_not_read(sandbox, client, t
     with open(folder / "huge.jpg", "wb") as huge:  # 64 GiB, sparse: reading it would exhaust the machine
         huge.truncate(64 * 2**30)
     frame = pd.DataFrame({"msisdn": orange(2), "f": ["notes.txt", "huge.jpg"]})
-    results = mmsnb.send(client, frame, subject="Hej", attachments="f", attachments_dir=folder,
-                         ledger=tmp_path / "l.sqlite", progress=False)
+    results = mmsnb.send(
+        client,
+        frame,
+        subject="Hej",
+        attachments="f",
+        attachments_dir=folder,
+        ledger=tmp_path / "l.sqlite",
+        progress=False,
+    )
     assert (results.send_state == "invalid").all()
     assert "hard link" in results.error.iloc[0]
     assert "67108864 KB, over the gateway's limit of 300 KB" in results.error.iloc[1]
@@ -470,10 +577,14 @@ def test_cells_and_parameters_that_are_not_text_are_named(sandbox, client, tmp_p
     frame = pd.DataFrame({"msisdn": orange(4), "s": pd.Series([["Hej"], b"Hej", {"a": 1}, 2026], dtype=object)})
     results = mmsnb.send(client, frame, subject="s", ledger=tmp_path / "l.sqlite", progress=False)
     assert results.send_state.astype(str).tolist() == ["invalid", "invalid", "invalid", "accepted"]
-    assert "The subject in this row is list ['Hej'], not text." == results.error.iloc[0]
+    assert results.error.iloc[0] == "The subject in this row is list ['Hej'], not text."
     assert [r.subject for r in sandbox.received] == ["2026"]
-    for bad in (dict(subject=5), dict(subject="Hej", sender={"a": 1}), dict(subject="Hej", max_addresses="5"),
-                dict(subject="Hej", workers=0)):
+    for bad in (
+        dict(subject=5),
+        dict(subject="Hej", sender={"a": 1}),
+        dict(subject="Hej", max_addresses="5"),
+        dict(subject="Hej", workers=0),
+    ):
         with pytest.raises(mmsnb.InputError, match=next(iter(k for k in bad if k != "subject"), "subject") + "="):
             mmsnb.send(client, frame, ledger=tmp_path / "l.sqlite", progress=False, **bad)
     assert len(sandbox.received) == 1

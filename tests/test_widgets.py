@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import ipywidgets as widgets
 import pandas as pd
@@ -22,8 +22,13 @@ ADDRESSES = {"tel:+48501102030", "tel:+48510000000", "tel:+48511000000"}
 
 def upload(name: str, data: bytes, content_type: str = "") -> dict:
     """One file as ipywidgets 8's FileUpload puts it in ``value``."""
-    return {"name": name, "type": content_type, "size": len(data), "content": memoryview(data),
-            "last_modified": datetime.now(timezone.utc)}
+    return {
+        "name": name,
+        "type": content_type,
+        "size": len(data),
+        "content": memoryview(data),
+        "last_modified": datetime.now(UTC),
+    }
 
 
 def wait_for(condition, timeout: float = 30.0) -> None:
@@ -155,7 +160,10 @@ def test_typed_braces_are_sent_as_they_are(composer, sandbox):
 def test_the_subject_has_a_character_count_and_the_preview_follows_the_form(composer, jpeg):
     fill(composer, subject="Zażółć")
     composer.sender.value = "Sklep <Łódź>"
-    composer.attachments.upload.value = (upload("promo.jpg", jpeg, "image/jpeg"), upload("terms.txt", "Regulamin".encode()))
+    composer.attachments.upload.value = (
+        upload("promo.jpg", jpeg, "image/jpeg"),
+        upload("terms.txt", b"Regulamin"),
+    )
     assert "6 characters" in composer.subject_count.value
     assert "Sklep &lt;Łódź&gt;" in composer.preview.header.value
     assert "Zażółć" in composer.preview.body.value
@@ -165,8 +173,11 @@ def test_the_subject_has_a_character_count_and_the_preview_follows_the_form(comp
 
 # -- attachments -------------------------------------------------------------------
 def test_attachments_show_thumbnails_sizes_and_the_total_against_the_limit(composer, jpeg):
-    composer.attachments.upload.value = (upload("promo.jpg", jpeg, "image/jpeg"), upload("terms.txt", b"x" * 2048, "text/plain"))
-    thumb, text, _ = composer.attachments.rows.children[0].children
+    composer.attachments.upload.value = (
+        upload("promo.jpg", jpeg, "image/jpeg"),
+        upload("terms.txt", b"x" * 2048, "text/plain"),
+    )
+    thumb, _text, _ = composer.attachments.rows.children[0].children
     assert isinstance(thumb, widgets.Image) and thumb.value == jpeg
     assert not isinstance(composer.attachments.rows.children[1].children[0], widgets.Image)
     assert "terms.txt" in composer.attachments.rows.children[1].children[1].value

@@ -15,9 +15,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from email.message import MIMEPart
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import Any
 from urllib.parse import unquote
 
 import phonenumbers
@@ -28,7 +30,12 @@ from ..message import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
 #: Default share of each final outcome for an address in Orange's network.
 DEFAULT_OUTCOMES = {"Retrieved": 0.88, "Rejected": 0.04, "Expired": 0.04, "Indeterminate": 0.04}
 #: Default simulated delay, in seconds, before each outcome is reported: (shortest, longest).
-DEFAULT_DELAYS = {"Retrieved": (5.0, 240.0), "Rejected": (5.0, 60.0), "Expired": (540.0, 600.0), "Indeterminate": (300.0, 600.0)}
+DEFAULT_DELAYS = {
+    "Retrieved": (5.0, 240.0),
+    "Rejected": (5.0, 60.0),
+    "Expired": (540.0, 600.0),
+    "Indeterminate": (300.0, 600.0),
+}
 _ADDRESS = re.compile(r"^tel:\+?\d{6,15}$")
 
 
@@ -46,7 +53,10 @@ def bad_request(description: str) -> GatewayError:
 
 
 UNAUTHORIZED = ("Invalid credentials", "The requested service needs credentials, but the ones provided were invalid.")
-TOO_MANY = ("Too many requests", "The application has made too many calls and has exceeded the rate limit for this service.")
+TOO_MANY = (
+    "Too many requests",
+    "The application has made too many calls and has exceeded the rate limit for this service.",
+)
 
 
 @dataclass(frozen=True)
@@ -88,29 +98,37 @@ class _Message:
     created: float
 
 
-def decode_body(body: bytes, content_type: str) -> tuple[dict, list[ReceivedFile]]:
+def decode_body(body: bytes, content_type: str) -> tuple[dict[str, Any], list[ReceivedFile]]:
     """The messagePart and attachments of a send body, by an independent parser (the e-mail one)."""
     if content_type.split(";")[0].strip().lower() == "application/json":
         return _json_part(body), []
     if not content_type.lower().startswith("multipart/form-data"):
         raise bad_request(f"Content-Type {content_type!r} is neither application/json nor multipart/form-data.")
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
     if not message.is_multipart():
         raise bad_request("The multipart body could not be parsed.")
     parts = list(message.iter_parts())
     if not parts or parts[0].get_param("name", header="content-disposition") != "messagePart":
         raise bad_request("The first part must be the messagePart JSON.")
-    part = _json_part(parts[0].get_payload(decode=True) or b"")
+    part = _json_part(_payload(parts[0]))
     files = []
     for item in parts[1:]:
         if (item.get("Content-Transfer-Encoding") or "").lower() != "base64":
             raise bad_request("Each attachment must be sent with Content-Transfer-Encoding: base64.")
-        data = item.get_payload(decode=True) or b""
+        data = _payload(item)
         files.append(ReceivedFile(item.get_filename() or "attachment", item.get_content_type(), data))
     return part, files
 
 
-def _json_part(raw: bytes) -> dict:
+def _payload(part: MIMEPart) -> bytes:
+    """A part's decoded bytes (empty when it has none)."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _json_part(raw: bytes) -> dict[str, Any]:
     try:
         part = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -156,7 +174,7 @@ class Gateway:
         self._window_start = time.time()
 
     # -- tokens ------------------------------------------------------------
-    def issue_token(self, client_id: str | None, client_secret: str | None, grant_type: str | None) -> dict:
+    def issue_token(self, client_id: str | None, client_secret: str | None, grant_type: str | None) -> dict[str, Any]:
         with self._lock:
             self.counts["token"] += 1
             if grant_type != "client_credentials":
@@ -189,12 +207,16 @@ class Gateway:
         with self._lock:
             self._window_start, self._used = time.time(), 0
 
-    def limit(self) -> dict:
+    def limit(self) -> dict[str, Any]:
         with self._lock:
             self.counts["limit"] += 1
             self._roll_window()
-            resets = datetime.fromtimestamp(self._window_start + self.window, timezone.utc)
-            return {"used": str(self._used), "available": str(max(self.quota - self._used, 0)), "date": resets.strftime("%a %b %d %Y")}
+            resets = datetime.fromtimestamp(self._window_start + self.window, UTC)
+            return {
+                "used": str(self._used),
+                "available": str(max(self.quota - self._used, 0)),
+                "date": resets.strftime("%a %b %d %Y"),
+            }
 
     # -- sending -----------------------------------------------------------
     def _orange(self, address: str) -> bool:
@@ -212,12 +234,12 @@ class Gateway:
         k = self._sent_to.get(address, 0)
         self._sent_to[address] = k + 1
         rng = random.Random(f"{self.seed}|{address}|{k}")
-        names, weights = zip(*self.outcomes.items())
+        names, weights = zip(*self.outcomes.items(), strict=True)
         outcome = rng.choices(names, weights)[0]
         low, high = self.delays[outcome]
         return _Address(address, outcome, rng.uniform(low, high), False)
 
-    def send(self, body: bytes, content_type: str) -> dict:
+    def send(self, body: bytes, content_type: str) -> dict[str, Any]:
         """Validate and accept a send; raises :class:`GatewayError` for the answers that refuse it."""
         with self._lock:
             self._roll_window()
@@ -249,15 +271,24 @@ class Gateway:
                 raise bad_request(f"Attachment {f.filename!r} is empty.")
         size = sum(len(f.data) for f in files)
         if size > self.max_message_bytes:
-            raise bad_request(f"The message is too large: {size} bytes of attachments, over the limit of {self.max_message_bytes}.")
+            raise bad_request(
+                f"The message is too large: {size} bytes of attachments, over the limit of {self.max_message_bytes}."
+            )
         with self._lock:
             message_id = f"{self.seed}_{secrets.token_hex(6)}_{len(self._messages) + 1:06d}"
             plans = [self._plan(a, report) for a in addresses]
             self._messages[message_id] = _Message(plans, report, time.monotonic())
             self.received.append(
                 Received(
-                    message_id, tuple(addresses), part.get("subject"), part.get("senderAddress"), part.get("priority"),
-                    report, tuple(files), content_type.split(";")[0], datetime.now(timezone.utc),
+                    message_id,
+                    tuple(addresses),
+                    part.get("subject"),
+                    part.get("senderAddress"),
+                    part.get("priority"),
+                    report,
+                    tuple(files),
+                    content_type.split(";")[0],
+                    datetime.now(UTC),
                 )
             )
         return {"authenticationId": message_id, "deliveryStatus": "DeliveredToNetwork"}
@@ -270,7 +301,7 @@ class Gateway:
             return "Success"
         return plan.outcome if (now - message.created) * self.time_scale >= plan.delay else "Success"
 
-    def status(self, message_id: str | None) -> dict:
+    def status(self, message_id: str | None) -> dict[str, Any]:
         with self._lock:
             self.counts["status"] += 1
             message = self._messages.get(message_id or "")
@@ -281,7 +312,7 @@ class Gateway:
         now = time.monotonic()
         info = [{"address": p.address, "status": self._address_status(message, p, now)} for p in message.addresses]
         distinct = {i["status"] for i in info}
-        answer: dict = {"status": distinct.pop() if len(distinct) == 1 else "Partial success"}
+        answer: dict[str, Any] = {"status": distinct.pop() if len(distinct) == 1 else "Partial success"}
         if len(info) > 1:
             answer["deliveryInfo"] = info
         return answer

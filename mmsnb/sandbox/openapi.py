@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from ..message import PRIORITIES
 
@@ -17,7 +19,7 @@ _OAUTH_ERROR = {
 }
 
 
-def _json(schema: dict, description: str) -> dict:
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
@@ -28,7 +30,15 @@ _MESSAGE_PART = {
     "type": "object",
     "required": ["addresses"],
     "properties": {
-        "addresses": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^(tel:|tel%3[Aa])(\\+|%2[Bb])?[0-9]{6,15}$", "example": "tel:+48501102030"}},
+        "addresses": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "string",
+                "pattern": "^(tel:|tel%3[Aa])(\\+|%2[Bb])?[0-9]{6,15}$",
+                "example": "tel:+48501102030",
+            },
+        },
         "subject": {"type": "string"},
         "priority": {"type": "string", "enum": list(PRIORITIES)},
         "senderAddress": {"type": "string"},
@@ -37,7 +47,7 @@ _MESSAGE_PART = {
 }
 
 
-def document(url: str, token_url: str) -> dict:
+def document(url: str, token_url: str) -> dict[str, Any]:
     """The OpenAPI document, with the sandbox's own server URL."""
     return {
         "openapi": "3.0.3",
@@ -105,8 +115,10 @@ def document(url: str, token_url: str) -> dict:
                                 "schema": {
                                     "type": "object",
                                     "description": (
-                                        "The messagePart JSON first; each attachment is a further part with its media type, "
-                                        "a file name and Content-Transfer-Encoding: base64 (headers OpenAPI 3.0 cannot state "
+                                        "The messagePart JSON first; each attachment is a further part with its "
+                                        "media type, "
+                                        "a file name and Content-Transfer-Encoding: base64 (headers OpenAPI 3.0 "
+                                        "cannot state "
                                         "for unnamed parts, so they are described here)."
                                     ),
                                     "required": ["messagePart"],
@@ -122,7 +134,10 @@ def document(url: str, token_url: str) -> dict:
                             {
                                 "type": "object",
                                 "required": ["authenticationId"],
-                                "properties": {"authenticationId": {"type": "string"}, "deliveryStatus": {"type": "string"}},
+                                "properties": {
+                                    "authenticationId": {"type": "string"},
+                                    "deliveryStatus": {"type": "string"},
+                                },
                             },
                             "Accepted",
                         ),
@@ -135,7 +150,9 @@ def document(url: str, token_url: str) -> dict:
             STATUS_PATH: {
                 "get": {
                     "summary": "Delivery status of a sent message",
-                    "parameters": [{"name": "id", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}],
+                    "parameters": [
+                        {"name": "id", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}
+                    ],
                     "responses": {
                         "200": _json(
                             {
@@ -168,7 +185,11 @@ def document(url: str, token_url: str) -> dict:
                             {
                                 "type": "object",
                                 "required": ["used", "available", "date"],
-                                "properties": {"used": {"type": "string"}, "available": {"type": "string"}, "date": {"type": "string"}},
+                                "properties": {
+                                    "used": {"type": "string"},
+                                    "available": {"type": "string"},
+                                    "date": {"type": "string"},
+                                },
                             },
                             "Requests used and left, and the reset date",
                         ),
@@ -177,7 +198,11 @@ def document(url: str, token_url: str) -> dict:
                 }
             },
             DOC_PATH: {
-                "get": {"summary": "This document", "security": [], "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0")}}
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0")},
+                }
             },
         },
     }

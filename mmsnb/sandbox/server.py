@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,16 @@ from .openapi import document
 _HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
 _ENDPOINTS = {SEND_PATH: "send", STATUS_PATH: "status", LIMIT_PATH: "limit", TOKEN_PATH: "token", DOC_PATH: "doc"}
 _METHODS = {"send": "POST", "token": "POST", "status": "GET", "limit": "GET", "doc": "GET"}
-_SLOW_DOWN = {"throttled": (429, "Too Many Requests"), "busy": (503, "Service Unavailable"), "unavailable": (503, "Service Unavailable")}
+_SLOW_DOWN = {
+    "throttled": (429, "Too Many Requests"),
+    "busy": (503, "Service Unavailable"),
+    "unavailable": (503, "Service Unavailable"),
+}
+
+
+def _first(values: list[str] | None) -> str | None:
+    """The first value of a query or form field; None when the field is absent."""
+    return values[0] if values else None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,6 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "mmsnb-sandbox"
     sys_version = ""
     timeout = 120
+    server: _Server  # the server that made this handler (BaseRequestHandler types it as any BaseServer)
 
     def setup(self) -> None:
         super().setup()
@@ -51,8 +62,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the sandbox does not print every request."""
 
     @property
-    def sandbox(self) -> "Sandbox":
-        return self.server.sandbox  # type: ignore[attr-defined]
+    def sandbox(self) -> Sandbox:
+        return self.server.sandbox
 
     def handle_one_request(self) -> None:
         try:
@@ -60,12 +71,16 @@ class _Handler(BaseHTTPRequestHandler):
         except (ConnectionError, ssl.SSLError, TimeoutError):
             self.close_connection = True
 
-    def _reply(self, status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
+    def _reply(
+        self, status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None
+    ) -> None:
         raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
         if self.sandbox.latency:
             time.sleep(self.sandbox.latency)
         self.send_response(status)
-        self.send_header("Content-Type", content_type + ("; charset=utf-8" if content_type == "application/json" else ""))
+        self.send_header(
+            "Content-Type", content_type + ("; charset=utf-8" if content_type == "application/json" else "")
+        )
         self.send_header("Content-Length", str(len(raw)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -77,10 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -94,7 +107,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(404, {"code": 404, "message": "Not found", "description": f"No resource at {url.path}."})
         if method != _METHODS[endpoint]:
             allowed = _METHODS[endpoint]
-            return self._reply(405, {"code": 405, "message": "Method not allowed", "description": f"{url.path} takes {allowed}."}, headers={"Allow": allowed})
+            return self._reply(
+                405,
+                {"code": 405, "message": "Method not allowed", "description": f"{url.path} takes {allowed}."},
+                headers={"Allow": allowed},
+            )
         if endpoint == "token":
             return self._token(body)
         if endpoint == "doc":
@@ -105,7 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(exc.http_status, exc.body)
         admitted = self.sandbox.enter()
         try:
-            self._api(endpoint, url.query, body, self.sandbox.faults.pick(endpoint) or (None if admitted else "throttled"))
+            self._api(
+                endpoint, url.query, body, self.sandbox.faults.pick(endpoint) or (None if admitted else "throttled")
+            )
         finally:
             if admitted:
                 self.sandbox.leave()
@@ -118,7 +137,9 @@ class _Handler(BaseHTTPRequestHandler):
                 gateway.revoke_tokens()
                 gateway.check_token(self.headers.get("Authorization"))
             if fault == "server_error":
-                return self._reply(500, {"code": 1, "message": "Internal error", "description": "The service failed; try again later."})
+                return self._reply(
+                    500, {"code": 1, "message": "Internal error", "description": "The service failed; try again later."}
+                )
             if fault == "html_error":
                 return self._reply(502, _HTML_502, "text/html")
             if fault in _SLOW_DOWN:
@@ -128,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             if endpoint == "send":
                 answer = gateway.send(body, self.headers.get("Content-Type") or "")
             elif endpoint == "status":
-                answer = gateway.status((parse_qs(query).get("id") or [None])[0])
+                answer = gateway.status(_first(parse_qs(query).get("id")))
             else:
                 answer = gateway.limit()
         except GatewayError as exc:
@@ -146,7 +167,11 @@ class _Handler(BaseHTTPRequestHandler):
         status, message = _SLOW_DOWN[fault]
         wait = self.sandbox.faults.faults.retry_after
         headers = {} if fault == "unavailable" else {"Retry-After": f"{wait:g}"}
-        self._reply(status, {"code": status, "message": message, "description": "Slow down; the request was not processed."}, headers=headers)
+        self._reply(
+            status,
+            {"code": status, "message": message, "description": "Slow down; the request was not processed."},
+            headers=headers,
+        )
 
     def _token(self, body: bytes) -> None:
         form = parse_qs(body.decode("utf-8", "replace"))
@@ -159,13 +184,17 @@ class _Handler(BaseHTTPRequestHandler):
             except (ValueError, UnicodeDecodeError):
                 pass
         try:
-            token = self.sandbox.gateway.issue_token(client_id, client_secret, (form.get("grant_type") or [None])[0])
+            token = self.sandbox.gateway.issue_token(client_id, client_secret, _first(form.get("grant_type")))
         except GatewayError as exc:
-            return self._reply(exc.http_status, {"error": exc.body["message"], "error_description": exc.body["description"]})
+            return self._reply(
+                exc.http_status, {"error": exc.body["message"], "error_description": exc.body["description"]}
+            )
         self._reply(200, token)
 
     def __getattr__(self, name: str) -> Any:
-        """Every method reaches the dispatcher (``do_GET``, ``do_TRACE``…), which answers 405 where it doesn't belong."""
+        """Every method reaches the dispatcher (``do_GET``, ``do_TRACE``…),
+        which answers 405 where it doesn't belong.
+        """
         if name.startswith("do_"):
             return lambda: self._dispatch(name[3:])
         raise AttributeError(name)
@@ -174,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, sandbox: "Sandbox") -> None:
+    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, sandbox: Sandbox) -> None:
         self.context, self.sandbox = context, sandbox
         super().__init__(address, _Handler)
 
@@ -220,19 +249,24 @@ class Sandbox:
         faults: Faults | None = None,
         max_in_flight: int | None = None,
         rate: str | None = None,
-        ledger: str | os.PathLike | None = None,
+        ledger: str | os.PathLike[str] | None = None,
         **gateway: Any,
     ) -> None:
         self.gateway = Gateway(**gateway)
         self.faults = FaultPlan(faults, self.gateway.seed)
         self.latency = latency
-        if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1):
+        if max_in_flight is not None and (
+            isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1
+        ):
             raise ConfigError(f"max_in_flight= must be a whole number of at least 1, not {max_in_flight!r}.")
         self.max_in_flight = max_in_flight
-        #: ``rate``: at most ``_allowed`` API requests in any ``_window`` seconds (one second, or one interval when slower).
-        interval = None if rate is None else RateCap.parse(rate).interval
-        self._window = None if interval is None else max(1.0, interval)
-        self._allowed = None if interval is None else max(1, round(self._window / interval))
+        #: ``rate``: at most ``allowed`` API requests in any ``window`` seconds
+        #: (one second, or one interval when slower), as ``(window, allowed)``.
+        self._rate: tuple[float, int] | None = None
+        if rate is not None:
+            interval = RateCap.parse(rate).interval
+            window = max(1.0, interval)
+            self._rate = (window, max(1, round(window / interval)))
         self._arrivals: deque[float] = deque()
         self._busy = 0
         self._admission = threading.Lock()
@@ -306,11 +340,12 @@ class Sandbox:
         with self._admission:
             if self.max_in_flight is not None and self._busy >= self.max_in_flight:
                 return False
-            if self._window is not None:
+            if self._rate is not None:
+                window, allowed = self._rate
                 now = time.monotonic()
-                while self._arrivals and self._arrivals[0] <= now - self._window:
+                while self._arrivals and self._arrivals[0] <= now - window:
                     self._arrivals.popleft()
-                if len(self._arrivals) >= self._allowed:
+                if len(self._arrivals) >= allowed:
                     return False
                 self._arrivals.append(now)
             self._busy += 1
@@ -329,14 +364,16 @@ class Sandbox:
         """Start a new quota window, as the gateway does on its reset date."""
         self.gateway.reset_quota()
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         if self._stopped:
             raise ConfigError("This sandbox has stopped and cannot start again; make a new one: mmsnb.Sandbox(...).")
         if self._thread is None:
             with _RUNNING_LOCK:
                 _RUNNING[gateway_key(self.url)] = self
             keep_own_ledger(self.url, self.ledger)
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="mmsnb-sandbox", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, args=(0.05,), name="mmsnb-sandbox", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -361,7 +398,7 @@ class Sandbox:
         finally:
             self.stop()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

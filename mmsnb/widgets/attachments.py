@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -38,7 +39,9 @@ class AttachmentsPanel(widgets.VBox):
         self.on_change: Callable[[], None] = lambda: None
         self.files: list[Attachment] = []
         self._rows: dict[int, widgets.HBox] = {}
-        self.upload = widgets.FileUpload(description="Attach files", multiple=True, icon="paperclip").add_class("mmsnb-upload")
+        self.upload = widgets.FileUpload(description="Attach files", multiple=True, icon="paperclip").add_class(
+            "mmsnb-upload"
+        )
         self.rows = widgets.VBox()
         self.bar = widgets.IntProgress(value=0, min=0, max=max_bytes, layout=widgets.Layout(width="220px"))
         self.size_line = widgets.HTML()
@@ -56,23 +59,30 @@ class AttachmentsPanel(widgets.VBox):
     def over_limit(self) -> bool:
         return self.total > self.max_bytes
 
-    def add(self, uploads: Iterable[dict]) -> None:
-        """Take uploaded files (FileUpload's value: dicts with name, type and content); refuse what the gateway would."""
+    def add(self, uploads: Iterable[dict[str, Any]]) -> None:
+        """Take uploaded files (FileUpload's value: dicts with name, type and content);
+        refuse what the gateway would.
+        """
         uploads = tuple(uploads)
         if not uploads:
             return
         refused = []
         for item in uploads:
             browser_type = item.get("type") if item.get("type") in SUPPORTED_TYPES else None
-            spec = (item["name"], bytes(item["content"])) + ((browser_type,) if browser_type else ())
+            name, content = item["name"], bytes(item["content"])
+            spec: tuple[str, bytes] | tuple[str, bytes, str] = (
+                (name, content, browser_type) if browser_type else (name, content)
+            )
             try:
                 attachment = Attachment.of(spec)
             except InputError as exc:
                 refused.append(str(exc))
                 continue
             if attachment.size > self.max_bytes:
-                refused.append(f"{attachment.filename} is {size(attachment.size)}, over the gateway's limit "
-                               f"of {size(self.max_bytes)} for a whole message.")
+                refused.append(
+                    f"{attachment.filename} is {size(attachment.size)}, over the gateway's limit "
+                    f"of {size(self.max_bytes)} for a whole message."
+                )
                 continue
             self.files.append(attachment)
         self.refusals.value = "<br>".join(line("✗ Refused: " + reason, "error") for reason in refused)
@@ -88,8 +98,12 @@ class AttachmentsPanel(widgets.VBox):
     def _row(self, attachment: Attachment) -> widgets.HBox:
         box = widgets.Layout(width="48px", height="48px", object_fit="contain")
         thumb = image(attachment, box) if attachment.content_type in IMAGE_FORMATS else widgets.HTML("📎", layout=box)
-        text = widgets.HTML(f"{line(attachment.filename, 'muted')}<br>{size(attachment.size)} · {attachment.content_type}")
-        remove = widgets.Button(icon="times", tooltip=f"Remove {attachment.filename}", layout=widgets.Layout(width="36px"))
+        text = widgets.HTML(
+            f"{line(attachment.filename, 'muted')}<br>{size(attachment.size)} · {attachment.content_type}"
+        )
+        remove = widgets.Button(
+            icon="times", tooltip=f"Remove {attachment.filename}", layout=widgets.Layout(width="36px")
+        )
         remove.add_class("mmsnb-remove").on_click(lambda _: self.remove(attachment))
         return widgets.HBox([thumb, text, remove], layout=widgets.Layout(align_items="center"))
 
@@ -107,7 +121,9 @@ class AttachmentsPanel(widgets.VBox):
         self.bar.bar_style = "danger" if self.over_limit else ""
         text = f"{size(total)} of {size(self.max_bytes)}"
         if self.over_limit:
-            self.size_line.value = line(f"{text}: {size(total - self.max_bytes)} over the gateway's limit. Remove a file.", "error")
+            self.size_line.value = line(
+                f"{text}: {size(total - self.max_bytes)} over the gateway's limit. Remove a file.", "error"
+            )
         else:
             self.size_line.value = line(text)
         self.on_change()

@@ -80,14 +80,25 @@ class Composer(widgets.VBox):
         self._busy = False
 
         self.subject = widgets.Textarea(
-            description="Subject", placeholder="The text of the message", style=_STYLE,
+            description="Subject",
+            placeholder="The text of the message",
+            style=_STYLE,
             layout=widgets.Layout(width="100%", height="5em"),
         ).add_class("mmsnb-subject")
         self.subject_count = widgets.HTML(layout=widgets.Layout(margin="0 0 0 88px"))
-        self.sender = widgets.Text(description="Sender", placeholder="Name shown to the recipient", style=_STYLE,
-                                   layout=widgets.Layout(width="100%")).add_class("mmsnb-sender")
-        self.priority = widgets.Dropdown(description="Priority", options=PRIORITIES, value="Default", style=_STYLE,
-                                         layout=widgets.Layout(width="220px"))
+        self.sender = widgets.Text(
+            description="Sender",
+            placeholder="Name shown to the recipient",
+            style=_STYLE,
+            layout=widgets.Layout(width="100%"),
+        ).add_class("mmsnb-sender")
+        self.priority = widgets.Dropdown(
+            description="Priority",
+            options=PRIORITIES,
+            value="Default",
+            style=_STYLE,
+            layout=widgets.Layout(width="220px"),
+        )
         self.delivery_report = widgets.Checkbox(value=True, description="Delivery report", indent=False)
         self.campaign = widgets.Text(description="Campaign", placeholder="automatic name", style=_STYLE)
         self.preview = Preview()
@@ -128,21 +139,39 @@ class Composer(widgets.VBox):
 
     def _layout(self) -> list[widgets.Widget]:
         def section(title: str) -> widgets.HTML:
-            return widgets.HTML(f'<b style="font-size:1.05em">{title}</b>', layout=widgets.Layout(margin="10px 0 2px 0"))
+            return widgets.HTML(
+                f'<b style="font-size:1.05em">{title}</b>', layout=widgets.Layout(margin="10px 0 2px 0")
+            )
 
         form = widgets.VBox(
             [
-                section("Recipients"), self.recipients,
-                section("Message"), self.subject, self.subject_count, self.sender,
-                widgets.HBox([self.priority, self.delivery_report]), self.campaign,
-                section("Attachments"), self.attachments,
-                widgets.HBox([self.send_button, self.why], layout=widgets.Layout(margin="12px 0 0 0", align_items="center")),
+                section("Recipients"),
+                self.recipients,
+                section("Message"),
+                self.subject,
+                self.subject_count,
+                self.sender,
+                widgets.HBox([self.priority, self.delivery_report]),
+                self.campaign,
+                section("Attachments"),
+                self.attachments,
+                widgets.HBox(
+                    [self.send_button, self.why], layout=widgets.Layout(margin="12px 0 0 0", align_items="center")
+                ),
             ],
             layout=widgets.Layout(flex="1 1 auto", max_width="640px", margin="0 28px 0 0"),
         )
         heading = widgets.HTML(f'<h3 style="margin:0">Compose an MMS</h3>{line("Gateway: " + self.client.base_url)}')
-        return [heading, self.quota, widgets.HBox([form, self.preview]), self.confirmation, self.status, self.progress,
-                self.results_table, self.monitor_box]
+        return [
+            heading,
+            self.quota,
+            widgets.HBox([form, self.preview]),
+            self.confirmation,
+            self.status,
+            self.progress,
+            self.results_table,
+            self.monitor_box,
+        ]
 
     # -- state -------------------------------------------------------------
     @property
@@ -160,7 +189,9 @@ class Composer(widgets.VBox):
     def _changed(self) -> None:
         self._withdraw()
         self.subject_count.value = line(_plural(len(self.subject.value), "character"))
-        self.preview.show(sender=self.sender.value.strip(), subject=self._preview_subject(), files=self.attachments.files)
+        self.preview.show(
+            sender=self.sender.value.strip(), subject=self._preview_subject(), files=self.attachments.files
+        )
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -171,7 +202,7 @@ class Composer(widgets.VBox):
 
     def _preview_subject(self) -> str:
         """The subject as the first recipient of a table would read it (templates filled in)."""
-        subject = self.subject.value
+        subject: str = self.subject.value
         if self.recipients.using_table and self.recipients.table is not None and "{" in subject:
             try:
                 return render_subject(subject, self.recipients.table.iloc[0].to_dict())
@@ -186,9 +217,15 @@ class Composer(widgets.VBox):
         if not self.recipients.using_table:  # typed numbers have no columns to fill in: braces are literal
             subject = subject.replace("{", "{{").replace("}", "}}")
         return dict(
-            frame=frame, to=column, subject=subject or None, attachments=list(self.attachments.files) or None,
-            sender=self.sender.value.strip() or None, priority=self.priority.value,
-            delivery_report=self.delivery_report.value, campaign=self.campaign.value.strip() or None, ledger=self.ledger,
+            frame=frame,
+            to=column,
+            subject=subject or None,
+            attachments=list(self.attachments.files) or None,
+            sender=self.sender.value.strip() or None,
+            priority=self.priority.value,
+            delivery_report=self.delivery_report.value,
+            campaign=self.campaign.value.strip() or None,
+            ledger=self.ledger,
             max_message_bytes=self.max_message_bytes,
         )
 
@@ -199,7 +236,9 @@ class Composer(widgets.VBox):
             self.quota.value = line(f"The quota could not be read: {exc}", "error")
             return
         text = f"Quota: {_plural(limit.used, 'request')} used, {limit.available} available"
-        self.quota.value = line(f"{text}; the counter resets on {_day(limit.resets_on)}.", "muted" if limit.available else "warn")
+        self.quota.value = line(
+            f"{text}; the counter resets on {_day(limit.resets_on)}.", "muted" if limit.available else "warn"
+        )
 
     def _error(self, error: MMSError | str) -> None:
         self.status.value = line(f"⚠ {error}", "error")
@@ -223,7 +262,8 @@ class Composer(widgets.VBox):
         states = Counter(o.state for o in planned.settled.values())
         lines = [
             f"<b>Send to {_plural(planned.recipients, 'recipient')} in {_plural(requests, 'request')}?</b>"
-            if planned.recipients else "<b>Nothing new to send.</b> Confirm shows the earlier results.",
+            if planned.recipients
+            else "<b>Nothing new to send.</b> Confirm shows the earlier results.",
             f"Quota: {available} requests available, {available - requests} left after this send "
             f"(the counter resets on {_day(planned.limit.resets_on)}).",
             *(f"{_plural(states[state], noun)}: {fate}." for state, (noun, fate) in _SKIPPED.items() if states[state]),

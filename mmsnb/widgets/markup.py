@@ -16,7 +16,12 @@ import pandas as pd
 from ..results import Category
 from ..statuses import CATEGORY_COLORS
 
-TONES = {"ok": CATEGORY_COLORS[Category.DELIVERED], "warn": CATEGORY_COLORS[Category.PARTIAL], "error": CATEGORY_COLORS[Category.FAILED], "muted": "#666666"}
+TONES = {
+    "ok": CATEGORY_COLORS[Category.DELIVERED],
+    "warn": CATEGORY_COLORS[Category.PARTIAL],
+    "error": CATEGORY_COLORS[Category.FAILED],
+    "muted": "#666666",
+}
 _CELL = "padding:2px 10px 2px 0;text-align:left;vertical-align:top"
 
 
@@ -36,7 +41,12 @@ def table(frame: pd.DataFrame, columns: Sequence[str], *, limit: int = 20, more:
     head = "".join(f'<th style="{_CELL};border-bottom:1px solid #ccc">{escape(c)}</th>' for c in shown)
     cells = [f"{_CELL};white-space:nowrap"] * (len(shown) - 1) + [_CELL]  # only the last column wraps
     body = "".join(
-        "<tr>" + "".join(f'<td style="{style}">{"" if pd.isna(v) else escape(str(v))}</td>' for style, v in zip(cells, row)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f'<td style="{style}">{"" if pd.isna(v) else escape(str(v))}</td>'
+            for style, v in zip(cells, row, strict=True)
+        )
+        + "</tr>"
         for row in frame[shown].head(limit).itertuples(index=False)
     )
     rest = len(frame) - limit

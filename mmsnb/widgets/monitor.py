@@ -11,6 +11,7 @@ import time
 
 import ipywidgets as widgets
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..client import Client
@@ -29,10 +30,11 @@ def _clock(seconds: float) -> str:
 
 def open_rows(results: pd.DataFrame) -> np.ndarray:
     """Which rows have a message whose status is not final yet (or not known yet)."""
-    sent = results["message_id"].notna().to_numpy()
+    sent: npt.NDArray[np.bool_] = results["message_id"].notna().to_numpy()
     if "final" not in results.columns:
         return sent
-    return sent & ~results["final"].fillna(False).to_numpy(dtype=bool)
+    final: npt.NDArray[np.bool_] = results["final"].fillna(False).to_numpy(dtype=bool)
+    return sent & ~final
 
 
 class Monitor(widgets.VBox):
@@ -58,14 +60,23 @@ class Monitor(widgets.VBox):
         self._stop = threading.Event()  # first: ipywidgets calls close() even on a failed __init__
         self._poller = Poller(client, results, ledger=ledger, interval=interval)
         self.client, self.results = client, results
-        self._bars = {c: widgets.IntProgress(min=0, max=1, style={"bar_color": CATEGORY_COLORS[c]},
-                                             layout=widgets.Layout(width="240px")) for c in CATEGORIES}
+        self._bars = {
+            c: widgets.IntProgress(
+                min=0, max=1, style={"bar_color": CATEGORY_COLORS[c]}, layout=widgets.Layout(width="240px")
+            )
+            for c in CATEGORIES
+        }
         self._counts = {c: widgets.HTML() for c in CATEGORIES}
         chart = [
-            widgets.HBox([
-                widgets.HTML(f'<span style="color:{CATEGORY_COLORS[c]}">■</span> {c}', layout=widgets.Layout(width="90px")),
-                self._bars[c], self._counts[c],
-            ])
+            widgets.HBox(
+                [
+                    widgets.HTML(
+                        f'<span style="color:{CATEGORY_COLORS[c]}">■</span> {c}', layout=widgets.Layout(width="90px")
+                    ),
+                    self._bars[c],
+                    self._counts[c],
+                ]
+            )
             for c in CATEGORIES
         ]
         self.summary = widgets.HTML()
@@ -74,8 +85,13 @@ class Monitor(widgets.VBox):
         self.stop_button = widgets.Button(description="Stop", icon="stop", layout=widgets.Layout(width="90px"))
         self.stop_button.on_click(lambda _: self.stop())
         super().__init__(
-            [widgets.HTML('<b style="font-size:1.05em">Delivery</b>'), self.summary, *chart,
-             widgets.HBox([self.stop_button, self.elapsed], layout=widgets.Layout(align_items="center")), self.table],
+            [
+                widgets.HTML('<b style="font-size:1.05em">Delivery</b>'),
+                self.summary,
+                *chart,
+                widgets.HBox([self.stop_button, self.elapsed], layout=widgets.Layout(align_items="center")),
+                self.table,
+            ],
             layout=widgets.Layout(margin="10px 0 0 0"),
         )
         self.add_class("mmsnb-monitor")
@@ -106,7 +122,9 @@ class Monitor(widgets.VBox):
         results = self.results
         sent = results["message_id"].notna()
         total = int(sent.sum())
-        counts = results.loc[sent, "status_category"].value_counts() if "status_category" in results.columns else {}
+        counts: pd.Series | dict[str, int] = (
+            results.loc[sent, "status_category"].value_counts() if "status_category" in results.columns else {}
+        )
         for category in CATEGORIES:
             n = int(counts.get(category, 0))
             self._bars[category].max = max(total, 1)
@@ -114,13 +132,18 @@ class Monitor(widgets.VBox):
             self._counts[category].value = str(n)
         still = open_rows(results)
         waiting = int(still.sum())
-        text = f"{total} recipient{'' if total == 1 else 's'} with a message id: {total - waiting} final, {waiting} not yet."
+        text = (
+            f"{total} recipient{'' if total == 1 else 's'} with a message id: "
+            f"{total - waiting} final, {waiting} not yet."
+        )
         if len(results) > total:
             text += f" Rows not sent: {len(results) - total}."
         self.summary.value = line(text)
         columns = ["address", "message_id", "status", "status_meaning"]
         self.table.value = (
-            "<b>Not final yet</b>" + markup.table(results[still], columns, more="monitor.results") if still.any() else ""
+            "<b>Not final yet</b>" + markup.table(results[still], columns, more="monitor.results")
+            if still.any()
+            else ""
         )
 
     def _run(self) -> None:
@@ -138,7 +161,7 @@ class Monitor(widgets.VBox):
                     due = time.monotonic() + self._poller.next_pause()
                 self.elapsed.value = line(f"Polling for {_clock(time.monotonic() - started)}")
                 self._stop.wait(min(1.0, max(due - time.monotonic(), 0.0)))
-        except Exception as exc:  # noqa: BLE001 - a thread's exception would reach no one: show it instead
+        except Exception as exc:  # a thread's exception would reach no one: show it instead
             headline, detail, tone = "Polling stopped", f": {exc}", "error"
         finally:
             self._poller.close()

@@ -13,14 +13,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
 from ..errors import InputError, MMSError
 from ..files import read_recipients
-from ..numbers import ORANGE, Number, parse
 from ..message import safe_filename
+from ..numbers import ORANGE, Number, parse
 from .markup import line
 
 #: Name of the number column of typed recipients.
@@ -56,7 +57,9 @@ class RecipientCheck:
 
 def check_numbers(values: Iterable[object], labels: Sequence[str] | None = None) -> RecipientCheck:
     """Check each number; ``labels`` (e.g. row names) prefix the reasons of invalid ones."""
-    addresses, invalid, networks = [], [], Counter()
+    addresses: list[str] = []
+    invalid: list[str] = []
+    networks: Counter[str] = Counter()
     for i, value in enumerate(values):
         try:
             outcome = _check(value)
@@ -101,8 +104,12 @@ class RecipientsPanel(widgets.VBox):
             placeholder="501 102 030, +48 510 000 000 … one per line or separated by commas",
             layout=widgets.Layout(width="100%", height="7em"),
         ).add_class("mmsnb-numbers")
-        self.csv = widgets.FileUpload(description="CSV file", accept=".csv,text/csv", icon="table").add_class("mmsnb-csv")
-        self.column = widgets.Dropdown(description="Numbers in", style={"description_width": "initial"}).add_class("mmsnb-column")
+        self.csv = widgets.FileUpload(description="CSV file", accept=".csv,text/csv", icon="table").add_class(
+            "mmsnb-csv"
+        )
+        self.column = widgets.Dropdown(description="Numbers in", style={"description_width": "initial"}).add_class(
+            "mmsnb-column"
+        )
         self.table_info = widgets.HTML(line("Choose a CSV file, or pass recipients=frame."))
         self.tabs = widgets.Tab(
             [self.text, widgets.VBox([widgets.HBox([self.csv, self.column]), self.table_info])],
@@ -123,7 +130,8 @@ class RecipientsPanel(widgets.VBox):
     @property
     def using_table(self) -> bool:
         """True when the recipients come from the table tab."""
-        return self.tabs.selected_index == TABLE
+        selected: int | None = self.tabs.selected_index
+        return selected == TABLE
 
     def set_table(self, table: pd.DataFrame, source: str) -> None:
         """Use ``table`` for the recipients and guess its number column."""
@@ -177,14 +185,16 @@ class RecipientsPanel(widgets.VBox):
         if check.other_networks:
             counts = ", ".join(f"{name} {n}" for name, n in sorted(check.other_networks.items()))
             total = sum(check.other_networks.values())
-            lines.append(line(
-                f"ⓘ {total} number{'s are' if total > 1 else ' is'} in other networks' ranges ({counts}). "
-                "MMSOnnet reaches Orange numbers only, so these fail unless ported to Orange.",
-                "warn",
-            ))
+            lines.append(
+                line(
+                    f"ⓘ {total} number{'s are' if total > 1 else ' is'} in other networks' ranges ({counts}). "
+                    "MMSOnnet reaches Orange numbers only, so these fail unless ported to Orange.",
+                    "warn",
+                )
+            )
         return "<br>".join(lines)
 
-    def _on_csv(self, change: dict) -> None:
+    def _on_csv(self, change: dict[str, Any]) -> None:
         if not change["new"]:
             return
         upload = change["new"][0]
