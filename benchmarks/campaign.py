@@ -318,9 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, help="rounds of the no-latency block, median kept (default 3; 1 with --quick)")
     p.add_argument("--time-scale", type=float, default=6000.0, help="sandbox simulated seconds per real second")
     p.add_argument("--quota", type=int, default=100_000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--naive-max-rounds", type=int, default=30, help="bound on the naive loop's polling rounds")
-    p.add_argument("--naive-deadline", type=float, default=1200.0, help="bound on the naive loop's polling time, s")
+    common.naive_loop_options(p)
     args = p.parse_args(argv)
     if args.report:
         return common.replay(args.report, print_report)

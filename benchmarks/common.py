@@ -270,6 +270,13 @@ def parser(doc: str) -> argparse.ArgumentParser:
     return p
 
 
+def naive_loop_options(p: argparse.ArgumentParser) -> None:
+    """The options of scripts that run the naive loop: the sandbox's seed and the bounds on its polling."""
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--naive-max-rounds", type=int, default=30, help="bound on the naive loop's polling rounds")
+    p.add_argument("--naive-deadline", type=float, default=1200.0, help="bound on the naive loop's polling time, s")
+
+
 def _machine() -> str:
     model = platform.processor() or platform.machine()
     try:

@@ -176,9 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--time-scale", type=float, help="sandbox simulated seconds per real second (default 60; 240 with --quick)"
     )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--naive-max-rounds", type=int, default=30, help="bound on the naive loop's polling rounds")
-    p.add_argument("--naive-deadline", type=float, default=1200.0, help="bound on the naive loop's polling time, s")
+    common.naive_loop_options(p)
     args = p.parse_args(argv)
     if args.report:
         return common.replay(args.report, print_report)

@@ -62,7 +62,7 @@ def _send(args: argparse.Namespace) -> int:
 
     from .campaign import send
     from .client import Client
-    from .results import SendInfo
+    from .results import SendInfo, SendState
 
     campaign = args.campaign
     if args.again:
@@ -84,19 +84,19 @@ def _send(args: argparse.Namespace) -> int:
     assert info is not None
     for row in results.itertuples():
         who = row.address if isinstance(row.address, str) else repr(row.number)
-        if row.send_state == "accepted":
+        if row.send_state == SendState.ACCEPTED:
             print(f"{who}: sent, message id: {row.message_id}")
-        elif row.send_state == "already-sent":
+        elif row.send_state == SendState.ALREADY_SENT:
             print(
                 f"{who}: already sent at {row.sent_at:%Y-%m-%d %H:%M:%S} UTC as message id: {row.message_id} "
                 f"(campaign {info.campaign}); not sent again. Add --again to send it anew."
             )
         else:
-            print(f"{who}: not sent ({row.send_state}): {row.error}", file=sys.stderr)
+            print(f"{who}: not sent ({row.send_state!s}): {row.error}", file=sys.stderr)
     states = set(results.send_state.astype(str))
-    if states <= {"accepted", "already-sent"}:
+    if states <= {SendState.ACCEPTED, SendState.ALREADY_SENT}:
         return 0
-    return 2 if states <= {"accepted", "already-sent", "invalid", "duplicate"} else 1
+    return 2 if states <= {SendState.ACCEPTED, SendState.ALREADY_SENT, SendState.INVALID, SendState.DUPLICATE} else 1
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ from .files import read_recipients
 from .ledger import History, history
 from .polling import poll
 from .report import summary
+from .results import SendState
 from .sandbox import Sandbox
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -75,24 +76,24 @@ def run(
             f"{checks.get('duplicate', 0)} repeated (one message per number); "
             f"{checked.limit.available} requests available"
         )
-        reasons = dry.loc[dry.send_state == "invalid", "error"].str.split(":").str[-1].str.strip()
+        reasons = dry.loc[dry.send_state == SendState.INVALID, "error"].str.split(":").str[-1].str.strip()
         for reason, count in reasons.value_counts().items():
             print(f"  invalid: {count} x {reason}")
         waves: list[pd.DataFrame] = []
         for segment, part in frame.groupby("segment", sort=True):
             waves.append(send(client, part, progress=False, **options))
             print(
-                f"Sent wave '{segment}': {(waves[-1].send_state == 'accepted').sum()} recipients, quota used "
+                f"Sent wave '{segment}': {(waves[-1].send_state == SendState.ACCEPTED).sum()} recipients, quota used "
                 f"{client.limit().used}"
             )
         results = pd.concat(waves).loc[frame.index]
-        sent = int((results.send_state == "accepted").sum())
+        sent = int((results.send_state == SendState.ACCEPTED).sum())
         print(f"Sent {sent} recipients in all ({'as' if sent == planned else 'NOT as'} checked)")
         used = client.limit().used
         again = pd.concat([send(client, part, progress=False, **options) for _, part in frame.groupby("segment")])
         print(
-            f"Ran the sends again: {(again.send_state == 'already-sent').sum()} rows already sent, "
-            f"{(again.send_state == 'accepted').sum()} sent anew, quota used {client.limit().used} (was {used})"
+            f"Ran the sends again: {(again.send_state == SendState.ALREADY_SENT).sum()} rows already sent, "
+            f"{(again.send_state == SendState.ACCEPTED).sum()} sent anew, quota used {client.limit().used} (was {used})"
         )
         results = poll(client, results, timeout=120, progress=False, ledger=ledger)
         client.limit()

@@ -33,7 +33,7 @@ from .errors import (
     ThrottledError,
     TransportError,
 )
-from .ledger import Begun, Claim, Ledger, now
+from .ledger import Begun, Claim, ClaimState, Ledger, RequestState, now
 from .message import Message
 from .pacing import Pace, RateCap, Ticket
 from .results import Outcome, SendState
@@ -42,11 +42,11 @@ from .rows import Request
 
 def from_claim(claim: Claim) -> Outcome:
     """What a recipient's existing claim means for this run's row."""
-    if claim.state == "accepted":
+    if claim.state == ClaimState.ACCEPTED:
         return Outcome(
             SendState.ALREADY_SENT, claim.message_id, claim.request_no, claim.http_status, None, None, claim.done_at
         )
-    if claim.state == "in-progress":
+    if claim.state == ClaimState.IN_PROGRESS:
         return Outcome(
             SendState.IN_PROGRESS,
             None,
@@ -56,7 +56,7 @@ def from_claim(claim: Claim) -> Outcome:
                 "not sent again here. Run again later to see its outcome."
             ),
         )
-    if claim.state == "unknown":
+    if claim.state == ClaimState.UNKNOWN:
         reason = claim.error or "the run stopped while this request was under way"
         return Outcome(
             SendState.UNKNOWN,
@@ -84,20 +84,20 @@ class _Stop:
                 self.state, self.reason = state, f"Not sent: {exc} Run again to resume."
 
 
-def _settle(exc: MMSError) -> tuple[str, SendState, SendState | None]:
+def _settle(exc: MMSError) -> tuple[RequestState, SendState, SendState | None]:
     """For an error from a send: the ledger's request state, the rows' state, and the state of the rows
     not yet sent when the campaign must stop (None: it goes on)."""
     if isinstance(exc, (QuotaError, ThrottledError)):
-        return "unsent", SendState.QUOTA, SendState.QUOTA
+        return RequestState.UNSENT, SendState.QUOTA, SendState.QUOTA
     if isinstance(exc, RedirectError) and exc.http_status == 303:
-        return "unknown", SendState.UNKNOWN, SendState.REJECTED
+        return RequestState.UNKNOWN, SendState.UNKNOWN, SendState.REJECTED
     if isinstance(exc, (AuthError, RedirectError)):
-        return "unsent", SendState.REJECTED, SendState.REJECTED
+        return RequestState.UNSENT, SendState.REJECTED, SendState.REJECTED
     if isinstance(exc, (BadRequestError, InputError)):
-        return "rejected", SendState.REJECTED, None
+        return RequestState.REJECTED, SendState.REJECTED, None
     if isinstance(exc, NotFoundError) or (isinstance(exc, TransportError) and not exc.maybe_sent):
-        return "unsent", SendState.REJECTED, None
-    return "unknown", SendState.UNKNOWN, None
+        return RequestState.UNSENT, SendState.REJECTED, None
+    return RequestState.UNKNOWN, SendState.UNKNOWN, None
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
             result = _paced_send(run, begun, message, gate.pop_all(), ticket)
         except _ClaimTaken as exc:
             outcome = Outcome(SendState.IN_PROGRESS, None, begun.request_no, error=str(exc))
-            _finish(run, begun.request_id, "unsent", outcome, error=str(exc))
+            _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=str(exc))
             return {**out, **{pos: outcome for pos in positions}}
         except MMSError as exc:
             ledger_state, row_state, stop_state = _settle(exc)
@@ -193,11 +193,18 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
             )
             return {**out, **{pos: outcome for pos in positions}}
     outcome = Outcome(SendState.ACCEPTED, result.message_id, begun.request_no, result.http_status)
-    _finish(run, begun.request_id, "accepted", outcome, message_id=result.message_id, http_status=result.http_status)
+    _finish(
+        run,
+        begun.request_id,
+        RequestState.ACCEPTED,
+        outcome,
+        message_id=result.message_id,
+        http_status=result.http_status,
+    )
     return {**out, **{pos: outcome for pos in positions}}
 
 
-def _finish(run: Run, request_id: int, state: str, outcome: Outcome, **record: Any) -> None:
+def _finish(run: Run, request_id: int, state: RequestState, outcome: Outcome, **record: Any) -> None:
     """Write a request's outcome to the ledger (and its time onto an accepted row);
     when the ledger fails, stop the run and say so.
     """
@@ -205,7 +212,7 @@ def _finish(run: Run, request_id: int, state: str, outcome: Outcome, **record: A
         at = run.ledger.finish(request_id, state, **record)
     except LedgerError as failure:
         run.stop.set(SendState.STOPPED, failure)
-        if state == "accepted":
+        if state == RequestState.ACCEPTED:
             outcome.sent_at = now()
             outcome.error = (
                 f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
@@ -214,7 +221,7 @@ def _finish(run: Run, request_id: int, state: str, outcome: Outcome, **record: A
         else:
             outcome.error = f"{outcome.error} The ledger could not record this: {failure}"
         return
-    if state == "accepted":
+    if state == RequestState.ACCEPTED:
         outcome.sent_at = at
 
 

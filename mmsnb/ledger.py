@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import urlsplit
@@ -42,10 +43,31 @@ if TYPE_CHECKING:
 DEFAULT_NAME = "mmsnb-ledger.sqlite"
 SCHEMA_VERSION = 2
 
-#: Request states in the ledger. ``sending``: intent written, no outcome yet (under way, or the
-#: run stopped); ``throttled``: the gateway said "slow down" and the run waits to send it again;
-#: ``unsent``: certainly never reached the gateway, so a later run sends it.
-REQUEST_STATES = ("sending", "accepted", "rejected", "unknown", "unsent", "throttled")
+
+class RequestState(StrEnum):
+    """A request's state in the ledger. ``sending``: intent written, no outcome yet (under way, or the
+    run stopped); ``throttled``: the gateway said "slow down" and the run waits to send it again;
+    ``unsent``: certainly never reached the gateway, so a later run sends it."""
+
+    SENDING = "sending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+    UNSENT = "unsent"
+    THROTTLED = "throttled"
+
+
+class ClaimState(StrEnum):
+    """What a recipient's claim means now: ``in-progress`` while a live run sends it; ``unsent``: free to send."""
+
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in-progress"
+    UNKNOWN = "unknown"
+    REJECTED = "rejected"
+    UNSENT = "unsent"
+
+
+REQUEST_STATES: tuple[str, ...] = tuple(state.value for state in RequestState)
 #: Seconds to wait for another connection's lock on the ledger before giving up.
 BUSY_TIMEOUT = 30.0
 #: A run on another machine that has not written for this long is taken to have stopped.
@@ -201,7 +223,7 @@ class Claim:
     address: str
     slot: str
     content_key: str
-    state: str
+    state: ClaimState
     message_id: str | None
     request_no: int
     http_status: int | None
@@ -211,21 +233,23 @@ class Claim:
 
     def blocks(self, retry_unknown: bool) -> bool:
         """Whether this claim keeps the recipient from being sent again."""
-        if self.state == "unsent":
+        if self.state == ClaimState.UNSENT:
             return False
-        return not (self.state == "unknown" and retry_unknown)
+        return not (self.state == ClaimState.UNKNOWN and retry_unknown)
 
 
 def _claim(row: tuple[Any, ...]) -> Claim:
     address, slot, content_key, state, message_id, request_no, http_status, error_code, error, done_at, *run = row
-    if state in ("sending", "throttled"):
+    if state in (RequestState.SENDING, RequestState.THROTTLED):
         if _alive(*run):
-            state = "in-progress"
-        elif state == "throttled":
-            state = "unsent"  # the gateway had not taken it when the run stopped
+            claim = ClaimState.IN_PROGRESS
+        elif state == RequestState.THROTTLED:
+            claim = ClaimState.UNSENT  # the gateway had not taken it when the run stopped
         else:
-            state, error = "unknown", error or "the run stopped while this request was under way"
-    return Claim(address, slot, content_key, state, message_id, request_no, http_status, error_code, error, done_at)
+            claim, error = ClaimState.UNKNOWN, error or "the run stopped while this request was under way"
+    else:
+        claim = ClaimState(state)
+    return Claim(address, slot, content_key, claim, message_id, request_no, http_status, error_code, error, done_at)
 
 
 def holding(claims: Iterable[Claim], slot: str, retry_unknown: bool) -> Claim | None:
@@ -235,7 +259,7 @@ def holding(claims: Iterable[Claim], slot: str, retry_unknown: bool) -> Claim | 
     A content key as slot (``per_row=True``: one message per number and content) is held by a
     claim of that same content, whichever slot it was taken in.
     """
-    order = ("accepted", "in-progress", "unknown", "rejected")
+    order = (ClaimState.ACCEPTED, ClaimState.IN_PROGRESS, ClaimState.UNKNOWN, ClaimState.REJECTED)
     found = [c for c in claims if (slot == "" or c.content_key == slot) and c.blocks(retry_unknown)]
     return min(found, key=lambda c: order.index(c.state)) if found else None
 
@@ -501,7 +525,7 @@ class Ledger:
     def finish(
         self,
         request_id: int,
-        state: str,
+        state: RequestState,
         *,
         message_id: str | None = None,
         http_status: int | None = None,

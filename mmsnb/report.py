@@ -18,13 +18,13 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
-from .results import CATEGORIES, Category
+from .results import CATEGORIES, Category, SendState
 from .statuses import describe
 
 #: ``send_state`` values of rows that reached the gateway.
-SENT_STATES: tuple[str, ...] = ("accepted", "already-sent")
+SENT_STATES: tuple[str, ...] = (SendState.ACCEPTED, SendState.ALREADY_SENT)
 #: ``send_state`` values that are not a failure when a row has no status.
-NOT_FAILED_STATES: tuple[str, ...] = (*SENT_STATES, "planned")
+NOT_FAILED_STATES: tuple[str, ...] = (*SENT_STATES, SendState.PLANNED)
 
 CATEGORY_MEANINGS: dict[str, str] = {
     "delivered": "reached the handset",
