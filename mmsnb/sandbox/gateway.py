@@ -133,6 +133,8 @@ def _json_part(raw: bytes) -> dict[str, Any]:
         part = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise bad_request("The messagePart is not valid UTF-8 JSON.") from None
+    except RecursionError:
+        raise bad_request("The messagePart nests too deeply to be read.") from None
     if not isinstance(part, dict):
         raise bad_request("The messagePart must be a JSON object.")
     return part
@@ -179,7 +181,9 @@ class Gateway:
             self.counts["token"] += 1
             if grant_type != "client_credentials":
                 raise GatewayError(400, 0, "unsupported_grant_type", "Only client_credentials is supported.")
-            if client_id != self.client_id or not secrets.compare_digest(client_secret or "", self.client_secret):
+            if client_id != self.client_id or not secrets.compare_digest(
+                (client_secret or "").encode(), self.client_secret.encode()
+            ):
                 raise GatewayError(401, 0, "invalid_client", "Client authentication failed.")
             token = secrets.token_urlsafe(32)
             self._tokens[token] = time.monotonic() + self.token_lifetime
