@@ -25,8 +25,23 @@ from urllib.parse import unquote
 import phonenumbers
 from phonenumbers import carrier
 
+from ..errors import ConfigError
 from ..message import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
 
+#: The card's statuses a delivery report brings after a delay.
+REPORTED = ("Retrieved", "Rejected", "Expired", "Indeterminate")
+#: The card's statuses for an address the gateway could not process: given at once, and final.
+AT_ONCE = (
+    "Client error",
+    "Address Error",
+    "Address Not Found",
+    "Message format corrupt",
+    "Server Error",
+    "Operation restricted",
+    "LinkedID not found",
+)
+#: Statuses of an address processed correctly (so far): a message with these and others is ``Partial success``.
+_PROCESSED = ("Success", "Retrieved")
 #: Default share of each final outcome for an address in Orange's network.
 DEFAULT_OUTCOMES = {"Retrieved": 0.88, "Rejected": 0.04, "Expired": 0.04, "Indeterminate": 0.04}
 #: Default simulated delay, in seconds, before each outcome is reported: (shortest, longest).
@@ -140,6 +155,71 @@ def _json_part(raw: bytes) -> dict[str, Any]:
     return part
 
 
+def message_status(statuses: list[str]) -> str:
+    """A message's status from its addresses': theirs when they agree; ``Partial success`` when some were
+    processed correctly (``Success``, ``Retrieved``) and others not; ``Success`` while some are delivered and
+    the rest await their report; else (all failed, differently) the first failure's.
+
+    >>> message_status(["Retrieved", "Address Not Found"])
+    'Partial success'
+    >>> message_status(["Rejected", "Address Not Found"])
+    'Rejected'
+    """
+    if len(set(statuses)) == 1:
+        return statuses[0]
+    processed = [s for s in statuses if s in _PROCESSED]
+    if processed and len(processed) < len(statuses):
+        return "Partial success"
+    return "Success" if processed else statuses[0]
+
+
+def _check_outcomes(outcomes: dict[str, float]) -> dict[str, float]:
+    """``outcomes`` when each is a status of the card an address can end in, with a share of 0 or more."""
+    known = (*REPORTED, *AT_ONCE)
+    for status, share in outcomes.items():
+        if status not in known:
+            raise ConfigError(
+                f"outcomes= names {status!r}, which is not a final status of the card: {', '.join(known)}."
+            )
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < float("inf"):
+            raise ConfigError(f"outcomes= gives {status!r} the share {share!r}; give a number, 0 or more.")
+    if not outcomes or sum(outcomes.values()) <= 0:
+        raise ConfigError("outcomes= needs at least one status with a share above 0.")
+    return dict(outcomes)
+
+
+def _check_delays(delays: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    """``delays`` when each reported status has a (shortest, longest) pair of simulated seconds."""
+    checked = {}
+    for status, pair in delays.items():
+        if status not in REPORTED:
+            raise ConfigError(
+                f"delays= names {status!r}; only the reported statuses take a delay: {', '.join(REPORTED)}."
+            )
+        if not (
+            isinstance(pair, (tuple, list))
+            and len(pair) == 2
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)
+            and 0 <= pair[0] <= pair[1]
+        ):
+            raise ConfigError(
+                f"delays= gives {status!r} {pair!r}; give (shortest, longest) seconds, 0 <= shortest <= longest."
+            )
+        checked[status] = (float(pair[0]), float(pair[1]))
+    return checked
+
+
+def _check_suffixes(by_suffix: dict[str, str]) -> dict[str, str]:
+    """``by_suffix`` when each key is digits and each value a final status of the card."""
+    known = (*REPORTED, *AT_ONCE)
+    for suffix, status in by_suffix.items():
+        if not (isinstance(suffix, str) and suffix.isdigit()):
+            raise ConfigError(f"by_suffix= key {suffix!r} is not the last digits of a number, e.g. '13'.")
+        if status not in known:
+            raise ConfigError(f"by_suffix= maps {suffix!r} to {status!r}, which is not a final status of the card.")
+    return dict(by_suffix)
+
+
 class Gateway:
     """The state of one sandbox gateway. Thread-safe."""
 
@@ -154,6 +234,7 @@ class Gateway:
         outcomes: dict[str, float] | None = None,
         delays: dict[str, tuple[float, float]] | None = None,
         ported_in: tuple[str, ...] = (),
+        by_suffix: dict[str, str] | None = None,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         client_id: str | None = None,
         client_secret: str | None = None,
@@ -162,8 +243,9 @@ class Gateway:
         self.client_secret = client_secret or secrets.token_urlsafe(24)
         self.quota, self.window, self.token_lifetime = quota, window, token_lifetime
         self.seed, self.time_scale = seed, time_scale
-        self.outcomes = dict(outcomes or DEFAULT_OUTCOMES)
-        self.delays = {**DEFAULT_DELAYS, **(delays or {})}
+        self.outcomes = _check_outcomes(DEFAULT_OUTCOMES if outcomes is None else outcomes)
+        self.delays = _check_delays({**DEFAULT_DELAYS, **(delays or {})})
+        self.by_suffix = _check_suffixes(by_suffix or {})
         self.ported_in = {a if a.startswith("tel:") else "tel:" + a for a in ported_in}
         self.max_message_bytes = max_message_bytes
         self.received: list[Received] = []
@@ -233,13 +315,18 @@ class Gateway:
         return carrier.name_for_number(number, "en") == "Orange"
 
     def _plan(self, address: str, delivery_report: bool) -> _Address:
-        if not self._orange(address):
-            return _Address(address, "Address Not Found", 0.0, True)
+        scripted = next((status for end, status in self.by_suffix.items() if address.endswith(end)), None)
+        if scripted is None and not self._orange(address):
+            scripted = "Address Not Found"
+        if scripted in AT_ONCE:
+            return _Address(address, scripted, 0.0, True)
         k = self._sent_to.get(address, 0)
         self._sent_to[address] = k + 1
         rng = random.Random(f"{self.seed}|{address}|{k}")
         names, weights = zip(*self.outcomes.items(), strict=True)
-        outcome = rng.choices(names, weights)[0]
+        outcome = scripted or rng.choices(names, weights)[0]
+        if outcome in AT_ONCE:
+            return _Address(address, outcome, 0.0, True)
         low, high = self.delays[outcome]
         return _Address(address, outcome, rng.uniform(low, high), False)
 
@@ -315,8 +402,7 @@ class Gateway:
             return {"status": "Message ID Not found"}
         now = time.monotonic()
         info = [{"address": p.address, "status": self._address_status(message, p, now)} for p in message.addresses]
-        distinct = {i["status"] for i in info}
-        answer: dict[str, Any] = {"status": distinct.pop() if len(distinct) == 1 else "Partial success"}
+        answer: dict[str, Any] = {"status": message_status([i["status"] for i in info])}
         if len(info) > 1:
             answer["deliveryInfo"] = info
         return answer
