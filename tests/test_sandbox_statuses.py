@@ -90,6 +90,10 @@ def test_partial_success_means_partly_processed_correctly(statuses, expected):
         ({"delays": {"Retrieved": (5, 1)}}, "shortest <= longest"),
         ({"by_suffix": {"x1": "Rejected"}}, "by_suffix= key 'x1'"),
         ({"by_suffix": {"13": "Lost"}}, "not a final status"),
+        ({"quota": -1}, "quota="),
+        ({"time_scale": 0}, "time_scale="),
+        ({"latency": "1s"}, "latency="),
+        ({"max_message_bytes": 0}, "max_message_bytes="),
     ],
 )
 def test_a_misconfigured_sandbox_fails_at_construction_with_a_sentence(settings, named):

@@ -241,6 +241,15 @@ class Gateway:
     ) -> None:
         self.client_id = client_id or "sandbox-" + secrets.token_hex(4)
         self.client_secret = client_secret or secrets.token_urlsafe(24)
+        if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
+            raise ConfigError(f"quota= must be a whole number of requests, 0 or more, not {quota!r}.")
+        for name, value in (("window", window), ("token_lifetime", token_lifetime), ("time_scale", time_scale)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise ConfigError(f"{name}= must be a number above 0, not {value!r}.")
+        if isinstance(max_message_bytes, bool) or not isinstance(max_message_bytes, int) or max_message_bytes < 1:
+            raise ConfigError(
+                f"max_message_bytes= must be a whole number of bytes, at least 1, not {max_message_bytes!r}."
+            )
         self.quota, self.window, self.token_lifetime = quota, window, token_lifetime
         self.seed, self.time_scale = seed, time_scale
         self.outcomes = _check_outcomes(DEFAULT_OUTCOMES if outcomes is None else outcomes)

@@ -64,6 +64,8 @@ class Sandbox:
     ) -> None:
         self.gateway = Gateway(**gateway)
         self.faults = FaultPlan(faults, self.gateway.seed)
+        if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 <= latency < float("inf"):
+            raise ConfigError(f"latency= must be a number of seconds, 0 or more, not {latency!r}.")
         self.latency = latency
         if max_in_flight is not None and (
             isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1
