@@ -131,9 +131,11 @@ _MULTIPART = {
     "schema": {
         "type": "object",
         "description": (
-            "The messagePart JSON first, then one part per attachment, named after its file, with the file's media "
-            "type, its file name and Content-Transfer-Encoding: base64 (what the card asks; mmsnb sends that). The "
-            "sandbox also accepts attachment parts with the raw bytes (no Content-Transfer-Encoding, or binary)."
+            "The messagePart JSON first (as the card shows; the sandbox finds it by name wherever it is), then one "
+            "part per attachment, named after its file, with the file's media type, its file name and "
+            "Content-Transfer-Encoding: base64 (what the card asks; mmsnb sends that). The sandbox also accepts "
+            "attachment parts with the raw bytes (no Content-Transfer-Encoding, or binary), as generated clients "
+            "send them; a part without a media type is text/plain (RFC 7578)."
         ),
         "required": ["messagePart"],
         "properties": {"messagePart": _ref("schemas", "MessagePart")},
