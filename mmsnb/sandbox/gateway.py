@@ -113,8 +113,19 @@ class _Message:
     created: float
 
 
+#: Content-Transfer-Encodings the sandbox takes for an attachment part: base64, as the card asks (decoded), and,
+#: as a leniency, the raw bytes (no header, or binary, 8bit or 7bit), which is what multipart/form-data clients
+#: generated from the OpenAPI document send.
+_ATTACHMENT_ENCODINGS = frozenset({"base64", "", "binary", "8bit", "7bit"})
+
+
 def decode_body(body: bytes, content_type: str) -> tuple[dict[str, Any], list[ReceivedFile]]:
-    """The messagePart and attachments of a send body, by an independent parser (the e-mail one)."""
+    """The messagePart and attachments of a send body, by an independent parser (the e-mail one).
+
+    Attachments in base64 (the card's way) are decoded; attachments sent as raw bytes are taken as they are. The
+    messagePart is found by its name, wherever it is: the card's example (and mmsnb) send it first, but OpenAPI
+    cannot state the order of parts, so clients generated from the document may not.
+    """
     if content_type.split(";")[0].strip().lower() == "application/json":
         return _json_part(body), []
     if not content_type.lower().startswith("multipart/form-data"):
@@ -125,13 +136,18 @@ def decode_body(body: bytes, content_type: str) -> tuple[dict[str, Any], list[Re
     if not message.is_multipart():
         raise bad_request("The multipart body could not be parsed.")
     parts = list(message.iter_parts())
-    if not parts or parts[0].get_param("name", header="content-disposition") != "messagePart":
-        raise bad_request("The first part must be the messagePart JSON.")
-    part = _json_part(_payload(parts[0]))
+    named = [i for i, item in enumerate(parts) if item.get_param("name", header="content-disposition") == "messagePart"]
+    if not named:
+        raise bad_request("The multipart body has no part named messagePart (the message JSON; send it first).")
+    part = _json_part(_payload(parts.pop(named[0])))
     files = []
-    for item in parts[1:]:
-        if (item.get("Content-Transfer-Encoding") or "").lower() != "base64":
-            raise bad_request("Each attachment must be sent with Content-Transfer-Encoding: base64.")
+    for item in parts:
+        encoding = (item.get("Content-Transfer-Encoding") or "").strip().lower()
+        if encoding not in _ATTACHMENT_ENCODINGS:
+            raise bad_request(
+                f"Attachment {item.get_filename() or 'attachment'!r} is sent with Content-Transfer-Encoding: "
+                f"{encoding}; send it in base64 (what the card asks), or as its raw bytes."
+            )
         data = _payload(item)
         files.append(ReceivedFile(item.get_filename() or "attachment", item.get_content_type(), data))
     return part, files

@@ -1,11 +1,21 @@
-"""The OpenAPI 3.0 document of the sandbox (and, as far as the card tells, of the gateway)."""
+"""The OpenAPI 3.0 document of the sandbox (and, as far as the card tells, of the gateway).
+
+Every operation has an ``operationId`` and lists every answer the sandbox can give it, in the
+card's error shape (``{"code", "message", "description"}``; the token endpoint's errors in the
+OAuth shape). 404 and 405 are listed on every operation because the sandbox gives them for any
+path or method it does not serve.
+
+>>> doc = document("https://127.0.0.1:8443", "https://127.0.0.1:8443/oauth/v2/token")
+>>> sorted(op["operationId"] for path in doc["paths"].values() for op in path.values())
+['getApiDocument', 'getDeliveryStatus', 'getLimit', 'getToken', 'sendMms']
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
-from ..message import PRIORITIES
+from ..message import PRIORITIES, SUPPORTED_TYPES
 
 _ERROR = {
     "type": "object",
@@ -19,12 +29,72 @@ _OAUTH_ERROR = {
 }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _json(schema: dict[str, Any], description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
 
 
-_ERR = {"$ref": "#/components/schemas/Error"}
-_AUTH_ERRORS = {"401": _json(_ERR, "Invalid or expired credentials (code 41)")}
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+_ERR = _ref("schemas", "Error")
+_RETRY_AFTER = _ref("headers", "Retry-After")
+
+#: The answers every operation can get, by HTTP status (components/responses).
+_RESPONSES: dict[str, dict[str, Any]] = {
+    "BadRequest": _json(_ERR, "Wrong call parameters (code 21 in the sandbox)."),
+    "Unauthorized": _json(_ERR, "Missing, invalid or expired access token (code 41)."),
+    "QuotaExceeded": _json(_ERR, "The request quota is used up until its reset date (code 53)."),
+    "NotFound": _json(_ERR, "No such resource (code 404); the sandbox answers so for any path it does not serve."),
+    "MethodNotAllowed": _json(
+        _ERR,
+        "The path takes another method (code 405); the sandbox answers so for any method a path does not take.",
+        {"Allow": {"description": "The method the path takes.", "schema": {"type": "string"}}},
+    ),
+    "PayloadTooLarge": _json(_ERR, "The request body is larger than the gateway reads (code 413)."),
+    "TooManyRequests": _json(
+        _ERR,
+        "Slow down (code 429): the request was not processed, nor counted against the quota. Send it again after "
+        "Retry-After.",
+        {"Retry-After": _RETRY_AFTER},
+    ),
+    "InternalError": _json(_ERR, "The service failed (code 1); the request may or may not have been processed."),
+    "BadGateway": {
+        "description": "A proxy in front of the service failed; the body may be an HTML page.",
+        "content": {"text/html": {"schema": {"type": "string"}}, "application/json": {"schema": _ERR}},
+    },
+    "ServiceUnavailable": _json(
+        _ERR,
+        "Slow down (code 503) with Retry-After: the request was not processed. Without Retry-After: the service is "
+        "unavailable.",
+        {"Retry-After": _RETRY_AFTER},
+    ),
+}
+_STATUS_OF = {
+    "BadRequest": "400",
+    "Unauthorized": "401",
+    "QuotaExceeded": "403",
+    "NotFound": "404",
+    "MethodNotAllowed": "405",
+    "PayloadTooLarge": "413",
+    "TooManyRequests": "429",
+    "InternalError": "500",
+    "BadGateway": "502",
+    "ServiceUnavailable": "503",
+}
+
+
+def _errors(*names: str) -> dict[str, Any]:
+    """``responses`` entries referring to the shared answers ``names``."""
+    return {_STATUS_OF[name]: _ref("responses", name) for name in names}
+
+
+#: What any path and method can get, and what every API call (send, status, limit) can get besides.
+_ANYWHERE = ("NotFound", "MethodNotAllowed", "PayloadTooLarge")
+_API = ("Unauthorized", *_ANYWHERE, "TooManyRequests", "InternalError", "BadGateway", "ServiceUnavailable")
 
 _MESSAGE_PART = {
     "type": "object",
@@ -44,6 +114,40 @@ _MESSAGE_PART = {
         "senderAddress": {"type": "string"},
         "deliveryReport": {"type": "boolean"},
     },
+}
+
+#: The attachment parts' encoding. OpenAPI 3.0 keys ``encoding`` by part name, and an attachment's part is named
+#: after its file, so this cannot sit in ``encoding``; it is stated here (an extension) and in the descriptions.
+_ATTACHMENT_ENCODING = {
+    "contentType": ", ".join(sorted(SUPPORTED_TYPES)),
+    "headers": {
+        "Content-Transfer-Encoding": {
+            "description": "base64, as the card asks (the sandbox also takes the raw bytes without this header).",
+            "schema": {"type": "string", "enum": ["base64"]},
+        }
+    },
+}
+_MULTIPART = {
+    "schema": {
+        "type": "object",
+        "description": (
+            "The messagePart JSON first (as the card shows; the sandbox finds it by name wherever it is), then one "
+            "part per attachment, named after its file, with the file's media type, its file name and "
+            "Content-Transfer-Encoding: base64 (what the card asks; mmsnb sends that). The sandbox also accepts "
+            "attachment parts with the raw bytes (no Content-Transfer-Encoding, or binary), as generated clients "
+            "send them; a part without a media type is text/plain (RFC 7578)."
+        ),
+        "required": ["messagePart"],
+        "properties": {"messagePart": _ref("schemas", "MessagePart")},
+        "additionalProperties": {
+            "type": "string",
+            "format": "binary",
+            "minLength": 1,
+            "description": "An attachment: part name and file name are the file's name; base64 on the wire.",
+        },
+    },
+    "encoding": {"messagePart": {"contentType": "application/json"}},
+    "x-attachment-encoding": _ATTACHMENT_ENCODING,
 }
 
 
@@ -67,11 +171,19 @@ def document(url: str, token_url: str) -> dict[str, Any]:
                 "OAuthError": _OAUTH_ERROR,
                 "MessagePart": _MESSAGE_PART,
             },
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait (the sandbox may give a fraction, e.g. 0.5) or an HTTP date.",
+                    "schema": {"type": "string"},
+                }
+            },
+            "responses": _RESPONSES,
         },
         "security": [{"oauth": []}],
         "paths": {
             TOKEN_PATH: {
                 "post": {
+                    "operationId": "getToken",
                     "summary": "Access token (client credentials, id and secret in HTTP Basic auth)",
                     "security": [{"basic": []}],
                     "requestBody": {
@@ -99,34 +211,25 @@ def document(url: str, token_url: str) -> dict[str, Any]:
                             },
                             "A bearer token",
                         ),
-                        "400": _json({"$ref": "#/components/schemas/OAuthError"}, "Unsupported grant"),
-                        "401": _json({"$ref": "#/components/schemas/OAuthError"}, "Bad client credentials"),
+                        "400": _json(_ref("schemas", "OAuthError"), "Unsupported grant (unsupported_grant_type)"),
+                        "401": _json(
+                            _ref("schemas", "OAuthError"),
+                            "Bad client credentials (invalid_client)",
+                            {"WWW-Authenticate": {"description": "Basic realm", "schema": {"type": "string"}}},
+                        ),
+                        **_errors(*_ANYWHERE),
                     },
                 }
             },
             SEND_PATH: {
                 "post": {
+                    "operationId": "sendMms",
                     "summary": "Send an MMS to one or more Orange numbers",
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/MessagePart"}},
-                            "multipart/form-data": {
-                                "schema": {
-                                    "type": "object",
-                                    "description": (
-                                        "The messagePart JSON first; each attachment is a further part with its "
-                                        "media type, "
-                                        "a file name and Content-Transfer-Encoding: base64 (headers OpenAPI 3.0 "
-                                        "cannot state "
-                                        "for unnamed parts, so they are described here)."
-                                    ),
-                                    "required": ["messagePart"],
-                                    "properties": {"messagePart": {"$ref": "#/components/schemas/MessagePart"}},
-                                    "additionalProperties": False,
-                                },
-                                "encoding": {"messagePart": {"contentType": "application/json"}},
-                            },
+                            "application/json": {"schema": _ref("schemas", "MessagePart")},
+                            "multipart/form-data": _MULTIPART,
                         },
                     },
                     "responses": {
@@ -141,14 +244,13 @@ def document(url: str, token_url: str) -> dict[str, Any]:
                             },
                             "Accepted",
                         ),
-                        "400": _json(_ERR, "Wrong call parameters"),
-                        **_AUTH_ERRORS,
-                        "403": _json(_ERR, "Quota exceeded (code 53)"),
+                        **_errors("BadRequest", "QuotaExceeded", *_API),
                     },
                 }
             },
             STATUS_PATH: {
                 "get": {
+                    "operationId": "getDeliveryStatus",
                     "summary": "Delivery status of a sent message",
                     "parameters": [
                         {"name": "id", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}
@@ -172,13 +274,13 @@ def document(url: str, token_url: str) -> dict[str, Any]:
                             },
                             "The status",
                         ),
-                        "400": _json(_ERR, "No id given"),
-                        **_AUTH_ERRORS,
+                        **_errors("BadRequest", *_API),
                     },
                 }
             },
             LIMIT_PATH: {
                 "get": {
+                    "operationId": "getLimit",
                     "summary": "Request quota",
                     "responses": {
                         "200": _json(
@@ -193,15 +295,16 @@ def document(url: str, token_url: str) -> dict[str, Any]:
                             },
                             "Requests used and left, and the reset date",
                         ),
-                        **_AUTH_ERRORS,
+                        **_errors(*_API),
                     },
                 }
             },
             DOC_PATH: {
                 "get": {
+                    "operationId": "getApiDocument",
                     "summary": "This document",
                     "security": [],
-                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0")},
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.0"), **_errors(*_ANYWHERE)},
                 }
             },
         },
