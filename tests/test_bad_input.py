@@ -174,6 +174,8 @@ def test_not_a_frame_is_refused(quick):
         send(client, ["501102030"], subject="Hej")
 
 
+# deadline=None and too_slow: each example encodes and parses a multipart body of up to 6 KB, whose time on a
+# loaded 2-core CI machine varies by far more than Hypothesis' 200 ms default allows; it says nothing here.
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     subject=st.one_of(st.none(), st.text(max_size=200)),
