@@ -121,10 +121,8 @@ class _Credentials:
                 "'form', RFC 6749 §2.3.1), which encodes it."
             )
         header = basic_header(client_id, secret, encoding)
-        if encoding == "form":  # a gateway that does not form-decode would see something else
-            sensitive = quote_plus(client_id) != client_id or quote_plus(secret) != secret
-        else:  # a gateway that form-decodes (RFC 6749 §2.3.1) would see something else
-            sensitive = unquote_plus(client_id) != client_id or unquote_plus(secret) != secret
+        # Whether the other encoding would send something else, so the choice may be why a gateway refuses them.
+        sensitive = quote_plus(client_id) != client_id or quote_plus(secret) != secret
         redact.register(secret, header, header.partition(" ")[2])
         return cls(client_id, header, encoding, ready=False, sensitive=sensitive)
 
@@ -172,8 +170,9 @@ class _Credentials:
                 f"{setting}=raw (credential_encoding='raw')."
             )
         return (
-            f" The id and secret were sent unencoded ({setting}=raw), but they hold '+' or '%' that a gateway "
-            f"following RFC 6749 §2.3.1 form-decodes into something else; set {setting}=form (the default)."
+            f" The id and secret were sent unencoded ({setting}=raw), but they hold characters that RFC 6749 "
+            "§2.3.1 says to form-encode ('+' and '%' then mean something else to the gateway, and a strict one "
+            f"refuses spaces or non-ASCII letters); set {setting}=form (the default)."
         )
 
     def __repr__(self) -> str:
