@@ -7,6 +7,7 @@ SendResult(message_id='…', addresses=('tel:+48501102030',), ...)
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import threading
@@ -14,10 +15,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
+from urllib.parse import quote_plus, unquote_plus
 
 import requests
 from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error, TokenExpiredError
-from requests.auth import HTTPBasicAuth
+from requests.auth import AuthBase
+from requests.models import PreparedRequest
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from . import redact
@@ -42,19 +45,148 @@ SHORTEST_WAIT = 0.1
 RENEW_MARGIN = 30.0
 
 
+#: How the client id and secret are put in the token request's Basic header: ``form`` (the default) as
+#: RFC 6749 §2.3.1 says, each ``application/x-www-form-urlencoded`` first; ``raw`` as they are. Both UTF-8.
+CREDENTIAL_ENCODINGS = ("form", "raw")
+
+
+def basic_header(client_id: str, secret: str, encoding: str = "form") -> str:
+    """The ``Authorization`` value of a token request for ``client_id`` and ``secret``.
+
+    ``form`` (RFC 6749 §2.3.1): id and secret each form-encoded (UTF-8), joined by ``:``, in Base64, so a
+    ``:`` in the id, and ``+``, ``%``, spaces and non-ASCII letters anywhere, reach an RFC server intact.
+    ``raw``: the UTF-8 bytes of ``id:secret`` in Base64 (RFC 7617 with ``charset="UTF-8"``), which a gateway
+    that does not form-decode expects; it cannot carry a ``:`` in the id.
+
+    >>> basic_header("my id", "50%+ł")
+    'Basic bXkraWQ6NTAlMjUlMkIlQzUlODI='
+    >>> basic_header("my id", "50%+ł", "raw")
+    'Basic bXkgaWQ6NTAlK8WC'
+    """
+    pair = f"{quote_plus(client_id)}:{quote_plus(secret)}" if encoding == "form" else f"{client_id}:{secret}"
+    return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+
+
+def decode_basic(header: str) -> tuple[str, str] | None:
+    """The (id, secret) text a Basic ``Authorization`` value holds, split at the first ``:`` and not
+    form-decoded; None when it is not Base64 of UTF-8 text with a ``:``.
+
+    >>> decode_basic("Basic bXkgaWQ6NTAlK8WC")
+    ('my id', '50%+ł')
+    """
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        text = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    client_id, colon, secret = text.partition(":")
+    return (client_id, secret) if colon else None
+
+
+class _HeaderAuth(AuthBase):
+    """Sends a ready ``Authorization`` value (the token request's Basic credentials)."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        return "HeaderAuth('Basic ***')"
+
+
 class _Credentials:
-    """The client id and secret, kept out of ``repr`` and ``vars(client)``."""
+    """The token request's Basic credentials, kept out of ``repr`` and ``vars(client)``: built from the
+    client id and secret (``encoding`` ``form`` or ``raw``), or a ready ``Authorization`` header."""
 
-    __slots__ = ("_secret", "client_id")
+    __slots__ = ("_header", "client_id", "encoding", "ready", "sensitive")
 
-    def __init__(self, client_id: str, secret: str) -> None:
-        self.client_id, self._secret = client_id, secret
+    def __init__(self, client_id: str, header: str, encoding: str, *, ready: bool, sensitive: bool) -> None:
+        self.client_id, self._header, self.encoding = client_id, header, encoding
+        #: Whether the header was given as it is (``MMSNB_AUTHORIZATION``) rather than built here.
+        self.ready = ready
+        #: Whether the form and raw encodings of this id and secret differ (so the choice matters).
+        self.sensitive = sensitive
 
-    def basic(self) -> HTTPBasicAuth:
-        return HTTPBasicAuth(self.client_id, self._secret)
+    @classmethod
+    def of(cls, client_id: str, secret: str, encoding: str) -> _Credentials:
+        if encoding == "raw" and ":" in client_id:
+            raise ConfigError(
+                f"The client id contains ':', which the raw credential encoding cannot carry (the gateway splits "
+                f"the pair at the first ':'). Set {VARIABLES['credential_encoding']}=form (credential_encoding="
+                "'form', RFC 6749 §2.3.1), which encodes it."
+            )
+        header = basic_header(client_id, secret, encoding)
+        # Whether the other encoding would send something else, so the choice may be why a gateway refuses them.
+        sensitive = quote_plus(client_id) != client_id or quote_plus(secret) != secret
+        redact.register(secret, header, header.partition(" ")[2])
+        return cls(client_id, header, encoding, ready=False, sensitive=sensitive)
+
+    @classmethod
+    def given(cls, authorization: str, encoding: str) -> _Credentials:
+        header = authorization.strip()
+        scheme, _, value = header.partition(" ")
+        value = value.strip()
+        redact.register(header, value)
+        try:
+            ascii_ok = value.isascii() and bool(base64.b64decode(value, validate=True))
+        except ValueError:
+            ascii_ok = False
+        if scheme.lower() != "basic" or not ascii_ok:
+            raise ConfigError(
+                f"{VARIABLES['authorization']} (authorization=) must be a whole Basic header value, 'Basic ' and "
+                "the Base64 credentials, as the developer portal shows it; this one is not."
+            )
+        header = "Basic " + value
+        pair = decode_basic(header)
+        client_id = "?"
+        if pair is not None:
+            client_id = unquote_plus(pair[0]) if encoding == "form" else pair[0]
+            redact.register(pair[1], unquote_plus(pair[1]))
+        return cls(client_id, header, encoding, ready=True, sensitive=False)
+
+    def auth(self) -> AuthBase:
+        return _HeaderAuth(self._header)
+
+    def names(self) -> str:
+        """The settings the credentials came from."""
+        if self.ready:
+            return VARIABLES["authorization"]
+        return f"{VARIABLES['client_id']} and {VARIABLES['client_secret']}"
+
+    def encoding_hint(self) -> str:
+        """A sentence on the credential encoding when it may be why the gateway refused them, else ''."""
+        setting = VARIABLES["credential_encoding"]
+        if not self.sensitive:
+            return ""
+        if self.encoding == "form":
+            return (
+                " The id or secret holds characters (such as '+', '%', ':', spaces or non-ASCII letters) that "
+                "were sent form-encoded, as RFC 6749 §2.3.1 says; if this gateway expects them unencoded, set "
+                f"{setting}=raw (credential_encoding='raw')."
+            )
+        return (
+            f" The id and secret were sent unencoded ({setting}=raw), but they hold characters that RFC 6749 "
+            "§2.3.1 says to form-encode ('+' and '%' then mean something else to the gateway, and a strict one "
+            f"refuses spaces or non-ASCII letters); set {setting}=form (the default)."
+        )
 
     def __repr__(self) -> str:
         return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
+
+
+def _encoding(value: str | None) -> str:
+    encoding = (value or "form").strip().lower()
+    if encoding not in CREDENTIAL_ENCODINGS:
+        raise ConfigError(
+            f"{VARIABLES['credential_encoding']} (credential_encoding=) must be 'form' (RFC 6749 §2.3.1, the "
+            f"default) or 'raw', not {value!r}."
+        )
+    return encoding
 
 
 def _required(name: str, value: str | None) -> str:
@@ -69,7 +201,11 @@ class Client:
     """A connection to the MMSOnnet gateway (or the sandbox).
 
     Credentials not given come from ``MMSNB_CLIENT_ID`` and ``MMSNB_CLIENT_SECRET`` in the
-    environment or a ``.env`` file. ``verify`` is True, False or a CA bundle path.
+    environment or a ``.env`` file; instead of them, ``authorization`` (``MMSNB_AUTHORIZATION``) takes the
+    ready ``Basic ...`` header the developer portal shows, sent as it is. ``credential_encoding``
+    (``MMSNB_CREDENTIAL_ENCODING``) is ``"form"`` (the default: id and secret form-encoded before Base64,
+    as RFC 6749 §2.3.1 says) or ``"raw"`` (their UTF-8 bytes as they are). ``verify`` is True, False or a
+    CA bundle path.
 
     >>> client = Client("my-id", "my-secret")
     >>> client
@@ -81,6 +217,8 @@ class Client:
         client_id: str | None = None,
         client_secret: str | None = None,
         *,
+        authorization: str | None = None,
+        credential_encoding: str | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
         verify: bool | str = True,
@@ -89,11 +227,23 @@ class Client:
         pool_size: int = 32,
     ) -> None:
         env = settings()
-        client_id = _required("client_id", client_id or env["client_id"])
-        secret = _required("client_secret", client_secret or env["client_secret"])
         redact.install()
-        redact.register(secret)
-        self._credentials = _Credentials(client_id, secret)
+        encoding = _encoding(credential_encoding if credential_encoding is not None else env["credential_encoding"])
+        if authorization is None and client_id is None and client_secret is None:
+            authorization = env["authorization"]
+            if authorization and (env["client_id"] or env["client_secret"]):
+                raise ConfigError(
+                    f"Both {VARIABLES['authorization']} and {VARIABLES['client_id']}/{VARIABLES['client_secret']} "
+                    "are set; set one of them (the Basic header, or the id and secret)."
+                )
+        if authorization:
+            if client_id is not None or client_secret is not None:
+                raise ConfigError("Give authorization= or client_id= and client_secret=, not both.")
+            self._credentials = _Credentials.given(authorization, encoding)
+        else:
+            client_id = _required("client_id", client_id or env["client_id"])
+            secret = _required("client_secret", client_secret or env["client_secret"])
+            self._credentials = _Credentials.of(client_id, secret, encoding)
         self.base_url = require_https(base_url or env["base_url"], "base URL")
         self.token_url = require_https(
             token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL"
@@ -107,7 +257,7 @@ class Client:
         #: Seconds a call may take in all, waits included, while the gateway says "slow down"
         #: (429, or 503 with Retry-After).
         self.max_wait = float(max_wait)
-        self._session = Session(client=BackendApplicationClient(client_id=client_id))
+        self._session = Session(client=BackendApplicationClient(client_id=self._credentials.client_id))
         self._session.mount("https://", Adapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0))
         self._session.register_compliance_hook("access_token_response", self._token_response)
         self._token_lock = threading.Lock()
@@ -141,17 +291,19 @@ class Client:
         with self._token_lock:
             if stale is not None and self._expires_at != stale:
                 return
+            credentials = self._credentials
             try:
                 token = self._session.fetch_token(
                     token_url=self.token_url,
-                    auth=self._credentials.basic(),
+                    auth=credentials.auth(),
                     timeout=self.timeout,
                     verify=self.verify,
                 )
             except OAuth2Error as exc:
+                said = exc.error + (f": {exc.description}" if exc.description else "")
                 raise AuthError(
-                    f"The token endpoint refused the credentials ({exc.error}). "
-                    f"Check {VARIABLES['client_id']} and {VARIABLES['client_secret']}.",
+                    f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
+                    + credentials.encoding_hint(),
                     http_status=exc.status_code,
                 ) from None
             except requests.RequestException as exc:
@@ -177,15 +329,18 @@ class Client:
         said = f"HTTP {resp.status_code}: " + (
             (data.get("message") if isinstance(data, dict) else None) or excerpt(resp)
         )
+        credentials = self._credentials
         if resp.status_code in (401, 403):
             raise AuthError(
-                f"The token endpoint refused the credentials ({said}). Check {VARIABLES['client_id']} and "
-                f"{VARIABLES['client_secret']}.",
+                f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
+                + credentials.encoding_hint(),
                 http_status=resp.status_code,
             )
+        # A 400 may be a gateway that cannot read the credentials as they were encoded.
+        hint = credentials.encoding_hint() if resp.status_code == 400 else ""
         raise AuthError(
             f"The token endpoint {self.token_url} did not answer with a token ({said}). Check "
-            f"{VARIABLES['token_url']}.",
+            f"{VARIABLES['token_url']}." + hint,
             http_status=resp.status_code,
         )
 

@@ -18,6 +18,8 @@ DEFAULT_BASE_URL = "https://apigateway-prd.orange.pl"
 VARIABLES = {
     "client_id": "MMSNB_CLIENT_ID",
     "client_secret": "MMSNB_CLIENT_SECRET",
+    "authorization": "MMSNB_AUTHORIZATION",
+    "credential_encoding": "MMSNB_CREDENTIAL_ENCODING",
     "base_url": "MMSNB_BASE_URL",
     "token_url": "MMSNB_TOKEN_URL",
     "ca_bundle": "MMSNB_CA_BUNDLE",
@@ -48,6 +50,8 @@ class Settings(TypedDict):
 
     client_id: str | None
     client_secret: str | None
+    authorization: str | None
+    credential_encoding: str | None
     base_url: str
     token_url: str
     ca_bundle: str | None
@@ -62,6 +66,8 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         client_id=given["client_id"],
         client_secret=given["client_secret"],
+        authorization=given["authorization"],
+        credential_encoding=given["credential_encoding"],
         base_url=base_url,
         token_url=given["token_url"] or base_url + TOKEN_PATH,
         ca_bundle=given["ca_bundle"],

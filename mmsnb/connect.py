@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings: Any) -> Client:
-    """A client for the real gateway when ``MMSNB_CLIENT_ID`` is set, else for an embedded sandbox.
+    """A client for the real gateway when ``MMSNB_CLIENT_ID`` (or ``MMSNB_AUTHORIZATION``) is set, else for an
+    embedded sandbox.
 
     ``sandbox=True`` forces the sandbox; ``settings`` go to :class:`Sandbox` (``seed``, ``quota``,
     ``time_scale``…). The sandbox runs in this process and ends with it; ``Sandbox.behind(client)`` is it.
@@ -27,7 +28,9 @@ def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings:
     from .config import VARIABLES, environment
     from .sandbox import Sandbox
 
-    use_sandbox = sandbox if sandbox is not None else not environment().get(VARIABLES["client_id"])
+    env = environment()
+    configured = env.get(VARIABLES["client_id"]) or env.get(VARIABLES["authorization"])
+    use_sandbox = sandbox if sandbox is not None else not configured
     if not use_sandbox:
         client = Client.from_env(max_wait=max_wait)
         print(f"Using the MMSOnnet gateway at {client.base_url}.")

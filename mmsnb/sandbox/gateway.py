@@ -283,14 +283,47 @@ class Gateway:
         self._window_start = time.time()
 
     # -- tokens ------------------------------------------------------------
-    def issue_token(self, client_id: str | None, client_secret: str | None, grant_type: str | None) -> dict[str, Any]:
+    def issue_token(
+        self,
+        client_id: str | None,
+        client_secret: str | None,
+        grant_type: str | None,
+        *,
+        raw: str | None = None,
+        unreadable: str | None = None,
+    ) -> dict[str, Any]:
+        """A token for the client credentials grant, or the RFC 6749 §5.2 error as a :class:`GatewayError`.
+
+        ``client_id`` and ``client_secret`` are already form-decoded (§2.3.1); ``raw`` is the Basic
+        header's text before that decoding, to tell a client that did not form-encode why it was refused;
+        ``unreadable`` says why there are no credentials to check (no or a malformed Basic header).
+        """
         with self._lock:
             self.counts["token"] += 1
+            if not grant_type:
+                raise GatewayError(
+                    400, 0, "invalid_request", "The request has no grant_type; send grant_type=client_credentials."
+                )
             if grant_type != "client_credentials":
-                raise GatewayError(400, 0, "unsupported_grant_type", "Only client_credentials is supported.")
+                raise GatewayError(
+                    400, 0, "unsupported_grant_type", "Only the client_credentials grant type is supported."
+                )
+            if client_id is None or client_secret is None:
+                raise GatewayError(401, 0, "invalid_client", unreadable or "Client authentication failed.")
             if client_id != self.client_id or not secrets.compare_digest(
-                (client_secret or "").encode(), self.client_secret.encode()
+                client_secret.encode(), self.client_secret.encode()
             ):
+                expected = f"{self.client_id}:{self.client_secret}".encode()
+                if raw is not None and secrets.compare_digest(raw.encode(), expected):
+                    raise GatewayError(
+                        401,
+                        0,
+                        "invalid_client",
+                        "Client authentication failed: the credentials match only when read without form-decoding. "
+                        "The client did not form-encode its client id and secret before Base64 as RFC 6749 "
+                        "§2.3.1 says, so '+', '%' or ':' in them change meaning. In mmsnb, set "
+                        "MMSNB_CREDENTIAL_ENCODING=form (credential_encoding='form', the default).",
+                    )
                 raise GatewayError(401, 0, "invalid_client", "Client authentication failed.")
             token = secrets.token_urlsafe(32)
             self._tokens[token] = time.monotonic() + self.token_lifetime

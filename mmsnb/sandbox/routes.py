@@ -11,7 +11,7 @@ import base64
 import json
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from ..endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from .gateway import GatewayError
@@ -35,6 +35,10 @@ SMALL_BODY = 64 * 1024
 _BEARER_INVALID = (
     'Bearer realm="MMSOnnet", error="invalid_token", error_description="The access token is invalid or expired"'
 )
+#: RFC 6749 §5.1: token answers, successful or not, are never cached.
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: RFC 6749 §5.2 / RFC 7617: the scheme a token request's 401 asks for.
+_BASIC_REALM = 'Basic realm="MMSOnnet token", charset="UTF-8"'
 _HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
 _SLOW_DOWN = {
     "throttled": (429, "Too Many Requests"),
@@ -147,22 +151,42 @@ def _slow_down(sandbox: Sandbox, fault: str) -> Reply:
 
 
 def _token(sandbox: Sandbox, authorization: str | None, body: bytes) -> Reply:
-    form = parse_qs(body.decode("utf-8", "replace"))
-    scheme, _, value = (authorization or "").partition(" ")
-    client_id = client_secret = None
+    """The token endpoint: RFC 6749 §2.3.1 client authentication, §5.1 and §5.2 answers."""
+    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    grant_types = form.get("grant_type") or []
+    if len(grant_types) > 1:
+        return _token_error(400, "invalid_request", "The request repeats grant_type; send it once.")
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    client_id = client_secret = raw = None
+    unreadable = (
+        "No client authentication: send the client id and secret in HTTP Basic auth (RFC 6749 §2.3.1)."
+        if scheme.lower() != "basic"
+        else None
+    )
     if scheme.lower() == "basic":
         try:
-            client_id, _, client_secret = base64.b64decode(value).decode("utf-8").partition(":")
-            client_id, client_secret = unquote(client_id), unquote(client_secret)
+            raw = base64.b64decode(value.strip(), validate=True).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
-            pass
+            unreadable = (
+                "The Basic credentials are not Base64 of UTF-8 text: the client id and secret are form-encoded, "
+                "joined by ':', encoded in UTF-8 and then in Base64 (RFC 6749 §2.3.1)."
+            )
+        else:
+            # §2.3.1: each of id and secret is application/x-www-form-urlencoded, so the first ':' splits them.
+            encoded_id, _, encoded_secret = raw.partition(":")
+            client_id, client_secret = unquote_plus(encoded_id), unquote_plus(encoded_secret)
     try:
-        token = sandbox.gateway.issue_token(client_id, client_secret, _first(form.get("grant_type")))
-    except GatewayError as exc:
-        headers = {"WWW-Authenticate": 'Basic realm="token"'} if exc.http_status == 401 else None
-        return Reply.json(
-            exc.http_status,
-            {"error": exc.body["message"], "error_description": exc.body["description"]},
-            headers=headers,
+        token = sandbox.gateway.issue_token(
+            client_id, client_secret, grant_types[0] if grant_types else None, raw=raw, unreadable=unreadable
         )
-    return Reply.json(200, token)
+    except GatewayError as exc:
+        return _token_error(exc.http_status, str(exc.body["message"]), str(exc.body["description"]))
+    return Reply.json(200, token, headers=dict(_NO_STORE))
+
+
+def _token_error(status: int, error: str, description: str) -> Reply:
+    """An RFC 6749 §5.2 error answer; a 401 names the Basic scheme (and UTF-8, RFC 7617) it wants."""
+    headers = dict(_NO_STORE)
+    if status == 401:
+        headers["WWW-Authenticate"] = _BASIC_REALM
+    return Reply.json(status, {"error": error, "error_description": description}, headers=headers)
