@@ -51,7 +51,7 @@ def body_limit(max_message_bytes: int) -> int:
     """The longest send body read: a message at the size limit, base64 with line breaks, plus room for the rest.
 
     >>> body_limit(300 * 1024)
-    684032
+    722944
     """
     return max_message_bytes * 3 // 2 + 256 * 1024
 
