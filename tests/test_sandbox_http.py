@@ -5,9 +5,11 @@ Raw TLS sockets send what no well-behaved client would; nothing may reach stderr
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import ssl
+from pathlib import Path
 
 import pytest
 import requests
@@ -134,3 +136,57 @@ def test_every_answer_has_a_status_line_even_for_unknown_methods(sandbox):
         exchange(sandbox, b"BREW " + TOKEN_PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     )
     assert status == 405 and body["message"] == "Method not allowed"
+
+
+def test_a_client_that_expects_100_continue_is_asked_for_its_body_or_answered_at_once(sandbox):
+    form = b"grant_type=client_credentials"
+    basic = base64.b64encode(f"{sandbox.client_id}:{sandbox.client_secret}".encode())
+    context = ssl.create_default_context(cafile=sandbox.ca_path)
+    with (
+        socket.create_connection((sandbox.host, sandbox.port), timeout=5) as plain,
+        context.wrap_socket(plain, server_hostname="127.0.0.1") as sock,
+    ):
+        sock.sendall(
+            b"POST " + TOKEN_PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " + basic + b"\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue\r\n"
+            b"Content-Length: " + str(len(form)).encode() + b"\r\n\r\n"
+        )
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(form)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+    refused = b"POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"
+    assert status_and_body(exchange(sandbox, refused))[0] == 404
+
+
+@pytest.mark.parametrize(("path", "status"), [("/nowhere", 404), (SEND_PATH, 413)])
+def test_a_client_still_sending_a_refused_body_reads_the_answer(sandbox, path, status):
+    resp = requests.post(
+        sandbox.url + path,
+        data=b"x" * 8_000_000,
+        verify=sandbox.ca_path,
+        timeout=30,
+        headers={"Authorization": "Bearer " + token_of(sandbox), "Content-Type": "application/json"},
+    )
+    assert resp.status_code == status
+
+
+def test_chunked_framing_wins_over_a_content_length(sandbox):
+    basic = base64.b64encode(f"{sandbox.client_id}:{sandbox.client_secret}".encode())
+    raw = (
+        b"POST " + TOKEN_PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " + basic + b"\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 99999999\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n1d\r\ngrant_type=client_credentials\r\n0\r\n\r\n"
+    )
+    assert status_and_body(exchange(sandbox, raw))[0] == 200
+
+
+def test_a_stopped_sandbox_answers_nothing_more_on_a_kept_alive_connection(make_sandbox, tmp_path):
+    sandbox = make_sandbox()
+    ca = tmp_path / "ca.pem"  # the sandbox removes its own copy when it stops
+    ca.write_bytes(Path(sandbox.ca_path).read_bytes())
+    session = requests.Session()
+    doc = sandbox.url + "/doc/api/Messaging/v1/MMSOnnet/doc.json"
+    assert session.get(doc, verify=str(ca), timeout=5).status_code == 200
+    sandbox.stop()
+    with pytest.raises(requests.ConnectionError):
+        session.get(doc, verify=str(ca), timeout=5)

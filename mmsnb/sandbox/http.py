@@ -17,10 +17,12 @@ import json
 import socket
 import socketserver
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 import h11
@@ -29,6 +31,9 @@ import h11
 MAX_HEAD = 16 * 1024
 #: The most of a body nobody asked for (a refused request's) read and dropped so the connection can stay open.
 DRAIN_LIMIT = 1024 * 1024
+#: How long, and how much, a refused body is still read and dropped before the connection closes.
+LINGER_SECONDS = 2.0
+LINGER_LIMIT = 64 * 1024 * 1024
 #: Seconds a kept-alive connection may sit idle, or a request take to arrive, before it is closed.
 IDLE_SECONDS = 120.0
 _REASONS = {400: "Bad request", 413: "Request entity too large", 431: "Request header fields too large"}
@@ -81,7 +86,8 @@ class _Exchange:
                 return self._refuse(exc.error_status_hint, f"The request could not be read ({exc}).")
             if not isinstance(head, h11.Request):
                 return
-            self.length = next((int(v) for k, v in head.headers if k == b"content-length"), None)
+            chunked = any(k == b"transfer-encoding" for k, _ in head.headers)  # chunked framing wins over a length
+            self.length = None if chunked else next((int(v) for k, v in head.headers if k == b"content-length"), None)
             request = Request(
                 head.method.decode("ascii", "replace"),
                 head.target.decode("ascii", "replace"),
@@ -90,7 +96,7 @@ class _Exchange:
             )
             try:
                 reply = self.answer(request)
-                if not reply.drop and self.conn.their_state is h11.SEND_BODY and self._body(DRAIN_LIMIT) is None:
+                if not reply.drop and self.conn.their_state is h11.SEND_BODY and not self._drained():
                     reply.headers["Connection"] = "close"
             except TooLarge as exc:
                 return self._refuse(413, str(exc))
@@ -111,8 +117,17 @@ class _Exchange:
                 return
             self._send(reply, head.method == b"HEAD")
             if self.conn.our_state is h11.MUST_CLOSE:
+                if self.conn.their_state is h11.SEND_BODY:
+                    _linger(self.sock)
                 return
             self.conn.start_next_cycle()
+
+    def _drained(self) -> bool:
+        """Whether the unread body of a refused request was read and dropped, so the connection can stay open.
+
+        A client waiting for ``100 Continue`` is not asked for its body: the connection closes after the answer.
+        """
+        return not self.conn.client_is_waiting_for_100_continue and self._body(DRAIN_LIMIT) is not None
 
     def _event(self) -> Any:
         while True:
@@ -124,6 +139,9 @@ class _Exchange:
     def _body(self, limit: int) -> bytes | None:
         if self.length is not None and self.length > limit:
             return None
+        if self.conn.client_is_waiting_for_100_continue:
+            continuing = h11.InformationalResponse(status_code=100, headers=[], reason=_reason(100))
+            self.sock.sendall(self.conn.send(continuing) or b"")
         chunks, size = [], 0
         while True:
             event = self._event()
@@ -140,7 +158,8 @@ class _Exchange:
     def _send(self, reply: Reply, head_only: bool = False) -> None:
         headers = [("Server", "mmsnb-sandbox"), ("Content-Type", reply.content_type)]
         headers += [("Content-Length", str(len(reply.body))), *reply.headers.items()]
-        data = self.conn.send(h11.Response(status_code=reply.status, headers=headers)) or b""
+        reason = _reason(reply.status)
+        data = self.conn.send(h11.Response(status_code=reply.status, headers=headers, reason=reason)) or b""
         if reply.body and not head_only:
             data += self.conn.send(h11.Data(data=reply.body)) or b""
         self.sock.sendall(data + (self.conn.send(h11.EndOfMessage()) or b""))
@@ -160,9 +179,18 @@ class _Exchange:
         _linger(self.sock)
 
 
-def _linger(sock: ssl.SSLSocket, seconds: float = 1.0) -> None:
-    """Read and drop what the client still sends, for at most ``seconds`` or :data:`DRAIN_LIMIT` bytes."""
-    deadline, left = time.monotonic() + seconds, DRAIN_LIMIT
+def _reason(status: int) -> str:
+    """The standard reason phrase of ``status`` (empty for an unregistered code)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _linger(sock: ssl.SSLSocket, seconds: float = LINGER_SECONDS) -> None:
+    """Read and drop what the client still sends, for at most ``seconds`` or :data:`LINGER_LIMIT` bytes, so
+    that a client still sending a refused body reads the answer rather than a reset connection."""
+    deadline, left = time.monotonic() + seconds, LINGER_LIMIT
     with suppress(OSError):
         while left > 0 and (wait := deadline - time.monotonic()) > 0:
             sock.settimeout(wait)
@@ -180,7 +208,16 @@ class Server(socketserver.ThreadingTCPServer):
 
     def __init__(self, address: tuple[str, int], context: ssl.SSLContext, answer: Callable[[Request], Reply]) -> None:
         self.context, self.answer = context, answer
+        self.open: set[ssl.SSLSocket] = set()
+        self.open_lock = threading.Lock()
         super().__init__(address, _Connection)
+
+    def close_connections(self) -> None:
+        """Close every open connection (kept-alive ones included): a stopped server answers nothing more."""
+        with self.open_lock:
+            for sock in self.open:
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
@@ -197,8 +234,14 @@ class _Connection(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock: ssl.SSLSocket = self.request
         sock.settimeout(IDLE_SECONDS)
-        with suppress(OSError):
-            sock.do_handshake()
-            _Exchange(sock, self.server.answer).serve()
-        with suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+        with self.server.open_lock:
+            self.server.open.add(sock)
+        try:
+            with suppress(OSError):
+                sock.do_handshake()
+                _Exchange(sock, self.server.answer).serve()
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            with self.server.open_lock:
+                self.server.open.discard(sock)

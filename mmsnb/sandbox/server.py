@@ -192,6 +192,7 @@ class Sandbox:
     def stop(self) -> None:
         if self._thread is not None:
             self._server.shutdown()
+            self._server.close_connections()
             self._thread.join()
             self._thread = None
             keep_own_ledger(self.url, None)
