@@ -192,12 +192,15 @@ def _as(series: pd.Series, dtype: Any, label: str) -> pd.Series:
             if bad.any() or (dtype == "bool" and series.isna().any()):
                 raise ValueError(f"{series[bad].iloc[0] if bad.any() else 'an empty cell'!r} is not True or False")
             return typed.astype(dtype)
-        typed = series.astype(dtype)
+        if isinstance(dtype, pd.CategoricalDtype):
+            bad = series.notna() & ~series.isin(dtype.categories)
+            if bad.any():
+                raise InputError(
+                    f"{label}: the column {series.name!r} holds {series[bad].iloc[0]!r}, which is not one of its "
+                    f"values ({', '.join(map(str, dtype.categories))})."
+                )
+        return series.astype(dtype)
+    except InputError:
+        raise
     except (ValueError, TypeError) as exc:
         raise InputError(f"{label}: the column {series.name!r} cannot be read as {dtype} ({exc}).") from None
-    bad = series.notna() & typed.isna()
-    if bad.any():  # a category the dtype does not have
-        raise InputError(
-            f"{label}: the column {series.name!r} holds {series[bad].iloc[0]!r}, which is not one of its values."
-        )
-    return typed
