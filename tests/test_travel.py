@@ -135,3 +135,12 @@ def test_without_pyarrow_a_parquet_file_names_the_install_command(tmp_path, monk
     monkeypatch.setitem(sys.modules, "fastparquet", None)
     with pytest.raises(InputError, match=r"needs pyarrow: pip install 'mmsnb\[parquet\]'"):
         mmsnb.read_results(tmp_path / "r.parquet")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_empty_history_comes_back_equal(tmp_path, suffix):
+    history = mmsnb.history(ledger=tmp_path / "none.sqlite")
+    for name in ("sends", "statuses", "quota"):
+        saved = getattr(history, name)
+        assert saved.empty
+        assert_frame_equal(mmsnb.read_results(save(saved, tmp_path / f"{name}{suffix}")), saved, obj=name)
