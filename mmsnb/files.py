@@ -1,4 +1,4 @@
-"""Files in and out: recipients as people export them, and results saved with ``to_csv``.
+"""Files in and out: recipients as people export them, and results saved with ``to_csv`` or ``to_parquet``.
 
 >>> frame = read_recipients("data/campaign.csv")          # doctest: +SKIP
 >>> results = read_results("out/weekend-promo.csv")      # doctest: +SKIP
@@ -10,14 +10,21 @@ import csv
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .errors import InputError
+from .ledger import QUOTA_DTYPES, SENDS_DTYPES, STATUSES_DTYPES
 from .paths import SOURCE_DIR, read_file
-from .results import CATEGORY_DTYPE, SEND_STATE_DTYPE
+from .results import DTYPES, POLLED_COLUMNS, RESULT_COLUMNS
 
 ENCODINGS = ("utf-8-sig", "cp1250")
+#: What names a Parquet file: its suffix, or the magic bytes it starts with.
+PARQUET_SUFFIXES = (".parquet", ".pq")
+PARQUET_MAGIC = b"PAR1"
+#: The frames of :func:`mmsnb.history`, known by their columns.
+HISTORY_DTYPES: tuple[dict[str, Any], ...] = (SENDS_DTYPES, STATUSES_DTYPES, QUOTA_DTYPES)
 
 
 def read_recipients(
@@ -38,6 +45,21 @@ def read_recipients(
     else:
         label = name or str(source)
         raw = read_file(Path(source), label)
+    text = _decode(raw, label)
+    try:
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    frame = _parse(text, label, delimiter)
+    if to is not None and to not in frame.columns:
+        raise InputError(f"{label} has no column {to!r}. Its columns: {', '.join(frame.columns)}.")
+    if not isinstance(source, (bytes, bytearray)):
+        frame.attrs[SOURCE_DIR] = os.path.realpath(Path(source).parent)
+    return frame
+
+
+def _decode(raw: bytes, label: str) -> str:
+    """The text of a CSV file (UTF-8 or Windows-1250); :class:`InputError` when it is not text or is empty."""
     if b"\x00" in raw:
         raise InputError(f"{label} is not a text file: save it as CSV (UTF-8).")
     for encoding in ENCODINGS:
@@ -50,44 +72,135 @@ def read_recipients(
         raise InputError(f"{label} is neither UTF-8 nor Windows-1250 text: save it as CSV (UTF-8).")
     if not text.strip():
         raise InputError(f"{label} is empty: it needs a header row and one row per recipient.")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    return text
+
+
+def _parse(text: str, label: str, delimiter: str, *, strip: bool = True) -> pd.DataFrame:
+    """A CSV as a frame of text (``str``; empty cells are missing), its column names stripped.
+
+    ``strip`` drops the spaces people type after a delimiter.
+    """
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, sep=delimiter, keep_default_na=False, na_values=[""], skipinitialspace=True
+            io.StringIO(text), dtype=str, sep=delimiter, keep_default_na=False, na_values=[""], skipinitialspace=strip
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(
             f"{label} is not a well-formed CSV file ({str(exc).strip()}). Fix that line or re-export the file."
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    if to is not None and to not in frame.columns:
-        raise InputError(f"{label} has no column {to!r}. Its columns: {', '.join(frame.columns)}.")
-    if not isinstance(source, (bytes, bytearray)):
-        frame.attrs[SOURCE_DIR] = os.path.realpath(Path(source).parent)
     return frame
 
 
 def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Results saved with ``results.to_csv(path, index=False)``, with their dtypes back.
+    """Results saved with ``results.to_csv(path, index=False)`` or ``results.to_parquet(path)``, with their dtypes.
 
-    >>> results = read_results("out/weekend-promo.csv")      # doctest: +SKIP
-    >>> results.sent_at.dt.tz                                # doctest: +SKIP
+    A file whose name ends in ``.parquet`` or ``.pq``, or that starts as Parquet does (``PAR1``),
+    is read as Parquet (that needs pyarrow: ``pip install 'mmsnb[parquet]'``); any other as CSV
+    (comma, semicolon or tab; UTF-8 or Windows-1250). The frames of :func:`mmsnb.history`
+    (``.sends``, ``.statuses``, ``.quota``) saved the same way are read back too.
+
+    What comes back equals what was saved, column for column and dtype for dtype, with two
+    things that a CSV cannot carry:
+
+    - the index: ``to_csv(index=False)`` leaves it out, so a CSV comes back with a
+      :class:`~pandas.RangeIndex` (Parquet keeps the index);
+    - the send's record, ``results.mms.info``: Parquet keeps it (pandas stores ``attrs`` in
+      the file) and it comes back equal; from a CSV it is None.
+
+    Your own columns come back from a CSV as text (``str``), as :func:`read_recipients` reads
+    them, so a frame read with it makes the round trip unchanged; the columns mmsnb added get
+    their documented dtypes back. A file without a ``send_state`` column that is not a history
+    frame, or one that is neither CSV nor Parquet, raises :class:`InputError`.
+
+    >>> results.to_csv("out/weekend-promo.csv", index=False)  # doctest: +SKIP
+    >>> back = read_results("out/weekend-promo.csv")          # doctest: +SKIP
+    >>> back.send_state.value_counts()                        # doctest: +SKIP
+    >>> back.sent_at.dt.tz                                    # doctest: +SKIP
     datetime.timezone.utc
+    >>> results.to_parquet("out/weekend-promo.parquet")       # doctest: +SKIP
+    >>> read_results("out/weekend-promo.parquet").mms.info    # doctest: +SKIP
+    SendInfo(campaign='weekend-promo', ...)
     """
-    frame = read_recipients(path, to="send_state")
-    for column in ("request_no", "http_status", "error_code"):
-        if column in frame:
-            frame[column] = pd.to_numeric(frame[column]).astype("Int64")
-    for column in ("sent_at", "polled_at", "delivered_at"):
-        if column in frame:
-            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
-    frame["send_state"] = frame["send_state"].astype(SEND_STATE_DTYPE)
-    if "status_category" in frame:
-        frame["status_category"] = frame["status_category"].astype(CATEGORY_DTYPE)
-    if "final" in frame:
-        frame["final"] = frame["final"].map({"True": True, "False": False}).astype("boolean")
+    label = str(path)
+    raw = read_file(Path(path), label)
+    if Path(path).suffix.lower() in PARQUET_SUFFIXES or raw.startswith(PARQUET_MAGIC):
+        frame = _read_parquet(raw, label)
+    else:
+        frame = _read_csv(raw, label)
+    for column, dtype in _dtypes(frame, label).items():
+        frame[column] = _as(frame[column], dtype, label)
     return frame
+
+
+def _read_parquet(raw: bytes, label: str) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(io.BytesIO(raw))
+    except ImportError:
+        raise InputError(
+            f"{label} is a Parquet file, and reading Parquet needs pyarrow: pip install 'mmsnb[parquet]'."
+        ) from None
+    except Exception as exc:  # pyarrow's ArrowInvalid and OSError, and whatever a broken file brings
+        raise InputError(
+            f"{label} is not a readable Parquet file ({str(exc).strip() or type(exc).__name__}). "
+            "Save results with results.to_parquet(path) or results.to_csv(path, index=False)."
+        ) from None
+
+
+def _read_csv(raw: bytes, label: str) -> pd.DataFrame:
+    if b"\x00" in raw:
+        raise InputError(
+            f"{label} is neither a CSV nor a Parquet file: save results with results.to_csv(path, index=False) "
+            "or results.to_parquet(path)."
+        )
+    text = _decode(raw, label)
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)  # what to_csv wrote between the column names
+    return _parse(text, label, delimiter, strip=False)
+
+
+def _dtypes(frame: pd.DataFrame, label: str) -> dict[str, Any]:
+    """The dtype of each column that mmsnb made: results' when ``send_state`` is there, else a history frame's."""
+    if "send_state" in frame.columns:
+        return {c: DTYPES.get(c, "string") for c in (*RESULT_COLUMNS, *POLLED_COLUMNS) if c in frame.columns}
+    for dtypes in HISTORY_DTYPES:
+        if set(frame.columns) == set(dtypes):
+            return dtypes
+    raise InputError(
+        f"{label} has no column 'send_state', so it is not results saved from mmsnb.send (nor a frame of "
+        f"mmsnb.history). Its columns: {', '.join(map(str, frame.columns))}."
+    )
+
+
+def _as(series: pd.Series, dtype: Any, label: str) -> pd.Series:
+    """``series`` (text from a CSV, or typed from Parquet) as ``dtype``; :class:`InputError` when it cannot be."""
+    text = pd.api.types.is_string_dtype(series.dtype) or series.dtype == object
+    try:
+        if str(dtype).startswith("datetime64"):
+            if text:
+                times = pd.to_datetime(series, utc=True, format="ISO8601")
+            elif series.dt.tz is None:
+                times = series.dt.tz_localize("UTC")
+            else:
+                times = series.dt.tz_convert("UTC")
+            return times.astype(dtype)
+        if dtype in ("Int64", "int64") and text:
+            return pd.to_numeric(series).astype(dtype)
+        if dtype in ("boolean", "bool") and text:
+            typed = series.map({"True": True, "False": False})
+            bad = series.notna() & typed.isna()
+            if bad.any() or (dtype == "bool" and series.isna().any()):
+                raise ValueError(f"{series[bad].iloc[0] if bad.any() else 'an empty cell'!r} is not True or False")
+            return typed.astype(dtype)
+        if isinstance(dtype, pd.CategoricalDtype):
+            bad = series.notna() & ~series.isin(dtype.categories)
+            if bad.any():
+                raise InputError(
+                    f"{label}: the column {series.name!r} holds {series[bad].iloc[0]!r}, which is not one of its "
+                    f"values ({', '.join(map(str, dtype.categories))})."
+                )
+        return series.astype(dtype)
+    except InputError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{label}: the column {series.name!r} cannot be read as {dtype} ({exc}).") from None

@@ -283,6 +283,36 @@ class History:
     quota: pd.DataFrame
 
 
+_UTC = "datetime64[us, UTC]"
+#: The dtype of every column of :attr:`History.sends` (``mmsnb.read_results`` reads a saved one back with these).
+SENDS_DTYPES: dict[str, Any] = {
+    "campaign": "string",
+    "request_no": "int64",
+    "content_key": "string",
+    "address": "string",
+    "delivery_report": "bool",
+    "state": pd.CategoricalDtype(list(REQUEST_STATES)),
+    "message_id": "string",
+    "http_status": "Int64",
+    "error_code": "Int64",
+    "error": "string",
+    "intent_at": _UTC,
+    "sent_at": _UTC,
+}
+#: The dtype of every column of :attr:`History.statuses`.
+STATUSES_DTYPES: dict[str, Any] = {
+    "campaign": "string",
+    "message_id": "string",
+    "address": "string",
+    "status": "string",
+    "category": CATEGORY_DTYPE,
+    "final": "bool",
+    "polled_at": _UTC,
+}
+#: The dtype of every column of :attr:`History.quota`.
+QUOTA_DTYPES: dict[str, Any] = {"read_at": _UTC, "used": "int64", "available": "int64", "resets_on": _UTC}
+
+
 def _utc(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True, format="ISO8601")
 
@@ -626,6 +656,9 @@ class Ledger:
         quota[["used", "available"]] = quota[["used", "available"]].astype("int64")
         quota["read_at"] = _utc(quota["read_at"])
         quota["resets_on"] = _utc(quota["resets_on"])
+        for frame, dtypes in ((sends, SENDS_DTYPES), (statuses, STATUSES_DTYPES), (quota, QUOTA_DTYPES)):
+            for col, dtype in dtypes.items():  # the documented dtypes, for an empty history too
+                frame[col] = frame[col].astype(dtype)
         return History(sends, statuses, quota)
 
 
