@@ -6,9 +6,12 @@ returns, or the DataFrame it holds) and the rest, ``ax`` included, by keyword on
 style is changed (pyplot only makes the new figure when ``ax`` is not given): in a notebook the
 figure appears by itself.
 Rows are counted with pandas first, so a million rows draw about as fast as a hundred.
+Time axes (:func:`timeline`, :func:`quota`) read as clock times in ``tz`` (UTC by default), the
+date once in the axis label; :func:`quota` projects only a steady pace, in rounded words.
 
 >>> from mmsnb import plot
 >>> ax = plot.outcomes(results, by="segment")     # doctest: +SKIP
+>>> ax = plot.timeline(mmsnb.history("spring-sale"), tz="Europe/Warsaw")   # doctest: +SKIP
 >>> ax.figure.savefig("outcomes.png")            # doctest: +SKIP
 """
 
@@ -92,7 +95,12 @@ def _time_axis(ax: Axes, zone: tzinfo, name: str, what: str) -> None:
     carries its date.
     """
     low, high = (pd.Timestamp(mdates.num2date(x)).tz_convert(zone) for x in ax.get_xlim())
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=zone, minticks=3, maxticks=8))
+    seconds = (high - low).total_seconds()
+    if seconds < 120:  # whole seconds only: a tick at half a second would repeat its label
+        step = next((n for n in (1, 2, 5, 10, 15, 30) if n >= seconds / 6), 30)
+        ax.xaxis.set_major_locator(mdates.SecondLocator(bysecond=range(0, 60, step), tz=zone))
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=zone, minticks=3, maxticks=8))
     if low.date() == high.date():
         clock = "%H:%M:%S" if high - low < pd.Timedelta(minutes=5) else "%H:%M"
         ax.xaxis.set_major_formatter(mdates.DateFormatter(clock, tz=zone))

@@ -210,6 +210,14 @@ def test_timeline_short_span_ticks_carry_seconds(statuses):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["09:00:00", "09:00:05", "09:00:10"]
 
 
+def test_quota_ticks_of_a_few_seconds_are_whole_and_distinct():
+    q = readings([s / 60 for s in (0, 0.7, 1.4, 2.1, 3.1)], [0, 28, 56, 84, 106], limit=1000)
+    ax = plot.quota(q)
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == ["09:00:00", "09:00:01", "09:00:02", "09:00:03"]
+
+
 def test_timeline_title_counts_campaigns_not_waves(statuses):
     # one campaign sent in waves (one per segment), as the demo does: one campaign in the title
     waves = pd.concat([statuses.assign(message_id=statuses["message_id"] + f"-{w}") for w in "abcd"])
