@@ -32,6 +32,8 @@ from .results import SendState
 from .sandbox import Sandbox
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+#: The time zone of the demo's time axes: the sample campaign's recipients are in Poland.
+TZ = "Europe/Warsaw"
 SUBJECT = "Cześć {first_name}! -20% na wszystko w ten weekend."
 
 
@@ -101,8 +103,8 @@ def run(
     results.to_csv(out / "results.csv", index=False)
     _chart(plot.outcomes, results, out / "outcomes.png", by="segment")
     _chart(plot.delivery_times, results, out / "delivery_times.png")
-    _chart(plot.timeline, events, out / "timeline.png")
-    _chart(plot.quota, events, out / "quota.png")
+    _chart(plot.timeline, events, out / "timeline.png", tz=TZ)
+    _chart(plot.quota, events, out / "quota.png", tz=TZ)
     table = summary(results)
     table.to_csv(out / "summary.csv")
     print("\nSummary:")

@@ -6,15 +6,21 @@ returns, or the DataFrame it holds) and the rest, ``ax`` included, by keyword on
 style is changed (pyplot only makes the new figure when ``ax`` is not given): in a notebook the
 figure appears by itself.
 Rows are counted with pandas first, so a million rows draw about as fast as a hundred.
+Time axes (:func:`timeline`, :func:`quota`) read as clock times in ``tz`` (UTC by default), the
+date once in the axis label; :func:`quota` projects only a steady pace, in rounded words.
 
 >>> from mmsnb import plot
 >>> ax = plot.outcomes(results, by="segment")     # doctest: +SKIP
+>>> ax = plot.timeline(mmsnb.history("spring-sale"), tz="Europe/Warsaw")   # doctest: +SKIP
 >>> ax.figure.savefig("outcomes.png")            # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import math
+from datetime import tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -36,6 +42,10 @@ USED_COLOR, AVAILABLE_COLOR, MARK_COLOR, RESET_COLOR = "#0072B2", "#CC79A7", "#3
 HATCHES: tuple[str, ...] = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
 #: Most values of a ``by`` column that :func:`outcomes` draws as groups of bars.
 MAX_GROUPS = 20
+#: :func:`quota` projects a pace only from readings that span at least this long (or half of ``recent``)...
+MIN_SPAN = pd.Timedelta(minutes=15)
+#: ... and only when the pace of the first half of that span and of the second are within this factor.
+STEADY = 2.0
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
@@ -63,6 +73,68 @@ def _frame(history: object, attribute: str) -> pd.DataFrame:
 def _utc(values: pd.Series) -> pd.Series:
     """Datetimes as naive UTC, which matplotlib draws without a time-zone shift (naive input is taken as UTC)."""
     return pd.to_datetime(values, utc=True).dt.tz_localize(None)
+
+
+def _zone(tz: str | None) -> tuple[tzinfo, str]:
+    """The time zone named ``tz`` (UTC when None) and its name, or InputError saying what a name looks like."""
+    if tz is None:
+        return ZoneInfo("UTC"), "UTC"
+    if not isinstance(tz, str):
+        raise InputError(f"tz= must be a time zone name such as 'Europe/Warsaw', not {type(tz).__name__}.")
+    try:
+        return ZoneInfo(tz), tz
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"tz={tz!r} is not a time zone name; use one such as 'Europe/Warsaw' or 'UTC'.") from None
+
+
+def _time_axis(ax: Axes, zone: tzinfo, name: str, what: str) -> None:
+    """Label the x axis (naive UTC datetimes) with clock times in ``zone``, the date once, and the zone's name.
+
+    Within one day the ticks are ``HH:MM`` (``HH:MM:SS`` when the axis spans under five minutes)
+    and the label names the date, e.g. "time polled (UTC), 25 Nov 2026"; across days each tick
+    carries its date.
+    """
+    low, high = (pd.Timestamp(mdates.num2date(x)).tz_convert(zone) for x in ax.get_xlim())
+    seconds = (high - low).total_seconds()
+    if seconds < 120:  # whole seconds only: a tick at half a second would repeat its label
+        step = next((n for n in (1, 2, 5, 10, 15, 30) if n >= seconds / 6), 30)
+        ax.xaxis.set_major_locator(mdates.SecondLocator(bysecond=range(0, 60, step), tz=zone))
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=zone, minticks=3, maxticks=8))
+    if low.date() == high.date():
+        clock = "%H:%M:%S" if high - low < pd.Timedelta(minutes=5) else "%H:%M"
+        ax.xaxis.set_major_formatter(mdates.DateFormatter(clock, tz=zone))
+        ax.set_xlabel(f"{what} ({name}), {low.day} {low:%b %Y}")
+    else:
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%H:%M", tz=zone))
+        ax.set_xlabel(f"{what} ({name})")
+
+
+def _about(value: float) -> str:
+    """``value`` to two significant figures, as a person would say it: 4,775.6 → "4,800", 6.0 → "6", 0.25 → "0.25"."""
+    if value <= 0 or not math.isfinite(value):
+        return "0"
+    digits = 1 - math.floor(math.log10(value))
+    rounded = round(value, digits)
+    return f"{int(rounded):,}" if rounded == int(rounded) else f"{rounded:,.{max(digits, 0)}f}"
+
+
+def _duration(span: pd.Timedelta) -> str:
+    """A span in whole seconds, minutes, hours or days, whichever reads best: "12 seconds", "2 hours"."""
+    seconds = span.total_seconds()
+    for unit, size, limit in (("second", 1, 90), ("minute", 60, 90 * 60), ("hour", 3600, 48 * 3600)):
+        if seconds < limit:
+            n = round(seconds / size)
+            return f"{n} {unit}" + ("" if n == 1 else "s")
+    n = round(seconds / 86400)
+    return f"{n} day" + ("" if n == 1 else "s")
+
+
+def _pace(per_second: float) -> str:
+    """A pace in requests a minute (or an hour, when under one a minute), to two significant figures."""
+    if per_second * 60 >= 1:
+        return f"{_about(per_second * 60)} requests a minute"
+    return f"{_about(per_second * 3600)} requests an hour"
 
 
 def _bar_styles(categories: dict[str, str | None]) -> dict[str, tuple[str, str, str]]:
@@ -170,7 +242,7 @@ def _latest_counts(statuses: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame((entered - left).reshape(len(times), len(names)).cumsum(axis=0), index=times, columns=names)
 
 
-def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = None) -> Axes:
+def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = None, tz: str | None = None) -> Axes:
     """Step lines of how many addresses were in each status category at each poll.
 
     ``data`` is ``mmsnb.history(...)`` or its ``.statuses`` DataFrame.
@@ -179,9 +251,15 @@ def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = Non
     status so far; an address is one ``(campaign, message_id, address)``. One line per category
     that occurs, in :data:`~mmsnb.statuses.CATEGORIES` order; the legend gives the latest counts.
     ``campaign`` keeps one campaign of a history that holds several (default: all of them).
+    The title names the campaign, or counts the campaign names (a campaign sent in several
+    waves, one per segment, is one campaign).
 
-    >>> ax = timeline(mmsnb.history("spring-sale"))       # doctest: +SKIP
+    The x axis reads as clock times in the time zone ``tz`` (a name such as ``"Europe/Warsaw"``;
+    UTC when not given), with the date once in the axis label: "time polled (Europe/Warsaw), 25 Nov 2026".
+
+    >>> ax = timeline(mmsnb.history("spring-sale"), tz="Europe/Warsaw")   # doctest: +SKIP
     """
+    zone, zone_name = _zone(tz)
     statuses = _frame(data, "statuses")
     keys = ["campaign", "message_id", "address"]
     require(statuses, [*keys, "category", "polled_at"], "status history")
@@ -207,13 +285,15 @@ def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = Non
             markersize=3,
             label=f"{name} ({counts[name].iloc[-1]:,})",
         )
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
     ax.set_ylim(bottom=0)
     if campaign is None:
-        names = statuses["campaign"].drop_duplicates()
-        title += f": {names.iloc[0]}" if len(names) == 1 else f" ({len(names)} campaigns)"
+        names = sorted(map(str, statuses["campaign"].dropna().unique()))
+        if len(names) == 1:
+            title += f": {names[0]}"
+        else:
+            title += f" ({len(names)} campaigns" + (f": {', '.join(names)})" if len(names) <= 3 else ")")
     ax.set_title(title)
-    ax.set_xlabel("time polled (UTC)")
+    _time_axis(ax, zone, zone_name, "time polled")
     ax.set_ylabel("addresses")
     ax.legend(title="latest status (now)", loc="best")
     return ax
@@ -229,14 +309,25 @@ def _time_unit(seconds: pd.Series) -> tuple[float, str]:
     return 1.0, "seconds"
 
 
+#: What :func:`delivery_times` notes on the chart: the times are bounded by the polling pace.
+POLLING_NOTE = (
+    "delivered_at is when a poll first saw the message delivered:\n"
+    "each time is at most this long, and the steps are polling rounds."
+)
+
+
 def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Share of delivered messages delivered within a given time of sending (an ECDF), median marked.
 
     Uses rows of the results ``data`` with both ``sent_at`` and ``delivered_at``. ``delivered_at``
-    is when a poll first saw the delivery, so times are rounded up to the polling interval. The x axis is in
-    seconds, minutes or hours depending on the times; the median is a dashed vertical line.
+    is when a poll first saw the message delivered, not when the handset got it: each time is an
+    upper bound, and the curve climbs in steps at the polling rounds. The axis label and a note
+    on the chart say so. The x axis is in seconds, minutes or hours depending on the times; the
+    median is a dashed vertical line.
 
     >>> ax = delivery_times(results)                      # doctest: +SKIP
+    >>> ax.get_xlabel()                                   # doctest: +SKIP
+    'time from sending until a poll saw it delivered (seconds)'
     """
     require(data, ("sent_at", "delivered_at"))
     title = "Time from sending to delivery"
@@ -267,27 +358,61 @@ def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         fontsize=9,
         color=MARK_COLOR,
     )
+    ax.text(
+        0.99,
+        0.03,
+        POLLING_NOTE,
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color=MARK_COLOR,
+        bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9},
+    )
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_title(f"{title} ({len(seconds):,} delivered)")
-    ax.set_xlabel(f"time from sending to delivery ({unit})")
+    ax.set_xlabel(f"time from sending until a poll saw it delivered ({unit})")
     ax.set_ylabel("delivered within that time")
     return ax
 
 
-def quota(data: object, *, ax: Axes | None = None, recent: str | pd.Timedelta = "1h") -> Axes:
-    """Requests used and available over time, quota resets, and when the quota runs out at the recent pace.
+def quota(
+    data: object,
+    *,
+    ax: Axes | None = None,
+    recent: str | pd.Timedelta = "1h",
+    remaining: int | None = None,
+    tz: str | None = None,
+) -> Axes:
+    """Requests used and available over time, quota resets, and a projection only where one means something.
 
-    Draws the ``used`` and ``available`` readings, a dotted vertical line at each reset day
-    (``resets_on``, midnight UTC) within the time shown, and dashed projections from the last
-    reading: the pace is a straight-line fit of ``used`` over the readings of the last
-    ``recent`` since the quota last reset (all of them when fewer than two fall in that time).
-    When the quota runs out before the next reset, a vertical line marks when; otherwise a
-    note says that it lasts until the reset. ``data`` is ``mmsnb.history(...)``, its ``.quota``
-    or a DataFrame with ``read_at``, ``used``, ``available``, ``resets_on``.
+    Draws the ``used`` and ``available`` readings and a dotted vertical line at each reset day
+    (``resets_on``, midnight UTC) within the time shown. A note says how much is used and left, and:
 
-    >>> ax = quota(mmsnb.history("spring-sale"), recent="30min")   # doctest: +SKIP
+    - when the readings of the last ``recent`` (since the quota last reset) span at least
+      :data:`MIN_SPAN` (or half of ``recent``) and the pace was steady (the first and the second
+      half of that span within a factor :data:`STEADY` of each other), dashed lines carry that
+      pace on, and the note says it in plain words, rounded: "At about 40 requests a minute over
+      the last 2 hours, the quota would run out around 14:00 (UTC)." A vertical line marks
+      the time, rounded to 5 minutes, a quarter of an hour, an hour or a day by how far off it is;
+      when the reset comes first the note says the quota lasts until then;
+    - otherwise (one burst of sends, a pace that changed, too few readings) nothing is projected,
+      and the note says why: a burst extrapolated says nothing about when the quota runs out;
+    - with ``remaining`` (the requests a campaign still plans, e.g. ``plan.requests`` for a plan
+      not sent yet), a dotted horizontal line at the ``used`` level those requests would reach,
+      and whether they fit in what is available.
+
+    The x axis reads as clock times in the time zone ``tz`` (e.g. ``"Europe/Warsaw"``; UTC when
+    not given), with the date once in the axis label. ``data`` is ``mmsnb.history(...)``, its
+    ``.quota`` or a DataFrame with ``read_at``, ``used``, ``available``, ``resets_on``.
+
+    >>> ax = quota(mmsnb.history("spring-sale"), recent="2h", tz="Europe/Warsaw")   # doctest: +SKIP
+    >>> ax = quota(mmsnb.history(), remaining=plan.requests)                         # doctest: +SKIP
     """
+    zone, zone_name = _zone(tz)
+    if remaining is not None and (isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 0):
+        raise InputError(f"remaining= must be a whole number of requests, 0 or more, not {remaining!r}.")
     readings = _frame(data, "quota")
     require(readings, ("read_at", "used", "available", "resets_on"), "quota readings")
     title = "Request quota"
@@ -320,7 +445,19 @@ def quota(data: object, *, ax: Axes | None = None, recent: str | pd.Timedelta = 
         markersize=3,
         label="available",
     )
-    end, note = _project(ax, readings, pd.Timedelta(recent))
+    last = readings.iloc[-1]
+    end, note = _project(ax, readings, pd.Timedelta(recent), zone, zone_name)
+    reset = "" if pd.isna(last["resets_on"]) else f" until the reset on {last['resets_on']:%Y-%m-%d}"
+    used = f"Used {last['used']:,.0f} of {last['used'] + last['available']:,.0f}"
+    if last["available"] <= 0:
+        headline = f"{used}: the quota is used up{reset}."
+    else:
+        headline = f"{used}; {last['available']:,.0f} left{reset}."
+    lines = [headline, *([note] if note else [])]
+    top = (readings["used"] + readings["available"]).max()
+    if remaining is not None:
+        lines.append(_plan_note(ax, last, remaining))
+        top = max(top, last["used"] + remaining)
 
     shown = readings["resets_on"].drop_duplicates()
     shown = shown[(shown >= readings["read_at"].iloc[0]) & (shown <= end)]
@@ -331,47 +468,94 @@ def quota(data: object, *, ax: Axes | None = None, recent: str | pd.Timedelta = 
     ax.text(
         0.01,
         0.98,
-        note,
+        "\n".join(lines),
         transform=ax.transAxes,
         va="top",
         fontsize=9,
         bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9},
     )
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
-    ax.set_ylim(bottom=0, top=(readings["used"] + readings["available"]).max() * 1.25)
+    ax.set_ylim(bottom=0, top=top * (1.1 + 0.08 * "\n".join(lines).count("\n")))
     ax.set_title(title)
-    ax.set_xlabel("time (UTC)")
+    _time_axis(ax, zone, zone_name, "time")
     ax.set_ylabel("requests")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     return ax
 
 
-def _project(ax: Axes, readings: pd.DataFrame, recent: pd.Timedelta) -> tuple[pd.Timestamp, str]:
-    """Draw the projection from the last reading; return where it ends and the note to write."""
+def _plan_note(ax: Axes, last: pd.Series, remaining: int) -> str:
+    """Draw the level ``used`` reaches after the ``remaining`` planned requests; say whether they fit."""
+    ax.axhline(
+        last["used"] + remaining,
+        color=USED_COLOR,
+        linestyle=":",
+        linewidth=1.2,
+        label=f"used after the {remaining:,} planned",
+    )
+    left = last["available"] - remaining
+    if left >= 0:
+        return f"The {remaining:,} requests still planned would leave {left:,.0f}."
+    return f"The {remaining:,} requests still planned are {-left:,.0f} more than are left."
+
+
+def _round_time(when: pd.Timestamp, ahead: pd.Timedelta) -> tuple[pd.Timestamp, bool]:
+    """``when`` rounded as precisely as a projection ``ahead`` of now can be; True when to the day."""
+    for limit, step in (("2h", "5min"), ("12h", "15min"), ("2D", "1h")):
+        if ahead < pd.Timedelta(limit):
+            return when.round(step), False
+    return when.round("1D"), True
+
+
+def _when(when: pd.Timestamp, since: pd.Timestamp, zone: tzinfo, name: str) -> str:
+    """A projected time in words: "around 14:00 UTC", "around 09:15 Europe/Warsaw on 22 Jan", "around 24 Jan"."""
+    rounded, to_day = _round_time(when, when - since)
+    local, start = rounded.tz_localize("UTC").tz_convert(zone), since.tz_localize("UTC").tz_convert(zone)
+    if to_day:
+        return f"around {local.day} {local:%b}"
+    day = "" if local.date() == start.date() else f" on {local.day} {local:%b}"
+    return f"around {local:%H:%M} {name}{day}"
+
+
+def _project(
+    ax: Axes, readings: pd.DataFrame, recent: pd.Timedelta, zone: tzinfo, zone_name: str
+) -> tuple[pd.Timestamp, str]:
+    """Draw the projection from the last reading when the pace was steady; return where it ends and the note.
+
+    The note says what the projection rests on, or why there is none ("" when the quota is used up).
+    """
     last = readings.iloc[-1]
     next_reset = last["resets_on"]
-    reset = "" if pd.isna(next_reset) else f"the reset on {next_reset:%Y-%m-%d}"
     if last["available"] <= 0:
-        return last["read_at"], "The quota is used up" + (f" until {reset}." if reset else ".")
+        return last["read_at"], ""
     window_no = readings["used"].diff().lt(0).cumsum()
     since_reset = readings[window_no == window_no.iloc[-1]]
     window = since_reset[since_reset["read_at"] >= last["read_at"] - recent]
-    if window["read_at"].nunique() < 2:
-        window = since_reset
-    if window["read_at"].nunique() < 2:
-        return last["read_at"], "Two readings since the last reset are needed\nto estimate when the quota runs out."
+    span = window["read_at"].iloc[-1] - window["read_at"].iloc[0]
+    used = window["used"].iloc[-1] - window["used"].iloc[0]
+    none = "so no run-out time is projected."
+    if used <= 0:
+        if len(window) < 2:
+            return last["read_at"], f"One reading since the last reset is too few\nto tell a pace, {none}"
+        return last["read_at"], f"None used over the last {_duration(span)}:\nat this pace the quota does not run out."
+    if len(window) < 3 or span < min(MIN_SPAN, recent / 2):
+        return last["read_at"], (
+            f"{used:,.0f} were used within {_duration(span)}, one burst:\n"
+            f"too short a time to tell a steady pace,\n{none}"
+        )
     elapsed = (window["read_at"] - window["read_at"].iloc[0]).dt.total_seconds().to_numpy()
-    per_second = float(np.polyfit(elapsed, window["used"].to_numpy(), 1)[0])
-    if per_second <= 0:
-        return last["read_at"], "No requests used recently:\nat this pace the quota does not run out."
-    pace = (
-        f"{per_second * 60:,.1f} requests/minute"
-        if per_second * 60 >= 10
-        else f"{per_second * 3600:,.1f} requests/hour"
-    )
+    values = window["used"].to_numpy()
+    middle = elapsed[-1] / 2
+    at_middle = float(np.interp(middle, elapsed, values))
+    first, second = (at_middle - values[0]) / middle, (values[-1] - at_middle) / middle
+    if min(first, second) <= 0 or max(first, second) > STEADY * min(first, second):
+        return last["read_at"], (
+            f"The pace over the last {_duration(span)} was not steady\n"
+            f"(about {_pace(first)}, then {_pace(second)}),\n{none}"
+        )
+    per_second = used / span.total_seconds()
+    basis = f"At about {_pace(per_second)} over the last {_duration(span)},"
     runs_out = last["read_at"] + pd.Timedelta(seconds=last["available"] / per_second)
-    lasts = bool(reset) and runs_out >= next_reset
-    end = min(next_reset, last["read_at"] + (last["read_at"] - window["read_at"].iloc[0])) if lasts else runs_out
+    lasts = not pd.isna(next_reset) and runs_out >= next_reset
+    end = min(next_reset, last["read_at"] + span) if lasts else runs_out
     gone = (end - last["read_at"]).total_seconds() * per_second
     times = [last["read_at"], end]
     ax.plot(times, [last["used"], last["used"] + gone], color=USED_COLOR, linestyle="--", label="used, projected")
@@ -383,9 +567,7 @@ def _project(ax: Axes, readings: pd.DataFrame, recent: pd.Timedelta) -> tuple[pd
         label="available, projected",
     )
     if lasts:
-        return end, f"At the recent pace ({pace}) the quota\ndoes not run out before {reset}."
-    when = f"{runs_out.round('min'):%Y-%m-%d %H:%M} UTC"
-    ax.axvline(runs_out, color=MARK_COLOR, linestyle="-.", linewidth=1.2, label=f"runs out ≈ {when}")
-    return end, (
-        f"At the recent pace ({pace}) the quota runs out\nat about {when}" + (f", before {reset}." if reset else ".")
-    )
+        return end, f"{basis}\nthe quota does not run out before the reset on {next_reset:%Y-%m-%d}."
+    when = _when(runs_out, last["read_at"], zone, zone_name)
+    ax.axvline(runs_out, color=MARK_COLOR, linestyle="-.", linewidth=1.2, label=f"runs out {when}")
+    return end, f"{basis}\nthe quota would run out {when}."

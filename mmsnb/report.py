@@ -12,6 +12,7 @@ building blocks they share with :mod:`mmsnb.plot`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -200,8 +201,60 @@ def _meaning(label: str, category: str | None) -> str:
     return "sent, but no status has been polled yet" if label.startswith("no status") else "never sent to the gateway"
 
 
+#: A quoted value (Python's repr quotes, or typographic ones) that starts and ends a word: the row's own value.
+_QUOTED = re.compile(r"""(?<!\w)(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|‘[^’]*’|“[^”]*”)(?!\w)""")
+#: A number of two digits or more (with separators: 1,024 / 12:30 / 2026-01-21 / +48), or a long token with
+#: a digit (an id, a hash): row-specific. One-digit numbers stay, as they are mostly rules ("has 9").
+_VALUE = re.compile(r"(?<![\w…])(?:[+-]?\d[\d.,:/-]*\d|(?=[\w-]*\d)[\w-]{8,})(?![\w…])")
+#: A place in the input ("row 5", "position 3"): row-specific however short.
+_PLACE = re.compile(r"\b(rows?|position|line|column|item) \d+\b", re.IGNORECASE)
+#: How many different messages :func:`failures` keeps as examples of one kind of reason.
+EXAMPLES = 2
+
+
+def reason_kind(message: object) -> str:
+    """The kind of a refusal: ``message`` with its row-specific parts (quoted values, numbers, ids) as ``…``.
+
+    Messages that differ only in the number, file name or value they name have the same kind.
+
+    >>> reason_kind("'(22) 594 90 00' is a fixed-line or service number; only mobile numbers can receive an MMS.")
+    "'…' is a fixed-line or service number; only mobile numbers can receive an MMS."
+    >>> reason_kind("'+49 151 23456789' is not a Polish number (country code +49).")
+    "'…' is not a Polish number (country code …)."
+    >>> reason_kind("'12345' is not a valid Polish number: check the digits (a mobile number has 9).")
+    "'…' is not a valid Polish number: check the digits (a mobile number has 9)."
+    >>> reason_kind("The attachment 'a.jpg' is 412,345 bytes, over the limit.")
+    "The attachment '…' is … bytes, over the limit."
+    >>> reason_kind("'brak' is not a phone number: it may hold only digits, '+', spaces, dashes or dots.")
+    "'…' is not a phone number: it may hold only digits, '+', spaces, dashes or dots."
+    >>> reason_kind("Same number as row 7: one message per number per campaign.")
+    'Same number as row …: one message per number per campaign.'
+    >>> reason_kind(None)
+    '(no message)'
+    """
+    if message is None or (isinstance(message, float) and pd.isna(message)) or message is pd.NA:
+        return "(no message)"
+    text = _QUOTED.sub(_elide, str(message))
+    text = _VALUE.sub("…", _PLACE.sub(r"\1 …", text))
+    return " ".join(text.split()) or "(no message)"
+
+
+def _elide(match: re.Match[str]) -> str:
+    """A quoted value as ``'…'``; one quoted punctuation mark (``'+'``) is a rule, not a value, and stays."""
+    quoted = match.group(0)
+    return quoted if len(quoted) == 3 and not quoted[1].isalnum() else f"{quoted[0]}…{quoted[-1]}"
+
+
+def _examples(messages: pd.Series) -> str:
+    """Up to :data:`EXAMPLES` different messages, most frequent first, joined by `` | ``."""
+    return " | ".join(messages.dropna().astype("str").value_counts(sort=True).index[:EXAMPLES])
+
+
+COLUMNS = ["stage", "reason", "http_status", "error_code", "detail", "examples", "count"]
+
+
 def failures(results: pd.DataFrame) -> pd.DataFrame:
-    """Why rows failed: counts per verbatim failed status, and per refusal at sending.
+    """Why rows failed: counts per kind of refusal at sending, and per verbatim failed status.
 
     One row per reason, columns:
 
@@ -209,36 +262,47 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
       ``delivery`` (sent, then the gateway reported a ``failed`` status);
     - ``reason``: the ``send_state`` for ``send`` rows, the verbatim gateway status for ``delivery`` rows;
     - ``http_status``, ``error_code``: what the gateway answered at sending (``send`` rows only);
-    - ``detail``: an example ``error`` message, or the status's meaning;
+    - ``detail``: for ``send`` rows the kind of refusal, the ``error`` message with the row's own
+      values (quoted values, numbers, ids) replaced by ``…`` (see :func:`reason_kind`); for
+      ``delivery`` rows the status's meaning;
+    - ``examples``: up to two different verbatim ``error`` messages of that kind, joined by
+      `` | `` (empty for ``delivery`` rows);
     - ``count`` and ``share`` (fraction of all rows).
 
-    ``send`` rows come first, then ``delivery`` rows; most frequent first within each.
-    Rows marked ``planned`` (dry run) or sent without a status yet are not failures.
+    ``send`` rows are grouped by ``send_state``, HTTP status, error code and kind of refusal, so
+    ten invalid numbers make one row per kind of mistake (fixed-line, wrong length, ...), not one
+    row under the first number's message. ``send`` rows come first, then ``delivery`` rows; most
+    frequent first within each. Rows marked ``planned`` (dry run) or sent without a status yet
+    are not failures.
 
-    >>> failures(results)                  # doctest: +SKIP
-          stage             reason  http_status  error_code                      detail  count  share
-    0      send            invalid         <NA>        <NA>  not a Polish mobile number     12  0.012
-    1  delivery  Address Not Found         <NA>        <NA>  invalid MMS address (e....     31  0.031
+    >>> failures(results)[["reason", "detail", "count"]]     # doctest: +SKIP
+         reason                                                              detail  count
+    0   invalid  '…' is not a valid Polish number: check the digits (a mobile numb...      3
+    1   invalid  '…' is a fixed-line or service number; only mobile numbers can re...      3
+    2  Expired                        the message expired before it was delivered     12
+    >>> failures(results).loc[0, "examples"]                 # doctest: +SKIP
+    "'12345' is not a valid Polish number: ... | '50110203' is not a valid Polish number: ..."
     """
     require(results, ("status_category", "send_state", "status", "error", "http_status", "error_code"))
     rows = len(results)
     not_sent = results["status_category"].isna() & ~results["send_state"].isin(NOT_FAILED_STATES)
+    refused = results.loc[not_sent, ["send_state", "http_status", "error_code", "error"]]
+    refused = refused.assign(kind=refused["error"].map(reason_kind, na_action=None).astype("str"))
+    grouped = refused.groupby(["send_state", "http_status", "error_code", "kind"], dropna=False, observed=True)
     send = (
-        results.loc[not_sent]
-        .groupby(["send_state", "http_status", "error_code"], dropna=False, observed=True)
-        .agg(count=("error", "size"), detail=("error", "first"))
+        grouped.agg(count=("error", "size"), examples=("error", _examples))
         .reset_index()
-        .rename(columns={"send_state": "reason"})
+        .rename(columns={"send_state": "reason", "kind": "detail"})
         .assign(stage="send")
     )
     failed = results["status_category"].eq(Category.FAILED).fillna(False).astype(bool)
     delivery = results.loc[failed].groupby("status", dropna=False).size().rename("count").reset_index()
-    delivery = delivery.rename(columns={"status": "reason"}).assign(stage="delivery")
+    delivery = delivery.rename(columns={"status": "reason"}).assign(stage="delivery", examples="")
     delivery["detail"] = [describe(None if pd.isna(s) else str(s)).meaning for s in delivery["reason"]]
     out = pd.concat(
         [part.sort_values("count", ascending=False, kind="stable") for part in (send, delivery)], ignore_index=True
     )
-    out = out.reindex(columns=["stage", "reason", "http_status", "error_code", "detail", "count"])
+    out = out.reindex(columns=COLUMNS)
     return out.astype(
         {
             "stage": "str",
@@ -246,6 +310,7 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
             "http_status": "Int64",
             "error_code": "Int64",
             "detail": "str",
+            "examples": "str",
             "count": "int64",
         }
     ).assign(share=lambda f: f["count"] / rows if rows else float("nan"))

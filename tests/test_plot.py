@@ -188,6 +188,42 @@ def test_timeline_counts_each_address_at_its_latest_status(statuses):
     assert lines["failed (1)"].get_color() == CATEGORY_COLORS["failed"]
     assert lines["delivered (2)"].get_drawstyle() == "steps-post"
     assert ax.get_title() == "Status of each address over time: c1"
+    assert ax.get_xlabel() == "time polled (UTC), 21 Jan 2026"
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert "09:01:00" in ticks and all(t.startswith("09:0") for t in ticks)  # clock times, the date once
+
+
+def test_timeline_reads_in_the_given_time_zone(statuses):
+    ax = plot.timeline(statuses, tz="Europe/Warsaw")
+    assert ax.get_xlabel() == "time polled (Europe/Warsaw), 21 Jan 2026"
+    ax.figure.canvas.draw()
+    assert "10:01:00" in [t.get_text() for t in ax.get_xticklabels()]  # 09:01 UTC is 10:01 in Warsaw in January
+    with pytest.raises(InputError, match="time zone name"):
+        plot.timeline(statuses, tz="Mars/Olympus")
+
+
+def test_timeline_short_span_ticks_carry_seconds(statuses):
+    statuses = statuses.assign(polled_at=T0 + (statuses["polled_at"] - T0) / 10)  # 12 seconds in all
+    ax = plot.timeline(statuses)
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["09:00:00", "09:00:05", "09:00:10"]
+
+
+def test_quota_ticks_of_a_few_seconds_are_whole_and_distinct():
+    q = readings([s / 60 for s in (0, 0.7, 1.4, 2.1, 3.1)], [0, 28, 56, 84, 106], limit=1000)
+    ax = plot.quota(q)
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == ["09:00:00", "09:00:01", "09:00:02", "09:00:03"]
+
+
+def test_timeline_title_counts_campaigns_not_waves(statuses):
+    # one campaign sent in waves (one per segment), as the demo does: one campaign in the title
+    waves = pd.concat([statuses.assign(message_id=statuses["message_id"] + f"-{w}") for w in "abcd"])
+    assert plot.timeline(waves).get_title() == "Status of each address over time: c1"
+    two = pd.concat([statuses, statuses.assign(campaign="c2")])
+    assert plot.timeline(two).get_title() == "Status of each address over time (2 campaigns: c1, c2)"
 
 
 def test_timeline_keeps_campaigns_apart_and_filters_one(statuses):
@@ -231,7 +267,9 @@ def test_delivery_times_ecdf_in_minutes_with_median():
     median = next(line for label, line in lines_by_label(ax).items() if label.startswith("median"))
     assert list(median.get_xdata()) == [3, 3]
     assert median.get_label() == "median 3 minutes"
-    assert ax.get_xlabel() == "time from sending to delivery (minutes)"
+    assert ax.get_xlabel() == "time from sending until a poll saw it delivered (minutes)"
+    assert plot.POLLING_NOTE in [t.get_text() for t in ax.texts]
+    assert "delivered_at is when a poll first saw the message delivered" in plot.POLLING_NOTE
     assert curve.get_color() == CATEGORY_COLORS["delivered"]
 
 
@@ -268,27 +306,84 @@ def readings(
 
 
 def test_quota_lines_follow_readings_and_project_exhaustion():
-    q = readings([0, 1, 2, 3, 4, 5], [0, 10, 20, 30, 40, 50])
+    q = readings([0, 10, 20, 30, 40, 50], [0, 10, 20, 30, 40, 50])  # a steady 1 a minute for 50 minutes
     ax = plot.quota(types.SimpleNamespace(quota=q))
     lines = lines_by_label(ax)
     assert lines["used"].get_ydata().tolist() == q["used"].tolist()
     assert lines["available"].get_ydata().tolist() == q["available"].tolist()
-    runs_out = T0.tz_localize(None) + pd.Timedelta(minutes=10)  # 50 left at 10 a minute
-    label = f"runs out ≈ {runs_out:%Y-%m-%d %H:%M} UTC"
-    assert mdates.date2num(lines[label].get_xdata()[0]) == pytest.approx(mdates.date2num(runs_out))
+    runs_out = T0.tz_localize(None) + pd.Timedelta(minutes=100)  # 50 left at 1 a minute
+    assert mdates.date2num(lines["runs out around 10:40 UTC"].get_xdata()[0]) == pytest.approx(
+        mdates.date2num(runs_out)
+    )
     np.testing.assert_allclose(lines["used, projected"].get_ydata(), [50, 100])
     np.testing.assert_allclose(lines["available, projected"].get_ydata(), [50, 0], atol=1e-6)
     assert lines["used, projected"].get_linestyle() == "--"
-    assert "runs out\nat about 2026-01-21 09:10 UTC" in ax.texts[0].get_text()
+    assert ax.texts[0].get_text() == (
+        "Used 50 of 100; 50 left until the reset on 2026-01-22.\n"
+        "At about 1 requests a minute over the last 50 minutes,\n"
+        "the quota would run out around 10:40 UTC."
+    )
+    assert ax.get_xlabel() == "time (UTC), 21 Jan 2026"
+
+
+def test_quota_rounds_pace_and_time_and_follows_the_time_zone():
+    # 4,775.6 a minute for an hour against a large quota: said as "about 4,800", the time to the quarter hour
+    minutes = list(range(0, 61, 10))
+    q = readings(minutes, [round(4775.6 * m) for m in minutes], limit=2_000_000)
+    ax = plot.quota(q, tz="Europe/Warsaw")
+    note = ax.texts[0].get_text()
+    assert "At about 4,800 requests a minute over the last 60 minutes," in note
+    assert "4,775" not in note
+    # 1,713,464 left at 4,775.6 a minute: 5 h 59 min after 10:00 UTC, 17:00 in Warsaw, to a quarter of an hour
+    assert "the quota would run out around 17:00 Europe/Warsaw." in note
+    assert "runs out around 17:00 Europe/Warsaw" in lines_by_label(ax)
+    assert ax.get_xlabel() == "time (Europe/Warsaw), 21 Jan 2026"
 
 
 def test_quota_pace_uses_recent_readings_only():
     # slow for two hours, then 20 a minute over the last hour
     minutes = [0, 60, 120, 150, 180]
     q = readings(minutes, [0, 10, 20, 620, 1220], limit=2000)
-    lines = lines_by_label(plot.quota(q))
-    runs_out = T0.tz_localize(None) + pd.Timedelta(minutes=180 + 780 / 20)
-    assert f"runs out ≈ {runs_out:%Y-%m-%d %H:%M} UTC" in lines
+    ax = plot.quota(q)
+    # 780 left at 20 a minute: 39 minutes after 12:00, said to 5 minutes
+    assert "runs out around 12:40 UTC" in lines_by_label(ax)
+    assert "At about 20 requests a minute over the last 60 minutes," in ax.texts[0].get_text()
+
+
+def test_quota_projects_nothing_from_one_burst():
+    # the demo: 106 requests within seconds, then readings after the campaign finished
+    seconds = [0, 1, 2, 3, 4, 5, 6]
+    q = readings([s / 60 for s in seconds], [0, 28, 56, 84, 106, 106, 106], limit=1000)
+    ax = plot.quota(q)
+    lines = lines_by_label(ax)
+    assert list(lines) == ["used", "available"]  # no projection, no run-out line
+    assert ax.texts[0].get_text() == (
+        "Used 106 of 1,000; 894 left until the reset on 2026-01-22.\n"
+        "106 were used within 6 seconds, one burst:\n"
+        "too short a time to tell a steady pace,\n"
+        "so no run-out time is projected."
+    )
+
+
+def test_quota_projects_nothing_from_a_pace_that_changed():
+    # a burst, then quiet for the rest of the hour: long enough, but not steady
+    q = readings([0, 1, 20, 40, 60], [0, 500, 500, 500, 500], limit=1000)
+    ax = plot.quota(q)
+    assert not any(label.endswith("projected") or label.startswith("runs out") for label in lines_by_label(ax))
+    assert "was not steady" in ax.texts[0].get_text()
+    assert "so no run-out time is projected." in ax.texts[0].get_text()
+
+
+def test_quota_remaining_plan_is_a_level_with_a_note():
+    q = readings([0, 1, 2], [0, 5, 10], limit=100)
+    ax = plot.quota(q, remaining=60)
+    line = lines_by_label(ax)["used after the 60 planned"]
+    assert list(line.get_ydata()) == [70, 70]
+    assert "The 60 requests still planned would leave 30." in ax.texts[0].get_text()
+    over = plot.quota(q, remaining=120).texts[0].get_text()
+    assert "The 120 requests still planned are 30 more than are left." in over
+    with pytest.raises(InputError, match="remaining="):
+        plot.quota(q, remaining=-1)
 
 
 def test_quota_marks_resets_and_notes_when_it_lasts():
@@ -303,7 +398,7 @@ def test_quota_marks_resets_and_notes_when_it_lasts():
     assert mdates.date2num(lines["quota reset"].get_xdata()[0]) == mdates.date2num(t0.tz_localize(None))
     assert not any(label.startswith("runs out") for label in lines)
     assert "does not run out before the reset on 2026-01-22" in ax.texts[0].get_text()
-    assert "6.0 requests/hour" in ax.texts[0].get_text()
+    assert "At about 6 requests an hour over the last 20 minutes," in ax.texts[0].get_text()
     # the projection covers as long again as the readings it rests on: 20 minutes
     assert mdates.date2num(lines["used, projected"].get_xdata()[-1]) == pytest.approx(
         mdates.date2num(pd.Timestamp("2026-01-21 00:40"))
@@ -312,7 +407,7 @@ def test_quota_marks_resets_and_notes_when_it_lasts():
 
 def test_quota_used_up_and_too_few_readings():
     assert "used up until the reset on 2026-01-22" in plot.quota(readings([0, 1], [50, 100])).texts[0].get_text()
-    assert "Two readings" in plot.quota(readings([0], [50])).texts[0].get_text()
+    assert "too few" in plot.quota(readings([0], [50])).texts[0].get_text()
 
 
 def test_quota_missing_column():

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from mmsnb.errors import InputError
-from mmsnb.report import failures, summary
+from mmsnb.report import failures, reason_kind, summary
 from mmsnb.results import CATEGORIES, CATEGORY_DTYPE
 from mmsnb.statuses import describe
 
@@ -98,7 +98,16 @@ def test_summary_missing_column(results):
 
 def test_failures_lists_send_refusals_then_failed_statuses(results):
     table = failures(results)
-    assert list(table.columns) == ["stage", "reason", "http_status", "error_code", "detail", "count", "share"]
+    assert list(table.columns) == [
+        "stage",
+        "reason",
+        "http_status",
+        "error_code",
+        "detail",
+        "examples",
+        "count",
+        "share",
+    ]
     assert table[["stage", "reason", "count"]].values.tolist() == [
         ["send", "invalid", 3],
         ["send", "quota", 2],
@@ -110,6 +119,9 @@ def test_failures_lists_send_refusals_then_failed_statuses(results):
     assert (quota["http_status"], quota["error_code"], quota["detail"]) == (403, 53, "The request quota is used up.")
     assert pd.isna(table.iloc[0]["http_status"])
     assert table.iloc[3]["detail"] == describe("Expired").meaning
+    assert table.iloc[0]["detail"] == "'…' is not a Polish mobile number"
+    assert table.iloc[0]["examples"] == "'123' is not a Polish mobile number"
+    assert table.iloc[3]["examples"] == ""
     assert table["share"].tolist() == pytest.approx([3 / 19, 2 / 19, 1 / 19, 2 / 19, 1 / 19])
 
 
@@ -117,10 +129,62 @@ def test_failures_of_a_clean_campaign_is_empty_with_columns(results, tmp_path):
     clean = results[results["status"].eq("Retrieved").fillna(False).astype(bool)]
     table = failures(clean)
     assert table.empty
-    assert list(table.columns) == ["stage", "reason", "http_status", "error_code", "detail", "count", "share"]
+    assert list(table.columns) == [
+        "stage",
+        "reason",
+        "http_status",
+        "error_code",
+        "detail",
+        "examples",
+        "count",
+        "share",
+    ]
     table.to_csv(tmp_path / "f.csv")
 
 
 def test_failures_missing_column(results):
     with pytest.raises(InputError, match="'error'"):
         failures(results.drop(columns="error"))
+
+
+def test_failures_groups_refusals_by_kind_not_by_the_first_rows_message():
+    invalid = [
+        "'(22) 594 90 00' is a fixed-line or service number; only mobile numbers can receive an MMS.",
+        "'+48 22 628 14 30' is a fixed-line or service number; only mobile numbers can receive an MMS.",
+        "'800 100 100' is a fixed-line or service number; only mobile numbers can receive an MMS.",
+        "'12345' is not a valid Polish number: check the digits (a mobile number has 9).",
+        "'50110203' is not a valid Polish number: check the digits (a mobile number has 9).",
+        "'5011O2030' is not a phone number: it may hold only digits, '+', spaces, dashes or dots.",
+        "'brak' is not a phone number: it may hold only digits, '+', spaces, dashes or dots.",
+        "'+49 151 23456789' is not a Polish number (country code +49); MMSOnnet reaches Polish Orange numbers only.",
+        "'+44 7700 900123' is not a Polish number (country code +44); MMSOnnet reaches Polish Orange numbers only.",
+        "The number is missing: fill in the cell or drop the row.",
+    ]
+    duplicates = [f"Same number as row {n}: one message per number per campaign." for n in (3, 116)]
+    rows = [("invalid", None, None, None, e) for e in invalid] + [
+        ("duplicate", None, None, None, e) for e in duplicates
+    ]
+    table = failures(results_frame(rows))
+    kinds = dict(zip(table["detail"], table["count"], strict=True))
+    assert kinds == {
+        "'…' is a fixed-line or service number; only mobile numbers can receive an MMS.": 3,
+        "'…' is not a valid Polish number: check the digits (a mobile number has 9).": 2,
+        "'…' is not a phone number: it may hold only digits, '+', spaces, dashes or dots.": 2,
+        "'…' is not a Polish number (country code …); MMSOnnet reaches Polish Orange numbers only.": 2,
+        "Same number as row …: one message per number per campaign.": 2,
+        "The number is missing: fill in the cell or drop the row.": 1,
+    }
+    assert table["count"].sum() == len(rows)
+    assert table.loc[0, "reason"] == "invalid" and table.loc[0, "count"] == 3  # most frequent first
+    examples = table.loc[0, "examples"].split(" | ")
+    assert len(examples) == 2 and set(examples) <= set(invalid[:3])
+    assert table.loc[table["reason"] == "duplicate", "reason"].size == 1
+
+
+def test_reason_kind_keeps_rules_and_drops_values():
+    assert reason_kind("The attachment 'promo-2.jpg' is 412,345 bytes, over the 300,000-byte limit.") == (
+        "The attachment '…' is … bytes, over the …-byte limit."
+    )
+    assert reason_kind("Message id 3f2a9c1e77d0 was refused.") == "Message id … was refused."
+    assert reason_kind("The request quota is used up.") == "The request quota is used up."
+    assert reason_kind(pd.NA) == reason_kind(None) == "(no message)"
