@@ -160,11 +160,15 @@ def _listen_error(exc: OSError, host: str, port: int) -> ConfigError:
 
 
 def dotenv_line(name: str, value: str) -> str:
-    """``NAME='value'`` as python-dotenv reads it back exactly (single quotes: no ``${...}`` expansion).
+    """``NAME='value'`` as python-dotenv reads it back exactly (single-quoted, ``\\`` and ``'`` escaped).
+
+    python-dotenv expands ``${NAME}`` in every value and has no escape for it, so such a value is refused.
 
     >>> dotenv_line("MMSNB_CA_BUNDLE", "/tmp/it's/ca.pem")
     "MMSNB_CA_BUNDLE='/tmp/it\\\\'s/ca.pem'"
     """
+    if "${" in value:
+        raise ConfigError(f"The value of {name} holds '${{', which a .env file cannot carry; use the export lines.")
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     return f"{name}='{escaped}'"
 
@@ -371,7 +375,7 @@ def parser() -> Parser:
         epilog="'mmsnb COMMAND --help' describes a command and the MMSNB_* variables it reads.",
         parents=[debug],
     )
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
 
     p = sub.add_parser(
         "sandbox",
