@@ -102,7 +102,11 @@ def for_shell(sentence: str, options: Mapping[str, str] | None = None) -> str:
     text = re.sub(r" \(([a-z_]+)=(?:'[^']*')?(?:, ([^)]*))?\)", lambda m: f" ({m[2]})" if m[2] else "", text)
     text = re.sub(r" or [a-z_]+=(?=[\s.,)])", "", text)
     text = text.replace("client.limit()", "'mmsnb limit'")
-    return re.sub(r"(?<![\w-])([a-z][a-z_]*)=(?=[\s.,)]|$)", lambda m: options.get(m[1], m[0]), text)
+    return re.sub(
+        r"(?<![\w-])([a-z][a-z_]*)=(?=([\s.,)']|$))",
+        lambda m: options[m[1]] + (" " if m[2] == "'" else "") if m[1] in options else m[0],
+        text,
+    )
 
 
 def join_numbers(words: Sequence[str], valid: Callable[[str], bool]) -> list[str]:

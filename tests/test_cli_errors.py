@@ -258,6 +258,7 @@ def test_for_shell_drops_python_parameters():
         "Write it relative to that folder."
     )
     assert "'mmsnb limit'" in cli.for_shell("See client.limit() for the reset date.")
+    assert cli.for_shell("rate='abc' is not a rate.", {"rate": "--rate"}) == "--rate 'abc' is not a rate."
 
 
 def test_a_value_dotenv_would_expand_is_refused():
