@@ -3,20 +3,190 @@
 $ mmsnb demo
 $ mmsnb sandbox --port 8787 --quota 100 --seed 0
 $ mmsnb send 501102030 --subject "Cześć" --attach data/promo.jpg
+
+A thin front end: it parses the command line, calls the library and prints sentences. Every
+error is one or two sentences on stderr, never a traceback (``--debug`` shows it): exit status 2
+for a mistake in the command or the settings, 1 when the gateway refused or could not be reached.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import errno
+import os
+import re
+import shlex
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import fields
 from datetime import UTC
+from pathlib import Path
+from typing import NoReturn
 
-from .errors import MMSError
+from .config import VARIABLES
+from .errors import BadRequestError, ConfigError, InputError, LedgerError, MMSError
 from .message import PRIORITIES
+
+#: What each ``MMSNB_*`` variable sets, for the subcommands' ``--help``.
+DESCRIBED = {
+    "MMSNB_CLIENT_ID": "the application's client id from the developer portal",
+    "MMSNB_CLIENT_SECRET": "its client secret",
+    "MMSNB_AUTHORIZATION": "instead of the id and secret: the ready 'Basic ...' header the portal shows",
+    "MMSNB_CREDENTIAL_ENCODING": "'form' (the default, RFC 6749 §2.3.1) or 'raw'",
+    "MMSNB_BASE_URL": "the gateway (default: https://apigateway-prd.orange.pl)",
+    "MMSNB_TOKEN_URL": "the token endpoint (default: the gateway's)",
+    "MMSNB_CA_BUNDLE": "a CA bundle to trust (a sandbox's certificate)",
+    "MMSNB_LEDGER": "the ledger file (default: mmsnb-ledger.sqlite in the working folder)",
+}
+#: The variables a command that talks to the gateway reads; ``send`` reads the ledger's too.
+#: The variables ``mmsnb sandbox`` prints.
+PRINTED = (
+    "MMSNB_CLIENT_ID",
+    "MMSNB_CLIENT_SECRET",
+    "MMSNB_BASE_URL",
+    "MMSNB_TOKEN_URL",
+    "MMSNB_CA_BUNDLE",
+    "MMSNB_LEDGER",
+)
+GATEWAY_VARIABLES = tuple(v for v in VARIABLES.values() if v != "MMSNB_LEDGER")
+_DIGITS = re.compile(r"\d+")
+_FIRST_DIGITS = re.compile(r"\+?\d+")
+
+
+class Usage(Exception):
+    """A mistake on the command line, shown as ``mmsnb <command>: error: <sentence>`` with exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors suggest the closest option or subcommand (argparse 3.11 does not)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}{self.suggestion(message)}\n")
+
+    def options(self) -> list[str]:
+        return [o for action in self._actions for o in action.option_strings if o.startswith("--")]
+
+    def suggestion(self, message: str) -> str:
+        """ " Did you mean ...?" for a misspelt option or subcommand, else ''."""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            known = re.findall(r"'([^']*)'", choice[2])
+            close = difflib.get_close_matches(choice[1], known, n=1)
+        else:
+            words = message.partition("unrecognized arguments: ")[2].split()
+            close = [
+                match
+                for word in words
+                if word.startswith("--")
+                for match in difflib.get_close_matches(word.partition("=")[0], self.options(), n=1, cutoff=0.6)
+            ][:1]
+        return f". Did you mean {close[0]}?" if close else ""
+
+
+def for_shell(sentence: str, options: Mapping[str, str] | None = None) -> str:
+    """The library's sentence with Python parameters (``client_id=``) replaced by what a shell user sets.
+
+    >>> for_shell("No client id: set MMSNB_CLIENT_ID in the environment or a .env file, or pass client_id=.")
+    'No client id: set MMSNB_CLIENT_ID in the environment or a .env file.'
+    >>> for_shell("The CA bundle 'x' (MMSNB_CA_BUNDLE or verify=) does not exist.")
+    "The CA bundle 'x' (MMSNB_CA_BUNDLE) does not exist."
+    >>> for_shell("quota= must be a whole number of requests, 0 or more, not -1.", {"quota": "--quota"})
+    '--quota must be a whole number of requests, 0 or more, not -1.'
+    """
+    options = options or {}
+    text = re.sub(r",? or pass [a-z_]+=(?: to [^.]*)?(?=\.)", "", sentence)
+    text = re.sub(r" \(([a-z_]+)=(?:'[^']*')?(?:, ([^)]*))?\)", lambda m: f" ({m[2]})" if m[2] else "", text)
+    text = re.sub(r" or [a-z_]+=(?=[\s.,)])", "", text)
+    text = text.replace("client.limit()", "'mmsnb limit'")
+    return re.sub(
+        r"(?<![\w-])([a-z][a-z_]*)=(?=([\s.,)']|$))",
+        lambda m: options[m[1]] + (" " if m[2] == "'" else "") if m[1] in options else m[0],
+        text,
+    )
+
+
+def join_numbers(words: Sequence[str], valid: Callable[[str], bool]) -> list[str]:
+    """The numbers given on the command line, with a number written in separate words joined.
+
+    A run of bare digit groups (the first may start with '+') is joined only when no group alone is
+    a valid number and together they are: the shortest such run from the left is one number. Two
+    valid numbers are never joined. Digit groups that stay next to each other with one of them
+    invalid are a :class:`Usage` error that says to quote the number, so nothing is sent.
+
+    >>> ok = lambda text: len(text.replace(" ", "").lstrip("+")) in (9, 11)
+    >>> join_numbers(["501", "102", "030", "502103040"], ok)
+    ['501 102 030', '502103040']
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        joined = None
+        if _FIRST_DIGITS.fullmatch(words[i]) and not valid(words[i]):
+            j = i + 1
+            while j < len(words) and _DIGITS.fullmatch(words[j]) and not valid(words[j]):
+                if valid("".join(words[i : j + 1])):
+                    joined = j + 1
+                    break
+                j += 1
+        if joined is None:
+            out.append(words[i])
+            i += 1
+        else:
+            out.append(" ".join(words[i:joined]))
+            i = joined
+    run: list[str] = []
+    for word in [*out, ""]:
+        if (_DIGITS if run else _FIRST_DIGITS).fullmatch(word):
+            run.append(word)
+            continue
+        bad = [w for w in run if not valid(w)]
+        if len(run) > 1 and bad:
+            together = " ".join(run)
+            raise Usage(
+                f"{bad[0]!r} is not a valid Polish number, and the digit groups {together!r} do not make valid "
+                f'numbers one by one. If they are one number written with spaces, quote it: "{together}".'
+            )
+        run = [word] if _FIRST_DIGITS.fullmatch(word) else []
+    return out
+
+
+def _listen_error(exc: OSError, host: str, port: int) -> ConfigError:
+    """The sentence for a sandbox that cannot listen on ``host:port``."""
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(f"Port {port} on {host} is in use; choose another with --port.")
+    if exc.errno == errno.EACCES:
+        return ConfigError(f"Port {port} on {host} needs privileges to listen on; choose one above 1023 with --port.")
+    return ConfigError(f"Cannot listen on {host} port {port} ({exc.strerror or exc}); check --host and --port.")
+
+
+def dotenv_line(name: str, value: str) -> str:
+    """``NAME='value'`` as python-dotenv reads it back exactly (single-quoted, ``\\`` and ``'`` escaped).
+
+    python-dotenv expands ``${NAME}`` in every value and has no escape for it, so such a value is refused.
+
+    >>> dotenv_line("MMSNB_CA_BUNDLE", "/tmp/it's/ca.pem")
+    "MMSNB_CA_BUNDLE='/tmp/it\\\\'s/ca.pem'"
+    """
+    if "${" in value:
+        raise ConfigError(f"The value of {name} holds '${{', which a .env file cannot carry; use the export lines.")
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"{name}='{escaped}'"
+
+
+def _write_env_file(path: str, env: Mapping[str, str]) -> None:
+    lines = ["# mmsnb sandbox settings; valid while that sandbox runs", *(dotenv_line(k, v) for k, v in env.items())]
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write("\n".join(lines) + "\n")
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write the .env file {path!r} ({exc.strerror or exc}); choose another with --env-file."
+        ) from None
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -25,33 +195,50 @@ def _sandbox(args: argparse.Namespace) -> int:
     faults = (
         Faults(**dict(args.fault), slow_seconds=args.slow_seconds, retry_after=args.retry_after) if args.fault else None
     )
-    sandbox = Sandbox(
-        host=args.host,
-        port=args.port,
-        latency=args.latency,
-        faults=faults,
-        quota=args.quota,
-        seed=args.seed,
-        time_scale=args.time_scale,
-        token_lifetime=args.token_lifetime,
-        window=args.window,
-        max_in_flight=args.max_in_flight,
-        rate=args.rate,
-    )
+    try:
+        sandbox = Sandbox(
+            host=args.host,
+            port=args.port,
+            latency=args.latency,
+            faults=faults,
+            quota=args.quota,
+            seed=args.seed,
+            time_scale=args.time_scale,
+            token_lifetime=args.token_lifetime,
+            window=args.window,
+            max_in_flight=args.max_in_flight,
+            rate=args.rate,
+        )
+    except OSError as exc:
+        raise _listen_error(exc, args.host, args.port) from None
 
     def terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
-    print("# mmsnb sandbox: paste these lines into your shell or a .env file", flush=True)
-    for name, value in sandbox.env().items():
-        print(f"{name}={value}", flush=True)
+    env = sandbox.env()
+    if args.env_file:
+        _write_env_file(args.env_file, env)
+        print(f"# wrote these settings to {args.env_file}", flush=True)
+    print("# mmsnb sandbox: paste these lines into your shell (or use --env-file PATH for a .env file)", flush=True)
+    for name, value in env.items():
+        print(f"export {name}={shlex.quote(value)}", flush=True)
     until = f"for {args.stop_after:g} s" if args.stop_after else "until interrupted"
     print(f"# serving on {sandbox.url} {until} (Ctrl-C stops it)", flush=True)
     with suppress(KeyboardInterrupt):
         sandbox.serve(args.stop_after or None)
     print("# sandbox stopped", flush=True)
     return 0
+
+
+def _valid_number(text: str) -> bool:
+    from .numbers import parse
+
+    try:
+        parse(text)
+    except InputError:
+        return False
+    return True
 
 
 def _send(args: argparse.Namespace) -> int:
@@ -64,12 +251,13 @@ def _send(args: argparse.Namespace) -> int:
     from .client import Client
     from .results import SendInfo, SendState
 
+    numbers = join_numbers(args.numbers, _valid_number)
     campaign = args.campaign
     if args.again:
         campaign = f"{campaign or 'cli'}-again-{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}"
     results = send(
         Client.from_env(),
-        pd.DataFrame({"number": args.numbers}),
+        pd.DataFrame({"number": numbers}),
         to="number",
         subject=args.subject,
         sender=args.sender,
@@ -92,7 +280,7 @@ def _send(args: argparse.Namespace) -> int:
                 f"(campaign {info.campaign}); not sent again. Add --again to send it anew."
             )
         else:
-            print(f"{who}: not sent ({row.send_state!s}): {row.error}", file=sys.stderr)
+            print(f"{who}: not sent ({row.send_state!s}): {for_shell(str(row.error))}", file=sys.stderr)
     states = set(results.send_state.astype(str))
     if states <= {SendState.ACCEPTED, SendState.ALREADY_SENT}:
         return 0
@@ -102,7 +290,19 @@ def _send(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from .client import Client
 
-    status = Client.from_env().delivery_status(args.message_id)
+    message_id = args.message_id.strip()
+    if not message_id:
+        raise Usage("The message id is empty: give the id that 'mmsnb send' printed after 'message id:'.")
+    try:
+        status = Client.from_env().delivery_status(message_id)
+    except BadRequestError as exc:
+        said = f" ({exc.gateway_message})" if exc.gateway_message else ""
+        raise BadRequestError(
+            f"The gateway refused the message id {message_id!r}{said}. Check it against what 'mmsnb send' printed.",
+            http_status=exc.http_status,
+            code=exc.code,
+            gateway_message=exc.gateway_message,
+        ) from None
     print(f"{status.status} ({status.category}, {'final' if status.final else 'not final'}): {status.meaning}")
     for a in status.addresses:
         print(f"  {a.address}: {a.status} ({a.category})")
@@ -118,10 +318,31 @@ def _limit(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import tempfile
+
     from .demo import run
 
-    run(out=args.out, quota=args.quota, seed=args.seed)
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise Usage(
+            f"Cannot write to the folder {str(out)!r} ({exc.strerror or exc}); choose another with --out."
+        ) from None
+    run(out=out, quota=args.quota, seed=args.seed)
     return 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; give one from 0 to 65535") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is out of range; give a port from 0 to 65535 (0: any free port)")
+    return port
 
 
 def _fault(text: str) -> tuple[str, float]:
@@ -137,18 +358,49 @@ def _fault(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"give a rate for {name}, e.g. {name}=0.05") from None
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="mmsnb", description="Send MMS through Orange Polska's MMSOnnet API, or try it on a local sandbox."
-    )
-    sub = top.add_subparsers(dest="command", required=True)
+def _reads(names: Sequence[str]) -> str:
+    """The ``--help`` epilog that lists the environment variables a command reads."""
+    width = max(len(n) for n in names)
+    rows = "\n".join(f"  {name:<{width}}  {DESCRIBED[name]}" for name in names)
+    return f"environment (or a .env file in this folder or one above it):\n{rows}"
 
-    p = sub.add_parser("sandbox", help="run a local gateway sandbox over HTTPS")
+
+def _options(p: argparse.ArgumentParser) -> dict[str, str]:
+    """The command's options by destination (``max_in_flight`` -> ``--max-in-flight``)."""
+    return {a.dest: a.option_strings[-1] for a in p._actions if a.option_strings and a.option_strings[-1][:2] == "--"}
+
+
+def parser() -> Parser:
+    debug = Parser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error")
+    top = Parser(
+        prog="mmsnb",
+        description="Send MMS through Orange Polska's MMSOnnet API, or try it on a local sandbox.",
+        epilog="'mmsnb COMMAND --help' describes a command and the MMSNB_* variables it reads.",
+        parents=[debug],
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
+
+    p = sub.add_parser(
+        "sandbox",
+        help="run a local gateway sandbox over HTTPS",
+        description="Run a local MMSOnnet gateway over HTTPS and print the settings that point the other commands "
+        "(and notebooks) at it, as 'export' lines for a shell.",
+        epilog="environment: reads no MMSNB_* variables. It prints, for the other commands and notebooks:\n"
+        + "\n".join(f"  {name}" for name in PRINTED)
+        + "\nRun it in one terminal and paste its export lines into another, or give --env-file .env and run the "
+        "other commands\nin this folder.",
+        parents=[debug],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
-    p.add_argument("--port", type=int, default=8787)
-    p.add_argument("--quota", type=int, default=100, help="requests per quota window")
-    p.add_argument("--window", type=float, default=86400.0, help="quota window in seconds")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--port", type=_port, default=8787, help="port to listen on, 0 to 65535 (default: 8787; 0: any free)"
+    )
+    p.add_argument("--env-file", metavar="PATH", help="also write the settings to this .env file (python-dotenv form)")
+    p.add_argument("--quota", type=int, default=100, help="requests per quota window (default: 100)")
+    p.add_argument("--window", type=float, default=86400.0, help="quota window in seconds (default: a day)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulated outcomes, for repeatable runs")
     p.add_argument("--time-scale", type=float, default=60.0, help="simulated seconds per real second")
     p.add_argument("--token-lifetime", type=float, default=3600.0, help="access token lifetime in seconds")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -158,7 +410,7 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KIND=RATE",
-        help="inject a fault at a rate, e.g. server_error=0.05",
+        help="inject a fault at a rate, e.g. server_error=0.05 (repeat for more)",
     )
     p.add_argument("--slow-seconds", type=float, default=3.0, help="delay of a 'slow' fault")
     p.add_argument(
@@ -184,12 +436,15 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "send",
-        help="send one MMS (credentials from MMSNB_* variables)",
-        description="Send one MMS to one or more numbers, through the ledger: the same command again sends nothing.",
-        epilog="Reads MMSNB_CLIENT_ID, MMSNB_CLIENT_SECRET, MMSNB_BASE_URL, MMSNB_TOKEN_URL, MMSNB_CA_BUNDLE and "
-        "MMSNB_LEDGER from the environment or a .env file.",
+        help="send one MMS to one or more numbers",
+        description="Send one MMS to one or more numbers, through the ledger: the same command again sends nothing. "
+        'A number written with spaces may be quoted ("501 102 030") or not (501 102 030): digit groups that are '
+        "not numbers alone are joined when together they make one.",
+        epilog=_reads(tuple(VARIABLES.values())),
+        parents=[debug],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("numbers", nargs="+", help="numbers in any common form; quote one written with spaces")
+    p.add_argument("numbers", nargs="+", metavar="NUMBER", help="a Polish mobile number in any common form")
     p.add_argument("--subject", help="the text of the message")
     p.add_argument("--sender", help="the sender name shown to the recipient")
     p.add_argument("--priority", choices=PRIORITIES, help="the message's priority")
@@ -202,32 +457,87 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--again", action="store_true", help="send even if this message already went to these numbers")
     p.set_defaults(run=_send)
 
-    p = sub.add_parser("status", help="delivery status of a message id")
-    p.add_argument("message_id")
+    p = sub.add_parser(
+        "status",
+        help="delivery status of a message id",
+        description="The delivery status of a sent message, with each address's.",
+        epilog=_reads(GATEWAY_VARIABLES),
+        parents=[debug],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("message_id", metavar="MESSAGE_ID", help="the id 'mmsnb send' printed after 'message id:'")
     p.set_defaults(run=_status)
 
-    p = sub.add_parser("limit", help="the request quota")
+    p = sub.add_parser(
+        "limit",
+        help="the request quota",
+        description="The request quota: used, available, and the day it resets.",
+        epilog=_reads(GATEWAY_VARIABLES),
+        parents=[debug],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.set_defaults(run=_limit)
 
-    p = sub.add_parser("demo", help="a whole campaign on the embedded sandbox")
-    p.add_argument("--out", default="out/demo", help="folder for the results and charts")
-    p.add_argument("--quota", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser(
+        "demo",
+        help="a whole campaign on the embedded sandbox",
+        description="Check, send, send again and poll the sample campaign on an embedded sandbox; write the results "
+        "and charts to a folder.",
+        epilog="environment: needs no MMSNB_* variables (the demo makes its own sandbox and ledger).",
+        parents=[debug],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--out", default="out/demo", help="folder for the results and charts (default: out/demo)")
+    p.add_argument("--quota", type=int, default=1000, help="the embedded sandbox's request quota (default: 1000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulated outcomes, for repeatable runs")
     p.set_defaults(run=_demo)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mmsnb`` command."""
-    args = parser().parse_args(argv)
+    top = parser()
+    args, extras = top.parse_known_args(argv)
+    sub = _subparsers(top)[args.command]
+    if extras:
+        sub.error(f"unrecognized arguments: {' '.join(extras)}")
+    debug = getattr(args, "debug", False)
     try:
         code: int = args.run(args)
         return code
+    except Usage as exc:
+        if debug:
+            raise
+        sub.print_usage(sys.stderr)
+        print(f"{sub.prog}: error: {exc}", file=sys.stderr)
     except MMSError as exc:
-        print(f"mmsnb: {exc}", file=sys.stderr)
-        return 2
+        if debug:
+            raise
+        print(f"mmsnb: {for_shell(str(exc), _options(sub))}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError | InputError | LedgerError) else 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if debug:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"mmsnb: {exc.strerror or exc}{where}.", file=sys.stderr)
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"mmsnb: unexpected error ({type(exc).__name__}: {exc}); run again with --debug to see where.",
+            file=sys.stderr,
+        )
+        return 1
+    return 2
+
+
+def _subparsers(top: argparse.ArgumentParser) -> dict[str, Parser]:
+    for action in top._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -25,8 +26,8 @@ def start_sandbox(*args: str) -> tuple[subprocess.Popen, dict[str, str]]:
     for line in process.stdout:
         if line.startswith("# serving"):
             break
-        if line.startswith("MMSNB_"):
-            name, _, value = line.strip().partition("=")
+        if line.startswith("export MMSNB_"):
+            name, _, value = shlex.split(line)[1].partition("=")
             env[name] = value
     return process, env
 
@@ -81,10 +82,7 @@ def test_cli_errors_are_sentences(monkeypatch, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
     done = subprocess.run([sys.executable, "-m", "mmsnb", "limit"], env=env, capture_output=True, text=True)
     assert done.returncode == 2
-    assert (
-        done.stderr.strip()
-        == "mmsnb: No client id: set MMSNB_CLIENT_ID in the environment or a .env file, or pass client_id=."
-    )
+    assert done.stderr.strip() == "mmsnb: No client id: set MMSNB_CLIENT_ID in the environment or a .env file."
     done = subprocess.run(
         [sys.executable, "-m", "mmsnb", "sandbox", "--fault", "meteor=0.1"], env=env, capture_output=True, text=True
     )

@@ -1,0 +1,266 @@
+"""``python -m mmsnb``: every mistake on the command line ends in one or two sentences and exit status 2
+(1 when the gateway refuses), never a traceback; the sandbox's settings paste into a shell or a .env file;
+numbers written in separate words are joined when together they make one number."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dotenv import dotenv_values
+
+from mmsnb import cli
+from mmsnb.config import VARIABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The process environment without MMSNB_* variables, importing this tree's mmsnb."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+def mmsnb(*args: str, env: dict[str, str] | None = None, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "mmsnb", *args]
+    done = subprocess.run(command, env=env or clean_env(), cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+@pytest.fixture
+def gateway_env(sandbox, tmp_path) -> dict[str, str]:
+    return clean_env(**{**sandbox.env(), "MMSNB_LEDGER": str(tmp_path / "ledger.sqlite")})
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+def test_missing_credentials_name_the_variable_not_a_python_parameter(tmp_path):
+    done = mmsnb("limit", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "mmsnb: No client id: set MMSNB_CLIENT_ID in the environment or a .env file."
+
+
+def test_a_missing_ca_bundle_is_a_sentence(gateway_env, tmp_path):
+    gone = tmp_path / "stopped-sandbox" / "sandbox-ca.pem"
+    done = mmsnb("limit", env={**gateway_env, "MMSNB_CA_BUNDLE": str(gone)}, cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"The CA bundle {str(gone)!r} (MMSNB_CA_BUNDLE) does not exist" in done.stderr
+    assert "verify=" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_refused_credentials_exit_1(gateway_env, tmp_path):
+    done = mmsnb("limit", env={**gateway_env, "MMSNB_CLIENT_SECRET": "wrong"}, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("mmsnb: ") and "MMSNB_CLIENT_SECRET" in done.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    command = [sys.executable, "-m", "mmsnb", "limit", "--debug"]
+    done = subprocess.run(command, env=clean_env(), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" in done.stderr and "ConfigError" in done.stderr
+
+
+# -- sandbox ---------------------------------------------------------------------------------------
+
+
+def test_a_busy_port_is_a_sentence(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = mmsnb("sandbox", "--port", str(port), "--stop-after", "1", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"mmsnb: Port {port} on 127.0.0.1 is in use; choose another with --port."
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "eighty"])
+def test_a_port_out_of_range_is_an_argument_error(tmp_path, port):
+    done = mmsnb("sandbox", "--port", port, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "usage: mmsnb sandbox" in done.stderr and "error: argument --port: " in done.stderr
+
+
+def test_a_wrong_sandbox_setting_names_the_option(tmp_path):
+    done = mmsnb("sandbox", "--quota", "-1", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("mmsnb: --quota must be") and "quota=" not in done.stderr
+
+
+def test_sandbox_prints_export_lines_and_writes_a_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    command = [sys.executable, "-m", "mmsnb", "sandbox", "--port", "0", "--stop-after", "60", "--env-file", ".env"]
+    process = subprocess.Popen(
+        command, env=clean_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("# serving"):
+                break
+            lines.append(line.rstrip("\n"))
+        exports = [line for line in lines if not line.startswith("#")]
+        assert exports and all(line.startswith("export MMSNB_") for line in exports), lines
+        printed = dict(shlex.split(line)[1].split("=", 1) for line in exports)
+        assert dotenv_values(env_file) == printed
+        assert env_file.stat().st_mode & 0o077 == 0
+        # pasted into a shell, the lines set what the next command reads
+        script = "\n".join(exports) + f"\ncd /\n{shlex.quote(sys.executable)} -m mmsnb limit"
+        shell = subprocess.run(["sh", "-c", script], env=clean_env(), capture_output=True, text=True, timeout=120)
+        assert shell.returncode == 0 and "available 100" in shell.stdout, shell.stderr
+        # and the .env file does the same for a command run in its folder
+        done = mmsnb("limit", cwd=tmp_path)
+        assert done.returncode == 0 and "available 100" in done.stdout
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+@pytest.mark.parametrize("value", ["plain", "it's", "back\\slash", '$HOME "q" {x}', "two words", "a\\'b"])
+def test_dotenv_lines_read_back_exactly(tmp_path, value):
+    path = tmp_path / ".env"
+    path.write_text(cli.dotenv_line("MMSNB_X", value) + "\n", encoding="utf-8")
+    assert dotenv_values(path) == {"MMSNB_X": value}
+
+
+def test_an_unwritable_env_file_is_a_sentence(tmp_path):
+    done = mmsnb("sandbox", "--port", "0", "--stop-after", "1", "--env-file", "/proc/nope/.env", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Cannot write the .env file '/proc/nope/.env'" in done.stderr and "--env-file" in done.stderr
+
+
+# -- demo ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("out", ["/proc/nope", "a-file"])
+def test_demo_into_an_unwritable_folder_is_a_sentence(tmp_path, out):
+    (tmp_path / "a-file").write_text("not a folder")
+    done = mmsnb("demo", "--out", out, cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"Cannot write to the folder {out!r}" in done.stderr and "--out" in done.stderr
+
+
+# -- typos and help --------------------------------------------------------------------------------
+
+
+def test_an_option_typo_shows_the_commands_usage_and_the_closest_option(tmp_path):
+    done = mmsnb("send", "501102030", "--subjct", "Hej", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: mmsnb send ")
+    assert "unrecognized arguments: --subjct Hej. Did you mean --subject?" in done.stderr
+
+
+def test_a_command_typo_suggests_the_closest_command(tmp_path):
+    done = mmsnb("sned", "501102030", cwd=tmp_path)
+    assert done.returncode == 2 and "Did you mean send?" in done.stderr
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    return dict(cli._subparsers(cli.parser()))
+
+
+def test_every_option_has_help():
+    for name, sub in [("mmsnb", cli.parser()), *subcommands().items()]:
+        for action in sub._actions:
+            assert action.help and action.help != argparse.SUPPRESS, (name, action.dest)
+
+
+@pytest.mark.parametrize(
+    ("command", "variables"),
+    [
+        ("send", list(VARIABLES.values())),
+        ("status", [v for v in VARIABLES.values() if v != "MMSNB_LEDGER"]),
+        ("limit", [v for v in VARIABLES.values() if v != "MMSNB_LEDGER"]),
+    ],
+)
+def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
+    done = mmsnb(command, "--help", cwd=tmp_path)
+    assert done.returncode == 0
+    environment = done.stdout.partition("environment")[2]
+    assert [v for v in variables if v not in environment] == []
+    if command != "send":
+        assert "MMSNB_LEDGER" not in environment
+
+
+def test_every_variable_is_described():
+    assert set(cli.DESCRIBED) == set(VARIABLES.values())
+    assert set(subcommands()) == {"sandbox", "send", "status", "limit", "demo"}
+
+
+# -- numbers and message ids -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "numbers"),
+    [
+        (["501", "102", "030"], ["501 102 030"]),
+        (["+48", "501", "102", "030"], ["+48 501 102 030"]),
+        (["48", "501", "102", "030"], ["48 501 102 030"]),
+        (["501", "102", "030", "502", "103", "040"], ["501 102 030", "502 103 040"]),
+        (["501102030", "502103040"], ["501102030", "502103040"]),
+        (["501 102 030", "502-103-040"], ["501 102 030", "502-103-040"]),
+        (["501", "102", "030", "502103040"], ["501 102 030", "502103040"]),
+        (["5011"], ["5011"]),  # one word: the send reports it invalid, as for any bad number
+    ],
+)
+def test_numbers_in_separate_words_are_joined(words, numbers):
+    assert cli.join_numbers(words, cli._valid_number) == numbers
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["501", "102", "03"], ["48", "501102030"], ["501102030", "48"], ["501102030", "502", "103"]],
+)
+def test_digit_groups_that_make_no_number_say_to_quote_it(words):
+    with pytest.raises(cli.Usage, match="quote it"):
+        cli.join_numbers(words, cli._valid_number)
+
+
+def test_send_unquoted_number_sends_one_message(sandbox, gateway_env, tmp_path):
+    done = mmsnb("send", "501", "102", "030", "--subject", "Hej", env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("tel:+48501102030: sent, message id: ")
+    assert len(done.stdout.splitlines()) == 1
+    assert [r.addresses for r in sandbox.received] == [("tel:+48501102030",)]
+
+
+def test_send_digit_groups_that_are_no_number_send_nothing(sandbox, gateway_env, tmp_path):
+    done = mmsnb("send", "501", "102", "03", "--subject", "Hej", env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: mmsnb send ")
+    assert 'quote it: "501 102 03"' in done.stderr
+    assert sandbox.received == []
+
+
+@pytest.mark.parametrize("message_id", ["", "   "])
+def test_status_of_an_empty_message_id(gateway_env, tmp_path, message_id):
+    done = mmsnb("status", message_id, env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "The message id is empty" in done.stderr and "subject" not in done.stderr
+
+
+def test_for_shell_drops_python_parameters():
+    assert cli.for_shell("Set MMSNB_CA_BUNDLE or verify= to the CA bundle.") == "Set MMSNB_CA_BUNDLE to the CA bundle."
+    assert (
+        cli.for_shell("Set MMSNB_CREDENTIAL_ENCODING=form (credential_encoding='form', RFC 6749 §2.3.1), which x.")
+        == "Set MMSNB_CREDENTIAL_ENCODING=form (RFC 6749 §2.3.1), which x."
+    )
+    assert cli.for_shell("MMSNB_AUTHORIZATION (authorization=) must be") == "MMSNB_AUTHORIZATION must be"
+    assert cli.for_shell("Write it relative to that folder, or pass attachments_dir= to choose the folder.") == (
+        "Write it relative to that folder."
+    )
+    assert "'mmsnb limit'" in cli.for_shell("See client.limit() for the reset date.")
+    assert cli.for_shell("rate='abc' is not a rate.", {"rate": "--rate"}) == "--rate 'abc' is not a rate."
+
+
+def test_a_value_dotenv_would_expand_is_refused():
+    with pytest.raises(cli.ConfigError, match="export lines"):
+        cli.dotenv_line("MMSNB_X", "${HOME}")
