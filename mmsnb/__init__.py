@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from .polling import poll
     from .report import failures, summary
     from .results import SEND_STATES, Category, SendInfo, SendState
+    from .samples import sample
     from .sandbox import Faults, Sandbox
     from .widgets import Composer, Monitor
 
@@ -77,6 +78,7 @@ _LAZY: dict[str, str] = {
     "summary": "report",
     "Faults": "sandbox",
     "Sandbox": "sandbox",
+    "sample": "samples",
     "Composer": "widgets",
     "Monitor": "widgets",
 }
@@ -120,6 +122,7 @@ __all__ = [
     "poll",
     "read_recipients",
     "read_results",
+    "sample",
     "send",
     "summary",
 ]

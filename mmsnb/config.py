@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TypedDict
 
-from dotenv import dotenv_values, find_dotenv
+from dotenv import dotenv_values
 
 from .endpoints import TOKEN_PATH
 
@@ -29,20 +30,47 @@ VARIABLES = {
 PATH_VARIABLES = ("MMSNB_CA_BUNDLE", "MMSNB_LEDGER")
 
 
-def environment() -> dict[str, str]:
+class Environment(dict[str, str]):
+    """The variables by name; :attr:`env_file` is the ``.env`` file read (``None`` when there is none) and
+    :attr:`from_file` the names whose value came from it (the process environment did not set them)."""
+
+    def __init__(self, values: Mapping[str, str], env_file: Path | None, from_file: frozenset[str]) -> None:
+        super().__init__(values)
+        self.env_file = env_file
+        self.from_file = from_file
+
+
+def find_env_file(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The ``.env`` file in ``start`` (default: the working directory) or the nearest folder above it.
+
+    >>> find_env_file()                   # doctest: +SKIP
+    PosixPath('/home/me/campaigns/.env')
+    """
+    here = Path.cwd() if start is None else Path(start).absolute()
+    for folder in (here, *here.parents):
+        candidate = folder / ".env"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def environment() -> Environment:
     """The process environment over the nearest ``.env`` file (the working directory's, else a parent's).
 
     The environment wins, so a notebook in ``notebooks/`` uses the repository's ``.env`` unless a
     variable is set in the process. A relative file path in ``.env`` is taken from the ``.env``
-    file's folder, so every folder below it means the same file.
+    file's folder, so every folder below it means the same file. The answer's ``env_file`` and
+    ``from_file`` say which ``.env`` file was read and which names came from it, so a caller can
+    say where its settings came from without showing them.
     """
-    env_file = find_dotenv(usecwd=True)
+    env_file = find_env_file()
     values = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file else {}
     for name in PATH_VARIABLES:
-        if values.get(name):
-            values[name] = os.path.join(os.path.dirname(env_file), os.path.expanduser(values[name]))
+        if env_file and values.get(name):
+            values[name] = os.path.join(env_file.parent, os.path.expanduser(values[name]))
+    from_file = frozenset(values) - frozenset(os.environ)
     values.update(os.environ)
-    return values
+    return Environment(values, env_file, from_file)
 
 
 class Settings(TypedDict):

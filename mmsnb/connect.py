@@ -1,15 +1,18 @@
 """One line to get a client in a notebook: the real gateway when configured, else the sandbox.
 
 >>> client = mmsnb.connect()      # doctest: +SKIP
-Using the local sandbox at https://127.0.0.1:53211 (no account needed; nothing leaves this machine).
+Using the local sandbox at https://127.0.0.1:53211 (no MMSNB_CLIENT_ID in the environment or in /home/me/.env; nothing
+leaves this machine).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .client import Client
+    from .config import Environment
 
 
 def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings: Any) -> Client:
@@ -29,13 +32,34 @@ def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings:
     from .sandbox import Sandbox
 
     env = environment()
-    configured = env.get(VARIABLES["client_id"]) or env.get(VARIABLES["authorization"])
-    use_sandbox = sandbox if sandbox is not None else not configured
+    names = (VARIABLES["client_id"], VARIABLES["authorization"])
+    configured = next((name for name in names if env.get(name)), None)
+    use_sandbox = sandbox if sandbox is not None else configured is None
     if not use_sandbox:
         client = Client.from_env(max_wait=max_wait)
-        print(f"Using the MMSOnnet gateway at {client.base_url}.")
+        print(f"Using the MMSOnnet gateway at {client.base_url} ({_settings_from(env)}).")
         return client
     settings.setdefault("seed", 0)
     gateway = Sandbox(**settings).start()
-    print(f"Using the local sandbox at {gateway.url} (no account needed; nothing leaves this machine).")
+    print(f"Using the local sandbox at {gateway.url} ({_why_sandbox(env, configured)}; nothing leaves this machine).")
     return gateway.client(max_wait=max_wait)
+
+
+def _settings_from(env: Environment) -> str:
+    """Where the gateway's settings came from: the process environment, a ``.env`` file, or both (no values)."""
+    ours = {name for name in env if name.startswith("MMSNB_")}
+    sources = []
+    if ours - env.from_file:
+        sources.append("the environment")
+    if env.env_file is not None and ours & env.from_file:
+        sources.append(str(env.env_file))
+    return "settings from " + " and ".join(sources or ["the environment"])
+
+
+def _why_sandbox(env: Environment, configured: str | None) -> str:
+    """Why the sandbox is used: forced, or no client id in the environment or in the ``.env`` file read."""
+    if configured is not None:
+        return f"sandbox=True; {configured} is set but not used"
+    if env.env_file is None:
+        return f"no MMSNB_CLIENT_ID in the environment, and no .env file in {Path.cwd()} or a folder above it"
+    return f"no MMSNB_CLIENT_ID in the environment or in {env.env_file}"
