@@ -164,17 +164,7 @@ def job_mmsnb(job: Job) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="mmsnb-bench-") as tmp:
         meter = Meter()
         client = common.mmsnb_client(env)
-        results = mmsnb.send(
-            client,
-            df,
-            to="msisdn",
-            subject=SUBJECT,
-            attachments=str(IMAGE),
-            group=job["group"],
-            progress=False,
-            ledger=Path(tmp) / "ledger.sqlite",
-            **workers,
-        )
+        results = common.send_campaign(client, df, tmp, group=job["group"], **workers)
         meter.lap("send")
         results = mmsnb.poll(client, results, progress=False, **workers)
         meter.lap("poll")

@@ -270,6 +270,21 @@ def parser(doc: str) -> argparse.ArgumentParser:
     return p
 
 
+def send_campaign(client: Any, df: pd.DataFrame, folder: str, **options: Any) -> pd.DataFrame:
+    """``mmsnb.send`` of the benchmark campaign (the subject and image every approach sends), no progress bar,
+    with its ledger in ``folder``."""
+    return mmsnb.send(
+        client,
+        df,
+        to="msisdn",
+        subject=SUBJECT,
+        attachments=str(IMAGE),
+        progress=False,
+        ledger=Path(folder) / "ledger.sqlite",
+        **options,
+    )
+
+
 def naive_loop_options(p: argparse.ArgumentParser) -> None:
     """The options of scripts that run the naive loop: the sandbox's seed and the bounds on its polling."""
     p.add_argument("--seed", type=int, default=0)

@@ -18,13 +18,10 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 import common
-from common import IMAGE, SUBJECT, Job, log
-
-import mmsnb
+from common import IMAGE, Job, log
 
 MODES = {"dry": True, "send": False}
 
@@ -37,16 +34,7 @@ def job_memory(job: Job) -> dict[str, Any]:
         gc.collect()
         tracemalloc.start()
         started = time.perf_counter()
-        results = mmsnb.send(
-            client,
-            df,
-            to="msisdn",
-            subject=SUBJECT,
-            attachments=str(IMAGE),
-            dry_run=job["dry_run"],
-            progress=False,
-            ledger=Path(tmp) / "ledger.sqlite",
-        )
+        results = common.send_campaign(client, df, tmp, dry_run=job["dry_run"])
         wall = time.perf_counter() - started
         current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

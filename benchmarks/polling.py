@@ -24,11 +24,10 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import common
-from common import IMAGE, SUBJECT, Job, log
+from common import Job, log
 
 import mmsnb
 
@@ -38,16 +37,7 @@ def job_polling(job: Job) -> dict[str, Any]:
     df = common.make_frame(job["rows"])
     with tempfile.TemporaryDirectory(prefix="mmsnb-bench-") as tmp:
         client = common.mmsnb_client(env)
-        results = mmsnb.send(
-            client,
-            df,
-            to="msisdn",
-            subject=SUBJECT,
-            attachments=str(IMAGE),
-            group=job["group"],
-            progress=False,
-            ledger=Path(tmp) / "ledger.sqlite",
-        )
+        results = common.send_campaign(client, df, tmp, group=job["group"])
         started = time.perf_counter()
         if job["poller"] == "naive":
             polled = common.naive_poll(

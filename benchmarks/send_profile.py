@@ -21,13 +21,10 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import common
-from common import IMAGE, SUBJECT, Job, log
-
-import mmsnb
+from common import Job, log
 
 
 def job_profile(job: Job) -> dict[str, Any]:
@@ -44,16 +41,7 @@ def job_profile(job: Job) -> dict[str, Any]:
         threading.setprofile(start_thread_profile)
         main = cProfile.Profile(time.thread_time)
         main.enable()
-        results = mmsnb.send(
-            client,
-            df,
-            to="msisdn",
-            subject=SUBJECT,
-            attachments=str(IMAGE),
-            group=False,
-            progress=False,
-            ledger=Path(tmp) / "ledger.sqlite",
-        )
+        results = common.send_campaign(client, df, tmp, group=False)
         main.disable()
         threading.setprofile(None)
         client.close()

@@ -10,10 +10,24 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import requests
 import trustme
 
 #: The access token every stand-in gateway issues.
 TOKEN = "standin-token-0123456789abcdef"
+
+
+def token_of(sandbox) -> str:
+    """An access token fetched by hand from a sandbox, as any HTTP client would."""
+    resp = requests.post(
+        sandbox.token_url,
+        data={"grant_type": "client_credentials"},
+        auth=(sandbox.client_id, sandbox.client_secret),
+        verify=sandbox.ca_path,
+        timeout=5,
+    )
+    assert resp.status_code == 200, resp.text
+    return resp.json()["access_token"]
 
 
 def received_addresses(sandbox) -> Counter:

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 import requests
 import trustme
+from helpers import token_of
 from openapi_spec_validator import validate
 
 import mmsnb
@@ -34,19 +35,6 @@ FINAL_OUTCOMES = {"Retrieved", "Rejected", "Expired", "Indeterminate"}
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def token_of(sandbox: mmsnb.Sandbox) -> str:
-    """An access token fetched by hand, as any HTTP client would."""
-    resp = requests.post(
-        sandbox.token_url,
-        data={"grant_type": "client_credentials"},
-        auth=(sandbox.client_id, sandbox.client_secret),
-        verify=sandbox.ca_path,
-        timeout=5,
-    )
-    assert resp.status_code == 200, resp.text
-    return resp.json()["access_token"]
 
 
 def closed_port() -> int:

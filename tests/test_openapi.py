@@ -15,6 +15,7 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 import requests
+from helpers import token_of
 from openapi_spec_validator import validate
 from schemathesis import openapi
 
@@ -38,17 +39,6 @@ def served(sandbox) -> dict:
     answer = requests.get(sandbox.url + DOC_PATH, verify=sandbox.ca_path, timeout=5)
     assert answer.status_code == 200
     return answer.json()
-
-
-def token(sandbox) -> str:
-    answer = requests.post(
-        sandbox.token_url,
-        data={"grant_type": "client_credentials"},
-        auth=(sandbox.client_id, sandbox.client_secret),
-        verify=sandbox.ca_path,
-        timeout=5,
-    )
-    return answer.json()["access_token"]
 
 
 def oas_errors(document: dict) -> list[str]:
@@ -94,7 +84,7 @@ def test_the_multipart_send_admits_attachment_parts(sandbox):
 
 def _answers(sandbox):
     """(operationId, response) for each kind of answer the sandbox gives, faults included."""
-    bearer = {"Authorization": "Bearer " + token(sandbox)}
+    bearer = {"Authorization": "Bearer " + token_of(sandbox)}
 
     def call(operation: str, *, method: str = "", suffix: str = "", **kwargs) -> tuple[str, requests.Response]:
         documented_method, path = OPERATIONS[operation]
@@ -129,7 +119,7 @@ def _answers(sandbox):
         ):
             sandbox.fail_next(kind, endpoint=endpoint)
             yield call(operation, **params)
-            bearer["Authorization"] = send["headers"]["Authorization"] = "Bearer " + token(sandbox)
+            bearer["Authorization"] = send["headers"]["Authorization"] = "Bearer " + token_of(sandbox)
     sandbox.gateway.quota = sandbox.gateway.used()
     yield call("sendMms", **send)
 

@@ -13,20 +13,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers import token_of
 
 import mmsnb
 from mmsnb.endpoints import LIMIT_PATH, SEND_PATH, TOKEN_PATH
-
-
-def token_of(sandbox: mmsnb.Sandbox) -> str:
-    answer = requests.post(
-        sandbox.token_url,
-        data={"grant_type": "client_credentials"},
-        auth=(sandbox.client_id, sandbox.client_secret),
-        verify=sandbox.ca_path,
-        timeout=5,
-    )
-    return answer.json()["access_token"]
 
 
 def exchange(sandbox: mmsnb.Sandbox, raw: bytes, *, read_for: float = 5.0) -> bytes:
