@@ -15,6 +15,7 @@ import inspect
 import json
 import os
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pandas as pd
 from .answers import Limit
 from .client import Client
 from .dispatch import Run, dispatch, from_claim
-from .errors import InputError, QuotaError
+from .errors import InputError, LedgerError, MMSError, QuotaError
 from .ledger import Claim, Ledger, LedgerSpec, holding, ledger_path
 from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
@@ -88,6 +89,12 @@ def _shortfall(needed: int, limit: Limit) -> str | None:
         f"This campaign needs {_plural(needed, 'request')} but only {limit.available} are available "
         f"(the counter resets on {limit.resets_on}). Nothing was sent."
     )
+
+
+def _record_quota_after(client: Client, book: Ledger) -> None:
+    """Keep a quota reading taken after a send, so the ledger's quota history shows what the send used."""
+    with suppress(MMSError, LedgerError):  # the outcomes are recorded; a missing reading only costs the chart a point
+        book.record_quota(client.limit())
 
 
 def _pace(workers: int | str, max_workers: int) -> Pace:
@@ -258,10 +265,13 @@ class Plan:
             requests = self._unsettled(book, outcomes)
             short = _shortfall(len(requests), limit)
             if short is not None and not allow_partial:
-                raise QuotaError(
-                    f"{short} Pass allow_partial=True to send the first {limit.available}, "
+                hint = (
+                    f"Pass allow_partial=True to send the first {limit.available}, "
                     "or group more recipients per request."
+                    if limit.available
+                    else f"Run again after the counter resets on {limit.resets_on}."
                 )
+                raise QuotaError(f"{short} {hint}")
             fitting, over = requests[: limit.available], requests[limit.available :]
             for request in over:
                 for pos in request.positions:
@@ -283,6 +293,7 @@ class Plan:
                     rate=cap,
                 )
                 outcomes.update(dispatch(run, fitting, progress=progress))
+                _record_quota_after(self.client, book)
         return self._frame(outcomes, self._info(limit, len(requests), tuple(pace.decisions)))
 
 

@@ -102,6 +102,11 @@ def for_shell(sentence: str, options: Mapping[str, str] | None = None) -> str:
     text = re.sub(r" \(([a-z_]+)=(?:'[^']*')?(?:, ([^)]*))?\)", lambda m: f" ({m[2]})" if m[2] else "", text)
     text = re.sub(r" or [a-z_]+=(?=[\s.,)])", "", text)
     text = text.replace("client.limit()", "'mmsnb limit'")
+    text = re.sub(
+        r"Pass allow_partial=True to send the first \d+, or group more recipients per request\.",
+        "Send to fewer numbers now, or run again after the reset.",
+        text,
+    )
     return re.sub(
         r"(?<![\w-])([a-z][a-z_]*)=(?=([\s.,)']|$))",
         lambda m: options[m[1]] + (" " if m[2] == "'" else "") if m[1] in options else m[0],
@@ -147,8 +152,9 @@ def join_numbers(words: Sequence[str], valid: Callable[[str], bool]) -> list[str
         if len(run) > 1 and bad:
             together = " ".join(run)
             raise Usage(
-                f"{bad[0]!r} is not a valid Polish number, and the digit groups {together!r} do not make valid "
-                f'numbers one by one. If they are one number written with spaces, quote it: "{together}".'
+                f"The digit groups {together!r} make no valid number, together or one by one ({bad[0]!r} is "
+                "not one). A Polish number has 9 digits, e.g. 501 102 030; several numbers need spaces between "
+                "whole numbers."
             )
         run = [word] if _FIRST_DIGITS.fullmatch(word) else []
     return out
@@ -303,6 +309,13 @@ def _status(args: argparse.Namespace) -> int:
             code=exc.code,
             gateway_message=exc.gateway_message,
         ) from None
+    if status.status == "Message ID Not found":
+        print(
+            f"mmsnb: the gateway knows no message with id {message_id!r} (yet). Check it against what "
+            "'mmsnb send' printed; a message sent a moment ago may take a few seconds to appear.",
+            file=sys.stderr,
+        )
+        return 1
     print(f"{status.status} ({status.category}, {'final' if status.final else 'not final'}): {status.meaning}")
     for a in status.addresses:
         print(f"  {a.address}: {a.status} ({a.category})")
@@ -508,7 +521,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Usage as exc:
         if debug:
             raise
-        sub.print_usage(sys.stderr)
         print(f"{sub.prog}: error: {exc}", file=sys.stderr)
     except MMSError as exc:
         if debug:

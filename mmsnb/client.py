@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
@@ -25,7 +26,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exp
 
 from . import redact
 from .answers import DeliveryStatus, Limit, SendResult, excerpt, parse_limit, parse_send, parse_status, read, redirect
-from .config import VARIABLES, settings
+from .config import VARIABLES, environment, settings
 from .endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from .errors import (
     AuthError,
@@ -226,7 +227,8 @@ class Client:
         max_wait: float = 300.0,
         pool_size: int = 32,
     ) -> None:
-        env = settings()
+        found = environment()
+        env = settings(found)
         redact.install()
         encoding = _encoding(credential_encoding if credential_encoding is not None else env["credential_encoding"])
         if authorization is None and client_id is None and client_secret is None:
@@ -248,8 +250,11 @@ class Client:
         self.token_url = require_https(
             token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL"
         )
+        #: The .env file the CA bundle's setting came from, if it did (a stale .env is why a bundle goes missing).
+        self._ca_from: Path | None = None
         if verify is True and env["ca_bundle"]:
             verify = env["ca_bundle"]
+            self._ca_from = found.env_file if VARIABLES["ca_bundle"] in found.from_file else None
         self.verify = verify
         self.timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         if isinstance(max_wait, bool) or not isinstance(max_wait, (int, float)) or not 0 <= max_wait < math.inf:
@@ -347,10 +352,11 @@ class Client:
     def _check_ca_bundle(self) -> None:
         """:class:`ConfigError` when the CA bundle named by ``verify`` is gone (a stopped sandbox's, say)."""
         if isinstance(self.verify, str) and not os.path.exists(self.verify):
+            where = f" It is set in {str(self._ca_from)!r}: update or remove that file." if self._ca_from else ""
             raise ConfigError(
                 f"The CA bundle {self.verify!r} ({VARIABLES['ca_bundle']} or verify=) does not exist, so the gateway's "
                 "certificate cannot be checked; nothing was sent. If it was a sandbox's, that sandbox has stopped: "
-                "start a new one and use its settings."
+                f"start a new one and use its settings.{where}"
             )
 
     def _ensure_token(self) -> float:

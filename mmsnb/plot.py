@@ -94,6 +94,10 @@ def _time_axis(ax: Axes, zone: tzinfo, name: str, what: str) -> None:
     and the label names the date, e.g. "time polled (UTC), 25 Nov 2026"; across days each tick
     carries its date.
     """
+    first, last = ax.dataLim.intervalx
+    if last - first < 1 / 86400:  # one moment (a single reading): a minute around it, not matplotlib's decade
+        middle = (first + last) / 2
+        ax.set_xlim(middle - 30 / 86400, middle + 30 / 86400)
     low, high = (pd.Timestamp(mdates.num2date(x)).tz_convert(zone) for x in ax.get_xlim())
     seconds = (high - low).total_seconds()
     if seconds < 120:  # whole seconds only: a tick at half a second would repeat its label
@@ -122,6 +126,8 @@ def _about(value: float) -> str:
 def _duration(span: pd.Timedelta) -> str:
     """A span in whole seconds, minutes, hours or days, whichever reads best: "12 seconds", "2 hours"."""
     seconds = span.total_seconds()
+    if seconds < 1:
+        return "less than a second"
     for unit, size, limit in (("second", 1, 90), ("minute", 60, 90 * 60), ("hour", 3600, 48 * 3600)):
         if seconds < limit:
             n = round(seconds / size)
@@ -399,7 +405,7 @@ def quota(
       when the reset comes first the note says the quota lasts until then;
     - otherwise (one burst of sends, a pace that changed, too few readings) nothing is projected,
       and the note says why: a burst extrapolated says nothing about when the quota runs out;
-    - with ``remaining`` (the requests a campaign still plans, e.g. ``plan.requests`` for a plan
+    - with ``remaining`` (the requests a campaign still plans, e.g. ``len(plan.requests)`` for a plan
       not sent yet), a dotted horizontal line at the ``used`` level those requests would reach,
       and whether they fit in what is available.
 
@@ -408,11 +414,14 @@ def quota(
     ``.quota`` or a DataFrame with ``read_at``, ``used``, ``available``, ``resets_on``.
 
     >>> ax = quota(mmsnb.history("spring-sale"), recent="2h", tz="Europe/Warsaw")   # doctest: +SKIP
-    >>> ax = quota(mmsnb.history(), remaining=plan.requests)                         # doctest: +SKIP
+    >>> ax = quota(mmsnb.history(), remaining=len(plan.requests))                         # doctest: +SKIP
     """
     zone, zone_name = _zone(tz)
     if remaining is not None and (isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 0):
-        raise InputError(f"remaining= must be a whole number of requests, 0 or more, not {remaining!r}.")
+        given = repr(remaining) if len(repr(remaining)) <= 40 else f"a {type(remaining).__name__}"
+        raise InputError(
+            f"remaining= must be a whole number of requests, 0 or more (e.g. len(plan.requests)), not {given}."
+        )
     readings = _frame(data, "quota")
     require(readings, ("read_at", "used", "available", "resets_on"), "quota readings")
     title = "Request quota"

@@ -219,8 +219,8 @@ def test_numbers_in_separate_words_are_joined(words, numbers):
     "words",
     [["501", "102", "03"], ["48", "501102030"], ["501102030", "48"], ["501102030", "502", "103"]],
 )
-def test_digit_groups_that_make_no_number_say_to_quote_it(words):
-    with pytest.raises(cli.Usage, match="quote it"):
+def test_digit_groups_that_make_no_number_say_so(words):
+    with pytest.raises(cli.Usage, match="make no valid number, together or one by one"):
         cli.join_numbers(words, cli._valid_number)
 
 
@@ -235,8 +235,8 @@ def test_send_unquoted_number_sends_one_message(sandbox, gateway_env, tmp_path):
 def test_send_digit_groups_that_are_no_number_send_nothing(sandbox, gateway_env, tmp_path):
     done = mmsnb("send", "501", "102", "03", "--subject", "Hej", env=gateway_env, cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.startswith("usage: mmsnb send ")
-    assert 'quote it: "501 102 03"' in done.stderr
+    assert done.stderr.startswith("mmsnb send: error: The digit groups '501 102 03' make no valid number")
+    assert len(done.stderr.strip().splitlines()) == 1
     assert sandbox.received == []
 
 
@@ -264,3 +264,27 @@ def test_for_shell_drops_python_parameters():
 def test_a_value_dotenv_would_expand_is_refused():
     with pytest.raises(cli.ConfigError, match="export lines"):
         cli.dotenv_line("MMSNB_X", "${HOME}")
+
+
+def test_status_of_an_id_the_gateway_does_not_know_is_exit_1(gateway_env, tmp_path):
+    done = mmsnb("status", "no-such-id", env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "knows no message with id 'no-such-id'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_spent_quota_gives_shell_advice(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=1)
+    env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": str(tmp_path / "cli.sqlite")}
+    assert mmsnb("send", "501102030", "--subject", "Hej", env=env, cwd=tmp_path).returncode == 0
+    done = mmsnb("send", "501102031", "--subject", "Hej", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "allow_partial" not in done.stderr and "Run again after the counter resets" in done.stderr
+
+
+def test_a_stale_env_file_is_named_when_its_ca_bundle_is_gone(sandbox, tmp_path):
+    settings = {**sandbox.env(), "MMSNB_CA_BUNDLE": str(tmp_path / "gone" / "sandbox-ca.pem")}
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
+    done = mmsnb("limit", env=clean, cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"It is set in {str(tmp_path / '.env')!r}" in done.stderr and "Traceback" not in done.stderr

@@ -236,3 +236,21 @@ def test_the_state_columns_hold_plain_text(client, tmp_path):
     )
     assert results.send_state.value_counts().to_dict()["accepted"] == 2
     assert all(type(c) is str for c in results.send_state.cat.categories)
+
+
+def test_a_send_keeps_a_quota_reading_before_and_after_it(client, tmp_path):
+    ledger = tmp_path / "l.sqlite"
+    mmsnb.send(client, pd.DataFrame({"msisdn": orange(3)}), subject="Hej", ledger=ledger, group=False, progress=False)
+    quota = mmsnb.history(ledger=ledger).quota
+    assert quota["used"].tolist() == [0, 3]
+
+
+def test_a_spent_quota_does_not_offer_to_send_the_first_0(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=1)
+    client = sandbox.client()
+    client.send_mms(orange(1, start=900), subject="someone else's")
+    with pytest.raises(mmsnb.QuotaError) as caught:
+        mmsnb.send(
+            client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", ledger=tmp_path / "l.sqlite", progress=False
+        )
+    assert "first 0" not in str(caught.value) and "Run again after the counter resets" in str(caught.value)

@@ -463,3 +463,19 @@ def test_one_million_rows(results):
     assert lines_by_label(ax)["delivered messages"].get_ydata()[-1] == 1.0
     ax = plot.outcomes(big, by="segment", raw=True)
     assert sum(heights(ax)) == 1_000_000
+
+
+def test_quota_of_a_single_reading_shows_the_minute_around_it():
+    q = readings([0], [0], limit=1000)
+    ax = plot.quota(q)
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(t.startswith(("08:59", "09:00")) for t in ticks)
+    assert ax.get_xlabel() == "time (UTC), 21 Jan 2026"
+
+
+def test_quota_remaining_must_be_a_count_and_says_so_briefly():
+    q = readings([0, 60], [0, 10], limit=1000)
+    with pytest.raises(InputError) as caught:
+        plot.quota(q, remaining=list(range(500)))
+    assert "len(plan.requests)" in str(caught.value) and len(str(caught.value)) < 160
