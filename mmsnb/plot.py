@@ -438,22 +438,15 @@ def quota(
 
     ax = _axes(ax, figsize=(8.4, 4.8))
     marker = "o" if len(readings) <= 50 else None
-    ax.plot(
-        readings["read_at"].to_numpy(),
-        readings["used"].to_numpy(),
-        color=USED_COLOR,
-        marker=marker,
-        markersize=3,
-        label="used",
-    )
-    ax.plot(
-        readings["read_at"].to_numpy(),
-        readings["available"].to_numpy(),
-        color=AVAILABLE_COLOR,
-        marker=marker,
-        markersize=3,
-        label="available",
-    )
+    for column, color in (("used", USED_COLOR), ("available", AVAILABLE_COLOR)):
+        ax.plot(
+            readings["read_at"].to_numpy(),
+            readings[column].to_numpy(),
+            color=color,
+            marker=marker,
+            markersize=3,
+            label=column,
+        )
     last = readings.iloc[-1]
     end, note = _project(ax, readings, pd.Timedelta(recent), zone, zone_name)
     reset = "" if pd.isna(last["resets_on"]) else f" until the reset on {last['resets_on']:%Y-%m-%d}"
