@@ -24,7 +24,8 @@ from mmsnb import Ledger, Sandbox
 def per_request(folder: Path, synchronous: str, requests: int, addresses: int) -> float:
     """Seconds per request for claim + intent + outcome, on a fresh ledger."""
     with Ledger(folder / f"{synchronous}-{addresses}.sqlite") as ledger:
-        ledger._conn.execute(f"PRAGMA synchronous={synchronous}")
+        with ledger._store.read() as tx:
+            tx.execute(f"PRAGMA synchronous={synchronous}")
         run = ledger.start_run("bench")
         started = time.perf_counter()
         for no in range(requests):

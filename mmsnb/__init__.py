@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .campaign import Plan, plan, send
     from .client import Client
     from .files import read_recipients, read_results
-    from .ledger import History, Ledger, history
+    from .ledger import History, Ledger, history, opt_in, opt_out, opted_out
     from .message import Attachment, Message
     from .numbers import normalize
     from .polling import poll
@@ -71,6 +71,9 @@ _LAZY: dict[str, str] = {
     "History": "ledger",
     "Ledger": "ledger",
     "history": "ledger",
+    "opt_in": "ledger",
+    "opt_out": "ledger",
+    "opted_out": "ledger",
     "normalize": "numbers",
     "plot": "plot",
     "poll": "polling",
@@ -117,6 +120,9 @@ __all__ = [
     "failures",
     "history",
     "normalize",
+    "opt_in",
+    "opt_out",
+    "opted_out",
     "plan",
     "plot",
     "poll",

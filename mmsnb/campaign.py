@@ -17,7 +17,6 @@ import os
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,11 +25,12 @@ from .answers import Limit
 from .client import Client
 from .dispatch import Run, dispatch, from_claim
 from .errors import InputError, LedgerError, MMSError, QuotaError
-from .ledger import Claim, Ledger, LedgerSpec, holding, ledger_path
+from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
 from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
 from .results import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
+from .rules import MinGap, opted_out
 
 
 def campaign_name(meaning: dict[str, Any]) -> str:
@@ -73,12 +73,23 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
     return outcomes
 
 
-def _earlier_claims(ledger: Path | Ledger, campaign: str) -> dict[str, list[Claim]]:
-    """The campaign's claims in the ledger; none when the ledger file does not exist yet (it is not created)."""
-    if isinstance(ledger, Path) and not ledger.exists():
-        return {}
+@dataclass(frozen=True)
+class _Known:
+    """What the ledger knows of a campaign's recipients before it is sent."""
+
+    claims: dict[str, list[Claim]]
+    opted_out: dict[str, OptOut]
+    contacts: dict[str, Contact]
+
+
+def _known(ledger: Location | Ledger, campaign: str, addresses: list[str], min_gap: MinGap | None) -> _Known:
+    """The campaign's claims, the opt-outs and (with ``min_gap``) the recent contacts of ``addresses``;
+    none when the ledger file does not exist yet (it is not created)."""
+    if isinstance(ledger, Location) and not ledger.exists():
+        return _Known({}, {}, {})
     with Ledger.open(ledger) as book:
-        return book.claims(campaign)
+        contacts = {} if min_gap is None else book.contacts(campaign, addresses, min_gap.since())
+        return _Known(book.claims(campaign), book.opted_out(addresses), contacts)
 
 
 def _shortfall(needed: int, limit: Limit) -> str | None:
@@ -127,7 +138,7 @@ class Plan:
     client: Client
     frame: pd.DataFrame
     campaign: str
-    ledger: Path | Ledger
+    ledger: Location | Ledger
     rows: list[Row]
     requests: list[Request]
     settled: dict[int, Outcome]
@@ -135,6 +146,7 @@ class Plan:
     files: dict[str, Attachment]
     per_row: bool = False
     retry_unknown: bool = False
+    min_gap: MinGap | None = None
 
     @property
     def recipients(self) -> int:
@@ -164,7 +176,7 @@ class Plan:
         return left
 
     def _info(self, limit: Limit, requests: int, in_flight: tuple[tuple[str, int], ...] = ()) -> SendInfo:
-        book = self.ledger.path if isinstance(self.ledger, Ledger) else self.ledger
+        book = self.ledger.location if isinstance(self.ledger, Ledger) else self.ledger
         files = tuple(
             {"path": p, "bytes": a.size, "type": a.content_type, "sha256": a.digest.hex()}
             for p, a in self.files.items()
@@ -291,6 +303,7 @@ class Plan:
                     retry_unknown=self.retry_unknown,
                     pace=pace,
                     rate=cap,
+                    min_gap=self.min_gap,
                 )
                 outcomes.update(dispatch(run, fitting, progress=progress))
                 _record_quota_after(self.client, book)
@@ -315,6 +328,7 @@ def plan(
     max_addresses: int = 50,
     retry_unknown: bool = False,
     max_message_bytes: int = MAX_MESSAGE_BYTES,
+    min_gap: Any = None,
 ) -> Plan:
     """Check every row and plan the requests; nothing is written and nothing is sent.
 
@@ -331,9 +345,15 @@ def plan(
     content (``group=False``: one each). ``retry_unknown=True`` plans again the recipients whose
     earlier request had an unknown outcome.
 
+    Numbers opted out in the ledger (:func:`mmsnb.opt_out`) are ``opted-out``. ``min_gap`` (``"7D"``,
+    ``"36h"``) leaves out as ``too-soon`` the numbers that another campaign's message reached within
+    that time (this campaign's own are governed by its claims). Both rules are applied again when
+    each request claims its recipients, so a change made meanwhile by anyone sharing the ledger holds.
+
     >>> plan = mmsnb.plan(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
     """
     check_limit(max_message_bytes)
+    gap = None if min_gap is None else MinGap.parse(min_gap)
     if campaign is not None and (not isinstance(campaign, str) or not campaign.strip()):
         raise InputError(f"campaign= must be a name (text), or None for the automatic name; not {campaign!r}.")
     checked = check_rows(
@@ -350,17 +370,21 @@ def plan(
     )
     frame = frame.copy()
     name = campaign or campaign_name(checked.meaning)
-    where = ledger if isinstance(ledger, Ledger) else ledger_path(ledger, gateway=client.base_url).absolute()
+    where = ledger if isinstance(ledger, Ledger) else locate(ledger, gateway=client.base_url).absolute()
     settled = _checked_outcomes(frame, checked, per_row)
-    claims = _earlier_claims(where, name)
+    candidates = [row for row in checked.rows if row.position not in settled]
+    known = _known(where, name, list({str(row.address) for row in candidates}), gap)
     to_send = []
-    for row in checked.rows:
-        if row.position in settled:
-            continue
+    for row in candidates:
         assert row.address is not None
-        hold = holding(claims.get(row.address, ()), row.content_key if per_row else "", retry_unknown)
+        hold = holding(known.claims.get(row.address, ()), row.content_key if per_row else "", retry_unknown)
         if hold is not None:
             settled[row.position] = from_claim(hold)
+        elif row.address in known.opted_out:
+            settled[row.position] = opted_out(known.opted_out[row.address])
+        elif row.address in known.contacts:
+            assert gap is not None
+            settled[row.position] = gap.too_soon(known.contacts[row.address])
         else:
             to_send.append(row)
     requests = group_requests(to_send, group=group, max_addresses=max_addresses)
@@ -376,6 +400,7 @@ def plan(
         checked.files,
         per_row,
         retry_unknown,
+        gap,
     )
 
 
@@ -395,7 +420,7 @@ def send(
 
     ``planning`` takes every option of :func:`plan` (``to``, ``subject``, ``attachments``, ``sender``,
     ``priority``, ``delivery_report``, ``campaign``, ``ledger``, ``per_row``, ``attachments_dir``,
-    ``group``, ``max_addresses``, ``retry_unknown``, ``max_message_bytes``); the others are those
+    ``group``, ``max_addresses``, ``retry_unknown``, ``max_message_bytes``, ``min_gap``); the others are those
     of :meth:`Plan.send`. ``dry_run=True`` returns the plan's frame and sends nothing.
 
     >>> results = mmsnb.send(  # doctest: +SKIP

@@ -66,7 +66,7 @@ def environment() -> Environment:
     env_file = find_env_file()
     values = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file else {}
     for name in PATH_VARIABLES:
-        if env_file and values.get(name):
+        if env_file and values.get(name) and "://" not in values[name]:  # a URL (a PostgreSQL ledger) is not a path
             values[name] = os.path.join(env_file.parent, os.path.expanduser(values[name]))
     from_file = frozenset(values) - frozenset(os.environ)
     values.update(os.environ)

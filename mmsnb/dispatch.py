@@ -38,6 +38,7 @@ from .message import Message
 from .pacing import Pace, RateCap, Ticket
 from .results import Outcome, SendState
 from .rows import Request
+from .rules import MinGap, opted_out
 
 
 def from_claim(claim: Claim) -> Outcome:
@@ -113,6 +114,7 @@ class Run:
     pace: Pace
     rate: RateCap | None
     stop: _Stop
+    min_gap: MinGap | None = None
     on_wait: Callable[[float], None] = lambda seconds: None
 
     @classmethod
@@ -126,9 +128,11 @@ class Run:
         retry_unknown: bool,
         pace: Pace,
         rate: RateCap | None,
+        min_gap: MinGap | None = None,
     ) -> Run:
         """A new run of ``campaign``, registered in the ledger."""
-        return cls(client, ledger, ledger.start_run(campaign), campaign, per_row, retry_unknown, pace, rate, _Stop())
+        run_id = ledger.start_run(campaign)
+        return cls(client, ledger, run_id, campaign, per_row, retry_unknown, pace, rate, _Stop(), min_gap)
 
 
 class _ClaimTaken(MMSError):
@@ -158,13 +162,14 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
                 message.delivery_report,
                 slot=request.content_key if run.per_row else "",
                 retry_unknown=run.retry_unknown,
+                contacted_since=None if run.min_gap is None else run.min_gap.since(),
             )
         except LedgerError as exc:
             run.stop.set(SendState.STOPPED, exc)
             return {pos: Outcome(SendState.STOPPED, error=run.stop.reason) for pos in request.positions}
         pairs = list(zip(request.addresses, request.positions, strict=True))
-        out = {pos: from_claim(begun.held[a]) for a, pos in pairs if a in begun.held}
-        positions = [pos for a, pos in pairs if a not in begun.held]
+        out = _left_out(run, begun, pairs)
+        positions = [pos for _, pos in pairs if pos not in out]
         if not begun.claimed:
             return out
         assert begun.request_id is not None
@@ -202,6 +207,20 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
         http_status=result.http_status,
     )
     return {**out, **{pos: outcome for pos in positions}}
+
+
+def _left_out(run: Run, begun: Begun, pairs: list[tuple[str, int]]) -> dict[int, Outcome]:
+    """The outcomes of the rows the request did not claim: held by a claim, opted out, or contacted too recently."""
+    out: dict[int, Outcome] = {}
+    for address, pos in pairs:
+        if address in begun.held:
+            out[pos] = from_claim(begun.held[address])
+        elif address in begun.opted_out:
+            out[pos] = opted_out(begun.opted_out[address])
+        elif address in begun.too_soon:
+            assert run.min_gap is not None
+            out[pos] = run.min_gap.too_soon(begun.too_soon[address])
+    return out
 
 
 def _finish(run: Run, request_id: int, state: RequestState, outcome: Outcome, **record: Any) -> None:

@@ -31,6 +31,8 @@ class SendState(StrEnum):
     ALREADY_SENT = "already-sent"
     IN_PROGRESS = "in-progress"
     STOPPED = "stopped"
+    OPTED_OUT = "opted-out"
+    TOO_SOON = "too-soon"
     PLANNED = "planned"
 
 

@@ -473,9 +473,8 @@ def test_a_run_on_another_machine_holds_its_claims_while_it_writes(sandbox, clie
         run = ledger.start_run("spring")
         ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
         seen = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
-        ledger._conn.execute(
-            "UPDATE runs SET host = 'laptop-of-a-colleague', pid = 1, seen_at = ? WHERE id = ?", (seen, run)
-        )
+        with ledger._store.write() as tx:
+            tx.execute("UPDATE runs SET host = 'laptop-of-a-colleague', pid = 1, seen_at = ? WHERE id = ?", (seen, run))
     results = mmsnb.send(
         client,
         pd.DataFrame({"msisdn": orange(1)}),

@@ -1,0 +1,182 @@
+"""The PostgreSQL engine: a team's shared ledger, through psycopg 3 and one connection pool per process.
+
+Each write is one transaction on a connection taken from the pool, so a send's threads write at
+the same time. Claims of one campaign are taken one transaction at a time (a transaction-scoped
+advisory lock on the campaign's name, as SQLite's write lock does for the whole file); with a
+``min_gap`` the numbers are locked too, so two campaigns cannot both contact a number at once.
+Needs ``pip install 'mmsnb[team]'``.
+
+>>> store = PostgresStore(locate("postgresql://me@localhost/team"))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from .. import redact
+from ..errors import LedgerError
+from .schema import SCHEMA_VERSION, check_version, statements, tables
+from .where import Location
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+#: Seconds to wait for the server to answer a connection, and for a free connection of the pool.
+CONNECT_TIMEOUT = 10
+#: Connections a process keeps open to one ledger at most (a send's threads share them).
+POOL_SIZE = 8
+#: The first key of every advisory lock mmsnb takes (the second is the hash of a campaign or a number).
+_LOCK_CLASS = 0x6D6D73  # "mms"
+_INSTALL = "pip install 'mmsnb[team]'"
+
+_POOLS: dict[tuple[int, str], ConnectionPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def explain(location: Location, exc: Exception) -> LedgerError:
+    """A sentence for a PostgreSQL failure that names the ledger (without its password) and says what to do."""
+    said = redact.redact(str(exc).strip().replace("\n", " "))
+    text = said.lower()
+    where = f"The ledger {str(location)!r}"
+    if "password authentication failed" in text or "no password supplied" in text:
+        sentence = (
+            f"{where} refused the credentials ({said}). Check the user and the password "
+            "(in the URL, PGPASSWORD or ~/.pgpass)."
+        )
+    elif "database" in text and "does not exist" in text:
+        sentence = f"{where} names a database that does not exist ({said}). Create it (createdb) or fix the URL."
+    elif "permission denied" in text:
+        sentence = f"{where} may not be written by this user ({said}). Ask for CREATE and write rights on the database."
+    elif any(s in text for s in ("server closed the connection", "terminating connection", "consuming input")):
+        sentence = (
+            f"{where} lost its connection to the server ({said}). The campaign stopped: requests under way "
+            "are recorded as unknown and are not repeated. Run again when the server is back."
+        )
+    elif "couldn't get a connection" in text or "pool" in text:
+        sentence = (
+            f"{where} gave no connection within {CONNECT_TIMEOUT} s: the server is down or unreachable. "
+            "Run again when it answers."
+        )
+    elif any(s in text for s in ("connection refused", "could not connect", "timeout expired", "connection failed")):
+        sentence = f"{where} cannot be reached ({said}). Check that the server runs and the host and port are right."
+    else:
+        sentence = f"{where} failed ({said}). Check the database, then run again."
+    return LedgerError(sentence)
+
+
+def _modules() -> tuple[Any, Any]:
+    """psycopg and psycopg_pool, or a :class:`LedgerError` that says how to install them."""
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError:
+        raise LedgerError(f"A PostgreSQL ledger needs the team extra, which is not installed: {_INSTALL}") from None
+    return psycopg, psycopg_pool
+
+
+class PostgresTransaction:
+    """Statements inside one transaction of a PostgreSQL ledger (written with ``?`` placeholders, like SQLite's)."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self._cursor = cursor
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(self._sql(sql), tuple(args))
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def insert(self, sql: str, args: Sequence[Any]) -> int:
+        """Run an ``INSERT`` and return the new row's id."""
+        (found,) = self.execute(sql + " RETURNING id", args)
+        return int(found[0])
+
+    def serialize(self, keys: Iterable[str]) -> None:
+        """Wait until no other transaction holds any of ``keys``, then hold them until this one ends
+        (taken in one order, so two transactions never wait for each other)."""
+        self.execute(
+            "SELECT COUNT(pg_advisory_xact_lock(?, k)) FROM "
+            "(SELECT DISTINCT hashtext(key) AS k FROM unnest(?::text[]) AS key ORDER BY k) AS keys",
+            (_LOCK_CLASS, list(keys)),
+        )
+
+
+def _close_pools() -> None:
+    with _POOLS_LOCK:
+        for key, pool in list(_POOLS.items()):
+            if key[0] == os.getpid():
+                pool.close()
+        _POOLS.clear()
+
+
+atexit.register(_close_pools)
+
+
+class PostgresStore:
+    """A ledger in a PostgreSQL database; every Ledger of this process on the same URL shares one pool."""
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        self._psycopg, pool_module = _modules()
+        key = (os.getpid(), location.conninfo)
+        with _POOLS_LOCK, self._guard():
+            pool = _POOLS.get(key)
+            if pool is None:
+                self._migrate()
+                pool = pool_module.ConnectionPool(
+                    location.conninfo,
+                    min_size=1,
+                    max_size=POOL_SIZE,
+                    kwargs={"connect_timeout": CONNECT_TIMEOUT},
+                    check=pool_module.ConnectionPool.check_connection,
+                    timeout=CONNECT_TIMEOUT,
+                    name="mmsnb-ledger",
+                    open=True,
+                )
+                _POOLS[key] = pool
+        self._pool = pool
+
+    def _migrate(self) -> None:
+        """Create the schema, or bring an older one up to date; refuse a newer one (one process at a time)."""
+        with self._psycopg.connect(self.location.conninfo, connect_timeout=CONNECT_TIMEOUT) as conn:
+            tx = PostgresTransaction(conn.cursor())
+            tx.serialize(["schema"])
+            found = tx.execute("SELECT to_regclass('schema_version') IS NOT NULL")[0][0]
+            version = tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0] if found else 0
+            check_version(version, str(self.location))
+            for statement in statements(tables("postgresql")):
+                tx.execute(statement)
+            if version != SCHEMA_VERSION:
+                tx.execute("DELETE FROM schema_version")
+                tx.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn psycopg's errors (and the pool's) into :class:`LedgerError` naming this ledger."""
+        _, pool_module = _modules()
+        try:
+            yield
+        except (self._psycopg.Error, pool_module.PoolTimeout) as exc:
+            raise explain(self.location, exc) from None
+
+    @contextmanager
+    def write(self) -> Iterator[PostgresTransaction]:
+        """One transaction on a connection of the pool, committed when the block ends."""
+        with self._guard(), self._pool.connection() as conn, conn.transaction():
+            yield PostgresTransaction(conn.cursor())
+
+    read = write
+
+    def close(self) -> None:
+        """Nothing to close: the pool serves every Ledger of this process, and closes when it exits."""

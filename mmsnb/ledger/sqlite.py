@@ -1,0 +1,198 @@
+"""The SQLite engine: one file, one connection per Ledger shared by its threads, write-ahead logging,
+every commit synced to disk.
+
+>>> store = SQLiteStore(Location(Path(":memory:")))
+>>> with store.read() as tx:
+...     tx.execute("SELECT version FROM schema_version")
+[(3,)]
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
+
+from ..config import VARIABLES
+from ..errors import LedgerError
+from .schema import SCHEMA_VERSION, check_version, statements, tables
+from .where import DEFAULT_NAME, Location
+
+#: Seconds to wait for another connection's lock on the ledger before giving up.
+BUSY_TIMEOUT = 30.0
+
+#: Ledgers of schema 1 (per-content recipients, no runs) gain the runs and claims; a recipient's
+#: claim is the request that matters most (accepted, then under way or unknown, then the rest).
+_MIGRATE_FROM_1 = """
+ALTER TABLE requests ADD COLUMN run_id INTEGER REFERENCES runs (id);
+INSERT OR REPLACE INTO claims (campaign, address, slot, request_id)
+    SELECT r.campaign, r.address, '', r.request_id FROM recipients r JOIN requests q ON q.id = r.request_id
+    ORDER BY CASE q.state WHEN 'accepted' THEN 3 WHEN 'sending' THEN 2 WHEN 'unknown' THEN 2 ELSE 1 END, q.id;
+DROP TABLE recipients
+"""
+
+
+def _nearly_full(path: Path) -> bool:
+    """Whether the ledger's disk has less than 1 MiB free (SQLite reports a full disk as an I/O error at times)."""
+    try:
+        return shutil.disk_usage(path.parent).free < 2**20
+    except OSError:
+        return False
+
+
+def explain(path: Path, exc: sqlite3.Error) -> LedgerError:
+    """A sentence for a SQLite failure that names the ledger file and says what to do."""
+    said = str(exc)
+    text = said.lower()
+    where = f"The ledger {str(path)!r}"
+    if "not a database" in text:
+        sentence = (
+            f"{where} is not a ledger (not a SQLite database). Point ledger= or {VARIABLES['ledger']} at another file."
+        )
+    elif "readonly" in text or "read-only" in text:
+        sentence = f"{where} is read-only. Make it (and its folder) writable, or point ledger= at a writable file."
+    elif "unable to open" in text:
+        if path.is_dir():
+            sentence = f"{where} is a folder. Point ledger= at a file, e.g. {str(path / DEFAULT_NAME)!r}."
+        elif not path.parent.is_dir():
+            sentence = (
+                f"{where} cannot be created: its folder {str(path.parent)!r} does not exist. "
+                "Create the folder or choose another path."
+            )
+        elif not os.access(path.parent, os.W_OK):
+            sentence = (
+                f"{where} cannot be written: its folder {str(path.parent)!r} is read-only. Choose a writable folder."
+            )
+        else:
+            sentence = f"{where} cannot be opened or created (check the folder's permissions), or choose another path."
+    elif "full" in text or ("i/o" in text and _nearly_full(path)):
+        sentence = (
+            f"{where} cannot be written: the disk is full. "
+            "Free some space and run again; nothing was sent without its record."
+        )
+    elif "locked" in text or "busy" in text:
+        sentence = f"{where} stayed locked by another program for over 30 s. Close what holds it and run again."
+    elif "no such table" in text or "no such column" in text or "malformed" in text:
+        sentence = f"{where} is damaged or not an mmsnb ledger ({said}). Point ledger= at another file."
+    else:
+        sentence = f"{where} failed ({said}). Check the file and the disk, then run again."
+    return LedgerError(sentence)
+
+
+class SQLiteTransaction:
+    """Statements inside one transaction of a SQLite ledger (``?`` placeholders)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._conn.execute(sql, tuple(args)).fetchall()
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+    def insert(self, sql: str, args: Sequence[Any]) -> int:
+        """Run an ``INSERT`` and return the new row's id."""
+        cursor = self._conn.execute(sql, tuple(args))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def serialize(self, keys: Iterable[str]) -> None:
+        """Nothing to do: a SQLite write transaction (``BEGIN IMMEDIATE``) already excludes every other writer."""
+
+
+class SQLiteStore:
+    """A SQLite ledger file, safe to share between threads and processes."""
+
+    def __init__(self, location: Location) -> None:
+        assert location.path is not None
+        self.location, self.path = location, location.path
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        with self._guard():
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
+            self._wal()
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+
+    def _wal(self) -> None:
+        """Switch to write-ahead logging, waiting while another connection holds the file.
+
+        SQLite does not call its busy handler for this switch, so two runs opening a new ledger at
+        the same moment would see "database is locked" at once; this waits as the handler would.
+        """
+        assert self._conn is not None
+        waiting = Retrying(
+            retry=retry_if_exception(lambda exc: isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)),
+            wait=wait_fixed(0.01),
+            stop=stop_after_delay(BUSY_TIMEOUT),
+            reraise=True,
+        )
+        waiting(self._conn.execute, "PRAGMA journal_mode=WAL")
+
+    def _migrate(self) -> None:
+        """Create the schema, or bring an older one up to date; refuse a newer one."""
+        assert self._conn is not None
+        with self._begin() as tx:
+
+            def has(table: str) -> bool:
+                return bool(tx.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)))
+
+            if has("schema_version"):
+                version = tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0]
+            else:  # schema 2 kept its version in the file's header
+                version = tx.execute("PRAGMA user_version")[0][0]
+            check_version(version, str(self.path))
+            legacy = has("recipients")
+            for statement in statements(tables("sqlite")) + (statements(_MIGRATE_FROM_1) if legacy else []):
+                tx.execute(statement)
+            if version != SCHEMA_VERSION:
+                tx.execute("DELETE FROM schema_version")
+                tx.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn SQLite's errors into :class:`LedgerError` naming this file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise explain(self.path, exc) from None
+
+    @contextmanager
+    def _begin(self) -> Iterator[SQLiteTransaction]:
+        """One write transaction, taken at once (``BEGIN IMMEDIATE``) so that readers-then-writers never race."""
+        assert self._conn is not None
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield SQLiteTransaction(self._conn)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def write(self) -> Iterator[SQLiteTransaction]:
+        """One write transaction; every other writer waits for it."""
+        with self._lock, self._guard(), self._begin() as tx:
+            yield tx
+
+    @contextmanager
+    def read(self) -> Iterator[SQLiteTransaction]:
+        """Statements that only read."""
+        with self._lock, self._guard():
+            assert self._conn is not None
+            yield SQLiteTransaction(self._conn)
+
+    def close(self) -> None:
+        """Close the connection; the file stays as it is."""
+        if self._conn is not None:
+            self._conn.close()

@@ -1,0 +1,172 @@
+"""Where a ledger is: a SQLite file, or a team's PostgreSQL database named by a URL.
+
+A PostgreSQL URL may carry a password; a :class:`Location` keeps it to connect and never shows
+it (``str``, ``repr``, the results' record and every message show the URL without it, which
+libpq completes from ``PGPASSWORD`` or ``~/.pgpass``, or this process from the URL it saw first).
+
+>>> str(locate("postgresql://team:s3cret@db.example:5432/campaigns"))
+'postgresql://team@db.example:5432/campaigns'
+>>> locate("sqlite:///team.sqlite").path.name
+'team.sqlite'
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .. import redact
+from ..config import VARIABLES, environment
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    from .book import Ledger
+
+DEFAULT_NAME = "mmsnb-ledger.sqlite"
+#: The URL schemes of a PostgreSQL ledger.
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+#: What ``ledger=`` accepts anywhere in mmsnb: a path, a ``sqlite:///`` or ``postgresql://`` URL, or a Ledger.
+LedgerSpec = Union[str, os.PathLike[str], "Location", "Ledger", None]
+
+
+def _without_password(url: str) -> tuple[str, str | None]:
+    """``url`` without its password (in the user part or the query), and the password."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    password = parts.password or next((v for k, v in query if k == "password"), None)
+    netloc = parts.netloc.rpartition("@")[2]
+    if parts.username is not None:
+        netloc = f"{parts.netloc.rpartition('@')[0].partition(':')[0]}@{netloc}"
+    kept = urlencode([(k, v) for k, v in query if k != "password"])
+    return urlunsplit((parts.scheme, netloc, parts.path, kept, parts.fragment)), password
+
+
+#: Each PostgreSQL URL seen with a password in this process, by its shown form, so a ledger
+#: named by a results frame's record (shown without it) reconnects as it was first opened.
+_PASSWORDS: dict[str, str] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Location:
+    """A ledger's place: ``path`` for SQLite, else a PostgreSQL ``url`` shown without its password."""
+
+    path: Path | None = None
+    url: str | None = None
+    _conninfo: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def engine(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return "sqlite" if self.path is not None else "postgresql"
+
+    @property
+    def conninfo(self) -> str:
+        """The URL to connect with (with its password): never show it."""
+        assert self.url is not None
+        return self._conninfo or self.url
+
+    def exists(self) -> bool:
+        """Whether there is a ledger here to read: a SQLite file must exist; a database is asked."""
+        return self.path is None or self.path.exists()
+
+    def absolute(self) -> Location:
+        """The same place, with a SQLite path made absolute."""
+        return self if self.path is None else Location(self.path.absolute())
+
+    def __str__(self) -> str:
+        return str(self.path) if self.path is not None else str(self.url)
+
+    def __repr__(self) -> str:
+        return f"Location({str(self)!r})"
+
+
+def parse(spec: str | os.PathLike[str]) -> Location:
+    """The :class:`Location` a path or URL names.
+
+    >>> parse("postgres://me@localhost/team").engine
+    'postgresql'
+    """
+    text = os.fspath(spec)
+    scheme = text.partition("://")[0].lower() if "://" in text else ""
+    if scheme in POSTGRES_SCHEMES:
+        shown, password = _without_password(text)
+        with _LOCK:
+            if password:
+                redact.register(password)
+                _PASSWORDS[shown] = text
+            known = shown in _PASSWORDS
+        if not known:
+            configured = environment().get(VARIABLES["ledger"]) or ""
+            if configured != text and configured.partition("://")[0].lower() in POSTGRES_SCHEMES:
+                parse(configured)  # MMSNB_LEDGER may name this database with its password
+        with _LOCK:
+            return Location(url=shown, _conninfo=_PASSWORDS.get(shown, text))
+    if scheme == "sqlite":
+        path = text[len("sqlite:///") :] if text.lower().startswith("sqlite:///") else ""
+        if not path:
+            raise InputError(
+                f"{text!r} names no file: write sqlite:///relative/path.sqlite or sqlite:////absolute/path."
+            )
+        return Location(Path(path))
+    if scheme:
+        raise InputError(
+            f"ledger= {scheme}:// is not a ledger this version knows: give a file path, "
+            "sqlite:///path or postgresql://user@host:port/database."
+        )
+    return Location(Path(text))
+
+
+_OWN_LEDGERS: dict[str, Path] = {}
+
+
+def keep_own_ledger(gateway: str, path: str | os.PathLike[str] | None) -> None:
+    """Record that sends to ``gateway`` (a base URL) have their own ledger at ``path`` (None: not any more).
+
+    The embedded sandbox does this, so what is sent to it never mixes with a real campaign's record.
+    """
+    with _LOCK:
+        if path is None:
+            _OWN_LEDGERS.pop(gateway_key(gateway), None)
+        else:
+            _OWN_LEDGERS[gateway_key(gateway)] = Path(path)
+
+
+def gateway_key(url: str) -> str:
+    """One name for a gateway however its URL is spelled: ``https://localhost:8443/`` and
+    ``https://127.0.0.1:8443`` are the same loopback gateway.
+
+    >>> gateway_key("https://localhost:8443/")
+    'https://loopback:8443'
+    """
+    parts = urlsplit(url)
+    host = "loopback" if parts.hostname in ("localhost", "127.0.0.1", "::1") else parts.hostname
+    return f"{parts.scheme.lower()}://{host}:{parts.port or 443}"
+
+
+def locate(spec: str | os.PathLike[str] | Location | None = None, *, gateway: str | None = None) -> Location:
+    """Where a ledger is: ``spec`` when given; else ``MMSNB_LEDGER`` from the environment or a ``.env``
+    file; else the gateway's own (an embedded sandbox's); else ``mmsnb-ledger.sqlite`` in the working directory.
+
+    >>> locate("team.sqlite").path.name
+    'team.sqlite'
+    """
+    if isinstance(spec, Location):
+        return spec
+    if spec is not None:
+        if not isinstance(spec, (str, os.PathLike)):
+            raise InputError(
+                f"ledger= must be a path, a sqlite:/// or postgresql:// URL, or a Ledger; "
+                f"not {type(spec).__name__} {spec!r}."
+            )
+        return parse(spec)
+    configured = environment().get(VARIABLES["ledger"])
+    if configured:
+        return parse(configured)
+    with _LOCK:
+        own = _OWN_LEDGERS.get(gateway_key(gateway)) if gateway else None
+    return Location(own or Path.cwd() / DEFAULT_NAME)

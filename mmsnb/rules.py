@@ -1,0 +1,78 @@
+"""The two rules every send obeys beside its claims: opt-outs, and a minimum gap between contacts.
+
+``min_gap`` is a pandas Timedelta (``"7D"``, ``"36h"``, ``pd.Timedelta(days=7)``) or calendar offset
+(``pd.DateOffset(months=1)``): a number that a message of another campaign in the same ledger
+reached (or may have reached) within it is left out as ``too-soon``.
+
+>>> MinGap.parse("7D").label
+'7D'
+>>> opted_out(OptOut("tel:+48501102030", "2026-11-20T09:30:00+00:00", "replied STOP")).error
+'Not sent: this number opted out on 2026-11-20 (replied STOP). mmsnb.opt_in(...) ends it.'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError
+from .ledger import Contact, OptOut
+from .results import Outcome, SendState
+
+
+@dataclass(frozen=True)
+class MinGap:
+    """The least time between two campaigns' messages to one number."""
+
+    gap: pd.Timedelta | pd.DateOffset
+    label: str
+
+    @classmethod
+    def parse(cls, value: Any) -> MinGap:
+        """``value`` as a gap, or :class:`InputError` saying what is accepted.
+
+        >>> MinGap.parse("36h").gap
+        Timedelta('1 days 12:00:00')
+        """
+        bad = InputError(
+            f'min_gap= must be a length of time such as "7D", "36h" or pd.DateOffset(months=1), not {value!r}.'
+        )
+        if isinstance(value, pd.DateOffset):
+            return cls(value, f"pd.DateOffset({', '.join(f'{k}={v}' for k, v in value.kwds.items())})")
+        if isinstance(value, bool) or not isinstance(value, (str, timedelta)):
+            raise bad
+        try:
+            gap = pd.Timedelta(value)
+        except ValueError:
+            raise bad from None
+        if pd.isna(gap) or gap <= pd.Timedelta(0):
+            raise InputError(f"min_gap= must be longer than nothing, not {value!r}.")
+        return cls(gap, value if isinstance(value, str) else str(gap))
+
+    def since(self) -> str:
+        """The time (ISO text, as the ledger keeps it) after which a contact is too recent."""
+        cutoff = pd.Timestamp(datetime.now(UTC)) - self.gap
+        return str(cutoff.isoformat(timespec="microseconds"))
+
+    def too_soon(self, contact: Contact) -> Outcome:
+        """The outcome of a row whose number ``contact`` reached within the gap."""
+        when = pd.Timestamp(contact.at).tz_convert(UTC).strftime("%Y-%m-%d %H:%M")
+        return Outcome(
+            SendState.TOO_SOON,
+            error=(
+                f"Not sent: campaign {contact.campaign!r} contacted this number on {when} UTC, "
+                f"within min_gap={self.label}."
+            ),
+        )
+
+
+def opted_out(opt_out: OptOut) -> Outcome:
+    """The outcome of a row whose number opted out."""
+    reason = f" ({opt_out.reason})" if opt_out.reason else ""
+    day = opt_out.since[:10]
+    return Outcome(
+        SendState.OPTED_OUT, error=f"Not sent: this number opted out on {day}{reason}. mmsnb.opt_in(...) ends it."
+    )
