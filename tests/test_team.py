@@ -1,0 +1,327 @@
+"""A team's ledger on a real PostgreSQL server (started by the tests): two machines' worth of processes
+sending one campaign, opt-outs and contact pressure across campaigns, the password kept out of sight,
+the schema's version, and a server lost in the middle of a campaign.
+
+Every count of what was sent is the sandbox's (``received``), not the ledger's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import received_addresses
+
+import mmsnb
+from mmsnb.ledger import Ledger
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def orange(n: int, start: int = 0) -> list[str]:
+    return [f"501{i:06d}" for i in range(start, start + n)]
+
+
+def password_of(url: str) -> str:
+    return url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+
+
+# -- two processes, two working folders, one database -----------------------------------
+
+CHILD = """
+import sys, pandas as pd, mmsnb
+client = mmsnb.Client.from_env()
+frame = pd.read_csv("campaign.csv", dtype=str)
+print("ready", flush=True)
+sys.stdin.readline()
+results = mmsnb.send(client, frame, subject="Wiosna", campaign="spring", group=False, workers=4, progress=False)
+results.to_csv("out.csv", index=False)
+"""
+
+
+def _spawn(code: str, folder: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=folder,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_two_processes_in_separate_folders_send_one_campaign_once_through_postgresql(make_sandbox, pg_url, tmp_path):
+    sandbox = make_sandbox(quota=1000, latency=0.02)
+    numbers = orange(150)
+    env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": pg_url, "PYTHONPATH": str(REPO)}
+    folders = [tmp_path / "laptop-1", tmp_path / "laptop-2"]
+    children = []
+    for folder in folders:
+        folder.mkdir()
+        pd.DataFrame({"msisdn": numbers}).to_csv(folder / "campaign.csv", index=False)
+        children.append(_spawn(CHILD, folder, env))
+    for child in children:
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()
+    for child in children:  # both are loaded and waiting: release them together
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    for child in children:
+        _, err = child.communicate(timeout=240)
+        assert child.returncode == 0, err
+
+    assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in numbers})
+    states = [mmsnb.read_results(folder / "out.csv").send_state.astype(str) for folder in folders]
+    assert ((states[0] == "accepted") ^ (states[1] == "accepted")).all()
+    assert set(states[0]) | set(states[1]) <= {"accepted", "already-sent", "in-progress"}
+    for folder in folders:  # the ledger is the database: no file was written beside the work
+        assert sorted(p.name for p in folder.iterdir()) == ["campaign.csv", "out.csv"]
+    sends = mmsnb.history("spring", ledger=pg_url).sends
+    accepted = sends[sends.state == "accepted"]
+    assert sorted(accepted.address) == sorted(f"tel:+48{n}" for n in numbers)
+
+
+OPT_OUT = """
+import mmsnb
+print(mmsnb.opt_out(["501 000 003", "+48 501 000 007"], reason="replied STOP").result.tolist())
+"""
+
+
+def test_an_opt_out_recorded_by_one_process_is_honoured_by_another(sandbox, pg_url, tmp_path):
+    env = {**os.environ, "MMSNB_LEDGER": pg_url, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", OPT_OUT], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['opted-out', 'opted-out']"
+
+    client = sandbox.client()
+    frame = pd.DataFrame({"msisdn": orange(10)})
+    planned = mmsnb.plan(client, frame, subject="Hej", ledger=pg_url)
+    assert planned.to_frame().send_state.astype(str).value_counts()["opted-out"] == 2
+    results = mmsnb.send(client, frame, subject="Hej", ledger=pg_url, progress=False)
+    states = results.set_index("address").send_state.astype(str)
+    assert states["tel:+48501000003"] == states["tel:+48501000007"] == "opted-out"
+    assert results.error[results.send_state == "opted-out"].str.contains("replied STOP").all()
+    assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in orange(10) if n[-1] not in "37"})
+
+    listed = mmsnb.opted_out(pg_url)
+    assert sorted(listed.address) == ["tel:+48501000003", "tel:+48501000007"]
+    assert str(listed.opted_out_at.dt.tz) == "UTC" and (listed.reason == "replied STOP").all()
+    assert mmsnb.opt_in("501000003", ledger=pg_url).result.tolist() == ["opted-in"]
+    again = mmsnb.send(client, frame, subject="Hej", ledger=pg_url, progress=False)
+    assert again.set_index("address").send_state.astype(str)["tel:+48501000003"] == "accepted"
+    assert received_addresses(sandbox)["tel:+48501000003"] == 1
+    record = mmsnb.opted_out(pg_url, include_ended=True)
+    assert len(record) == 2 and record.opted_in_at.notna().sum() == 1
+
+
+def test_an_opt_out_made_between_plan_and_send_holds(sandbox, pg_url):
+    client = sandbox.client()
+    planned = mmsnb.plan(client, pd.DataFrame({"msisdn": orange(4)}), subject="Hej", ledger=pg_url)
+    assert (planned.to_frame().send_state == "planned").all()
+    mmsnb.opt_out("501000002", ledger=pg_url)
+    results = planned.send(progress=False)
+    assert results.set_index("address").send_state.astype(str)["tel:+48501000002"] == "opted-out"
+    assert "tel:+48501000002" not in received_addresses(sandbox)
+
+
+# -- contact pressure -------------------------------------------------------------------
+
+
+def test_min_gap_keeps_another_campaign_from_contacting_a_number_too_soon(sandbox, pg_url):
+    client = sandbox.client()
+    mmsnb.send(client, pd.DataFrame({"msisdn": orange(5)}), subject="A", campaign="autumn", ledger=pg_url, progress=False)
+    frame = pd.DataFrame({"msisdn": orange(5, start=3)})  # 501000003, 501000004 were in "autumn"
+
+    results = mmsnb.send(
+        client, frame, subject="B", campaign="winter", ledger=pg_url, min_gap="7D", progress=False
+    )
+    states = results.set_index("address").send_state.astype(str)
+    assert states[["tel:+48501000003", "tel:+48501000004"]].tolist() == ["too-soon", "too-soon"]
+    assert (states.drop(["tel:+48501000003", "tel:+48501000004"]) == "accepted").all()
+    reason = results.error[results.send_state == "too-soon"].iloc[0]
+    assert "'autumn'" in reason and "min_gap=7D" in reason and pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d") in reason
+    assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in orange(8)})
+
+    # A gap shorter than the time since "autumn" lets them through; without min_gap there is no rule.
+    later = mmsnb.send(client, frame, subject="C", campaign="spring", ledger=pg_url, min_gap="1us", progress=False)
+    assert set(later.send_state.astype(str)) == {"accepted"}
+
+
+def test_two_campaigns_with_min_gap_at_once_contact_each_number_once(make_sandbox, pg_url):
+    sandbox = make_sandbox(quota=1000, latency=0.02)
+    frame = pd.DataFrame({"msisdn": orange(60)})
+    start, results, errors = threading.Barrier(2), {}, []
+
+    def run(campaign: str) -> None:
+        client = sandbox.client(timeout=(5, 10))
+        try:
+            start.wait()
+            results[campaign] = mmsnb.send(
+                client, frame, subject=campaign, campaign=campaign, ledger=pg_url, min_gap="1D", group=False,
+                workers=4, progress=False,
+            )
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("north", "south")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in frame.msisdn})
+    north, south = (results[c].send_state.astype(str) for c in ("north", "south"))
+    assert ((north == "accepted") ^ (south == "accepted")).all()
+    assert set(north[south == "accepted"]) == set(south[north == "accepted"]) == {"too-soon"} or (
+        set(north[south == "accepted"]) | set(south[north == "accepted"]) <= {"too-soon"}
+    )
+
+
+def test_min_gap_on_sqlite_too_and_a_bad_value_is_named(sandbox, tmp_path):
+    client, ledger = sandbox.client(), tmp_path / "l.sqlite"
+    mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="A", campaign="a", ledger=ledger, progress=False)
+    dry = mmsnb.send(
+        client, pd.DataFrame({"msisdn": orange(3)}), subject="B", campaign="b", ledger=ledger, min_gap="36h",
+        dry_run=True,
+    )
+    assert dry.send_state.astype(str).tolist() == ["too-soon", "too-soon", "planned"]
+    for bad in ("soon", "-1D", 7, True):
+        with pytest.raises(mmsnb.InputError, match=r"min_gap="):
+            mmsnb.plan(client, pd.DataFrame({"msisdn": orange(1)}), subject="B", ledger=ledger, min_gap=bad)
+
+
+# -- the password, the schema, the extra -------------------------------------------------
+
+
+def test_the_password_is_never_shown(sandbox, pg_url, tmp_path, caplog):
+    secret = password_of(pg_url)
+    client = sandbox.client()
+    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=pg_url, progress=False)
+    shown = [
+        repr(Ledger(pg_url)),
+        str(results.mms.info),
+        repr(results.attrs),
+        results.to_csv(),
+        repr(mmsnb.plan(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hi", ledger=pg_url)),
+        caplog.text,
+    ]
+    assert all(secret not in text for text in shown)
+    assert results.mms.info.ledger == pg_url.replace(f":{secret}@", "@")
+    # poll reopens the ledger the send named (without its password) and still connects
+    polled = mmsnb.poll(client, results, timeout=30, progress=False)
+    assert polled.status.notna().all()
+
+    wrong = pg_url.replace(secret, "not-the-password")
+    with pytest.raises(mmsnb.LedgerError, match="refused the credentials") as caught:
+        Ledger(wrong)
+    assert "not-the-password" not in str(caught.value) and secret not in str(caught.value)
+
+
+def test_a_newer_schema_is_refused_and_the_version_is_a_row(pg_url):
+    import psycopg
+
+    Ledger(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
+        conn.execute("UPDATE schema_version SET version = 99")
+    # this process keeps a pool for the URL: a new URL spelling (another process) must check the version
+    with pytest.raises(mmsnb.LedgerError, match=r"newer mmsnb \(schema 99"):
+        Ledger(pg_url + "?application_name=other")
+
+
+def test_a_schema_2_sqlite_ledger_gains_opt_outs_and_keeps_its_sends(sandbox, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "v2.sqlite"
+    client = sandbox.client()
+    mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", campaign="old", ledger=path, progress=False)
+    with sqlite3.connect(path) as conn:  # make it what mmsnb 0.1 wrote: schema 2, no version row, no opt-outs
+        conn.execute("DROP TABLE schema_version")
+        conn.execute("DROP TABLE opt_outs")
+        conn.execute("PRAGMA user_version = 2")
+    mmsnb.opt_out("501000000", ledger=path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
+    again = mmsnb.send(client, pd.DataFrame({"msisdn": orange(3)}), subject="Hej", campaign="old", ledger=path, progress=False)
+    assert again.send_state.astype(str).tolist() == ["already-sent", "already-sent", "accepted"]
+    assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in orange(3)})
+
+
+MISSING_EXTRA = """
+import sys
+sys.modules["psycopg"] = None  # as if 'mmsnb[team]' were not installed
+import mmsnb
+try:
+    mmsnb.Ledger("postgresql://someone@127.0.0.1:1/team")
+except mmsnb.LedgerError as exc:
+    print(exc)
+"""
+
+
+def test_without_the_team_extra_the_error_says_what_to_install(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", MISSING_EXTRA],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'mmsnb[team]'" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("mysql://me@host/db", "mysql:// is not a ledger"),
+        ("sqlite://", "names no file"),
+    ],
+)
+def test_a_ledger_url_that_is_not_one_is_named(spec, message):
+    with pytest.raises(mmsnb.InputError, match=message):
+        Ledger(spec)
+
+
+def test_sqlite_urls_name_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with Ledger("sqlite:///relative.sqlite") as ledger:
+        assert ledger.location.path == Path("relative.sqlite")
+    with Ledger(f"sqlite:///{tmp_path}/absolute.sqlite"):
+        pass
+    assert sorted(p.name for p in tmp_path.glob("*.sqlite")) == ["absolute.sqlite", "relative.sqlite"]
+
+
+def test_history_is_the_same_on_both_engines(make_sandbox, pg_url, tmp_path):
+    histories = []
+    for ledger in (tmp_path / "l.sqlite", pg_url):
+        sandbox = make_sandbox(seed=3)
+        client = sandbox.client()
+        frame = pd.DataFrame({"msisdn": orange(6), "who": list("abcdef")})
+        results = mmsnb.send(
+            client, frame, subject="Hej {who}", campaign="same", ledger=ledger, workers=1, progress=False
+        )
+        mmsnb.poll(client, results, timeout=30, progress=False)
+        mmsnb.opt_out("501000009", ledger=ledger)
+        histories.append(mmsnb.history("same", ledger=ledger))
+    sqlite, postgres = histories
+    for name in ("sends", "statuses"):
+        a, b = getattr(sqlite, name), getattr(postgres, name)
+        assert a.dtypes.to_dict() == b.dtypes.to_dict(), name
+        ignore = [c for c in a.columns if c.endswith("_at") or c == "message_id"]
+        key = ["address"] if name == "sends" else ["address", "status"]
+        pd.testing.assert_frame_equal(
+            a.drop(columns=ignore).sort_values(key).reset_index(drop=True),
+            b.drop(columns=ignore).sort_values(key).reset_index(drop=True),
+        )
+    assert sqlite.quota.dtypes.to_dict() == postgres.quota.dtypes.to_dict()
