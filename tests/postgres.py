@@ -203,21 +203,42 @@ class PostgresServer:
 
         for attempt in range(5):
             port = free_port()
-            options = [
-                "-c listen_addresses=127.0.0.1",
-                f"-p {port}",
-                f"-k {shlex.quote(str(sockets))}",
-                "-c fsync=off",  # throwaway data, as above
-            ]
-            logged = self.log_path.stat().st_size if self.log_path.exists() else 0
-            start = [*self._pg_ctl(), "start", "-D", str(self.data_dir), "-l", str(self.log_path)]
-            result = self._run([*start, "-o", " ".join(options), "-w", "-t", "60"], "pg_ctl start", check=False)
-            if result.returncode == 0:
+            log = self._launch(port)
+            if log is None:
                 break
-            log = self.log_path.read_bytes()[logged:].decode(errors="replace") if self.log_path.exists() else ""
             if "Address already in use" not in log or attempt == 4:
-                raise PostgresUnavailable(f"pg_ctl start failed: {reason(log or result.stderr)}")
+                raise PostgresUnavailable(f"pg_ctl start failed: {reason(log)}")
         self.port = port
+        self.pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+
+    def _launch(self, port: int) -> str | None:
+        """pg_ctl start on ``port``; None when it started, else what the log (or pg_ctl) said."""
+        assert self.root is not None
+        options = [
+            "-c listen_addresses=127.0.0.1",
+            f"-p {port}",
+            f"-k {shlex.quote(str(self.root / 'socket'))}",
+            "-c fsync=off",  # throwaway data, as above
+        ]
+        logged = self.log_path.stat().st_size if self.log_path.exists() else 0
+        start = [*self._pg_ctl(), "start", "-D", str(self.data_dir), "-l", str(self.log_path)]
+        result = self._run([*start, "-o", " ".join(options), "-w", "-t", "60"], "pg_ctl start", check=False)
+        if result.returncode == 0:
+            return None
+        log = self.log_path.read_bytes()[logged:].decode(errors="replace") if self.log_path.exists() else ""
+        return log or result.stderr
+
+    def crash(self) -> None:
+        """Stop the server at once (``pg_ctl stop -m immediate``), as a crash would; its data stays."""
+        self._run([*self._pg_ctl(), "stop", "-D", str(self.data_dir), "-m", "immediate", "-w", "-t", "30"], "stop")
+        self.pid = None
+
+    def restart(self) -> None:
+        """Start the crashed server again on its port, with its data."""
+        assert self.port is not None
+        failed = self._launch(self.port)
+        if failed is not None:
+            raise PostgresUnavailable(f"pg_ctl start failed: {reason(failed)}")
         self.pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
 
     def _pg_ctl(self) -> list[str]:

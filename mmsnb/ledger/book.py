@@ -32,11 +32,12 @@ _CHUNK = 500
 _CLAIMS = (
     "SELECT c.address, c.slot, q.content_key, q.state, q.message_id, q.request_no, "
     "q.http_status, q.error_code, q.error, q.done_at, "
-    "u.host, u.pid, u.seen_at, u.ended_at FROM claims c JOIN requests q ON q.id = c.request_id "
+    "u.id, u.host, u.pid, u.seen_at, u.ended_at FROM claims c JOIN requests q ON q.id = c.request_id "
     "LEFT JOIN runs u ON u.id = q.run_id WHERE c.campaign = ?"
 )
 _CONTACTS = (
-    "SELECT c.address, c.campaign, q.state, COALESCE(q.done_at, q.intent_at), u.host, u.pid, u.seen_at, u.ended_at "
+    "SELECT c.address, c.campaign, q.state, COALESCE(q.done_at, q.intent_at), u.id, u.host, u.pid, u.seen_at, "
+    "u.ended_at "
     "FROM claims c JOIN requests q ON q.id = c.request_id LEFT JOIN runs u ON u.id = q.run_id "
     "WHERE c.campaign <> ? AND q.state IN ('accepted', 'sending', 'unknown', 'throttled') "
     "AND COALESCE(q.done_at, q.intent_at) > ?"
@@ -49,13 +50,19 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _alive(host: str | None, pid: int | None, seen_at: str | None, ended_at: str | None) -> bool:
-    """Whether the run that wrote an intent may still be sending it."""
-    if ended_at is not None or host is None or pid is None:
+#: The runs this process ended, by ledger: over, even if the ledger could not record it (it was unreachable).
+_ENDED_HERE: set[tuple[str, int]] = set()
+
+
+def _alive(
+    where: str, run_id: int | None, host: str | None, pid: int | None, seen_at: str | None, ended_at: str | None
+) -> bool:
+    """Whether the run that wrote an intent (in the ledger at ``where``) may still be sending it."""
+    if ended_at is not None or host is None or pid is None or run_id is None:
         return False
     if host == socket.gethostname():
         if pid == os.getpid():
-            return True
+            return (where, run_id) not in _ENDED_HERE
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -92,10 +99,10 @@ class Claim:
         return not (self.state == ClaimState.UNKNOWN and retry_unknown)
 
 
-def _claim(row: tuple[Any, ...]) -> Claim:
+def _claim(where: str, row: tuple[Any, ...]) -> Claim:
     address, slot, content_key, state, message_id, request_no, http_status, error_code, error, done_at, *run = row
     if state in (RequestState.SENDING, RequestState.THROTTLED):
-        if _alive(*run):
+        if _alive(where, *run):
             claim = ClaimState.IN_PROGRESS
         elif state == RequestState.THROTTLED:
             claim = ClaimState.UNSENT  # the gateway had not taken it when the run stopped
@@ -214,7 +221,9 @@ class Ledger:
             )
 
     def end_run(self, run_id: int) -> None:
-        """Record that the run stopped: intents it left without an outcome are unknown from now on."""
+        """Record that the run stopped: intents it left without an outcome are unknown from now on
+        (in this process at once, even if the ledger cannot be written)."""
+        _ENDED_HERE.add((self.location.key, run_id))
         at = now()
         with self._store.write() as tx:
             tx.execute("UPDATE runs SET ended_at = ?, seen_at = ? WHERE id = ?", (at, at, run_id))
@@ -224,7 +233,7 @@ class Ledger:
         out: dict[str, list[Claim]] = {}
         with self._store.read() as tx:
             for row in tx.execute(_CLAIMS, (campaign,)):
-                claim = _claim(row)
+                claim = _claim(self.location.key, row)
                 out.setdefault(claim.address, []).append(claim)
         return out
 
@@ -246,14 +255,14 @@ class Ledger:
         with self._store.read() as tx:
             return self._contacts(tx, campaign, list(addresses), since)
 
-    @staticmethod
-    def _contacts(tx: Any, campaign: str, addresses: list[str], since: str) -> dict[str, Contact]:
+    def _contacts(self, tx: Any, campaign: str, addresses: list[str], since: str) -> dict[str, Contact]:
+        where = self.location.key
         out: dict[str, Contact] = {}
         for chunk in _chunks(addresses):
             for address, other, state, at, *run in tx.execute(
                 f"{_CONTACTS} AND c.address IN ({_marks(chunk)})", (campaign, since, *chunk)
             ):
-                if state == RequestState.THROTTLED and not _alive(*run):
+                if state == RequestState.THROTTLED and not _alive(where, *run):
                     continue  # the gateway had not taken it when its run stopped
                 if address not in out or at > out[address].at:
                     out[address] = Contact(address, other, at)
@@ -288,7 +297,7 @@ class Ledger:
             for chunk in _chunks(addresses):
                 found: dict[str, list[Claim]] = {}
                 for row in tx.execute(f"{_CLAIMS} AND c.address IN ({_marks(chunk)})", (campaign, *chunk)):
-                    claim = _claim(row)
+                    claim = _claim(self.location.key, row)
                     found.setdefault(claim.address, []).append(claim)
                 for address in chunk:
                     hold = holding(found.get(address, ()), slot, retry_unknown)

@@ -12,6 +12,7 @@ Needs ``pip install 'mmsnb[team]'``.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,6 +37,9 @@ _LOCK_CLASS = 0x6D6D73  # "mms"
 _INSTALL = "pip install 'mmsnb[team]'"
 
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
+# The pool logs each failed reconnection as a warning; with no logging set up, Python would print every
+# one under a notebook's cell. The sentence of the LedgerError says what happened; logging, if set up, shows them.
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 _POOLS_LOCK = threading.Lock()
 
 
@@ -128,6 +132,7 @@ class PostgresStore:
 
     def __init__(self, location: Location) -> None:
         self.location = location
+        self._lost: LedgerError | None = None
         self._psycopg, pool_module = _modules()
         key = (os.getpid(), location.conninfo)
         with _POOLS_LOCK, self._guard():
@@ -163,16 +168,22 @@ class PostgresStore:
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
-        """Turn psycopg's errors (and the pool's) into :class:`LedgerError` naming this ledger."""
+        """Turn psycopg's errors (and the pool's) into :class:`LedgerError` naming this ledger; once the
+        server is lost, this Ledger fails at once from then on (a campaign stops without waiting again)."""
         _, pool_module = _modules()
         try:
             yield
         except (self._psycopg.Error, pool_module.PoolTimeout) as exc:
-            raise explain(self.location, exc) from None
+            error = explain(self.location, exc)
+            if isinstance(exc, (self._psycopg.OperationalError, pool_module.PoolTimeout)):
+                self._lost = error
+            raise error from None
 
     @contextmanager
     def write(self) -> Iterator[PostgresTransaction]:
         """One transaction on a connection of the pool, committed when the block ends."""
+        if self._lost is not None:
+            raise LedgerError(str(self._lost))
         with self._guard(), self._pool.connection() as conn, conn.transaction():
             yield PostgresTransaction(conn.cursor())
 

@@ -70,6 +70,11 @@ class Location:
         assert self.url is not None
         return self._conninfo or self.url
 
+    @property
+    def key(self) -> str:
+        """One name for this place however it was spelled (a file's real path; the URL without its password)."""
+        return os.path.realpath(self.path) if self.path is not None else str(self.url)
+
     def exists(self) -> bool:
         """Whether there is a ledger here to read: a SQLite file must exist; a database is asked."""
         return self.path is None or self.path.exists()
