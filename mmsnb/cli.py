@@ -1,8 +1,9 @@
-"""The ``mmsnb`` command: sandbox, send, status, limit and demo.
+"""The ``mmsnb`` command: sandbox, send, status, limit, opt-out, opt-in and demo.
 
 $ mmsnb demo
 $ mmsnb sandbox --port 8787 --quota 100 --seed 0
-$ mmsnb send 501102030 --subject "Cześć" --attach data/promo.jpg
+$ mmsnb send 501102030 --subject "Cześć" --attach data/promo.jpg --min-gap 7D
+$ mmsnb opt-out 501102030 --reason "replied STOP"
 
 A thin front end: it parses the command line, calls the library and prints sentences. Every
 error is one or two sentences on stderr, never a traceback (``--debug`` shows it): exit status 2
@@ -39,7 +40,7 @@ DESCRIBED = {
     "MMSNB_BASE_URL": "the gateway (default: https://apigateway-prd.orange.pl)",
     "MMSNB_TOKEN_URL": "the token endpoint (default: the gateway's)",
     "MMSNB_CA_BUNDLE": "a CA bundle to trust (a sandbox's certificate)",
-    "MMSNB_LEDGER": "the ledger file (default: mmsnb-ledger.sqlite in the working folder)",
+    "MMSNB_LEDGER": "the ledger: a file or a PostgreSQL URL (default: mmsnb-ledger.sqlite in the working folder)",
 }
 #: The variables a command that talks to the gateway reads; ``send`` reads the ledger's too.
 #: The variables ``mmsnb sandbox`` prints.
@@ -52,6 +53,15 @@ PRINTED = (
     "MMSNB_LEDGER",
 )
 GATEWAY_VARIABLES = tuple(v for v in VARIABLES.values() if v != "MMSNB_LEDGER")
+#: The column of a recipients CSV that holds the numbers, unless ``--column`` names another.
+NUMBER_COLUMN = "msisdn"
+#: How ``opt-out`` and ``opt-in`` say what became of each valid number, by the library's ``result``.
+CHANGED = {
+    "opted-out": "opted out",
+    "already-opted-out": "already opted out",
+    "opted-in": "opted in",
+    "not-opted-out": "was not opted out",
+}
 _DIGITS = re.compile(r"\d+")
 _FIRST_DIGITS = re.compile(r"\+?\d+")
 
@@ -96,12 +106,18 @@ def for_shell(sentence: str, options: Mapping[str, str] | None = None) -> str:
     "The CA bundle 'x' (MMSNB_CA_BUNDLE) does not exist."
     >>> for_shell("quota= must be a whole number of requests, 0 or more, not -1.", {"quota": "--quota"})
     '--quota must be a whole number of requests, 0 or more, not -1.'
+    >>> for_shell("Not sent: this number opted out on 2026-11-20. mmsnb.opt_in(...) ends it.")
+    "Not sent: this number opted out on 2026-11-20. 'mmsnb opt-in NUMBER' ends it."
+    >>> for_shell("Not sent: campaign 'a' contacted this number on 2026-11-20 09:30 UTC, within min_gap=7D.")
+    "Not sent: campaign 'a' contacted this number on 2026-11-20 09:30 UTC, within --min-gap 7D."
     """
     options = options or {}
     text = re.sub(r",? or pass [a-z_]+=(?: to [^.]*)?(?=\.)", "", sentence)
     text = re.sub(r" \(([a-z_]+)=(?:'[^']*')?(?:, ([^)]*))?\)", lambda m: f" ({m[2]})" if m[2] else "", text)
     text = re.sub(r" or [a-z_]+=(?=[\s.,)])", "", text)
     text = text.replace("client.limit()", "'mmsnb limit'")
+    text = text.replace("mmsnb.opt_in(...)", "'mmsnb opt-in NUMBER'")
+    text = re.sub(r"(?<![\w-])min_gap=(?=[\w\"'])", "--min-gap ", text)
     text = re.sub(
         r"Pass allow_partial=True to send the first \d+, or group more recipients per request\.",
         "Send to fewer numbers now, or run again after the reset.",
@@ -272,6 +288,7 @@ def _send(args: argparse.Namespace) -> int:
         attachments=args.attach or None,
         campaign=campaign,
         ledger=args.ledger,
+        min_gap=args.min_gap,
         progress=False,
     )
     info = SendInfo.of(results)
@@ -286,11 +303,114 @@ def _send(args: argparse.Namespace) -> int:
                 f"(campaign {info.campaign}); not sent again. Add --again to send it anew."
             )
         else:
-            print(f"{who}: not sent ({row.send_state!s}): {for_shell(str(row.error))}", file=sys.stderr)
+            why = for_shell(str(row.error).removeprefix("Not sent: "))
+            print(f"{who}: not sent ({row.send_state!s}): {why}", file=sys.stderr)
     states = set(results.send_state.astype(str))
-    if states <= {SendState.ACCEPTED, SendState.ALREADY_SENT}:
+    sent = {SendState.ACCEPTED, SendState.ALREADY_SENT}
+    if states <= sent:
         return 0
-    return 2 if states <= {SendState.ACCEPTED, SendState.ALREADY_SENT, SendState.INVALID, SendState.DUPLICATE} else 1
+    decided = {SendState.INVALID, SendState.DUPLICATE, SendState.OPTED_OUT, SendState.TOO_SOON}
+    return 2 if states <= sent | decided else 1
+
+
+def _read_numbers(path: str, column: str | None) -> list[object]:
+    """The numbers in the CSV file ``path``: its ``column``, else ``msisdn``, else its only column.
+
+    A file of bare numbers, one a line, has no header: its first line is a number too.
+    """
+    from .files import read_recipients
+
+    frame = read_recipients(path, to=column)
+    names = [str(c) for c in frame.columns]
+    if column is None:
+        if NUMBER_COLUMN in names:
+            column = NUMBER_COLUMN
+        elif len(names) == 1:
+            column = names[0]
+            if _valid_number(column):  # no header: the first line is a number
+                return [column, *frame[column].tolist()]
+        else:
+            raise Usage(
+                f"{path} has no column {NUMBER_COLUMN!r} and several others ({', '.join(names)}): "
+                "name the one that holds the numbers with --column."
+            )
+    values: list[object] = frame[column].tolist()
+    if not values:
+        raise InputError(f"{path} has a header row and no numbers.")
+    return values
+
+
+def _given_numbers(args: argparse.Namespace) -> tuple[list[object], list[str]]:
+    """The numbers to opt out or in (typed, then those of ``--file``), and how a line names each."""
+    numbers: list[object] = list(join_numbers(args.numbers, _valid_number))
+    labels = [repr(n) for n in numbers]
+    if args.file is not None:
+        found = _read_numbers(args.file, args.column)
+        numbers += found
+        labels += [f"{args.file} row {n}" for n in range(1, len(found) + 1)]
+    elif args.column is not None:
+        raise Usage("--column names the column of a --file; give the file too.")
+    if not numbers:
+        raise Usage("Give the numbers (e.g. 501102030), or --file with a CSV of them.")
+    return numbers, labels
+
+
+def _changes(results: object, labels: Sequence[str], verb: str) -> int:
+    """Print what became of each number, one line each (invalid ones on stderr); 2 if any was invalid."""
+    import pandas as pd
+
+    assert isinstance(results, pd.DataFrame)
+    width = max((len(str(a)) for a in results.address.dropna()), default=0)
+    invalid = False
+    for label, row in zip(labels, results.itertuples(), strict=True):
+        if row.result == "invalid":
+            invalid = True
+            print(f"{label}: not {verb}: {row.error}", file=sys.stderr)
+        else:
+            print(f"{row.address:<{width}}  {CHANGED[str(row.result)]}")
+    return 2 if invalid else 0
+
+
+def _list_opt_outs(args: argparse.Namespace) -> int:
+    from .ledger import opted_out
+
+    if args.numbers or args.file is not None or args.column is not None or args.reason is not None:
+        raise Usage("--list shows the opt-outs and records nothing: give it no numbers, --file or --reason.")
+    frame = opted_out(args.ledger, include_ended=args.all)
+    if frame.empty:
+        print("No number has opted out.")
+        return 0
+    shown = {"number": frame.address, "opted out (UTC)": frame.opted_out_at, "reason": frame.reason}
+    if args.all:
+        shown |= {"opted in (UTC)": frame.opted_in_at, "opt-in reason": frame.opted_in_reason}
+    header = list(shown)
+    columns = [
+        (c.dt.strftime("%Y-%m-%d %H:%M") if c.dtype.kind == "M" else c).astype("string").fillna("")
+        for c in shown.values()
+    ]
+    rows = [list(map(str, row)) for row in zip(*columns, strict=True)]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _opt_out(args: argparse.Namespace) -> int:
+    if args.list:
+        return _list_opt_outs(args)
+    if args.all:
+        raise Usage("--all goes with --list (it lists the ended opt-outs too).")
+    from .ledger import opt_out
+
+    numbers, labels = _given_numbers(args)
+    return _changes(opt_out(numbers, reason=args.reason, ledger=args.ledger), labels, "opted out")
+
+
+def _opt_in(args: argparse.Namespace) -> int:
+    from .ledger import opt_in
+
+    numbers, labels = _given_numbers(args)
+    return _changes(opt_in(numbers, reason=args.reason, ledger=args.ledger), labels, "opted in")
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -371,6 +491,19 @@ def _fault(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"give a rate for {name}, e.g. {name}=0.05") from None
 
 
+def _min_gap(text: str) -> str:
+    """``--min-gap``: a length of time pandas reads (``7D``, ``36h``), checked here and passed on as written."""
+    from .rules import MinGap
+
+    try:
+        MinGap.parse(text)
+    except InputError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a length of time above zero; give one such as 7D, 36h or 90min"
+        ) from None
+    return text
+
+
 def _reads(names: Sequence[str]) -> str:
     """The ``--help`` epilog that lists the environment variables a command reads."""
     width = max(len(n) for n in names)
@@ -381,6 +514,18 @@ def _reads(names: Sequence[str]) -> str:
 def _options(p: argparse.ArgumentParser) -> dict[str, str]:
     """The command's options by destination (``max_in_flight`` -> ``--max-in-flight``)."""
     return {a.dest: a.option_strings[-1] for a in p._actions if a.option_strings and a.option_strings[-1][:2] == "--"}
+
+
+LEDGER_HELP = "the ledger: a file or a postgresql:// URL (default: MMSNB_LEDGER, else mmsnb-ledger.sqlite here)"
+
+
+def _number_file_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--file",
+        metavar="CSV",
+        help=f"also the numbers in this CSV file: its {NUMBER_COLUMN!r} column, else its only column",
+    )
+    p.add_argument("--column", metavar="NAME", help="the column of --file that holds the numbers")
 
 
 def parser() -> Parser:
@@ -450,10 +595,14 @@ def parser() -> Parser:
     p = sub.add_parser(
         "send",
         help="send one MMS to one or more numbers",
-        description="Send one MMS to one or more numbers, through the ledger: the same command again sends nothing. "
+        description="Send one MMS to one or more numbers, through the ledger: the same command again sends nothing, "
+        "and numbers that opted out ('mmsnb opt-out') are never sent to. "
         'A number written with spaces may be quoted ("501 102 030") or not (501 102 030): digit groups that are '
         "not numbers alone are joined when together they make one.",
-        epilog=_reads(tuple(VARIABLES.values())),
+        epilog="exit status: 0 when every number was sent (now or by an earlier run); 2 when some were not sent\n"
+        "by decision (an invalid or repeated number, one that opted out, one contacted within --min-gap)\n"
+        "or the command was wrong; 1 when the gateway refused or could not be reached, or the quota ran out.\n\n"
+        + _reads(tuple(VARIABLES.values())),
         parents=[debug],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -464,11 +613,49 @@ def parser() -> Parser:
     p.add_argument("--attach", action="append", default=[], metavar="FILE", help="a file to attach (repeat for more)")
     p.add_argument("--no-delivery-report", action="store_true", help="do not ask for a delivery report")
     p.add_argument("--campaign", help="the campaign name (default: derived from the message's content)")
-    p.add_argument(
-        "--ledger", metavar="PATH", help="the ledger file (default: MMSNB_LEDGER, else mmsnb-ledger.sqlite here)"
-    )
+    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
     p.add_argument("--again", action="store_true", help="send even if this message already went to these numbers")
+    p.add_argument(
+        "--min-gap",
+        type=_min_gap,
+        metavar="TIME",
+        help="skip numbers another campaign in the ledger contacted within this time, e.g. 7D, 36h",
+    )
     p.set_defaults(run=_send)
+
+    changes = "exit status: 0 when every number was valid; 2 when one was not (it is named; the others are\n"
+    p = sub.add_parser(
+        "opt-out",
+        help="record numbers that must not be contacted, or list them",
+        description="Record numbers as opted out in the ledger: no send through it (from any command, notebook "
+        "or machine sharing it) contacts them again until 'mmsnb opt-in'. Numbers come from the command line "
+        "(written with spaces, quoted or not, as for 'mmsnb send') or a CSV file. --list shows the opt-outs.",
+        epilog=changes + "recorded) or the command was wrong.\n\n" + _reads(("MMSNB_LEDGER",)),
+        parents=[debug],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("numbers", nargs="*", metavar="NUMBER", help="a Polish mobile number in any common form")
+    _number_file_options(p)
+    p.add_argument("--reason", metavar="TEXT", help="why, kept with the opt-out (e.g. 'replied STOP')")
+    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
+    p.add_argument("--list", action="store_true", help="show the numbers opted out now, with when and why")
+    p.add_argument("--all", action="store_true", help="with --list: the ended opt-outs too")
+    p.set_defaults(run=_opt_out)
+
+    p = sub.add_parser(
+        "opt-in",
+        help="end the opt-outs of numbers",
+        description="End the opt-outs of numbers: sends may contact them again. The ledger keeps the record "
+        "('mmsnb opt-out --list --all' shows it). Numbers are given as for 'mmsnb opt-out'.",
+        epilog=changes + "changed) or the command was wrong.\n\n" + _reads(("MMSNB_LEDGER",)),
+        parents=[debug],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("numbers", nargs="*", metavar="NUMBER", help="a Polish mobile number in any common form")
+    _number_file_options(p)
+    p.add_argument("--reason", metavar="TEXT", help="why, kept with the record (e.g. 'signed up again')")
+    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
+    p.set_defaults(run=_opt_in)
 
     p = sub.add_parser(
         "status",

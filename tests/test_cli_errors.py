@@ -179,6 +179,8 @@ def test_every_option_has_help():
         ("send", list(VARIABLES.values())),
         ("status", [v for v in VARIABLES.values() if v != "MMSNB_LEDGER"]),
         ("limit", [v for v in VARIABLES.values() if v != "MMSNB_LEDGER"]),
+        ("opt-out", ["MMSNB_LEDGER"]),
+        ("opt-in", ["MMSNB_LEDGER"]),
     ],
 )
 def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
@@ -186,13 +188,12 @@ def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
     assert done.returncode == 0
     environment = done.stdout.partition("environment")[2]
     assert [v for v in variables if v not in environment] == []
-    if command != "send":
-        assert "MMSNB_LEDGER" not in environment
+    assert [v for v in VARIABLES.values() if v not in variables and v in environment] == []
 
 
 def test_every_variable_is_described():
     assert set(cli.DESCRIBED) == set(VARIABLES.values())
-    assert set(subcommands()) == {"sandbox", "send", "status", "limit", "demo"}
+    assert set(subcommands()) == {"sandbox", "send", "status", "limit", "opt-out", "opt-in", "demo"}
 
 
 # -- numbers and message ids -----------------------------------------------------------------------

@@ -16,10 +16,11 @@ import pandas as pd
 
 from ..campaign import Plan, plan
 from ..client import Client
-from ..errors import MMSError
+from ..errors import InputError, MMSError
 from ..ledger import LedgerSpec
 from ..message import MAX_MESSAGE_BYTES, PRIORITIES, check_limit, render_subject
 from ..results import SendState
+from ..rules import MinGap
 from . import markup
 from .attachments import AttachmentsPanel
 from .markup import line
@@ -36,6 +37,8 @@ _SKIPPED = {
     SendState.IN_PROGRESS: ("recipient", "another run of this campaign is sending to them now, so not sent here"),
     SendState.UNKNOWN: ("recipient", "an earlier send's outcome is unknown, so not repeated"),
     SendState.REJECTED: ("recipient", "refused by the gateway before, so not repeated"),
+    SendState.OPTED_OUT: ("recipient", "opted out, so not sent"),
+    SendState.TOO_SOON: ("recipient", "contacted by another campaign within the minimum gap, so not sent"),
 }
 _TROUBLE = (SendState.QUOTA, SendState.REJECTED, SendState.UNKNOWN, SendState.STOPPED)
 
@@ -52,7 +55,9 @@ class Composer(widgets.VBox):
     """A form that writes, checks and sends one MMS through :func:`mmsnb.send`, then watches it.
 
     Recipients are typed or pasted, or come from ``recipients`` (a DataFrame, with a drop-down for
-    its number column) or an uploaded CSV. Send first shows what the send will spend; Confirm
+    its number column) or an uploaded CSV. Numbers opted out in the ledger are never sent to, and
+    a "Min gap" (``7D``, ``36h``; empty: none) leaves out those another campaign contacted within
+    it. Send first shows what the send will spend and whom it leaves out; Confirm
     sends the plan it showed, through the ledger, so pressing again never sends twice. Attachments
     may total ``max_message_bytes``. ``results`` holds the last
     results and ``monitor`` the live view of their delivery (polled every ``interval`` seconds,
@@ -101,6 +106,12 @@ class Composer(widgets.VBox):
         )
         self.delivery_report = widgets.Checkbox(value=True, description="Delivery report", indent=False)
         self.campaign = widgets.Text(description="Campaign", placeholder="automatic name", style=_STYLE)
+        self.min_gap = widgets.Text(
+            description="Min gap",
+            placeholder="e.g. 7D or 36h; empty: none",
+            tooltip="Leave out numbers another campaign contacted within this time",
+            style=_STYLE,
+        ).add_class("mmsnb-min-gap")
         self.preview = Preview()
         self.attachments = AttachmentsPanel(max_bytes=max_message_bytes)
         table = recipients if isinstance(recipients, pd.DataFrame) else None
@@ -126,7 +137,7 @@ class Composer(widgets.VBox):
         self.monitor_box = widgets.VBox()
 
         self.recipients.on_change = self.attachments.on_change = self._changed
-        for widget in (self.subject, self.sender, self.priority, self.delivery_report, self.campaign):
+        for widget in (self.subject, self.sender, self.priority, self.delivery_report, self.campaign, self.min_gap):
             widget.observe(lambda _: self._changed(), "value")
         self.send_button.on_click(self._on_send)
         self.confirm_button.on_click(self._on_confirm)
@@ -153,6 +164,7 @@ class Composer(widgets.VBox):
                 self.sender,
                 widgets.HBox([self.priority, self.delivery_report]),
                 self.campaign,
+                self.min_gap,
                 section("Attachments"),
                 self.attachments,
                 widgets.HBox(
@@ -184,6 +196,12 @@ class Composer(widgets.VBox):
             out.append("Write a subject or attach a file.")
         if self.attachments.over_limit:
             out.append("Remove attachments: they are over the size limit.")
+        text: str = self.min_gap.value.strip()
+        if text:
+            try:
+                MinGap.parse(text)
+            except InputError:
+                out.append(f"Min gap {text!r} is not a length of time above zero: write e.g. 7D, 36h or 90min.")
         return out
 
     def _changed(self) -> None:
@@ -227,6 +245,7 @@ class Composer(widgets.VBox):
             campaign=self.campaign.value.strip() or None,
             ledger=self.ledger,
             max_message_bytes=self.max_message_bytes,
+            min_gap=self.min_gap.value.strip() or None,
         )
 
     def _read_quota(self) -> None:
