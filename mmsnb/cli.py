@@ -306,11 +306,10 @@ def _send(args: argparse.Namespace) -> int:
             why = for_shell(str(row.error).removeprefix("Not sent: "))
             print(f"{who}: not sent ({row.send_state!s}): {why}", file=sys.stderr)
     states = set(results.send_state.astype(str))
-    sent = {SendState.ACCEPTED, SendState.ALREADY_SENT}
-    if states <= sent:
+    done = {SendState.ACCEPTED, SendState.ALREADY_SENT, SendState.OPTED_OUT, SendState.TOO_SOON}
+    if states <= done:
         return 0
-    decided = {SendState.INVALID, SendState.DUPLICATE, SendState.OPTED_OUT, SendState.TOO_SOON}
-    return 2 if states <= sent | decided else 1
+    return 2 if states <= done | {SendState.INVALID, SendState.DUPLICATE} else 1
 
 
 def _read_numbers(path: str, column: str | None) -> list[object]:
@@ -599,9 +598,9 @@ def parser() -> Parser:
         "and numbers that opted out ('mmsnb opt-out') are never sent to. "
         'A number written with spaces may be quoted ("501 102 030") or not (501 102 030): digit groups that are '
         "not numbers alone are joined when together they make one.",
-        epilog="exit status: 0 when every number was sent (now or by an earlier run); 2 when some were not sent\n"
-        "by decision (an invalid or repeated number, one that opted out, one contacted within --min-gap)\n"
-        "or the command was wrong; 1 when the gateway refused or could not be reached, or the quota ran out.\n\n"
+        epilog="exit status: 0 when every number was sent (now or by an earlier run) or left out by a rule\n"
+        "(it opted out, or was contacted within --min-gap); 2 when a number was invalid or repeated, or the\n"
+        "command was wrong; 1 when the gateway refused or could not be reached, or the quota ran out.\n\n"
         + _reads(tuple(VARIABLES.values())),
         parents=[debug],
         formatter_class=argparse.RawDescriptionHelpFormatter,

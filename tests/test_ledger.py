@@ -1,4 +1,5 @@
-"""The SQLite ledger: intent before and outcome after each request, history frames, and a killed run resumed."""
+"""The ledger: intent before and outcome after each request, history frames, and a killed run resumed
+(on a SQLite file and on a real PostgreSQL server)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import mmsnb
 from mmsnb.ledger import REQUEST_STATES
@@ -140,10 +142,18 @@ print("finished")
 """
 
 
-def test_killed_run_resumes_without_sending_anything_twice(make_sandbox, tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger(request, tmp_path) -> str:
+    """A ledger on each engine: a SQLite file, and a database of the tests' PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.sqlite")
+    return request.getfixturevalue("pg_url")
+
+
+def test_killed_run_resumes_without_sending_anything_twice(make_sandbox, tmp_path, ledger):
     """A child process sends 3 000 rows one request each; it is SIGKILLed mid-run and the campaign resumed here."""
     sandbox = make_sandbox(quota=10_000)
-    csv, ledger = tmp_path / "crash.csv", tmp_path / "ledger.sqlite"
+    csv = tmp_path / "crash.csv"
     frame = pd.DataFrame({"msisdn": orange(3000), "first_name": "Ola"})
     frame.to_csv(csv, index=False)
     env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}

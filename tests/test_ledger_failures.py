@@ -120,10 +120,9 @@ def test_a_newer_ledger_is_refused_and_an_older_one_is_migrated(sandbox, client,
 
 
 def test_intents_are_written_durably(tmp_path):
-    with mmsnb.Ledger(tmp_path / "l.sqlite") as ledger:
-        with ledger._store.read() as tx:
-            assert tx.execute("PRAGMA synchronous") == [(2,)]  # FULL
-            assert tx.execute("PRAGMA journal_mode") == [("wal",)]
+    with mmsnb.Ledger(tmp_path / "l.sqlite") as ledger, ledger._store.read() as tx:
+        assert tx.execute("PRAGMA synchronous") == [(2,)]  # FULL
+        assert tx.execute("PRAGMA journal_mode") == [("wal",)]
 
 
 def test_mmsnb_ledger_in_a_parent_folders_env_file_is_honoured(sandbox, tmp_path, monkeypatch):

@@ -137,12 +137,12 @@ def test_an_opt_out_made_between_plan_and_send_holds(sandbox, pg_url):
 
 def test_min_gap_keeps_another_campaign_from_contacting_a_number_too_soon(sandbox, pg_url):
     client = sandbox.client()
-    mmsnb.send(client, pd.DataFrame({"msisdn": orange(5)}), subject="A", campaign="autumn", ledger=pg_url, progress=False)
+    mmsnb.send(
+        client, pd.DataFrame({"msisdn": orange(5)}), subject="A", campaign="autumn", ledger=pg_url, progress=False
+    )
     frame = pd.DataFrame({"msisdn": orange(5, start=3)})  # 501000003, 501000004 were in "autumn"
 
-    results = mmsnb.send(
-        client, frame, subject="B", campaign="winter", ledger=pg_url, min_gap="7D", progress=False
-    )
+    results = mmsnb.send(client, frame, subject="B", campaign="winter", ledger=pg_url, min_gap="7D", progress=False)
     states = results.set_index("address").send_state.astype(str)
     assert states[["tel:+48501000003", "tel:+48501000004"]].tolist() == ["too-soon", "too-soon"]
     assert (states.drop(["tel:+48501000003", "tel:+48501000004"]) == "accepted").all()
@@ -165,8 +165,15 @@ def test_two_campaigns_with_min_gap_at_once_contact_each_number_once(make_sandbo
         try:
             start.wait()
             results[campaign] = mmsnb.send(
-                client, frame, subject=campaign, campaign=campaign, ledger=pg_url, min_gap="1D", group=False,
-                workers=4, progress=False,
+                client,
+                frame,
+                subject=campaign,
+                campaign=campaign,
+                ledger=pg_url,
+                min_gap="1D",
+                group=False,
+                workers=4,
+                progress=False,
             )
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
@@ -189,7 +196,12 @@ def test_min_gap_on_sqlite_too_and_a_bad_value_is_named(sandbox, tmp_path):
     client, ledger = sandbox.client(), tmp_path / "l.sqlite"
     mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="A", campaign="a", ledger=ledger, progress=False)
     dry = mmsnb.send(
-        client, pd.DataFrame({"msisdn": orange(3)}), subject="B", campaign="b", ledger=ledger, min_gap="36h",
+        client,
+        pd.DataFrame({"msisdn": orange(3)}),
+        subject="B",
+        campaign="b",
+        ledger=ledger,
+        min_gap="36h",
         dry_run=True,
     )
     assert dry.send_state.astype(str).tolist() == ["too-soon", "too-soon", "planned"]
@@ -250,7 +262,9 @@ def test_a_schema_2_sqlite_ledger_gains_opt_outs_and_keeps_its_sends(sandbox, tm
     mmsnb.opt_out("501000000", ledger=path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
-    again = mmsnb.send(client, pd.DataFrame({"msisdn": orange(3)}), subject="Hej", campaign="old", ledger=path, progress=False)
+    again = mmsnb.send(
+        client, pd.DataFrame({"msisdn": orange(3)}), subject="Hej", campaign="old", ledger=path, progress=False
+    )
     assert again.send_state.astype(str).tolist() == ["already-sent", "already-sent", "accepted"]
     assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in orange(3)})
 
