@@ -518,13 +518,17 @@ def _options(p: argparse.ArgumentParser) -> dict[str, str]:
 LEDGER_HELP = "the ledger: a file or a postgresql:// URL (default: MMSNB_LEDGER, else mmsnb-ledger.sqlite here)"
 
 
-def _number_file_options(p: argparse.ArgumentParser) -> None:
+def _opt_options(p: argparse.ArgumentParser, reason: str) -> None:
+    """The options opt-out and opt-in share: the numbers (given, or in a file), why, and the ledger."""
+    p.add_argument("numbers", nargs="*", metavar="NUMBER", help="a Polish mobile number in any common form")
     p.add_argument(
         "--file",
         metavar="CSV",
         help=f"also the numbers in this CSV file: its {NUMBER_COLUMN!r} column, else its only column",
     )
     p.add_argument("--column", metavar="NAME", help="the column of --file that holds the numbers")
+    p.add_argument("--reason", metavar="TEXT", help=reason)
+    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
 
 
 def parser() -> Parser:
@@ -633,10 +637,7 @@ def parser() -> Parser:
         parents=[debug],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("numbers", nargs="*", metavar="NUMBER", help="a Polish mobile number in any common form")
-    _number_file_options(p)
-    p.add_argument("--reason", metavar="TEXT", help="why, kept with the opt-out (e.g. 'replied STOP')")
-    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
+    _opt_options(p, "why, kept with the opt-out (e.g. 'replied STOP')")
     p.add_argument("--list", action="store_true", help="show the numbers opted out now, with when and why")
     p.add_argument("--all", action="store_true", help="with --list: the ended opt-outs too")
     p.set_defaults(run=_opt_out)
@@ -650,10 +651,7 @@ def parser() -> Parser:
         parents=[debug],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("numbers", nargs="*", metavar="NUMBER", help="a Polish mobile number in any common form")
-    _number_file_options(p)
-    p.add_argument("--reason", metavar="TEXT", help="why, kept with the record (e.g. 'signed up again')")
-    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
+    _opt_options(p, "why, kept with the record (e.g. 'signed up again')")
     p.set_defaults(run=_opt_in)
 
     p = sub.add_parser(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import ssl
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -91,6 +93,31 @@ class Server:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def run_together(runs: list[tuple[str, Path, dict[str, str]]], timeout: float = 240) -> None:
+    """Start ``python -c code`` for each (code, working folder, environment), wait until every one has
+    printed "ready", release them all at once (a line on their stdin), and wait for each to end well."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            cwd=folder,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for code, folder, env in runs
+    ]
+    for child in children:
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()
+    for child in children:  # all are loaded and waiting: release them together
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    for child in children:
+        _, err = child.communicate(timeout=timeout)
+        assert child.returncode == 0, err
 
 
 def token_or(answer: Callable) -> Callable:

@@ -1,6 +1,6 @@
 """The composer and the ledger's rules: numbers opted out are counted before Send and never sent to, and a
 "Min gap" leaves out those another campaign contacted recently (a bad one is a sentence, not a traceback).
-Driven from Python against a real sandbox over HTTPS and a real SQLite ledger."""
+Driven from Python against a real sandbox over HTTPS, with a real SQLite ledger and a real PostgreSQL one."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ NUMBERS = "501 102 030\n510 000 000\n511 000 000"
 OPTED, OTHERS = "tel:+48501102030", ("tel:+48510000000", "tel:+48511000000")
 
 
-@pytest.fixture
-def ledger(tmp_path):
-    return tmp_path / "ledger.sqlite"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger(request, tmp_path):
+    if request.param == "sqlite":
+        return tmp_path / "ledger.sqlite"
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

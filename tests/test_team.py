@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import received_addresses
+from helpers import received_addresses, run_together
 
 import mmsnb
 from mmsnb.ledger import Ledger
@@ -45,36 +45,15 @@ results.to_csv("out.csv", index=False)
 """
 
 
-def _spawn(code: str, folder: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=folder,
-        text=True,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
 def test_two_processes_in_separate_folders_send_one_campaign_once_through_postgresql(make_sandbox, pg_url, tmp_path):
     sandbox = make_sandbox(quota=1000, latency=0.02)
     numbers = orange(150)
     env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": pg_url, "PYTHONPATH": str(REPO)}
     folders = [tmp_path / "laptop-1", tmp_path / "laptop-2"]
-    children = []
     for folder in folders:
         folder.mkdir()
         pd.DataFrame({"msisdn": numbers}).to_csv(folder / "campaign.csv", index=False)
-        children.append(_spawn(CHILD, folder, env))
-    for child in children:
-        assert child.stdout.readline().strip() == "ready", child.stderr.read()
-    for child in children:  # both are loaded and waiting: release them together
-        child.stdin.write("go\n")
-        child.stdin.flush()
-    for child in children:
-        _, err = child.communicate(timeout=240)
-        assert child.returncode == 0, err
+    run_together([(CHILD, folder, env) for folder in folders])
 
     assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in numbers})
     states = [mmsnb.read_results(folder / "out.csv").send_state.astype(str) for folder in folders]
@@ -391,3 +370,60 @@ def test_a_server_lost_mid_campaign_stops_it_cleanly_and_a_later_run_resumes(mak
     assert set(received) | unknown == set(second.address)
     assert len(unknown) <= 4, "more requests in doubt than the first run had in flight"
     assert second.error[again == "unknown"].str.contains("retry_unknown").all()
+
+
+def test_a_send_s_threads_share_a_few_pooled_connections(make_sandbox, pg_url):
+    import psycopg
+
+    from mmsnb.ledger.postgres import POOL_SIZE
+
+    sandbox = make_sandbox(quota=1000, latency=0.02)
+    client = sandbox.client(timeout=(5, 10))
+    database = pg_url.rsplit("/", 1)[1]
+
+    def backends() -> set[int]:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'mmsnb' AND datname = %s", (database,)
+            ).fetchall()
+        return {pid for (pid,) in rows}
+
+    options = dict(subject="Hej", ledger=pg_url, group=False, workers=16, progress=False)
+    first = mmsnb.send(client, pd.DataFrame({"msisdn": orange(120)}), campaign="one", **options)
+    assert (first.send_state == "accepted").all()
+    after_first = backends()
+    assert 1 <= len(after_first) <= POOL_SIZE
+    second = mmsnb.send(client, pd.DataFrame({"msisdn": orange(120)}), campaign="two", **options)
+    assert (second.send_state == "accepted").all()
+    assert after_first <= backends(), "the second send opened new connections instead of reusing the pool's"
+    assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 2 for n in orange(120)})
+
+
+@pytest.mark.parametrize(
+    "given, shown",
+    [
+        ("postgresql://team:pa55-word@db.example:5432/mmsnb", "postgresql://team@db.example:5432/mmsnb"),
+        (
+            "postgres://team@db.example/mmsnb?password=pa55-word&sslmode=require",
+            "postgres://team@db.example/mmsnb?sslmode=require",
+        ),
+        ("postgresql://db.example/mmsnb", "postgresql://db.example/mmsnb"),
+    ],
+)
+def test_a_url_is_shown_without_its_password_however_it_is_written(given, shown):
+    from mmsnb.ledger import locate
+
+    where = locate(given)
+    assert (str(where), where.engine) == (shown, "postgresql")
+    assert "pa55-word" not in repr(where) and "pa55-word" not in str(where)
+    assert where.conninfo == given  # what it connects with keeps the password
+
+
+def test_a_postgresql_url_in_an_env_file_is_not_taken_for_a_path(tmp_path, monkeypatch):
+    from mmsnb.ledger import locate
+
+    monkeypatch.delenv("MMSNB_LEDGER", raising=False)
+    (tmp_path / ".env").write_text("MMSNB_LEDGER=postgresql://team@db.example:5432/mmsnb\n")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert str(locate()) == "postgresql://team@db.example:5432/mmsnb"

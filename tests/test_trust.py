@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import TOKEN, Server, received_addresses, token_or
+from helpers import TOKEN, Server, received_addresses, run_together, token_or
 
 import mmsnb
 
@@ -97,28 +97,12 @@ def test_two_processes_sending_one_campaign_at_once_deliver_each_message_once(ma
     csv, ledger = tmp_path / "campaign.csv", tmp_path / "ledger.sqlite"
     pd.DataFrame({"msisdn": orange(150)}).to_csv(csv, index=False)
     env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
-    children = []
-    for n in (1, 2):
-        code = CHILD.format(csv=str(csv), ledger=str(ledger), out=str(tmp_path / f"out{n}.csv"))
-        children.append(
-            subprocess.Popen(
-                [sys.executable, "-c", code],
-                env=env,
-                cwd=tmp_path,
-                text=True,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-        )
-    for child in children:
-        assert child.stdout.readline().strip() == "ready", child.stderr.read()
-    for child in children:  # both are loaded and waiting: release them together
-        child.stdin.write("go\n")
-        child.stdin.flush()
-    for child in children:
-        _, err = child.communicate(timeout=240)
-        assert child.returncode == 0, err
+    run_together(
+        [
+            (CHILD.format(csv=str(csv), ledger=str(ledger), out=str(tmp_path / f"out{n}.csv")), tmp_path, env)
+            for n in (1, 2)
+        ]
+    )
 
     assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in orange(150)})
     states = [mmsnb.read_results(tmp_path / f"out{n}.csv").send_state.astype(str) for n in (1, 2)]

@@ -143,7 +143,7 @@ class PostgresStore:
                     location.conninfo,
                     min_size=1,
                     max_size=POOL_SIZE,
-                    kwargs={"connect_timeout": CONNECT_TIMEOUT},
+                    kwargs=self._settings(),
                     check=pool_module.ConnectionPool.check_connection,
                     timeout=CONNECT_TIMEOUT,
                     name="mmsnb-ledger",
@@ -152,9 +152,16 @@ class PostgresStore:
                 _POOLS[key] = pool
         self._pool = pool
 
+    def _settings(self) -> dict[str, Any]:
+        """What every connection adds to the URL: a timeout, and a name the database's activity views show."""
+        settings: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+        if "application_name" not in self.location.conninfo:
+            settings["application_name"] = "mmsnb"
+        return settings
+
     def _migrate(self) -> None:
         """Create the schema, or bring an older one up to date; refuse a newer one (one process at a time)."""
-        with self._psycopg.connect(self.location.conninfo, connect_timeout=CONNECT_TIMEOUT) as conn:
+        with self._psycopg.connect(self.location.conninfo, **self._settings()) as conn:
             tx = PostgresTransaction(conn.cursor())
             tx.serialize(["schema"])
             found = tx.execute("SELECT to_regclass('schema_version') IS NOT NULL")[0][0]
