@@ -34,6 +34,19 @@ class MMSAccessor:
         """What the send that made this frame recorded (campaign, ledger, requests, quota, files), or None."""
         return SendInfo.of(self._frame)
 
+    @property
+    def media(self) -> pd.DataFrame | None:
+        """What the send did to each distinct file (metadata removed, fitted, converted), or None.
+
+        The columns are those of :data:`mmsnb.media.REPORT_COLUMNS`.
+        """
+        from .media import REPORT_COLUMNS
+
+        info = SendInfo.of(self._frame)
+        if info is None:
+            return None
+        return pd.DataFrame(list(info.media), columns=list(REPORT_COLUMNS)).astype(REPORT_COLUMNS)
+
     def plan(self, client: Client, **kwargs: Any) -> Plan:
         """Same as :func:`mmsnb.plan` on this frame."""
         from .campaign import plan

@@ -26,6 +26,7 @@ from .client import Client
 from .dispatch import Run, dispatch, from_claim
 from .errors import InputError, LedgerError, MMSError, QuotaError
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
+from .media import Media
 from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
 from .results import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
@@ -147,6 +148,16 @@ class Plan:
     per_row: bool = False
     retry_unknown: bool = False
     min_gap: MinGap | None = None
+    processed: Media | None = None
+
+    @property
+    def media(self) -> pd.DataFrame:
+        """What sending will do to each distinct file: metadata removed, converted, fitted (and GPS found).
+
+        The columns are those of :data:`mmsnb.media.REPORT_COLUMNS`.
+        """
+        assert self.processed is not None
+        return self.processed.report()
 
     @property
     def recipients(self) -> int:
@@ -181,7 +192,8 @@ class Plan:
             {"path": p, "bytes": a.size, "type": a.content_type, "sha256": a.digest.hex()}
             for p, a in self.files.items()
         )
-        return SendInfo(self.campaign, str(book), requests, limit.available, limit.resets_on, files, in_flight)
+        media = () if self.processed is None else tuple(self.processed.records())
+        return SendInfo(self.campaign, str(book), requests, limit.available, limit.resets_on, files, in_flight, media)
 
     def _frame(self, outcomes: dict[int, Outcome], info: SendInfo) -> pd.DataFrame:
         """The input frame with the result columns."""
@@ -329,6 +341,8 @@ def plan(
     retry_unknown: bool = False,
     max_message_bytes: int = MAX_MESSAGE_BYTES,
     min_gap: Any = None,
+    fit: bool = False,
+    keep_metadata: bool = False,
 ) -> Plan:
     """Check every row and plan the requests; nothing is written and nothing is sent.
 
@@ -336,7 +350,10 @@ def plan(
     a column; ``subject`` may be a template over the row's columns (``"Cześć {first_name}!"``).
     Files named in a column are read only from inside ``attachments_dir`` (default: the folder of
     the CSV read by :func:`read_recipients`, else the working directory). A message's attachments
-    may total ``max_message_bytes``.
+    may total ``max_message_bytes`` (their raw bytes, before base64): ``fit=True`` re-encodes JPEG, PNG
+    and GIF images (and converts WEBP and HEIC photos to JPEG) so that each message fits; without it an
+    oversized row is ``invalid``. The EXIF (GPS included), XMP and comments of JPEG and PNG files are
+    removed unless ``keep_metadata=True``. ``plan.media`` says what was done to each file.
 
     A number gets one message per campaign: repeats are ``duplicate``, and numbers an earlier run
     of the campaign settled (in the ``ledger``) are not planned again. ``per_row=True`` sends each
@@ -367,6 +384,8 @@ def plan(
         max_message_bytes=max_message_bytes,
         per_row=per_row,
         attachments_dir=attachments_dir,
+        fit=fit,
+        keep_metadata=keep_metadata,
     )
     frame = frame.copy()
     name = campaign or campaign_name(checked.meaning)
@@ -401,6 +420,7 @@ def plan(
         per_row,
         retry_unknown,
         gap,
+        checked.media,
     )
 
 
@@ -420,7 +440,8 @@ def send(
 
     ``planning`` takes every option of :func:`plan` (``to``, ``subject``, ``attachments``, ``sender``,
     ``priority``, ``delivery_report``, ``campaign``, ``ledger``, ``per_row``, ``attachments_dir``,
-    ``group``, ``max_addresses``, ``retry_unknown``, ``max_message_bytes``, ``min_gap``); the others are those
+    ``group``, ``max_addresses``, ``retry_unknown``, ``max_message_bytes``, ``min_gap``, ``fit``,
+    ``keep_metadata``); the others are those
     of :meth:`Plan.send`. ``dry_run=True`` returns the plan's frame and sends nothing.
 
     >>> results = mmsnb.send(  # doctest: +SKIP

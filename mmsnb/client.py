@@ -35,6 +35,7 @@ from .errors import (
     MMSError,
     ThrottledError,
 )
+from .media import Media
 from .message import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, Message, check_limit
 from .numbers import normalize
 from .transport import Adapter, Session, require_https, transport_error
@@ -445,10 +446,14 @@ class Client:
         delivery_report: bool = True,
         attachments: Sequence[AttachmentSpec] = (),
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        fit: bool = False,
+        keep_metadata: bool = False,
     ) -> SendResult:
         """Send one MMS to one or several numbers; returns the gateway's message id.
 
-        The message is checked first (:meth:`Message.check`, against ``max_message_bytes``).
+        The message is checked first (:meth:`Message.check`, against ``max_message_bytes``). The
+        EXIF (GPS included), XMP and comments of JPEG and PNG files are removed unless
+        ``keep_metadata=True``; ``fit=True`` re-encodes images that would not fit (see :func:`mmsnb.plan`).
 
         >>> client.send_mms(  # doctest: +SKIP
         ...     ["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg)]
@@ -457,7 +462,9 @@ class Client:
         numbers = list(addresses) if isinstance(addresses, Iterable) and not isinstance(addresses, str) else [addresses]
         if not numbers:
             raise InputError("No addresses: give at least one number.")
-        files = tuple(Attachment.of(a, max_bytes=check_limit(max_message_bytes)) for a in attachments)
+        media = Media(fit=fit, keep_metadata=keep_metadata, limit=check_limit(max_message_bytes))
+        read = (Attachment.of(a, max_bytes=media.read_limit) for a in attachments)
+        files = media.fit(tuple(media.clean(a, a.filename) for a in read))
         message = Message(subject, sender, priority, delivery_report, files).check(max_message_bytes)
         return self.send_checked([normalize(n) for n in numbers], message)
 

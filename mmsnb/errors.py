@@ -34,13 +34,13 @@ class MMSError(Exception):
         return self.sentence
 
 
-def too_large(size: int, limit: int, what: str = "The attachments total") -> InputError:
-    """The one sentence for content over the gateway's size limit.
+def too_large(size: int, limit: int, what: str = "The attachments total", hint: str = "") -> InputError:
+    """The one sentence for content over the gateway's size limit: by how much, and what would help (``hint``).
 
     >>> str(too_large(400 * 1024, 300 * 1024))
-    "The attachments total 400 KB, over the gateway's limit of 300 KB."
+    "The attachments total 400 KB, 100 KB over the gateway's limit of 300 KB."
     """
-    return InputError(f"{what} {_size(size)}, over the gateway's limit of {_size(limit)}.")
+    return InputError(f"{what} {_size(size)}, {_size(size - limit)} over the gateway's limit of {_size(limit)}.{hint}")
 
 
 def _size(n: int) -> str:

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, too_large
+from .images import CONVERTIBLE, FITTABLE
+from .images import kind as image_kind
 from .paths import read_file
 
 #: Default limit of a message's attachments in bytes (raw file bytes, before base64), as the sandbox enforces it.
@@ -65,6 +67,9 @@ TYPES_BY_SUFFIX = {
     ".mp4": "video/mp4",
     ".smil": "application/smil",
     ".smi": "application/smil",
+    ".webp": "image/webp",
+    ".heic": "image/heic",
+    ".heif": "image/heic",
 }
 _SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -140,13 +145,15 @@ class Attachment:
     def of(cls, spec: AttachmentSpec, *, max_bytes: int | None = None) -> Attachment:
         """An attachment from a path, ``(filename, bytes)`` or ``(filename, bytes, content_type)``.
 
-        A file over ``max_bytes`` is refused without being read.
+        A file over ``max_bytes`` is refused without being read. WEBP and HEIC photos are let through
+        as what they are, for :class:`~mmsnb.media.Media` to convert or refuse.
         """
         if isinstance(spec, Attachment):
             return spec
         if isinstance(spec, (str, os.PathLike)):
             path = Path(spec)
-            data, name, ctype = read_file(path, f"Attachment {str(path)!r}", max_bytes), path.name, None
+            hint = " Pass fit=True to shrink it." if _guess_type(path.name) in _SHRINKABLE else ""
+            data, name, ctype = read_file(path, f"Attachment {str(path)!r}", max_bytes, hint), path.name, None
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
             name, data = spec[0], spec[1]
             ctype = spec[2] if len(spec) == 3 else None
@@ -159,11 +166,13 @@ class Attachment:
                 "content_type)."
             )
         name = safe_filename(name)
-        ctype = ctype or TYPES_BY_SUFFIX.get(os.path.splitext(name)[1].lower()) or mimetypes.guess_type(name)[0]
-        ctype = ctype or "application/octet-stream"
+        ctype = ctype or _guess_type(name) or "application/octet-stream"
         kind = ctype.split(";")[0].strip().lower()
         if not data:
             raise InputError(f"Attachment {name!r} is empty (0 bytes).")
+        photo = image_kind(data)
+        if photo in CONVERTIBLE:
+            return cls(name, photo, data)
         if kind not in SUPPORTED_TYPES:
             raise InputError(
                 f"Attachment {name!r} has type {ctype}, which an MMS cannot carry; "
@@ -179,6 +188,12 @@ class Attachment:
 
 
 AttachmentSpec = str | os.PathLike[str] | tuple[str, bytes] | tuple[str, bytes, str] | Attachment
+_SHRINKABLE = (*FITTABLE, *CONVERTIBLE)
+
+
+def _guess_type(name: str) -> str | None:
+    """The media type a file's name suggests."""
+    return TYPES_BY_SUFFIX.get(os.path.splitext(name)[1].lower()) or mimetypes.guess_type(name)[0]
 
 
 @dataclass(frozen=True)

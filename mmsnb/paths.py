@@ -67,17 +67,17 @@ def inside(base: Path, value: str | os.PathLike[str]) -> Path:
     return real
 
 
-def read_file(path: Path, label: str, max_bytes: int | None = None) -> bytes:
+def read_file(path: Path, label: str, max_bytes: int | None = None, hint: str = "") -> bytes:
     """The bytes of a regular file the user named; :class:`InputError` saying why when it cannot be read.
 
-    A file over ``max_bytes`` is refused from its size alone, without reading it.
+    A file over ``max_bytes`` is refused from its size alone, without reading it (``hint`` says what would help).
     """
     try:
         found = path.stat()
         if not stat.S_ISREG(found.st_mode):
             raise InputError(f"{label} is not a regular file (a folder, device or pipe): name a file.")
         if max_bytes is not None and found.st_size > max_bytes:
-            raise too_large(found.st_size, max_bytes, f"{label} is")
+            raise too_large(found.st_size, max_bytes, f"{label} is", hint)
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{label} does not exist: check the path.") from None

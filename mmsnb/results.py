@@ -116,7 +116,8 @@ class SendInfo:
 
     ``ledger`` is where the send was recorded (``poll`` records statuses there too); ``requests``
     the API requests it planned; ``available`` and ``resets_on`` the quota it read; ``files`` each
-    distinct file it read (path, bytes, type, sha256); ``in_flight`` the pace's decisions.
+    distinct file it read (path, bytes, type, sha256); ``in_flight`` the pace's decisions; ``media`` what
+    each file became (``results.mms.media`` shows it as a frame).
     """
 
     campaign: str
@@ -126,12 +127,14 @@ class SendInfo:
     resets_on: date | None = None
     files: tuple[dict[str, Any], ...] = ()
     in_flight: tuple[tuple[str, int], ...] = field(default=())
+    media: tuple[dict[str, Any], ...] = ()
 
     def attach(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` carrying this record (as JSON-safe values in ``frame.attrs``)."""
         record = asdict(self)
         record["resets_on"] = None if self.resets_on is None else self.resets_on.isoformat()
         record["files"], record["in_flight"] = list(self.files), [list(d) for d in self.in_flight]
+        record["media"] = list(self.media)
         frame.attrs[_KEY] = record
         return frame
 
@@ -150,4 +153,5 @@ class SendInfo:
             date.fromisoformat(resets_on) if resets_on else None,
             tuple(record.get("files", ())),
             tuple((d, n) for d, n in record.get("in_flight", ())),
+            tuple(record.get("media", ())),
         )

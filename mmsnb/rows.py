@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
+from .media import Media
 from .message import PRIORITIES, Attachment, Message, render_subject, subject_fields
 from .numbers import imprecise_dtype, parse
 from .paths import base_folder, inside
@@ -76,10 +77,11 @@ class _Fields:
 
 
 class _AttachmentCache:
-    """Each distinct file is read and base64-encoded once per campaign, and listed for the dry run."""
+    """Each distinct file is read, cleaned (:class:`~mmsnb.media.Media`) and base64-encoded once per campaign,
+    and listed for the dry run."""
 
-    def __init__(self, base: Path, max_bytes: int) -> None:
-        self.base, self.max_bytes = base, max_bytes
+    def __init__(self, base: Path, media: Media) -> None:
+        self.base, self.media = base, media
         self._files: dict[Any, Attachment | InputError] = {}
         self._resolved: dict[tuple[str, bool], Path] = {}
         self.read: dict[str, Attachment] = {}
@@ -91,12 +93,13 @@ class _AttachmentCache:
             self._resolved[key] = inside(self.base, spec) if from_data else Path(os.path.realpath(spec))
         return self._resolved[key]
 
-    def get(self, spec: Any, *, from_data: bool) -> Attachment:
+    def original(self, spec: Any, *, from_data: bool) -> Attachment:
+        """The file as read."""
         path = self._path(spec, from_data) if isinstance(spec, (str, os.PathLike)) else None
         key = str(path) if path is not None else id(spec)
         if key not in self._files:
             try:
-                attachment = Attachment.of(path if path is not None else spec, max_bytes=self.max_bytes)
+                attachment = Attachment.of(path if path is not None else spec, max_bytes=self.media.read_limit)
                 self._files[key] = attachment
                 if path is not None:
                     self.read[str(path)] = attachment
@@ -106,6 +109,12 @@ class _AttachmentCache:
         if isinstance(found, InputError):
             raise found
         return found
+
+    def get(self, spec: Any, *, from_data: bool) -> Attachment:
+        """The file as it will be sent (before the message is fitted)."""
+        original = self.original(spec, from_data=from_data)
+        label = os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else original.filename
+        return self.media.clean(original, label)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -168,7 +177,9 @@ def _meaning(
     files: Any = {"column": str(attachments)}
     if constant_files is not None:
         try:
-            files = [[a.content_type, a.digest.hex()] for a in (cache.get(f, from_data=False) for f in constant_files)]
+            files = [
+                [a.content_type, a.digest.hex()] for a in (cache.original(f, from_data=False) for f in constant_files)
+            ]
         except InputError as exc:
             files = {"unreadable": str(exc)}
     return {
@@ -182,11 +193,13 @@ def _meaning(
 
 @dataclass
 class Checked:
-    """The rows after their checks, and the files they read (real path -> attachment)."""
+    """The rows after their checks, the files they read (real path -> attachment as read), and what the
+    files became (:class:`~mmsnb.media.Media`)."""
 
     rows: list[Row]
     files: dict[str, Attachment]
     meaning: dict[str, Any]
+    media: Media
 
 
 def check_frame(frame: pd.DataFrame) -> None:
@@ -215,6 +228,7 @@ class _Recipe:
         delivery_report: bool,
         max_message_bytes: int,
         attachments_dir: str | os.PathLike[str] | None,
+        media: Media,
     ) -> None:
         _check_parameters(to=to, subject=subject, sender=sender, priority=priority)
         fields = _Fields(frame)
@@ -237,7 +251,7 @@ class _Recipe:
             raise InputError(
                 "An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent."
             )
-        self.cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs), max_message_bytes)
+        self.cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs), media)
         self.meaning = _meaning(
             fields,
             subject=subject,
@@ -287,7 +301,7 @@ class _Recipe:
             _text("sender", values["sender"]),
             values["priority"],
             self.delivery_report,
-            files,
+            self.cache.media.fit(files),
         )
         return message.check(self.max_message_bytes)
 
@@ -304,11 +318,14 @@ def check_rows(
     max_message_bytes: int,
     per_row: bool = False,
     attachments_dir: str | os.PathLike[str] | None = None,
+    fit: bool = False,
+    keep_metadata: bool = False,
 ) -> Checked:
-    """Check every row: number, values, attachments;
+    """Check every row: number, values, attachments (cleaned, and fitted with ``fit``);
     mark repeats of a number (of a number and content with ``per_row``).
     """
     check_frame(frame)
+    media = Media(fit=fit, keep_metadata=keep_metadata, limit=max_message_bytes)
     recipe = _Recipe(
         frame,
         to=to,
@@ -319,6 +336,7 @@ def check_rows(
         delivery_report=delivery_report,
         max_message_bytes=max_message_bytes,
         attachments_dir=attachments_dir,
+        media=media,
     )
     rows: list[Row] = []
     first: dict[tuple[str, str], int] = {}
@@ -343,7 +361,7 @@ def check_rows(
         seen = first.setdefault((checked.address, message.key if per_row else ""), i)
         if seen != i:
             row.duplicate_of = seen
-    return Checked(rows, recipe.cache.read, recipe.meaning)
+    return Checked(rows, recipe.cache.read, recipe.meaning, media)
 
 
 def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[Request]:

@@ -131,7 +131,7 @@ def test_the_size_limit_is_one_rule_with_one_sentence(client, tmp_path):
     assert (
         planned.to_frame().error.iloc[0]
         == str(direct.value)
-        == "The attachments total 2048 bytes, over the gateway's limit of 1024 bytes."
+        == "The attachments total 2048 bytes, 1024 bytes over the gateway's limit of 1024 bytes."
     )
 
 

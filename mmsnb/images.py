@@ -1,0 +1,371 @@
+"""Images as a phone will get them: their kind read from their bytes, private metadata removed, and
+re-encoded with Pillow to fit a size.
+
+Metadata is removed without re-encoding: the EXIF, XMP, IPTC and comment segments of a JPEG and
+the text and EXIF chunks of a PNG are left out byte for byte (Pillow cannot drop them without
+decoding and compressing the picture again, which would cost quality). Colour profiles stay. A
+photo whose EXIF said "rotate me" is turned upright first, as the phone that took it showed it,
+since without its EXIF no other phone would know.
+
+>>> kind(b"\\x89PNG\\r\\n\\x1a\\n...")
+'image/png'
+>>> kind(b"RIFF\\x00\\x00\\x00\\x00WEBPVP8 ")
+'image/webp'
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+#: Image kinds phones show, which mmsnb can fit to a size.
+FITTABLE = ("image/jpeg", "image/png", "image/gif")
+#: Image kinds phones take photos in but MMS handsets may not show; converted to JPEG with ``fit=True``.
+CONVERTIBLE = ("image/webp", "image/heic")
+#: JPEG qualities tried, best first, before an image is made smaller.
+QUALITIES = (85, 75, 65)
+#: An image is not made smaller than this many pixels on its shorter side.
+MIN_SIDE = 48
+
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+_EXIF, _XMP = b"Exif\x00\x00", b"http://ns.adobe.com/"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_TEXT = {b"tEXt", b"zTXt", b"iTXt"}
+_ORIENTATION = 0x0112
+
+
+def kind(data: bytes) -> str | None:
+    """The image type the bytes are (JPEG, PNG, GIF, WEBP, HEIC), whatever the file is called; None for others."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(_PNG_SIGNATURE):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "image/heic"
+    return None
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """An image's bytes without private metadata, and what was removed (``["EXIF", "XMP", ...]``)."""
+
+    data: bytes
+    removed: tuple[str, ...]
+    rotated: bool = False
+
+
+def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """The header segments of a JPEG (marker, whole segment) and the picture (from its first scan to its end)."""
+    segments: list[tuple[int, bytes]] = []
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            raise InputError("This JPEG is damaged (a segment does not start where it should).")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xDA:  # start of scan: the picture follows, up to the end-of-image marker
+            end = data.find(b"\xff\xd9", i)
+            return segments, data[i : len(data) if end < 0 else end + 2]
+        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
+        segments.append((marker, data[i : i + 2 + length]))
+        i += 2 + length
+    raise InputError("This JPEG is damaged (it has no picture data).")
+
+
+def _jpeg_metadata(marker: int, segment: bytes) -> str | None:
+    """What private metadata a JPEG segment holds (None: it is needed to show the picture)."""
+    payload = segment[4:]
+    if marker == 0xE1:
+        return "EXIF" if payload.startswith(_EXIF) else "XMP" if payload.startswith(_XMP) else "APP1"
+    if marker == 0xE2:
+        return "MPF" if payload.startswith(b"MPF\x00") else None  # keep ICC_PROFILE; MPF points at removed images
+    if marker == 0xED:
+        return "IPTC"
+    if marker == 0xFE:
+        return "comment"
+    if 0xE3 <= marker <= 0xEF and marker != 0xEE:  # keep APP14 (Adobe: how the colours are stored)
+        return f"APP{marker - 0xE0}"
+    return None
+
+
+def _png_metadata(kind_: bytes, body: bytes) -> str | None:
+    if kind_ == b"eXIf":
+        return "EXIF"
+    if kind_ == b"iTXt" and body.startswith(b"XML:com.adobe.xmp\x00"):
+        return "XMP"
+    if kind_ in _PNG_TEXT:
+        return "text"
+    if kind_ == b"tIME":
+        return "time"
+    return None
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes, bytes]]:
+    """A PNG's chunks: (type, data, whole chunk)."""
+    chunks, i = [], len(_PNG_SIGNATURE)
+    while i + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[i : i + 4])
+        kind_ = data[i + 4 : i + 8]
+        whole = data[i : i + 12 + length]
+        if len(whole) < 12 + length or zlib.crc32(whole[4:-4]) != struct.unpack(">I", whole[-4:])[0]:
+            raise InputError("This PNG is damaged (a chunk is cut short or fails its checksum).")
+        chunks.append((kind_, whole[8:-4], whole))
+        i += 12 + length
+        if kind_ == b"IEND":
+            break
+    return chunks
+
+
+def has_gps(data: bytes) -> bool:
+    """Whether the image says where it was taken (GPS in its EXIF or XMP)."""
+    if b"GPSLatitude" in data:  # XMP spells it out
+        return True
+    try:
+        with _open(data) as image:
+            return bool(image.getexif().get_ifd(0x8825))
+    except (InputError, OSError, SyntaxError, ValueError):
+        return False
+
+
+def _orientation(data: bytes) -> int:
+    try:
+        with _open(data) as image:
+            return int(image.getexif().get(_ORIENTATION, 1))
+    except (InputError, OSError, SyntaxError, ValueError, TypeError):
+        return 1
+
+
+def without_metadata(data: bytes, image_kind: str) -> Cleaned:
+    """``data`` (a JPEG or PNG) without EXIF, XMP, IPTC, comments or text; the colour profile is kept.
+
+    >>> without_metadata(b"GIF89a...", "image/gif").removed
+    ()
+    """
+    if image_kind == "image/jpeg":
+        segments, picture = _jpeg_segments(data)
+        found = [(_jpeg_metadata(marker, segment), segment) for marker, segment in segments]
+        removed = tuple(dict.fromkeys(what for what, _ in found if what is not None))
+        trailing = len(data) - 2 - sum(len(s) for _, s in segments) - len(picture)
+        if trailing > 0:
+            removed += ("images after the end",)  # e.g. a depth map or a preview, with EXIF of their own
+        rotated = "EXIF" in removed and _orientation(data) != 1
+        if rotated:
+            return Cleaned(_reencode_upright(data), removed, rotated=True)
+        kept = b"".join(segment for what, segment in found if what is None)
+        return Cleaned(data[:2] + kept + picture, removed)
+    if image_kind == "image/png":
+        chunks = _png_chunks(data)
+        found = [(_png_metadata(kind_, body), whole) for kind_, body, whole in chunks]
+        removed = tuple(dict.fromkeys(what for what, _ in found if what is not None))
+        return Cleaned(_PNG_SIGNATURE + b"".join(whole for what, whole in found if what is None), removed)
+    return Cleaned(data, ())
+
+
+def _open(data: bytes) -> PILImage.Image:
+    """The image Pillow reads from ``data`` (HEIC with the pillow-heif plugin), or :class:`InputError`."""
+    from PIL import Image, UnidentifiedImageError
+
+    if kind(data) == "image/heic":
+        try:
+            from pillow_heif import register_heif_opener
+        except ImportError:
+            raise InputError(
+                "This is a HEIC photo; reading it needs the heic extra: pip install 'mmsnb[heic]'."
+            ) from None
+        register_heif_opener()
+    try:
+        return Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"This image cannot be read ({exc}).") from None
+
+
+def _reencode_upright(data: bytes) -> bytes:
+    """A JPEG turned as its EXIF orientation says, saved again (at quality 95, with its colour profile)."""
+    from PIL import ImageOps
+
+    with _open(data) as image:
+        upright = ImageOps.exif_transpose(image)
+        out = io.BytesIO()
+        upright.save(out, "JPEG", quality=95, icc_profile=image.info.get("icc_profile"))
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """An image re-encoded to fit: its new type, bytes and pixels, and how (``note``: "JPEG quality 75")."""
+
+    content_type: str
+    data: bytes
+    pixels: tuple[int, int]
+    note: str = ""
+
+
+def pixels(data: bytes) -> tuple[int, int] | None:
+    """The width and height of an image (None when Pillow cannot read it)."""
+    try:
+        with _open(data) as image:
+            return image.size
+    except InputError:
+        return None
+
+
+def _steps(size: int, budget: int, scale: float) -> float:
+    """The next scale to try when an encoding of ``size`` bytes must come down to ``budget``."""
+    return scale * min(0.95, math.sqrt(budget / size) * 0.95)
+
+
+def _shrink(encode: Callable[[float], bytes], budget: int, size: tuple[int, int], first: bytes) -> bytes | None:
+    """Encodings at smaller scales until one fits ``budget`` (at most 10 more), or None below :data:`MIN_SIDE`."""
+    scale, data = 1.0, first
+    for _ in range(10):
+        scale = _steps(len(data), budget, scale)
+        if min(size) * scale < MIN_SIDE:
+            return None
+        data = encode(scale)
+        if len(data) <= budget:
+            return data
+    return None
+
+
+def _resized(image: PILImage.Image, scale: float) -> PILImage.Image:
+    from PIL import Image
+
+    if scale >= 1:
+        return image
+    width, height = (max(1, round(n * scale)) for n in image.size)
+    return image.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def fit(data: bytes, budget: int) -> Fitted:
+    """The image in ``data`` re-encoded to at most ``budget`` bytes, keeping its aspect ratio.
+
+    JPEG (and WEBP or HEIC, which become JPEG): quality stepped down from 85, then made smaller.
+    PNG: compressed harder, then reduced to 256 colours, then made smaller. GIF: every frame made
+    smaller; when even that cannot fit, the first frame alone (``note`` says so).
+    :class:`InputError` when it cannot fit without going below :data:`MIN_SIDE` pixels.
+    """
+    source = kind(data)
+    with _open(data) as image:
+        image.load()
+        if source == "image/png":
+            return _fit_png(image, budget)
+        if source == "image/gif":
+            return _fit_gif(image, budget)
+        return _fit_jpeg(image, budget)
+
+
+def _too_small(budget: int) -> InputError:
+    return InputError(
+        f"It cannot be made to fit {budget} bytes without becoming smaller than {MIN_SIDE} pixels a side."
+    )
+
+
+def _fit_jpeg(image: PILImage.Image, budget: int) -> Fitted:
+    from PIL import ImageOps
+
+    profile = image.info.get("icc_profile")
+    upright = ImageOps.exif_transpose(image)
+    picture = upright.convert("L" if upright.mode in ("L", "LA", "I;16", "1") else "RGB")
+
+    def encode(scale: float, quality: int) -> bytes:
+        out = io.BytesIO()
+        _resized(picture, scale).save(out, "JPEG", quality=quality, optimize=True, icc_profile=profile)
+        return out.getvalue()
+
+    data = b""
+    for quality in QUALITIES:
+        data = encode(1.0, quality)
+        if len(data) <= budget:
+            return Fitted("image/jpeg", data, picture.size, f"JPEG quality {quality}")
+    shrunk = _shrink(lambda scale: encode(scale, QUALITIES[-1]), budget, picture.size, data)
+    if shrunk is None:
+        raise _too_small(budget)
+    with _open(shrunk) as done:
+        return Fitted("image/jpeg", shrunk, done.size, f"JPEG quality {QUALITIES[-1]}, made smaller")
+
+
+def _fit_png(image: PILImage.Image, budget: int) -> Fitted:
+    from PIL import Image
+
+    options: dict[str, Any] = {"optimize": True}
+    if "icc_profile" in image.info:
+        options["icc_profile"] = image.info["icc_profile"]
+
+    def encode(picture: PILImage.Image) -> bytes:
+        out = io.BytesIO()
+        picture.save(out, "PNG", **options)
+        return out.getvalue()
+
+    def palette(picture: PILImage.Image) -> PILImage.Image:
+        if picture.mode == "P":
+            return picture
+        method = Image.Quantize.FASTOCTREE if picture.mode == "RGBA" else Image.Quantize.MEDIANCUT
+        return picture.convert("RGBA" if "A" in picture.mode else "RGB").quantize(256, method=method)
+
+    data = encode(image)
+    if len(data) <= budget:
+        return Fitted("image/png", data, image.size, "compressed harder")
+    data = encode(palette(image))
+    if len(data) <= budget:
+        return Fitted("image/png", data, image.size, "reduced to 256 colours")
+    shrunk = _shrink(lambda scale: encode(palette(_resized(image, scale))), budget, image.size, data)
+    if shrunk is None:
+        raise _too_small(budget)
+    with _open(shrunk) as done:
+        return Fitted("image/png", shrunk, done.size, "reduced to 256 colours, made smaller")
+
+
+def _fit_gif(image: PILImage.Image, budget: int) -> Fitted:
+    from PIL import ImageSequence
+
+    frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+    durations = [frame.info.get("duration", 100) for frame in ImageSequence.Iterator(image)]
+    loop = image.info.get("loop", 0)
+
+    def encode(scale: float, count: int) -> bytes:
+        out = io.BytesIO()
+        shown = [_resized(frame, scale) for frame in frames[:count]]
+        if count > 1:
+            shown[0].save(
+                out,
+                "GIF",
+                save_all=True,
+                append_images=shown[1:],
+                duration=durations[:count],
+                loop=loop,
+                optimize=True,
+                disposal=2,
+            )
+        else:
+            shown[0].save(out, "GIF", optimize=True)
+        return out.getvalue()
+
+    data = encode(1.0, len(frames))
+    if len(data) <= budget:
+        return Fitted("image/gif", data, image.size, "compressed harder")
+    shrunk = _shrink(lambda scale: encode(scale, len(frames)), budget, image.size, data)
+    note = f"every frame made smaller ({len(frames)})" if len(frames) > 1 else "made smaller"
+    if shrunk is None and len(frames) > 1:
+        note = f"first frame only: the {len(frames)}-frame animation did not fit even made smaller"
+        still = encode(1.0, 1)
+        shrunk = still if len(still) <= budget else _shrink(lambda s: encode(s, 1), budget, image.size, still)
+    if shrunk is None:
+        raise _too_small(budget)
+    with _open(shrunk) as done:
+        return Fitted("image/gif", shrunk, done.size, note)

@@ -1,0 +1,210 @@
+"""What each file becomes before it is sent, decided once per distinct file per campaign.
+
+By default the private metadata of JPEG and PNG photos (EXIF with its GPS position, XMP, IPTC,
+comments) is removed, colour profiles kept (``keep_metadata=True`` sends the files as they are).
+With ``fit=True``, a message whose attachments total more than the limit has its JPEG, PNG and GIF
+images re-encoded until it fits, and WEBP and HEIC photos are converted to JPEG; without it such
+a message is refused with how much too big it is. The original files are never changed.
+
+:meth:`Media.report` says what was done to each file: a frame with the columns of :data:`REPORT_COLUMNS`.
+
+>>> media = Media(fit=False, keep_metadata=False, limit=300 * 1024)
+>>> media.clean(Attachment.of(("hello.txt", b"hi")), "hello.txt").data
+b'hi'
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from . import images
+from .errors import InputError, too_large
+from .message import Attachment
+
+#: The columns of :meth:`Media.report`: the file as read, and as sent.
+REPORT_COLUMNS: dict[str, Any] = {
+    "file": "string",  # the path (or the name of bytes given in code)
+    "type": "string",  # its media type, read from its bytes for images
+    "bytes": "int64",
+    "pixels": "string",  # "960×720"; empty for what is not an image
+    "gps": "boolean",  # whether it said where it was taken
+    "metadata_removed": "string",  # "EXIF, XMP": what was left out ("" when nothing)
+    "sent_type": "string",
+    "sent_bytes": "int64",
+    "sent_pixels": "string",
+    "done": "string",  # in words: "as is", "metadata removed", "fitted: quality and size", "converted to JPEG"…
+}
+#: A file is not read above this size even to be fitted (a phone's photo is a few MB).
+MAX_SOURCE_BYTES = 50 * 1024 * 1024
+_NAMES = {"image/webp": "WEBP", "image/heic": "HEIC"}
+
+
+def _pixels(size: tuple[int, int] | None) -> str:
+    return "" if size is None else f"{size[0]}×{size[1]}"
+
+
+@dataclass
+class _Entry:
+    """What is known of one file: as read, and as sent."""
+
+    file: str
+    type: str
+    size: int
+    pixels: str
+    gps: bool | None
+    removed: tuple[str, ...] = ()
+    sent: Attachment | None = None
+    sent_pixels: str = ""
+    done: list[str] = field(default_factory=list)
+
+
+class Media:
+    """The files of one campaign (or one message) on their way out: cleaned, converted and fitted, each once."""
+
+    def __init__(self, *, fit: bool, keep_metadata: bool, limit: int) -> None:
+        if not isinstance(fit, bool):
+            raise InputError(f"fit= must be True or False, not {fit!r}.")
+        if not isinstance(keep_metadata, bool):
+            raise InputError(f"keep_metadata= must be True or False, not {keep_metadata!r}.")
+        self.fitting, self.keep_metadata, self.limit = fit, keep_metadata, limit
+        self._lock = threading.Lock()
+        self._cleaned: dict[bytes, Attachment | InputError] = {}
+        self._fitted: dict[tuple[bytes, ...], tuple[Attachment, ...] | InputError] = {}
+        self._entries: dict[bytes, _Entry] = {}  # by the digest of the file as read, then also as cleaned
+
+    @property
+    def read_limit(self) -> int:
+        """How large a file may be to be read at all: the message limit, or more when it may be fitted."""
+        return max(self.limit, MAX_SOURCE_BYTES) if self.fitting else self.limit
+
+    def clean(self, attachment: Attachment, label: str) -> Attachment:
+        """``attachment`` as it will be sent before any fitting: without metadata, WEBP and HEIC as JPEG."""
+        with self._lock:
+            found = self._cleaned.get(attachment.digest)
+            if found is None:
+                try:
+                    found = self._clean(attachment, label)
+                except InputError as exc:
+                    found = InputError(f"Attachment {attachment.filename!r}: {exc}")
+                self._cleaned[attachment.digest] = found
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+    def _clean(self, attachment: Attachment, label: str) -> Attachment:
+        data, image_kind = attachment.data, images.kind(attachment.data)
+        entry = _Entry(
+            label,
+            image_kind or attachment.content_type,
+            attachment.size,
+            _pixels(images.pixels(data)) if image_kind else "",
+            images.has_gps(data) if image_kind else None,
+        )
+        self._entries[attachment.digest] = entry
+        sent = attachment
+        if image_kind in images.CONVERTIBLE:
+            if not self.fitting:
+                raise InputError(
+                    f"it is a {_NAMES[image_kind]} photo, which many phones cannot show. "
+                    "Pass fit=True to convert it to JPEG, or convert it yourself."
+                )
+            converted = images.fit(data, self.limit)
+            stem = os.path.splitext(attachment.filename)[0]
+            sent = Attachment(f"{stem}.jpg", "image/jpeg", converted.data)
+            entry.removed, entry.sent_pixels = ("all (converted)",), _pixels(converted.pixels)
+            entry.done.append(f"converted from {_NAMES[image_kind]} ({converted.note})")
+        elif image_kind in ("image/jpeg", "image/png") and not self.keep_metadata:
+            cleaned = images.without_metadata(data, image_kind)
+            if cleaned.removed:
+                sent = replace(attachment, data=cleaned.data)
+                entry.removed = cleaned.removed
+                entry.done.append("metadata removed" + (", turned upright" if cleaned.rotated else ""))
+        entry.sent = sent
+        entry.sent_pixels = entry.sent_pixels or entry.pixels
+        self._entries[sent.digest] = entry
+        return sent
+
+    def fit(self, attachments: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
+        """The attachments of one message, fitted to the limit when they total more (with ``fit=True``);
+        :class:`InputError` saying how much too big, and what would help, otherwise."""
+        total = sum(a.size for a in attachments)
+        if total <= self.limit:
+            return attachments
+        shrinkable = [a for a in attachments if images.kind(a.data) in images.FITTABLE]
+        if not self.fitting:
+            hint = " Pass fit=True to shrink the images to fit." if shrinkable else ""
+            raise too_large(total, self.limit, hint=hint)
+        key = tuple(a.digest for a in attachments)
+        with self._lock:
+            found = self._fitted.get(key)
+            if found is None:
+                try:
+                    found = self._fit(attachments, shrinkable, total)
+                except InputError as exc:
+                    found = exc
+                self._fitted[key] = found
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+    def _fit(
+        self, attachments: tuple[Attachment, ...], shrinkable: list[Attachment], total: int
+    ) -> tuple[Attachment, ...]:
+        """Share what the limit leaves after the other files among the images, smallest first; each image
+        under its share stays as it is and leaves the rest to the others."""
+        fixed = total - sum(a.size for a in shrinkable)
+        room = self.limit - fixed
+        if room <= 0:
+            raise too_large(fixed, self.limit, what="The attachments that are not images total")
+        out: dict[bytes, Attachment] = {}
+        left = sum(a.size for a in shrinkable)
+        for attachment in sorted(shrinkable, key=lambda a: a.size):
+            share = room * attachment.size // left
+            left -= attachment.size
+            if attachment.size <= share:
+                out[attachment.digest] = attachment
+                room -= attachment.size
+                continue
+            try:
+                fitted = images.fit(attachment.data, share)
+            except InputError as exc:
+                raise InputError(f"Attachment {attachment.filename!r} cannot be fitted: {exc}") from None
+            sent = Attachment(attachment.filename, fitted.content_type, fitted.data)
+            out[attachment.digest] = sent
+            room -= sent.size
+            entry = self._entries.get(attachment.digest)
+            if entry is not None:
+                entry.sent, entry.sent_pixels = sent, _pixels(fitted.pixels)
+                entry.done.append(f"fitted ({fitted.note})")
+        return tuple(out.get(a.digest, a) for a in attachments)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The report's rows as JSON-safe dicts (what a results frame keeps in ``results.mms.info.media``)."""
+        with self._lock:
+            entries = list({id(e): e for e in self._entries.values()}.values())
+        rows = [
+            (
+                e.file,
+                e.type,
+                e.size,
+                e.pixels,
+                e.gps,
+                ", ".join(e.removed),
+                e.sent.content_type if e.sent else e.type,
+                e.sent.size if e.sent else e.size,
+                e.sent_pixels,
+                "; ".join(e.done) or "as is",
+            )
+            for e in entries
+        ]
+        return [dict(zip(REPORT_COLUMNS, row, strict=True)) for row in rows]
+
+    def report(self) -> pd.DataFrame:
+        """One row per distinct file: as read (type, bytes, pixels, GPS) and as sent, and what was done."""
+        frame = pd.DataFrame(self.records(), columns=list(REPORT_COLUMNS), dtype="object")
+        return frame.astype(REPORT_COLUMNS)

@@ -1,0 +1,270 @@
+"""Content that arrives: images fitted to the limit, private metadata removed, WEBP and HEIC converted.
+
+What the phone would get is what the sandbox received (``received[...].attachments``), opened with Pillow.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import received_addresses
+from PIL import Image, ImageSequence
+from PIL.PngImagePlugin import PngInfo
+
+import mmsnb
+from mmsnb import images
+from mmsnb.message import MAX_MESSAGE_BYTES
+
+REPO = Path(__file__).resolve().parent.parent
+BIG = REPO / "data" / "big.jpg"
+GPS = {1: "N", 2: (52.0, 13.0, 30.0), 3: "E", 4: (21.0, 0.0, 0.0)}
+
+
+def orange(n: int) -> list[str]:
+    return [f"501{i:06d}" for i in range(n)]
+
+
+def noise(size: tuple[int, int], seed: int = 0, mode: str = "RGB") -> Image.Image:
+    """A picture that compresses badly, so that it is large."""
+    rng = random.Random(seed)
+    return Image.frombytes(mode, size, rng.randbytes(size[0] * size[1] * len(mode)))
+
+
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def with_gps(size=(640, 480), **options) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(0x8825).update(GPS)
+    return encoded(noise(size, seed=7), "JPEG", exif=exif, quality=90, icc_profile=b"\0" * 200, **options)
+
+
+def gps_of(data: bytes) -> dict:
+    return dict(Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825))
+
+
+def sent_files(sandbox) -> list:
+    return [a for request in sandbox.received for a in request.attachments]
+
+
+def test_big_jpg_is_fitted_once_and_arrives_as_a_smaller_jpeg(sandbox, client, tmp_path):
+    original = BIG.read_bytes()
+    assert len(original) > MAX_MESSAGE_BYTES
+    frame = pd.DataFrame({"msisdn": orange(3)})
+    ledger = tmp_path / "l.sqlite"
+
+    refused = mmsnb.send(client, frame, subject="Hej", attachments=str(BIG), ledger=ledger, progress=False)
+    assert set(refused.send_state.astype(str)) == {"invalid"}
+    assert "211 KB over the gateway's limit of 300 KB. Pass fit=True to shrink it." in refused.error.iloc[0]
+    assert sandbox.received == []
+
+    plan = mmsnb.plan(client, frame, subject="Hej", attachments=str(BIG), fit=True, ledger=ledger)
+    report = plan.media.iloc[0]
+    assert (report.type, report.bytes, report.pixels) == ("image/jpeg", len(original), "960×720")
+    assert report.sent_bytes <= MAX_MESSAGE_BYTES and report.done.startswith("fitted (JPEG quality")
+    results = plan.send(progress=False)
+    assert set(results.send_state.astype(str)) == {"accepted"}
+
+    (sent,) = sent_files(sandbox)  # one request carries the three numbers
+    assert sent.content_type == "image/jpeg" and len(sent.data) <= MAX_MESSAGE_BYTES
+    picture = Image.open(io.BytesIO(sent.data))
+    assert picture.format == "JPEG"
+    assert picture.width * picture.height <= 960 * 720
+    assert not gps_of(sent.data)
+    assert BIG.read_bytes() == original  # the file itself is never changed
+    assert results.mms.media.equals(plan.media)
+    assert results.mms.media.sent_bytes.iloc[0] == len(sent.data)
+
+
+def test_a_png_over_the_limit_is_fitted_and_stays_a_png(sandbox, client, tmp_path):
+    path = tmp_path / "banner.png"
+    path.write_bytes(encoded(noise((420, 420)), "PNG"))
+    assert path.stat().st_size > MAX_MESSAGE_BYTES
+    results = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": orange(1)}),
+        attachments=str(path),
+        fit=True,
+        ledger=tmp_path / "l",
+        progress=False,
+    )
+    assert results.send_state.iloc[0] == "accepted"
+    (sent,) = sent_files(sandbox)
+    assert sent.content_type == "image/png" and len(sent.data) <= MAX_MESSAGE_BYTES
+    assert Image.open(io.BytesIO(sent.data)).format == "PNG"
+    assert "256 colours" in results.mms.media.done.iloc[0]
+
+
+def test_an_animated_gif_keeps_its_frames_when_it_can_and_says_so_when_it_cannot(sandbox, client, tmp_path):
+    frames = [noise((200, 200), seed=n).convert("P") for n in range(12)]
+    data = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=80, loop=0)
+    assert len(data) > MAX_MESSAGE_BYTES
+
+    fitted = images.fit(data, MAX_MESSAGE_BYTES)
+    animation = Image.open(io.BytesIO(fitted.data))
+    assert len(fitted.data) <= MAX_MESSAGE_BYTES and animation.n_frames == 12
+    assert [f.info.get("duration") for f in ImageSequence.Iterator(animation)][:2] == [80, 80]
+
+    tiny = images.fit(data, 30_000)  # so little room that the whole animation cannot fit
+    assert len(tiny.data) <= 30_000 and Image.open(io.BytesIO(tiny.data)).n_frames == 1
+    assert tiny.note.startswith("first frame only")
+
+    path = tmp_path / "spinner.gif"
+    path.write_bytes(data)
+    results = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": orange(1)}),
+        attachments=str(path),
+        fit=True,
+        max_message_bytes=30_000,
+        ledger=tmp_path / "l",
+        progress=False,
+    )
+    assert results.send_state.iloc[0] == "accepted"
+    assert "first frame only" in results.mms.media.done.iloc[0]
+    assert len(sent_files(sandbox)[0].data) <= 30_000
+
+
+def test_gps_and_exif_are_removed_by_default_and_kept_when_asked(make_sandbox, tmp_path):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(with_gps())
+    assert gps_of(path.read_bytes()) == GPS
+    frame = pd.DataFrame({"msisdn": orange(1)})
+    received = {}
+    for keep in (False, True):
+        sandbox = make_sandbox()
+        client = sandbox.client()
+        plan = mmsnb.plan(
+            client, frame, subject="Hej", attachments=str(path), keep_metadata=keep, ledger=tmp_path / f"{keep}.sqlite"
+        )
+        assert bool(plan.media.gps.iloc[0])  # the dry run says the file carries GPS
+        assert plan.media.metadata_removed.iloc[0] == ("" if keep else "EXIF")
+        plan.send(progress=False)
+        (received[keep],) = sent_files(sandbox)
+    assert not gps_of(received[False].data)
+    assert Image.open(io.BytesIO(received[False].data)).info.get("icc_profile") == b"\0" * 200  # colours kept
+    assert gps_of(received[True].data) == GPS
+    assert received[True].data == path.read_bytes()
+    # removing metadata does not re-encode: the picture's bytes are the original's
+    assert received[False].data[-5000:] == path.read_bytes()[-5000:]
+
+
+def test_a_photo_taken_sideways_is_turned_upright_when_its_exif_goes():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to show"
+    data = encoded(noise((64, 48)), "JPEG", exif=exif)
+    cleaned = images.without_metadata(data, "image/jpeg")
+    assert cleaned.rotated and Image.open(io.BytesIO(cleaned.data)).size == (48, 64)
+    assert not Image.open(io.BytesIO(cleaned.data)).getexif()
+
+
+def test_png_text_xmp_and_exif_chunks_are_removed_and_the_picture_is_untouched():
+    info = PngInfo()
+    info.add_text("Comment", "shot at home")
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta><exif:GPSLatitude>52,13</exif:GPSLatitude></x:xmpmeta>")
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    picture = noise((32, 32))
+    data = encoded(picture, "PNG", pnginfo=info, exif=exif)
+    assert images.has_gps(data)
+    cleaned = images.without_metadata(data, "image/png")
+    assert set(cleaned.removed) == {"text", "XMP", "EXIF"}
+    assert not images.has_gps(cleaned.data) and b"shot at home" not in cleaned.data
+    assert Image.open(io.BytesIO(cleaned.data)).tobytes() == picture.tobytes()
+
+
+@pytest.mark.parametrize("fmt, suffix", [("WEBP", ".webp"), ("HEIF", ".heic")])
+def test_webp_and_heic_photos_are_converted_with_fit_and_refused_without(sandbox, client, tmp_path, fmt, suffix):
+    if fmt == "HEIF":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    path = tmp_path / f"holiday{suffix}"
+    path.write_bytes(encoded(noise((320, 240)), fmt))
+    frame = pd.DataFrame({"msisdn": orange(1)})
+
+    refused = mmsnb.send(client, frame, attachments=str(path), ledger=tmp_path / "l", progress=False)
+    assert refused.send_state.iloc[0] == "invalid"
+    assert "many phones cannot show" in refused.error.iloc[0] and "fit=True" in refused.error.iloc[0]
+
+    results = mmsnb.send(client, frame, attachments=str(path), fit=True, ledger=tmp_path / "l", progress=False)
+    assert results.send_state.iloc[0] == "accepted"
+    (sent,) = sent_files(sandbox)
+    assert (sent.filename, sent.content_type) == ("holiday.jpg", "image/jpeg")
+    assert Image.open(io.BytesIO(sent.data)).size == (320, 240)
+    assert results.mms.media.done.iloc[0].startswith(f"converted from {'HEIC' if fmt == 'HEIF' else 'WEBP'}")
+
+
+def test_a_thousand_rows_sharing_one_oversized_image_fit_it_once(sandbox, client, tmp_path, monkeypatch):
+    calls = Counter()
+    save = Image.Image.save
+
+    def counting_save(self, fp, format=None, **params):
+        calls[format] += 1
+        return save(self, fp, format, **params)
+
+    monkeypatch.setattr(Image.Image, "save", counting_save)
+    frame = pd.DataFrame({"msisdn": orange(1000), "first_name": ["Ola"] * 1000})
+    plan = mmsnb.plan(
+        client, frame, subject="Cześć {first_name}", attachments=str(BIG), fit=True, ledger=tmp_path / "l"
+    )
+    alone = images.fit(BIG.read_bytes(), MAX_MESSAGE_BYTES)  # what fitting this image once costs
+    once = calls["JPEG"] // 2
+    assert len(plan.requests) == 20 and plan.media.sent_bytes.iloc[0] == len(alone.data)
+    assert calls["JPEG"] == 2 * once, "the plan re-encoded the image more often than one fitting does"
+
+
+def test_an_image_that_cannot_fit_is_named(sandbox, client, tmp_path):
+    results = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": orange(1)}),
+        attachments=[str(BIG), ("terms.txt", b"x" * 2000)],
+        fit=True,
+        max_message_bytes=2500,
+        ledger=tmp_path / "l",
+        progress=False,
+    )
+    assert results.send_state.iloc[0] == "invalid"
+    assert "cannot be fitted" in results.error.iloc[0] and "48 pixels" in results.error.iloc[0]
+    assert received_addresses(sandbox) == Counter()
+
+
+def test_send_mms_fits_and_cleans_too(sandbox, client):
+    result = client.send_mms("501102030", attachments=[str(BIG), ("photo.jpg", with_gps(size=(64, 48)))], fit=True)
+    assert result.message_id
+    big, photo = sent_files(sandbox)
+    assert len(big.data) + len(photo.data) <= MAX_MESSAGE_BYTES
+    assert not gps_of(photo.data)
+
+
+def test_options_that_are_not_switches_are_named(client, tmp_path):
+    for name in ("fit", "keep_metadata"):
+        with pytest.raises(mmsnb.InputError, match=f"{name}= must be True or False"):
+            mmsnb.plan(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", **{name: "yes"})
+
+
+def test_a_huge_file_is_not_read_even_to_be_fitted(client, tmp_path):
+    huge = tmp_path / "huge.jpg"
+    with open(huge, "wb") as f:
+        f.write(b"\xff\xd8\xff")
+        f.truncate(60 * 1024 * 1024)
+    results = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": orange(1)}),
+        attachments=str(huge),
+        fit=True,
+        dry_run=True,
+        ledger=tmp_path / "l",
+    )
+    assert results.send_state.iloc[0] == "invalid" and "over the gateway's limit" in results.error.iloc[0]
+    assert os.path.getsize(huge) == 60 * 1024 * 1024
