@@ -152,7 +152,10 @@ def test_a_refused_body_is_a_bad_request_error(sandbox, jpeg, how):
             client._request("POST", SEND_PATH, json={"addresses": [ORANGE_ADDRESS], "subject": 5}, sending=True)
         else:
             client.send_mms(
-                ORANGE, attachments=[("big.jpg", jpeg + b"\0" * (300 * 1024))], max_message_bytes=10 * 1024 * 1024
+                ORANGE,
+                attachments=[("big.jpg", jpeg + b"\0" * (300 * 1024))],
+                max_message_bytes=10 * 1024 * 1024,
+                keep_metadata=True,  # as it is: what follows the picture would be left out otherwise
             )
     assert (caught.value.http_status, caught.value.code, caught.value.gateway_message) == (400, 21, "Bad request")
     assert "HTTP 400" in str(caught.value)

@@ -294,11 +294,14 @@ class Ledger:
                 tx.serialize(addresses)
             tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (at, run_id))
             held: dict[str, Claim] = {}
+            taken: set[str] = set()  # the addresses that have a claim in this slot already (held or free again)
             for chunk in _chunks(addresses):
                 found: dict[str, list[Claim]] = {}
                 for row in tx.execute(f"{_CLAIMS} AND c.address IN ({_marks(chunk)})", (campaign, *chunk)):
                     claim = _claim(self.location.key, row)
                     found.setdefault(claim.address, []).append(claim)
+                    if claim.slot == slot:
+                        taken.add(claim.address)
                 for address in chunk:
                     hold = holding(found.get(address, ()), slot, retry_unknown)
                     if hold is not None:
@@ -318,14 +321,18 @@ class Ledger:
                 "intent_at, run_id) VALUES (?, ?, ?, ?, ?, 'sending', ?, ?)",
                 (campaign, number, content_key, json.dumps(claimed), int(delivery_report), at, run_id),
             )
-            tx.executemany(
-                "UPDATE claims SET request_id = ? WHERE campaign = ? AND address = ? AND slot = ?",
-                [(request_id, campaign, a, slot) for a in claimed],
-            )
-            tx.executemany(
-                "INSERT INTO claims (campaign, address, slot, request_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [(campaign, a, slot, request_id) for a in claimed],
-            )
+            again = [(request_id, campaign, a, slot) for a in claimed if a in taken]  # free again: retaken
+            if again:
+                tx.executemany(
+                    "UPDATE claims SET request_id = ? WHERE campaign = ? AND address = ? AND slot = ?", again
+                )
+            for chunk in _chunks([a for a in claimed if a not in taken]):
+                tx.execute(
+                    "INSERT INTO claims (campaign, address, slot, request_id) VALUES "
+                    + ",".join(["(?, ?, ?, ?)"] * len(chunk))
+                    + " ON CONFLICT DO NOTHING",
+                    [value for a in chunk for value in (campaign, a, slot, request_id)],
+                )
         return Begun(request_id, number, claimed, held, opted_out, too_soon)
 
     def finish(

@@ -28,6 +28,8 @@ from .where import DEFAULT_NAME, Location
 #: Seconds to wait for another connection's lock on the ledger before giving up.
 BUSY_TIMEOUT = 30.0
 
+#: Ledgers of schema 2 keep their claims' key (campaign first) and gain an index by number.
+_MIGRATE_FROM_2 = "CREATE INDEX IF NOT EXISTS claims_address ON claims (address)"
 #: Ledgers of schema 1 (per-content recipients, no runs) gain the runs and claims; a recipient's
 #: claim is the request that matters most (accepted, then under way or unknown, then the rest).
 _MIGRATE_FROM_1 = """
@@ -150,9 +152,11 @@ class SQLiteStore:
             else:  # schema 2 kept its version in the file's header
                 version = tx.execute("PRAGMA user_version")[0][0]
             check_version(version, str(self.path))
-            legacy = has("recipients")
+            legacy, older = has("recipients"), has("claims") or has("recipients")
             for statement in statements(tables("sqlite")) + (statements(_MIGRATE_FROM_1) if legacy else []):
                 tx.execute(statement)
+            if older and version < SCHEMA_VERSION:
+                tx.execute(_MIGRATE_FROM_2)
             if version != SCHEMA_VERSION:
                 tx.execute("DELETE FROM schema_version")
                 tx.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
