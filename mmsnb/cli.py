@@ -3,6 +3,7 @@
 $ mmsnb demo
 $ mmsnb sandbox --port 8787 --quota 100 --seed 0
 $ mmsnb send 501102030 --subject "Cześć" --attach data/promo.jpg --min-gap 7D
+$ mmsnb send 501102030 --attach data/big.jpg --fit
 $ mmsnb opt-out 501102030 --reason "replied STOP"
 
 A thin front end: it parses the command line, calls the library and prints sentences. Every
@@ -25,7 +26,7 @@ from contextlib import suppress
 from dataclasses import fields
 from datetime import UTC
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .config import VARIABLES
 from .errors import BadRequestError, ConfigError, InputError, LedgerError, MMSError
@@ -110,6 +111,8 @@ def for_shell(sentence: str, options: Mapping[str, str] | None = None) -> str:
     "Not sent: this number opted out on 2026-11-20. 'mmsnb opt-in NUMBER' ends it."
     >>> for_shell("Not sent: campaign 'a' contacted this number on 2026-11-20 09:30 UTC, within min_gap=7D.")
     "Not sent: campaign 'a' contacted this number on 2026-11-20 09:30 UTC, within --min-gap 7D."
+    >>> for_shell("The attachments total 511 KB, 211 KB over the limit of 300 KB. Pass fit=True to shrink it.")
+    'The attachments total 511 KB, 211 KB over the limit of 300 KB. Add --fit to shrink it.'
     """
     options = options or {}
     text = re.sub(r",? or pass [a-z_]+=(?: to [^.]*)?(?=\.)", "", sentence)
@@ -118,6 +121,8 @@ def for_shell(sentence: str, options: Mapping[str, str] | None = None) -> str:
     text = text.replace("client.limit()", "'mmsnb limit'")
     text = text.replace("mmsnb.opt_in(...)", "'mmsnb opt-in NUMBER'")
     text = re.sub(r"(?<![\w-])min_gap=(?=[\w\"'])", "--min-gap ", text)
+    text = re.sub(r"\b[Pp]ass (fit|keep_metadata)=True\b", lambda m: "Add --" + m[1].replace("_", "-"), text)
+    text = re.sub(r"(?<![\w-])(fit|keep_metadata)=True\b", lambda m: "--" + m[1].replace("_", "-"), text)
     text = re.sub(
         r"Pass allow_partial=True to send the first \d+, or group more recipients per request\.",
         "Send to fewer numbers now, or run again after the reset.",
@@ -263,6 +268,52 @@ def _valid_number(text: str) -> bool:
     return True
 
 
+def _kb(n: int) -> str:
+    """A byte count as the library's sentences write it ("511 KB")."""
+    return f"{n} bytes" if n < 10 * 1024 else f"{n / 1024:.0f} KB"
+
+
+def _listing(items: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def file_lines(records: Sequence[Mapping[str, Any]], keep_metadata: bool = False) -> list[str]:
+    """One line for each file the send changed (fitted, converted, metadata removed), from ``SendInfo.media``;
+    and one for each photo sent with its location.
+
+    >>> file_lines([{"file": "big.jpg", "bytes": 523110, "sent_bytes": 297558, "pixels": "960×720",
+    ...   "sent_pixels": "960×720", "gps": False, "metadata_removed": "", "done": "fitted (JPEG quality 65)"}])
+    ['big.jpg: 511 KB → 291 KB, 960×720 (fitted, JPEG quality 65)']
+    >>> file_lines([{"file": "photo.jpg", "bytes": 20000, "sent_bytes": 19000, "pixels": "64×48",
+    ...   "sent_pixels": "64×48", "gps": True, "metadata_removed": "EXIF", "done": "metadata removed"}])
+    ['photo.jpg: location (GPS) and EXIF removed']
+    """
+    out = []
+    for r in records:
+        name, done = r["file"], r["done"]
+        if done == "as is":
+            if r["gps"] and keep_metadata:
+                out.append(f"{name}: sent with its location (GPS), as --keep-metadata asks")
+            continue
+        changed, removed = [], []
+        for part in done.split("; "):
+            if part.startswith("metadata removed"):
+                what = ["location (GPS)"] * bool(r["gps"]) + [m for m in r["metadata_removed"].split(", ") if m]
+                removed.append(_listing(what) + " removed" + part.removeprefix("metadata removed"))
+            else:
+                changed.append(re.sub(r"^(fitted|converted from \w+) \((.*)\)$", r"\1, \2", part))
+        if changed:
+            before, after = r["pixels"], r["sent_pixels"]
+            pixels = f", {before} → {after}" if before and after and before != after else f", {after}" if after else ""
+            sizes = f"{_kb(r['bytes'])} → {_kb(r['sent_bytes'])}{pixels} ({'; '.join(changed)})"
+            removed.insert(0, sizes)
+            if r["gps"] and len(removed) == 1:  # re-encoded: the location went with the rest of the EXIF
+                removed.append("location (GPS) removed")
+        out.append(f"{name}: {'; '.join(removed)}")
+    return out
+
+
 def _send(args: argparse.Namespace) -> int:
     """Send through the ledger, as a one-row-per-number campaign: the same command again sends nothing."""
     from datetime import datetime
@@ -289,6 +340,8 @@ def _send(args: argparse.Namespace) -> int:
         campaign=campaign,
         ledger=args.ledger,
         min_gap=args.min_gap,
+        fit=args.fit,
+        keep_metadata=args.keep_metadata,
         progress=False,
     )
     info = SendInfo.of(results)
@@ -305,6 +358,9 @@ def _send(args: argparse.Namespace) -> int:
         else:
             why = for_shell(str(row.error).removeprefix("Not sent: "))
             print(f"{who}: not sent ({row.send_state!s}): {why}", file=sys.stderr)
+    if (results.send_state == SendState.ACCEPTED).any():
+        for text in file_lines(info.media, args.keep_metadata):
+            print(text)
     states = set(results.send_state.astype(str))
     done = {SendState.ACCEPTED, SendState.ALREADY_SENT, SendState.OPTED_OUT, SendState.TOO_SOON}
     if states <= done:
@@ -624,6 +680,12 @@ def parser() -> Parser:
         metavar="TIME",
         help="skip numbers another campaign in the ledger contacted within this time, e.g. 7D, 36h",
     )
+    p.add_argument(
+        "--fit",
+        action="store_true",
+        help="re-encode images so the message fits the size limit; convert WEBP/HEIC to JPEG",
+    )
+    p.add_argument("--keep-metadata", action="store_true", help="send photos' EXIF/GPS/XMP as they are")
     p.set_defaults(run=_send)
 
     changes = "exit status: 0 when every number was valid; 2 when one was not (it is named; the others are\n"

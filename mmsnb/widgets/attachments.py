@@ -1,4 +1,6 @@
-"""The attachments part of the composer: upload, thumbnails, the size bar and refusals.
+"""The attachments part of the composer: upload, thumbnails, the size bar, refusals, and the switches
+"Fit to the limit" (images over the limit are re-encoded to fit, WEBP and HEIC converted to JPEG) and
+"Keep photo metadata" (EXIF, GPS and XMP sent as they are).
 
 >>> panel = AttachmentsPanel(max_bytes=300 * 1024)
 >>> panel.add([{"name": "terms.txt", "type": "text/plain", "content": memoryview(b"Regulamin")}])
@@ -14,11 +16,21 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..errors import InputError
+from ..images import CONVERTIBLE, FITTABLE, kind
+from ..media import MAX_SOURCE_BYTES
 from ..message import SUPPORTED_TYPES, Attachment
 from .markup import line, size
 
 #: Image types a browser can show, with their ipywidgets.Image format.
-IMAGE_FORMATS = {"image/jpeg": "jpeg", "image/png": "png", "image/gif": "gif", "image/bmp": "bmp"}
+IMAGE_FORMATS = {"image/jpeg": "jpeg", "image/png": "png", "image/gif": "gif", "image/bmp": "bmp", "image/webp": "webp"}
+#: The label of the switch that lets images over the limit in, to be fitted when the plan is made.
+FIT_LABEL = "Fit to the limit"
+_NAMES = {"image/webp": "WEBP", "image/heic": "HEIC"}
+
+
+def fittable(attachment: Attachment) -> bool:
+    """Whether sending with ``fit=True`` can shrink the file (JPEG, PNG, GIF) or convert it (WEBP, HEIC)."""
+    return kind(attachment.data) in (*FITTABLE, *CONVERTIBLE)
 
 
 def image(attachment: Attachment, layout: widgets.Layout) -> widgets.Image:
@@ -30,10 +42,15 @@ class AttachmentsPanel(widgets.VBox):
     """Files to send: a FileUpload, one row per file (thumbnail or name, size, remove button),
     a bar of the total size against the gateway's limit, and the reasons for refused files.
 
+    With ``fit`` ticked (the default), JPEG, PNG, GIF, WEBP and HEIC images are taken whatever their
+    size: the plan re-encodes them to fit (:func:`mmsnb.plan` with ``fit=True``). Other files, and
+    every file with ``fit`` unticked, must fit the limit as they are. ``keep_metadata`` (unticked by
+    default) sends photos' EXIF, GPS and XMP as they are.
+
     >>> panel = AttachmentsPanel(max_bytes=client.max_message_bytes)   # doctest: +SKIP
     """
 
-    def __init__(self, *, max_bytes: int) -> None:
+    def __init__(self, *, max_bytes: int, fit: bool = True, keep_metadata: bool = False) -> None:
         self.max_bytes = max_bytes
         #: Called after each change of the files.
         self.on_change: Callable[[], None] = lambda: None
@@ -46,8 +63,25 @@ class AttachmentsPanel(widgets.VBox):
         self.bar = widgets.IntProgress(value=0, min=0, max=max_bytes, layout=widgets.Layout(width="220px"))
         self.size_line = widgets.HTML()
         self.refusals = widgets.HTML().add_class("mmsnb-refusals")
+        self.fit = widgets.Checkbox(
+            value=fit,
+            description=FIT_LABEL,
+            indent=False,
+            tooltip="Re-encode images so the message fits the gateway's limit; convert WEBP and HEIC photos to JPEG",
+            layout=widgets.Layout(width="auto", margin="0 16px 0 0"),
+        ).add_class("mmsnb-fit")
+        self.keep_metadata = widgets.Checkbox(
+            value=keep_metadata,
+            description="Keep photo metadata",
+            indent=False,
+            tooltip="Send photos' EXIF, GPS position and XMP as they are (removed by default)",
+            layout=widgets.Layout(width="auto"),
+        ).add_class("mmsnb-keep-metadata")
         self.upload.observe(lambda change: self.add(change["new"]), "value")
-        super().__init__([self.upload, self.rows, widgets.HBox([self.bar, self.size_line]), self.refusals])
+        self.fit.observe(lambda _: self._show(), "value")
+        self.keep_metadata.observe(lambda _: self.on_change(), "value")
+        switches = widgets.HBox([self.fit, self.keep_metadata])
+        super().__init__([self.upload, self.rows, widgets.HBox([self.bar, self.size_line]), switches, self.refusals])
         self._show()
 
     @property
@@ -56,8 +90,32 @@ class AttachmentsPanel(widgets.VBox):
         return sum(f.size for f in self.files)
 
     @property
+    def fixed(self) -> int:
+        """Bytes that fitting cannot change: every file without "Fit to the limit", else the files that are not
+        images it can shrink."""
+        return sum(f.size for f in self.files if not (self.fit.value and fittable(f)))
+
+    @property
     def over_limit(self) -> bool:
-        return self.total > self.max_bytes
+        """Whether the files cannot fit the limit: as they are, or (with "Fit to the limit") even with the images
+        shrunk."""
+        return self.fixed > self.max_bytes
+
+    @property
+    def problems(self) -> list[str]:
+        """What keeps these files from being sent, as sentences; empty when they can go."""
+        out = []
+        if self.over_limit:
+            hint = "" if self.fit.value or not any(fittable(f) for f in self.files) else f", or tick “{FIT_LABEL}”"
+            out.append(f"Remove attachments{hint}: they are over the size limit.")
+        if not self.fit.value:
+            out += [
+                f"{f.filename} is a {_NAMES[f.content_type]} photo, which many phones cannot show: tick "
+                f"“{FIT_LABEL}” to send it as a JPEG, or remove it."
+                for f in self.files
+                if f.content_type in CONVERTIBLE
+            ]
+        return out
 
     def add(self, uploads: Iterable[dict[str, Any]]) -> None:
         """Take uploaded files (FileUpload's value: dicts with name, type and content);
@@ -79,15 +137,31 @@ class AttachmentsPanel(widgets.VBox):
                 refused.append(str(exc))
                 continue
             if attachment.size > self.max_bytes:
-                refused.append(
-                    f"{attachment.filename} is {size(attachment.size)}, over the gateway's limit "
-                    f"of {size(self.max_bytes)} for a whole message."
-                )
-                continue
+                reason = self._too_big(attachment)
+                if reason:
+                    refused.append(reason)
+                    continue
             self.files.append(attachment)
         self.refusals.value = "<br>".join(line("✗ Refused: " + reason, "error") for reason in refused)
         self.upload.value = ()
         self._show()
+
+    def _too_big(self, attachment: Attachment) -> str:
+        """Why a file over the limit is refused ('' when "Fit to the limit" will shrink it)."""
+        over = (
+            f"{attachment.filename} is {size(attachment.size)}, over the gateway's limit "
+            f"of {size(self.max_bytes)} for a whole message."
+        )
+        if not fittable(attachment):
+            return over
+        if not self.fit.value:
+            return f"{over} Tick “{FIT_LABEL}” to shrink it."
+        if attachment.size > MAX_SOURCE_BYTES:
+            return (
+                f"{attachment.filename} is {size(attachment.size)}, more than the {size(MAX_SOURCE_BYTES)} an image "
+                "may be to be fitted: make it smaller first."
+            )
+        return ""
 
     def remove(self, attachment: Attachment) -> None:
         """Drop one file."""
@@ -118,12 +192,16 @@ class AttachmentsPanel(widgets.VBox):
         self.rows.children = list(rows.values())
         total = self.total
         self.bar.value = min(total, self.max_bytes)
-        self.bar.bar_style = "danger" if self.over_limit else ""
+        self.bar.bar_style = "danger" if self.over_limit else "warning" if total > self.max_bytes else ""
         text = f"{size(total)} of {size(self.max_bytes)}"
         if self.over_limit:
+            fixed = self.fixed
+            what = "" if fixed == total else f" even with the images fitted ({size(fixed)} are other files)"
             self.size_line.value = line(
-                f"{text}: {size(total - self.max_bytes)} over the gateway's limit. Remove a file.", "error"
+                f"{text}: {size(fixed - self.max_bytes)} over the gateway's limit{what}. Remove a file.", "error"
             )
+        elif total > self.max_bytes:
+            self.size_line.value = line(f"{text}: the images will be fitted to the limit before sending.", "warn")
         else:
             self.size_line.value = line(text)
         self.on_change()

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -22,8 +23,8 @@ from ..message import MAX_MESSAGE_BYTES, PRIORITIES, check_limit, render_subject
 from ..results import SendState
 from ..rules import MinGap
 from . import markup
-from .attachments import AttachmentsPanel
-from .markup import line
+from .attachments import FIT_LABEL, AttachmentsPanel
+from .markup import line, size
 from .monitor import Monitor
 from .preview import Preview
 from .recipients import RecipientsPanel
@@ -51,6 +52,38 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _done(done: str, removed: str) -> str:
+    """What was done to a file, from :attr:`Plan.media`: "fitted (JPEG quality 65)" -> "fitted, JPEG quality 65",
+    "metadata removed" -> "EXIF, XMP removed"."""
+    parts = [re.sub(r"^(fitted|converted from \w+) \((.*)\)$", r"\1, \2", part) for part in done.split("; ")]
+    return "; ".join(part.replace("metadata removed", f"{removed} removed", 1) if removed else part for part in parts)
+
+
+def _for_form(sentence: str) -> str:
+    """The library's sentence with its parameters named as the form's switches."""
+    return re.sub(r"\b[Pp]ass fit=True to", f"Tick “{FIT_LABEL}” to", sentence)
+
+
+def _media_lines(planned: Plan, keep_metadata: bool) -> list[str]:
+    """Each file before and after (size, pixels, what was done), then a warning for each photo that says where it
+    was taken: that the location is removed, or that it is sent with it."""
+    records = planned.processed.records() if planned.processed is not None else []
+    lines, warnings = [], []
+    for r in records:
+        after = "" if r["sent_bytes"] == r["bytes"] else f" → {size(r['sent_bytes'])}"
+        if r["sent_pixels"]:
+            changed = r["sent_pixels"] != r["pixels"] and r["pixels"]
+            after += f", {r['pixels']} → {r['sent_pixels']}" if changed else f", {r['sent_pixels']}"
+        lines.append(line(f"{r['file']} {size(r['bytes'])}{after} ({_done(r['done'], r['metadata_removed'])})"))
+        if r["gps"]:
+            if keep_metadata and r["done"] == "as is":
+                fate = " and will be sent with it (untick “Keep photo metadata” to remove it)."
+            else:
+                fate = "; the location is removed before sending."
+            warnings.append(line(f"⚠ {r['file']} says where it was taken (GPS){fate}", "warn"))
+    return (["Attachments:", *lines] if lines else []) + warnings
+
+
 class Composer(widgets.VBox):
     """A form that writes, checks and sends one MMS through :func:`mmsnb.send`, then watches it.
 
@@ -59,7 +92,10 @@ class Composer(widgets.VBox):
     a "Min gap" (``7D``, ``36h``; empty: none) leaves out those another campaign contacted within
     it. Send first shows what the send will spend and whom it leaves out; Confirm
     sends the plan it showed, through the ledger, so pressing again never sends twice. Attachments
-    may total ``max_message_bytes``. ``results`` holds the last
+    may total ``max_message_bytes``: with "Fit to the limit" (``fit``, on by default) images over it are
+    re-encoded to fit and WEBP and HEIC photos converted to JPEG; the confirmation shows each file's size
+    before and after, and warns of photos that say where they were taken (their EXIF, GPS and XMP are
+    removed unless "Keep photo metadata", ``keep_metadata``, is ticked). ``results`` holds the last
     results and ``monitor`` the live view of their delivery (polled every ``interval`` seconds,
     or at growing pauses). Of the client, only ``base_url`` is ever shown.
 
@@ -76,6 +112,8 @@ class Composer(widgets.VBox):
         ledger: LedgerSpec = None,
         interval: float | None = None,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        fit: bool = True,
+        keep_metadata: bool = False,
     ) -> None:
         self.monitor: Monitor | None = None  # first: ipywidgets calls close() even on a failed __init__
         self.client, self.ledger, self.interval = client, ledger, interval
@@ -113,7 +151,9 @@ class Composer(widgets.VBox):
             style=_STYLE,
         ).add_class("mmsnb-min-gap")
         self.preview = Preview()
-        self.attachments = AttachmentsPanel(max_bytes=max_message_bytes)
+        self.attachments = AttachmentsPanel(max_bytes=max_message_bytes, fit=fit, keep_metadata=keep_metadata)
+        #: The switches "Fit to the limit" and "Keep photo metadata" (in the attachments panel).
+        self.fit, self.keep_metadata = self.attachments.fit, self.attachments.keep_metadata
         table = recipients if isinstance(recipients, pd.DataFrame) else None
         self.recipients = RecipientsPanel(table)
         if recipients is not None and table is None:
@@ -194,8 +234,7 @@ class Composer(widgets.VBox):
             out.append("Add at least one valid number.")
         if not self.subject.value.strip() and not self.attachments.files:
             out.append("Write a subject or attach a file.")
-        if self.attachments.over_limit:
-            out.append("Remove attachments: they are over the size limit.")
+        out += self.attachments.problems
         text: str = self.min_gap.value.strip()
         if text:
             try:
@@ -246,6 +285,8 @@ class Composer(widgets.VBox):
             ledger=self.ledger,
             max_message_bytes=self.max_message_bytes,
             min_gap=self.min_gap.value.strip() or None,
+            fit=self.fit.value,
+            keep_metadata=self.keep_metadata.value,
         )
 
     def _read_quota(self) -> None:
@@ -279,6 +320,11 @@ class Composer(widgets.VBox):
             return
         requests, available = len(planned.requests), planned.limit.available
         states = Counter(o.state for o in planned.settled.values())
+        unsendable = self._unsendable(planned)
+        if unsendable and not planned.recipients:
+            self._error(" ".join(map(_for_form, unsendable)))
+            return
+        states[SendState.INVALID] -= sum(unsendable.values())
         lines = [
             f"<b>Send to {_plural(planned.recipients, 'recipient')} in {_plural(requests, 'request')}?</b>"
             if planned.recipients
@@ -286,12 +332,26 @@ class Composer(widgets.VBox):
             f"Quota: {available} requests available, {available - requests} left after this send "
             f"(the counter resets on {_day(planned.limit.resets_on)}).",
             *(f"{_plural(states[state], noun)}: {fate}." for state, (noun, fate) in _SKIPPED.items() if states[state]),
+            *(
+                line(f"{_plural(n, 'recipient')}: not sent: {_for_form(error)}", "error")
+                for error, n in unsendable.items()
+            ),
             f"Campaign: {planned.campaign}.",
         ]
-        self.confirm_text.value = "<br>".join(lines)
+        self.confirm_text.value = "<br>".join([*lines, *_media_lines(planned, self.keep_metadata.value)])
         self._pending = (planned, options["to"])
         self.confirmation.layout.display = "flex"
         self._update_buttons()
+
+    @staticmethod
+    def _unsendable(planned: Plan) -> Counter[str]:
+        """The rows with a valid number that cannot be sent for their message (e.g. attachments that do not fit),
+        counted by the sentence that says why."""
+        return Counter(
+            str(planned.settled[row.position].error)
+            for row in planned.rows
+            if row.error is not None and row.address is not None and row.position in planned.settled
+        )
 
     def _withdraw(self) -> None:
         """Hide the confirmation: the form changed, or Cancel was pressed."""
