@@ -272,7 +272,7 @@ def fit(data: bytes, budget: int) -> Fitted:
 
 def _too_small(budget: int) -> InputError:
     return InputError(
-        f"It cannot be made to fit {budget} bytes without becoming smaller than {MIN_SIDE} pixels a side."
+        f"it cannot be made to fit {budget} bytes without becoming smaller than {MIN_SIDE} pixels a side."
     )
 
 

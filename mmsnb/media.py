@@ -155,17 +155,15 @@ class Media:
     def _fit(
         self, attachments: tuple[Attachment, ...], shrinkable: list[Attachment], total: int
     ) -> tuple[Attachment, ...]:
-        """Share what the limit leaves after the other files among the images, smallest first; each image
-        under its share stays as it is and leaves the rest to the others."""
+        """Share what the limit leaves after the other files equally among the images, smallest first; an
+        image under its share stays as it is and leaves the rest to the larger ones."""
         fixed = total - sum(a.size for a in shrinkable)
         room = self.limit - fixed
         if room <= 0:
             raise too_large(fixed, self.limit, what="The attachments that are not images total")
         out: dict[bytes, Attachment] = {}
-        left = sum(a.size for a in shrinkable)
-        for attachment in sorted(shrinkable, key=lambda a: a.size):
-            share = room * attachment.size // left
-            left -= attachment.size
+        for done, attachment in enumerate(sorted(shrinkable, key=lambda a: a.size)):
+            share = room // (len(shrinkable) - done)
             if attachment.size <= share:
                 out[attachment.digest] = attachment
                 room -= attachment.size

@@ -239,12 +239,14 @@ def test_an_image_that_cannot_fit_is_named(sandbox, client, tmp_path):
     assert received_addresses(sandbox) == Counter()
 
 
-def test_send_mms_fits_and_cleans_too(sandbox, client):
-    result = client.send_mms("501102030", attachments=[str(BIG), ("photo.jpg", with_gps(size=(64, 48)))], fit=True)
+def test_send_mms_fits_and_cleans_too_and_leaves_a_small_image_as_it_is(sandbox, client):
+    small = with_gps(size=(64, 48))
+    result = client.send_mms("501102030", attachments=[str(BIG), ("photo.jpg", small)], fit=True)
     assert result.message_id
     big, photo = sent_files(sandbox)
     assert len(big.data) + len(photo.data) <= MAX_MESSAGE_BYTES
     assert not gps_of(photo.data)
+    assert photo.data == images.without_metadata(small, "image/jpeg").data  # cleaned, not re-encoded
 
 
 def test_options_that_are_not_switches_are_named(client, tmp_path):
