@@ -1,8 +1,8 @@
 """What a durable intent costs: the ledger's claim + intent + outcome per request, on SQLite and on PostgreSQL,
 next to the request's own time.
 
-    python benchmarks/ledger.py                   # SQLite, and a throwaway PostgreSQL server (about 45 s)
-    python benchmarks/ledger.py --quick           # fewer requests (about 13 s)
+    python benchmarks/ledger.py                   # SQLite, and a throwaway PostgreSQL server (20–30 s)
+    python benchmarks/ledger.py --quick           # fewer requests (about 10 s)
     python benchmarks/ledger.py --postgres URL    # your PostgreSQL database instead of a throwaway server
 
 Every request of a send costs the ledger two transactions: ``Ledger.begin`` claims the recipients
@@ -55,8 +55,6 @@ from postgres import PostgresServer, PostgresUnavailable
 ADDRESSES = (1, 50)
 #: Requests written before the clock starts: the connection, the schema and the caches are warm.
 WARM_UP = 20
-#: The label of a PostgreSQL measurement whose tables the planner has statistics of.
-ANALYZED = "ANALYZE after the warm-up"
 #: Requests per measurement (engine kind -> (full run, --quick)).
 REQUESTS = {"sqlite": (2000, 300), "postgresql": (300, 100)}
 #: Sends to the sandbox per measurement (latency -> (full run, --quick)).
@@ -64,13 +62,10 @@ SENDS = {0.0: (200, 50), 0.1: (30, 10)}
 
 
 # the ledger ---------------------------------------------------------------------------------------
-def per_request(
-    spec: str | Path, requests: int, addresses: int, *, synchronous: str | None = None, analyze: bool = False
-) -> dict[str, float]:
+def per_request(spec: str | Path, requests: int, addresses: int, *, synchronous: str | None = None) -> dict[str, float]:
     """µs of wall and of this process's CPU per request for claim + intent + outcome, on a fresh ledger.
 
-    ``synchronous``: SQLite's setting instead of the ledger's FULL. ``analyze``: PostgreSQL's planner gets
-    the tables' statistics after the warm-up (``ANALYZE``), as autovacuum gives them a minute or more later.
+    ``synchronous``: SQLite's setting instead of the ledger's FULL.
     """
     batches = [[f"tel:+48501{no * addresses + i:06d}" for i in range(addresses)] for no in range(WARM_UP + requests)]
     with mmsnb.Ledger(spec) as ledger:
@@ -81,9 +76,6 @@ def per_request(
         clock: list[float] = []  # perf_counter before each timed request, and after the last
         for no, batch in enumerate(batches):
             if no == WARM_UP:
-                if analyze:
-                    with ledger._store.write() as tx:
-                        tx.execute("ANALYZE runs, requests, claims, opt_outs")
                 cpu = time.process_time()
             if no >= WARM_UP:
                 clock.append(time.perf_counter())
@@ -324,7 +316,6 @@ def main(argv: list[str] | None = None) -> int:
                 version = settings["server_version"].split()[0]
                 label = f"PostgreSQL {version}, {route(args.postgres)} (--postgres), fsync={settings['fsync']}"
                 measure("postgresql", label, named.url)
-                measure("postgresql-analyzed", f"{label}, {ANALYZED}", named.url, analyze=True)
             finally:
                 common.attempt(report, "dropping the benchmark's schemas", named.drop)
     else:
@@ -347,9 +338,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"# PostgreSQL {pg['note']}")
                 fresh = Throwaway(server)
                 version, fsync = settings["server_version"].split()[0], settings["fsync"]
-                label = f"PostgreSQL {version}, unix socket, fsync={fsync}"
-                measure("postgresql-socket", label, fresh.socket_url)
-                measure("postgresql-socket-analyzed", f"{label}, {ANALYZED}", fresh.socket_url, analyze=True)
+                measure("postgresql-socket", f"PostgreSQL {version}, unix socket, fsync={fsync}", fresh.socket_url)
                 measure("postgresql-tcp", f"PostgreSQL {version}, TCP 127.0.0.1, fsync={fsync}", fresh.tcp_url)
             finally:
                 server.stop()
