@@ -554,7 +554,7 @@ def _min_gap(text: str) -> str:
         MinGap.parse(text)
     except InputError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a length of time above zero; give one such as 7D, 36h or 90min"
+            f"{text!r} is not a length of time with its unit, of a second or more; give one such as 7D, 36h or 90min"
         ) from None
     return text
 

@@ -270,7 +270,7 @@ def _paced_send(run: Run, begun: Begun, message: Message, gate: ExitStack, ticke
         return run.pace.attempt(run.rate)
 
     def waiting(seconds: float) -> None:
-        run.ledger.pause(request_id)
+        run.ledger.pause(run.run_id, request_id)
         run.on_wait(seconds)
 
     try:

@@ -36,6 +36,8 @@ CONVERTIBLE = ("image/webp", "image/heic")
 QUALITIES = (85, 75, 65)
 #: An image is not made smaller than this many pixels on its shorter side.
 MIN_SIDE = 48
+#: Images with more pixels than this (a 48-megapixel phone photo has fewer) are not decoded.
+MAX_PIXELS = 60_000_000
 
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 _EXIF, _XMP = b"Exif\x00\x00", b"http://ns.adobe.com/"
@@ -190,9 +192,16 @@ def _open(data: bytes) -> PILImage.Image:
             ) from None
         register_heif_opener()
     try:
-        return Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(f"This image cannot be read ({exc}).") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"This image has more than {MAX_PIXELS:,} pixels; it is not read.") from None
+    if image.width * image.height > MAX_PIXELS:
+        raise InputError(
+            f"This image is {image.width}×{image.height} pixels, more than {MAX_PIXELS:,}; it is not read."
+        )
+    return image
 
 
 def _reencode_upright(data: bytes) -> bytes:

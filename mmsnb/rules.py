@@ -12,6 +12,7 @@ reached (or may have reached) within it is left out as ``too-soon``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,22 +35,34 @@ class MinGap:
     def parse(cls, value: Any) -> MinGap:
         """``value`` as a gap, or :class:`InputError` saying what is accepted.
 
+        A text needs its unit (``"7"`` alone is refused: pandas would read seven nanoseconds), and a gap
+        under a second is taken for a mistake.
+
         >>> MinGap.parse("36h").gap
         Timedelta('1 days 12:00:00')
         """
         bad = InputError(
-            f'min_gap= must be a length of time such as "7D", "36h" or pd.DateOffset(months=1), not {value!r}.'
+            f'min_gap= must be a length of time with its unit, such as "7D", "36h" or pd.DateOffset(months=1), '
+            f"not {value!r}."
         )
+        if isinstance(value, pd.offsets.Tick):
+            value = pd.Timedelta(value)
         if isinstance(value, pd.DateOffset):
-            return cls(value, f"pd.DateOffset({', '.join(f'{k}={v}' for k, v in value.kwds.items())})")
+            start = pd.Timestamp("2000-01-31")
+            if start - value >= start:
+                raise InputError(f"min_gap= must be longer than nothing, not {value!r}.")
+            shown = ", ".join(f"{k}={v}" for k, v in value.kwds.items())
+            return cls(value, f"pd.DateOffset({shown})" if shown else value.freqstr)
         if isinstance(value, bool) or not isinstance(value, (str, timedelta)):
+            raise bad
+        if isinstance(value, str) and not re.search(r"[A-Za-z]", value):
             raise bad
         try:
             gap = pd.Timedelta(value)
         except ValueError:
             raise bad from None
-        if pd.isna(gap) or gap <= pd.Timedelta(0):
-            raise InputError(f"min_gap= must be longer than nothing, not {value!r}.")
+        if pd.isna(gap) or gap < pd.Timedelta(seconds=1):
+            raise InputError(f"min_gap= must be at least a second, not {value!r}.")
         return cls(gap, value if isinstance(value, str) else str(gap))
 
     def since(self) -> str:

@@ -242,7 +242,10 @@ def test_a_bad_min_gap_is_a_usage_error_naming_it(capsys, sandbox, env, ledger, 
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: mmsnb send ")
-    assert f"mmsnb send: error: argument --min-gap: {gap!r} is not a length of time above zero" in err
+    assert (
+        f"mmsnb send: error: argument --min-gap: {gap!r} is not a length of time with its unit, of a second or more"
+        in err
+    )
     assert sandbox.received == [] and not ledger.exists()
 
 

@@ -103,7 +103,9 @@ def test_a_bad_min_gap_is_a_sentence_and_nothing_is_sent(composer, sandbox, gap)
     composer.min_gap.value = gap
     assert composer.send_button.disabled
     assert f"Min gap {gap!r}".replace("'", "&#x27;") in composer.why.value
-    assert "is not a length of time above zero: write e.g. 7D, 36h or 90min." in composer.why.value
+    assert (
+        "is not a length of time with its unit, of a second or more: write e.g. 7D, 36h or 90min." in composer.why.value
+    )
     composer.send_button.click()  # .click() runs the handler even when disabled: it must refuse
     composer.confirm_button.click()
     assert not shown(composer.confirmation) and sandbox.received == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +15,8 @@ import pytest
 from helpers import received_addresses
 
 import mmsnb
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def orange(n: int, start: int = 0) -> list[str]:
@@ -125,24 +129,43 @@ def test_intents_are_written_durably(tmp_path):
         assert tx.execute("PRAGMA journal_mode") == [("wal",)]
 
 
+CHILD_SEND = """
+import pandas as pd, mmsnb
+results = mmsnb.send(mmsnb.Client.from_env(), pd.DataFrame({"msisdn": ["501000000"]}), subject="Hej", progress=False)
+print(results.mms.info.ledger)
+"""
+
+
 def test_mmsnb_ledger_in_a_parent_folders_env_file_is_honoured(sandbox, tmp_path, monkeypatch):
-    monkeypatch.delenv("MMSNB_LEDGER", raising=False)
-    for name in sandbox.env():
-        monkeypatch.delenv(name, raising=False)
     (tmp_path / ".env").write_text(
-        "".join(f"{k}={v}\n" for k, v in sandbox.env().items()) + f"MMSNB_LEDGER={tmp_path / 'team.sqlite'}\n"
+        "".join(f"{k}={v}\n" for k, v in sandbox.env().items() if k != "MMSNB_LEDGER")
+        + f"MMSNB_LEDGER={tmp_path / 'team.sqlite'}\n"
     )
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    monkeypatch.chdir(notebooks)
-
-    client = mmsnb.Client.from_env()
-    try:
-        results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", progress=False)
-    finally:
-        client.close()
-    assert results.mms.info.ledger == str(tmp_path / "team.sqlite")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD_SEND],
+        env={**env, "PYTHONPATH": str(REPO)},
+        cwd=notebooks,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(tmp_path / "team.sqlite")
     assert (tmp_path / "team.sqlite").is_file() and not list(notebooks.iterdir())
+
+
+def test_an_embedded_sandbox_keeps_its_own_ledger_whatever_env_names(sandbox, tmp_path, monkeypatch):
+    """Practice sends to a sandbox in this process never enter the team's ledger that .env names."""
+    monkeypatch.setenv("MMSNB_LEDGER", str(tmp_path / "team.sqlite"))
+    client = sandbox.client()
+    results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", progress=False)
+    mmsnb.opt_out("501000001", client=client)
+    assert results.mms.info.ledger == str(sandbox.ledger.absolute())
+    assert not (tmp_path / "team.sqlite").exists()
+    assert mmsnb.opted_out(client=client).address.tolist() == ["tel:+48501000001"]
 
 
 OLD_SCHEMA = """

@@ -270,3 +270,29 @@ def test_a_huge_file_is_not_read_even_to_be_fitted(client, tmp_path):
     )
     assert results.send_state.iloc[0] == "invalid" and "over the gateway's limit" in results.error.iloc[0]
     assert os.path.getsize(huge) == 60 * 1024 * 1024
+
+
+@pytest.mark.parametrize("side", [9000, 100_000])  # 81 and 10 000 megapixels, in a file of a few hundred bytes
+def test_an_image_that_claims_too_many_pixels_is_not_decoded(client, tmp_path, side):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    bomb = (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bomb + b"\0" * (MAX_MESSAGE_BYTES + 1))  # over the limit, so that fitting would decode it
+    results = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": orange(1)}),
+        attachments=str(path),
+        fit=True,
+        dry_run=True,
+        ledger=tmp_path / "l",
+    )
+    assert results.send_state.iloc[0] == "invalid"
+    assert "pixels" in results.error.iloc[0] and "not read" in results.error.iloc[0]

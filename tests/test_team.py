@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -130,7 +131,8 @@ def test_min_gap_keeps_another_campaign_from_contacting_a_number_too_soon(sandbo
     assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in orange(8)})
 
     # A gap shorter than the time since "autumn" lets them through; without min_gap there is no rule.
-    later = mmsnb.send(client, frame, subject="C", campaign="spring", ledger=pg_url, min_gap="1us", progress=False)
+    time.sleep(1.1)  # longer than the gap below, so "autumn" is no longer too recent
+    later = mmsnb.send(client, frame, subject="C", campaign="spring", ledger=pg_url, min_gap="1s", progress=False)
     assert set(later.send_state.astype(str)) == {"accepted"}
 
 
@@ -184,7 +186,7 @@ def test_min_gap_on_sqlite_too_and_a_bad_value_is_named(sandbox, tmp_path):
         dry_run=True,
     )
     assert dry.send_state.astype(str).tolist() == ["too-soon", "too-soon", "planned"]
-    for bad in ("soon", "-1D", 7, True):
+    for bad in ("soon", "-1D", "7", "0.5s", 7, True, pd.DateOffset(days=-1), pd.DateOffset(months=0)):
         with pytest.raises(mmsnb.InputError, match=r"min_gap="):
             mmsnb.plan(client, pd.DataFrame({"msisdn": orange(1)}), subject="B", ledger=ledger, min_gap=bad)
 
@@ -405,9 +407,18 @@ def test_a_send_s_threads_share_a_few_pooled_connections(make_sandbox, pg_url):
         ("postgresql://team:pa55-word@db.example:5432/mmsnb", "postgresql://team@db.example:5432/mmsnb"),
         (
             "postgres://team@db.example/mmsnb?password=pa55-word&sslmode=require",
-            "postgres://team@db.example/mmsnb?sslmode=require",
+            "postgresql://team@db.example/mmsnb?sslmode=require",
         ),
         ("postgresql://db.example/mmsnb", "postgresql://db.example/mmsnb"),
+        ("postgresql://team:pa55#word@db.example/mmsnb", "postgresql://team@db.example/mmsnb"),  # as libpq reads it
+        ("postgresql://team:pa55?word@db.example/mmsnb", "postgresql://team@db.example/mmsnb"),
+        ("Postgresql://team:pa55-word@db.example/mmsnb", "postgresql://team@db.example/mmsnb"),
+        ("postgresql://team@db.example/mmsnb?sslpassword=pa55-word", "postgresql://team@db.example/mmsnb"),
+        ("host=db.example dbname=mmsnb user=team password=pa55-word", "postgresql://team@db.example/mmsnb"),
+        (
+            "postgresql:///mmsnb?host=/run/pg&port=5433&user=team&password=pa55-word",
+            "postgresql://team@/mmsnb?host=%2Frun%2Fpg&port=5433",
+        ),
     ],
 )
 def test_a_url_is_shown_without_its_password_however_it_is_written(given, shown):
@@ -415,8 +426,9 @@ def test_a_url_is_shown_without_its_password_however_it_is_written(given, shown)
 
     where = locate(given)
     assert (str(where), where.engine) == (shown, "postgresql")
-    assert "pa55-word" not in repr(where) and "pa55-word" not in str(where)
-    assert where.conninfo == given  # what it connects with keeps the password
+    assert "pa55" not in repr(where) and "pa55" not in str(where)
+    assert ("pa55" in where.conninfo) == ("pa55" in given)  # what it connects with keeps the password
+    assert str(locate(shown)) == shown  # the shown form names the same database
 
 
 def test_a_postgresql_url_in_an_env_file_is_not_taken_for_a_path(tmp_path, monkeypatch):
@@ -427,3 +439,99 @@ def test_a_postgresql_url_in_an_env_file_is_not_taken_for_a_path(tmp_path, monke
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
     assert str(locate()) == "postgresql://team@db.example:5432/mmsnb"
+
+
+def test_a_password_with_url_characters_a_keyword_string_and_a_socket_url_all_connect_and_stay_hidden(
+    sandbox, pg_url, postgres_server
+):
+    import psycopg
+
+    secret = "Ab#cd?efgh"  # libpq reads # and ? in a URL's password as they are
+    database = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("CREATE ROLE marketer LOGIN PASSWORD {}").format(psycopg.sql.Literal(secret)))
+        conn.execute(psycopg.sql.SQL("GRANT ALL ON DATABASE {} TO marketer").format(psycopg.sql.Identifier(database)))
+        conn.execute("GRANT ALL ON SCHEMA public TO marketer")
+    try:
+        port = postgres_server.port
+        client = sandbox.client()
+        spellings = [
+            f"postgresql://marketer:{secret}@127.0.0.1:{port}/{database}",  # as typed, not percent-encoded
+            f"host=127.0.0.1 port={port} dbname={database} user=marketer password='{secret}'",
+            f"postgresql:///{database}?host={postgres_server.root / 'socket'}&port={port}&user=postgres",
+        ]
+        for n, ledger in enumerate(spellings):
+            results = mmsnb.send(
+                client,
+                pd.DataFrame({"msisdn": orange(2)}),
+                subject="Hej",
+                campaign=f"c{n}",
+                ledger=ledger,
+                progress=False,
+            )
+            assert set(results.send_state.astype(str)) == {"accepted"}, results.error.tolist()
+            polled = mmsnb.poll(client, results, timeout=30, progress=False)  # reopens the ledger the send named
+            shown = [repr(Ledger(ledger)), results.mms.info.ledger, repr(results.attrs), polled.to_csv()]
+            assert not any(secret in text or "Ab#cd" in text for text in shown)
+        assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 3 for n in orange(2)})
+        with pytest.raises(mmsnb.InputError, match="cannot be read") as caught:  # an @ must be written %40
+            Ledger(f"postgresql://marketer:Ab@cd/ef@127.0.0.1:{port}/{database}")
+        assert "Ab@cd" not in str(caught.value) and "%40" in str(caught.value)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("REASSIGN OWNED BY marketer TO postgres")
+            conn.execute("DROP OWNED BY marketer")
+            conn.execute("DROP ROLE marketer")
+
+
+def test_a_user_who_may_only_read_and_write_uses_a_ledger_its_owner_made(sandbox, pg_url):
+    import psycopg
+
+    database = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE clerk LOGIN PASSWORD 'clerk-pass'")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    clerk = (
+        pg_url.replace("postgres:", "clerk:", 1).split("@")[0].rsplit(":", 1)[0] + ":clerk-pass@" + pg_url.split("@")[1]
+    )
+    try:
+        with pytest.raises(mmsnb.LedgerError, match="has no mmsnb tables yet") as caught:
+            mmsnb.opted_out(clerk)
+        assert "Have the database's owner" in str(caught.value)
+
+        mmsnb.opt_out("501000001", ledger=pg_url)  # the owner's first use makes the tables
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO clerk")
+            conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO clerk")
+        assert mmsnb.opted_out(clerk).address.tolist() == ["tel:+48501000001"]
+        results = mmsnb.send(
+            sandbox.client(), pd.DataFrame({"msisdn": orange(3)}), subject="Hej", ledger=clerk, progress=False
+        )
+        assert results.send_state.astype(str).tolist() == ["accepted", "opted-out", "accepted"]
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DROP OWNED BY clerk")
+            conn.execute("DROP ROLE clerk")
+    assert database
+
+
+def test_a_campaign_locked_by_a_run_that_stopped_answering_stops_with_a_sentence(sandbox, pg_url, monkeypatch):
+    import psycopg
+
+    from mmsnb.ledger import postgres
+
+    monkeypatch.setattr(postgres, "LOCK_TIMEOUT", 1)  # this database's pool is new: it takes the setting
+    Ledger(pg_url).close()
+    with psycopg.connect(pg_url) as stuck:  # another run, mid-claim, whose laptop went to sleep
+        stuck.execute("SELECT pg_advisory_xact_lock(%s, hashtext('campaign:spring'))", (postgres._LOCK_CLASS,))
+        results = mmsnb.send(
+            sandbox.client(),
+            pd.DataFrame({"msisdn": orange(2)}),
+            subject="Hej",
+            campaign="spring",
+            ledger=pg_url,
+            progress=False,
+        )
+    assert set(results.send_state.astype(str)) == {"stopped"}
+    assert results.error.str.contains("stayed locked by another run for over 1 s").all()
+    assert sandbox.received == []

@@ -24,8 +24,9 @@ from .sqlite import SQLiteStore
 from .states import ClaimState, RequestState
 from .where import LedgerSpec, Location, locate
 
-#: A run on another machine that has not written for this long is taken to have stopped.
-LEASE = timedelta(minutes=2)
+#: A run on another machine that has not written for this long is taken to have stopped (longer than the
+#: longest "slow down" a client waits out, ``max_wait``, 300 s by default: a waiting run writes when it starts to wait).
+LEASE = timedelta(minutes=10)
 #: Addresses per statement when many are looked up at once.
 _CHUNK = 500
 
@@ -355,9 +356,10 @@ class Ledger:
             )
         return at
 
-    def pause(self, request_id: int) -> None:
-        """The gateway said "slow down": the request was not taken, and waits to be sent again."""
+    def pause(self, run_id: int, request_id: int) -> None:
+        """The gateway said "slow down": the request was not taken, and waits to be sent again (the run lives on)."""
         with self._store.write() as tx:
+            tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (now(), run_id))
             tx.execute("UPDATE requests SET state = 'throttled' WHERE id = ?", (request_id,))
 
     def resume(self, run_id: int, request_id: int) -> bool:
@@ -365,6 +367,8 @@ class Ledger:
         True (and ``sending`` again) if it still holds every claim it took.
         """
         with self._store.write() as tx:
+            (campaign,) = tx.execute("SELECT campaign FROM requests WHERE id = ?", (request_id,))[0]
+            tx.serialize([f"campaign:{campaign}"])  # as begin does: no other run claims meanwhile
             tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (now(), run_id))
             (addresses,) = tx.execute("SELECT addresses FROM requests WHERE id = ?", (request_id,))[0]
             (held,) = tx.execute("SELECT COUNT(*) FROM claims WHERE request_id = ?", (request_id,))[0]

@@ -53,6 +53,7 @@ def _change(numbers: Any, ledger: LedgerSpec, client: Client | None, out: bool, 
             errors.append(str(exc))
     valid = [a for a in addresses if a is not None]
     with Ledger.open(_ledger(ledger, client)) as book:
+        where = str(book.location)
         before = book.opted_out(valid)
         if out:
             book.opt_out(valid, reason)
@@ -74,6 +75,7 @@ def _change(numbers: Any, ledger: LedgerSpec, client: Client | None, out: bool, 
             "address": pd.array(addresses, dtype="string"),
             "result": pd.Categorical(results, dtype=RESULT_DTYPE),
             "error": pd.array(errors, dtype="string"),
+            "ledger": pd.array([where] * len(given), dtype="string"),
         }
     )
 
@@ -85,8 +87,9 @@ def opt_out(
     time and ``reason``; no send through this ledger contacts them again until :func:`opt_in`.
 
     Returns a frame with each number's ``result`` (``opted-out``, ``already-opted-out``, or
-    ``invalid`` with the ``error``): a bad number is named and the others are recorded. Without
-    ``ledger``, the one a send would use (``client``'s sandbox keeps its own).
+    ``invalid`` with the ``error``) and the ``ledger`` it went to: a bad number is named and the
+    others are recorded. Without ``ledger``, the one a send through ``client`` would use (an embedded
+    sandbox keeps its own; without ``client``, ``MMSNB_LEDGER`` or ``./mmsnb-ledger.sqlite``).
 
     >>> mmsnb.opt_out("501 102 030", reason="replied STOP")      # doctest: +SKIP
     """

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT = 10
 #: Connections a process keeps open to one ledger at most (a send's threads share them).
 POOL_SIZE = 8
+#: Seconds a statement waits for a lock another run holds (as SQLite waits for its file) before giving up.
+LOCK_TIMEOUT = 30
 #: The first key of every advisory lock mmsnb takes (the second is the hash of a campaign or a number).
 _LOCK_CLASS = 0x6D6D73  # "mms"
 _INSTALL = "pip install 'mmsnb[team]'"
@@ -55,12 +57,26 @@ def explain(location: Location, exc: Exception) -> LedgerError:
         )
     elif "database" in text and "does not exist" in text:
         sentence = f"{where} names a database that does not exist ({said}). Create it (createdb) or fix the URL."
+    elif "permission denied" in text and "create table" in text:
+        sentence = (
+            f"{where} has no mmsnb tables yet (or older ones), and this user may not create them ({said}). "
+            "Have the database's owner (or a user with CREATE on its schema) run mmsnb once against it; "
+            "after that, rights to read and write its tables are enough."
+        )
     elif "permission denied" in text:
-        sentence = f"{where} may not be written by this user ({said}). Ask for CREATE and write rights on the database."
+        sentence = (
+            f"{where} may not be read or written by this user ({said}). "
+            "Ask for SELECT, INSERT, UPDATE and DELETE on its tables, and USAGE on their sequences."
+        )
+    elif "lock timeout" in text:
+        sentence = (
+            f"{where} stayed locked by another run for over {LOCK_TIMEOUT} s (one claiming these recipients that "
+            "stopped answering, e.g. a laptop gone to sleep). Nothing was sent without its record; run again later."
+        )
     elif any(s in text for s in ("server closed the connection", "terminating connection", "consuming input")):
         sentence = (
             f"{where} lost its connection to the server ({said}). The campaign stopped: requests under way "
-            "are recorded as unknown and are not repeated. Run again when the server is back."
+            "are recorded as unknown and are not repeated."
         )
     elif "couldn't get a connection" in text or "pool" in text:
         sentence = (
@@ -153,25 +169,36 @@ class PostgresStore:
         self._pool = pool
 
     def _settings(self) -> dict[str, Any]:
-        """What every connection adds to the URL: a timeout, and a name the database's activity views show."""
-        settings: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+        """What every connection adds to the URL: timeouts that turn a stuck database into a sentence (a lock
+        held by a run whose laptop went to sleep, a connection gone quiet), and a name the activity views show."""
+        settings: dict[str, Any] = {
+            "connect_timeout": CONNECT_TIMEOUT,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "options": f"-c lock_timeout={LOCK_TIMEOUT * 1000} "
+            f"-c idle_in_transaction_session_timeout={LOCK_TIMEOUT * 2 * 1000}",
+        }
         if "application_name" not in self.location.conninfo:
             settings["application_name"] = "mmsnb"
         return settings
 
     def _migrate(self) -> None:
-        """Create the schema, or bring an older one up to date; refuse a newer one (one process at a time)."""
+        """Create the schema, or bring an older one up to date (one process at a time); refuse a newer one.
+        A ledger already up to date is only read, so a user who may write but not create tables can use it."""
         with self._psycopg.connect(self.location.conninfo, **self._settings()) as conn:
             tx = PostgresTransaction(conn.cursor())
             tx.serialize(["schema"])
             found = tx.execute("SELECT to_regclass('schema_version') IS NOT NULL")[0][0]
             version = tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0] if found else 0
             check_version(version, str(self.location))
+            if version == SCHEMA_VERSION:
+                return
             for statement in statements(tables("postgresql")):
                 tx.execute(statement)
-            if version != SCHEMA_VERSION:
-                tx.execute("DELETE FROM schema_version")
-                tx.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            tx.execute("DELETE FROM schema_version")
+            tx.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -182,7 +209,8 @@ class PostgresStore:
             yield
         except (self._psycopg.Error, pool_module.PoolTimeout) as exc:
             error = explain(self.location, exc)
-            if isinstance(exc, (self._psycopg.OperationalError, pool_module.PoolTimeout)):
+            waited = isinstance(exc, self._psycopg.errors.LockNotAvailable)  # the server is there: a lock was not
+            if isinstance(exc, (self._psycopg.OperationalError, pool_module.PoolTimeout)) and not waited:
                 self._lost = error
             raise error from None
 

@@ -13,15 +13,16 @@ libpq completes from ``PGPASSWORD`` or ``~/.pgpass``, or this process from the U
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from .. import redact
 from ..config import VARIABLES, environment
-from ..errors import InputError
+from ..errors import InputError, LedgerError
 
 if TYPE_CHECKING:
     from .book import Ledger
@@ -29,20 +30,27 @@ if TYPE_CHECKING:
 DEFAULT_NAME = "mmsnb-ledger.sqlite"
 #: The URL schemes of a PostgreSQL ledger.
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+#: How to install what a PostgreSQL ledger needs.
+INSTALL = "pip install 'mmsnb[team]'"
+#: libpq's ``key=value`` form, as in ``host=db.example dbname=mmsnb user=marketing``.
+_KEYWORDS = re.compile(r"\s*(host|hostaddr|port|dbname|user|password|service|sslmode|passfile)\s*=", re.IGNORECASE)
+#: Connection settings that are secrets: kept to connect, never shown.
+_SECRET_KEYS = ("password", "sslpassword")
 #: What ``ledger=`` accepts anywhere in mmsnb: a path, a ``sqlite:///`` or ``postgresql://`` URL, or a Ledger.
 LedgerSpec = Union[str, os.PathLike[str], "Location", "Ledger", None]
 
 
-def _without_password(url: str) -> tuple[str, str | None]:
-    """``url`` without its password (in the user part or the query), and the password."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    password = parts.password or next((v for k, v in query if k == "password"), None)
-    netloc = parts.netloc.rpartition("@")[2]
-    if parts.username is not None:
-        netloc = f"{parts.netloc.rpartition('@')[0].partition(':')[0]}@{netloc}"
-    kept = urlencode([(k, v) for k, v in query if k != "password"])
-    return urlunsplit((parts.scheme, netloc, parts.path, kept, parts.fragment)), password
+def _shown(params: dict[str, str]) -> str:
+    """A PostgreSQL URL of connection ``params`` (without any password), which libpq reads back to the same."""
+    params = dict(params)
+    user, host, port, dbname = (params.pop(k, None) for k in ("user", "host", "port", "dbname"))
+    netloc = f"{quote(user, safe='')}@" if user else ""
+    if host and "," not in host and not host.startswith("/"):
+        netloc += (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    else:  # a unix socket's folder, or several hosts, go in the query
+        params.update({k: v for k, v in (("host", host), ("port", port)) if v})
+    query = urlencode(sorted(params.items()))
+    return f"postgresql://{netloc}/{quote(dbname or '', safe='')}" + (f"?{query}" if query else "")
 
 
 #: Each PostgreSQL URL seen with a password in this process, by its shown form, so a ledger
@@ -98,19 +106,8 @@ def parse(spec: str | os.PathLike[str]) -> Location:
     """
     text = os.fspath(spec)
     scheme = text.partition("://")[0].lower() if "://" in text else ""
-    if scheme in POSTGRES_SCHEMES:
-        shown, password = _without_password(text)
-        with _LOCK:
-            if password:
-                redact.register(password)
-                _PASSWORDS[shown] = text
-            known = shown in _PASSWORDS
-        if not known:
-            configured = environment().get(VARIABLES["ledger"]) or ""
-            if configured != text and configured.partition("://")[0].lower() in POSTGRES_SCHEMES:
-                parse(configured)  # MMSNB_LEDGER may name this database with its password
-        with _LOCK:
-            return Location(url=shown, _conninfo=_PASSWORDS.get(shown, text))
+    if scheme in POSTGRES_SCHEMES or (not scheme and _KEYWORDS.match(text)):
+        return _postgres(text if not scheme else "postgresql" + text[len(scheme) :])
     if scheme == "sqlite":
         path = text[len("sqlite:///") :] if text.lower().startswith("sqlite:///") else ""
         if not path:
@@ -124,6 +121,39 @@ def parse(spec: str | os.PathLike[str]) -> Location:
             "sqlite:///path or postgresql://user@host:port/database."
         )
     return Location(Path(text))
+
+
+def _postgres(conninfo: str) -> Location:
+    """The Location of a PostgreSQL URL or ``key=value`` string, read as libpq reads it."""
+    try:
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        raise LedgerError("A PostgreSQL ledger needs the team extra, which is not installed: " + INSTALL) from None
+    unreadable = InputError(  # libpq's own message may repeat the password: it is not shown
+        "This PostgreSQL ledger URL cannot be read: write postgresql://user:password@host:port/database, "
+        "with @ : / ? # % in the password written as %40 %3A %2F %3F %23 %25."
+    )
+    if "://" in conninfo and "@" in conninfo.split("://", 1)[1].partition("/")[2].partition("?")[0]:
+        raise unreadable  # an @ after the host: a password with a / in it, which libpq would cut there
+    try:
+        params = {k: str(v) for k, v in conninfo_to_dict(conninfo).items()}
+    except ProgrammingError:
+        raise unreadable from None
+    secrets = [params.pop(k) for k in _SECRET_KEYS if k in params]
+    shown = _shown(params)
+    with _LOCK:
+        for secret in secrets:
+            redact.register(secret)
+        if secrets:
+            _PASSWORDS[shown] = conninfo
+        known = shown in _PASSWORDS
+    if not known:
+        configured = environment().get(VARIABLES["ledger"]) or ""
+        if configured and configured != conninfo and configured.partition("://")[0].lower() in POSTGRES_SCHEMES:
+            parse(configured)  # MMSNB_LEDGER may name this database with its password
+    with _LOCK:
+        return Location(url=shown, _conninfo=_PASSWORDS.get(shown, conninfo))
 
 
 _OWN_LEDGERS: dict[str, Path] = {}
@@ -154,8 +184,9 @@ def gateway_key(url: str) -> str:
 
 
 def locate(spec: str | os.PathLike[str] | Location | None = None, *, gateway: str | None = None) -> Location:
-    """Where a ledger is: ``spec`` when given; else ``MMSNB_LEDGER`` from the environment or a ``.env``
-    file; else the gateway's own (an embedded sandbox's); else ``mmsnb-ledger.sqlite`` in the working directory.
+    """Where a ledger is: ``spec`` when given; else, when ``gateway`` is a sandbox embedded in this process,
+    the sandbox's own (so practice sends never enter a team's ledger named in ``.env``); else ``MMSNB_LEDGER``
+    from the environment or a ``.env`` file; else ``mmsnb-ledger.sqlite`` in the working directory.
 
     >>> locate("team.sqlite").path.name
     'team.sqlite'
@@ -169,9 +200,11 @@ def locate(spec: str | os.PathLike[str] | Location | None = None, *, gateway: st
                 f"not {type(spec).__name__} {spec!r}."
             )
         return parse(spec)
+    with _LOCK:
+        own = _OWN_LEDGERS.get(gateway_key(gateway)) if gateway else None
+    if own is not None:
+        return Location(own)
     configured = environment().get(VARIABLES["ledger"])
     if configured:
         return parse(configured)
-    with _LOCK:
-        own = _OWN_LEDGERS.get(gateway_key(gateway)) if gateway else None
-    return Location(own or Path.cwd() / DEFAULT_NAME)
+    return Location(Path.cwd() / DEFAULT_NAME)

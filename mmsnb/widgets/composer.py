@@ -240,7 +240,10 @@ class Composer(widgets.VBox):
             try:
                 MinGap.parse(text)
             except InputError:
-                out.append(f"Min gap {text!r} is not a length of time above zero: write e.g. 7D, 36h or 90min.")
+                out.append(
+                    f"Min gap {text!r} is not a length of time with its unit, of a second or more: "
+                    "write e.g. 7D, 36h or 90min."
+                )
         return out
 
     def _changed(self) -> None:
