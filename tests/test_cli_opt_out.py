@@ -26,17 +26,18 @@ def today() -> str:
 
 
 @pytest.fixture
-def ledger(tmp_path) -> Path:
-    return tmp_path / "ledger.sqlite"
+def ledger(sandbox) -> Path:
+    """The sandbox's own ledger: what its sends use in this process, and what ``sandbox.env()`` names for others."""
+    return sandbox.ledger
 
 
 @pytest.fixture
 def env(sandbox, ledger, tmp_path, monkeypatch) -> dict[str, str]:
-    """The sandbox's settings and the test's ledger, in this process (for ``main``) and for a subprocess."""
+    """The sandbox's settings (its ledger included), in this process (for ``main``) and for a subprocess."""
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith("MMSNB_")]:
         monkeypatch.delenv(name)
-    settings = {**sandbox.env(), "MMSNB_LEDGER": str(ledger)}
+    settings = sandbox.env()
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     return {**os.environ, "PYTHONPATH": str(ROOT)}
