@@ -36,7 +36,7 @@ from .errors import (
     ThrottledError,
 )
 from .media import Media
-from .message import MAX_MESSAGE_BYTES, Attachment, AttachmentSpec, Message, check_limit
+from .message import MAX_MESSAGE_BYTES, AttachmentSpec, Message, check_limit
 from .numbers import normalize
 from .transport import Adapter, Session, require_https, transport_error
 from .wire import encode_message
@@ -463,7 +463,7 @@ class Client:
         if not numbers:
             raise InputError("No addresses: give at least one number.")
         media = Media(fit=fit, keep_metadata=keep_metadata, limit=check_limit(max_message_bytes))
-        read = (Attachment.of(a, max_bytes=media.read_limit) for a in attachments)
+        read = (media.read(a) for a in attachments)
         files = media.fit(tuple(media.clean(a, a.filename) for a in read))
         message = Message(subject, sender, priority, delivery_report, files).check(max_message_bytes)
         return self.send_checked([normalize(n) for n in numbers], message)

@@ -35,12 +35,21 @@ class MMSError(Exception):
 
 
 def too_large(size: int, limit: int, what: str = "The attachments total", hint: str = "") -> InputError:
-    """The one sentence for content over the gateway's size limit: by how much, and what would help (``hint``).
+    """The one sentence for content over a size limit: by how much, and what would help (``hint``).
 
     >>> str(too_large(400 * 1024, 300 * 1024))
     "The attachments total 400 KB, 100 KB over the gateway's limit of 300 KB."
     """
     return InputError(f"{what} {_size(size)}, {_size(size - limit)} over the gateway's limit of {_size(limit)}.{hint}")
+
+
+def too_large_to_read(size: int, limit: int, what: str) -> InputError:
+    """The sentence for a file larger than mmsnb reads at all.
+
+    >>> str(too_large_to_read(60 * 2**20, 50 * 2**20, "Attachment 'a.jpg' is"))
+    "Attachment 'a.jpg' is 61440 KB: mmsnb does not read an image over 51200 KB, even to shrink it."
+    """
+    return InputError(f"{what} {_size(size)}: mmsnb does not read an image over {_size(limit)}, even to shrink it.")
 
 
 def _size(n: int) -> str:

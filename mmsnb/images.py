@@ -3,9 +3,8 @@ re-encoded with Pillow to fit a size.
 
 Metadata is removed without re-encoding: the EXIF, XMP, IPTC and comment segments of a JPEG and
 the text and EXIF chunks of a PNG are left out byte for byte (Pillow cannot drop them without
-decoding and compressing the picture again, which would cost quality). Colour profiles stay. A
-photo whose EXIF said "rotate me" is turned upright first, as the phone that took it showed it,
-since without its EXIF no other phone would know.
+decoding and compressing the picture again, which would cost quality). Colour profiles stay, and
+so does the one EXIF value a phone needs to show a photo the right way up (its orientation).
 
 >>> kind(b"\\x89PNG\\r\\n\\x1a\\n...")
 'image/png'
@@ -67,7 +66,6 @@ class Cleaned:
 
     data: bytes
     removed: tuple[str, ...]
-    rotated: bool = False
 
 
 def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
@@ -166,11 +164,12 @@ def without_metadata(data: bytes, image_kind: str) -> Cleaned:
         trailing = len(data) - 2 - sum(len(s) for _, s in segments) - len(picture)
         if trailing > 0:
             removed += ("images after the end",)  # e.g. a depth map or a preview, with EXIF of their own
-        rotated = "EXIF" in removed and _orientation(data) != 1
-        if rotated:
-            return Cleaned(_reencode_upright(data), removed, rotated=True)
-        kept = b"".join(segment for what, segment in found if what is None)
-        return Cleaned(data[:2] + kept + picture, removed)
+        kept = [segment for what, segment in found if what is None]
+        orientation = _orientation(data) if "EXIF" in removed else 1
+        if 2 <= orientation <= 8:  # keep how to turn it, and nothing else of the EXIF (after JFIF's APP0)
+            at = 1 if kept and kept[0][1] == 0xE0 else 0
+            kept.insert(at, _orientation_segment(orientation))
+        return Cleaned(data[:2] + b"".join(kept) + picture, removed)
     if image_kind == "image/png":
         chunks = _png_chunks(data)
         found = [(_png_metadata(kind_, body), whole) for kind_, body, whole in chunks]
@@ -193,7 +192,9 @@ def _open(data: bytes) -> PILImage.Image:
         register_heif_opener()
     try:
         image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError) as exc:
+    except UnidentifiedImageError:
+        raise InputError("This file is not an image Pillow can read, whatever its name says.") from None
+    except OSError as exc:
         raise InputError(f"This image cannot be read ({exc}).") from None
     except Image.DecompressionBombError:
         raise InputError(f"This image has more than {MAX_PIXELS:,} pixels; it is not read.") from None
@@ -204,15 +205,15 @@ def _open(data: bytes) -> PILImage.Image:
     return image
 
 
-def _reencode_upright(data: bytes) -> bytes:
-    """A JPEG turned as its EXIF orientation says, saved again (at quality 95, with its colour profile)."""
-    from PIL import ImageOps
+def _orientation_segment(orientation: int) -> bytes:
+    """A JPEG APP1 segment whose EXIF says only how the picture is turned (tag 274), nothing else."""
+    from PIL import Image
 
-    with _open(data) as image:
-        upright = ImageOps.exif_transpose(image)
-        out = io.BytesIO()
-        upright.save(out, "JPEG", quality=95, icc_profile=image.info.get("icc_profile"))
-    return out.getvalue()
+    exif = Image.Exif()
+    exif[_ORIENTATION] = orientation
+    payload = exif.tobytes()
+    payload = payload if payload.startswith(_EXIF) else _EXIF + payload
+    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,15 @@ class Fitted:
     data: bytes
     pixels: tuple[int, int]
     note: str = ""
+
+
+def check_whole(data: bytes) -> None:
+    """:class:`InputError` when the picture cannot be decoded to its end (a file cut short or damaged)."""
+    try:
+        with _open(data) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"This image is damaged ({exc}); phones would show it broken or not at all.") from None
 
 
 def pixels(data: bytes) -> tuple[int, int] | None:
@@ -240,16 +250,27 @@ def _steps(size: int, budget: int, scale: float) -> float:
 
 
 def _shrink(encode: Callable[[float], bytes], budget: int, size: tuple[int, int], first: bytes) -> bytes | None:
-    """Encodings at smaller scales until one fits ``budget`` (at most 10 more), or None below :data:`MIN_SIDE`."""
-    scale, data = 1.0, first
+    """The largest encoding that fits ``budget``: smaller scales until one fits (at most 10), then three halvings
+    of the gap to the last that did not, or None below :data:`MIN_SIDE`."""
+    too_big, scale, data = 1.0, 1.0, first
     for _ in range(10):
-        scale = _steps(len(data), budget, scale)
+        too_big, scale = scale, _steps(len(data), budget, scale)
         if min(size) * scale < MIN_SIDE:
             return None
         data = encode(scale)
         if len(data) <= budget:
-            return data
-    return None
+            break
+    else:
+        return None
+    fits = scale
+    for _ in range(3):
+        middle = (fits + too_big) / 2
+        tried = encode(middle)
+        if len(tried) <= budget:
+            fits, data = middle, tried
+        else:
+            too_big = middle
+    return data
 
 
 def _resized(image: PILImage.Image, scale: float) -> PILImage.Image:
@@ -270,13 +291,23 @@ def fit(data: bytes, budget: int) -> Fitted:
     :class:`InputError` when it cannot fit without going below :data:`MIN_SIDE` pixels.
     """
     source = kind(data)
-    with _open(data) as image:
-        image.load()
-        if source == "image/png":
-            return _fit_png(image, budget)
-        if source == "image/gif":
-            return _fit_gif(image, budget)
-        return _fit_jpeg(image, budget)
+    try:
+        with _open(data) as image:
+            frames = getattr(image, "n_frames", 1)
+            if frames * image.width * image.height > MAX_PIXELS:
+                raise InputError(
+                    f"This animation is {frames} frames of {image.width}×{image.height} pixels, more than "
+                    f"{MAX_PIXELS:,} in all to re-encode."
+                )
+            image.load()
+            image.info.pop("comment", None)  # Pillow would write a JPEG's or GIF's comment again
+            if source == "image/png":
+                return _fit_png(image, budget)
+            if source == "image/gif":
+                return _fit_gif(image, budget)
+            return _fit_jpeg(image, budget)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"This image is damaged ({exc}).") from None
 
 
 def _too_small(budget: int) -> InputError:
@@ -285,16 +316,50 @@ def _too_small(budget: int) -> InputError:
     )
 
 
+def _eight_bit(image: PILImage.Image) -> PILImage.Image:
+    """A 16-bit or 32-bit grey image as 8-bit grey (values scaled, not clipped); others as they are."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        wide = image.convert("I")
+        _, high = wide.getextrema()
+        assert isinstance(high, (int, float))
+        top = 65535 if image.mode.startswith("I;16") else max(int(high), 255)
+        return wide.point(lambda value: value * (255 / top)).convert("L")
+    if image.mode == "F":
+        return image.convert("L")
+    return image
+
+
+def _for_jpeg(image: PILImage.Image) -> tuple[PILImage.Image, bytes | None]:
+    """``image`` as a JPEG holds it (RGB or grey: transparency laid on white, CMYK converted with its own
+    profile to sRGB), and the colour profile to keep with it."""
+    from PIL import Image, ImageCms
+
+    profile = image.info.get("icc_profile")
+    if image.mode == "CMYK":
+        if profile:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            srgb = ImageCms.createProfile("sRGB")
+            converted = ImageCms.profileToProfile(image, source, srgb, outputMode="RGB")
+            assert converted is not None
+            return converted, ImageCms.ImageCmsProfile(srgb).tobytes()
+        return image.convert("RGB"), None
+    image = _eight_bit(image)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGB", rgba.size, (255, 255, 255))
+        white.paste(rgba, mask=rgba.getchannel("A"))
+        return white, profile
+    return image.convert("L" if image.mode in ("L", "1") else "RGB"), profile
+
+
 def _fit_jpeg(image: PILImage.Image, budget: int) -> Fitted:
     from PIL import ImageOps
 
-    profile = image.info.get("icc_profile")
-    upright = ImageOps.exif_transpose(image)
-    picture = upright.convert("L" if upright.mode in ("L", "LA", "I;16", "1") else "RGB")
+    picture, profile = _for_jpeg(ImageOps.exif_transpose(image))
 
     def encode(scale: float, quality: int) -> bytes:
         out = io.BytesIO()
-        _resized(picture, scale).save(out, "JPEG", quality=quality, optimize=True, icc_profile=profile)
+        _resized(picture, scale).save(out, "JPEG", quality=quality, optimize=True, icc_profile=profile, comment=b"")
         return out.getvalue()
 
     data = b""
@@ -322,30 +387,34 @@ def _fit_png(image: PILImage.Image, budget: int) -> Fitted:
         return out.getvalue()
 
     def palette(picture: PILImage.Image) -> PILImage.Image:
+        picture = _eight_bit(picture)
         if picture.mode == "P":
             return picture
         method = Image.Quantize.FASTOCTREE if picture.mode == "RGBA" else Image.Quantize.MEDIANCUT
         return picture.convert("RGBA" if "A" in picture.mode else "RGB").quantize(256, method=method)
 
+    still = "; first frame only: an animated PNG's frames are not kept" if getattr(image, "n_frames", 1) > 1 else ""
     data = encode(image)
     if len(data) <= budget:
-        return Fitted("image/png", data, image.size, "compressed harder")
+        return Fitted("image/png", data, image.size, "compressed harder" + still)
     data = encode(palette(image))
     if len(data) <= budget:
-        return Fitted("image/png", data, image.size, "reduced to 256 colours")
+        return Fitted("image/png", data, image.size, "reduced to 256 colours" + still)
     shrunk = _shrink(lambda scale: encode(palette(_resized(image, scale))), budget, image.size, data)
     if shrunk is None:
         raise _too_small(budget)
     with _open(shrunk) as done:
-        return Fitted("image/png", shrunk, done.size, "reduced to 256 colours, made smaller")
+        return Fitted("image/png", shrunk, done.size, "reduced to 256 colours, made smaller" + still)
 
 
 def _fit_gif(image: PILImage.Image, budget: int) -> Fitted:
     from PIL import ImageSequence
 
     frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
-    durations = [frame.info.get("duration", 100) for frame in ImageSequence.Iterator(image)]
-    loop = image.info.get("loop", 0)
+    durations = [frame.info.get("duration", 100) for frame in frames]
+    looping = {"loop": image.info["loop"]} if "loop" in image.info else {}  # without it, an animation plays once
+    for frame in frames:
+        frame.info.pop("comment", None)
 
     def encode(scale: float, count: int) -> bytes:
         out = io.BytesIO()
@@ -357,12 +426,13 @@ def _fit_gif(image: PILImage.Image, budget: int) -> Fitted:
                 save_all=True,
                 append_images=shown[1:],
                 duration=durations[:count],
-                loop=loop,
                 optimize=True,
                 disposal=2,
+                comment=b"",
+                **looping,
             )
         else:
-            shown[0].save(out, "GIF", optimize=True)
+            shown[0].save(out, "GIF", optimize=True, comment=b"")
         return out.getvalue()
 
     data = encode(1.0, len(frames))

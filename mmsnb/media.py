@@ -35,13 +35,33 @@ REPORT_COLUMNS: dict[str, Any] = {
     "gps": "boolean",  # whether it said where it was taken
     "metadata_removed": "string",  # "EXIF, XMP": what was left out ("" when nothing)
     "sent_type": "string",
-    "sent_bytes": "int64",
+    "sent_bytes": "Int64",  # empty when the file was refused
     "sent_pixels": "string",
     "done": "string",  # in words: "as is", "metadata removed", "fitted: quality and size", "converted to JPEG"…
 }
 #: A file is not read above this size even to be fitted (a phone's photo is a few MB).
 MAX_SOURCE_BYTES = 50 * 1024 * 1024
 _NAMES = {"image/webp": "WEBP", "image/heic": "HEIC"}
+
+
+def may_shrink(name: str) -> bool:
+    """Whether a file's name says it is an image that cleaning or fitting may make smaller."""
+    return os.path.splitext(name)[1].lower() in (".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".heic", ".heif")
+
+
+def _named_apart(attachments: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
+    """The attachments, the second and later of a repeated name renamed ``stem-2.ext``, ``stem-3.ext``…"""
+    seen: set[str] = set()
+    out = []
+    for attachment in attachments:
+        name, n = attachment.filename, 1
+        stem, suffix = os.path.splitext(name)
+        while name.lower() in seen:
+            n += 1
+            name = f"{stem}-{n}{suffix}"
+        seen.add(name.lower())
+        out.append(attachment if name == attachment.filename else replace(attachment, filename=name))
+    return tuple(out)
 
 
 def _pixels(size: tuple[int, int] | None) -> str:
@@ -73,39 +93,44 @@ class Media:
             raise InputError(f"keep_metadata= must be True or False, not {keep_metadata!r}.")
         self.fitting, self.keep_metadata, self.limit = fit, keep_metadata, limit
         self._lock = threading.Lock()
-        self._cleaned: dict[bytes, Attachment | InputError] = {}
-        self._fitted: dict[tuple[bytes, ...], tuple[Attachment, ...] | InputError] = {}
-        self._entries: dict[bytes, _Entry] = {}  # by the digest of the file as read, then also as cleaned
+        self._cleaned: dict[tuple[str, bytes], Attachment | InputError] = {}
+        self._fitted: dict[tuple[tuple[str, bytes], ...], tuple[Attachment, ...] | InputError] = {}
+        self._entries: dict[tuple[str, bytes], _Entry] = {}  # by name and digest as read, then also as cleaned
 
-    @property
-    def read_limit(self) -> int:
-        """How large a file may be to be read at all: the message limit, or more when it may be fitted."""
-        return max(self.limit, MAX_SOURCE_BYTES) if self.fitting else self.limit
+    def read(self, spec: Any) -> Attachment:
+        """The file ``spec`` names, read: up to the message limit, or up to :data:`MAX_SOURCE_BYTES` for an
+        image whose bytes may shrink on the way (fitted, or its metadata removed)."""
+        if not isinstance(spec, (str, os.PathLike)):
+            return Attachment.of(spec)
+        if (self.fitting or not self.keep_metadata) and may_shrink(os.fspath(spec)):
+            largest = max(self.limit, MAX_SOURCE_BYTES)
+            return Attachment.of(spec, max_bytes=largest, image=True)
+        return Attachment.of(spec, max_bytes=self.limit)
 
     def clean(self, attachment: Attachment, label: str) -> Attachment:
         """``attachment`` as it will be sent before any fitting: without metadata, WEBP and HEIC as JPEG."""
+        key = (attachment.filename, attachment.digest)
         with self._lock:
-            found = self._cleaned.get(attachment.digest)
+            found = self._cleaned.get(key)
             if found is None:
                 try:
                     found = self._clean(attachment, label)
                 except InputError as exc:
                     found = InputError(f"Attachment {attachment.filename!r}: {exc}")
-                self._cleaned[attachment.digest] = found
+                    self._entries[key].done.append("refused")
+                self._cleaned[key] = found
         if isinstance(found, InputError):
             raise found
         return found
 
     def _clean(self, attachment: Attachment, label: str) -> Attachment:
         data, image_kind = attachment.data, images.kind(attachment.data)
-        entry = _Entry(
-            label,
-            image_kind or attachment.content_type,
-            attachment.size,
-            _pixels(images.pixels(data)) if image_kind else "",
-            images.has_gps(data) if image_kind else None,
-        )
-        self._entries[attachment.digest] = entry
+        entry = _Entry(label, image_kind or attachment.content_type, attachment.size, "", None)
+        self._entries[(attachment.filename, attachment.digest)] = entry
+        if image_kind is not None:
+            entry.pixels, entry.gps = _pixels(images.pixels(data)), images.has_gps(data)
+            if image_kind in images.FITTABLE:
+                images.check_whole(data)
         sent = attachment
         if image_kind in images.CONVERTIBLE:
             if not self.fitting:
@@ -123,15 +148,17 @@ class Media:
             if cleaned.removed:
                 sent = replace(attachment, data=cleaned.data)
                 entry.removed = cleaned.removed
-                entry.done.append("metadata removed" + (", turned upright" if cleaned.rotated else ""))
+                entry.done.append("metadata removed")
         entry.sent = sent
         entry.sent_pixels = entry.sent_pixels or entry.pixels
-        self._entries[sent.digest] = entry
+        self._entries[(sent.filename, sent.digest)] = entry
         return sent
 
     def fit(self, attachments: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
         """The attachments of one message, fitted to the limit when they total more (with ``fit=True``);
-        :class:`InputError` saying how much too big, and what would help, otherwise."""
+        :class:`InputError` saying how much too big, and what would help, otherwise. Two parts of one
+        message never share a name (``photo.jpg``, ``photo-2.jpg``): a phone tells the parts apart by it."""
+        attachments = _named_apart(attachments)
         total = sum(a.size for a in attachments)
         if total <= self.limit:
             return attachments
@@ -139,7 +166,7 @@ class Media:
         if not self.fitting:
             hint = " Pass fit=True to shrink the images to fit." if shrinkable else ""
             raise too_large(total, self.limit, hint=hint)
-        key = tuple(a.digest for a in attachments)
+        key = tuple((a.filename, a.digest) for a in attachments)
         with self._lock:
             found = self._fitted.get(key)
             if found is None:
@@ -161,11 +188,10 @@ class Media:
         room = self.limit - fixed
         if room <= 0:
             raise too_large(fixed, self.limit, what="The attachments that are not images total")
-        out: dict[bytes, Attachment] = {}
+        out: dict[int, Attachment] = {}
         for done, attachment in enumerate(sorted(shrinkable, key=lambda a: a.size)):
             share = room // (len(shrinkable) - done)
             if attachment.size <= share:
-                out[attachment.digest] = attachment
                 room -= attachment.size
                 continue
             try:
@@ -173,13 +199,13 @@ class Media:
             except InputError as exc:
                 raise InputError(f"Attachment {attachment.filename!r} cannot be fitted: {exc}") from None
             sent = Attachment(attachment.filename, fitted.content_type, fitted.data)
-            out[attachment.digest] = sent
+            out[id(attachment)] = sent
             room -= sent.size
-            entry = self._entries.get(attachment.digest)
-            if entry is not None:
-                entry.sent, entry.sent_pixels = sent, _pixels(fitted.pixels)
-                entry.done.append(f"fitted ({fitted.note})")
-        return tuple(out.get(a.digest, a) for a in attachments)
+            entry = self._entries.get((attachment.filename, attachment.digest))
+            if entry is not None and (entry.sent is None or sent.size < entry.sent.size or "fitted" not in entry.done):
+                entry.sent, entry.sent_pixels = sent, _pixels(fitted.pixels)  # the smallest it was sent at
+                entry.done = [d for d in entry.done if not d.startswith("fitted")] + [f"fitted ({fitted.note})"]
+        return tuple(out.get(id(a), a) for a in attachments)
 
     def records(self) -> list[dict[str, Any]]:
         """The report's rows as JSON-safe dicts (what a results frame keeps in ``results.mms.info.media``)."""
@@ -193,8 +219,8 @@ class Media:
                 e.pixels,
                 e.gps,
                 ", ".join(e.removed),
-                e.sent.content_type if e.sent else e.type,
-                e.sent.size if e.sent else e.size,
+                e.sent.content_type if e.sent else None,
+                e.sent.size if e.sent else None,
                 e.sent_pixels,
                 "; ".join(e.done) or "as is",
             )

@@ -142,18 +142,20 @@ class Attachment:
         return len(self.data)
 
     @classmethod
-    def of(cls, spec: AttachmentSpec, *, max_bytes: int | None = None) -> Attachment:
+    def of(cls, spec: AttachmentSpec, *, max_bytes: int | None = None, image: bool = False) -> Attachment:
         """An attachment from a path, ``(filename, bytes)`` or ``(filename, bytes, content_type)``.
 
-        A file over ``max_bytes`` is refused without being read. WEBP and HEIC photos are let through
-        as what they are, for :class:`~mmsnb.media.Media` to convert or refuse.
+        A file over ``max_bytes`` (the gateway's limit, or with ``image`` the most mmsnb reads of an
+        image to shrink it) is refused without being read. WEBP and HEIC photos are let through as what
+        they are, for :class:`~mmsnb.media.Media` to convert or refuse.
         """
         if isinstance(spec, Attachment):
             return spec
         if isinstance(spec, (str, os.PathLike)):
             path = Path(spec)
             hint = " Pass fit=True to shrink it." if _guess_type(path.name) in _SHRINKABLE else ""
-            data, name, ctype = read_file(path, f"Attachment {str(path)!r}", max_bytes, hint), path.name, None
+            label = f"Attachment {str(path)!r}"
+            data, name, ctype = read_file(path, label, max_bytes, hint, image=image), path.name, None
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
             name, data = spec[0], spec[1]
             ctype = spec[2] if len(spec) == 3 else None

@@ -19,7 +19,7 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, too_large
+from .errors import InputError, too_large, too_large_to_read
 
 #: Data attributes that :func:`mmsnb.read_recipients` sets: the folder of the CSV it read.
 SOURCE_DIR = "mmsnb.source_dir"
@@ -67,16 +67,19 @@ def inside(base: Path, value: str | os.PathLike[str]) -> Path:
     return real
 
 
-def read_file(path: Path, label: str, max_bytes: int | None = None, hint: str = "") -> bytes:
+def read_file(path: Path, label: str, max_bytes: int | None = None, hint: str = "", *, image: bool = False) -> bytes:
     """The bytes of a regular file the user named; :class:`InputError` saying why when it cannot be read.
 
-    A file over ``max_bytes`` is refused from its size alone, without reading it (``hint`` says what would help).
+    A file over ``max_bytes`` (the gateway's limit, or with ``image`` the most mmsnb reads of an image)
+    is refused from its size alone, without reading it (``hint`` says what would help).
     """
     try:
         found = path.stat()
         if not stat.S_ISREG(found.st_mode):
             raise InputError(f"{label} is not a regular file (a folder, device or pipe): name a file.")
         if max_bytes is not None and found.st_size > max_bytes:
+            if image:
+                raise too_large_to_read(found.st_size, max_bytes, f"{label} is")
             raise too_large(found.st_size, max_bytes, f"{label} is", hint)
         return path.read_bytes()
     except FileNotFoundError:

@@ -99,7 +99,7 @@ class _AttachmentCache:
         key = str(path) if path is not None else id(spec)
         if key not in self._files:
             try:
-                attachment = Attachment.of(path if path is not None else spec, max_bytes=self.media.read_limit)
+                attachment = self.media.read(path if path is not None else spec)
                 self._files[key] = attachment
                 if path is not None:
                     self.read[str(path)] = attachment

@@ -55,8 +55,8 @@ def test_a_photo_over_the_limit_is_refused_with_a_sentence_that_names_fit(env, w
     done = mmsnb("send", "501102030", "--subject", "Hej", "--attach", "data/big.jpg", env=env, cwd=work)
     assert done.returncode == 2, done.stderr
     assert re.search(
-        r"^tel:\+48501102030: not sent \(invalid\): Attachment '.*big\.jpg' is 511 KB, 211 KB over the gateway's "
-        r"limit of 300 KB\. Add --fit to shrink it\.$",
+        r"^tel:\+48501102030: not sent \(invalid\): The attachments total 511 KB, 211 KB over the gateway's "
+        r"limit of 300 KB\. Add --fit to shrink the images to fit\.$",
         done.stderr,
         re.MULTILINE,
     ), done.stderr

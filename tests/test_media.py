@@ -65,7 +65,9 @@ def test_big_jpg_is_fitted_once_and_arrives_as_a_smaller_jpeg(sandbox, client, t
 
     refused = mmsnb.send(client, frame, subject="Hej", attachments=str(BIG), ledger=ledger, progress=False)
     assert set(refused.send_state.astype(str)) == {"invalid"}
-    assert "211 KB over the gateway's limit of 300 KB. Pass fit=True to shrink it." in refused.error.iloc[0]
+    assert (
+        "511 KB, 211 KB over the gateway's limit of 300 KB. Pass fit=True to shrink the images" in refused.error.iloc[0]
+    )
     assert sandbox.received == []
 
     plan = mmsnb.plan(client, frame, subject="Hej", attachments=str(BIG), fit=True, ledger=ledger)
@@ -159,13 +161,19 @@ def test_gps_and_exif_are_removed_by_default_and_kept_when_asked(make_sandbox, t
     assert received[False].data[-5000:] == path.read_bytes()[-5000:]
 
 
-def test_a_photo_taken_sideways_is_turned_upright_when_its_exif_goes():
+def test_a_photo_taken_sideways_keeps_only_its_orientation_and_is_not_re_encoded():
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to show"
-    data = encoded(noise((64, 48)), "JPEG", exif=exif)
+    exif.get_ifd(0x8825).update(GPS)
+    data = encoded(noise((320, 240)), "JPEG", exif=exif, comment=b"SECRET comment")
     cleaned = images.without_metadata(data, "image/jpeg")
-    assert cleaned.rotated and Image.open(io.BytesIO(cleaned.data)).size == (48, 64)
-    assert not Image.open(io.BytesIO(cleaned.data)).getexif()
+    kept = Image.open(io.BytesIO(cleaned.data))
+    assert dict(kept.getexif()) == {0x0112: 6} and not gps_of(cleaned.data)
+    assert b"SECRET" not in cleaned.data and set(cleaned.removed) == {"EXIF", "comment"}
+    assert cleaned.data.endswith(data[-3000:])  # the picture itself, byte for byte
+    fitted = images.fit(data, 20_000)  # fitting decodes it: the result is upright and carries nothing
+    upright = Image.open(io.BytesIO(fitted.data))
+    assert upright.width < upright.height and not upright.getexif() and b"SECRET" not in fitted.data
 
 
 def test_png_text_xmp_and_exif_chunks_are_removed_and_the_picture_is_untouched():
@@ -268,7 +276,8 @@ def test_a_huge_file_is_not_read_even_to_be_fitted(client, tmp_path):
         dry_run=True,
         ledger=tmp_path / "l",
     )
-    assert results.send_state.iloc[0] == "invalid" and "over the gateway's limit" in results.error.iloc[0]
+    assert results.send_state.iloc[0] == "invalid"
+    assert "61440 KB: mmsnb does not read an image over 51200 KB, even to shrink it." in results.error.iloc[0]
     assert os.path.getsize(huge) == 60 * 1024 * 1024
 
 
@@ -296,3 +305,45 @@ def test_an_image_that_claims_too_many_pixels_is_not_decoded(client, tmp_path, s
     )
     assert results.send_state.iloc[0] == "invalid"
     assert "pixels" in results.error.iloc[0] and "not read" in results.error.iloc[0]
+
+
+def test_two_files_with_the_same_bytes_keep_their_own_names(sandbox, client, tmp_path):
+    promo = (REPO / "data" / "promo.jpg").read_bytes()
+    for name in ("spring.jpg", "summer.jpg"):
+        (tmp_path / name).write_bytes(promo)
+    frame = pd.DataFrame({"msisdn": orange(2), "file": ["spring.jpg", "summer.jpg"]})
+    mmsnb.send(client, frame, attachments="file", attachments_dir=tmp_path, ledger=tmp_path / "l", progress=False)
+    client.send_mms("501000009", attachments=[str(tmp_path / "spring.jpg"), str(tmp_path / "spring.jpg")])
+    names = [[a.filename for a in request.attachments] for request in sandbox.received]
+    assert sorted(names) == [["spring.jpg"], ["spring.jpg", "spring-2.jpg"], ["summer.jpg"]]
+
+
+def test_what_fitting_must_not_spoil(tmp_path):
+    # transparency laid on white when a WEBP becomes a JPEG
+    circle = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
+    circle.paste((255, 0, 0, 255), (150, 100, 250, 200))
+    jpeg = Image.open(io.BytesIO(images.fit(encoded(circle, "WEBP", lossless=True), 100_000).data))
+    assert jpeg.getpixel((0, 0)) == (255, 255, 255) and jpeg.getpixel((200, 150))[0] > 200
+    # a 16-bit grey PNG scaled to 8 bits, not clipped to white
+    grey = Image.frombytes("I;16", (300, 300), bytes(random.Random(1).randbytes(300 * 300 * 2)))
+    small = Image.open(io.BytesIO(images.fit(encoded(grey, "PNG"), 60_000).data)).convert("L")
+    assert small.histogram()[255] < small.width * small.height / 10
+    # an animation without a loop setting still plays once
+    frames = [noise((120, 120), seed=n).convert("P") for n in range(6)]
+    once = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
+    fitted = Image.open(io.BytesIO(images.fit(once, len(once) // 2).data))
+    assert fitted.n_frames == 6 and "loop" not in fitted.info
+
+
+def test_a_damaged_photo_is_refused_by_name_and_the_other_rows_go_on(sandbox, client, tmp_path):
+    whole = encoded(noise((320, 240)), "JPEG")
+    (tmp_path / "cut.jpg").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "fine.jpg").write_bytes(whole)
+    frame = pd.DataFrame({"msisdn": orange(2), "file": ["cut.jpg", "fine.jpg"]})
+    results = mmsnb.send(
+        client, frame, attachments="file", attachments_dir=tmp_path, fit=True, ledger=tmp_path / "l", progress=False
+    )
+    assert results.send_state.astype(str).tolist() == ["invalid", "accepted"]
+    assert results.error.iloc[0].startswith("Attachment 'cut.jpg': This image is damaged")
+    report = results.mms.media.set_index("done")
+    assert "refused" in report.index and pd.isna(report.loc["refused", "sent_bytes"])

@@ -555,7 +555,7 @@ def test_hard_links_and_huge_files_named_in_data_are_not_read(sandbox, client, t
     )
     assert (results.send_state == "invalid").all()
     assert "hard link" in results.error.iloc[0]
-    assert "67108864 KB, 67108564 KB over the gateway's limit of 300 KB" in results.error.iloc[1]
+    assert "67108864 KB: mmsnb does not read an image over 51200 KB" in results.error.iloc[1]
     assert sandbox.received == []
 
 
