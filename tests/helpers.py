@@ -9,6 +9,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -118,6 +119,17 @@ def run_together(runs: list[tuple[str, Path, dict[str, str]]], timeout: float = 
     for child in children:
         _, err = child.communicate(timeout=timeout)
         assert child.returncode == 0, err
+
+
+def upload(name: str, data: bytes, content_type: str = "") -> dict:
+    """One file as ipywidgets 8's FileUpload puts it in ``value``."""
+    return {
+        "name": name,
+        "type": content_type,
+        "size": len(data),
+        "content": memoryview(data),
+        "last_modified": datetime.now(UTC),
+    }
 
 
 def token_or(answer: Callable) -> Callable:

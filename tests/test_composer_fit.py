@@ -6,10 +6,10 @@ reaches the gateway without its location unless the metadata is kept."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import upload
 from PIL import Image
 
 from mmsnb.widgets import Composer
@@ -18,17 +18,6 @@ from mmsnb.widgets.markup import size
 BIG = Path(__file__).resolve().parents[1] / "data" / "big.jpg"
 LIMIT = 300 * 1024
 GPS_IFD = 0x8825
-
-
-def upload(name: str, data: bytes, content_type: str = "") -> dict:
-    """One file as ipywidgets 8's FileUpload puts it in ``value``."""
-    return {
-        "name": name,
-        "type": content_type,
-        "size": len(data),
-        "content": memoryview(data),
-        "last_modified": datetime.now(UTC),
-    }
 
 
 def shown(widget) -> bool:

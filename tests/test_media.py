@@ -53,6 +53,12 @@ def gps_of(data: bytes) -> dict:
     return dict(Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825))
 
 
+def dry_run_fitting(client, path: Path, tmp_path: Path) -> pd.DataFrame:
+    """The dry run of one row with ``path`` attached and ``fit=True``."""
+    frame = pd.DataFrame({"msisdn": orange(1)})
+    return mmsnb.send(client, frame, attachments=str(path), fit=True, dry_run=True, ledger=tmp_path / "l")
+
+
 def sent_files(sandbox) -> list:
     return [a for request in sandbox.received for a in request.attachments]
 
@@ -268,14 +274,7 @@ def test_a_huge_file_is_not_read_even_to_be_fitted(client, tmp_path):
     with open(huge, "wb") as f:
         f.write(b"\xff\xd8\xff")
         f.truncate(60 * 1024 * 1024)
-    results = mmsnb.send(
-        client,
-        pd.DataFrame({"msisdn": orange(1)}),
-        attachments=str(huge),
-        fit=True,
-        dry_run=True,
-        ledger=tmp_path / "l",
-    )
+    results = dry_run_fitting(client, huge, tmp_path)
     assert results.send_state.iloc[0] == "invalid"
     assert "61440 KB: mmsnb does not read an image over 51200 KB, even to shrink it." in results.error.iloc[0]
     assert os.path.getsize(huge) == 60 * 1024 * 1024
@@ -295,14 +294,7 @@ def test_an_image_that_claims_too_many_pixels_is_not_decoded(client, tmp_path, s
     )
     path = tmp_path / "bomb.png"
     path.write_bytes(bomb + b"\0" * (MAX_MESSAGE_BYTES + 1))  # over the limit, so that fitting would decode it
-    results = mmsnb.send(
-        client,
-        pd.DataFrame({"msisdn": orange(1)}),
-        attachments=str(path),
-        fit=True,
-        dry_run=True,
-        ledger=tmp_path / "l",
-    )
+    results = dry_run_fitting(client, path, tmp_path)
     assert results.send_state.iloc[0] == "invalid"
     assert "pixels" in results.error.iloc[0] and "not read" in results.error.iloc[0]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 
 import ipywidgets as widgets
 import pandas as pd
 import pytest
+from helpers import upload
 
 import mmsnb
 from mmsnb.widgets import Composer, Monitor
@@ -18,17 +18,6 @@ from mmsnb.widgets import Composer, Monitor
 POLISH = "Zażółć gęślą jaźń — Cześć Łucjo!"
 ORANGE_NUMBERS = "501 102 030\n+48 510 000 000, 0048511000000"
 ADDRESSES = {"tel:+48501102030", "tel:+48510000000", "tel:+48511000000"}
-
-
-def upload(name: str, data: bytes, content_type: str = "") -> dict:
-    """One file as ipywidgets 8's FileUpload puts it in ``value``."""
-    return {
-        "name": name,
-        "type": content_type,
-        "size": len(data),
-        "content": memoryview(data),
-        "last_modified": datetime.now(UTC),
-    }
 
 
 def wait_for(condition, timeout: float = 30.0) -> None:
