@@ -165,7 +165,7 @@ def poll(
     goes back to each row; rows never sent pass through unchanged. Every answer is kept in the
     ledger the send used (``results.mms.info.ledger``) unless ``ledger`` names another; results
     that carry no record of their send (read from CSV, or joined from several sends) use the
-    default ledger (see :func:`mmsnb.ledger.ledger_path`) unless ``ledger`` is given.
+    default ledger (see :func:`mmsnb.ledger.locate`) unless ``ledger`` is given.
 
     >>> results = mmsnb.poll(client, mmsnb.send(client, frame, subject="Hej"))   # doctest: +SKIP
     """
