@@ -598,8 +598,24 @@ def parser() -> Parser:
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
 
-    p = sub.add_parser(
+    def command(
+        name: str, run: Callable[[argparse.Namespace], int], *, help: str, description: str, epilog: str
+    ) -> argparse.ArgumentParser:
+        """A subcommand that runs ``run``, with its help texts and --debug."""
+        p = sub.add_parser(
+            name,
+            help=help,
+            description=description,
+            epilog=epilog,
+            parents=[debug],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(run=run)
+        return p
+
+    p = command(
         "sandbox",
+        _sandbox,
         help="run a local gateway sandbox over HTTPS",
         description="Run a local MMSOnnet gateway over HTTPS and print the settings that point the other commands "
         "(and notebooks) at it, as 'export' lines for a shell.",
@@ -607,8 +623,6 @@ def parser() -> Parser:
         + "\n".join(f"  {name}" for name in PRINTED)
         + "\nRun it in one terminal and paste its export lines into another, or give --env-file .env and run the "
         "other commands\nin this folder.",
-        parents=[debug],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     p.add_argument(
@@ -649,10 +663,10 @@ def parser() -> Parser:
     p.add_argument(
         "--stop-after", type=float, default=3600.0, help="stop after this many seconds (0: until interrupted)"
     )
-    p.set_defaults(run=_sandbox)
 
-    p = sub.add_parser(
+    p = command(
         "send",
+        _send,
         help="send one MMS to one or more numbers",
         description="Send one MMS to one or more numbers, through the ledger: the same command again sends nothing, "
         "and numbers that opted out ('mmsnb opt-out') are never sent to. "
@@ -662,8 +676,6 @@ def parser() -> Parser:
         "(it opted out, or was contacted within --min-gap); 2 when a number was invalid or repeated, or the\n"
         "command was wrong; 1 when the gateway refused or could not be reached, or the quota ran out.\n\n"
         + _reads(tuple(VARIABLES.values())),
-        parents=[debug],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("numbers", nargs="+", metavar="NUMBER", help="a Polish mobile number in any common form")
     p.add_argument("--subject", help="the text of the message")
@@ -686,70 +698,59 @@ def parser() -> Parser:
         help="re-encode images so the message fits the size limit; convert WEBP/HEIC to JPEG",
     )
     p.add_argument("--keep-metadata", action="store_true", help="send photos' EXIF/GPS/XMP as they are")
-    p.set_defaults(run=_send)
 
     changes = "exit status: 0 when every number was valid; 2 when one was not (it is named; the others are\n"
-    p = sub.add_parser(
+    p = command(
         "opt-out",
+        _opt_out,
         help="record numbers that must not be contacted, or list them",
         description="Record numbers as opted out in the ledger: no send through it (from any command, notebook "
         "or machine sharing it) contacts them again until 'mmsnb opt-in'. Numbers come from the command line "
         "(written with spaces, quoted or not, as for 'mmsnb send') or a CSV file. --list shows the opt-outs.",
         epilog=changes + "recorded) or the command was wrong.\n\n" + _reads(("MMSNB_LEDGER",)),
-        parents=[debug],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _opt_options(p, "why, kept with the opt-out (e.g. 'replied STOP')")
     p.add_argument("--list", action="store_true", help="show the numbers opted out now, with when and why")
     p.add_argument("--all", action="store_true", help="with --list: the ended opt-outs too")
-    p.set_defaults(run=_opt_out)
 
-    p = sub.add_parser(
+    p = command(
         "opt-in",
+        _opt_in,
         help="end the opt-outs of numbers",
         description="End the opt-outs of numbers: sends may contact them again. The ledger keeps the record "
         "('mmsnb opt-out --list --all' shows it). Numbers are given as for 'mmsnb opt-out'.",
         epilog=changes + "changed) or the command was wrong.\n\n" + _reads(("MMSNB_LEDGER",)),
-        parents=[debug],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _opt_options(p, "why, kept with the record (e.g. 'signed up again')")
-    p.set_defaults(run=_opt_in)
 
-    p = sub.add_parser(
+    p = command(
         "status",
+        _status,
         help="delivery status of a message id",
         description="The delivery status of a sent message, with each address's.",
         epilog=_reads(GATEWAY_VARIABLES),
-        parents=[debug],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("message_id", metavar="MESSAGE_ID", help="the id 'mmsnb send' printed after 'message id:'")
-    p.set_defaults(run=_status)
 
-    p = sub.add_parser(
+    p = command(
         "limit",
+        _limit,
         help="the request quota",
         description="The request quota: used, available, and the day it resets.",
         epilog=_reads(GATEWAY_VARIABLES),
-        parents=[debug],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.set_defaults(run=_limit)
 
-    p = sub.add_parser(
+    p = command(
         "demo",
+        _demo,
         help="a whole campaign on the embedded sandbox",
         description="Check, send, send again and poll the sample campaign on an embedded sandbox; write the results "
         "and charts to a folder.",
         epilog="environment: needs no MMSNB_* variables (the demo makes its own sandbox and ledger).",
-        parents=[debug],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", default="out/demo", help="folder for the results and charts (default: out/demo)")
     p.add_argument("--quota", type=int, default=1000, help="the embedded sandbox's request quota (default: 1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulated outcomes, for repeatable runs")
-    p.set_defaults(run=_demo)
     return top
 
 

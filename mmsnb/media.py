@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import images
 from .errors import InputError, too_large
-from .message import Attachment
+from .message import Attachment, may_shrink
 
 #: The columns of :meth:`Media.report`: the file as read, and as sent.
 REPORT_COLUMNS: dict[str, Any] = {
@@ -42,11 +42,6 @@ REPORT_COLUMNS: dict[str, Any] = {
 #: A file is not read above this size even to be fitted (a phone's photo is a few MB).
 MAX_SOURCE_BYTES = 50 * 1024 * 1024
 _NAMES = {"image/webp": "WEBP", "image/heic": "HEIC"}
-
-
-def may_shrink(name: str) -> bool:
-    """Whether a file's name says it is an image that cleaning or fitting may make smaller."""
-    return os.path.splitext(name)[1].lower() in (".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".heic", ".heif")
 
 
 def _named_apart(attachments: tuple[Attachment, ...]) -> tuple[Attachment, ...]:

@@ -153,7 +153,7 @@ class Attachment:
             return spec
         if isinstance(spec, (str, os.PathLike)):
             path = Path(spec)
-            hint = " Pass fit=True to shrink it." if _guess_type(path.name) in _SHRINKABLE else ""
+            hint = " Pass fit=True to shrink it." if may_shrink(path.name) else ""
             label = f"Attachment {str(path)!r}"
             data, name, ctype = read_file(path, label, max_bytes, hint, image=image), path.name, None
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
@@ -191,6 +191,15 @@ class Attachment:
 
 AttachmentSpec = str | os.PathLike[str] | tuple[str, bytes] | tuple[str, bytes, str] | Attachment
 _SHRINKABLE = (*FITTABLE, *CONVERTIBLE)
+
+
+def may_shrink(name: str) -> bool:
+    """Whether a file's name says it is an image that cleaning or fitting may make smaller.
+
+    >>> may_shrink("IMG_0042.HEIC"), may_shrink("terms.txt")
+    (True, False)
+    """
+    return _guess_type(name) in _SHRINKABLE
 
 
 def _guess_type(name: str) -> str | None:

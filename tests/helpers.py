@@ -96,6 +96,33 @@ class Server:
         self._server.server_close()
 
 
+def send_together(sandbox, frame, runs: list[dict]) -> list:
+    """``mmsnb.send(client, frame, **options)`` once per ``options`` in ``runs``, each in its own thread with its
+    own client, released together; their results in the same order (the first error is raised here)."""
+    import mmsnb
+
+    start, results, errors = threading.Barrier(len(runs)), [None] * len(runs), []
+
+    def run(n: int) -> None:
+        client = sandbox.client(timeout=(5, 10))
+        try:
+            start.wait()
+            results[n] = mmsnb.send(client, frame, progress=False, **runs[n])
+        except BaseException as exc:  # raised below, in the test's thread
+            errors.append(exc)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(runs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
 def run_together(runs: list[tuple[str, Path, dict[str, str]]], timeout: float = 240) -> None:
     """Start ``python -c code`` for each (code, working folder, environment), wait until every one has
     printed "ready", release them all at once (a line on their stdin), and wait for each to end well."""

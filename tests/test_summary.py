@@ -96,18 +96,12 @@ def test_summary_missing_column(results):
         summary([1, 2])
 
 
+FAILURE_COLUMNS = ["stage", "reason", "http_status", "error_code", "detail", "examples", "count", "share"]
+
+
 def test_failures_lists_send_refusals_then_failed_statuses(results):
     table = failures(results)
-    assert list(table.columns) == [
-        "stage",
-        "reason",
-        "http_status",
-        "error_code",
-        "detail",
-        "examples",
-        "count",
-        "share",
-    ]
+    assert list(table.columns) == FAILURE_COLUMNS
     assert table[["stage", "reason", "count"]].values.tolist() == [
         ["send", "invalid", 3],
         ["send", "quota", 2],
@@ -129,16 +123,7 @@ def test_failures_of_a_clean_campaign_is_empty_with_columns(results, tmp_path):
     clean = results[results["status"].eq("Retrieved").fillna(False).astype(bool)]
     table = failures(clean)
     assert table.empty
-    assert list(table.columns) == [
-        "stage",
-        "reason",
-        "http_status",
-        "error_code",
-        "detail",
-        "examples",
-        "count",
-        "share",
-    ]
+    assert list(table.columns) == FAILURE_COLUMNS
     table.to_csv(tmp_path / "f.csv")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import received_addresses, run_together
+from helpers import received_addresses, run_together, send_together
 
 import mmsnb
 from mmsnb.ledger import Ledger
@@ -139,36 +139,12 @@ def test_min_gap_keeps_another_campaign_from_contacting_a_number_too_soon(sandbo
 def test_two_campaigns_with_min_gap_at_once_contact_each_number_once(make_sandbox, pg_url):
     sandbox = make_sandbox(quota=1000, latency=0.02)
     frame = pd.DataFrame({"msisdn": orange(60)})
-    start, results, errors = threading.Barrier(2), {}, []
-
-    def run(campaign: str) -> None:
-        client = sandbox.client(timeout=(5, 10))
-        try:
-            start.wait()
-            results[campaign] = mmsnb.send(
-                client,
-                frame,
-                subject=campaign,
-                campaign=campaign,
-                ledger=pg_url,
-                min_gap="1D",
-                group=False,
-                workers=4,
-                progress=False,
-            )
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-        finally:
-            client.close()
-
-    threads = [threading.Thread(target=run, args=(name,)) for name in ("north", "south")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    runs = [
+        dict(subject=name, campaign=name, ledger=pg_url, min_gap="1D", group=False, workers=4)
+        for name in ("north", "south")
+    ]
+    north, south = (r.send_state.astype(str) for r in send_together(sandbox, frame, runs))
     assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in frame.msisdn})
-    north, south = (results[c].send_state.astype(str) for c in ("north", "south"))
     assert ((north == "accepted") ^ (south == "accepted")).all()
     assert set(north[south == "accepted"]) | set(south[north == "accepted"]) == {"too-soon"}
 

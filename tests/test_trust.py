@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections import Counter
 from datetime import UTC
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import TOKEN, Server, received_addresses, run_together, token_or
+from helpers import TOKEN, Server, received_addresses, run_together, send_together, token_or
 
 import mmsnb
 
@@ -39,36 +38,9 @@ def test_two_threads_sending_one_campaign_at_once_deliver_each_message_once(make
     sandbox = make_sandbox(quota=1000, latency=0.02)
     frame = pd.DataFrame({"msisdn": orange(120)})
     ledger = tmp_path / "ledger.sqlite"
-    start, results, errors = threading.Barrier(2), [], []
+    options = dict(subject="Wiosna", campaign="spring", ledger=ledger, group=False, workers=4)
+    results = send_together(sandbox, frame, [options, options])
 
-    def run() -> None:
-        client = sandbox.client(timeout=(5, 10))
-        try:
-            start.wait()
-            results.append(
-                mmsnb.send(
-                    client,
-                    frame,
-                    subject="Wiosna",
-                    campaign="spring",
-                    ledger=ledger,
-                    group=False,
-                    workers=4,
-                    progress=False,
-                )
-            )
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-        finally:
-            client.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert not errors
     assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in frame.msisdn})
     first, second = (r.send_state.astype(str) for r in results)
     assert ((first == "accepted") ^ (second == "accepted")).all()
