@@ -75,7 +75,7 @@ def run(
         planned = checked.recipients
         print(
             f"Checks: {planned} recipients to send, {checks.get('invalid', 0)} invalid, "
-            f"{checks.get('duplicate', 0)} repeated (one message per number); "
+            f"{checks.get('duplicate', 0)} repeated numbers (one message per number); "
             f"{checked.limit.available} requests available"
         )
         reasons = dry.loc[dry.send_state == SendState.INVALID, "error"].str.split(":").str[-1].str.strip()
@@ -93,8 +93,9 @@ def run(
         print(f"Sent {sent} recipients in all ({'as' if sent == planned else 'NOT as'} checked)")
         used = client.limit().used
         again = pd.concat([send(client, part, progress=False, **options) for _, part in frame.groupby("segment")])
+        already = again.loc[again.send_state == SendState.ALREADY_SENT, "address"].nunique()
         print(
-            f"Ran the sends again: {(again.send_state == SendState.ALREADY_SENT).sum()} rows already sent, "
+            f"Ran the sends again: {already} recipients already had the message, "
             f"{(again.send_state == SendState.ACCEPTED).sum()} sent anew, quota used {client.limit().used} (was {used})"
         )
         results = poll(client, results, timeout=120, progress=False, ledger=ledger)

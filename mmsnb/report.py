@@ -78,6 +78,36 @@ def require(frame: object, columns: Sequence[str], what: str = "results") -> Non
             raise InputError(f"The {what} have no {column!r} column: {_HINTS[column]}.")
 
 
+def people_once(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with each person counted once: a row that repeats an earlier row's number and message
+    (the same number in two waves of one campaign comes back ``already-sent`` with the first row's message
+    id and status) becomes ``duplicate`` without a status, as a number repeated within one send is.
+
+    Rows without a message id, and rows whose number and message differ, are kept as they are.
+
+    >>> frame = pd.DataFrame({"address": ["tel:+48501", "tel:+48501"], "message_id": ["m1", "m1"],
+    ...                       "send_state": ["accepted", "already-sent"], "status_category": ["delivered"] * 2})
+    >>> people_once(frame)[["send_state", "status_category"]].values.tolist()
+    [['accepted', 'delivered'], ['duplicate', nan]]
+    """
+    if not {"address", "message_id"} <= set(results.columns):
+        return results
+    has_id = results["message_id"].notna() & results["address"].notna()
+    repeat = has_id & results.duplicated(["address", "message_id"], keep="first")
+    if not repeat.any():
+        return results
+    out = results.copy()
+    out.loc[repeat, "send_state"] = SendState.DUPLICATE
+    if "error" in out.columns:
+        out.loc[repeat, "error"] = (
+            "Same number as an earlier row of these results, which got this message; counted there."
+        )
+    for column in ("status", "status_category"):
+        if column in out.columns:
+            out.loc[repeat, column] = None
+    return out
+
+
 def _outcome_label(value: Any, state: Any) -> str:
     """The row's status (or category) when it has one, else what happened at sending."""
     if not pd.isna(value):
@@ -99,7 +129,7 @@ def outcome_counts(
     ``key`` is ``status_category`` or the verbatim ``status``; rows without one are labelled
     by their ``send_state``. Also returns each outcome's category (None for rows without a status).
     With ``every_category`` the table has a row for each category even when none occurred.
-    Without ``by`` the table has one column, ``all``.
+    Without ``by`` the table has one column, ``all``. Each person counts once (:func:`people_once`).
 
     >>> results = pd.DataFrame({"status_category": ["delivered", "delivered", None],
     ...                         "send_state": ["accepted", "accepted", "invalid"]})
@@ -109,6 +139,7 @@ def outcome_counts(
     >>> categories
     {'delivered': 'delivered', 'not sent: invalid': None}
     """
+    results = people_once(results)
     keys = [key, "send_state", *([by] if by else [])]
     frame = results.groupby(keys, dropna=False, observed=True, sort=False).size().rename("count").reset_index()
     frame["label"] = [_outcome_label(v, s) for v, s in zip(frame[key], frame["send_state"], strict=True)]
@@ -161,7 +192,9 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     One row per category in :data:`~mmsnb.statuses.CATEGORIES` order (zero counts included),
     then one per ``send_state`` of rows that have no status (``not sent: invalid``,
     ``not sent: quota``, ``no status: accepted`` for sent rows not polled yet, ...), only those
-    that occur. Columns: ``count``, ``share`` (fraction of all rows, 0 to 1) and ``meaning``.
+    that occur. Columns: ``count``, ``share`` (fraction of all rows, 0 to 1) and ``meaning``. A number that
+    came back ``already-sent`` from a later wave of the same campaign counts once: by its outcome on its first
+    row, as ``not sent: duplicate`` on the repeats (as a number repeated within one send is).
 
     ``.attrs`` holds ``rows`` (all rows), ``sent`` (rows with a status) and
     ``delivered_rate``: delivered rows over sent rows (NaN when nothing was sent).
@@ -178,6 +211,7 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     >>> table.to_csv("summary.csv")        # doctest: +SKIP
     """
     require(results, ("status_category", "send_state"))
+    results = people_once(results)
     table, categories = outcome_counts(results, "status_category", every_category=True)
     counts = table["all"]
     rows = len(results)
@@ -284,6 +318,7 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
     "'12345' is not a valid Polish number: ... | '50110203' is not a valid Polish number: ..."
     """
     require(results, ("status_category", "send_state", "status", "error", "http_status", "error_code"))
+    results = people_once(results)
     rows = len(results)
     not_sent = results["status_category"].isna() & ~results["send_state"].isin(NOT_FAILED_STATES)
     refused = results.loc[not_sent, ["send_state", "http_status", "error_code", "error"]]

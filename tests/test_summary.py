@@ -173,3 +173,38 @@ def test_reason_kind_keeps_rules_and_drops_values():
     assert reason_kind("Message id 3f2a9c1e77d0 was refused.") == "Message id … was refused."
     assert reason_kind("The request quota is used up.") == "The request quota is used up."
     assert reason_kind(pd.NA) == reason_kind(None) == "(no message)"
+
+
+def test_a_number_in_two_waves_counts_once_in_the_summary_and_the_chart(sandbox, tmp_path):
+    """The demo's waves: a number listed in two segments gets one message (counted at the gateway), and the
+    summary, the failures table and the outcomes chart count that person once, not once per row."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers import received_addresses
+
+    import mmsnb
+    from mmsnb import plot
+
+    client = sandbox.client()
+    frame = pd.DataFrame({"msisdn": ["501102030", "501102031", "501102030", "501102032"], "segment": ["a", "a", "b", "b"]})
+    ledger = tmp_path / "ledger.sqlite"
+    waves = [
+        mmsnb.send(client, part, subject="Hi", ledger=ledger, campaign="waves", progress=False)
+        for _, part in frame.groupby("segment")
+    ]
+    results = mmsnb.poll(client, pd.concat(waves).loc[frame.index], timeout=30, progress=False, ledger=ledger)
+    assert results.send_state.tolist() == ["accepted", "accepted", "already-sent", "accepted"]
+    got = received_addresses(sandbox)
+    assert sorted(got.values()) == [1, 1, 1]  # three people, one message each
+
+    table = summary(results)
+    assert table.loc[list(CATEGORIES), "count"].sum() == len(got) == table.attrs["sent"]
+    assert table.loc["not sent: duplicate", "count"] == 1
+    assert int(table["count"].sum()) == len(results)
+    assert failures(results).query("stage == 'delivery'")["count"].sum() == table.loc["failed", "count"]
+    ax = plot.outcomes(results)
+    heights = {t.get_text(): round(p.get_height()) for t, p in zip(ax.get_xticklabels(), ax.patches, strict=True)}
+    assert heights["not sent: duplicate"] == 1
+    assert sum(heights.values()) == len(results)
+    assert results.send_state.tolist()[2] == "already-sent"  # the caller's frame is left as it was
