@@ -203,7 +203,7 @@ class Plan:
             o = outcomes[row.position]
             record = (
                 row.address,
-                row.carrier,
+                row.carrier or None,  # no known network: missing, as a CSV gives it back
                 o.state,
                 o.message_id,
                 o.request_no,

@@ -28,6 +28,7 @@ RECIPIENTS = (
     "501000001;Zofia;a;promo.jpg\n"  # a duplicate
     "12;Jan;a;promo.jpg\n"  # an invalid number
     "0048501000003;Łucja;b;promo.jpg\n"
+    "451000001;Ala;b;promo.jpg\n"  # a mobile range with no known network: carrier_hint missing, also from a CSV
 )
 
 
@@ -73,6 +74,7 @@ def test_results_and_history_come_back_equal(client, tmp_path, suffix):
     assert sent.mms.info is not None and sent.mms.info.files and sent.mms.info.resets_on is not None
     json.dumps(sent.attrs)  # JSON-safe: the SendInfo's date is text in attrs
     assert sent.first_name.dtype == frame.first_name.dtype and sent.first_name.isna().sum() == 1
+    assert sent.carrier_hint.isna().sum() == 2 and "" not in set(sent.carrier_hint.dropna())  # '12' and 451…
 
     for name, saved in frames.items():
         back = mmsnb.read_results(save(saved, tmp_path / f"{name}{suffix}"))
