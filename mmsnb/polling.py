@@ -72,6 +72,11 @@ class Poller:
         interval: float | None = None,
         workers: int = 8,
     ) -> None:
+        if not isinstance(client, Client):
+            raise InputError(
+                "Pass the client first, then the results: the client comes from mmsnb.connect() or a sandbox's "
+                f".client(), not {type(client).__name__}."
+            )
         if not isinstance(results, pd.DataFrame) or "message_id" not in results.columns:
             raise InputError("The frame has no message_id column: pass the results of mmsnb.send.")
         _seconds("interval", interval, allow_none=True)

@@ -405,6 +405,25 @@ def test_the_monitor_thread_stops_on_close_and_on_stop(make_sandbox, tmp_path):
 def test_the_monitor_needs_the_results_of_a_send(client):
     with pytest.raises(mmsnb.InputError, match="message_id"):
         Monitor(client, pd.DataFrame({"msisdn": ["501102030"]}))
+    with pytest.raises(mmsnb.InputError, match="Pass the client first"):
+        Monitor(pd.DataFrame({"message_id": ["m"]}), client)  # type: ignore[arg-type]
+
+
+def test_a_monitor_that_could_not_be_made_prints_nothing_more_when_collected():
+    """Python's own TypeError for a missing argument, and nothing after it: ipywidgets closes a widget whose
+    __init__ never ran, and the Monitor's close must not fail then (it printed an AttributeError)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, pandas as pd\n"
+        "from mmsnb.widgets import Monitor\n"
+        "try:\n    Monitor(pd.DataFrame({'message_id': ['m']}))\nexcept TypeError as e:\n    print('TypeError')\n"
+        "gc.collect()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "TypeError"
+    assert "AttributeError" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
 
 
 def test_two_composers_confirming_at_the_same_moment_send_each_number_once(make_sandbox, tmp_path, jpeg):

@@ -115,7 +115,8 @@ class Monitor(widgets.VBox):
 
     def close(self) -> None:
         """Stop polling and close the widget."""
-        self.stop()
+        if hasattr(self, "_stop"):  # not when __init__ never ran (an argument missing): ipywidgets closes it then too
+            self.stop()
         super().close()
 
     def _show(self) -> None:
