@@ -187,7 +187,9 @@ def test_a_number_in_two_waves_counts_once_in_the_summary_and_the_chart(sandbox,
     from mmsnb import plot
 
     client = sandbox.client()
-    frame = pd.DataFrame({"msisdn": ["501102030", "501102031", "501102030", "501102032"], "segment": ["a", "a", "b", "b"]})
+    frame = pd.DataFrame(
+        {"msisdn": ["501102030", "501102031", "501102030", "501102032"], "segment": ["a", "a", "b", "b"]}
+    )
     ledger = tmp_path / "ledger.sqlite"
     waves = [
         mmsnb.send(client, part, subject="Hi", ledger=ledger, campaign="waves", progress=False)
