@@ -132,14 +132,17 @@ __all__ = [
     "send",
     "summary",
 ]
-__version__ = "0.1.0"
-
 if "pandas" in sys.modules:
     from . import accessor  # noqa: F401  (registers frame.mms; cheap, pandas is loaded already)
 
 
 def __getattr__(name: str) -> Any:
     """Load a public name, or a submodule such as ``mmsnb.report``, on first use, and register ``frame.mms``."""
+    if name == "__version__":  # one source: the installed package's metadata (pyproject.toml)
+        from importlib.metadata import version
+
+        globals()[name] = version(__name__)
+        return globals()[name]
     module = _LAZY.get(name)
     if module is None:
         if name.startswith("__") or importlib.util.find_spec(f"{__name__}.{name}") is None:
@@ -153,4 +156,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    """The public names only (tab completion offers what ``__all__`` promises, not ``sys`` or ``Any``)."""
+    return sorted(__all__)

@@ -1,0 +1,40 @@
+"""The public surface is what ``__all__`` says, pinned here: a name added or removed is a decision, made in
+this file too."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.resources
+
+import mmsnb
+
+PUBLIC = {
+    "SEND_STATES", "Attachment", "AuthError", "BadRequestError", "Category", "Client", "Composer", "ConfigError",
+    "DeliveryStatus", "Faults", "History", "InputError", "Ledger", "LedgerError", "Limit", "MMSError", "Message",
+    "Monitor", "NotFoundError", "Plan", "QuotaError", "RedirectError", "Sandbox", "SendInfo", "SendResult",
+    "SendState", "ServerError", "ThrottledError", "TransportError", "connect", "failures", "history", "normalize",
+    "opt_in", "opt_out", "opted_out", "plan", "plot", "poll", "read_recipients", "read_results", "sample", "send",
+    "summary",
+}  # fmt: skip
+
+
+def test_all_is_pinned_and_every_name_in_it_resolves():
+    assert set(mmsnb.__all__) == PUBLIC
+    assert len(mmsnb.__all__) == len(PUBLIC)
+    for name in mmsnb.__all__:
+        assert getattr(mmsnb, name) is not None, name
+
+
+def test_dir_offers_the_public_names_only():
+    assert dir(mmsnb) == sorted(PUBLIC)
+    assert not {"sys", "Any", "TYPE_CHECKING", "importlib", "campaign"} & set(dir(mmsnb))
+
+
+def test_every_error_is_one_family():
+    errors = [getattr(mmsnb, name) for name in PUBLIC if name.endswith("Error")]
+    assert all(issubclass(error, mmsnb.MMSError) for error in errors)
+
+
+def test_the_version_comes_from_the_package_metadata_and_types_are_shipped():
+    assert mmsnb.__version__ == importlib.metadata.version("mmsnb")
+    assert importlib.resources.files("mmsnb").joinpath("py.typed").is_file()
