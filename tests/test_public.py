@@ -38,3 +38,15 @@ def test_every_error_is_one_family():
 def test_the_version_comes_from_the_package_metadata_and_types_are_shipped():
     assert mmsnb.__version__ == importlib.metadata.version("mmsnb")
     assert importlib.resources.files("mmsnb").joinpath("py.typed").is_file()
+
+
+def test_a_history_says_what_they_hold_in_one_line(client, tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"msisdn": ["501102030", "501102031", "12"]})
+    ledger = tmp_path / "ledger.sqlite"
+    plan = mmsnb.plan(client, frame, subject="Hi", ledger=ledger, campaign="repr")
+    assert repr(plan) == "Plan 'repr': 2 recipients in 1 request; 100 requests available; 1 invalid skipped."
+    plan.send(progress=False)
+    assert repr(mmsnb.history(ledger=ledger)).startswith("History(sends=2 rows, statuses=0 rows, quota=")
+    assert "\n" not in repr(mmsnb.history(ledger=ledger))

@@ -25,6 +25,12 @@ class History:
     statuses: pd.DataFrame
     quota: pd.DataFrame
 
+    def __repr__(self) -> str:
+        """A line, not three frames: ``History(sends=12 rows, statuses=30 rows, quota=4 rows)``."""
+        return (
+            f"History(sends={len(self.sends)} rows, statuses={len(self.statuses)} rows, quota={len(self.quota)} rows)"
+        )
+
 
 _UTC: Final = "datetime64[us, UTC]"
 #: The dtype of every column of :attr:`History.sends` (``mmsnb.read_results`` reads a saved one back with these).
