@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from datetime import tzinfo
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import matplotlib.dates as mdates
@@ -30,6 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 from .errors import InputError
+from .projection import project
 from .report import outcome_counts, require
 from .results import CATEGORIES, Category
 from .statuses import CATEGORY_COLORS
@@ -42,10 +43,6 @@ USED_COLOR, AVAILABLE_COLOR, MARK_COLOR, RESET_COLOR = "#0072B2", "#CC79A7", "#3
 HATCHES: tuple[str, ...] = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
 #: Most values of a ``by`` column that :func:`outcomes` draws as groups of bars.
 MAX_GROUPS = 20
-#: :func:`quota` projects a pace only from readings that span at least this long (or half of ``recent``)...
-MIN_SPAN = pd.Timedelta(minutes=15)
-#: ... and only when the pace of the first half of that span and of the second are within this factor.
-STEADY = 2.0
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
@@ -397,8 +394,8 @@ def quota(
     (``resets_on``, midnight UTC) within the time shown. A note says how much is used and left, and:
 
     - when the readings of the last ``recent`` (since the quota last reset) span at least
-      :data:`MIN_SPAN` (or half of ``recent``) and the pace was steady (the first and the second
-      half of that span within a factor :data:`STEADY` of each other), dashed lines carry that
+      :data:`~mmsnb.projection.MIN_SPAN` (or half of ``recent``) and the pace was steady (the first and the second
+      half of that span within a factor :data:`~mmsnb.projection.STEADY` of each other), dashed lines carry that
       pace on, and the note says it in plain words, rounded: "At about 40 requests a minute over
       the last 2 hours, the quota would run out around 14:00 (UTC)." A vertical line marks
       the time, rounded to 5 minutes, a quarter of an hour, an hour or a day by how far off it is;
@@ -520,56 +517,36 @@ def _when(when: pd.Timestamp, since: pd.Timestamp, zone: tzinfo, name: str) -> s
 def _project(
     ax: Axes, readings: pd.DataFrame, recent: pd.Timedelta, zone: tzinfo, zone_name: str
 ) -> tuple[pd.Timestamp, str]:
-    """Draw the projection from the last reading when the pace was steady; return where it ends and the note.
+    """Draw the projection (:func:`mmsnb.projection.project`) when there is one; return where it ends and the note.
 
     The note says what the projection rests on, or why there is none ("" when the quota is used up).
     """
-    last = readings.iloc[-1]
-    next_reset = last["resets_on"]
-    if last["available"] <= 0:
-        return last["read_at"], ""
-    window_no = readings["used"].diff().lt(0).cumsum()
-    since_reset = readings[window_no == window_no.iloc[-1]]
-    window = since_reset[since_reset["read_at"] >= last["read_at"] - recent]
-    span = window["read_at"].iloc[-1] - window["read_at"].iloc[0]
-    used = window["used"].iloc[-1] - window["used"].iloc[0]
+    p = project(readings, recent=recent)
     none = "so no run-out time is projected."
-    if used <= 0:
-        if len(window) < 2:
-            return last["read_at"], f"One reading since the last reset is too few\nto tell a pace, {none}"
-        return last["read_at"], f"None used over the last {_duration(span)}:\nat this pace the quota does not run out."
-    if len(window) < 3 or span < min(MIN_SPAN, recent / 2):
-        return last["read_at"], (
-            f"{used:,.0f} were used within {_duration(span)}, one burst:\n"
-            f"too short a time to tell a steady pace,\n{none}"
-        )
-    elapsed = (window["read_at"] - window["read_at"].iloc[0]).dt.total_seconds().to_numpy()
-    values = window["used"].to_numpy()
-    middle = elapsed[-1] / 2
-    at_middle = float(np.interp(middle, elapsed, values))
-    first, second = (at_middle - values[0]) / middle, (values[-1] - at_middle) / middle
-    if min(first, second) <= 0 or max(first, second) > STEADY * min(first, second):
-        return last["read_at"], (
-            f"The pace over the last {_duration(span)} was not steady\n"
-            f"(about {_pace(first)}, then {_pace(second)}),\n{none}"
-        )
-    per_second = used / span.total_seconds()
-    basis = f"At about {_pace(per_second)} over the last {_duration(span)},"
-    runs_out = last["read_at"] + pd.Timedelta(seconds=last["available"] / per_second)
-    lasts = not pd.isna(next_reset) and runs_out >= next_reset
-    end = min(next_reset, last["read_at"] + span) if lasts else runs_out
-    gone = (end - last["read_at"]).total_seconds() * per_second
-    times = [last["read_at"], end]
-    ax.plot(times, [last["used"], last["used"] + gone], color=USED_COLOR, linestyle="--", label="used, projected")
+    notes: dict[str, str] = {
+        "used-up": "",
+        "one-reading": f"One reading since the last reset is too few\nto tell a pace, {none}",
+        "none-used": f"None used over the last {_duration(p.span)}:\nat this pace the quota does not run out.",
+        "burst": f"{p.used:,.0f} were used within {_duration(p.span)}, one burst:\n"
+        f"too short a time to tell a steady pace,\n{none}",
+        "unsteady": f"The pace over the last {_duration(p.span)} was not steady\n"
+        f"(about {_pace(p.first)}, then {_pace(p.second)}),\n{none}",
+    }
+    if not p.projected:
+        return p.end, notes[p.kind]
+    last = readings.iloc[-1]
+    times = pd.Series([p.start, p.end]).to_numpy()
+    ax.plot(times, [last["used"], p.used_at_end], color=USED_COLOR, linestyle="--", label="used, projected")
     ax.plot(
         times,
-        [last["available"], last["available"] - gone],
+        [last["available"], p.available_at_end],
         color=AVAILABLE_COLOR,
         linestyle="--",
         label="available, projected",
     )
-    if lasts:
-        return end, f"{basis}\nthe quota does not run out before the reset on {next_reset:%Y-%m-%d}."
-    when = _when(runs_out, last["read_at"], zone, zone_name)
-    ax.axvline(runs_out, color=MARK_COLOR, linestyle="-.", linewidth=1.2, label=f"runs out {when}")
-    return end, f"{basis}\nthe quota would run out {when}."
+    basis = f"At about {_pace(p.per_second)} over the last {_duration(p.span)},"
+    if p.runs_out is None:
+        return p.end, f"{basis}\nthe quota does not run out before the reset on {p.reset:%Y-%m-%d}."
+    when = _when(p.runs_out, p.start, zone, zone_name)
+    ax.axvline(cast(Any, p.runs_out), color=MARK_COLOR, linestyle="-.", linewidth=1.2, label=f"runs out {when}")
+    return p.end, f"{basis}\nthe quota would run out {when}."
