@@ -1,9 +1,9 @@
 """``frame.mms``: the campaign functions as a pandas accessor.
 
->>> results = frame.mms.send(client, subject="Cześć {first_name}!")    # doctest: +SKIP
->>> results = results.mms.poll(client)                                 # doctest: +SKIP
->>> results.mms.info.campaign                                          # doctest: +SKIP
-'auto-5465ffcba600e86b'
+>>> results = frame.mms.send(client, subject="Cześć {first_name}!")
+>>> results = results.mms.poll(client)
+>>> results.mms.info.campaign
+'auto-...'
 
 Importing this module registers the accessor; it imports only pandas, so that ``import mmsnb``
 can register it cheaply when pandas is already loaded. ``plan``, ``send`` and ``poll`` load on first use.

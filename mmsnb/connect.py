@@ -1,8 +1,9 @@
 """One line to get a client in a notebook: the real gateway when configured, else the sandbox.
 
->>> client = mmsnb.connect()      # doctest: +SKIP
-Using the local sandbox at https://127.0.0.1:53211 (no MMSNB_CLIENT_ID in the environment or in /home/me/.env; nothing
-leaves this machine).
+>>> client = mmsnb.connect()
+Using the local sandbox at https://127.0.0.1:... (no MMSNB_CLIENT_ID in the environment, and no .env file in ...;
+nothing leaves this machine).
+>>> mmsnb.Sandbox.behind(client).stop()
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings:
     ``time_scale``…). The sandbox runs in this process and ends with it; ``Sandbox.behind(client)`` is it.
     ``max_wait`` is the client's: how long a call may wait out "slow down" answers.
 
-    >>> client = mmsnb.connect(seed=0, quota=500)     # doctest: +SKIP
+    >>> client = mmsnb.connect(seed=0, quota=500)
+    Using the local sandbox at https://127.0.0.1:... nothing leaves this machine).
+    >>> client.limit().available
+    500
+    >>> mmsnb.Sandbox.behind(client).stop()
     """
     # Imported here so that ``import mmsnb`` binds this function without loading the client or the sandbox.
     from . import accessor  # noqa: F401  (registers frame.mms for the client this returns)

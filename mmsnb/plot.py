@@ -10,9 +10,9 @@ Time axes (:func:`timeline`, :func:`quota`) read as clock times in ``tz`` (UTC b
 date once in the axis label; :func:`quota` projects only a steady pace, in rounded words.
 
 >>> from mmsnb import plot
->>> ax = plot.outcomes(results, by="segment")     # doctest: +SKIP
->>> ax = plot.timeline(mmsnb.history("spring-sale"), tz="Europe/Warsaw")   # doctest: +SKIP
->>> ax.figure.savefig("outcomes.png")            # doctest: +SKIP
+>>> ax = plot.outcomes(results, by="segment")
+>>> ax = plot.timeline(mmsnb.history("spring-sale"), tz="Europe/Warsaw")
+>>> ax.figure.savefig("outcomes.png")
 """
 
 from __future__ import annotations
@@ -166,8 +166,8 @@ def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax
     With ``by`` (a column such as ``segment``) the bars are grouped per value of that column,
     one colour per outcome (legend on the right), and shares are within each group.
 
-    >>> ax = outcomes(results)                            # doctest: +SKIP
-    >>> ax = outcomes(results, by="segment", raw=True)    # doctest: +SKIP
+    >>> ax = outcomes(results)
+    >>> ax = outcomes(results, by="segment", raw=True)
     """
     key = "status" if raw else "status_category"
     require(data, (key, "send_state"))
@@ -260,7 +260,7 @@ def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = Non
     The x axis reads as clock times in the time zone ``tz`` (a name such as ``"Europe/Warsaw"``;
     UTC when not given), with the date once in the axis label: "time polled (Europe/Warsaw), 25 Nov 2026".
 
-    >>> ax = timeline(mmsnb.history("spring-sale"), tz="Europe/Warsaw")   # doctest: +SKIP
+    >>> ax = timeline(mmsnb.history("spring-sale"), tz="Europe/Warsaw")
     """
     zone, zone_name = _zone(tz)
     statuses = _frame(data, "statuses")
@@ -328,8 +328,8 @@ def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     on the chart say so. The x axis is in seconds, minutes or hours depending on the times; the
     median is a dashed vertical line.
 
-    >>> ax = delivery_times(results)                      # doctest: +SKIP
-    >>> ax.get_xlabel()                                   # doctest: +SKIP
+    >>> ax = delivery_times(results)
+    >>> ax.get_xlabel()
     'time from sending until a poll saw it delivered (seconds)'
     """
     require(data, ("sent_at", "delivered_at"))
@@ -410,8 +410,8 @@ def quota(
     not given), with the date once in the axis label. ``data`` is ``mmsnb.history(...)``, its
     ``.quota`` or a DataFrame with ``read_at``, ``used``, ``available``, ``resets_on``.
 
-    >>> ax = quota(mmsnb.history("spring-sale"), recent="2h", tz="Europe/Warsaw")   # doctest: +SKIP
-    >>> ax = quota(mmsnb.history(), remaining=len(plan.requests))                         # doctest: +SKIP
+    >>> ax = quota(mmsnb.history("spring-sale"), recent="2h", tz="Europe/Warsaw")
+    >>> ax = quota(mmsnb.history(), remaining=len(plan.requests))
     """
     zone, zone_name = _zone(tz)
     if remaining is not None and (isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 0):

@@ -1,8 +1,14 @@
 """Opt-outs: numbers that asked not to be contacted. Every send checks them when it claims its
 recipients, so a number opted out from any notebook or machine sharing the ledger is never sent to.
 
->>> mmsnb.opt_out(["501 102 030", "+48 600 700 800"], reason="replied STOP")   # doctest: +SKIP
->>> mmsnb.opted_out()                                                            # doctest: +SKIP
+>>> mmsnb.opt_out(["501 102 030", "+48 600 700 800"], reason="replied STOP")[["number", "result"]]
+            number     result
+0      501 102 030  opted-out
+1  +48 600 700 800  opted-out
+>>> mmsnb.opted_out()[["address", "reason"]]
+            address        reason
+0  tel:+48501102030  replied STOP
+1  tel:+48600700800  replied STOP
 """
 
 from __future__ import annotations
@@ -91,7 +97,9 @@ def opt_out(
     others are recorded. Without ``ledger``, the one a send through ``client`` would use (an embedded
     sandbox keeps its own; without ``client``, ``MMSNB_LEDGER`` or ``./mmsnb-ledger.sqlite``).
 
-    >>> mmsnb.opt_out("501 102 030", reason="replied STOP")      # doctest: +SKIP
+    >>> mmsnb.opt_out("501 102 030", reason="replied STOP")[["address", "result"]]
+                address     result
+    0  tel:+48501102030  opted-out
     """
     return _change(numbers, ledger, client, True, reason)
 
@@ -103,7 +111,8 @@ def opt_in(
     (``opted_out(include_ended=True)``). Returns each number's ``result`` (``opted-in``, ``not-opted-out``,
     ``invalid``).
 
-    >>> mmsnb.opt_in("501 102 030", reason="signed up again")    # doctest: +SKIP
+    >>> mmsnb.opt_in("501 102 030", reason="signed up again").result.tolist()
+    ['not-opted-out']
     """
     return _change(numbers, ledger, client, False, reason)
 
@@ -112,7 +121,8 @@ def opted_out(ledger: LedgerSpec = None, *, client: Client | None = None, includ
     """The numbers opted out now, with ``opted_out_at`` (UTC) and ``reason``; ``include_ended=True`` adds
     every earlier opt-out with its ``opted_in_at``. A ledger that does not exist yet has none (and is not created).
 
-    >>> mmsnb.opted_out()                                        # doctest: +SKIP
+    >>> mmsnb.opted_out().columns.tolist()
+    ['address', 'opted_out_at', 'reason', 'opted_in_at', 'opted_in_reason']
     """
     where = _ledger(ledger, client)
     if not isinstance(where, Ledger) and not locate(where).exists():

@@ -1,8 +1,9 @@
 """The sandbox's HTTPS server: a real gateway stand-in on loopback, in a background thread.
 
->>> with Sandbox(quota=100, seed=0) as sb:            # doctest: +SKIP
+>>> with Sandbox(quota=100, seed=0) as sb:
 ...     client = sb.client()
 ...     client.send_mms("501102030", subject="Test").message_id
+'0_..._000001'
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Sandbox:
     sandbox is recorded in its own ``ledger`` (default: a file in its temporary folder, removed
     when it stops), never in a real campaign's.
 
-    >>> with Sandbox(quota=100, seed=0) as sb:       # doctest: +SKIP
+    >>> with Sandbox(quota=100, seed=0) as sb:
     ...     sb.client().limit().available
     100
     """
@@ -141,7 +142,10 @@ class Sandbox:
     def behind(cls, client: Client) -> Sandbox | None:
         """The running embedded sandbox ``client`` talks to, or None (a real gateway).
 
-        >>> mmsnb.Sandbox.behind(client).received       # doctest: +SKIP
+        >>> mmsnb.Sandbox.behind(client) is sandbox
+        True
+        >>> mmsnb.Sandbox.behind(client).received[0].subject
+        'Cześć Aleksandra!'
         """
         with _RUNNING_LOCK:
             return _RUNNING.get(gateway_key(client.base_url))

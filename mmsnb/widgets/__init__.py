@@ -1,7 +1,8 @@
 """Notebook widgets (standard ipywidgets only): a composer form and a live delivery monitor.
 
 >>> from mmsnb.widgets import Composer
->>> Composer(client)                      # doctest: +SKIP
+>>> Composer(client)
+Composer(...)
 """
 
 from .composer import Composer

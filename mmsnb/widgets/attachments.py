@@ -47,7 +47,9 @@ class AttachmentsPanel(widgets.VBox):
     every file with ``fit`` unticked, must fit the limit as they are. ``keep_metadata`` (unticked by
     default) sends photos' EXIF, GPS and XMP as they are.
 
-    >>> panel = AttachmentsPanel(max_bytes=client.max_message_bytes)   # doctest: +SKIP
+    >>> panel = AttachmentsPanel(max_bytes=300 * 1024)
+    >>> panel.bar.max
+    307200
     """
 
     def __init__(self, *, max_bytes: int, fit: bool = True, keep_metadata: bool = False) -> None:

@@ -1,7 +1,8 @@
 """The composer: a form to write, check and send one MMS to many recipients, then watch it arrive.
 
->>> composer = Composer(client)       # doctest: +SKIP
->>> composer                          # doctest: +SKIP
+>>> composer = Composer(client)
+>>> composer                         # in a notebook: the form
+Composer(...)
 """
 
 from __future__ import annotations
@@ -99,9 +100,9 @@ class Composer(widgets.VBox):
     results and ``monitor`` the live view of their delivery (polled every ``interval`` seconds,
     or at growing pauses). Of the client, only ``base_url`` is ever shown.
 
-    >>> composer = Composer(client, recipients=frame)      # doctest: +SKIP
-    >>> composer                                           # doctest: +SKIP
-    >>> composer.results.send_state.value_counts()         # doctest: +SKIP
+    >>> composer = Composer(client, recipients=frame)
+    >>> composer.results is None       # until "Confirm and send" is pressed
+    True
     """
 
     def __init__(

@@ -1,7 +1,8 @@
 """A live view of a sent campaign's delivery, polled in a background thread.
 
->>> monitor = Monitor(client, results)           # doctest: +SKIP
->>> monitor                                      # doctest: +SKIP
+>>> monitor = Monitor(client, results)
+>>> monitor                          # in a notebook: bars per category, refreshed while it polls
+Monitor(...)
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ class Monitor(widgets.VBox):
     ``results`` holds the latest polled DataFrame. Pauses grow from 1 s to 30 s unless
     ``interval`` fixes them.
 
-    >>> monitor = Monitor(client, mmsnb.send(client, frame, subject="Hej"))   # doctest: +SKIP
-    >>> monitor.wait(timeout=120).status_category.value_counts()              # doctest: +SKIP
+    >>> monitor = Monitor(client, mmsnb.send(client, frame, subject="Hej, {first_name}", progress=False))
+    >>> bool(monitor.wait(timeout=120).final.all())
+    True
     """
 
     def __init__(
