@@ -19,15 +19,13 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .answers import SendResult
+from .answers import SendResult, refused
 from .client import Client
 from .errors import (
     AuthError,
-    BadRequestError,
-    InputError,
+    ConfigError,
     LedgerError,
     MMSError,
-    NotFoundError,
     QuotaError,
     RedirectError,
     ThrottledError,
@@ -87,18 +85,16 @@ class _Stop:
 
 def _settle(exc: MMSError) -> tuple[RequestState, SendState, SendState | None]:
     """For an error from a send: the ledger's request state, the rows' state, and the state of the rows
-    not yet sent when the campaign must stop (None: it goes on)."""
+    not yet sent when the campaign must stop (None: it goes on).
+
+    A certain refusal (:func:`~mmsnb.answers.refused`) is ``unsent`` in the ledger: a later run sends it again.
+    """
     if isinstance(exc, (QuotaError, ThrottledError)):
         return RequestState.UNSENT, SendState.QUOTA, SendState.QUOTA
-    if isinstance(exc, RedirectError) and exc.http_status == 303:
-        return RequestState.UNKNOWN, SendState.UNKNOWN, SendState.REJECTED
-    if isinstance(exc, (AuthError, RedirectError)):
-        return RequestState.UNSENT, SendState.REJECTED, SendState.REJECTED
-    if isinstance(exc, (BadRequestError, InputError)):
-        return RequestState.REJECTED, SendState.REJECTED, None
-    if isinstance(exc, NotFoundError) or (isinstance(exc, TransportError) and not exc.maybe_sent):
-        return RequestState.UNSENT, SendState.REJECTED, None
-    return RequestState.UNKNOWN, SendState.UNKNOWN, None
+    stop = SendState.REJECTED if isinstance(exc, (AuthError, ConfigError, RedirectError)) else None
+    if refused(exc):
+        return RequestState.UNSENT, SendState.REJECTED, stop
+    return RequestState.UNKNOWN, SendState.UNKNOWN, stop
 
 
 @dataclass(frozen=True)
