@@ -210,7 +210,7 @@ def read(resp: requests.Response) -> Any:
         400: (
             BadRequestError,
             "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and "
-            "attachments; it was not taken, so a later run sends it.",
+            "attachments; it was not taken.",
         ),
         401: (
             AuthError,
@@ -227,7 +227,7 @@ def read(resp: requests.Response) -> Any:
         413: (
             BadRequestError,
             "The gateway refused the message as too large ({}). Make the attachments smaller (fit=True shrinks "
-            "images, max_message_bytes= sets the limit); it was not taken, so a later run sends it.",
+            "images, max_message_bytes= sets the limit); it was not taken.",
         ),
     }
     if status == 403 and code != 53:
