@@ -20,6 +20,7 @@ from .config import VARIABLES
 from .errors import (
     AuthError,
     BadRequestError,
+    ConfigError,
     InputError,
     MMSError,
     NotFoundError,
@@ -27,6 +28,7 @@ from .errors import (
     RedirectError,
     ServerError,
     ThrottledError,
+    TransportError,
 )
 from .numbers import normalize
 from .results import Category
@@ -208,7 +210,7 @@ def read(resp: requests.Response) -> Any:
         400: (
             BadRequestError,
             "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and "
-            "attachments.",
+            "attachments; it was not taken.",
         ),
         401: (
             AuthError,
@@ -222,6 +224,11 @@ def read(resp: requests.Response) -> Any:
         ),
         404: (NotFoundError, "The gateway has no such resource ({}). Check MMSNB_BASE_URL."),
         405: (NotFoundError, "The gateway does not allow this method here ({}). Check MMSNB_BASE_URL."),
+        413: (
+            BadRequestError,
+            "The gateway refused the message as too large ({}). Make the attachments smaller (fit=True shrinks "
+            "images, max_message_bytes= sets the limit); it was not taken.",
+        ),
     }
     if status == 403 and code != 53:
         kinds[403] = (AuthError, "The gateway forbids this call ({}). Check the application's permissions.")
@@ -239,6 +246,30 @@ def read(resp: requests.Response) -> Any:
         sentence = template.format(said, VARIABLES["client_id"], VARIABLES["client_secret"])
     elif status >= 500:
         kind, sentence = ServerError, f"The gateway had trouble ({said}). Try again later."
+    elif status >= 400:
+        kind, sentence = BadRequestError, f"The gateway refused the request ({said}); it was not taken."
     else:
         kind, sentence = MMSError, f"The gateway answered {said}."
     raise kind(sentence, http_status=status, code=code, gateway_message=message)
+
+
+def refused(exc: MMSError) -> bool:
+    """Whether ``exc`` proves the gateway did not take the request, so that sending it again cannot make a
+    second message.
+
+    A 4xx answer is a refusal of the request as it stood (RFC 9110 §15.5): 400, 401, 403, 404, 405, 413,
+    415, 422, 429 and the rest, whatever the code in the body. So is a redirect other than 303, a "slow
+    down" (503 with ``Retry-After``), a connection that never carried the request, and anything that stopped
+    the request before it left (settings, the message itself). A 5xx, a 303, a 200 without a message id, or
+    a connection lost once the request was on its way may hide an accepted message.
+
+    >>> refused(BadRequestError("too large", http_status=413)), refused(ServerError("trouble", http_status=502))
+    (True, False)
+    """
+    if isinstance(exc, (AuthError, ConfigError, InputError, ThrottledError)):
+        return True
+    if isinstance(exc, TransportError):
+        return not exc.maybe_sent
+    if isinstance(exc, RedirectError):
+        return exc.http_status != 303
+    return exc.http_status is not None and 400 <= exc.http_status < 500

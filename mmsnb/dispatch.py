@@ -19,15 +19,13 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .answers import SendResult
+from .answers import SendResult, refused
 from .client import Client
 from .errors import (
     AuthError,
-    BadRequestError,
-    InputError,
+    ConfigError,
     LedgerError,
     MMSError,
-    NotFoundError,
     QuotaError,
     RedirectError,
     ThrottledError,
@@ -87,18 +85,16 @@ class _Stop:
 
 def _settle(exc: MMSError) -> tuple[RequestState, SendState, SendState | None]:
     """For an error from a send: the ledger's request state, the rows' state, and the state of the rows
-    not yet sent when the campaign must stop (None: it goes on)."""
+    not yet sent when the campaign must stop (None: it goes on).
+
+    A certain refusal (:func:`~mmsnb.answers.refused`) is ``unsent`` in the ledger: a later run sends it again.
+    """
     if isinstance(exc, (QuotaError, ThrottledError)):
         return RequestState.UNSENT, SendState.QUOTA, SendState.QUOTA
-    if isinstance(exc, RedirectError) and exc.http_status == 303:
-        return RequestState.UNKNOWN, SendState.UNKNOWN, SendState.REJECTED
-    if isinstance(exc, (AuthError, RedirectError)):
-        return RequestState.UNSENT, SendState.REJECTED, SendState.REJECTED
-    if isinstance(exc, (BadRequestError, InputError)):
-        return RequestState.REJECTED, SendState.REJECTED, None
-    if isinstance(exc, NotFoundError) or (isinstance(exc, TransportError) and not exc.maybe_sent):
-        return RequestState.UNSENT, SendState.REJECTED, None
-    return RequestState.UNKNOWN, SendState.UNKNOWN, None
+    stop = SendState.REJECTED if isinstance(exc, (AuthError, ConfigError, RedirectError)) else None
+    if refused(exc):
+        return RequestState.UNSENT, SendState.REJECTED, stop
+    return RequestState.UNKNOWN, SendState.UNKNOWN, stop
 
 
 @dataclass(frozen=True)
@@ -139,6 +135,31 @@ class _ClaimTaken(MMSError):
     """While a request waited out a "slow down", another run took its recipients (it judged this run gone)."""
 
 
+class _KeptOut(MMSError):
+    """While a request waited out a "slow down", the rules came to keep some of its recipients out."""
+
+    def __init__(self, resumed: Begun) -> None:
+        super().__init__("Some recipients opted out, or were reached by another campaign, while the request waited.")
+        self.resumed = resumed
+
+
+class _Taken:
+    """A request's recipients as last taken: fewer after a wait when the rules came to keep some out."""
+
+    def __init__(self, begun: Begun) -> None:
+        self.begun = begun
+
+    def narrow(self, resumed: Begun) -> None:
+        """Go on with the recipients ``resumed`` kept; remember why the others were left out."""
+        begun = self.begun
+        self.begun = replace(
+            begun,
+            claimed=resumed.claimed,
+            opted_out={**begun.opted_out, **resumed.opted_out},
+            too_soon={**begun.too_soon, **resumed.too_soon},
+        )
+
+
 def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
     """Take a place in flight, claim the request's recipients and write its intent, send to those claimed,
     write the outcome.
@@ -146,6 +167,7 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
     The intent is written only once the request has its place, so a killed run leaves in doubt
     only the requests that were really under way.
     """
+    pairs = list(zip(request.addresses, request.positions, strict=True))
     with ExitStack() as gate:
         ticket = gate.enter_context(run.pace.slot())
         if run.stop.state is not None:
@@ -167,36 +189,17 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
         except LedgerError as exc:
             run.stop.set(SendState.STOPPED, exc)
             return {pos: Outcome(SendState.STOPPED, error=run.stop.reason) for pos in request.positions}
-        pairs = list(zip(request.addresses, request.positions, strict=True))
-        out = _left_out(run, begun, pairs)
-        positions = [pos for _, pos in pairs if pos not in out]
         if not begun.claimed:
-            return out
-        assert begun.request_id is not None
+            return _left_out(run, begun, pairs)
+        taken = _Taken(begun)
         try:
-            result = _paced_send(run, begun, message, gate.pop_all(), ticket)
-        except _ClaimTaken as exc:
-            outcome = Outcome(SendState.IN_PROGRESS, None, begun.request_no, error=str(exc))
-            _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=str(exc))
-            return {**out, **{pos: outcome for pos in positions}}
+            result = _paced_send(run, taken, message, gate.pop_all(), ticket)
         except MMSError as exc:
-            ledger_state, row_state, stop_state = _settle(exc)
-            if stop_state is not None:
-                run.stop.set(stop_state, exc)
-            error = str(exc)
-            if row_state == SendState.UNKNOWN and not isinstance(exc, TransportError):
-                error += " The message may have been accepted, so it is not repeated."
-            outcome = Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error)
-            _finish(
-                run,
-                begun.request_id,
-                ledger_state,
-                outcome,
-                http_status=exc.http_status,
-                error_code=exc.code,
-                error=str(exc),
-            )
-            return {**out, **{pos: outcome for pos in positions}}
+            return _failed(run, taken.begun, pairs, exc)
+    out = _left_out(run, taken.begun, pairs)
+    if result is None:
+        return out
+    assert begun.request_id is not None
     outcome = Outcome(SendState.ACCEPTED, result.message_id, begun.request_no, result.http_status)
     _finish(
         run,
@@ -205,6 +208,34 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
         outcome,
         message_id=result.message_id,
         http_status=result.http_status,
+    )
+    return {**out, **{pos: outcome for pos in request.positions if pos not in out}}
+
+
+def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError) -> dict[int, Outcome]:
+    """The outcomes of a request the gateway did not accept (or that was not sent), written to the ledger."""
+    assert begun.request_id is not None
+    out = _left_out(run, begun, pairs)
+    positions = [pos for _, pos in pairs if pos not in out]
+    if isinstance(exc, _ClaimTaken):
+        outcome = Outcome(SendState.IN_PROGRESS, None, begun.request_no, error=str(exc))
+        _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=str(exc))
+        return {**out, **{pos: outcome for pos in positions}}
+    ledger_state, row_state, stop_state = _settle(exc)
+    if stop_state is not None:
+        run.stop.set(stop_state, exc)
+    error = str(exc)
+    if row_state == SendState.UNKNOWN and not isinstance(exc, TransportError):
+        error += " The message may have been accepted, so it is not repeated."
+    outcome = Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error)
+    _finish(
+        run,
+        begun.request_id,
+        ledger_state,
+        outcome,
+        http_status=exc.http_status,
+        error_code=exc.code,
+        error=str(exc),
     )
     return {**out, **{pos: outcome for pos in positions}}
 
@@ -244,37 +275,47 @@ def _finish(run: Run, request_id: int, state: RequestState, outcome: Outcome, **
         outcome.sent_at = at
 
 
-def _paced_send(run: Run, begun: Begun, message: Message, gate: ExitStack, ticket: Ticket) -> SendResult:
+def _paced_send(run: Run, taken: _Taken, message: Message, gate: ExitStack, ticket: Ticket) -> SendResult | None:
     """Send within the pace: the first attempt in the place already held (``gate``), each later one in a new place.
 
     While a "slow down" is waited out the request is marked ``throttled`` in the ledger (a re-run
-    after a crash may send it: the gateway did not take it), and it takes its claim back before
-    it is sent again.
+    after a crash may send it: the gateway did not take it). Once it has its place again it takes its
+    claims back, checking opt-outs and ``min_gap`` anew in the same transaction: the recipients now kept
+    out leave the request (``taken`` says which), and it goes out to the others. None: none was left.
     """
-    assert begun.request_id is not None
-    request_id, attempts = begun.request_id, count()
+    request_id, attempts = taken.begun.request_id, count()
+    assert request_id is not None
 
     @contextmanager
     def first() -> Iterator[None]:
         with gate, run.pace.observe(ticket):
             yield
 
-    def attempt() -> AbstractContextManager[None]:
-        if next(attempts) == 0:
-            return first()
-        if not run.ledger.resume(run.run_id, request_id):
+    def take_back() -> None:
+        since = None if run.min_gap is None else run.min_gap.since()
+        resumed = run.ledger.resume(run.run_id, request_id, contacted_since=since)
+        if resumed is None:
             raise _ClaimTaken(
                 'Another run of this campaign took these recipients while this request waited out a "slow down"; '
                 "not sent here. Run again later to see its outcome."
             )
-        return run.pace.attempt(run.rate)
+        if resumed.opted_out or resumed.too_soon:
+            raise _KeptOut(resumed)
+
+    def attempt() -> AbstractContextManager[None]:
+        return first() if next(attempts) == 0 else run.pace.attempt(run.rate, take_back)
 
     def waiting(seconds: float) -> None:
         run.ledger.pause(run.run_id, request_id)
         run.on_wait(seconds)
 
     try:
-        return run.client.send_checked(begun.claimed, message, attempt=attempt, on_wait=waiting)
+        while taken.begun.claimed:
+            try:
+                return run.client.send_checked(taken.begun.claimed, message, attempt=attempt, on_wait=waiting)
+            except _KeptOut as kept:  # sent again, to the recipients left, each attempt taking them back anew
+                taken.narrow(kept.resumed)
+        return None
     finally:
         gate.close()
 

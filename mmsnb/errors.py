@@ -73,7 +73,8 @@ class QuotaError(MMSError):
 
 
 class BadRequestError(MMSError):
-    """The gateway refused the call's parameters (400)."""
+    """The gateway refused the call as it stood (400, 413 too large, and any other 4xx not named here):
+    it was not taken."""
 
 
 class NotFoundError(MMSError):

@@ -79,11 +79,13 @@ class Pace:
                 self._cond.notify_all()
 
     @contextmanager
-    def attempt(self, cap: RateCap | None = None) -> Iterator[None]:
-        """One request in flight: wait for a place (and for ``cap``), then learn from how it ended."""
+    def attempt(self, cap: RateCap | None = None, ready: Callable[[], None] = lambda: None) -> Iterator[None]:
+        """One request in flight: wait for a place (and for ``cap``), call ``ready()`` (what must hold once the
+        place is had), then learn from how the request ended."""
         with self.slot() as ticket:
             if cap is not None:
                 cap.wait()
+            ready()
             with self.observe(ticket):
                 yield
 

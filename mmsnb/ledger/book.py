@@ -362,20 +362,49 @@ class Ledger:
             tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (now(), run_id))
             tx.execute("UPDATE requests SET state = 'throttled' WHERE id = ?", (request_id,))
 
-    def resume(self, run_id: int, request_id: int) -> bool:
-        """Before a waiting request is sent again:
-        True (and ``sending`` again) if it still holds every claim it took.
+    def resume(self, run_id: int, request_id: int, *, contacted_since: str | None = None) -> Begun | None:
+        """Take back a waiting request before it is sent again, in one transaction: None if another run
+        took any of its claims meanwhile; else the request (``sending`` again) with the recipients it goes on
+        with in ``claimed``, and those the rules now keep out (as :meth:`begin` finds them) in ``opted_out``
+        and ``too_soon``.
+
+        Those kept out lose their claim and leave the request; when none is left, the request is ``unsent``.
         """
         with self._store.write() as tx:
             (campaign,) = tx.execute("SELECT campaign FROM requests WHERE id = ?", (request_id,))[0]
             tx.serialize([f"campaign:{campaign}"])  # as begin does: no other run claims meanwhile
+            number, listed = tx.execute("SELECT request_no, addresses FROM requests WHERE id = ?", (request_id,))[0]
+            addresses: list[str] = json.loads(listed)
+            if contacted_since is not None:
+                tx.serialize(addresses)
             tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (now(), run_id))
-            (addresses,) = tx.execute("SELECT addresses FROM requests WHERE id = ?", (request_id,))[0]
             (held,) = tx.execute("SELECT COUNT(*) FROM claims WHERE request_id = ?", (request_id,))[0]
-            if held != len(json.loads(addresses)):
-                return False
-            tx.execute("UPDATE requests SET state = 'sending' WHERE id = ?", (request_id,))
-            return True
+            if held != len(addresses):
+                return None
+            opted_out = self._opted_out(tx, addresses)
+            free = [a for a in addresses if a not in opted_out]
+            too_soon = {} if contacted_since is None else self._contacts(tx, campaign, free, contacted_since)
+            claimed = [a for a in free if a not in too_soon]
+            if not claimed:
+                kept_out = (
+                    'Not sent: while it waited out a "slow down", its recipients opted out or another campaign '
+                    "reached them within min_gap."
+                )
+                tx.execute(
+                    "UPDATE requests SET state = 'unsent', error = ?, done_at = ? WHERE id = ?",
+                    (kept_out, now(), request_id),
+                )
+            else:
+                for chunk in _chunks([a for a in addresses if a not in claimed]):
+                    tx.execute(
+                        f"DELETE FROM claims WHERE request_id = ? AND address IN ({_marks(chunk)})",
+                        (request_id, *chunk),
+                    )
+                tx.execute(
+                    "UPDATE requests SET state = 'sending', addresses = ? WHERE id = ?",
+                    (json.dumps(claimed), request_id),
+                )
+        return Begun(request_id, number, claimed, {}, opted_out, too_soon)
 
     def delivery_reports(self, message_ids: Iterable[str]) -> dict[str, bool]:
         """Whether each known message was sent asking for a delivery report."""

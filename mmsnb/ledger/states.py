@@ -12,7 +12,8 @@ from enum import StrEnum
 class RequestState(StrEnum):
     """A request's state in the ledger. ``sending``: intent written, no outcome yet (under way, or the
     run stopped); ``throttled``: the gateway said "slow down" and the run waits to send it again;
-    ``unsent``: certainly never reached the gateway, so a later run sends it."""
+    ``unsent``: certainly never reached the gateway (it was never taken, or the gateway refused it with a 4xx),
+    so a later run sends it; ``rejected``: refused, as earlier versions recorded a 400 (not sent again)."""
 
     SENDING = "sending"
     ACCEPTED = "accepted"
