@@ -14,6 +14,7 @@ so does the one EXIF value a phone needs to show a photo the right way up (its o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import struct
@@ -43,6 +44,9 @@ _EXIF, _XMP = b"Exif\x00\x00", b"http://ns.adobe.com/"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_TEXT = {b"tEXt", b"zTXt", b"iTXt"}
 _ORIENTATION = 0x0112
+_GPS = 0x8825
+#: A file with more EXIF blocks than this is taken to say where it was taken, without reading them all.
+MAX_EXIF_BLOCKS = 64
 
 
 def kind(data: bytes) -> str | None:
@@ -68,29 +72,58 @@ class Cleaned:
     removed: tuple[str, ...]
 
 
-def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
-    """The header segments of a JPEG (marker, whole segment) and the picture (from its first scan to its end)."""
-    segments: list[tuple[int, bytes]] = []
+def _jpeg_parts(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
+    """A JPEG's parts in file order after its start marker: (marker, bytes) for each segment, a scan
+    (marker 0xDA) with its picture data, up to the end-of-image marker; and where the image ends."""
+    parts: list[tuple[int, bytes]] = []
     i = 2
-    while i + 4 <= len(data):
+    while i + 2 <= len(data):
         if data[i] != 0xFF:
             raise InputError("This JPEG is damaged (a segment does not start where it should).")
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
             continue
-        if marker == 0xDA:  # start of scan: the picture follows, up to the end-of-image marker
-            end = data.find(b"\xff\xd9", i)
-            return segments, data[i : len(data) if end < 0 else end + 2]
-        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
-        segments.append((marker, data[i : i + 2 + length]))
-        i += 2 + length
-    raise InputError("This JPEG is damaged (it has no picture data).")
+        if marker == 0xD9:  # end of image
+            parts.append((marker, data[i : i + 2]))
+            return parts, i + 2
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            parts.append((marker, data[i : i + 2]))
+            i += 2
+            continue
+        if i + 4 > len(data):
+            break
+        end = i + 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if marker == 0xDA:  # start of scan: its picture data runs to the next marker
+            end = _scan_end(data, end)
+        parts.append((marker, data[i:end]))
+        i = end
+    if not any(marker == 0xDA for marker, _ in parts):
+        raise InputError("This JPEG is damaged (it has no picture data).")
+    return parts, len(data)
+
+
+def _scan_end(data: bytes, i: int) -> int:
+    """Where the picture data of a scan that starts at ``i`` ends: at the next marker that is not a
+    stuffed byte (0xFF00), a restart marker or a fill byte."""
+    while True:
+        at = data.find(b"\xff", i)
+        if at < 0 or at + 1 >= len(data):
+            return len(data)
+        following = data[at + 1]
+        if following == 0xFF:
+            i = at + 1
+        elif following == 0x00 or 0xD0 <= following <= 0xD7:
+            i = at + 2
+        else:
+            return at
 
 
 def _jpeg_metadata(marker: int, segment: bytes) -> str | None:
     """What private metadata a JPEG segment holds (None: it is needed to show the picture)."""
     payload = segment[4:]
+    if marker == 0xE0:  # keep JFIF (how the pixels are shaped); a JFXX thumbnail carries its own EXIF
+        return None if payload.startswith(b"JFIF\x00") else "thumbnail" if payload.startswith(b"JFXX") else "APP0"
     if marker == 0xE1:
         return "EXIF" if payload.startswith(_EXIF) else "XMP" if payload.startswith(_XMP) else "APP1"
     if marker == 0xE2:
@@ -133,13 +166,47 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes, bytes]]:
 
 
 def has_gps(data: bytes) -> bool:
-    """Whether the image says where it was taken (GPS in its EXIF or XMP)."""
+    """Whether the image says where it was taken (GPS in its EXIF or XMP), wherever in the file that is
+    written: every EXIF block is read (also in thumbnails, between scans, after the picture's end)."""
     if b"GPSLatitude" in data:  # XMP spells it out
         return True
+    blocks = _exif_blocks(data)
+    if len(blocks) > MAX_EXIF_BLOCKS:  # a file made of EXIF blocks is not read through: assume the worst
+        return True
+    if any(_gps_in(block) for block in blocks):
+        return True
     try:
-        with _open(data) as image:
-            return bool(image.getexif().get_ifd(0x8825))
+        with _open(data) as image:  # what Pillow finds in other containers (a PNG's text, a WEBP's chunk)
+            return bool(image.getexif().get_ifd(_GPS))
     except (InputError, OSError, SyntaxError, ValueError):
+        return False
+
+
+def _exif_blocks(data: bytes) -> list[bytes]:
+    """Every EXIF block in ``data`` (at most one more than :data:`MAX_EXIF_BLOCKS`): each that starts with
+    ``Exif\\0\\0`` wherever it is, and a PNG's eXIf chunks."""
+    blocks: list[bytes] = []
+    at = data.find(_EXIF)
+    while at >= 0 and len(blocks) <= MAX_EXIF_BLOCKS:
+        in_app1 = at >= 4 and data[at - 4 : at - 2] == b"\xff\xe1"
+        size = struct.unpack(">H", data[at - 2 : at])[0] - 2 if in_app1 else 0xFFFF
+        blocks.append(data[at : at + size])
+        at = data.find(_EXIF, at + len(_EXIF))
+    if data.startswith(_PNG_SIGNATURE):
+        with contextlib.suppress(InputError):  # a damaged PNG: Pillow reads what it can of it
+            blocks += [body for kind_, body, _ in _png_chunks(data) if kind_ == b"eXIf"]
+    return blocks
+
+
+def _gps_in(block: bytes) -> bool:
+    """Whether an EXIF block holds a GPS position."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    try:
+        exif.load(block)
+        return bool(exif.get_ifd(_GPS))
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct.error):
         return False
 
 
@@ -158,24 +225,35 @@ def without_metadata(data: bytes, image_kind: str) -> Cleaned:
     ()
     """
     if image_kind == "image/jpeg":
-        segments, picture = _jpeg_segments(data)
-        found = [(_jpeg_metadata(marker, segment), segment) for marker, segment in segments]
+        parts, end = _jpeg_parts(data)  # every segment, also those between the scans of a progressive JPEG
+        found = [(_jpeg_metadata(marker, part), part) for marker, part in parts]
         removed = tuple(dict.fromkeys(what for what, _ in found if what is not None))
-        trailing = len(data) - 2 - sum(len(s) for _, s in segments) - len(picture)
-        if trailing > 0:
+        if end < len(data):
             removed += ("images after the end",)  # e.g. a depth map or a preview, with EXIF of their own
-        kept = [segment for what, segment in found if what is None]
+        kept = [part for what, part in found if what is None]
         orientation = _orientation(data) if "EXIF" in removed else 1
         if 2 <= orientation <= 8:  # keep how to turn it, and nothing else of the EXIF (after JFIF's APP0)
             at = 1 if kept and kept[0][1] == 0xE0 else 0
             kept.insert(at, _orientation_segment(orientation))
-        return Cleaned(data[:2] + b"".join(kept) + picture, removed)
+        return _checked(Cleaned(data[:2] + b"".join(kept), removed))
     if image_kind == "image/png":
         chunks = _png_chunks(data)
         found = [(_png_metadata(kind_, body), whole) for kind_, body, whole in chunks]
         removed = tuple(dict.fromkeys(what for what, _ in found if what is not None))
-        return Cleaned(_PNG_SIGNATURE + b"".join(whole for what, whole in found if what is None), removed)
+        return _checked(Cleaned(_PNG_SIGNATURE + b"".join(whole for what, whole in found if what is None), removed))
     return Cleaned(data, ())
+
+
+def _checked(cleaned: Cleaned) -> Cleaned:
+    """``cleaned``, after making sure no GPS position is left in it (one hidden where no metadata belongs
+    cannot be taken out without re-encoding the picture: :class:`InputError`)."""
+    if has_gps(cleaned.data):
+        raise InputError(
+            "it says where it was taken (GPS) in a part of the file that holds no metadata, which cannot be "
+            "removed without re-encoding the picture. Save it again without its location, or pass "
+            "keep_metadata=True to send it as it is."
+        )
+    return cleaned
 
 
 def _open(data: bytes) -> PILImage.Image:
