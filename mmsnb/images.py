@@ -38,6 +38,10 @@ QUALITIES = (85, 75, 65)
 MIN_SIDE = 48
 #: Images with more pixels than this (a 48-megapixel phone photo has fewer) are not decoded.
 MAX_PIXELS = 60_000_000
+#: Animations with more frames than this (a minute at 15 frames a second) are not re-encoded.
+MAX_FRAMES = 900
+#: A PNG's compressed text or colour profile may unpack to this many bytes each, and to 64 times as many in all.
+MAX_UNPACKED = 1024 * 1024
 
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 _EXIF, _XMP = b"Exif\x00\x00", b"http://ns.adobe.com/"
@@ -260,6 +264,8 @@ def _open(data: bytes) -> PILImage.Image:
     """The image Pillow reads from ``data`` (HEIC with the pillow-heif plugin), or :class:`InputError`."""
     from PIL import Image, UnidentifiedImageError
 
+    if data.startswith(_PNG_SIGNATURE):
+        _check_unpacked(data)
     if kind(data) == "image/heic":
         try:
             from pillow_heif import register_heif_opener
@@ -272,15 +278,48 @@ def _open(data: bytes) -> PILImage.Image:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise InputError("This file is not an image Pillow can read, whatever its name says.") from None
-    except OSError as exc:
-        raise InputError(f"This image cannot be read ({exc}).") from None
     except Image.DecompressionBombError:
         raise InputError(f"This image has more than {MAX_PIXELS:,} pixels; it is not read.") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"This image cannot be read ({exc}).") from None
     if image.width * image.height > MAX_PIXELS:
         raise InputError(
             f"This image is {image.width}×{image.height} pixels, more than {MAX_PIXELS:,}; it is not read."
         )
     return image
+
+
+def _check_unpacked(data: bytes) -> None:
+    """:class:`InputError` when a PNG's compressed text or colour profile unpacks to more than
+    :data:`MAX_UNPACKED` bytes (64 times as many in all): a few kilobytes made to fill the memory."""
+    total, most = 0, 64 * MAX_UNPACKED
+    for kind_, body, _ in _png_chunks(data):
+        packed = _packed(kind_, body)
+        if packed is None:
+            continue
+        what = "colour profile" if kind_ == b"iCCP" else "text"
+        unpacker = zlib.decompressobj()
+        try:
+            total += len(unpacker.decompress(packed, MAX_UNPACKED))
+        except zlib.error:
+            raise InputError(f"This PNG is damaged (its {what} cannot be unpacked).") from None
+        if unpacker.unconsumed_tail or total > most:
+            limit = most if total > most else MAX_UNPACKED
+            raise InputError(
+                f"This PNG's {what} unpacks to more than {limit // 2**20} MB from {len(packed):,} bytes, as files "
+                "made to exhaust the memory do; it is not read."
+            )
+
+
+def _packed(kind_: bytes, body: bytes) -> bytes | None:
+    """The compressed bytes of a PNG chunk that holds some (text or a colour profile); None for others."""
+    rest = body.partition(b"\x00")[2]  # after the keyword
+    if kind_ in (b"zTXt", b"iCCP"):
+        return rest[1:]
+    if kind_ == b"iTXt" and rest[:1] == b"\x01":  # compressed international text
+        _, _, text = rest[2:].partition(b"\x00")[2].partition(b"\x00")
+        return text
+    return None
 
 
 def _orientation_segment(orientation: int) -> bytes:
@@ -309,6 +348,8 @@ def check_whole(data: bytes) -> None:
     try:
         with _open(data) as image:
             image.load()
+    except InputError:
+        raise
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"This image is damaged ({exc}); phones would show it broken or not at all.") from None
 
@@ -369,6 +410,11 @@ def fit(data: bytes, budget: int) -> Fitted:
     :class:`InputError` when it cannot fit without going below :data:`MIN_SIDE` pixels.
     """
     source = kind(data)
+    if source == "image/gif" and gif_frames(data, MAX_FRAMES) > MAX_FRAMES:
+        raise InputError(
+            f"it is an animation of more than {MAX_FRAMES} frames, which mmsnb does not re-encode. "
+            "Make it shorter, or send a still image."
+        )
     try:
         with _open(data) as image:
             frames = getattr(image, "n_frames", 1)
@@ -384,8 +430,43 @@ def fit(data: bytes, budget: int) -> Fitted:
             if source == "image/gif":
                 return _fit_gif(image, budget)
             return _fit_jpeg(image, budget)
+    except InputError:
+        raise
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"This image is damaged ({exc}).") from None
+
+
+def gif_frames(data: bytes, most: int) -> int:
+    """How many frames a GIF holds, counted from its blocks without decoding a picture (counting stops
+    past ``most``).
+
+    >>> gif_frames(b"GIF89a\\x01\\x00\\x01\\x00\\x00\\x00\\x00;", 10)
+    0
+    """
+    flags = data[10] if len(data) > 10 else 0
+    i, frames = 13 + _colour_table(flags), 0
+    while i < len(data) and frames <= most:
+        block = data[i]
+        if block == 0x2C:  # an image: its descriptor, colour table, code size, then its data
+            frames += 1
+            i = _sub_blocks(data, i + 11 + _colour_table(data[i + 9] if i + 9 < len(data) else 0))
+        elif block == 0x21:  # an extension: its label, then its data
+            i = _sub_blocks(data, i + 2)
+        else:  # the trailer, or a damaged file Pillow will say more about
+            break
+    return frames
+
+
+def _colour_table(flags: int) -> int:
+    """The size in bytes of the colour table a GIF's flags announce."""
+    return 3 << ((flags & 7) + 1) if flags & 0x80 else 0
+
+
+def _sub_blocks(data: bytes, i: int) -> int:
+    """Where the data sub-blocks of a GIF that start at ``i`` end."""
+    while i < len(data) and data[i]:
+        i += data[i] + 1
+    return i + 1
 
 
 def _too_small(budget: int) -> InputError:
