@@ -83,8 +83,8 @@ def read_file(
     """
     try:
         descriptor = _open_beneath(beneath, path) if beneath is not None else os.open(path, _READ)
-        with os.fdopen(descriptor, "rb") as file:
-            found = os.fstat(file.fileno())
+        try:
+            found = os.fstat(descriptor)  # what was opened, not what the path names now
             if not stat.S_ISREG(found.st_mode):
                 raise InputError(f"{label} is not a regular file (a folder, device or pipe): name a file.")
             if beneath is not None and found.st_nlink > 1:
@@ -93,9 +93,13 @@ def read_file(
                     "read. Copy the file into the folder instead."
                 )
             _check_size(found.st_size, label, max_bytes, hint, image)
+        except BaseException:
+            os.close(descriptor)
+            raise
+        with os.fdopen(descriptor, "rb") as file:
             data = file.read() if max_bytes is None else file.read(max_bytes + 1)
-            _check_size(len(data), label, max_bytes, hint, image)  # it grew after it was measured
-            return data
+        _check_size(len(data), label, max_bytes, hint, image)  # it grew after it was measured
+        return data
     except FileNotFoundError:
         raise InputError(f"{label} does not exist: check the path.") from None
     except OSError as exc:
