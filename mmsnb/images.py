@@ -1,8 +1,9 @@
 """Images as a phone will get them: their kind read from their bytes, private metadata removed, and
 re-encoded with Pillow to fit a size.
 
-Metadata is removed without re-encoding: the EXIF, XMP, IPTC and comment segments of a JPEG and
-the text and EXIF chunks of a PNG are left out byte for byte (Pillow cannot drop them without
+Metadata is removed without re-encoding: the EXIF, XMP, IPTC, comment and thumbnail segments of a
+JPEG (wherever they sit, also between the scans of a progressive one) and the text and EXIF chunks
+of a PNG are left out byte for byte (Pillow cannot drop them without
 decoding and compressing the picture again, which would cost quality). Colour profiles stay, and
 so does the one EXIF value a phone needs to show a photo the right way up (its orientation).
 
