@@ -1,8 +1,9 @@
 """Images as a phone will get them: their kind read from their bytes, private metadata removed, and
 re-encoded with Pillow to fit a size.
 
-Metadata is removed without re-encoding: the EXIF, XMP, IPTC and comment segments of a JPEG and
-the text and EXIF chunks of a PNG are left out byte for byte (Pillow cannot drop them without
+Metadata is removed without re-encoding: the EXIF, XMP, IPTC, comment and thumbnail segments of a
+JPEG (wherever they sit, also between the scans of a progressive one) and the text and EXIF chunks
+of a PNG are left out byte for byte (Pillow cannot drop them without
 decoding and compressing the picture again, which would cost quality). Colour profiles stay, and
 so does the one EXIF value a phone needs to show a photo the right way up (its orientation).
 
@@ -14,6 +15,7 @@ so does the one EXIF value a phone needs to show a photo the right way up (its o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import struct
@@ -37,12 +39,19 @@ QUALITIES = (85, 75, 65)
 MIN_SIDE = 48
 #: Images with more pixels than this (a 48-megapixel phone photo has fewer) are not decoded.
 MAX_PIXELS = 60_000_000
+#: Animations with more frames than this (a minute at 15 frames a second) are not re-encoded.
+MAX_FRAMES = 900
+#: A PNG's compressed text or colour profile may unpack to this many bytes each, and to 64 times as many in all.
+MAX_UNPACKED = 1024 * 1024
 
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 _EXIF, _XMP = b"Exif\x00\x00", b"http://ns.adobe.com/"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_TEXT = {b"tEXt", b"zTXt", b"iTXt"}
 _ORIENTATION = 0x0112
+_GPS = 0x8825
+#: A file with more EXIF blocks than this is taken to say where it was taken, without reading them all.
+MAX_EXIF_BLOCKS = 64
 
 
 def kind(data: bytes) -> str | None:
@@ -68,29 +77,58 @@ class Cleaned:
     removed: tuple[str, ...]
 
 
-def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
-    """The header segments of a JPEG (marker, whole segment) and the picture (from its first scan to its end)."""
-    segments: list[tuple[int, bytes]] = []
+def _jpeg_parts(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
+    """A JPEG's parts in file order after its start marker: (marker, bytes) for each segment, a scan
+    (marker 0xDA) with its picture data, up to the end-of-image marker; and where the image ends."""
+    parts: list[tuple[int, bytes]] = []
     i = 2
-    while i + 4 <= len(data):
+    while i + 2 <= len(data):
         if data[i] != 0xFF:
             raise InputError("This JPEG is damaged (a segment does not start where it should).")
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
             continue
-        if marker == 0xDA:  # start of scan: the picture follows, up to the end-of-image marker
-            end = data.find(b"\xff\xd9", i)
-            return segments, data[i : len(data) if end < 0 else end + 2]
-        length = struct.unpack(">H", data[i + 2 : i + 4])[0]
-        segments.append((marker, data[i : i + 2 + length]))
-        i += 2 + length
-    raise InputError("This JPEG is damaged (it has no picture data).")
+        if marker == 0xD9:  # end of image
+            parts.append((marker, data[i : i + 2]))
+            return parts, i + 2
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            parts.append((marker, data[i : i + 2]))
+            i += 2
+            continue
+        if i + 4 > len(data):
+            break
+        end = i + 2 + struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if marker == 0xDA:  # start of scan: its picture data runs to the next marker
+            end = _scan_end(data, end)
+        parts.append((marker, data[i:end]))
+        i = end
+    if not any(marker == 0xDA for marker, _ in parts):
+        raise InputError("This JPEG is damaged (it has no picture data).")
+    return parts, len(data)
+
+
+def _scan_end(data: bytes, i: int) -> int:
+    """Where the picture data of a scan that starts at ``i`` ends: at the next marker that is not a
+    stuffed byte (0xFF00), a restart marker or a fill byte."""
+    while True:
+        at = data.find(b"\xff", i)
+        if at < 0 or at + 1 >= len(data):
+            return len(data)
+        following = data[at + 1]
+        if following == 0xFF:
+            i = at + 1
+        elif following == 0x00 or 0xD0 <= following <= 0xD7:
+            i = at + 2
+        else:
+            return at
 
 
 def _jpeg_metadata(marker: int, segment: bytes) -> str | None:
     """What private metadata a JPEG segment holds (None: it is needed to show the picture)."""
     payload = segment[4:]
+    if marker == 0xE0:  # keep JFIF (how the pixels are shaped); a JFXX thumbnail carries its own EXIF
+        return None if payload.startswith(b"JFIF\x00") else "thumbnail" if payload.startswith(b"JFXX") else "APP0"
     if marker == 0xE1:
         return "EXIF" if payload.startswith(_EXIF) else "XMP" if payload.startswith(_XMP) else "APP1"
     if marker == 0xE2:
@@ -133,13 +171,47 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes, bytes]]:
 
 
 def has_gps(data: bytes) -> bool:
-    """Whether the image says where it was taken (GPS in its EXIF or XMP)."""
+    """Whether the image says where it was taken (GPS in its EXIF or XMP), wherever in the file that is
+    written: every EXIF block is read (also in thumbnails, between scans, after the picture's end)."""
     if b"GPSLatitude" in data:  # XMP spells it out
         return True
+    blocks = _exif_blocks(data)
+    if len(blocks) > MAX_EXIF_BLOCKS:  # a file made of EXIF blocks is not read through: assume the worst
+        return True
+    if any(_gps_in(block) for block in blocks):
+        return True
     try:
-        with _open(data) as image:
-            return bool(image.getexif().get_ifd(0x8825))
+        with _open(data) as image:  # what Pillow finds in other containers (a PNG's text, a WEBP's chunk)
+            return bool(image.getexif().get_ifd(_GPS))
     except (InputError, OSError, SyntaxError, ValueError):
+        return False
+
+
+def _exif_blocks(data: bytes) -> list[bytes]:
+    """Every EXIF block in ``data`` (at most one more than :data:`MAX_EXIF_BLOCKS`): each that starts with
+    ``Exif\\0\\0`` wherever it is, and a PNG's eXIf chunks."""
+    blocks: list[bytes] = []
+    at = data.find(_EXIF)
+    while at >= 0 and len(blocks) <= MAX_EXIF_BLOCKS:
+        in_app1 = at >= 4 and data[at - 4 : at - 2] == b"\xff\xe1"
+        size = struct.unpack(">H", data[at - 2 : at])[0] - 2 if in_app1 else 0xFFFF
+        blocks.append(data[at : at + size])
+        at = data.find(_EXIF, at + len(_EXIF))
+    if data.startswith(_PNG_SIGNATURE):
+        with contextlib.suppress(InputError):  # a damaged PNG: Pillow reads what it can of it
+            blocks += [body for kind_, body, _ in _png_chunks(data) if kind_ == b"eXIf"]
+    return blocks
+
+
+def _gps_in(block: bytes) -> bool:
+    """Whether an EXIF block holds a GPS position."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    try:
+        exif.load(block)
+        return bool(exif.get_ifd(_GPS))
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct.error):
         return False
 
 
@@ -158,30 +230,43 @@ def without_metadata(data: bytes, image_kind: str) -> Cleaned:
     ()
     """
     if image_kind == "image/jpeg":
-        segments, picture = _jpeg_segments(data)
-        found = [(_jpeg_metadata(marker, segment), segment) for marker, segment in segments]
+        parts, end = _jpeg_parts(data)  # every segment, also those between the scans of a progressive JPEG
+        found = [(_jpeg_metadata(marker, part), part) for marker, part in parts]
         removed = tuple(dict.fromkeys(what for what, _ in found if what is not None))
-        trailing = len(data) - 2 - sum(len(s) for _, s in segments) - len(picture)
-        if trailing > 0:
+        if end < len(data):
             removed += ("images after the end",)  # e.g. a depth map or a preview, with EXIF of their own
-        kept = [segment for what, segment in found if what is None]
+        kept = [part for what, part in found if what is None]
         orientation = _orientation(data) if "EXIF" in removed else 1
         if 2 <= orientation <= 8:  # keep how to turn it, and nothing else of the EXIF (after JFIF's APP0)
             at = 1 if kept and kept[0][1] == 0xE0 else 0
             kept.insert(at, _orientation_segment(orientation))
-        return Cleaned(data[:2] + b"".join(kept) + picture, removed)
+        return _checked(Cleaned(data[:2] + b"".join(kept), removed))
     if image_kind == "image/png":
         chunks = _png_chunks(data)
         found = [(_png_metadata(kind_, body), whole) for kind_, body, whole in chunks]
         removed = tuple(dict.fromkeys(what for what, _ in found if what is not None))
-        return Cleaned(_PNG_SIGNATURE + b"".join(whole for what, whole in found if what is None), removed)
+        return _checked(Cleaned(_PNG_SIGNATURE + b"".join(whole for what, whole in found if what is None), removed))
     return Cleaned(data, ())
+
+
+def _checked(cleaned: Cleaned) -> Cleaned:
+    """``cleaned``, after making sure no GPS position is left in it (one hidden where no metadata belongs
+    cannot be taken out without re-encoding the picture: :class:`InputError`)."""
+    if has_gps(cleaned.data):
+        raise InputError(
+            "it says where it was taken (GPS) in a part of the file that holds no metadata, which cannot be "
+            "removed without re-encoding the picture. Save it again without its location, or pass "
+            "keep_metadata=True to send it as it is."
+        )
+    return cleaned
 
 
 def _open(data: bytes) -> PILImage.Image:
     """The image Pillow reads from ``data`` (HEIC with the pillow-heif plugin), or :class:`InputError`."""
     from PIL import Image, UnidentifiedImageError
 
+    if data.startswith(_PNG_SIGNATURE):
+        _check_unpacked(data)
     if kind(data) == "image/heic":
         try:
             from pillow_heif import register_heif_opener
@@ -194,15 +279,48 @@ def _open(data: bytes) -> PILImage.Image:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise InputError("This file is not an image Pillow can read, whatever its name says.") from None
-    except OSError as exc:
-        raise InputError(f"This image cannot be read ({exc}).") from None
     except Image.DecompressionBombError:
         raise InputError(f"This image has more than {MAX_PIXELS:,} pixels; it is not read.") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"This image cannot be read ({exc}).") from None
     if image.width * image.height > MAX_PIXELS:
         raise InputError(
             f"This image is {image.width}×{image.height} pixels, more than {MAX_PIXELS:,}; it is not read."
         )
     return image
+
+
+def _check_unpacked(data: bytes) -> None:
+    """:class:`InputError` when a PNG's compressed text or colour profile unpacks to more than
+    :data:`MAX_UNPACKED` bytes (64 times as many in all): a few kilobytes made to fill the memory."""
+    total, most = 0, 64 * MAX_UNPACKED
+    for kind_, body, _ in _png_chunks(data):
+        packed = _packed(kind_, body)
+        if packed is None:
+            continue
+        what = "colour profile" if kind_ == b"iCCP" else "text"
+        unpacker = zlib.decompressobj()
+        try:
+            total += len(unpacker.decompress(packed, MAX_UNPACKED))
+        except zlib.error:
+            raise InputError(f"This PNG is damaged (its {what} cannot be unpacked).") from None
+        if unpacker.unconsumed_tail or total > most:
+            limit = most if total > most else MAX_UNPACKED
+            raise InputError(
+                f"This PNG's {what} unpacks to more than {limit // 2**20} MB from {len(packed):,} bytes, as files "
+                "made to exhaust the memory do; it is not read."
+            )
+
+
+def _packed(kind_: bytes, body: bytes) -> bytes | None:
+    """The compressed bytes of a PNG chunk that holds some (text or a colour profile); None for others."""
+    rest = body.partition(b"\x00")[2]  # after the keyword
+    if kind_ in (b"zTXt", b"iCCP"):
+        return rest[1:]
+    if kind_ == b"iTXt" and rest[:1] == b"\x01":  # compressed international text
+        _, _, text = rest[2:].partition(b"\x00")[2].partition(b"\x00")
+        return text
+    return None
 
 
 def _orientation_segment(orientation: int) -> bytes:
@@ -231,6 +349,8 @@ def check_whole(data: bytes) -> None:
     try:
         with _open(data) as image:
             image.load()
+    except InputError:
+        raise
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"This image is damaged ({exc}); phones would show it broken or not at all.") from None
 
@@ -291,6 +411,11 @@ def fit(data: bytes, budget: int) -> Fitted:
     :class:`InputError` when it cannot fit without going below :data:`MIN_SIDE` pixels.
     """
     source = kind(data)
+    if source == "image/gif" and gif_frames(data, MAX_FRAMES) > MAX_FRAMES:
+        raise InputError(
+            f"it is an animation of more than {MAX_FRAMES} frames, which mmsnb does not re-encode. "
+            "Make it shorter, or send a still image."
+        )
     try:
         with _open(data) as image:
             frames = getattr(image, "n_frames", 1)
@@ -306,8 +431,43 @@ def fit(data: bytes, budget: int) -> Fitted:
             if source == "image/gif":
                 return _fit_gif(image, budget)
             return _fit_jpeg(image, budget)
+    except InputError:
+        raise
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"This image is damaged ({exc}).") from None
+
+
+def gif_frames(data: bytes, most: int) -> int:
+    """How many frames a GIF holds, counted from its blocks without decoding a picture (counting stops
+    past ``most``).
+
+    >>> gif_frames(b"GIF89a\\x01\\x00\\x01\\x00\\x00\\x00\\x00;", 10)
+    0
+    """
+    flags = data[10] if len(data) > 10 else 0
+    i, frames = 13 + _colour_table(flags), 0
+    while i < len(data) and frames <= most:
+        block = data[i]
+        if block == 0x2C:  # an image: its descriptor, colour table, code size, then its data
+            frames += 1
+            i = _sub_blocks(data, i + 11 + _colour_table(data[i + 9] if i + 9 < len(data) else 0))
+        elif block == 0x21:  # an extension: its label, then its data
+            i = _sub_blocks(data, i + 2)
+        else:  # the trailer, or a damaged file Pillow will say more about
+            break
+    return frames
+
+
+def _colour_table(flags: int) -> int:
+    """The size in bytes of the colour table a GIF's flags announce."""
+    return 3 << ((flags & 7) + 1) if flags & 0x80 else 0
+
+
+def _sub_blocks(data: bytes, i: int) -> int:
+    """Where the data sub-blocks of a GIF that start at ``i`` end."""
+    while i < len(data) and data[i]:
+        i += data[i] + 1
+    return i + 1
 
 
 def _too_small(budget: int) -> InputError:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -92,15 +93,16 @@ class Media:
         self._fitted: dict[tuple[tuple[str, bytes], ...], tuple[Attachment, ...] | InputError] = {}
         self._entries: dict[tuple[str, bytes], _Entry] = {}  # by name and digest as read, then also as cleaned
 
-    def read(self, spec: Any) -> Attachment:
+    def read(self, spec: Any, *, beneath: Path | None = None) -> Attachment:
         """The file ``spec`` names, read: up to the message limit, or up to :data:`MAX_SOURCE_BYTES` for an
-        image whose bytes may shrink on the way (fitted, or its metadata removed)."""
+        image whose bytes may shrink on the way (fitted, or its metadata removed); a path a data column named
+        from ``beneath``, the folder it was checked to lie in."""
         if not isinstance(spec, (str, os.PathLike)):
             return Attachment.of(spec)
         if (self.fitting or not self.keep_metadata) and may_shrink(os.fspath(spec)):
             largest = max(self.limit, MAX_SOURCE_BYTES)
-            return Attachment.of(spec, max_bytes=largest, image=True)
-        return Attachment.of(spec, max_bytes=self.limit)
+            return Attachment.of(spec, max_bytes=largest, image=True, beneath=beneath)
+        return Attachment.of(spec, max_bytes=self.limit, beneath=beneath)
 
     def clean(self, attachment: Attachment, label: str) -> Attachment:
         """``attachment`` as it will be sent before any fitting: without metadata, WEBP and HEIC as JPEG."""

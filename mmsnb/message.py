@@ -142,12 +142,15 @@ class Attachment:
         return len(self.data)
 
     @classmethod
-    def of(cls, spec: AttachmentSpec, *, max_bytes: int | None = None, image: bool = False) -> Attachment:
+    def of(
+        cls, spec: AttachmentSpec, *, max_bytes: int | None = None, image: bool = False, beneath: Path | None = None
+    ) -> Attachment:
         """An attachment from a path, ``(filename, bytes)`` or ``(filename, bytes, content_type)``.
 
         A file over ``max_bytes`` (the gateway's limit, or with ``image`` the most mmsnb reads of an
         image to shrink it) is refused without being read. WEBP and HEIC photos are let through as what
-        they are, for :class:`~mmsnb.media.Media` to convert or refuse.
+        they are, for :class:`~mmsnb.media.Media` to convert or refuse. A path a data column named is read
+        from ``beneath``, the folder it was checked to lie in (see :func:`mmsnb.paths.read_file`).
         """
         if isinstance(spec, Attachment):
             return spec
@@ -155,7 +158,7 @@ class Attachment:
             path = Path(spec)
             hint = " Pass fit=True to shrink it." if may_shrink(path.name) else ""
             label = f"Attachment {str(path)!r}"
-            data, name, ctype = read_file(path, label, max_bytes, hint, image=image), path.name, None
+            data, name, ctype = read_file(path, label, max_bytes, hint, image=image, beneath=beneath), path.name, None
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
             name, data = spec[0], spec[1]
             ctype = spec[2] if len(spec) == 3 else None

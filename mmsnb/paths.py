@@ -12,6 +12,7 @@ mmsnb.errors.InputError: The file '../api-keys.txt' named in this row is outside
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -48,41 +49,91 @@ def inside(base: Path, value: str | os.PathLike[str]) -> Path:
             f"The attachment {text!r} named in this row is an absolute path; files named in data must lie inside "
             f"{str(base)!r}. Write it relative to that folder, or pass attachments_dir= to choose the folder."
         )
-    real = Path(os.path.realpath(base / text))
+    try:
+        real = Path(os.path.realpath(base / text))
+    except OSError:  # a symbolic link came or went while it was being followed
+        raise InputError(
+            f"The attachment {text!r} named in this row changed while it was being checked, so it is not read."
+        ) from None
     if real != base and base not in real.parents:
         raise InputError(
             f"The attachment {text!r} named in this row leads outside the attachments folder {str(base)!r} "
             "(through '..' or a symbolic link), so it is not read. Put the file in that folder, or pass "
             "attachments_dir=."
         )
-    try:
-        links = real.stat().st_nlink if real.is_file() else 1
-    except OSError:
-        links = 1
-    if links > 1:
-        raise InputError(
-            f"The attachment {text!r} named in this row is a hard link, which may be a file from outside "
-            f"{str(base)!r}, so it is not read. Copy the file into the folder instead."
-        )
     return real
 
 
-def read_file(path: Path, label: str, max_bytes: int | None = None, hint: str = "", *, image: bool = False) -> bytes:
+def read_file(
+    path: Path,
+    label: str,
+    max_bytes: int | None = None,
+    hint: str = "",
+    *,
+    image: bool = False,
+    beneath: Path | None = None,
+) -> bytes:
     """The bytes of a regular file the user named; :class:`InputError` saying why when it cannot be read.
 
     A file over ``max_bytes`` (the gateway's limit, or with ``image`` the most mmsnb reads of an image)
-    is refused from its size alone, without reading it (``hint`` says what would help).
+    is refused from its size alone, without reading it (``hint`` says what would help). With ``beneath``
+    (the real folder a data column's ``path`` was checked to lie in, see :func:`inside`), the file is
+    opened from that folder one name at a time, following no symbolic link, and a hard link is refused:
+    what is read is what was opened, whatever is swapped in meanwhile.
     """
     try:
-        found = path.stat()
-        if not stat.S_ISREG(found.st_mode):
-            raise InputError(f"{label} is not a regular file (a folder, device or pipe): name a file.")
-        if max_bytes is not None and found.st_size > max_bytes:
-            if image:
-                raise too_large_to_read(found.st_size, max_bytes, f"{label} is")
-            raise too_large(found.st_size, max_bytes, f"{label} is", hint)
-        return path.read_bytes()
+        descriptor = _open_beneath(beneath, path) if beneath is not None else os.open(path, _READ)
+        try:
+            found = os.fstat(descriptor)  # what was opened, not what the path names now
+            if not stat.S_ISREG(found.st_mode):
+                raise InputError(f"{label} is not a regular file (a folder, device or pipe): name a file.")
+            if beneath is not None and found.st_nlink > 1:
+                raise InputError(
+                    f"{label} is a hard link, which may be a file from outside {str(beneath)!r}, so it is not "
+                    "read. Copy the file into the folder instead."
+                )
+            _check_size(found.st_size, label, max_bytes, hint, image)
+        except BaseException:
+            os.close(descriptor)
+            raise
+        with os.fdopen(descriptor, "rb") as file:
+            data = file.read() if max_bytes is None else file.read(max_bytes + 1)
+        _check_size(len(data), label, max_bytes, hint, image)  # it grew after it was measured
+        return data
     except FileNotFoundError:
         raise InputError(f"{label} does not exist: check the path.") from None
     except OSError as exc:
+        if beneath is not None and exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise InputError(
+                f"{label} changed while it was being read (a symbolic link or another file took its place), so "
+                f"it is not read: files named in data are read only from inside {str(beneath)!r}."
+            ) from None
         raise InputError(f"{label} cannot be read ({exc.strerror}).") from None
+
+
+_READ = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC  # a pipe does not block the open; fstat refuses it
+
+
+def _open_beneath(base: Path, path: Path) -> int:
+    """A descriptor of ``path`` opened from ``base`` name by name, none of them a symbolic link (an
+    :class:`OSError` with ``ELOOP`` or ``ENOTDIR`` when one is)."""
+    names = path.relative_to(base).parts
+    descriptor = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for n, name in enumerate(names):
+            folder = 0 if n == len(names) - 1 else os.O_DIRECTORY
+            opened = os.open(name, _READ | os.O_NOFOLLOW | folder, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = opened
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def _check_size(size: int, label: str, max_bytes: int | None, hint: str, image: bool) -> None:
+    """:class:`InputError` when a file of ``size`` bytes is over ``max_bytes``."""
+    if max_bytes is not None and size > max_bytes:
+        if image:
+            raise too_large_to_read(size, max_bytes, f"{label} is")
+        raise too_large(size, max_bytes, f"{label} is", hint)

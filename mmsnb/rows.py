@@ -99,7 +99,8 @@ class _AttachmentCache:
         key = str(path) if path is not None else id(spec)
         if key not in self._files:
             try:
-                attachment = self.media.read(path if path is not None else spec)
+                beneath = self.base if from_data else None  # read from the folder it was checked to lie in
+                attachment = self.media.read(path if path is not None else spec, beneath=beneath)
                 self._files[key] = attachment
                 if path is not None:
                     self.read[str(path)] = attachment

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +12,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 import mmsnb
+from mmsnb.images import MAX_FRAMES
 from mmsnb.message import Attachment, Message
 from mmsnb.sandbox.gateway import decode_body
 from mmsnb.wire import encode, message_part
@@ -200,3 +205,63 @@ def test_what_the_client_builds_the_sandbox_decodes_to_the_same_fields_and_bytes
     assert [(r.filename, r.content_type, r.data) for r in received] == [
         (a.filename, a.content_type, a.data) for a in attachments
     ]
+
+
+# -- hostile images: refused by name, quickly, without filling the memory ---------------------------
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_bomb(kind: bytes) -> bytes:
+    """A small PNG whose text or colour profile (``kind``) unpacks from ~16 KB to 16 MB of zeros."""
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(picture, "PNG")
+    data = picture.getvalue()
+    packed = zlib.compress(b"\0" * 16 * 2**20, 9)
+    body = (b"Comment" if kind == b"zTXt" else b"sRGB") + b"\0\0" + packed
+    end_of_header = 8 + 25  # the signature, then IHDR
+    return data[:end_of_header] + png_chunk(kind, body) + data[end_of_header:]
+
+
+def gif_of_frames(count: int) -> bytes:
+    """A GIF of ``count`` one-pixel frames, written byte by byte (23 bytes a frame)."""
+    header = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff"
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\0\0\0"
+    frame = b"\x21\xf9\x04\x00\x01\x00\x00\x00" + b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\0"
+    return header + loop + frame * count + b"\x3b"
+
+
+@pytest.mark.parametrize("kind, what", [(b"zTXt", "text"), (b"iCCP", "colour profile")])
+def test_a_png_whose_metadata_unpacks_to_megabytes_is_refused_by_name(quick, tmp_path, kind, what):
+    sandbox, client = quick
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_bomb(kind))
+    assert path.stat().st_size < 40_000
+    with pytest.raises(mmsnb.InputError) as info:
+        client.send_mms("501102030", attachments=[str(path)])
+    assert str(info.value).startswith("Attachment 'bomb.png': This PNG's " + what + " unpacks to more than 1 MB")
+    frame = pd.DataFrame({"msisdn": ["501102030", "501102031"], "file": ["bomb.png", "bomb.png"]})
+    results = send(client, frame, attachments="file", attachments_dir=tmp_path, fit=True, ledger=tmp_path / "l")
+    assert (results.send_state == "invalid").all()
+    assert results.error.iloc[0] == str(info.value)
+    assert sandbox.received == []
+
+
+def test_a_gif_of_thousands_of_frames_is_refused_before_it_is_decoded(quick, tmp_path):
+    sandbox, client = quick
+    many = gif_of_frames(4000)  # 92 KB; a 50 MB file of this kind holds 2.3 million frames
+    assert Image.open(io.BytesIO(gif_of_frames(3))).n_frames == 3  # a GIF Pillow reads
+    path = tmp_path / "spinner.gif"
+    path.write_bytes(many)
+    options = dict(attachments=[str(path)], fit=True, max_message_bytes=20_000)
+    with pytest.raises(mmsnb.InputError) as info:
+        client.send_mms("501102030", **options)
+    assert str(info.value) == (
+        f"Attachment 'spinner.gif' cannot be fitted: it is an animation of more than {MAX_FRAMES} frames, "
+        "which mmsnb does not re-encode. Make it shorter, or send a still image."
+    )
+    results = send(client, pd.DataFrame({"msisdn": ["501102030"]}), ledger=tmp_path / "l", **options)
+    assert results.send_state.iloc[0] == "invalid" and results.error.iloc[0] == str(info.value)
+    assert sandbox.received == []

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import mmsnb
-from mmsnb import wire
+from mmsnb import message, wire
 from mmsnb.results import RESULT_COLUMNS
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
@@ -101,11 +101,11 @@ def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_
     # Observe (not replace) file reads and the computation of each attachment's base64 text.
     reads: Counter = Counter()
     encodes: Counter = Counter()
-    real_read, real_b64 = pathlib.Path.read_bytes, wire.Attachment.__dict__["b64"].func
+    real_read, real_b64 = message.read_file, wire.Attachment.__dict__["b64"].func
 
-    def counting_read(self):
-        reads[self.resolve()] += 1
-        return real_read(self)
+    def counting_read(path, *args, **kwargs):
+        reads[path.resolve()] += 1
+        return real_read(path, *args, **kwargs)
 
     def counting_b64(self):
         encodes[self.filename] += 1
@@ -113,7 +113,7 @@ def test_each_distinct_attachment_is_read_and_encoded_once(sandbox, client, tmp_
 
     counted_b64 = functools.cached_property(counting_b64)
     counted_b64.__set_name__(wire.Attachment, "b64")
-    monkeypatch.setattr(pathlib.Path, "read_bytes", counting_read)
+    monkeypatch.setattr(message, "read_file", counting_read)
     monkeypatch.setattr(wire.Attachment, "b64", counted_b64)
     results = send(client, frame, tmp_path, subject="Zdjęcie", attachments="picture", group=False, attachments_dir=DATA)
     monkeypatch.undo()

@@ -339,3 +339,50 @@ def test_a_damaged_photo_is_refused_by_name_and_the_other_rows_go_on(sandbox, cl
     assert results.error.iloc[0].startswith("Attachment 'cut.jpg': This image is damaged")
     report = results.mms.media.set_index("done")
     assert "refused" in report.index and pd.isna(report.loc["refused", "sent_bytes"])
+
+
+def exif_segment() -> bytes:
+    """A JPEG APP1 segment of EXIF with a GPS position."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update(GPS)
+    payload = exif.tobytes()
+    payload = payload if payload.startswith(b"Exif\0\0") else b"Exif\0\0" + payload
+    return b"\xff\xe1" + len(payload + b"..").to_bytes(2, "big") + payload
+
+
+def test_gps_is_found_and_removed_between_the_scans_and_in_a_thumbnail(sandbox, client, tmp_path):
+    progressive = encoded(noise((320, 240)), "JPEG", progressive=True, quality=90)
+    second_scan = progressive.index(b"\xff\xda", progressive.index(b"\xff\xda") + 2)
+    between = progressive[:second_scan] + exif_segment() + progressive[second_scan:]
+    plain = encoded(noise((320, 240)), "JPEG", quality=90)
+    assert plain[2:4] == b"\xff\xe0" and plain[6:11] == b"JFIF\0"
+    jfxx = b"JFXX\0\x10" + with_gps(size=(32, 24))  # a thumbnail coded as JPEG, with EXIF of its own
+    thumbnail = plain[:20] + b"\xff\xe0" + (len(jfxx) + 2).to_bytes(2, "big") + jfxx + plain[20:]
+    (tmp_path / "between.jpg").write_bytes(between)
+    (tmp_path / "thumbnail.jpg").write_bytes(thumbnail)
+    frame = pd.DataFrame({"msisdn": orange(2), "file": ["between.jpg", "thumbnail.jpg"]})
+
+    results = mmsnb.send(client, frame, attachments="file", attachments_dir=tmp_path, ledger=tmp_path / "l")
+
+    assert (results.send_state == "accepted").all()
+    sent = {a.filename: a.data for a in sent_files(sandbox)}
+    for data in sent.values():
+        assert b"\xff\xe1" not in data and b"Exif" not in data and b"GPS" not in data and b"JFXX" not in data
+    assert Image.open(io.BytesIO(sent["between.jpg"])).tobytes() == Image.open(io.BytesIO(progressive)).tobytes()
+    assert Image.open(io.BytesIO(sent["thumbnail.jpg"])).tobytes() == Image.open(io.BytesIO(plain)).tobytes()
+    report = results.mms.media.set_index("file")
+    assert report.loc["between.jpg", "gps"] and report.loc["thumbnail.jpg", "gps"]
+    assert report.loc["between.jpg", "metadata_removed"] == "EXIF"
+    assert report.loc["thumbnail.jpg", "metadata_removed"] == "thumbnail"
+
+
+def test_gps_where_no_metadata_belongs_is_refused_rather_than_sent(sandbox, client):
+    hidden = encoded(noise((64, 48)), "JPEG", icc_profile=exif_segment()[4:])  # EXIF inside the colour profile
+    assert images.has_gps(hidden)
+    with pytest.raises(
+        mmsnb.InputError, match=r"'hidden.jpg': it says where it was taken \(GPS\) in a part of the file"
+    ):
+        client.send_mms("501102030", attachments=[("hidden.jpg", hidden)])
+    assert sandbox.received == []
+    client.send_mms("501102030", attachments=[("hidden.jpg", hidden)], keep_metadata=True)
+    assert sent_files(sandbox)[0].data == hidden

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections import Counter
 from datetime import UTC
 from pathlib import Path
@@ -20,6 +21,8 @@ import pytest
 from helpers import TOKEN, Server, received_addresses, run_together, send_together, token_or
 
 import mmsnb
+from mmsnb.media import Media
+from mmsnb.rows import _AttachmentCache
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
@@ -529,6 +532,46 @@ def test_hard_links_and_huge_files_named_in_data_are_not_read(sandbox, client, t
     assert "hard link" in results.error.iloc[0]
     assert "67108864 KB: mmsnb does not read an image over 51200 KB" in results.error.iloc[1]
     assert sandbox.received == []
+
+
+def test_a_symbolic_link_swapped_in_after_the_check_is_never_followed(tmp_path):
+    """A thread swaps a link to a file outside the folder in and out under a name a data column gives,
+    while that name is checked and read, each time afresh, as a send does."""
+    folder = tmp_path / "campaign"
+    folder.mkdir()
+    secret = tmp_path / "api-keys.txt"
+    secret.write_text("SECRET-KEY-123")
+    name = folder / "note.txt"
+    name.write_text("inside the folder")
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            (folder / "link.tmp").symlink_to(secret)
+            os.replace(folder / "link.tmp", name)
+            (folder / "file.tmp").write_text("inside the folder")
+            os.replace(folder / "file.tmp", name)
+
+    swapper = threading.Thread(target=swap)
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # hand the interpreter from thread to thread often, so that the two interleave
+    swapper.start()
+    outcomes: Counter[str] = Counter()
+    try:
+        for _ in range(3000):
+            cache = _AttachmentCache(folder, Media(fit=False, keep_metadata=True, limit=300 * 1024))
+            try:
+                data = cache.get("note.txt", from_data=True).data
+            except mmsnb.InputError:
+                outcomes["refused"] += 1
+            else:
+                outcomes["outside" if b"SECRET" in data else "inside"] += 1
+    finally:
+        stop.set()
+        swapper.join()
+        sys.setswitchinterval(switching)
+    assert outcomes["outside"] == 0, outcomes
+    assert outcomes["inside"] > 0 and outcomes["refused"] > 0, outcomes  # both states were met
 
 
 def test_cells_and_parameters_that_are_not_text_are_named(sandbox, client, tmp_path):
