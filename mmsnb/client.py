@@ -45,6 +45,8 @@ from .wire import encode_message
 SHORTEST_WAIT = 0.1
 #: A token is renewed this many seconds before it expires.
 RENEW_MARGIN = 30.0
+#: The lifetime assumed for a token whose answer names none (a 401 renews it sooner).
+UNKNOWN_LIFETIME = 3600.0
 
 
 #: How the client id and secret are put in the token request's Basic header: ``form`` (the default) as
@@ -181,6 +183,23 @@ class _Credentials:
         return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
 
 
+def token_lifetime(answer: object) -> float:
+    """Seconds a token may be reused, from its answer's ``expires_in`` (RFC 6749 §5.1): 0 means not at all;
+    absent or unreadable means unknown (:data:`UNKNOWN_LIFETIME`).
+
+    >>> token_lifetime({"expires_in": 0}), token_lifetime({"expires_in": "60"}), token_lifetime({})
+    (0.0, 60.0, 3600.0)
+    """
+    value = answer.get("expires_in") if isinstance(answer, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return UNKNOWN_LIFETIME
+    try:
+        seconds = float(value)
+    except ValueError:
+        return UNKNOWN_LIFETIME
+    return max(0.0, seconds) if math.isfinite(seconds) else UNKNOWN_LIFETIME
+
+
 def _encoding(value: str | None) -> str:
     encoding = (value or "form").strip().lower()
     if encoding not in CREDENTIAL_ENCODINGS:
@@ -268,6 +287,8 @@ class Client:
         self._session.register_compliance_hook("access_token_response", self._token_response)
         self._token_lock = threading.Lock()
         self._expires_at = 0.0
+        #: The lifetime the token endpoint last named, read from its answer (oauthlib drops an ``expires_in`` of 0).
+        self._lifetime = UNKNOWN_LIFETIME
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Client:
@@ -319,8 +340,7 @@ class Client:
                     f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}."
                 ) from None
             redact.register(token.get("access_token"))
-            lifetime = float(token.get("expires_in") if token.get("expires_in") is not None else 3600)
-            self._expires_at = time.monotonic() + lifetime - min(RENEW_MARGIN, lifetime / 10)
+            self._expires_at = time.monotonic() + self._lifetime - min(RENEW_MARGIN, self._lifetime / 10)
 
     def _token_response(self, resp: requests.Response) -> requests.Response:
         """Let OAuth 2.0 answers through; any other refusal becomes a clear error here."""
@@ -331,6 +351,7 @@ class Client:
         except ValueError:
             data = None
         if resp.ok or (isinstance(data, dict) and "error" in data):
+            self._lifetime = token_lifetime(data)
             return resp
         said = f"HTTP {resp.status_code}: " + (
             (data.get("message") if isinstance(data, dict) else None) or excerpt(resp)
