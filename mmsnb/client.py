@@ -127,7 +127,9 @@ class _Credentials:
         header = basic_header(client_id, secret, encoding)
         # Whether the other encoding would send something else, so the choice may be why a gateway refuses them.
         sensitive = quote_plus(client_id) != client_id or quote_plus(secret) != secret
-        redact.register(secret, header, header.partition(" ")[2])
+        pairs = (f"{client_id}:{secret}", f"{quote_plus(client_id)}:{quote_plus(secret)}")
+        encoded = (basic_header(client_id, secret, form).partition(" ")[2] for form in CREDENTIAL_ENCODINGS)
+        redact.register_sent(secret, *pairs, *encoded, header)
         return cls(client_id, header, encoding, ready=False, sensitive=sensitive)
 
     @classmethod
@@ -135,7 +137,7 @@ class _Credentials:
         header = authorization.strip()
         scheme, _, value = header.partition(" ")
         value = value.strip()
-        redact.register(header, value)
+        redact.register_sent(header, value)
         try:
             ascii_ok = value.isascii() and bool(base64.b64decode(value, validate=True))
         except ValueError:
@@ -150,7 +152,8 @@ class _Credentials:
         client_id = "?"
         if pair is not None:
             client_id = unquote_plus(pair[0]) if encoding == "form" else pair[0]
-            redact.register(pair[1], unquote_plus(pair[1]))
+            decoded = (unquote_plus(pair[0]), unquote_plus(pair[1]))
+            redact.register_sent(pair[1], decoded[1], ":".join(pair), ":".join(decoded))
         return cls(client_id, header, encoding, ready=True, sensitive=False)
 
     def auth(self) -> AuthBase:
@@ -318,7 +321,7 @@ class Client:
         with self._token_lock:
             if stale is not None and self._expires_at != stale:
                 return
-            credentials = self._credentials
+            credentials, refused = self._credentials, None
             try:
                 token = self._session.fetch_token(
                     token_url=self.token_url,
@@ -328,18 +331,20 @@ class Client:
                 )
             except OAuth2Error as exc:
                 said = exc.error + (f": {exc.description}" if exc.description else "")
-                raise AuthError(
+                refused = AuthError(
                     f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
                     + credentials.encoding_hint(),
                     http_status=exc.status_code,
-                ) from None
+                )
             except requests.RequestException as exc:
                 raise transport_error(exc, "token endpoint", sending=False, read_timeout=self.timeout[1]) from None
             except ValueError:
                 raise AuthError(
                     f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}."
                 ) from None
-            redact.register(token.get("access_token"))
+            if refused is not None:  # raised here, not in the except: the refusal (an echo, maybe) is not its context
+                raise refused
+            redact.register_sent(token.get("access_token"))
             self._expires_at = time.monotonic() + self._lifetime - min(RENEW_MARGIN, self._lifetime / 10)
 
     def _token_response(self, resp: requests.Response) -> requests.Response:
