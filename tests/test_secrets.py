@@ -125,12 +125,21 @@ def everything_shown(error: BaseException) -> list[str]:
 
 @pytest.mark.parametrize("refusal", list(REFUSALS))
 def test_a_token_endpoint_echoing_the_credentials_shows_them_in_no_encoding(tmp_path, caplog, refusal):
+    """The first token is issued; every renewal (after a 401 from the API) is refused with an echo of the
+    credentials, so the refusal reaches an exception, the log, a campaign's results and its ledger."""
     caplog.set_level(logging.DEBUG)
     for name in ("urllib3", "requests_oauthlib"):
         caplog.set_level(logging.DEBUG, logger=name)
     echoed = []
 
     def answer(handler, body):
+        if handler.path.endswith("/limit"):
+            return 200, {}, {"used": "0", "available": "100", "date": "Tue Jan 22 2026"}
+        if not handler.path.startswith("/oauth/v2/token"):
+            return 401, {}, {"code": 41, "message": "Invalid token"}
+        if not echoed:
+            echoed.append("")
+            return 200, {}, {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600}
         forms = echo_of(handler)
         echoed.append(" ".join(in_url(forms) if refusal == "redirect" else forms))
         return REFUSALS[refusal](forms)
@@ -139,19 +148,24 @@ def test_a_token_endpoint_echoing_the_credentials_shows_them_in_no_encoding(tmp_
     ledger = tmp_path / "l.sqlite"
     client = mmsnb.Client(HOSTILE_ID, HOSTILE_SECRET, base_url=server.url, verify=server.ca_path, timeout=(2, 5))
     try:
+        assert client.limit().available == 100
         with pytest.raises(MMSError) as caught:
             client.send_mms("501102030", subject="Hej")
-        with pytest.raises(MMSError) as in_send:
-            mmsnb.send(client, pd.DataFrame({"msisdn": ["501102030"]}), subject="Hej", ledger=ledger, progress=False)
+        results = mmsnb.send(
+            client, pd.DataFrame({"msisdn": ["501102031"]}), subject="Hej", ledger=ledger, progress=False
+        )
     finally:
         client.close()
         server.stop()
     forms = sent_forms(HOSTILE_ID, HOSTILE_SECRET)
+    assert len(echoed) == 3
     for form in in_url(forms) if refusal == "redirect" else forms:
-        assert all(form in echo for echo in echoed), f"the gateway echoes {form!r}"
-    shown = [*everything_shown(caught.value), *everything_shown(in_send.value), caplog.text]
+        assert all(form in echo for echo in echoed[1:]), f"the gateway echoes {form!r}"
+    assert results.send_state.astype(str).tolist() == ["rejected"]
+    shown = [*everything_shown(caught.value), caplog.text, results.to_csv(), repr(results), *results.error]
     shown += [record.getMessage() for record in caplog.records]
     ledger_bytes = b"".join(p.read_bytes() for p in tmp_path.glob("l.sqlite*"))
+    assert b"token endpoint" in ledger_bytes  # the refusal is recorded, masked
     for form in forms:
         for text in shown:
             assert form not in text
