@@ -99,7 +99,7 @@ def parse_send(data: object, addresses: list[str], http_status: int) -> SendResu
     if wrong:
         raise ServerError(
             f"The gateway accepted the request (HTTP {http_status}) but its authenticationId is not a message id "
-            f"({wrong}). It is not kept; the message itself was probably taken.",
+            f"({wrong}), so it is not kept.",
             http_status=http_status,
         )
     return SendResult(message_id, tuple(addresses), data.get("deliveryStatus"), http_status)
@@ -111,7 +111,7 @@ def _implausible(message_id: str) -> str:
         return f"{len(message_id)} characters; a message id has at most {MAX_ID_LENGTH}"
     if not _MESSAGE_ID.fullmatch(message_id):
         return "it holds characters a message id does not have"
-    if redact.redact(message_id) != message_id:
+    if redact.holds_secret(message_id):
         return "it holds the access token or the client secret"
     return ""
 

@@ -68,6 +68,17 @@ def register_sent(*values: str | None) -> None:
     register(*(form for value in values if value for form in sent_forms(value)))
 
 
+def holds_secret(text: str, shortest: int = 16) -> bool:
+    """Whether ``text`` holds a registered secret or token of at least ``shortest`` characters (a shorter one,
+    such as a brief password, may occur in an ordinary value by chance).
+
+    >>> register("short-secret", "a-token-of-some-length")
+    >>> holds_secret("id-a-token-of-some-length"), holds_secret("id-short-secret")
+    (True, False)
+    """
+    return any(len(secret) >= shortest and secret in text for secret in _ordered)
+
+
 def redact(text: str) -> str:
     """``text`` with every registered secret and every bearer/basic credential masked."""
     for secret in _ordered:
