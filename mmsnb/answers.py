@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from . import redact
 from .config import VARIABLES
 from .errors import (
     AuthError,
@@ -35,6 +36,10 @@ from .results import Category
 from .statuses import describe
 
 _CANONICAL = re.compile(r"^tel:\+48\d{9}$")
+#: The longest message id kept: the card's sample has 21 characters, the sandbox's about 25.
+MAX_ID_LENGTH = 128
+#: What a message id is made of: letters, digits and the marks of URL-safe and Base64 ids.
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9._~:@+/=-]+")
 
 
 @dataclass(frozen=True)
@@ -80,12 +85,37 @@ class Limit:
 
 
 def parse_send(data: object, addresses: list[str], http_status: int) -> SendResult:
+    """The send result; :class:`ServerError` when the answer holds no plausible message id (nothing of it kept).
+
+    >>> parse_send({"authenticationId": "x" * 200}, ["tel:+48501102030"], 200)
+    Traceback (most recent call last):
+    mmsnb.errors.ServerError: The gateway accepted the request (HTTP 200) but its authenticationId is not a ...
+    """
     if not isinstance(data, dict) or not data.get("authenticationId"):
         raise ServerError(
             f"The gateway accepted the request (HTTP {http_status}) but gave no authenticationId.",
             http_status=http_status,
         )
-    return SendResult(str(data["authenticationId"]), tuple(addresses), data.get("deliveryStatus"), http_status)
+    message_id = str(data["authenticationId"])
+    wrong = _implausible(message_id)
+    if wrong:
+        raise ServerError(
+            f"The gateway accepted the request (HTTP {http_status}) but its authenticationId is not a message id "
+            f"({wrong}), so it is not kept.",
+            http_status=http_status,
+        )
+    return SendResult(message_id, tuple(addresses), data.get("deliveryStatus"), http_status)
+
+
+def _implausible(message_id: str) -> str:
+    """Why ``message_id`` cannot be a message id (too long, odd characters, a secret or token in it), or ''."""
+    if len(message_id) > MAX_ID_LENGTH:
+        return f"{len(message_id)} characters; a message id has at most {MAX_ID_LENGTH}"
+    if not _MESSAGE_ID.fullmatch(message_id):
+        return "it holds characters a message id does not have"
+    if redact.holds_secret(message_id):
+        return "it holds the access token or the client secret"
+    return ""
 
 
 def _address_status(entry: dict[str, Any], delivery_report: bool) -> AddressStatus | None:
@@ -177,8 +207,9 @@ def retry_after(value: str | None) -> float | None:
 
 
 def excerpt(resp: requests.Response) -> str:
-    """The start of an answer's text, tags removed, for a sentence."""
-    text = re.sub(r"<[^>]+>", " ", resp.text or "")
+    """The start of an answer's text, tags removed, for a sentence; secrets are masked before it is cut, so that
+    no part of one is left."""
+    text = re.sub(r"<[^>]+>", " ", redact.redact((resp.text or "")[:16384]))
     text = " ".join(text.split())
     return text[:200] or "empty body"
 

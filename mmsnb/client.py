@@ -45,6 +45,8 @@ from .wire import encode_message
 SHORTEST_WAIT = 0.1
 #: A token is renewed this many seconds before it expires.
 RENEW_MARGIN = 30.0
+#: The lifetime assumed for a token whose answer names none (a 401 renews it sooner).
+UNKNOWN_LIFETIME = 3600.0
 
 
 #: How the client id and secret are put in the token request's Basic header: ``form`` (the default) as
@@ -125,7 +127,9 @@ class _Credentials:
         header = basic_header(client_id, secret, encoding)
         # Whether the other encoding would send something else, so the choice may be why a gateway refuses them.
         sensitive = quote_plus(client_id) != client_id or quote_plus(secret) != secret
-        redact.register(secret, header, header.partition(" ")[2])
+        pairs = (f"{client_id}:{secret}", f"{quote_plus(client_id)}:{quote_plus(secret)}")
+        encoded = (basic_header(client_id, secret, form).partition(" ")[2] for form in CREDENTIAL_ENCODINGS)
+        redact.register_sent(secret, *pairs, *encoded, header)
         return cls(client_id, header, encoding, ready=False, sensitive=sensitive)
 
     @classmethod
@@ -133,7 +137,7 @@ class _Credentials:
         header = authorization.strip()
         scheme, _, value = header.partition(" ")
         value = value.strip()
-        redact.register(header, value)
+        redact.register_sent(header, value)
         try:
             ascii_ok = value.isascii() and bool(base64.b64decode(value, validate=True))
         except ValueError:
@@ -148,7 +152,8 @@ class _Credentials:
         client_id = "?"
         if pair is not None:
             client_id = unquote_plus(pair[0]) if encoding == "form" else pair[0]
-            redact.register(pair[1], unquote_plus(pair[1]))
+            decoded = (unquote_plus(pair[0]), unquote_plus(pair[1]))
+            redact.register_sent(pair[1], decoded[1], ":".join(pair), ":".join(decoded))
         return cls(client_id, header, encoding, ready=True, sensitive=False)
 
     def auth(self) -> AuthBase:
@@ -179,6 +184,23 @@ class _Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
+
+
+def token_lifetime(answer: object) -> float:
+    """Seconds a token may be reused, from its answer's ``expires_in`` (RFC 6749 §5.1): 0 means not at all;
+    absent or unreadable means unknown (:data:`UNKNOWN_LIFETIME`).
+
+    >>> token_lifetime({"expires_in": 0}), token_lifetime({"expires_in": "60"}), token_lifetime({})
+    (0.0, 60.0, 3600.0)
+    """
+    value = answer.get("expires_in") if isinstance(answer, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return UNKNOWN_LIFETIME
+    try:
+        seconds = float(value)
+    except ValueError:
+        return UNKNOWN_LIFETIME
+    return max(0.0, seconds) if math.isfinite(seconds) else UNKNOWN_LIFETIME
 
 
 def _encoding(value: str | None) -> str:
@@ -268,6 +290,8 @@ class Client:
         self._session.register_compliance_hook("access_token_response", self._token_response)
         self._token_lock = threading.Lock()
         self._expires_at = 0.0
+        #: The lifetime the token endpoint last named, read from its answer (oauthlib drops an ``expires_in`` of 0).
+        self._lifetime = UNKNOWN_LIFETIME
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Client:
@@ -297,7 +321,7 @@ class Client:
         with self._token_lock:
             if stale is not None and self._expires_at != stale:
                 return
-            credentials = self._credentials
+            credentials, refused = self._credentials, None
             try:
                 token = self._session.fetch_token(
                     token_url=self.token_url,
@@ -307,20 +331,21 @@ class Client:
                 )
             except OAuth2Error as exc:
                 said = exc.error + (f": {exc.description}" if exc.description else "")
-                raise AuthError(
+                refused = AuthError(
                     f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
                     + credentials.encoding_hint(),
                     http_status=exc.status_code,
-                ) from None
+                )
             except requests.RequestException as exc:
                 raise transport_error(exc, "token endpoint", sending=False, read_timeout=self.timeout[1]) from None
             except ValueError:
                 raise AuthError(
                     f"The token endpoint {self.token_url} did not answer with a token. Check {VARIABLES['token_url']}."
                 ) from None
-            redact.register(token.get("access_token"))
-            lifetime = float(token.get("expires_in") if token.get("expires_in") is not None else 3600)
-            self._expires_at = time.monotonic() + lifetime - min(RENEW_MARGIN, lifetime / 10)
+            if refused is not None:  # raised here, not in the except: the refusal (an echo, maybe) is not its context
+                raise refused
+            redact.register_sent(token.get("access_token"))
+            self._expires_at = time.monotonic() + self._lifetime - min(RENEW_MARGIN, self._lifetime / 10)
 
     def _token_response(self, resp: requests.Response) -> requests.Response:
         """Let OAuth 2.0 answers through; any other refusal becomes a clear error here."""
@@ -331,6 +356,7 @@ class Client:
         except ValueError:
             data = None
         if resp.ok or (isinstance(data, dict) and "error" in data):
+            self._lifetime = token_lifetime(data)
             return resp
         said = f"HTTP {resp.status_code}: " + (
             (data.get("message") if isinstance(data, dict) else None) or excerpt(resp)

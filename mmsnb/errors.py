@@ -99,7 +99,7 @@ class RedirectError(MMSError):
 
     def __init__(self, sentence: str, *, http_status: int, location: str | None) -> None:
         super().__init__(sentence, http_status=http_status)
-        self.location = location
+        self.location = None if location is None else redact.redact(location)
 
 
 class LedgerError(MMSError):

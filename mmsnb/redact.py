@@ -1,4 +1,4 @@
-"""Keep secrets out of logs: every log record is scrubbed of registered secrets and tokens.
+r"""Keep secrets out of logs: every log record is scrubbed of registered secrets and tokens.
 
 requests-oauthlib logs the token request's headers (Basic auth holds the client secret) and
 the token itself at DEBUG; urllib3 logs URLs. Once :func:`install` has run, any record, from
@@ -7,17 +7,27 @@ any logger, has those values replaced by ``***`` before a handler sees it.
 >>> register("s3cr3t-value")
 >>> redact("Authorization: Basic abc= s3cr3t-value")
 'Authorization: Basic *** ***'
+
+A value the client sends is masked in every form a server may echo it back in:
+
+>>> register_sent("pass+word/ł")
+>>> redact("form pass%2Bword%2F%C5%82, url pass%2Bword/%C5%82, json pass+word\\/\\u0142")
+'form ***, url ***, json ***'
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 _secrets: set[str] = set()
+#: The secrets, longest first (a longer one may hold a shorter one).
+_ordered: tuple[str, ...] = ()
 _lock = threading.Lock()
 _installed = False
 _PATTERNS = (
@@ -31,13 +41,47 @@ _PATTERNS = (
 
 def register(*values: str | None) -> None:
     """Remember values that must never be shown (secrets, tokens)."""
+    global _ordered
     with _lock:
-        _secrets.update(v for v in values if v and len(v) >= 4)
+        new = {v for v in values if v and len(v) >= 4} - _secrets
+        if new:
+            _secrets.update(new)
+            _ordered = tuple(sorted(_secrets, key=len, reverse=True))
+
+
+def sent_forms(value: str) -> set[str]:
+    """The forms ``value`` takes on the wire or in a server's echo of it: as it is, percent-encoded (UTF-8,
+    ``/`` kept or not), form-encoded (``+`` for a space), and each of them inside a JSON string.
+
+    >>> sorted(sent_forms("a b"))
+    ['a b', 'a%20b', 'a+b']
+    """
+    forms = {value, quote(value), quote(value, safe=""), quote_plus(value)}
+    for form in list(forms):
+        for escaped in (json.dumps(form)[1:-1], json.dumps(form, ensure_ascii=False)[1:-1]):
+            forms |= {escaped, escaped.replace("/", "\\/")}
+    return forms
+
+
+def register_sent(*values: str | None) -> None:
+    """Remember values the client sends, in each of their :func:`sent_forms`."""
+    register(*(form for value in values if value for form in sent_forms(value)))
+
+
+def holds_secret(text: str, shortest: int = 16) -> bool:
+    """Whether ``text`` holds a registered secret or token of at least ``shortest`` characters (a shorter one,
+    such as a brief password, may occur in an ordinary value by chance).
+
+    >>> register("short-secret", "a-token-of-some-length")
+    >>> holds_secret("id-a-token-of-some-length"), holds_secret("id-short-secret")
+    (True, False)
+    """
+    return any(len(secret) >= shortest and secret in text for secret in _ordered)
 
 
 def redact(text: str) -> str:
     """``text`` with every registered secret and every bearer/basic credential masked."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _ordered:
         if secret in text:
             text = text.replace(secret, MASK)
     for pattern, repl in _PATTERNS:

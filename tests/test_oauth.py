@@ -105,6 +105,31 @@ def test_token_answers_are_never_cached(sandbox):
     assert answers[0].json()["token_type"] == "Bearer"
 
 
+@pytest.mark.parametrize(("expires_in", "fetched"), [(0, 3), ("0", 3), (3600, 1)], ids=["0", "text 0", "an hour"])
+def test_a_token_that_expires_in_0_is_not_reused(tmp_path, expires_in, fetched):
+    """RFC 6749 §5.1: ``expires_in: 0`` is a token not to be kept (oauthlib drops the 0, which read as "no lifetime
+    named"); each call fetches its own. Counted at a real token endpoint."""
+    issued = []
+
+    def answer(handler, body):
+        if handler.path.startswith("/oauth/v2/token"):
+            issued.append(f"token-{len(issued)}-0123456789")
+            return 200, {}, {"access_token": issued[-1], "token_type": "Bearer", "expires_in": expires_in}
+        return 200, {}, {"used": "0", "available": "100", "date": "Tue Jan 22 2026"}
+
+    server = Server(answer, tls_dir=tmp_path)
+    client = mmsnb.Client("app", "a-secret-value", base_url=server.url, verify=server.ca_path, timeout=(2, 5))
+    try:
+        for _ in range(3):
+            assert client.limit().available == 100
+    finally:
+        client.close()
+        server.stop()
+    assert len(issued) == fetched
+    bearers = [hit[2]["Authorization"] for hit in server.hits if hit[1].endswith("/limit")]
+    assert len(bearers) == 3 and len(set(bearers)) == fetched
+
+
 def test_grant_type_errors_follow_rfc_6749(sandbox):
     good = rfc_basic(sandbox.client_id, sandbox.client_secret)
     missing = token_post(sandbox, good, data={})

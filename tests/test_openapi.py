@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 import requests
-from helpers import token_of
+from helpers import Server, token_of
 from openapi_spec_validator import validate
 from schemathesis import openapi
 
@@ -135,6 +135,32 @@ def test_every_answer_the_sandbox_gives_is_documented(sandbox):
         api[path][method.upper()].validate_response(response)
         seen.add(status)
     assert seen == {"200", "400", "401", "403", "404", "405", "429", "500", "502", "503"}
+
+
+@pytest.mark.parametrize("count", ["ten", "-1", "1.5", "", " 7", "99\n"])
+def test_the_limit_counts_are_documented_as_whole_numbers(sandbox, tmp_path, count):
+    """The limit answer's counts are strings that carry whole numbers: a pattern says so, so an answer with any
+    other string is refused by both validators, and the sandbox's own answer passes."""
+    document = served(sandbox)
+    schema = document["paths"][LIMIT_PATH]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    for name in ("used", "available"):
+        assert schema["properties"][name]["pattern"] == "^[0-9]+$"
+    checker = jsonschema_rs.Draft4Validator(schema)
+    bad = {"used": count, "available": "99", "date": "Tue Jan 22 2026"}
+    assert checker.is_valid(bad) is False
+    assert checker.is_valid({**bad, "used": "0"}) and checker.is_valid({**bad, "used": "12345", "available": "0"})
+
+    operation = openapi.from_dict(document)[LIMIT_PATH]["GET"]
+    bearer = {"Authorization": "Bearer " + token_of(sandbox)}
+    good = requests.get(sandbox.url + LIMIT_PATH, headers=bearer, verify=sandbox.ca_path, timeout=5)
+    operation.validate_response(good)
+    gateway = Server(lambda handler, body: (200, {}, bad))
+    try:
+        wrong = requests.get(gateway.url + LIMIT_PATH, timeout=5)
+    finally:
+        gateway.stop()
+    with pytest.raises(AssertionError, match="does not match"):
+        operation.validate_response(wrong)
 
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,26 @@ def test_malformed_requests_get_an_answer_with_a_status_line(sandbox, capfd, hea
     assert "Traceback" not in capfd.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "line", [b"GET /\r\n", b"GET " + LIMIT_PATH.encode() + b"\n", b"POST " + TOKEN_PATH.encode() + b"\r\n"]
+)
+def test_an_http_0_9_request_line_is_answered_400_at_once(sandbox, capfd, line):
+    """A request line with no HTTP version (HTTP/0.9) is refused at once, not left waiting for a head that never
+    comes. The socket's timeout only guards the test (the sandbox would wait far longer): the answer must arrive."""
+    context = ssl.create_default_context(cafile=sandbox.ca_path)
+    chunks = []
+    with (
+        socket.create_connection((sandbox.host, sandbox.port), timeout=30) as plain,
+        context.wrap_socket(plain, server_hostname="127.0.0.1") as sock,
+    ):
+        sock.sendall(line)
+        while data := sock.recv(65536):  # a TimeoutError here is the failure: no answer, no close
+            chunks.append(data)
+    status, body = status_and_body(b"".join(chunks))
+    assert status == 400 and "HTTP version" in body["description"]
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_a_huge_body_is_refused_from_its_length_after_the_token_and_before_it_is_read(sandbox, capfd):
     huge = b"Content-Length: " + str(10**12).encode() + b"\r\n"
     anonymous = b"POST " + SEND_PATH.encode() + b" HTTP/1.1\r\nHost: x\r\n" + huge + b"\r\n"

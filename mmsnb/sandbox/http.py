@@ -14,6 +14,7 @@ b'{"code": 404}'
 from __future__ import annotations
 
 import json
+import re
 import socket
 import socketserver
 import ssl
@@ -36,6 +37,8 @@ LINGER_SECONDS = 2.0
 LINGER_LIMIT = 64 * 1024 * 1024
 #: Seconds a kept-alive connection may sit idle, or a request take to arrive, before it is closed.
 IDLE_SECONDS = 120.0
+#: A whole request line: method, target and HTTP version (a line without a version is HTTP/0.9, refused).
+_REQUEST_LINE = re.compile(rb"[^ \r\n]+ [^ \r\n]+ HTTP/[0-9]\.[0-9]\r?\n")
 _REASONS = {400: "Bad request", 413: "Request entity too large", 431: "Request header fields too large"}
 
 
@@ -135,6 +138,8 @@ class _Exchange:
             if event is not h11.NEED_DATA:
                 return event
             self.conn.receive_data(self.sock.recv(65536))
+            if _versionless(self.conn):
+                raise h11.RemoteProtocolError("its first line names no HTTP version; HTTP/0.9 is not served", 400)
 
     def _body(self, limit: int) -> bytes | None:
         if self.length is not None and self.length > limit:
@@ -177,6 +182,15 @@ class _Exchange:
         }
         self._send(Reply.json(status, body, {"Connection": "close"}))
         _linger(self.sock)
+
+
+def _versionless(conn: h11.Connection) -> bool:
+    """Whether a request's first line has arrived whole without an HTTP version (``GET /``, HTTP/0.9): h11 would
+    wait for the rest of a head that never comes."""
+    if conn.their_state is not h11.IDLE:
+        return False
+    line, newline, _ = conn.trailing_data[0].partition(b"\n")
+    return bool(newline) and line.strip() != b"" and not _REQUEST_LINE.fullmatch(line + newline)
 
 
 def _reason(status: int) -> str:

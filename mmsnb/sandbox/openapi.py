@@ -22,6 +22,8 @@ _ERROR = {
     "required": ["code", "message"],
     "properties": {"code": {"type": "integer"}, "message": {"type": "string"}, "description": {"type": "string"}},
 }
+#: The limit answer's counts are whole numbers written as strings (``"used": "1"``).
+_WHOLE_NUMBER = "^[0-9]+$"
 _OAUTH_ERROR = {
     "type": "object",
     "required": ["error"],
@@ -288,8 +290,8 @@ def document(url: str, token_url: str) -> dict[str, Any]:
                                 "type": "object",
                                 "required": ["used", "available", "date"],
                                 "properties": {
-                                    "used": {"type": "string"},
-                                    "available": {"type": "string"},
+                                    "used": {"type": "string", "pattern": _WHOLE_NUMBER},
+                                    "available": {"type": "string", "pattern": _WHOLE_NUMBER},
                                     "date": {"type": "string"},
                                 },
                             },
