@@ -20,7 +20,15 @@ import pandas as pd
 
 from .errors import InputError
 from .media import Media
-from .message import PRIORITIES, Attachment, Message, render_subject, subject_fields
+from .message import (
+    PRIORITIES,
+    Attachment,
+    Message,
+    check_sender,
+    check_subject,
+    render_subject,
+    subject_fields,
+)
 from .numbers import imprecise_dtype, parse
 from .paths import base_folder, inside
 
@@ -241,6 +249,10 @@ class _Recipe:
         subject_col = fields.column(subject)
         self.template = None if subject_col is not None or subject is None else subject
         self.template_columns = [] if self.template is None else fields.template_columns(self.template)
+        if self.template is not None and not self.template_columns:
+            check_subject(render_subject(self.template, {}))
+        if fields.column(sender) is None:
+            check_sender(sender)
         if priority is not None and fields.column(priority) is None and priority not in PRIORITIES:
             raise InputError(
                 f"Priority {priority!r} is neither one of {', '.join(PRIORITIES)} nor a column of the frame."
