@@ -7,10 +7,13 @@ Every row is checked before anything is sent; a bad row gets a reason and the re
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 from collections import Counter
 from collections.abc import Hashable
+from contextlib import suppress
 from dataclasses import dataclass
 from numbers import Number
 from pathlib import Path
@@ -221,6 +224,14 @@ def check_frame(frame: pd.DataFrame) -> None:
         )
 
 
+def _content(subject: str | None, sender: str | None, priority: Any, originals: list[Attachment]) -> str:
+    """A digest of one row's content for the campaign's name: its text as sent, and its files as read
+    (before cleaning or fitting, so that ``fit=``, ``keep_metadata=`` or a newer image library keep the name)."""
+    fields = [subject, sender, priority, [[a.content_type, a.digest.hex()] for a in originals]]
+    text = json.dumps(fields, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class _Recipe:
     """How each row's message is made: the parameters resolved once against the frame's columns."""
 
@@ -288,9 +299,27 @@ class _Recipe:
             )
         }
         self.delivery_report, self.max_message_bytes = bool(delivery_report), max_message_bytes
+        self.varies = bool(self.template_columns) or any(c is not None for c in self.columns.values())
+        self.contents: set[str] = set()
+        self.tried: set[int] = set()
 
-    def message(self, i: int) -> Message:
-        """Row ``i``'s message, checked; :class:`InputError` saying what is wrong with the row."""
+    def identity(self) -> dict[str, Any]:
+        """What the campaign means: the parameters, and when content varies by row, every row's content
+        (:meth:`message` collects it), sorted so that the rows' order does not matter."""
+        return {**self.meaning, "contents": sorted(self.contents)} if self.varies else self.meaning
+
+    def cover(self, rows: list[Row]) -> None:
+        """Collect the content of rows whose message was not made (a wrong number), so that
+        correcting a number later keeps the campaign's name."""
+        for row in rows:
+            if row.position not in self.tried:
+                with suppress(Exception):  # the row is invalid already; its content is wanted only if it has one
+                    self._parts(row.position)
+
+    def _parts(self, i: int) -> tuple[str | None, str | None, Any, list[Any]]:
+        """Row ``i``'s subject, sender, priority and files (as named); with content that varies by row,
+        the row's content (files as read) joins the campaign's."""
+        self.tried.add(i)
         values = {}
         for name, constant in self.constants.items():
             given = self.columns[name]
@@ -303,18 +332,20 @@ class _Recipe:
                 if _missing(self.records[i][col]):
                     raise InputError(f"The subject template needs column {str(col)!r}, which is missing in this row.")
             values["subject"] = render_subject(self.template, self.records[i])
+        subject, sender = _text("subject", values["subject"]), _text("sender", values["sender"])
         named = self.columns["attachments"]
-        if named is not None:
-            files = tuple(self.cache.get(s, from_data=True) for s in _as_list(named[i]))
-        else:
-            files = tuple(self.cache.get(s, from_data=False) for s in self.constant_files or ())
-        message = Message(
-            _text("subject", values["subject"]),
-            _text("sender", values["sender"]),
-            values["priority"],
-            self.delivery_report,
-            self.cache.media.fit(files),
-        )
+        specs = _as_list(named[i]) if named is not None else self.constant_files or []
+        if self.varies:
+            originals = [self.cache.original(s, from_data=named is not None) for s in specs]
+            self.contents.add(_content(subject, sender, values["priority"], originals))
+        return subject, sender, values["priority"], specs
+
+    def message(self, i: int) -> Message:
+        """Row ``i``'s message, checked; :class:`InputError` saying what is wrong with the row."""
+        subject, sender, priority, specs = self._parts(i)
+        from_data = self.columns["attachments"] is not None
+        files = tuple(self.cache.get(s, from_data=from_data) for s in specs)
+        message = Message(subject, sender, priority, self.delivery_report, self.cache.media.fit(files))
         return message.check(self.max_message_bytes)
 
 
@@ -373,7 +404,8 @@ def check_rows(
         seen = first.setdefault((checked.address, message.key if per_row else ""), i)
         if seen != i:
             row.duplicate_of = seen
-    return Checked(rows, recipe.cache.read, recipe.meaning, media)
+    recipe.cover(rows)
+    return Checked(rows, recipe.cache.read, recipe.identity(), media)
 
 
 def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[Request]:
