@@ -299,6 +299,11 @@ def subject_fields(template: str) -> list[str]:
     >>> subject_fields("Cześć {first_name}, {amount:.2f} zł!")
     ['first_name', 'amount']
     """
+    return list(_fields(template))
+
+
+def _fields(template: str) -> tuple[str, ...]:
+    """The names of a template's fields, each checked to name a column only."""
     try:
         fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)]
     except ValueError as exc:
@@ -313,46 +318,25 @@ def subject_fields(template: str) -> list[str]:
             raise InputError(
                 f"The template {template!r} has an empty or numbered field; name a column, e.g. {{first_name}}."
             )
-        _check_field(template, name)
+        if "." in name or "[" in name:
+            raise InputError(
+                f"The template {template!r} has the field {{{name}}}, which reaches inside a value; "
+                "a template may only name columns, e.g. {first_name}."
+            )
         if conversion is not None or "{" in (spec or ""):
             raise InputError(
                 f"The template {template!r} does more with field {{{name}}} than fill in a column; "
                 "a template may only name columns, with a format such as {amount:.2f}."
             )
         names.append(name)
-    return names
-
-
-def _check_field(template: str, name: str) -> None:
-    """:class:`InputError` when a template's field reaches into a value (``{a.b}``, ``{a[0]}``)."""
-    if "." in name or "[" in name:
-        raise InputError(
-            f"The template {template!r} has the field {{{name}}}, which reaches inside a value; "
-            "a template may only name columns, e.g. {first_name}."
-        )
-
-
-class _ColumnsOnly(string.Formatter):
-    """Fills in one template's fields by column name only: no attributes, indexes or conversions."""
-
-    def __init__(self, template: str) -> None:
-        self.template = template
-
-    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
-        _check_field(self.template, field_name)
-        return self.get_value(field_name, args, kwargs), field_name
-
-    def convert_field(self, value: Any, conversion: str | None) -> Any:
-        if conversion is not None:
-            raise InputError(f"The template {self.template!r} converts a field; a template may only name columns.")
-        return value
+    return tuple(names)
 
 
 def render_subject(template: str, values: Mapping[Any, Any]) -> str:
-    """The subject a recipient reads: ``template`` filled in with the row's ``values``, by column name only."""
+    """The subject a recipient reads: ``template`` filled in with the row's ``values``; its fields may
+    only name columns (:func:`subject_fields`), so a template never reaches inside a value."""
+    _fields(template)
     try:
-        return _ColumnsOnly(template).vformat(template, (), values)
-    except InputError:
-        raise
+        return template.format_map(values)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise InputError(f"The subject template {template!r} does not fit this row's values ({exc}).") from None

@@ -224,12 +224,15 @@ def check_frame(frame: pd.DataFrame) -> None:
         )
 
 
-def _content(subject: str | None, sender: str | None, priority: Any, originals: list[Attachment]) -> str:
-    """A digest of one row's content for the campaign's name: its text as sent, and its files as read
-    (before cleaning or fitting, so that ``fit=``, ``keep_metadata=`` or a newer image library keep the name)."""
-    fields = [subject, sender, priority, [[a.content_type, a.digest.hex()] for a in originals]]
-    text = json.dumps(fields, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _content(subject: str | None, sender: str | None, priority: Any, originals: list[Attachment]) -> tuple[Any, ...]:
+    """One row's content for the campaign's name: its text as sent, and its files as read (before cleaning
+    or fitting, so that ``fit=``, ``keep_metadata=`` or a newer image library keep the name)."""
+    return (
+        subject,
+        sender,
+        None if priority is None else str(priority),
+        *(a.content_type + a.digest.hex() for a in originals),
+    )
 
 
 class _Recipe:
@@ -300,13 +303,17 @@ class _Recipe:
         }
         self.delivery_report, self.max_message_bytes = bool(delivery_report), max_message_bytes
         self.varies = bool(self.template_columns) or any(c is not None for c in self.columns.values())
-        self.contents: set[str] = set()
+        self.contents: set[tuple[Any, ...]] = set()
         self.tried: set[int] = set()
 
     def identity(self) -> dict[str, Any]:
-        """What the campaign means: the parameters, and when content varies by row, every row's content
-        (:meth:`message` collects it), sorted so that the rows' order does not matter."""
-        return {**self.meaning, "contents": sorted(self.contents)} if self.varies else self.meaning
+        """What the campaign means: the parameters, and when content varies by row, a digest of every row's
+        content (:meth:`_parts` collects it), sorted so that the rows' order does not matter."""
+        if not self.varies:
+            return self.meaning
+        rows = sorted(json.dumps(c, ensure_ascii=False) for c in self.contents)
+        digest = hashlib.sha256("\n".join(rows).encode("utf-8", "surrogatepass")).hexdigest()
+        return {**self.meaning, "contents": digest}
 
     def cover(self, rows: list[Row]) -> None:
         """Collect the content of rows whose message was not made (a wrong number), so that
