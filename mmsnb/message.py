@@ -1,4 +1,4 @@
-"""What an MMS says and carries, and its one check: attachments, media types, priorities, the size limit.
+"""What an MMS says and carries, and its one check: attachments, media types, priorities, the size and field limits.
 
 >>> message = Message(subject="Cześć!", attachments=(Attachment.of(("hello.txt", b"hi")),))
 >>> message.check().size
@@ -30,6 +30,13 @@ from .paths import read_file
 
 #: Default limit of a message's attachments in bytes (raw file bytes, before base64), as the sandbox enforces it.
 MAX_MESSAGE_BYTES = 300 * 1024
+#: The longest subject in bytes of UTF-8: the subject is the message's text, and 30 KB is the smallest
+#: OMA MMS message-size class (30, 100, 300 KB), so any handset that takes an MMS takes its text whole.
+MAX_SUBJECT_BYTES = 30 * 1024
+#: The longest sender name: an alphanumeric originator has at most 11 characters (3GPP TS 23.040).
+MAX_SENDER_NAME = 11
+#: A sender that is a number: up to 15 digits (E.164), with an optional ``+`` or ``tel:+``.
+_SENDER_NUMBER = re.compile(r"(?:tel:)?\+?[0-9]{1,15}")
 #: The priorities the gateway accepts.
 PRIORITIES = ("Default", "Low", "Normal", "High")
 #: Media types an MMS can carry.
@@ -98,6 +105,40 @@ def check_priority(priority: str | None) -> str | None:
     if priority is not None and priority not in PRIORITIES:
         raise InputError(f"Priority {priority!r} is not one of {', '.join(PRIORITIES)}.")
     return priority
+
+
+def check_subject(subject: str | None) -> str | None:
+    """``subject`` when it fits an MMS; :class:`InputError` saying by how much it is too long otherwise.
+
+    >>> check_subject("Cześć!")
+    'Cześć!'
+    """
+    size = 0 if subject is None else len(subject.encode("utf-8", "surrogatepass"))
+    if size > MAX_SUBJECT_BYTES:
+        raise too_large(
+            size,
+            MAX_SUBJECT_BYTES,
+            "The subject is",
+            " The subject carries the message's text, and 30 KB is the smallest MMS size class; "
+            "send a longer text as a .txt attachment.",
+        )
+    return subject
+
+
+def check_sender(sender: str | None) -> str | None:
+    """``sender`` when phones can show it: a name of at most 11 characters, or a number of at most 15 digits;
+    :class:`InputError` saying so otherwise.
+
+    >>> check_sender("Sklep Żabka"), check_sender("+48501102030")
+    ('Sklep Żabka', '+48501102030')
+    """
+    if sender is None or len(sender) <= MAX_SENDER_NAME or _SENDER_NUMBER.fullmatch(sender):
+        return sender
+    shown = sender if len(sender) <= 20 else sender[:20] + "…"
+    raise InputError(
+        f"The sender {shown!r} is {len(sender):,} characters long; phones show a sender name of at most "
+        f"{MAX_SENDER_NAME} characters (or a number of at most 15 digits). Shorten it."
+    )
 
 
 def safe_filename(name: str) -> str:
@@ -242,6 +283,8 @@ class Message:
     def check(self, max_bytes: int = MAX_MESSAGE_BYTES) -> Message:
         """This message when the gateway would take it; :class:`InputError` saying what is wrong otherwise."""
         check_priority(self.priority)
+        check_subject(self.subject)
+        check_sender(self.sender)
         if not (self.subject or "").strip() and not self.attachments:
             raise InputError(
                 "This message has neither a subject nor an attachment: an MMS needs a subject or an attachment, "
@@ -253,27 +296,49 @@ class Message:
 
 
 def subject_fields(template: str) -> list[str]:
-    """The column names a subject template fills in; :class:`InputError` when it is not a valid template.
+    """The column names a subject template fills in; :class:`InputError` when it is not a valid template
+    or a field does more than name a column (an attribute, an index, a conversion, a field inside a format).
 
-    >>> subject_fields("Cześć {first_name}, {city}!")
-    ['first_name', 'city']
+    >>> subject_fields("Cześć {first_name}, {amount:.2f} zł!")
+    ['first_name', 'amount']
     """
+    return list(_fields(template))
+
+
+def _fields(template: str) -> tuple[str, ...]:
+    """The names of a template's fields, each checked to name a column only."""
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)]
     except ValueError as exc:
         raise InputError(
             f"The subject {template!r} is not a valid template ({exc}); write {{{{ and }}}} for literal braces."
         ) from None
-    for name in names:
+    names = []
+    for name, spec, conversion in fields:
+        if name is None:
+            continue
         if name == "" or name.isdigit():
             raise InputError(
                 f"The template {template!r} has an empty or numbered field; name a column, e.g. {{first_name}}."
             )
-    return [name.split(".")[0].split("[")[0] for name in names]
+        if "." in name or "[" in name:
+            raise InputError(
+                f"The template {template!r} has the field {{{name}}}, which reaches inside a value; "
+                "a template may only name columns, e.g. {first_name}."
+            )
+        if conversion is not None or "{" in (spec or ""):
+            raise InputError(
+                f"The template {template!r} does more with field {{{name}}} than fill in a column; "
+                "a template may only name columns, with a format such as {amount:.2f}."
+            )
+        names.append(name)
+    return tuple(names)
 
 
 def render_subject(template: str, values: Mapping[Any, Any]) -> str:
-    """The subject a recipient reads: ``template`` filled in with the row's ``values``."""
+    """The subject a recipient reads: ``template`` filled in with the row's ``values``; its fields may
+    only name columns (:func:`subject_fields`), so a template never reaches inside a value."""
+    _fields(template)
     try:
         return template.format_map(values)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:

@@ -7,10 +7,13 @@ Every row is checked before anything is sent; a bad row gets a reason and the re
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 from collections import Counter
 from collections.abc import Hashable
+from contextlib import suppress
 from dataclasses import dataclass
 from numbers import Number
 from pathlib import Path
@@ -20,7 +23,15 @@ import pandas as pd
 
 from .errors import InputError
 from .media import Media
-from .message import PRIORITIES, Attachment, Message, render_subject, subject_fields
+from .message import (
+    PRIORITIES,
+    Attachment,
+    Message,
+    check_sender,
+    check_subject,
+    render_subject,
+    subject_fields,
+)
 from .numbers import imprecise_dtype, parse
 from .paths import base_folder, inside
 
@@ -214,6 +225,17 @@ def check_frame(frame: pd.DataFrame) -> None:
         )
 
 
+def _content(subject: str | None, sender: str | None, priority: Any, originals: list[Attachment]) -> tuple[Any, ...]:
+    """One row's content for the campaign's name: its text as sent, and its files as read (before cleaning
+    or fitting, so that ``fit=``, ``keep_metadata=`` or a newer image library keep the name)."""
+    return (
+        subject,
+        sender,
+        None if priority is None else str(priority),
+        *(a.content_type + a.digest.hex() for a in originals),
+    )
+
+
 class _Recipe:
     """How each row's message is made: the parameters resolved once against the frame's columns."""
 
@@ -242,6 +264,10 @@ class _Recipe:
         subject_col = fields.column(subject)
         self.template = None if subject_col is not None or subject is None else subject
         self.template_columns = [] if self.template is None else fields.template_columns(self.template)
+        if self.template is not None and not self.template_columns:
+            check_subject(render_subject(self.template, {}))
+        if fields.column(sender) is None:
+            check_sender(sender)
         if priority is not None and fields.column(priority) is None and priority not in PRIORITIES:
             raise InputError(
                 f"Priority {priority!r} is neither one of {', '.join(PRIORITIES)} nor a column of the frame."
@@ -277,9 +303,31 @@ class _Recipe:
             )
         }
         self.delivery_report, self.max_message_bytes = bool(delivery_report), max_message_bytes
+        self.varies = bool(self.template_columns) or any(c is not None for c in self.columns.values())
+        self.contents: set[tuple[Any, ...]] = set()
+        self.tried: set[int] = set()
 
-    def message(self, i: int) -> Message:
-        """Row ``i``'s message, checked; :class:`InputError` saying what is wrong with the row."""
+    def identity(self) -> dict[str, Any]:
+        """What the campaign means: the parameters, and when content varies by row, a digest of every row's
+        content (:meth:`_parts` collects it), sorted so that the rows' order does not matter."""
+        if not self.varies:
+            return self.meaning
+        rows = sorted(json.dumps(c, ensure_ascii=False) for c in self.contents)
+        digest = hashlib.sha256("\n".join(rows).encode("utf-8", "surrogatepass")).hexdigest()
+        return {**self.meaning, "contents": digest}
+
+    def cover(self, rows: list[Row]) -> None:
+        """Collect the content of rows whose message was not made (a wrong number), so that
+        correcting a number later keeps the campaign's name."""
+        for row in rows:
+            if row.position not in self.tried:
+                with suppress(Exception):  # the row is invalid already; its content is wanted only if it has one
+                    self._parts(row.position)
+
+    def _parts(self, i: int) -> tuple[str | None, str | None, Any, list[Any]]:
+        """Row ``i``'s subject, sender, priority and files (as named); with content that varies by row,
+        the row's content (files as read) joins the campaign's."""
+        self.tried.add(i)
         values = {}
         for name, constant in self.constants.items():
             given = self.columns[name]
@@ -292,18 +340,20 @@ class _Recipe:
                 if _missing(self.records[i][col]):
                     raise InputError(f"The subject template needs column {str(col)!r}, which is missing in this row.")
             values["subject"] = render_subject(self.template, self.records[i])
+        subject, sender = _text("subject", values["subject"]), _text("sender", values["sender"])
         named = self.columns["attachments"]
-        if named is not None:
-            files = tuple(self.cache.get(s, from_data=True) for s in _as_list(named[i]))
-        else:
-            files = tuple(self.cache.get(s, from_data=False) for s in self.constant_files or ())
-        message = Message(
-            _text("subject", values["subject"]),
-            _text("sender", values["sender"]),
-            values["priority"],
-            self.delivery_report,
-            self.cache.media.fit(files),
-        )
+        specs = _as_list(named[i]) if named is not None else self.constant_files or []
+        if self.varies:
+            originals = [self.cache.original(s, from_data=named is not None) for s in specs]
+            self.contents.add(_content(subject, sender, values["priority"], originals))
+        return subject, sender, values["priority"], specs
+
+    def message(self, i: int) -> Message:
+        """Row ``i``'s message, checked; :class:`InputError` saying what is wrong with the row."""
+        subject, sender, priority, specs = self._parts(i)
+        from_data = self.columns["attachments"] is not None
+        files = tuple(self.cache.get(s, from_data=from_data) for s in specs)
+        message = Message(subject, sender, priority, self.delivery_report, self.cache.media.fit(files))
         return message.check(self.max_message_bytes)
 
 
@@ -362,7 +412,8 @@ def check_rows(
         seen = first.setdefault((checked.address, message.key if per_row else ""), i)
         if seen != i:
             row.duplicate_of = seen
-    return Checked(rows, recipe.cache.read, recipe.meaning, media)
+    recipe.cover(rows)
+    return Checked(rows, recipe.cache.read, recipe.identity(), media)
 
 
 def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[Request]:

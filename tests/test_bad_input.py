@@ -142,6 +142,77 @@ def test_a_very_long_subject_arrives_whole(quick):
     assert sandbox.received[0].subject == subject
 
 
+@pytest.mark.parametrize(
+    "field, size, words",
+    [
+        ("subject", 10 * 2**20, "The subject is 10240 KB, 10210 KB over the gateway's limit of 30 KB"),
+        ("sender", 2**20, "1,048,576 characters long; phones show a sender name of at most 11 characters"),
+    ],
+)
+def test_an_oversized_subject_or_sender_is_refused_before_anything_is_sent(quick, field, size, words):
+    sandbox, client = quick
+    fields = {"subject": "Hej", field: "S" * size}
+    with pytest.raises(mmsnb.InputError, match=words):
+        send(client, pd.DataFrame({"msisdn": ["501102030", "501102031"]}), **fields)
+    with pytest.raises(mmsnb.InputError, match=words):
+        client.send_mms("501102030", **fields)
+    assert sandbox.gateway.counts["send"] == 0 and sandbox.received == []
+
+
+def test_an_oversized_subject_or_sender_in_a_row_makes_only_that_row_invalid(quick):
+    sandbox, client = quick
+    frame = pd.DataFrame(
+        {
+            "msisdn": ["501102030", "501102031", "501102032", "501102033"],
+            "name": ["Ola", "ż" * 20_000, "Ewa", "Ala"],
+            "sender": ["Sklep Żabka", "Sklep", "Sklep Żabka i syn", "+48501102030"],
+        }
+    )
+    results = send(client, frame, subject="Hej {name}", sender="sender")
+
+    assert results.send_state.astype(str).tolist() == ["accepted", "invalid", "invalid", "accepted"]
+    assert "The subject is 39 KB, 9284 bytes over" in results.error.iloc[1]
+    assert "'Sklep Żabka i syn' is 17 characters long" in results.error.iloc[2]
+    assert sorted((r.addresses, r.subject, r.sender) for r in sandbox.received) == [
+        (("tel:+48501102030",), "Hej Ola", "Sklep Żabka"),
+        (("tel:+48501102033",), "Hej Ala", "+48501102030"),
+    ]
+
+
+def test_a_subject_of_exactly_30_kb_arrives_whole(quick):
+    sandbox, client = quick
+    subject = "ż" * (15 * 1024)
+    client.send_mms("501102030", subject=subject)
+    with pytest.raises(mmsnb.InputError, match="over the gateway's limit of 30 KB"):
+        client.send_mms("501102031", subject=subject + "x")
+    assert [r.subject for r in sandbox.received] == [subject]
+
+
+@pytest.mark.parametrize(
+    "template, field",
+    [
+        ("{n.__class__.__mro__}", "{n.__class__.__mro__}, which reaches inside a value"),
+        ("Hej {n[0]}", "{n[0]}, which reaches inside a value"),
+        ("Hej {n!r}", "field {n} than fill in a column"),
+        ("Hej {n:{n.__class__}}", "field {n} than fill in a column"),
+    ],
+)
+def test_a_template_may_only_name_columns(quick, template, field):
+    sandbox, client = quick
+    frame = pd.DataFrame({"msisdn": ["501102030"], "n": ["Ola"]})
+    with pytest.raises(mmsnb.InputError) as info:
+        send(client, frame, subject=template)
+    assert f"The template {template!r}" in str(info.value) and field in str(info.value)
+    assert sandbox.gateway.counts["send"] == 0 and sandbox.received == []
+
+
+def test_a_template_may_format_a_column(quick):
+    sandbox, client = quick
+    frame = pd.DataFrame({"msisdn": ["501102030"], "kwota": [12.5]})
+    send(client, frame, subject="Do zapłaty {kwota:.2f} zł")
+    assert [r.subject for r in sandbox.received] == ["Do zapłaty 12.50 zł"]
+
+
 def test_file_names_with_separators_and_control_characters_are_sanitised(quick):
     sandbox, client = quick
     client.send_mms("501102030", attachments=[("../../etc/zdjęcie\r\n\x07.jpg", JPEG)])

@@ -303,6 +303,94 @@ def test_changed_content_without_a_name_is_a_new_campaign(sandbox, client, tmp_p
     assert received_addresses(sandbox) == Counter({gateway_form(n): 2 for n in frame.msisdn})
 
 
+def sent_subjects(sandbox) -> Counter:
+    """(address, subject) -> how many times the sandbox accepted it."""
+    return Counter((a, r.subject) for r in sandbox.received for a in r.addresses)
+
+
+@pytest.mark.parametrize("subject", ["text", "{text}", "Wiadomość: {text}"])
+def test_different_subjects_from_a_column_are_different_campaigns(sandbox, client, tmp_path, subject):
+    numbers = orange(3)
+    first = send(client, pd.DataFrame({"msisdn": numbers, "text": "Spring sale"}), tmp_path, subject=subject)
+    second = send(
+        client, pd.DataFrame({"msisdn": numbers, "text": "Your parcel is delayed"}), tmp_path, subject=subject
+    )
+
+    assert second.mms.info.campaign != first.mms.info.campaign
+    assert (second.send_state == "accepted").all()
+    prefix = "Wiadomość: " if subject.startswith("Wiadomość") else ""
+    texts = ("Spring sale", "Your parcel is delayed")
+    assert sent_subjects(sandbox) == Counter({(gateway_form(n), prefix + t): 1 for n in numbers for t in texts})
+
+
+def test_different_files_from_a_column_are_different_campaigns(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": orange(3), "file": "offer.txt"})
+    (tmp_path / "offer.txt").write_text("Spring sale")
+    first = send(client, frame, tmp_path, subject="Oferta", attachments="file", attachments_dir=tmp_path)
+    (tmp_path / "offer.txt").write_text("Your parcel is delayed")
+    second = send(client, frame, tmp_path, subject="Oferta", attachments="file", attachments_dir=tmp_path)
+
+    assert second.mms.info.campaign != first.mms.info.campaign
+    assert (second.send_state == "accepted").all()
+    sent = Counter((a, r.attachments[0].data) for r in sandbox.received for a in r.addresses)
+    assert sent == Counter(
+        {(gateway_form(n), text): 1 for n in frame.msisdn for text in (b"Spring sale", b"Your parcel is delayed")}
+    )
+
+
+@pytest.mark.parametrize("subject", ["text", "Cześć {first_name}", "{first_name}: {text}"])
+def test_rerunning_a_cell_with_content_from_columns_sends_nothing_again(sandbox, client, tmp_path, subject):
+    for name, text in (("a.txt", "Regulamin A"), ("b.txt", "Regulamin B")):
+        (tmp_path / name).write_text(text)
+    frame = pd.DataFrame(
+        {
+            "msisdn": orange(4),
+            "first_name": ["Ola", "Jan", "Ewa", "Ala"],
+            "text": ["Wiosna", "Lato", "Wiosna", "Jesień"],
+            "file": ["a.txt", "b.txt", "a.txt", "b.txt"],
+        }
+    )
+    options = dict(subject=subject, attachments="file", attachments_dir=tmp_path)
+    first = send(client, frame, tmp_path, **options)
+    sends = sandbox.gateway.counts["send"]
+    again = send(client, frame.copy(), tmp_path, **options)
+    reordered = send(client, frame.iloc[::-1], tmp_path, **options)
+
+    assert again.mms.info.campaign == reordered.mms.info.campaign == first.mms.info.campaign
+    assert (first.send_state == "accepted").all()
+    assert (again.send_state == "already-sent").all() and (reordered.send_state == "already-sent").all()
+    assert sandbox.gateway.counts["send"] == sends
+    assert received_addresses(sandbox) == Counter({gateway_form(n): 1 for n in frame.msisdn})
+
+
+def test_correcting_a_number_keeps_a_personalised_campaign(sandbox, client, tmp_path):
+    frame = pd.DataFrame({"msisdn": [*orange(3), "50100000"], "first_name": ["Ola", "Jan", "Ewa", "Ala"]})
+    first = send(client, frame, tmp_path, subject="Cześć {first_name}")
+    frame.loc[3, "msisdn"] = "501000003"
+    corrected = send(client, frame, tmp_path, subject="Cześć {first_name}")
+
+    assert corrected.mms.info.campaign == first.mms.info.campaign
+    assert first.send_state.astype(str).tolist()[3] == "invalid"
+    assert corrected.send_state.astype(str).tolist() == ["already-sent"] * 3 + ["accepted"]
+    assert sent_subjects(sandbox) == Counter(
+        {(gateway_form(n), f"Cześć {name}"): 1 for n, name in zip(frame.msisdn, frame.first_name, strict=True)}
+    )
+
+
+def test_fitting_a_file_named_in_a_column_keeps_the_campaign(sandbox, client, tmp_path):
+    for name in ("promo.jpg", "big.jpg"):
+        (tmp_path / name).write_bytes((DATA / name).read_bytes())
+    frame = pd.DataFrame({"msisdn": orange(2), "file": ["promo.jpg", "big.jpg"]})
+    options = dict(subject="Oferta", attachments="file", attachments_dir=tmp_path)
+    first = send(client, frame, tmp_path, **options)
+    fitted = send(client, frame, tmp_path, fit=True, **options)
+
+    assert fitted.mms.info.campaign == first.mms.info.campaign
+    assert first.send_state.astype(str).tolist() == ["accepted", "invalid"]
+    assert fitted.send_state.astype(str).tolist() == ["already-sent", "accepted"]
+    assert received_addresses(sandbox) == Counter({gateway_form(n): 1 for n in frame.msisdn})
+
+
 # -- quota -----------------------------------------------------------------------
 
 
