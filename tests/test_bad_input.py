@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -200,3 +201,32 @@ def test_what_the_client_builds_the_sandbox_decodes_to_the_same_fields_and_bytes
     assert [(r.filename, r.content_type, r.data) for r in received] == [
         (a.filename, a.content_type, a.data) for a in attachments
     ]
+
+
+def test_what_is_no_way_of_writing_a_number_is_refused_and_not_sent(quick):
+    """A minus sign is not dropped (-501102035 is no one's number), and a NaN or infinite Decimal is
+    a missing cell or not a number, never "a fraction"."""
+    sandbox, client = quick
+    numbers = [
+        -501102035,
+        "-501102036",
+        np.int64(-501102037),
+        "501102038-",
+        "+-501102039",
+        Decimal("NaN"),
+        Decimal("Infinity"),
+        float("inf"),
+        "501102030",
+    ]
+    frame = pd.DataFrame({"msisdn": pd.Series(numbers, dtype=object)})
+    planned = mmsnb.plan(client, frame, subject="Hej")
+    assert planned.to_frame().send_state.tolist() == ["invalid"] * 8 + ["planned"]
+    results = send(client, frame, subject="Hej")
+    assert results.send_state.tolist() == ["invalid"] * 8 + ["accepted"]
+    errors = results.error.tolist()
+    assert all("starts with a minus sign" in e for e in errors[:3])
+    assert "'-' after its last digit" in errors[3] and "'+-' before its digits" in errors[4]
+    assert "missing" in errors[5] and "not a number" in errors[6] and "not a number" in errors[7]
+    assert not any("fraction" in e for e in errors[:8])
+    received = [a for r in sandbox.received for a in r.addresses]
+    assert received == ["tel:+48501102030"]
