@@ -692,8 +692,9 @@ def parser() -> Parser:
         help="send one MMS to one or more numbers",
         description="Send one MMS to one or more numbers, through the ledger: the same command again sends nothing, "
         "and numbers that opted out ('mmsnb opt-out') are never sent to. "
-        'A number written with spaces may be quoted ("501 102 030") or not (501 102 030): digit groups that are '
-        "not numbers alone are joined when together they make one.",
+        'A number written with spaces may be quoted ("501 102 030") or not (501 102 030): adjacent digit groups '
+        "are joined when all of them together make one number, else nothing is sent; quote each of several "
+        "numbers written in groups.",
         epilog="exit status: 0 when every number was sent (now or by an earlier run) or left out by a rule\n"
         "(it opted out, or was contacted within --min-gap); 2 when a number was invalid or repeated, or the\n"
         "command was wrong; 1 when the gateway refused or could not be reached, or the quota ran out.\n\n"
