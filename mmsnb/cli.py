@@ -278,7 +278,12 @@ def _client() -> Client:
         return Client.from_env()
     except ConfigError as exc:
         given = settings()
-        if given["client_id"] or given["client_secret"] or given["authorization"]:
+        if (
+            given["client_id"]
+            or given["client_secret"]
+            or given["authorization"]
+            or VARIABLES["client_id"] not in str(exc)
+        ):
             raise
         raise ConfigError(
             f"{exc} To try mmsnb without an account, run 'mmsnb sandbox --env-file .env' in another terminal in "
