@@ -26,11 +26,14 @@ from contextlib import suppress
 from dataclasses import fields
 from datetime import UTC
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .config import VARIABLES
 from .errors import BadRequestError, ConfigError, InputError, LedgerError, MMSError
 from .message import PRIORITIES
+
+if TYPE_CHECKING:
+    from .client import Client
 
 #: What each ``MMSNB_*`` variable sets, for the subcommands' ``--help``.
 DESCRIBED = {
@@ -135,50 +138,43 @@ def for_shell(sentence: str, options: Mapping[str, str] | None = None) -> str:
     )
 
 
-def join_numbers(words: Sequence[str], valid: Callable[[str], bool]) -> list[str]:
+def join_numbers(words: Sequence[str], why_not: Callable[[str], str | None], verb: str = "sent") -> list[str]:
     """The numbers given on the command line, with a number written in separate words joined.
 
-    A run of bare digit groups (the first may start with '+') is joined only when no group alone is
-    a valid number and together they are: the shortest such run from the left is one number. Two
-    valid numbers are never joined. Digit groups that stay next to each other with one of them
-    invalid are a :class:`Usage` error that says to quote the number, so nothing is sent.
+    Adjacent bare digit words (the first may start with '+') that are each a valid number stay
+    separate numbers. When one of them is not a number alone, they are digit groups: all of them
+    together must make exactly one valid number, or the command is a :class:`Usage` error that gives
+    the reason ``why_not`` gives for them as one number, and no number is ``verb``.
 
-    >>> ok = lambda text: len(text.replace(" ", "").lstrip("+")) in (9, 11)
-    >>> join_numbers(["501", "102", "030", "502103040"], ok)
-    ['501 102 030', '502103040']
+    >>> why = lambda text: None if len(text.replace(" ", "").lstrip("+")) in (9, 11) else f"{text!r} is not one."
+    >>> join_numbers(["501", "102", "030", "502-103-040"], why)
+    ['501 102 030', '502-103-040']
     """
     out: list[str] = []
-    i = 0
-    while i < len(words):
-        joined = None
-        if _FIRST_DIGITS.fullmatch(words[i]) and not valid(words[i]):
-            j = i + 1
-            while j < len(words) and _DIGITS.fullmatch(words[j]) and not valid(words[j]):
-                if valid("".join(words[i : j + 1])):
-                    joined = j + 1
-                    break
-                j += 1
-        if joined is None:
-            out.append(words[i])
-            i += 1
-        else:
-            out.append(" ".join(words[i:joined]))
-            i = joined
-    run: list[str] = []
-    for word in [*out, ""]:
-        if (_DIGITS if run else _FIRST_DIGITS).fullmatch(word):
-            run.append(word)
+    for run in _digit_runs(words):
+        if len(run) == 1 or all(why_not(word) is None for word in run):
+            out += run
             continue
-        bad = [w for w in run if not valid(w)]
-        if len(run) > 1 and bad:
-            together = " ".join(run)
+        together = " ".join(run)
+        reason = why_not(together)
+        if reason is not None:
             raise Usage(
-                f"The digit groups {together!r} make no valid number, together or one by one ({bad[0]!r} is "
-                "not one). A Polish number has 9 digits, e.g. 501 102 030; several numbers need spaces between "
-                "whole numbers."
+                f"{reason} No number was {verb}: digit groups without quotes are read as one number. To give "
+                'several numbers, write each without spaces or quote it, e.g. 501102030 "502 103 040".'
             )
-        run = [word] if _FIRST_DIGITS.fullmatch(word) else []
+        out.append(together)
     return out
+
+
+def _digit_runs(words: Sequence[str]) -> list[list[str]]:
+    """``words`` in runs: adjacent bare digit words (a new run at a word starting with '+'), or one other word."""
+    runs: list[list[str]] = []
+    for word in words:
+        if runs and _DIGITS.fullmatch(word) and _FIRST_DIGITS.fullmatch(runs[-1][-1]):
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return runs
 
 
 def _listen_error(exc: OSError, host: str, port: int) -> ConfigError:
@@ -258,14 +254,41 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _valid_number(text: str) -> bool:
+def _why_not_number(text: str) -> str | None:
+    """Why ``text`` is not a valid number (the sentence a send gives), or None when it is one."""
     from .numbers import parse
 
     try:
         parse(text)
-    except InputError:
-        return False
-    return True
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+def _valid_number(text: str) -> bool:
+    return _why_not_number(text) is None
+
+
+def _client() -> Client:
+    """The client the ``MMSNB_*`` settings describe; with none, the sentence says how to try the sandbox."""
+    from .client import Client
+    from .config import settings
+
+    try:
+        return Client.from_env()
+    except ConfigError as exc:
+        given = settings()
+        if (
+            given["client_id"]
+            or given["client_secret"]
+            or given["authorization"]
+            or VARIABLES["client_id"] not in str(exc)
+        ):
+            raise
+        raise ConfigError(
+            f"{exc} To try mmsnb without an account, run 'mmsnb sandbox --env-file .env' in another terminal in "
+            "this folder and then this command again, or run 'mmsnb demo'."
+        ) from None
 
 
 def _kb(n: int) -> str:
@@ -321,15 +344,14 @@ def _send(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .campaign import send
-    from .client import Client
     from .results import SendInfo, SendState
 
-    numbers = join_numbers(args.numbers, _valid_number)
+    numbers = join_numbers(args.numbers, _why_not_number)
     campaign = args.campaign
     if args.again:
         campaign = f"{campaign or 'cli'}-again-{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}"
     results = send(
-        Client.from_env(),
+        _client(),
         pd.DataFrame({"number": numbers}),
         to="number",
         subject=args.subject,
@@ -395,9 +417,9 @@ def _read_numbers(path: str, column: str | None) -> list[object]:
     return values
 
 
-def _given_numbers(args: argparse.Namespace) -> tuple[list[object], list[str]]:
+def _given_numbers(args: argparse.Namespace, verb: str) -> tuple[list[object], list[str]]:
     """The numbers to opt out or in (typed, then those of ``--file``), and how a line names each."""
-    numbers: list[object] = list(join_numbers(args.numbers, _valid_number))
+    numbers: list[object] = list(join_numbers(args.numbers, _why_not_number, verb))
     labels = [repr(n) for n in numbers]
     if args.file is not None:
         found = _read_numbers(args.file, args.column)
@@ -457,25 +479,23 @@ def _opt_out(args: argparse.Namespace) -> int:
         raise Usage("--all goes with --list (it lists the ended opt-outs too).")
     from .ledger import opt_out
 
-    numbers, labels = _given_numbers(args)
+    numbers, labels = _given_numbers(args, "opted out")
     return _changes(opt_out(numbers, reason=args.reason, ledger=args.ledger), labels, "opted out")
 
 
 def _opt_in(args: argparse.Namespace) -> int:
     from .ledger import opt_in
 
-    numbers, labels = _given_numbers(args)
+    numbers, labels = _given_numbers(args, "opted in")
     return _changes(opt_in(numbers, reason=args.reason, ledger=args.ledger), labels, "opted in")
 
 
 def _status(args: argparse.Namespace) -> int:
-    from .client import Client
-
     message_id = args.message_id.strip()
     if not message_id:
         raise Usage("The message id is empty: give the id that 'mmsnb send' printed after 'message id:'.")
     try:
-        status = Client.from_env().delivery_status(message_id)
+        status = _client().delivery_status(message_id)
     except BadRequestError as exc:
         said = f" ({exc.gateway_message})" if exc.gateway_message else ""
         raise BadRequestError(
@@ -498,9 +518,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _limit(args: argparse.Namespace) -> int:
-    from .client import Client
-
-    limit = Client.from_env().limit()
+    limit = _client().limit()
     print(f"used {limit.used}, available {limit.available}, resets on {limit.resets_on or 'unknown'}")
     return 0
 
@@ -556,6 +574,15 @@ def _min_gap(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a length of time with its unit, of a second or more; give one such as 7D, 36h or 90min"
         ) from None
+    return text
+
+
+def _campaign(text: str) -> str:
+    """``--campaign``: a name with something in it (leaving the option out chooses the automatic name)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the campaign name is empty; give a name, or leave out --campaign for the automatic name"
+        )
     return text
 
 
@@ -670,8 +697,9 @@ def parser() -> Parser:
         help="send one MMS to one or more numbers",
         description="Send one MMS to one or more numbers, through the ledger: the same command again sends nothing, "
         "and numbers that opted out ('mmsnb opt-out') are never sent to. "
-        'A number written with spaces may be quoted ("501 102 030") or not (501 102 030): digit groups that are '
-        "not numbers alone are joined when together they make one.",
+        'A number written with spaces may be quoted ("501 102 030") or not (501 102 030): adjacent digit groups '
+        "are joined when all of them together make one number, else nothing is sent; quote each of several "
+        "numbers written in groups.",
         epilog="exit status: 0 when every number was sent (now or by an earlier run) or left out by a rule\n"
         "(it opted out, or was contacted within --min-gap); 2 when a number was invalid or repeated, or the\n"
         "command was wrong; 1 when the gateway refused or could not be reached, or the quota ran out.\n\n"
@@ -683,7 +711,7 @@ def parser() -> Parser:
     p.add_argument("--priority", choices=PRIORITIES, help="the message's priority")
     p.add_argument("--attach", action="append", default=[], metavar="FILE", help="a file to attach (repeat for more)")
     p.add_argument("--no-delivery-report", action="store_true", help="do not ask for a delivery report")
-    p.add_argument("--campaign", help="the campaign name (default: derived from the message's content)")
+    p.add_argument("--campaign", type=_campaign, help="the campaign name (default: derived from the message's content)")
     p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
     p.add_argument("--again", action="store_true", help="send even if this message already went to these numbers")
     p.add_argument(

@@ -28,6 +28,8 @@ _FLOAT_FORM = re.compile(r"^\+?\d+\.0$")
 _DECIMAL_FORM = re.compile(r"^\+?\d+\.\d+$")
 #: The largest integer a float64 holds exactly; a larger float may already be another number.
 EXACT_FLOAT = 2**53
+#: How a written number begins and ends: a '+' (or a parenthesis) before its first digit, a parenthesis after its last.
+_WRITTEN = re.compile(r"^\(?\+?\(?\d(?:.*\d)?\)?$", re.DOTALL)
 
 
 def imprecise_dtype(dtype: object) -> str | None:
@@ -58,11 +60,20 @@ class Number:
         return self.carrier == ORANGE
 
 
+def _is_missing(value: object) -> bool:
+    """None, pandas' NA or NaT, or a float or Decimal NaN: an empty cell."""
+    if isinstance(value, Decimal):
+        return value.is_nan()
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
 def _as_text(value: object) -> str:
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if _is_missing(value):
         raise InputError("The number is missing: fill in the cell or drop the row.")
     if isinstance(value, np.floating) and not isinstance(value, np.float64):
         raise InputError(imprecise_dtype(value.dtype) or f"{value!r} is not an exact number.")
+    if (isinstance(value, float) and math.isinf(value)) or (isinstance(value, Decimal) and value.is_infinite()):
+        raise InputError(f"{str(value)!r} is not a number but infinity: write the phone number's digits.")
     if isinstance(value, float):
         if not value.is_integer():
             raise InputError(f"{value!r} is not a phone number: it has a fraction.")
@@ -105,6 +116,7 @@ def parse(value: object) -> Number:
         core = "+" + core
     if not re.fullmatch(r"\+?\d+", core):
         raise InputError(f"{shown!r} is not a phone number: it may hold only digits, '+', spaces, dashes or dots.")
+    _check_written(shown, text[4:].strip() if text.lower().startswith("tel:") else text)
     try:
         parsed = phonenumbers.parse(core, "PL")
     except phonenumbers.NumberParseException:
@@ -120,6 +132,17 @@ def parse(value: object) -> Number:
         raise InputError(f"{shown!r} is a fixed-line or service number; only mobile numbers can receive an MMS.")
     address = "tel:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return Number(address, carrier.name_for_number(parsed, "en") or "")
+
+
+def _check_written(shown: str, written: str) -> None:
+    """Refuse a sign or separator where a written number has none: a leading minus, a trailing dash or dot."""
+    if written.startswith("-"):
+        raise InputError(f"{shown!r} is not a phone number: it starts with a minus sign, which no phone number has.")
+    if not _WRITTEN.match(written):
+        digits = [i for i, c in enumerate(written) if c.isdigit()]
+        after = written[digits[-1] + 1 :]
+        where = f"{after!r} after its last digit" if after.strip(")") else f"{written[: digits[0]]!r} before its digits"
+        raise InputError(f"{shown!r} is not a phone number: {where} is no part of one.")
 
 
 def normalize(value: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -336,3 +337,32 @@ def test_a_gif_of_thousands_of_frames_is_refused_before_it_is_decoded(quick, tmp
     results = send(client, pd.DataFrame({"msisdn": ["501102030"]}), ledger=tmp_path / "l", **options)
     assert results.send_state.iloc[0] == "invalid" and results.error.iloc[0] == str(info.value)
     assert sandbox.received == []
+
+
+def test_what_is_no_way_of_writing_a_number_is_refused_and_not_sent(quick):
+    """A minus sign is not dropped (-501102035 is no one's number), and a NaN or infinite Decimal is
+    a missing cell or not a number, never "a fraction"."""
+    sandbox, client = quick
+    numbers = [
+        -501102035,
+        "-501102036",
+        np.int64(-501102037),
+        "501102038-",
+        "+-501102039",
+        Decimal("NaN"),
+        Decimal("Infinity"),
+        float("inf"),
+        "501102030",
+    ]
+    frame = pd.DataFrame({"msisdn": pd.Series(numbers, dtype=object)})
+    planned = mmsnb.plan(client, frame, subject="Hej")
+    assert planned.to_frame().send_state.tolist() == ["invalid"] * 8 + ["planned"]
+    results = send(client, frame, subject="Hej")
+    assert results.send_state.tolist() == ["invalid"] * 8 + ["accepted"]
+    errors = results.error.tolist()
+    assert all("starts with a minus sign" in e for e in errors[:3])
+    assert "'-' after its last digit" in errors[3] and "'+-' before its digits" in errors[4]
+    assert "missing" in errors[5] and "not a number" in errors[6] and "not a number" in errors[7]
+    assert not any("fraction" in e for e in errors[:8])
+    received = [a for r in sandbox.received for a in r.addresses]
+    assert received == ["tel:+48501102030"]

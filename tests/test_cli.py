@@ -82,7 +82,11 @@ def test_cli_errors_are_sentences(monkeypatch, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
     done = subprocess.run([sys.executable, "-m", "mmsnb", "limit"], env=env, capture_output=True, text=True)
     assert done.returncode == 2
-    assert done.stderr.strip() == "mmsnb: No client id: set MMSNB_CLIENT_ID in the environment or a .env file."
+    assert done.stderr.strip() == (
+        "mmsnb: No client id: set MMSNB_CLIENT_ID in the environment or a .env file. To try mmsnb without an "
+        "account, run 'mmsnb sandbox --env-file .env' in another terminal in this folder and then this command "
+        "again, or run 'mmsnb demo'."
+    )
     done = subprocess.run(
         [sys.executable, "-m", "mmsnb", "sandbox", "--fault", "meteor=0.1"], env=env, capture_output=True, text=True
     )

@@ -10,6 +10,7 @@ import shlex
 import socket
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from dotenv import dotenv_values
 
 from mmsnb import cli
 from mmsnb.config import VARIABLES
+from mmsnb.errors import InputError
+from mmsnb.numbers import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +48,26 @@ def gateway_env(sandbox, tmp_path) -> dict[str, str]:
 def test_missing_credentials_name_the_variable_not_a_python_parameter(tmp_path):
     done = mmsnb("limit", cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == "mmsnb: No client id: set MMSNB_CLIENT_ID in the environment or a .env file."
+    assert done.stderr.strip() == (
+        "mmsnb: No client id: set MMSNB_CLIENT_ID in the environment or a .env file. To try mmsnb without an "
+        "account, run 'mmsnb sandbox --env-file .env' in another terminal in this folder and then this command "
+        "again, or run 'mmsnb demo'."
+    )
+    with_id = mmsnb("limit", env=clean_env(MMSNB_CLIENT_ID="my-id"), cwd=tmp_path)
+    assert with_id.returncode == 2
+    assert "No client secret: set MMSNB_CLIENT_SECRET" in with_id.stderr and "sandbox" not in with_id.stderr
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_campaign_name_is_refused_in_the_commands_words(sandbox, gateway_env, tmp_path, name):
+    done = mmsnb("send", "501102030", "--subject", "Hej", "--campaign", name, env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(
+        "mmsnb send: error: argument --campaign: the campaign name is empty; give a name, or leave out --campaign "
+        "for the automatic name"
+    )
+    assert "None" not in done.stderr and "campaign=" not in done.stderr
+    assert received_by_address(sandbox) == {}
 
 
 def test_a_missing_ca_bundle_is_a_sentence(gateway_env, tmp_path):
@@ -205,24 +227,38 @@ def test_every_variable_is_described():
         (["501", "102", "030"], ["501 102 030"]),
         (["+48", "501", "102", "030"], ["+48 501 102 030"]),
         (["48", "501", "102", "030"], ["48 501 102 030"]),
-        (["501", "102", "030", "502", "103", "040"], ["501 102 030", "502 103 040"]),
+        (["48", "501102030"], ["48 501102030"]),
+        (["+48", "501", "102", "030", "+48", "502", "103", "040"], ["+48 501 102 030", "+48 502 103 040"]),
         (["501102030", "502103040"], ["501102030", "502103040"]),
         (["501 102 030", "502-103-040"], ["501 102 030", "502-103-040"]),
-        (["501", "102", "030", "502103040"], ["501 102 030", "502103040"]),
+        (["501", "102", "030", "502-103-040"], ["501 102 030", "502-103-040"]),
         (["5011"], ["5011"]),  # one word: the send reports it invalid, as for any bad number
     ],
 )
 def test_numbers_in_separate_words_are_joined(words, numbers):
-    assert cli.join_numbers(words, cli._valid_number) == numbers
+    assert cli.join_numbers(words, cli._why_not_number) == numbers
 
 
 @pytest.mark.parametrize(
     "words",
-    [["501", "102", "03"], ["48", "501102030"], ["501102030", "48"], ["501102030", "502", "103"]],
+    [
+        ["501", "102", "03"],
+        ["501102030", "48"],
+        ["501102030", "502", "103"],
+        ["600", "501", "102", "083"],
+        ["501", "102", "081", "60"],
+        ["501", "102", "030", "502", "103", "040"],
+        ["501", "102", "030", "502103040"],
+    ],
 )
 def test_digit_groups_that_make_no_number_say_so(words):
-    with pytest.raises(cli.Usage, match="make no valid number, together or one by one"):
-        cli.join_numbers(words, cli._valid_number)
+    with pytest.raises(cli.Usage, match="No number was sent: digit groups without quotes are read as one number"):
+        cli.join_numbers(words, cli._why_not_number)
+
+
+def received_by_address(sandbox) -> Counter[str]:
+    """How many messages the sandbox received for each address."""
+    return Counter(a for r in sandbox.received for a in r.addresses)
 
 
 def test_send_unquoted_number_sends_one_message(sandbox, gateway_env, tmp_path):
@@ -233,12 +269,43 @@ def test_send_unquoted_number_sends_one_message(sandbox, gateway_env, tmp_path):
     assert [r.addresses for r in sandbox.received] == [("tel:+48501102030",)]
 
 
-def test_send_digit_groups_that_are_no_number_send_nothing(sandbox, gateway_env, tmp_path):
-    done = mmsnb("send", "501", "102", "03", "--subject", "Hej", env=gateway_env, cwd=tmp_path)
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["501", "102", "03"],
+        ["600", "501", "102", "083"],  # was sent to 600 501 102, '083' reported after
+        ["501", "102", "081", "60"],  # was sent to 501 102 081
+        ["501", "102", "030", "502", "103", "040"],
+    ],
+    ids=" ".join,
+)
+def test_send_digit_groups_with_anything_left_over_send_nothing(sandbox, gateway_env, tmp_path, words):
+    done = mmsnb("send", *words, "--subject", "Test", env=gateway_env, cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.startswith("mmsnb send: error: The digit groups '501 102 03' make no valid number")
-    assert len(done.stderr.strip().splitlines()) == 1
-    assert sandbox.received == []
+    together = " ".join(words)
+    assert done.stderr.startswith(f"mmsnb send: error: {together!r} is not ")
+    assert "No number was sent: digit groups without quotes are read as one number." in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
+    assert received_by_address(sandbox) == {}
+
+
+def test_send_one_number_typed_in_groups_sends_it_once(sandbox, gateway_env, tmp_path):
+    done = mmsnb("send", "600", "501", "102", "--subject", "Test", env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert received_by_address(sandbox) == {"tel:+48600501102": 1}
+
+
+@pytest.mark.parametrize("number", ["22", "22 123 45 67", "+49", "+49 30 1234567", "600 501 102 083"])
+def test_the_reason_is_the_same_quoted_or_not(sandbox, gateway_env, tmp_path, number):
+    with pytest.raises(InputError) as caught:
+        parse(number)
+    reason = str(caught.value)
+    quoted = mmsnb("send", number, "--subject", "Test", env=gateway_env, cwd=tmp_path)
+    unquoted = mmsnb("send", *number.split(), "--subject", "Test", env=gateway_env, cwd=tmp_path)
+    for done in (quoted, unquoted):
+        assert done.returncode == 2
+        assert reason in done.stderr and "is not one" not in done.stderr
+    assert received_by_address(sandbox) == {}
 
 
 @pytest.mark.parametrize("message_id", ["", "   "])

@@ -115,7 +115,8 @@ def test_an_invalid_number_is_named_and_the_others_are_recorded(capsys, sandbox,
 def test_digit_groups_that_make_no_number_record_nothing(capsys, env, ledger):
     code, out, err = run(capsys, "opt-out", "501", "102", "03")
     assert code == 2 and out == ""
-    assert err.startswith("mmsnb opt-out: error: The digit groups '501 102 03' make no valid number")
+    assert err.startswith("mmsnb opt-out: error: '501 102 03' is not a valid Polish number")
+    assert "No number was opted out" in err
     assert not ledger.exists()
 
 

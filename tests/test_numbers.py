@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 import phonenumbers
@@ -75,6 +77,18 @@ def test_accepted_forms_normalise_to_the_gateway_form(value):
         ("+48", "+48", "not a phone number"),
         (22123456.0, "22123456", "not a valid Polish number"),
         (501102030.5, "501102030.5", "fraction"),
+        (-501102035, "-501102035", "starts with a minus sign"),
+        (-501102035.0, "-501102035", "starts with a minus sign"),
+        (Decimal("-501102035"), "-501102035", "starts with a minus sign"),
+        ("-501102035", "-501102035", "starts with a minus sign"),
+        ("tel:-48501102035", "tel:-48501102035", "starts with a minus sign"),
+        ("+-501102035", "'+-' before its digits", "no part of one"),
+        ("501102035-", "'-' after its last digit", "no part of one"),
+        ("501102035.", "'.' after its last digit", "no part of one"),
+        (Decimal("NaN"), None, "missing"),
+        (Decimal("sNaN"), None, "missing"),
+        (Decimal("Infinity"), "'Infinity'", "not a number"),
+        (float("-inf"), "'-inf'", "not a number"),
     ],
     ids=repr,
 )
