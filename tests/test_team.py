@@ -407,11 +407,14 @@ def test_a_url_is_shown_without_its_password_however_it_is_written(given, shown)
     assert str(locate(shown)) == shown  # the shown form names the same database
 
 
-def test_a_postgresql_url_in_an_env_file_is_not_taken_for_a_path(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "written", ["postgresql://team@db.example:5432/mmsnb", "host=db.example port=5432 dbname=mmsnb user=team"]
+)
+def test_a_postgresql_url_in_an_env_file_is_not_taken_for_a_path(tmp_path, monkeypatch, written):
     from mmsnb.ledger import locate
 
     monkeypatch.delenv("MMSNB_LEDGER", raising=False)
-    (tmp_path / ".env").write_text("MMSNB_LEDGER=postgresql://team@db.example:5432/mmsnb\n")
+    (tmp_path / ".env").write_text(f"MMSNB_LEDGER={written}\n")
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
     assert str(locate()) == "postgresql://team@db.example:5432/mmsnb"

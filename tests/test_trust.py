@@ -460,9 +460,12 @@ def test_per_row_after_a_campaign_sends_only_the_rows_that_were_repeats(sandbox,
     assert third.send_state.astype(str).tolist() == ["already-sent", "already-sent", "duplicate"]
 
 
-def test_a_relative_ledger_in_env_is_one_file_from_every_folder_below_it(sandbox, tmp_path):
+@pytest.mark.parametrize(
+    "spelled", ["mmsnb-ledger.sqlite", "sqlite:///mmsnb-ledger.sqlite", "SQLite:///./mmsnb-ledger.sqlite"]
+)
+def test_a_relative_ledger_in_env_is_one_file_from_every_folder_below_it(sandbox, tmp_path, spelled):
     (tmp_path / ".env").write_text(
-        "".join(f"{k}={v}\n" for k, v in sandbox.env().items()) + "MMSNB_LEDGER=mmsnb-ledger.sqlite\n"
+        "".join(f"{k}={v}\n" for k, v in sandbox.env().items()) + f"MMSNB_LEDGER={spelled}\n"
     )
     (tmp_path / "notebooks").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
