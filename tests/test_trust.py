@@ -82,6 +82,28 @@ def test_two_processes_sending_one_campaign_at_once_deliver_each_message_once(ma
     assert set(states[0]) | set(states[1]) <= {"accepted", "already-sent", "in-progress"}
 
 
+def test_a_ledger_with_two_names_is_refused_so_two_processes_cannot_send_everything_twice(make_sandbox, tmp_path):
+    """SQLite keeps a write-ahead log per name of a file: two runs through two hard links would not see each
+    other's claims. Both are refused before anything is sent."""
+    sandbox = make_sandbox(quota=1000, latency=0.02)
+    csv, ledger, link = tmp_path / "campaign.csv", tmp_path / "ledger.sqlite", tmp_path / "link.sqlite"
+    pd.DataFrame({"msisdn": orange(150)}).to_csv(csv, index=False)
+    mmsnb.Ledger(ledger).close()
+    os.link(ledger, link)
+    env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
+    refused = "try:\n" + CHILD.replace("\n", "\n    ") + "\nexcept mmsnb.LedgerError as exc:\n    print(exc)\n"
+    said = run_together(
+        [
+            (refused.format(csv=str(csv), ledger=str(name), out=str(tmp_path / f"{name.stem}.csv")), tmp_path, env)
+            for name in (ledger, link)
+        ]
+    )
+
+    assert received_addresses(sandbox) == Counter()
+    for out in said:
+        assert "with 2 names (hard links), which SQLite does not support" in out
+
+
 def test_retry_unknown_never_takes_a_claim_that_a_live_run_holds(sandbox, client, tmp_path):
     ledger = mmsnb.Ledger(tmp_path / "ledger.sqlite")
     try:
