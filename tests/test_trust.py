@@ -7,6 +7,7 @@ named in a partner's CSV; float32 numbers; a broken character in one row.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -122,6 +123,84 @@ def test_retry_unknown_never_takes_a_claim_that_a_live_run_holds(sandbox, client
     finally:
         ledger.close()
     assert received_addresses(sandbox) == Counter({"tel:+48501000001": 1})
+
+
+ELSEWHERE = """
+import os, pandas as pd, mmsnb
+print("pid", os.getpid(), flush=True)
+frame = pd.DataFrame({{"msisdn": {numbers!r}}})
+mmsnb.send(mmsnb.Client.from_env(), frame, subject="Wiosna", campaign="spring", ledger={ledger!r}, group=False,
+           workers=4, progress=False)
+"""
+
+
+def free_pid() -> int:
+    """A pid no process of this namespace has."""
+    for pid in range(int(Path("/proc/sys/kernel/pid_max").read_text()) - 1, 300, -1):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+    raise AssertionError("no free pid")
+
+
+def can_unshare() -> bool:
+    try:
+        return (
+            subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True).returncode == 0
+        )
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not can_unshare(), reason="needs unshare --pid (root, util-linux)")
+def test_a_live_run_in_another_pid_namespace_of_this_host_is_not_taken_for_dead(make_sandbox, tmp_path):
+    """Two containers with host networking share a host name, not their pids: the run in the other namespace,
+    whose pid is no process here, is sending; retry_unknown=True must not send its requests again."""
+    import sqlite3
+
+    sandbox = make_sandbox(quota=1000, latency=0.5)  # the other run sends for 5 s: 40 numbers, 4 at a time
+    ledger, numbers, pid = tmp_path / "ledger.sqlite", orange(40), free_pid()
+    client = sandbox.client()
+    client.limit()  # this run's token is ready: it claims while the other is still sending
+    code = ELSEWHERE.format(numbers=numbers, ledger=str(ledger))
+    env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
+    start = f'echo {pid - 1} > /proc/sys/kernel/ns_last_pid && "$0" -c "$1"; exit $?'  # the next pid there: pid
+    elsewhere = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", start, sys.executable, code],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        sending: list = []
+        while not sending and elsewhere.poll() is None:  # its first requests are under way
+            with (
+                contextlib.suppress(sqlite3.OperationalError),
+                sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db,
+            ):
+                sending = db.execute("SELECT id FROM requests WHERE state = 'sending'").fetchall()
+        results = mmsnb.send(
+            client,
+            pd.DataFrame({"msisdn": numbers}),
+            subject="Wiosna",
+            campaign="spring",
+            ledger=ledger,
+            group=False,
+            retry_unknown=True,
+            progress=False,
+        )
+    finally:
+        out, err = elsewhere.communicate(timeout=120)
+        client.close()
+    assert elsewhere.returncode == 0, err
+    assert out.split()[:2] == ["pid", str(pid)]  # a pid that is no process here
+    assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in numbers})
+    assert "in-progress" in set(results.send_state.astype(str))
 
 
 # -- one message per number, whatever the spelling --------------------------------------
