@@ -203,6 +203,32 @@ def test_a_live_run_in_another_pid_namespace_of_this_host_is_not_taken_for_dead(
     assert "in-progress" in set(results.send_state.astype(str))
 
 
+def test_a_run_of_another_pid_namespace_of_this_host_holds_its_claims_while_it_writes(sandbox, client, tmp_path):
+    """What the test above does with a real namespace, simulated where unshare cannot run: a run row of this
+    host name in another pid namespace, whose pid is no process here, holds its claim until its lease ends."""
+    import socket
+    from datetime import datetime, timedelta
+
+    from mmsnb.ledger.book import LEASE
+
+    frame, options = pd.DataFrame({"msisdn": orange(1)}), dict(campaign="spring", retry_unknown=True, progress=False)
+    with mmsnb.Ledger(tmp_path / "ledger.sqlite") as ledger:
+        with ledger._store.write() as tx:
+            at = datetime.now(UTC).isoformat()
+            run = tx.insert(
+                "INSERT INTO runs (campaign, host, pid, started_at, seen_at) VALUES (?, ?, ?, ?, ?)",
+                ("spring", f"{socket.gethostname()} pid:[1]", free_pid(), at, at),
+            )
+        ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
+        first = mmsnb.send(client, frame, subject="Wiosna", ledger=ledger, **options)
+        with ledger._store.write() as tx:  # it stopped writing longer ago than its lease
+            tx.execute("UPDATE runs SET seen_at = ?", ((datetime.now(UTC) - LEASE - timedelta(minutes=1)).isoformat(),))
+        later = mmsnb.send(client, frame, subject="Wiosna", ledger=ledger, **options)
+    assert first.send_state.astype(str).tolist() == ["in-progress"]
+    assert later.send_state.astype(str).tolist() == ["accepted"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+
+
 # -- one message per number, whatever the spelling --------------------------------------
 
 
