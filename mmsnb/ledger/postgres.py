@@ -12,11 +12,13 @@ Needs ``pip install 'mmsnb[team]'``.
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import os
 import socket
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
@@ -101,24 +103,64 @@ def explain(location: Location, exc: Exception) -> LedgerError:
     return LedgerError(sentence)
 
 
+class _Watchdog:
+    """One thread that runs each armed action whose deadline passes before it is disarmed."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Nothing armed and no thread yet (a forked child's state: the parent's thread is not in it)."""
+        self._due: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._changed = threading.Condition()
+        self._keys = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, action: Callable[[], None]) -> int:
+        """Run ``action`` in ``seconds`` unless disarmed first; returns the key to disarm it with."""
+        with self._changed:
+            key = next(self._keys)
+            self._due[key] = (time.monotonic() + seconds, action)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="mmsnb-ledger-watchdog", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+        return key
+
+    def disarm(self, key: int) -> None:
+        """The action of ``key`` will not run (if it is running, this waits until it has)."""
+        with self._changed:
+            self._due.pop(key, None)
+
+    def _watch(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                for key, (deadline, action) in list(self._due.items()):
+                    if deadline <= now:
+                        del self._due[key]
+                        action()
+                soonest = min((deadline for deadline, _ in self._due.values()), default=None)
+                self._changed.wait(None if soonest is None else soonest - now)
+
+
+_WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.reset)
+
+
 @contextmanager
 def _answered(conn: psycopg.Connection[Any], seconds: float) -> Iterator[None]:
     """Cut ``conn`` (shut its socket) if the block still waits for the server after ``seconds``: every call on
     it then fails at once, with "no answer within … s". Keepalives cannot tell a frozen server from a busy one."""
     psycopg, _ = _modules()
-    lock, ended, cut = threading.Lock(), threading.Event(), threading.Event()
+    cut = threading.Event()
 
     def shut() -> None:
-        with lock:  # never after the block: the connection may be another's by then
-            if ended.is_set():
-                return
-            cut.set()
-            with suppress(OSError, psycopg.Error), socket.socket(fileno=os.dup(conn.fileno())) as sock:
-                sock.shutdown(socket.SHUT_RDWR)
+        cut.set()
+        with suppress(OSError, psycopg.Error), socket.socket(fileno=os.dup(conn.fileno())) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
 
-    timer = threading.Timer(seconds, shut)
-    timer.daemon = True
-    timer.start()
+    key = _WATCHDOG.arm(seconds, shut)
     try:
         yield
     except psycopg.Error:
@@ -127,9 +169,7 @@ def _answered(conn: psycopg.Connection[Any], seconds: float) -> Iterator[None]:
             raise _UNANSWERED.error from None
         raise
     finally:
-        with lock:
-            ended.set()
-        timer.cancel()
+        _WATCHDOG.disarm(key)  # never cut after the block: the connection may be another's by then
 
 
 def _modules() -> tuple[Any, Any]:
