@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TypedDict
@@ -28,6 +29,12 @@ VARIABLES = {
 }
 #: Variables that name files: a relative path in a ``.env`` file is read from that file's folder.
 PATH_VARIABLES = ("MMSNB_CA_BUNDLE", "MMSNB_LEDGER")
+#: A file named by a URL: its path follows this prefix (``sqlite:///relative`` or ``sqlite:////absolute``).
+FILE_URL = "sqlite:///"
+#: libpq's ``key=value`` form of a PostgreSQL ledger, as in ``host=db.example dbname=mmsnb user=marketing``.
+CONNINFO_KEYWORDS = re.compile(
+    r"\s*(host|hostaddr|port|dbname|user|password|service|sslmode|passfile)\s*=", re.IGNORECASE
+)
 
 
 class Environment(dict[str, str]):
@@ -66,11 +73,25 @@ def environment() -> Environment:
     env_file = find_env_file()
     values = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file else {}
     for name in PATH_VARIABLES:
-        if env_file and values.get(name) and "://" not in values[name]:  # a URL (a PostgreSQL ledger) is not a path
-            values[name] = os.path.join(env_file.parent, os.path.expanduser(values[name]))
+        if env_file and values.get(name):
+            values[name] = from_folder(values[name], env_file.parent)
     from_file = frozenset(values) - frozenset(os.environ)
     values.update(os.environ)
     return Environment(values, env_file, from_file)
+
+
+def from_folder(value: str, folder: Path) -> str:
+    """``value`` with the relative file path it names taken from ``folder``, however it is spelled (a path, or
+    a ``sqlite:///`` URL); a PostgreSQL ledger (a URL or libpq's ``key=value`` form) names no file and is kept.
+
+    >>> from_folder("sqlite:///team.sqlite", Path("/home/me/campaigns"))
+    'sqlite:////home/me/campaigns/team.sqlite'
+    """
+    prefix = FILE_URL if value.lower().startswith(FILE_URL) else ""
+    path = value[len(prefix) :]
+    if not path or (not prefix and ("://" in value or CONNINFO_KEYWORDS.match(value))):
+        return value
+    return prefix + os.path.join(folder, os.path.expanduser(path))
 
 
 class Settings(TypedDict):

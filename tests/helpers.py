@@ -123,9 +123,10 @@ def send_together(sandbox, frame, runs: list[dict]) -> list:
     return results
 
 
-def run_together(runs: list[tuple[str, Path, dict[str, str]]], timeout: float = 240) -> None:
+def run_together(runs: list[tuple[str, Path, dict[str, str]]], timeout: float = 240) -> list[str]:
     """Start ``python -c code`` for each (code, working folder, environment), wait until every one has
-    printed "ready", release them all at once (a line on their stdin), and wait for each to end well."""
+    printed "ready", release them all at once (a line on their stdin), and wait for each to end well;
+    what each printed after "ready", in the same order."""
     children = [
         subprocess.Popen(
             [sys.executable, "-c", code],
@@ -143,9 +144,12 @@ def run_together(runs: list[tuple[str, Path, dict[str, str]]], timeout: float = 
     for child in children:  # all are loaded and waiting: release them together
         child.stdin.write("go\n")
         child.stdin.flush()
+    said = []
     for child in children:
-        _, err = child.communicate(timeout=timeout)
+        out, err = child.communicate(timeout=timeout)
         assert child.returncode == 0, err
+        said.append(out)
+    return said
 
 
 def upload(name: str, data: bytes, content_type: str = "") -> dict:

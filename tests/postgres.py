@@ -14,10 +14,13 @@ import re
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -232,6 +235,22 @@ class PostgresServer:
         """Stop the server at once (``pg_ctl stop -m immediate``), as a crash would; its data stays."""
         self._run([*self._pg_ctl(), "stop", "-D", str(self.data_dir), "-m", "immediate", "-w", "-t", "30"], "stop")
         self.pid = None
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The server stopped (SIGSTOP: the postmaster, then its backends and helpers) while the block runs, as a
+        machine that hangs would; its kernel still acknowledges every packet. Resumed (SIGCONT) after, always."""
+        assert self.pid is not None, "not started"
+        stopped = [self.pid]
+        try:
+            os.kill(self.pid, signal.SIGSTOP)  # first: it starts no backend while the others are stopped
+            for pid in subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True).stdout.split():
+                os.kill(int(pid), signal.SIGSTOP)
+                stopped.append(int(pid))
+            yield
+        finally:
+            for pid in reversed(stopped):
+                os.kill(pid, signal.SIGCONT)
 
     def restart(self) -> None:
         """Start the crashed server again on its port, with its data."""

@@ -129,6 +129,14 @@ def test_intents_are_written_durably(tmp_path):
         assert tx.execute("PRAGMA journal_mode") == [("wal",)]
 
 
+def test_a_ledger_whose_write_ahead_log_has_another_name_is_refused(tmp_path):
+    ledger = tmp_path / "l.sqlite"
+    with mmsnb.Ledger(ledger):  # open: its write-ahead log is there
+        os.link(f"{ledger}-wal", tmp_path / "other.sqlite-wal")
+        with pytest.raises(mmsnb.LedgerError, match=r"has a write-ahead log with 2 names \(hard links\)"):
+            mmsnb.Ledger(ledger)
+
+
 CHILD_SEND = """
 import pandas as pd, mmsnb
 results = mmsnb.send(mmsnb.Client.from_env(), pd.DataFrame({"msisdn": ["501000000"]}), subject="Hej", progress=False)

@@ -350,6 +350,37 @@ def test_a_server_lost_mid_campaign_stops_it_cleanly_and_a_later_run_resumes(mak
     assert second.error[again == "unknown"].str.contains("retry_unknown").all()
 
 
+def test_a_frozen_server_stops_the_campaign_with_a_sentence_instead_of_hanging(make_sandbox, own_server, monkeypatch):
+    """A server whose processes are stopped (its machine hangs; its kernel still answers, so keepalives see
+    nothing): each ledger call gives up after ANSWER_TIMEOUT, and the campaign stops as if the server were lost."""
+    from mmsnb.ledger import postgres
+
+    monkeypatch.setattr(postgres, "ANSWER_TIMEOUT", 2)
+    sandbox = make_sandbox(quota=1000, latency=0.05)
+    frame = pd.DataFrame({"msisdn": orange(200)})
+    client = sandbox.client(timeout=(5, 10))
+    done: dict[str, pd.DataFrame] = {}
+    options = dict(subject="Zator", campaign="frozen", ledger=own_server.url(), group=False, progress=False)
+    sending = threading.Thread(target=lambda: done.update(first=mmsnb.send(client, frame, workers=4, **options)))
+    sending.start()
+    try:
+        while len(sandbox.received) < 20 and sending.is_alive():
+            sending.join(0.01)
+        with own_server.frozen():
+            sending.join(120)
+            assert not sending.is_alive(), "the send hung on the frozen server"
+    finally:
+        sending.join()
+        client.close()
+
+    states = done["first"].send_state.astype(str)
+    assert set(states) <= {"accepted", "stopped", "unknown"} and (states == "stopped").any()
+    stopped = done["first"].error[states == "stopped"]
+    assert stopped.str.contains("lost its connection to the server .no answer within 2 s.").all(), stopped.iloc[0]
+    assert own_server.password not in " ".join(done["first"].error.dropna())
+    assert max(received_addresses(sandbox).values()) == 1
+
+
 def test_a_send_s_threads_share_a_few_pooled_connections(make_sandbox, pg_url):
     import psycopg
 
@@ -407,11 +438,14 @@ def test_a_url_is_shown_without_its_password_however_it_is_written(given, shown)
     assert str(locate(shown)) == shown  # the shown form names the same database
 
 
-def test_a_postgresql_url_in_an_env_file_is_not_taken_for_a_path(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "written", ["postgresql://team@db.example:5432/mmsnb", "host=db.example port=5432 dbname=mmsnb user=team"]
+)
+def test_a_postgresql_url_in_an_env_file_is_not_taken_for_a_path(tmp_path, monkeypatch, written):
     from mmsnb.ledger import locate
 
     monkeypatch.delenv("MMSNB_LEDGER", raising=False)
-    (tmp_path / ".env").write_text("MMSNB_LEDGER=postgresql://team@db.example:5432/mmsnb\n")
+    (tmp_path / ".env").write_text(f"MMSNB_LEDGER={written}\n")
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
     assert str(locate()) == "postgresql://team@db.example:5432/mmsnb"

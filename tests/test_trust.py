@@ -7,6 +7,7 @@ named in a partner's CSV; float32 numbers; a broken character in one row.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -85,6 +86,28 @@ def test_two_processes_sending_one_campaign_at_once_deliver_each_message_once(ma
     assert set(states[0]) | set(states[1]) <= {"accepted", "already-sent", "in-progress"}
 
 
+def test_a_ledger_with_two_names_is_refused_so_two_processes_cannot_send_everything_twice(make_sandbox, tmp_path):
+    """SQLite keeps a write-ahead log per name of a file: two runs through two hard links would not see each
+    other's claims. Both are refused before anything is sent."""
+    sandbox = make_sandbox(quota=1000, latency=0.02)
+    csv, ledger, link = tmp_path / "campaign.csv", tmp_path / "ledger.sqlite", tmp_path / "link.sqlite"
+    pd.DataFrame({"msisdn": orange(150)}).to_csv(csv, index=False)
+    mmsnb.Ledger(ledger).close()
+    os.link(ledger, link)
+    env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
+    refused = "try:\n" + CHILD.replace("\n", "\n    ") + "\nexcept mmsnb.LedgerError as exc:\n    print(exc)\n"
+    said = run_together(
+        [
+            (refused.format(csv=str(csv), ledger=str(name), out=str(tmp_path / f"{name.stem}.csv")), tmp_path, env)
+            for name in (ledger, link)
+        ]
+    )
+
+    assert received_addresses(sandbox) == Counter()
+    for out in said:
+        assert "with 2 names (hard links), which SQLite does not support" in out
+
+
 def test_retry_unknown_never_takes_a_claim_that_a_live_run_holds(sandbox, client, tmp_path):
     ledger = mmsnb.Ledger(tmp_path / "ledger.sqlite")
     try:
@@ -103,6 +126,110 @@ def test_retry_unknown_never_takes_a_claim_that_a_live_run_holds(sandbox, client
     finally:
         ledger.close()
     assert received_addresses(sandbox) == Counter({"tel:+48501000001": 1})
+
+
+ELSEWHERE = """
+import os, pandas as pd, mmsnb
+print("pid", os.getpid(), flush=True)
+frame = pd.DataFrame({{"msisdn": {numbers!r}}})
+mmsnb.send(mmsnb.Client.from_env(), frame, subject="Wiosna", campaign="spring", ledger={ledger!r}, group=False,
+           workers=4, progress=False)
+"""
+
+
+def free_pid() -> int:
+    """A pid no process of this namespace has."""
+    for pid in range(int(Path("/proc/sys/kernel/pid_max").read_text()) - 1, 300, -1):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            pass
+    raise AssertionError("no free pid")
+
+
+def can_unshare() -> bool:
+    try:
+        return (
+            subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True).returncode == 0
+        )
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not can_unshare(), reason="needs unshare --pid (root, util-linux)")
+def test_a_live_run_in_another_pid_namespace_of_this_host_is_not_taken_for_dead(make_sandbox, tmp_path):
+    """Two containers with host networking share a host name, not their pids: the run in the other namespace,
+    whose pid is no process here, is sending; retry_unknown=True must not send its requests again."""
+    import sqlite3
+
+    sandbox = make_sandbox(quota=1000, latency=0.5)  # the other run sends for 5 s: 40 numbers, 4 at a time
+    ledger, numbers, pid = tmp_path / "ledger.sqlite", orange(40), free_pid()
+    client = sandbox.client()
+    client.limit()  # this run's token is ready: it claims while the other is still sending
+    code = ELSEWHERE.format(numbers=numbers, ledger=str(ledger))
+    env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
+    start = f'echo {pid - 1} > /proc/sys/kernel/ns_last_pid && "$0" -c "$1"; exit $?'  # the next pid there: pid
+    elsewhere = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", start, sys.executable, code],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        sending: list = []
+        while not sending and elsewhere.poll() is None:  # its first requests are under way
+            with (
+                contextlib.suppress(sqlite3.OperationalError),
+                sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db,
+            ):
+                sending = db.execute("SELECT id FROM requests WHERE state = 'sending'").fetchall()
+        results = mmsnb.send(
+            client,
+            pd.DataFrame({"msisdn": numbers}),
+            subject="Wiosna",
+            campaign="spring",
+            ledger=ledger,
+            group=False,
+            retry_unknown=True,
+            progress=False,
+        )
+    finally:
+        out, err = elsewhere.communicate(timeout=120)
+        client.close()
+    assert elsewhere.returncode == 0, err
+    assert out.split()[:2] == ["pid", str(pid)]  # a pid that is no process here
+    assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in numbers})
+    assert "in-progress" in set(results.send_state.astype(str))
+
+
+def test_a_run_of_another_pid_namespace_of_this_host_holds_its_claims_while_it_writes(sandbox, client, tmp_path):
+    """What the test above does with a real namespace, simulated where unshare cannot run: a run row of this
+    host name in another pid namespace, whose pid is no process here, holds its claim until its lease ends."""
+    import socket
+    from datetime import datetime, timedelta
+
+    from mmsnb.ledger.book import LEASE
+
+    frame, options = pd.DataFrame({"msisdn": orange(1)}), dict(campaign="spring", retry_unknown=True, progress=False)
+    with mmsnb.Ledger(tmp_path / "ledger.sqlite") as ledger:
+        with ledger._store.write() as tx:
+            at = datetime.now(UTC).isoformat()
+            run = tx.insert(
+                "INSERT INTO runs (campaign, host, pid, started_at, seen_at) VALUES (?, ?, ?, ?, ?)",
+                ("spring", f"{socket.gethostname()} pid:[1]", free_pid(), at, at),
+            )
+        ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
+        first = mmsnb.send(client, frame, subject="Wiosna", ledger=ledger, **options)
+        with ledger._store.write() as tx:  # it stopped writing longer ago than its lease
+            tx.execute("UPDATE runs SET seen_at = ?", ((datetime.now(UTC) - LEASE - timedelta(minutes=1)).isoformat(),))
+        later = mmsnb.send(client, frame, subject="Wiosna", ledger=ledger, **options)
+    assert first.send_state.astype(str).tolist() == ["in-progress"]
+    assert later.send_state.astype(str).tolist() == ["accepted"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
 
 
 # -- one message per number, whatever the spelling --------------------------------------
@@ -463,9 +590,12 @@ def test_per_row_after_a_campaign_sends_only_the_rows_that_were_repeats(sandbox,
     assert third.send_state.astype(str).tolist() == ["already-sent", "already-sent", "duplicate"]
 
 
-def test_a_relative_ledger_in_env_is_one_file_from_every_folder_below_it(sandbox, tmp_path):
+@pytest.mark.parametrize(
+    "spelled", ["mmsnb-ledger.sqlite", "sqlite:///mmsnb-ledger.sqlite", "SQLite:///./mmsnb-ledger.sqlite"]
+)
+def test_a_relative_ledger_in_env_is_one_file_from_every_folder_below_it(sandbox, tmp_path, spelled):
     (tmp_path / ".env").write_text(
-        "".join(f"{k}={v}\n" for k, v in sandbox.env().items()) + "MMSNB_LEDGER=mmsnb-ledger.sqlite\n"
+        "".join(f"{k}={v}\n" for k, v in sandbox.env().items()) + f"MMSNB_LEDGER={spelled}\n"
     )
     (tmp_path / "notebooks").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -55,13 +56,30 @@ def now() -> str:
 _ENDED_HERE: set[tuple[str, int]] = set()
 
 
+def this_host() -> str:
+    """The name a run records as its host: the machine's name and, where there is one (Linux), the pid
+    namespace its pid counts in. Two containers that share a host name (host networking) each count pids
+    their own way, so a pid says whether a run lives only to a run of the same namespace; to any other it
+    is a run on another machine, alive while it writes (:data:`LEASE`)."""
+    return _host_of(os.getpid())
+
+
+@functools.cache
+def _host_of(pid: int) -> str:
+    """:func:`this_host` for the process ``pid`` (a process keeps its pid namespace for life; a fork may not)."""
+    try:
+        return f"{socket.gethostname()} {os.readlink('/proc/self/ns/pid')}"  # e.g. "box pid:[4026531836]"
+    except OSError:  # no /proc (macOS, Windows): no pid namespaces either
+        return socket.gethostname()
+
+
 def _alive(
     where: str, run_id: int | None, host: str | None, pid: int | None, seen_at: str | None, ended_at: str | None
 ) -> bool:
     """Whether the run that wrote an intent (in the ledger at ``where``) may still be sending it."""
     if ended_at is not None or host is None or pid is None or run_id is None:
         return False
-    if host == socket.gethostname():
+    if host == this_host():
         if pid == os.getpid():
             return (where, run_id) not in _ENDED_HERE
         try:
@@ -218,7 +236,7 @@ class Ledger:
         with self._store.write() as tx:
             return tx.insert(
                 "INSERT INTO runs (campaign, host, pid, started_at, seen_at) VALUES (?, ?, ?, ?, ?)",
-                (campaign, socket.gethostname(), os.getpid(), at, at),
+                (campaign, this_host(), os.getpid(), at, at),
             )
 
     def end_run(self, run_id: int) -> None:

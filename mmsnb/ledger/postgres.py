@@ -12,11 +12,14 @@ Needs ``pip install 'mmsnb[team]'``.
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import os
+import socket
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from .. import redact
@@ -34,11 +37,18 @@ CONNECT_TIMEOUT = 10
 POOL_SIZE = 8
 #: Seconds a statement waits for a lock another run holds (as SQLite waits for its file) before giving up.
 LOCK_TIMEOUT = 30
+#: Seconds one call of the ledger (a transaction: its statements, their waits for locks, its commit; or the
+#: check of a pooled connection) may take before the server is taken for lost: a server that stopped (frozen,
+#: while its machine still acknowledges every packet) would otherwise keep a campaign waiting for ever.
+ANSWER_TIMEOUT = 2 * LOCK_TIMEOUT
 #: The first key of every advisory lock mmsnb takes (the second is the hash of a campaign or a number).
 _LOCK_CLASS = 0x6D6D73  # "mms"
 _INSTALL = "pip install 'mmsnb[team]'"
 
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
+#: ``.error``: the last call in this thread the server left unanswered (the pool, when the check of a connection
+#: it would lend goes unanswered, tries others, and says only that it found none in time).
+_UNANSWERED = threading.local()
 # The pool logs each failed reconnection as a warning; with no logging set up, Python would print every
 # one under a notebook's cell. The sentence of the LedgerError says what happened; logging, if set up, shows them.
 logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
@@ -73,7 +83,10 @@ def explain(location: Location, exc: Exception) -> LedgerError:
             f"{where} stayed locked by another run for over {LOCK_TIMEOUT} s (one claiming these recipients that "
             "stopped answering, e.g. a laptop gone to sleep). Nothing was sent without its record; run again later."
         )
-    elif any(s in text for s in ("server closed the connection", "terminating connection", "consuming input")):
+    elif any(
+        s in text
+        for s in ("server closed the connection", "terminating connection", "consuming input", "no answer within")
+    ):
         sentence = (
             f"{where} lost its connection to the server ({said}). The campaign stopped: requests under way "
             "are recorded as unknown and are not repeated."
@@ -88,6 +101,75 @@ def explain(location: Location, exc: Exception) -> LedgerError:
     else:
         sentence = f"{where} failed ({said}). Check the database, then run again."
     return LedgerError(sentence)
+
+
+class _Watchdog:
+    """One thread that runs each armed action whose deadline passes before it is disarmed."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Nothing armed and no thread yet (a forked child's state: the parent's thread is not in it)."""
+        self._due: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._changed = threading.Condition()
+        self._keys = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, action: Callable[[], None]) -> int:
+        """Run ``action`` in ``seconds`` unless disarmed first; returns the key to disarm it with."""
+        with self._changed:
+            key = next(self._keys)
+            self._due[key] = (time.monotonic() + seconds, action)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="mmsnb-ledger-watchdog", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+        return key
+
+    def disarm(self, key: int) -> None:
+        """The action of ``key`` will not run (if it is running, this waits until it has)."""
+        with self._changed:
+            self._due.pop(key, None)
+
+    def _watch(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                for key, (deadline, action) in list(self._due.items()):
+                    if deadline <= now:
+                        del self._due[key]
+                        action()
+                soonest = min((deadline for deadline, _ in self._due.values()), default=None)
+                self._changed.wait(None if soonest is None else soonest - now)
+
+
+_WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.reset)
+
+
+@contextmanager
+def _answered(conn: psycopg.Connection[Any], seconds: float) -> Iterator[None]:
+    """Cut ``conn`` (shut its socket) if the block still waits for the server after ``seconds``: every call on
+    it then fails at once, with "no answer within … s". Keepalives cannot tell a frozen server from a busy one."""
+    psycopg, _ = _modules()
+    cut = threading.Event()
+
+    def shut() -> None:
+        cut.set()
+        with suppress(OSError, psycopg.Error), socket.socket(fileno=os.dup(conn.fileno())) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+
+    key = _WATCHDOG.arm(seconds, shut)
+    try:
+        yield
+    except psycopg.Error:
+        if cut.is_set():
+            _UNANSWERED.error = psycopg.OperationalError(f"no answer within {seconds:g} s")
+            raise _UNANSWERED.error from None
+        raise
+    finally:
+        _WATCHDOG.disarm(key)  # never cut after the block: the connection may be another's by then
 
 
 def _modules() -> tuple[Any, Any]:
@@ -160,13 +242,20 @@ class PostgresStore:
                     min_size=1,
                     max_size=POOL_SIZE,
                     kwargs=self._settings(),
-                    check=pool_module.ConnectionPool.check_connection,
+                    check=self._check,
                     timeout=CONNECT_TIMEOUT,
                     name="mmsnb-ledger",
                     open=True,
                 )
                 _POOLS[key] = pool
         self._pool = pool
+
+    @staticmethod
+    def _check(conn: psycopg.Connection[Any]) -> None:
+        """The pool's check of a connection before it is lent, in :data:`ANSWER_TIMEOUT` at most."""
+        _, pool_module = _modules()
+        with _answered(conn, ANSWER_TIMEOUT):
+            pool_module.ConnectionPool.check_connection(conn)
 
     def _settings(self) -> dict[str, Any]:
         """What every connection adds to the URL: timeouts that turn a stuck database into a sentence (a lock
@@ -187,7 +276,11 @@ class PostgresStore:
     def _migrate(self) -> None:
         """Create the schema, or bring an older one up to date (one process at a time); refuse a newer one.
         A ledger already up to date is only read, so a user who may write but not create tables can use it."""
-        with self._psycopg.connect(self.location.conninfo, **self._settings()) as conn:
+        with (
+            self._psycopg.connect(self.location.conninfo, **self._settings()) as conn,
+            _answered(conn, ANSWER_TIMEOUT),
+            conn.transaction(),
+        ):
             tx = PostgresTransaction(conn.cursor())
             tx.serialize(["schema"])
             found = tx.execute("SELECT to_regclass('schema_version') IS NOT NULL")[0][0]
@@ -208,10 +301,11 @@ class PostgresStore:
         try:
             yield
         except (self._psycopg.Error, pool_module.PoolTimeout) as exc:
-            error = explain(self.location, exc)
+            unanswered = getattr(_UNANSWERED, "error", None) if isinstance(exc, pool_module.PoolTimeout) else None
+            error = explain(self.location, unanswered or exc)
             waited = isinstance(exc, self._psycopg.errors.LockNotAvailable)  # the server is there: a lock was not
             if isinstance(exc, (self._psycopg.OperationalError, pool_module.PoolTimeout)) and not waited:
-                self._lost = error
+                self._lost = self._lost or error  # the first sentence stays: the cause, not an echo of it
             raise error from None
 
     @contextmanager
@@ -219,7 +313,13 @@ class PostgresStore:
         """One transaction on a connection of the pool, committed when the block ends."""
         if self._lost is not None:
             raise LedgerError(str(self._lost))
-        with self._guard(), self._pool.connection() as conn, conn.transaction():
+        _UNANSWERED.error = None
+        with (
+            self._guard(),
+            self._pool.connection() as conn,
+            _answered(conn, ANSWER_TIMEOUT),
+            conn.transaction(),
+        ):
             yield PostgresTransaction(conn.cursor())
 
     read = write

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +48,27 @@ def _nearly_full(path: Path) -> bool:
         return shutil.disk_usage(path.parent).free < 2**20
     except OSError:
         return False
+
+
+def check_one_name(path: Path) -> None:
+    """:class:`LedgerError` when the ledger file or its write-ahead log has more than one name (a hard link).
+
+    SQLite keeps a log per name and does not support this: runs through two names would each keep their
+    own record, and each would send every message.
+    """
+    for file, what in ((path, "is a file"), (Path(f"{path}-wal"), "has a write-ahead log")):
+        try:
+            found = os.stat(file)
+        except OSError:
+            continue  # not there (yet): nothing to share
+        links = found.st_nlink
+        if stat.S_ISREG(found.st_mode) and links > 1:  # a folder has a name per subfolder: explained on opening
+            raise LedgerError(
+                f"The ledger {str(path)!r} {what} with {links} names (hard links), which SQLite does not support: "
+                "a run through each name would keep its own record and send every message again. "
+                f"Copy the ledger to a new file, remove the other names, and point ledger= or {VARIABLES['ledger']} "
+                "at the copy."
+            )
 
 
 def explain(path: Path, exc: sqlite3.Error) -> LedgerError:
@@ -118,6 +140,7 @@ class SQLiteStore:
         self.location, self.path = location, location.path
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        check_one_name(self.path)
         with self._guard():
             self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
             self._wal()

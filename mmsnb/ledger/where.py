@@ -13,7 +13,6 @@ libpq completes from ``PGPASSWORD`` or ``~/.pgpass``, or this process from the U
 from __future__ import annotations
 
 import os
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Union
 from urllib.parse import quote, urlencode, urlsplit
 
 from .. import redact
-from ..config import VARIABLES, environment
+from ..config import CONNINFO_KEYWORDS, FILE_URL, VARIABLES, environment
 from ..errors import InputError, LedgerError
 
 if TYPE_CHECKING:
@@ -32,8 +31,6 @@ DEFAULT_NAME = "mmsnb-ledger.sqlite"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 #: How to install what a PostgreSQL ledger needs.
 INSTALL = "pip install 'mmsnb[team]'"
-#: libpq's ``key=value`` form, as in ``host=db.example dbname=mmsnb user=marketing``.
-_KEYWORDS = re.compile(r"\s*(host|hostaddr|port|dbname|user|password|service|sslmode|passfile)\s*=", re.IGNORECASE)
 #: Connection settings that are secrets: kept to connect, never shown.
 _SECRET_KEYS = ("password", "sslpassword")
 #: What ``ledger=`` accepts anywhere in mmsnb: a path, a ``sqlite:///`` or ``postgresql://`` URL, or a Ledger.
@@ -106,10 +103,10 @@ def parse(spec: str | os.PathLike[str]) -> Location:
     """
     text = os.fspath(spec)
     scheme = text.partition("://")[0].lower() if "://" in text else ""
-    if scheme in POSTGRES_SCHEMES or (not scheme and _KEYWORDS.match(text)):
+    if scheme in POSTGRES_SCHEMES or (not scheme and CONNINFO_KEYWORDS.match(text)):
         return _postgres(text if not scheme else "postgresql" + text[len(scheme) :])
     if scheme == "sqlite":
-        path = text[len("sqlite:///") :] if text.lower().startswith("sqlite:///") else ""
+        path = text[len(FILE_URL) :] if text.lower().startswith(FILE_URL) else ""
         if not path:
             raise InputError(
                 f"{text!r} names no file: write sqlite:///relative/path.sqlite or sqlite:////absolute/path."
