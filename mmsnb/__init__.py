@@ -37,6 +37,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from . import plot
+    from .analysis import Retrieval, compare, retrieval
     from .answers import DeliveryStatus, Limit, SendResult
     from .campaign import Plan, plan, send
     from .client import Client
@@ -53,6 +54,9 @@ if TYPE_CHECKING:
 
 #: Where each lazily loaded name lives: ``name: module`` (the module itself when the names are equal).
 _LAZY: dict[str, str] = {
+    "Retrieval": "analysis",
+    "compare": "analysis",
+    "retrieval": "analysis",
     "DeliveryStatus": "answers",
     "Limit": "answers",
     "SendResult": "answers",
@@ -109,6 +113,7 @@ __all__ = [
     "Plan",
     "QuotaError",
     "RedirectError",
+    "Retrieval",
     "Sandbox",
     "SendInfo",
     "SendResult",
@@ -116,6 +121,7 @@ __all__ = [
     "ServerError",
     "ThrottledError",
     "TransportError",
+    "compare",
     "connect",
     "failures",
     "history",
@@ -128,6 +134,7 @@ __all__ = [
     "poll",
     "read_recipients",
     "read_results",
+    "retrieval",
     "sample",
     "send",
     "summary",

@@ -1,0 +1,413 @@
+"""Answers with honest uncertainty: which group delivered better, and how fast people open their messages.
+
+Statistics come from statsmodels and SciPy (``pip install 'mmsnb[analysis]'``); this module only counts rows
+with pandas and hands the counts to them. Every function returns DataFrames; :mod:`mmsnb.plot` draws them.
+
+>>> table = compare(results, by="variant")            # doctest: +SKIP
+>>> table["sentence"].tolist()                         # doctest: +SKIP
+['A is the reference: 91.2 % delivered (95 % CI 89.3 to 92.8 %).',
+ 'B delivered 4.1 points more than A (95 % CI 1.2 to 7.0; p = 0.006).']
+>>> opened = retrieval(results, by="variant")          # doctest: +SKIP
+>>> opened.summary[["median", "retrieved_share"]]      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, InputError
+from .report import SENT_STATES, people_once, require
+from .results import Category
+
+#: How to get the statistics libraries this module uses.
+INSTALL = "pip install 'mmsnb[analysis]'"
+#: The confidence level of every interval, and the significance level of every sentence.
+LEVEL = 0.95
+#: A comparison uses Fisher's exact test when a cell of its 2×2 table expects fewer than this many rows.
+EXACT_BELOW = 5
+#: How a group whose ``by`` value is missing is named.
+MISSING = "(missing)"
+
+
+def _library(name: str) -> ModuleType:
+    """A statistics module, or one sentence saying how to install the analysis extra."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ConfigError(f"The analysis needs statsmodels and SciPy, which are not installed: {INSTALL}") from None
+
+
+def _group_labels(values: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Each row's group as text (missing values as :data:`MISSING`), and the groups in sorted order, missing last."""
+    labels = values.astype("object").where(values.notna(), MISSING).astype("str")
+    present = values.dropna().drop_duplicates()
+    with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
+        present = present.sort_values()
+    order = list(dict.fromkeys(str(v) for v in present))
+    if values.isna().any():
+        order.append(MISSING)
+    return labels.astype("string"), order
+
+
+def _by_column(results: pd.DataFrame, by: str, what: str = "results") -> None:
+    if by not in results.columns:
+        raise InputError(
+            f"The {what} have no {by!r} column to compare by; they have: {', '.join(map(str, results.columns))}."
+        )
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def _p(value: float) -> str:
+    if value < 0.001:
+        return "p < 0.001"
+    return f"p = {value:.3f}" if value < 0.01 else f"p = {value:.2f}"
+
+
+def _counts(results: pd.DataFrame, labels: pd.Series, order: list[str]) -> pd.DataFrame:
+    """Rows, rows never sent, sent, delivered and failed per group (index: the groups in ``order``)."""
+    sent = results["send_state"].isin(SENT_STATES).to_numpy()
+    category = results["status_category"].astype("object")
+    delivered = sent & category.eq(Category.DELIVERED).fillna(False).to_numpy(dtype=bool)
+    failed = sent & category.eq(Category.FAILED).fillna(False).to_numpy(dtype=bool)
+    flags = pd.DataFrame({"recipients": 1, "sent": sent, "delivered": delivered, "failed": failed})
+    table = flags.groupby(labels.to_numpy(), sort=False).sum().reindex(order, fill_value=0).astype("int64")
+    table.insert(1, "not_sent", table["recipients"] - table["sent"])
+    table["not_final"] = table["sent"] - table["delivered"] - table["failed"]
+    return table
+
+
+def _test(delivered: int, sent: int, ref_delivered: int, ref_sent: int) -> tuple[str, float]:
+    """The test's name and its two-sided p-value: Fisher's exact test for small counts, else a score test."""
+    table = np.array([[delivered, sent - delivered], [ref_delivered, ref_sent - ref_delivered]])
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    if expected.min() < EXACT_BELOW:
+        stats = _library("scipy.stats")
+        return "Fisher's exact test", float(stats.fisher_exact(table).pvalue)
+    proportion = _library("statsmodels.stats.proportion")
+    result = proportion.test_proportions_2indep(
+        delivered, sent, ref_delivered, ref_sent, method="score", compare="diff", correction=False
+    )
+    return "score test", float(result.pvalue)
+
+
+def compare(results: pd.DataFrame, by: str, reference: Any = None) -> pd.DataFrame:
+    """Delivery rate per group of ``by`` (a variant, segment, ``carrier_hint``, campaign …), with intervals and tests.
+
+    One row per group (index: the group as text, named ``by``; a missing value is the group ``(missing)``),
+    in sorted order. Columns:
+
+    - ``recipients`` (rows), ``not_sent`` (rows never sent: invalid, opted-out, duplicate, quota …),
+      ``sent`` (rows that reached the gateway), ``delivered``, ``failed``, ``not_final`` (sent, no final
+      outcome yet: pending, partial, unknown or never polled);
+    - ``rate`` = delivered / sent, with its 95 % Wilson interval ``rate_low``, ``rate_high``;
+    - against the reference group (``reference=``, else the first): ``difference`` in the rate
+      (this group's minus the reference's), its 95 % Newcombe interval ``difference_low``, ``difference_high``,
+      the ``test`` used, its ``p_value`` and ``p_adjusted`` (Holm, across the groups compared);
+    - ``sentence``: the row in plain words.
+
+    The denominator is the rows **sent**: a row never sent (a wrong number, an opt-out, a repeated number)
+    says nothing about delivery, and counting it would make a group with a messier list look worse at
+    delivering. A number repeated across waves counts once (:func:`mmsnb.report.people_once`). A sent
+    message not final yet counts as not delivered: the rate is "delivered so far" until ``not_final`` is 0.
+
+    Groups whose 2×2 table expects fewer than 5 rows in a cell are tested with Fisher's exact test
+    (SciPy), the others with a score test (statsmodels); a difference is called detectable when the
+    Holm-adjusted p-value is under 0.05.
+
+    >>> table = compare(results, by="variant", reference="A")     # doctest: +SKIP
+    """
+    require(results, ("send_state", "status_category"))
+    if not isinstance(by, str):
+        raise InputError(f"by= must be the name of one column, such as 'variant', not {type(by).__name__}.")
+    _by_column(results, by)
+    proportion = _library("statsmodels.stats.proportion")
+    multitest = _library("statsmodels.stats.multitest")
+    results = people_once(results)
+    labels, order = _group_labels(results[by])
+    if not order:
+        raise InputError("The results have no rows to compare.")
+    if reference is None:
+        reference = order[0]
+    elif str(reference) not in order:
+        raise InputError(f"reference={reference!r} is not one of the groups of {by!r}: {', '.join(order)}.")
+    reference = str(reference)
+    table = _counts(results, labels, order)
+
+    rate = table["delivered"] / table["sent"].where(table["sent"] > 0)
+    low, high = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    some = (table["sent"] > 0).to_numpy()
+    if some.any():
+        low[some], high[some] = proportion.proportion_confint(
+            table["delivered"][some], table["sent"][some], alpha=1 - LEVEL, method="wilson"
+        )
+    table["rate"], table["rate_low"], table["rate_high"] = rate.astype("float64"), low, high
+
+    ref = table.loc[reference]
+    columns: dict[str, list[Any]] = {k: [] for k in ("difference", "difference_low", "difference_high", "test", "p")}
+    for group, row in table.iterrows():
+        if group == reference or row["sent"] == 0 or ref["sent"] == 0:
+            for key, empty in (("difference", np.nan), ("difference_low", np.nan), ("difference_high", np.nan)):
+                columns[key].append(empty)
+            columns["test"].append(pd.NA)
+            columns["p"].append(np.nan)
+            continue
+        d, n, rd, rn = (int(row["delivered"]), int(row["sent"]), int(ref["delivered"]), int(ref["sent"]))
+        lo, hi = proportion.confint_proportions_2indep(d, n, rd, rn, method="newcomb", compare="diff", alpha=1 - LEVEL)
+        name, p = _test(d, n, rd, rn)
+        columns["difference"].append(d / n - rd / rn)
+        columns["difference_low"].append(float(lo))
+        columns["difference_high"].append(float(hi))
+        columns["test"].append(name)
+        columns["p"].append(p)
+    for key in ("difference", "difference_low", "difference_high"):
+        table[key] = pd.Series(columns[key], index=table.index, dtype="float64")
+    table["test"] = pd.Series(columns["test"], index=table.index, dtype="string")
+    p_values = pd.Series(columns["p"], index=table.index, dtype="float64")
+    adjusted = pd.Series(np.nan, index=table.index, dtype="float64")
+    tested = p_values.notna()
+    if tested.any():
+        adjusted[tested] = multitest.multipletests(p_values[tested].to_numpy(), method="holm")[1]
+    table["p_value"], table["p_adjusted"] = p_values, adjusted
+    table["sentence"] = pd.Series(
+        [_sentence(str(g), row, reference) for g, row in table.iterrows()], index=table.index, dtype="string"
+    )
+    table.index = pd.Index(order, dtype="string", name=by)
+    table.attrs.update(by=by, reference=reference, level=LEVEL)
+    return table
+
+
+def _sentence(group: str, row: pd.Series, reference: str) -> str:
+    """One row of :func:`compare` in plain words."""
+    pending = f"; {row['not_final']:,} not final yet" if row["not_final"] else ""
+    if row["sent"] == 0:
+        return f"{group}: nothing was sent ({row['not_sent']:,} never sent), so there is no rate."
+    rate = (
+        f"{_percent(row['rate'])} % delivered (95 % CI {_percent(row['rate_low'])} to {_percent(row['rate_high'])} %)"
+    )
+    if group == reference:
+        return f"{group} is the reference: {rate}{pending}."
+    if pd.isna(row["p_adjusted"]):
+        return f"{group}: {rate}{pending}; the reference {reference} had nothing sent to compare with."
+    points = 100 * row["difference"]
+    interval = f"95 % CI {_percent(row['difference_low'])} to {_percent(row['difference_high'])}"
+    if row["p_adjusted"] < 1 - LEVEL:
+        more = "more" if points > 0 else "fewer"
+        return (
+            f"{group} delivered {abs(points):.1f} points {more} than {reference} "
+            f"({interval}; {_p(row['p_adjusted'])}){pending}."
+        )
+    return (
+        f"{group}: no detectable difference from {reference} "
+        f"({points:+.1f} points, {interval}; {_p(row['p_adjusted'])}){pending}."
+    )
+
+
+#: How :func:`retrieval` codes each message's outcome for the estimator: still open, retrieved, or ended without.
+OPEN, RETRIEVED, ENDED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What :func:`retrieval` estimates: ``curves`` (the share retrieved by each time, per group) and ``summary``."""
+
+    curves: pd.DataFrame
+    summary: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return f"Retrieval({len(self.summary)} groups, {len(self.curves)} points)\n{self.summary!r}"
+
+    def _repr_html_(self) -> str:
+        return str(self.summary._repr_html_())  # type: ignore[operator]
+
+
+def _seconds(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    """Seconds from ``earlier`` to ``later`` (NaN where either is missing; never below 0)."""
+    later, earlier = pd.to_datetime(later, utc=True), pd.to_datetime(earlier, utc=True)
+    return (later - earlier).dt.total_seconds().clip(lower=0)
+
+
+def _outcomes_of_results(results: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """One row per sent message of a results frame: ``group``, ``seconds`` and ``outcome``."""
+    require(results, ("send_state", "status_category", "sent_at", "polled_at", "delivered_at"))
+    if by is not None:
+        _by_column(results, by)
+    results = people_once(results)
+    results = results[results["send_state"].isin(SENT_STATES).to_numpy() & results["sent_at"].notna().to_numpy()]
+    category = results["status_category"].astype("object")
+    retrieved = category.eq(Category.DELIVERED).fillna(False).to_numpy(dtype=bool)
+    ended = category.eq(Category.FAILED).fillna(False).to_numpy(dtype=bool)
+    seen = _seconds(results["polled_at"], results["sent_at"])
+    seconds = seen.where(~retrieved, _seconds(results["delivered_at"], results["sent_at"]))
+    return pd.DataFrame(
+        {
+            "group": results[by] if by is not None else "all",
+            "seconds": seconds.fillna(0.0).to_numpy(),
+            "outcome": np.select([retrieved, ended], [RETRIEVED, ENDED], OPEN),
+        }
+    )
+
+
+def _outcomes_of_history(history: Any, by: str | None) -> pd.DataFrame:
+    """One row per accepted (campaign, message, address) of a ledger's history: ``group``, ``seconds``, ``outcome``.
+
+    A message is retrieved when a poll first saw it delivered, ended when a poll first saw it failed,
+    else open (censored) at its last poll.
+    """
+    sends, statuses = history.sends, history.statuses
+    sends = sends.loc[sends["state"].astype("object").eq("accepted").to_numpy() & sends["message_id"].notna()]
+    keys = ["campaign", "message_id", "address"]
+    sends = sends[[*keys, "sent_at"]].drop_duplicates(keys)
+    if by not in (None, "campaign"):
+        raise InputError(f"A ledger's history can be split by 'campaign' only, not {by!r}.")
+    per_address = statuses.loc[statuses["address"].ne("").fillna(False)]
+    per_message = statuses.loc[statuses["address"].eq("").fillna(False)].drop(columns="address")
+    joined = pd.concat(
+        [
+            sends.merge(per_address, on=keys, how="inner"),
+            sends.merge(per_message, on=["campaign", "message_id"], how="inner"),
+        ],
+        ignore_index=True,
+    )
+    category = joined["category"].astype("object")
+    times = pd.DataFrame(
+        {
+            **{k: joined[k] for k in keys},
+            "retrieved": joined["polled_at"].where(category.eq(Category.DELIVERED).fillna(False)),
+            "ended": joined["polled_at"].where(category.eq(Category.FAILED).fillna(False)),
+            "last": joined["polled_at"],
+        }
+    )
+    times = times.groupby(keys, sort=False).agg(
+        retrieved=("retrieved", "min"), ended=("ended", "min"), last=("last", "max")
+    )
+    frame = sends.merge(times.reset_index(), on=keys, how="left")
+    retrieved = frame["retrieved"].notna().to_numpy()
+    ended = ~retrieved & frame["ended"].notna().to_numpy()
+    seen = frame["retrieved"].where(retrieved, frame["ended"].where(ended, frame["last"]))
+    return pd.DataFrame(
+        {
+            "group": frame["campaign"] if by == "campaign" else "all",
+            "seconds": _seconds(seen, frame["sent_at"]).fillna(0.0).to_numpy(),
+            "outcome": np.select([retrieved, ended], [RETRIEVED, ENDED], OPEN),
+        }
+    )
+
+
+def _incidence(seconds: np.ndarray, outcome: np.ndarray) -> pd.DataFrame:
+    """The cumulative incidence of retrieval and of ending without it, with a 95 % band (statsmodels' estimator)."""
+    survfunc = _library("statsmodels.duration.survfunc")
+    z = _library("scipy.stats").norm.ppf(0.5 + LEVEL / 2)
+    columns = ["seconds", "retrieved", "low", "high", "ended", "at_risk"]
+    if not (outcome != OPEN).any():  # nothing happened yet: the curve stays at 0
+        return pd.DataFrame([[0.0, 0.0, 0.0, 0.0, 0.0, len(seconds)]], columns=columns)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit = survfunc.CumIncidenceRight(seconds, outcome)
+    incidence = [np.asarray(c) for c in fit.cinc]
+    errors = [np.asarray(e) for e in fit.cinc_se]
+    times = np.asarray(fit.times)
+    retrieved, error = incidence[RETRIEVED - 1], errors[RETRIEVED - 1]  # the estimator lists causes 1, 2, … in order
+    ended = incidence[ENDED - 1] if len(incidence) >= ENDED else np.zeros(len(times))
+    at_risk = len(seconds) - np.searchsorted(np.sort(seconds), times, side="left")
+    curve = pd.DataFrame(
+        {
+            "seconds": times,
+            "retrieved": retrieved,
+            "low": np.clip(retrieved - z * error, 0, 1),
+            "high": np.clip(retrieved + z * error, 0, 1),
+            "ended": ended,
+            "at_risk": at_risk,
+        }
+    )
+    start = pd.DataFrame([[0.0, 0.0, 0.0, 0.0, 0.0, len(seconds)]], columns=columns)
+    return pd.concat([start, curve[curve["seconds"] > 0]], ignore_index=True) if times[0] > 0 else curve
+
+
+def retrieval(data: Any, by: str | None = None) -> Retrieval:
+    """How soon people open (``Retrieved``) their messages, per group, without the survivor bias of the retrieved.
+
+    ``data`` is a results frame (``mmsnb.poll``'s, grouped by any column ``by``) or ``mmsnb.history(...)``
+    (grouped by ``"campaign"`` or not at all). Each sent message counts from its sending: it is
+    *retrieved* when a poll saw it delivered, it *ended* without retrieval when a poll saw it failed
+    (expired, rejected …), and otherwise it is still open at its last poll, so it is *censored* there:
+    it tells that it was not retrieved until then, and nothing after.
+
+    Why not just the delivery times of the retrieved messages: the messages still pending and the
+    expired ones are exactly the slow ones; leaving them out makes opening look faster than it is, and
+    the more a campaign is still pending the faster it looks. Here the still-open messages count as
+    censored and the failed ones as a competing outcome, estimated with the Aalen–Johansen cumulative
+    incidence (statsmodels' ``CumIncidenceRight``; where nothing failed it equals one minus Kaplan–Meier).
+    Times are when a poll saw the status, so each is at most the polling interval late.
+
+    ``.curves``: one row per group and time, columns ``group``, ``after`` (time since sending),
+    ``retrieved`` (estimated share retrieved by then) with its pointwise 95 % band ``low``, ``high``
+    (NaN where the estimator has no standard error), ``ended`` (share ended without retrieval by then)
+    and ``at_risk`` (messages neither retrieved nor ended nor censored before then).
+    ``.summary``: one row per group, columns ``messages``, ``retrieved``, ``ended``, ``open`` (counts),
+    ``median`` (time by which half are retrieved; NaT when the curve never reaches half),
+    ``retrieved_share`` and ``never_retrieved_share`` (estimated, at the last time observed).
+
+    >>> opened = retrieval(results, by="variant")              # doctest: +SKIP
+    >>> opened.summary.loc["B", "median"]                      # doctest: +SKIP
+    Timedelta('0 days 00:42:00')
+    """
+    if isinstance(data, pd.DataFrame):
+        frame = _outcomes_of_results(data, by)
+    elif hasattr(data, "sends") and hasattr(data, "statuses"):
+        frame = _outcomes_of_history(data, by)
+    else:
+        raise InputError(f"Expected the results DataFrame or mmsnb.history(...), got {type(data).__name__}.")
+    labels, order = _group_labels(frame["group"])
+    curves, rows = [], []
+    for group in order:
+        part = frame[(labels == group).to_numpy()]
+        seconds, outcome = part["seconds"].to_numpy(dtype="float64"), part["outcome"].to_numpy()
+        curve = _incidence(seconds, outcome)
+        curves.append(curve.assign(group=group))
+        reached = curve.loc[curve["retrieved"] >= 0.5, "seconds"]
+        rows.append(
+            {
+                "group": group,
+                "messages": len(part),
+                "retrieved": int((outcome == RETRIEVED).sum()),
+                "ended": int((outcome == ENDED).sum()),
+                "open": int((outcome == OPEN).sum()),
+                "median": pd.Timedelta(seconds=float(reached.iloc[0])) if len(reached) else pd.NaT,
+                "retrieved_share": float(curve["retrieved"].iloc[-1]),
+                "never_retrieved_share": float(curve["ended"].iloc[-1]),
+            }
+        )
+    columns = ["group", "seconds", "retrieved", "low", "high", "ended", "at_risk"]
+    every = pd.concat(curves, ignore_index=True)[columns] if curves else pd.DataFrame(columns=columns)
+    every.insert(
+        1, "after", pd.to_timedelta(every.pop("seconds").astype("float64"), unit="s").astype("timedelta64[us]")
+    )
+    every = every.astype({"group": "string", "at_risk": "int64"})
+    summary = pd.DataFrame(
+        rows,
+        columns=[
+            "group",
+            "messages",
+            "retrieved",
+            "ended",
+            "open",
+            "median",
+            "retrieved_share",
+            "never_retrieved_share",
+        ],
+    )
+    summary["median"] = pd.to_timedelta(summary["median"].astype("object")).astype("timedelta64[us]")
+    summary = summary.astype(
+        {"group": "string", "messages": "int64", "retrieved": "int64", "ended": "int64", "open": "int64"}
+    ).set_index("group")
+    summary.index.name = by or "group"
+    return Retrieval(every, summary)
