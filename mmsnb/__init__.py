@@ -37,7 +37,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from . import plot
-    from .analysis import Retrieval, compare, retrieval
+    from .analysis import Retrieval, campaigns, compare, retrieval
     from .answers import DeliveryStatus, Limit, SendResult
     from .campaign import Plan, plan, send
     from .client import Client
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 #: Where each lazily loaded name lives: ``name: module`` (the module itself when the names are equal).
 _LAZY: dict[str, str] = {
     "Retrieval": "analysis",
+    "campaigns": "analysis",
     "compare": "analysis",
     "retrieval": "analysis",
     "DeliveryStatus": "answers",
@@ -121,6 +122,7 @@ __all__ = [
     "ServerError",
     "ThrottledError",
     "TransportError",
+    "campaigns",
     "compare",
     "connect",
     "failures",

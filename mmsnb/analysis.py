@@ -299,6 +299,7 @@ def _outcomes_of_history(history: Any, by: str | None) -> pd.DataFrame:
             "group": frame["campaign"] if by == "campaign" else "all",
             "seconds": _seconds(seen, frame["sent_at"]).fillna(0.0).to_numpy(),
             "outcome": np.select([retrieved, ended], [RETRIEVED, ENDED], OPEN),
+            "sent_at": frame["sent_at"].to_numpy(),
         }
     )
 
@@ -411,3 +412,123 @@ def retrieval(data: Any, by: str | None = None) -> Retrieval:
     ).set_index("group")
     summary.index.name = by or "group"
     return Retrieval(every, summary)
+
+
+#: The columns of :func:`campaigns`, in order.
+CAMPAIGN_COLUMNS = [
+    "first_sent", "last_sent", "recipients", "requests", "quota_used", "accepted", "delivered", "failed",
+    "not_final", "rate", "rate_low", "rate_high", "median_retrieval",
+]  # fmt: skip
+
+
+def campaigns(ledger: Any = None, *, client: Any = None, tz: str = "Europe/Warsaw") -> pd.DataFrame:
+    """One row per campaign in the ledger (SQLite or PostgreSQL), oldest first: how each went, to compare them.
+
+    ``ledger`` is a path, a ``postgresql://`` URL, an open :class:`~mmsnb.ledger.Ledger` or ``mmsnb.history(...)``;
+    without it, the ledger ``client``'s sends use (as :func:`mmsnb.history` finds it). Index: ``campaign``.
+    Columns:
+
+    - ``first_sent``, ``last_sent``: the first and last request the gateway answered, in the time zone
+      ``tz`` (the same instants as the ledger's UTC times, shown in local time);
+    - ``recipients`` (numbers the ledger holds for it), ``requests`` (API requests, any outcome),
+      ``quota_used`` (requests the gateway accepted: each costs one of the quota, whatever its recipients),
+      ``accepted`` (recipients in those);
+    - ``delivered``, ``failed`` and ``not_final`` as the polls last saw the accepted recipients;
+    - ``rate`` = delivered / accepted with its 95 % Wilson interval ``rate_low``, ``rate_high``;
+    - ``median_retrieval``: half of the accepted were retrieved by this time after sending
+      (see :func:`retrieval`; NaT when fewer than half were).
+
+    Numbers never sent (invalid, opted out …) never reach the ledger, so they are not counted here;
+    a request refused or never answered counts in ``requests`` but not in ``quota_used``.
+
+    >>> mmsnb.campaigns(ledger="team.sqlite")[["recipients", "rate"]]      # doctest: +SKIP
+    """
+    from .ledger import History, history
+    from .plot import _zone
+
+    _zone(tz)
+    book = ledger if isinstance(ledger, History) else history(None, ledger, client=client)
+    proportion = _library("statsmodels.stats.proportion")
+    sends = book.sends
+    accepted = sends["state"].astype("object").eq("accepted").to_numpy()
+    per = sends.assign(
+        accepted_address=sends["address"].where(accepted), accepted_request=sends["request_no"].where(accepted)
+    )
+    table = per.groupby("campaign", sort=False).agg(
+        first_sent=("sent_at", "min"),
+        last_sent=("sent_at", "max"),
+        recipients=("address", "nunique"),
+        requests=("request_no", "nunique"),
+        quota_used=("accepted_request", "nunique"),
+        accepted=("accepted_address", "nunique"),
+    )
+    outcomes = _outcomes_of_history(book, "campaign")
+    counts = pd.crosstab(outcomes["group"], outcomes["outcome"]).reindex(
+        index=table.index, columns=[RETRIEVED, ENDED, OPEN], fill_value=0
+    )
+    table["delivered"], table["failed"], table["not_final"] = (counts[k].to_numpy() for k in (RETRIEVED, ENDED, OPEN))
+    table["not_final"] += table["accepted"] - counts.sum(axis=1).to_numpy()  # accepted, never polled
+    some = table["accepted"] > 0
+    table["rate"] = (table["delivered"] / table["accepted"].where(some)).astype("float64")
+    table["rate_low"], table["rate_high"] = np.nan, np.nan
+    if some.any():
+        low, high = proportion.proportion_confint(
+            table.loc[some, "delivered"], table.loc[some, "accepted"], alpha=1 - LEVEL, method="wilson"
+        )
+        table.loc[some, "rate_low"], table.loc[some, "rate_high"] = low, high
+    medians = retrieval(book, by="campaign").summary["median"] if len(outcomes) else pd.Series(dtype="timedelta64[us]")
+    table["median_retrieval"] = medians.reindex(table.index).astype("timedelta64[us]")
+    for column in ("first_sent", "last_sent"):
+        table[column] = pd.to_datetime(table[column], utc=True).dt.tz_convert(tz)
+    ints = ["recipients", "requests", "quota_used", "accepted", "delivered", "failed", "not_final"]
+    table = table.astype(dict.fromkeys(ints, "int64"))[CAMPAIGN_COLUMNS]
+    table = table.sort_values("first_sent", kind="stable", na_position="last")
+    table.index = pd.Index(table.index, dtype="string", name="campaign")
+    table.attrs.update(tz=tz)
+    return table
+
+
+#: Weekday names in :func:`hourly`'s order (Monday first).
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def hourly(data: Any, tz: str = "Europe/Warsaw", within: str | pd.Timedelta = "1h") -> pd.DataFrame:
+    """Delivery and retrieval of the ledger's messages by the weekday and hour they were sent, in local time.
+
+    ``data`` is ``mmsnb.history(...)``. One row per weekday (``Mon`` first) and hour (0 to 23) in which
+    something was sent (index: ``weekday``, ``hour``). Columns: ``messages`` (accepted), ``delivered``,
+    ``rate`` (delivered / messages); ``known`` (messages whose fate ``within`` of sending is known: retrieved
+    by then, ended without, or still polled at that time) and ``retrieved_within`` (the share of those retrieved
+    within that time). A message whose last poll came sooner tells nothing about it and is left out of ``known``,
+    so the share is not biased towards the quickly polled.
+
+    >>> hourly(mmsnb.history(), tz="Europe/Warsaw").loc[("Mon", 9)]     # doctest: +SKIP
+    """
+    from .plot import _zone
+
+    _zone(tz)
+    horizon = pd.Timedelta(within).total_seconds()
+    outcomes = _outcomes_of_history(data, None)
+    local = pd.to_datetime(outcomes["sent_at"], utc=True).dt.tz_convert(tz)
+    outcomes = outcomes[local.notna().to_numpy()]
+    local = local[local.notna()]
+    early = outcomes["seconds"].to_numpy() <= horizon
+    retrieved = (outcomes["outcome"].to_numpy() == RETRIEVED) & early
+    known = (
+        retrieved | (outcomes["seconds"].to_numpy() >= horizon) | ((outcomes["outcome"].to_numpy() == ENDED) & early)
+    )
+    flags = pd.DataFrame(
+        {
+            "weekday": pd.Categorical.from_codes(local.dt.day_of_week.to_numpy(), categories=pd.Index(WEEKDAYS)),
+            "hour": local.dt.hour.to_numpy().astype("int64"),
+            "messages": 1,
+            "delivered": outcomes["outcome"].to_numpy() == RETRIEVED,
+            "known": known,
+            "retrieved": retrieved,
+        }
+    )
+    table = flags.groupby(["weekday", "hour"], observed=True).sum().astype("int64")
+    table["rate"] = table["delivered"] / table["messages"]
+    table["retrieved_within"] = (table.pop("retrieved") / table["known"].where(table["known"] > 0)).astype("float64")
+    table.attrs.update(tz=tz, within=str(pd.Timedelta(within)))
+    return table[["messages", "delivered", "rate", "known", "retrieved_within"]]

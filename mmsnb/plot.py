@@ -626,3 +626,78 @@ def retrieval(data: object, *, ax: Axes | None = None) -> Axes:
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=9)
     return ax
+
+
+def campaigns(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """The delivery rate of each campaign with its 95 % interval, oldest first: is delivery rising or falling?
+
+    ``data`` is what :func:`mmsnb.campaigns` returns. Each campaign is labelled with its name, the day of its
+    first send (in the table's time zone) and how many recipients were accepted; a campaign nothing was
+    accepted for is labelled so and has no dot.
+
+    >>> ax = campaigns(mmsnb.campaigns(ledger="team.sqlite"))     # doctest: +SKIP
+    """
+    require(data, ("first_sent", "accepted", "rate", "rate_low", "rate_high"), "campaigns table")
+    title = "Delivery rate by campaign"
+    if data.empty:
+        return _nothing(_axes(ax), title, "the ledger holds no campaign")
+    ax = _axes(ax, figsize=(min(16.0, max(6.4, 1.5 + 0.9 * len(data))), 4.8))
+    x = np.arange(len(data))
+    rate = data["rate"].to_numpy(dtype="float64")
+    low, high = data["rate_low"].to_numpy(dtype="float64"), data["rate_high"].to_numpy(dtype="float64")
+    errors = np.clip(np.vstack([rate - low, high - rate]), 0, None)
+    color = CATEGORY_COLORS[Category.DELIVERED]
+    ax.errorbar(x, rate, yerr=errors, fmt="-o", color=color, ecolor=MARK_COLOR, capsize=4, linewidth=1)
+    labels = []
+    for name, first, accepted in zip(data.index, data["first_sent"], data["accepted"], strict=True):
+        day = "" if pd.isna(first) else f"\n{first.day} {first:%b %Y}"
+        labels.append(f"{name}{day}\n" + (f"{accepted:,} accepted" if accepted else "none accepted"))
+    slanted: dict[str, Any] = {"rotation": 30, "ha": "right"} if len(data) > 6 else {}
+    ax.set_xticks(x, labels, **slanted)
+    ax.set_xlim(-0.5, len(data) - 0.5)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel("delivered, of the accepted (95 % interval)")
+    zone = data.attrs.get("tz")
+    ax.set_xlabel("campaign, by its first send" + (f" ({zone})" if zone else ""))
+    ax.set_title(f"{title} ({len(data):,} campaigns)")
+    return ax
+
+
+#: What :func:`by_hour` can colour each hour by, and how it names it.
+BY_HOUR: dict[str, str] = {"rate": "delivered", "retrieved_within": "retrieved within {within}"}
+
+
+def by_hour(
+    data: object,
+    *,
+    what: str = "rate",
+    tz: str = "Europe/Warsaw",
+    within: str | pd.Timedelta = "1h",
+    ax: Axes | None = None,
+) -> Axes:
+    """A weekday × hour grid of the ledger's history in local time, coloured by how the messages sent then did.
+
+    ``data`` is ``mmsnb.history(...)``; ``what`` is ``"rate"`` (the share delivered) or ``"retrieved_within"``
+    (the share retrieved within ``within`` of sending, of the messages whose fate by then is known; see
+    :func:`mmsnb.analysis.hourly`). Hours in which nothing was sent stay blank.
+
+    >>> ax = by_hour(mmsnb.history(), what="retrieved_within", within="2h")     # doctest: +SKIP
+    """
+    from .analysis import WEEKDAYS, hourly
+
+    if what not in BY_HOUR:
+        raise InputError(f"what={what!r} is not something by_hour draws; choose one of {', '.join(BY_HOUR)}.")
+    table = hourly(data, tz=tz, within=within)
+    name = BY_HOUR[what].format(within=_duration(pd.Timedelta(within)))
+    title = f"Share {name}, by the hour sent ({tz})"
+    if table.empty:
+        return _nothing(_axes(ax), title, "nothing was sent")
+    grid = table[what].unstack("hour").reindex(index=list(WEEKDAYS), columns=range(24))
+    ax = _axes(ax, figsize=(10.0, 3.8))
+    image = ax.imshow(grid.to_numpy(dtype="float64"), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.figure.colorbar(image, ax=ax, format=PercentFormatter(1.0), label=name)
+    ax.set_yticks(range(7), list(WEEKDAYS))
+    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+    ax.set_xlabel(f"hour sent ({tz})")
+    ax.set_title(f"{title}; {int(table['messages'].sum()):,} messages")
+    return ax

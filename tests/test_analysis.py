@@ -307,3 +307,154 @@ def test_plot_retrieval_draws_one_curve_per_group_with_its_band():
     assert ax.get_xlabel() == "time after sending (seconds), as the polls saw it"
     assert mmsnb.plot.retrieval(opened.curves).get_title() == ax.get_title()
     plt.close("all")
+
+
+# -- across campaigns ------------------------------------------------------------------------
+
+
+def numbers(start: int, n: int) -> list[str]:
+    return [f"501{i:06d}" for i in range(start, start + n)]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_campaigns_over_a_ledger_of_several_campaigns_match_what_the_gateway_received(
+    engine, make_sandbox, tmp_path, request
+):
+    ledger = str(tmp_path / "ledger.sqlite") if engine == "sqlite" else request.getfixturevalue("pg_url")
+    sandbox = make_sandbox(quota=100)
+    client = sandbox.client(timeout=(2, 2))
+    sent: dict[str, pd.DataFrame] = {}
+    plans = {"spring": (numbers(0, 12), False), "summer": (numbers(100, 6), True), "autumn": (numbers(200, 5), False)}
+    for name, (msisdns, group) in plans.items():
+        if name == "autumn":  # two requests never answered: in the ledger, not accepted, not in the quota used
+            sandbox.fail_next("server_error", times=2)
+        frame = pd.DataFrame({"msisdn": [*msisdns, "12"]})  # "12" is never sent: not in the ledger
+        results = mmsnb.send(
+            client, frame, subject=f"Hi {name}", ledger=ledger, campaign=name, group=group, workers=1, progress=False
+        )
+        sent[name] = mmsnb.poll(client, results, progress=False)
+
+    table = mmsnb.campaigns(ledger=ledger)
+    assert list(table.index) == ["spring", "summer", "autumn"] and table.index.name == "campaign"
+    for name, (msisdns, _) in plans.items():
+        wanted = {f"tel:+48{n}" for n in msisdns}
+        got = [r for r in sandbox.received if set(r.addresses) <= wanted]  # what the gateway received
+        row, results = table.loc[name], sent[name]
+        assert row["recipients"] == len(msisdns), name
+        assert row["quota_used"] == len(got), name
+        assert row["accepted"] == len({a for r in got for a in r.addresses}), name
+        categories = results.loc[results["send_state"] == "accepted", "status_category"].astype("object")
+        assert row["delivered"] == (categories == "delivered").sum(), name
+        assert row["failed"] == (categories == "failed").sum(), name
+        assert row["not_final"] == row["accepted"] - row["delivered"] - row["failed"], name
+        low, high = wilson(int(row["delivered"]), int(row["accepted"]))
+        assert (row["rate_low"], row["rate_high"]) == pytest.approx((low, high), abs=1e-9), name
+        assert row["last_sent"] == results["sent_at"].max(), name
+        if name == "autumn":  # its first two requests got an error answer: sent, with no time in the results
+            assert row["first_sent"] < results["sent_at"].min()
+        else:
+            assert row["first_sent"] == results["sent_at"].min(), name
+    assert table["requests"].tolist() == [12, 1, 5]
+    assert table.loc["autumn", ["quota_used", "accepted"]].tolist() == [3, 3]
+    assert str(table.dtypes["first_sent"]) == "datetime64[us, Europe/Warsaw]"
+    assert str(table.dtypes["median_retrieval"]) == "timedelta64[us]" and str(table.dtypes["requests"]) == "int64"
+    medians = mmsnb.retrieval(mmsnb.history(ledger=ledger), by="campaign").summary["median"]
+    assert table["median_retrieval"].equals(medians.reindex(table.index))
+    client.close()
+
+
+def test_campaigns_of_an_empty_ledger_is_an_empty_table(tmp_path):
+    table = mmsnb.campaigns(ledger=tmp_path / "none.sqlite", tz="UTC")
+    assert table.empty and list(table.columns)[:3] == ["first_sent", "last_sent", "recipients"]
+    with pytest.raises(InputError, match="tz='Mars/Olympus' is not a time zone name"):
+        mmsnb.campaigns(ledger=tmp_path / "none.sqlite", tz="Mars/Olympus")
+
+
+def hand_history(messages: list[tuple]) -> mmsnb.History:
+    """A ledger's history of one-address requests: (sent at, [(seconds after, status), ...]) each."""
+    from mmsnb.ledger.frames import to_history
+    from mmsnb.statuses import describe
+
+    requests, statuses = [], []
+    for no, (sent, polls) in enumerate(messages, start=1):
+        sent = pd.Timestamp(sent, tz="UTC")
+        address, message_id = f'["tel:+48501{no:06d}"]', f"m{no}"
+        iso = sent.isoformat()
+        requests.append(("hand", no, "k", address, 1, "accepted", message_id, 200, None, None, iso, iso))
+        for seconds, status in polls:
+            info = describe(status)
+            at = (sent + pd.Timedelta(seconds=seconds)).isoformat()
+            statuses.append(("hand", message_id, f"tel:+48501{no:06d}", status, info.category, info.final, at))
+    return to_history(requests, statuses, [])
+
+
+def test_hourly_counts_in_warsaw_time_across_the_clock_change_and_leaves_out_what_is_not_known_yet():
+    from mmsnb.analysis import hourly
+
+    history = hand_history(
+        [
+            ("2026-03-02 08:30", [(600, "Retrieved")]),  # Mon 09:30 in Warsaw (UTC+1): retrieved in 10 min
+            ("2026-03-02 08:40", [(1200, "Success")]),  # Mon 09:40: last polled after 20 min, fate at 1 h unknown
+            ("2026-03-02 08:50", [(600, "Success"), (7200, "Success")]),  # Mon 09:50: not retrieved within 1 h
+            ("2026-03-29 22:30", [(7200, "Retrieved")]),  # Mon 00:30 in Warsaw (UTC+2 since that night)
+            ("2026-03-28 23:30", [(300, "Expired")]),  # Sun 00:30 (UTC+1): ended without retrieval
+        ]
+    )
+    table = hourly(history, tz="Europe/Warsaw", within="1h")
+    assert list(table.index) == [("Mon", 0), ("Mon", 9), ("Sun", 0)]
+    assert table.loc[("Mon", 9)].tolist() == pytest.approx([3, 1, 1 / 3, 2, 1 / 2])
+    assert table.loc[("Mon", 0)].tolist() == pytest.approx([1, 1, 1.0, 1, 0.0])
+    assert table.loc[("Sun", 0)].tolist() == pytest.approx([1, 0, 0.0, 1, 0.0])
+    in_utc = hourly(history, tz="UTC")
+    assert list(in_utc.index) == [("Mon", 8), ("Sat", 23), ("Sun", 22)]
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = mmsnb.plot.by_hour(history, what="retrieved_within")
+    grid = ax.images[0].get_array()
+    assert grid.shape == (7, 24)
+    assert grid[0, 9] == pytest.approx(0.5) and grid[6, 0] == 0.0 and np.ma.is_masked(grid[2, 12])
+    with pytest.raises(InputError, match="what='speed' is not something by_hour draws"):
+        mmsnb.plot.by_hour(history, what="speed")
+    plt.close("all")
+
+
+def test_plot_campaigns_draws_each_campaign_rate_oldest_first():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    history = hand_history([("2026-03-02 08:30", [(60, "Retrieved")]), ("2026-03-02 08:31", [(60, "Expired")])])
+    table = mmsnb.campaigns(ledger=history)
+    assert table.loc["hand", ["accepted", "delivered", "failed", "rate"]].tolist() == [2, 1, 1, 0.5]
+    ax = mmsnb.plot.campaigns(table)
+    assert ax.lines[0].get_ydata().tolist() == [0.5]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["hand\n2 Mar 2026\n2 accepted"]
+    plt.close("all")
+
+
+def test_the_campaigns_command_lists_each_campaign_of_the_ledger(client, tmp_path, capsys):
+    from mmsnb import cli
+
+    ledger = str(tmp_path / "ledger.sqlite")
+    assert cli.main(["campaigns", "--ledger", ledger]) == 0
+    assert capsys.readouterr().out == "The ledger holds no campaign yet.\n"
+    for name, start in (("spring", 0), ("summer", 100)):
+        frame = pd.DataFrame({"msisdn": [*numbers(start, 8), "12"]})
+        results = mmsnb.send(client, frame, subject="Hi", ledger=ledger, campaign=name, progress=False)
+        mmsnb.poll(client, results, progress=False)
+    table = mmsnb.campaigns(ledger=ledger, tz="UTC")
+    assert cli.main(["campaigns", "--ledger", ledger, "--tz", "UTC"]) == 0
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.split("  ")[0:2] == ["campaign", "first send (UTC)"]
+    assert [line.split()[0] for line in lines] == ["spring", "summer"]
+    for line, (name, row) in zip(lines, table.iterrows(), strict=True):
+        assert f"{row['first_sent']:%Y-%m-%d %H:%M}" in line
+        assert f"{row['rate']:.1%} ({row['rate_low']:.1%} to {row['rate_high']:.1%})" in line, name
+        assert line.split()[3:5] == ["8", "8"]  # recipients, accepted
+    assert cli.main(["campaigns", "--ledger", ledger, "--tz", "Mars"]) == 2
+    assert "is not a time zone name" in capsys.readouterr().err

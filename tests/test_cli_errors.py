@@ -181,6 +181,7 @@ def test_every_option_has_help():
         ("limit", [v for v in VARIABLES.values() if v != "MMSNB_LEDGER"]),
         ("opt-out", ["MMSNB_LEDGER"]),
         ("opt-in", ["MMSNB_LEDGER"]),
+        ("campaigns", ["MMSNB_LEDGER"]),
     ],
 )
 def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
@@ -193,7 +194,7 @@ def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
 
 def test_every_variable_is_described():
     assert set(cli.DESCRIBED) == set(VARIABLES.values())
-    assert set(subcommands()) == {"sandbox", "send", "status", "limit", "opt-out", "opt-in", "demo"}
+    assert set(subcommands()) == {"sandbox", "send", "status", "limit", "opt-out", "opt-in", "campaigns", "demo"}
 
 
 # -- numbers and message ids -----------------------------------------------------------------------

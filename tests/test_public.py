@@ -12,8 +12,8 @@ PUBLIC = {
     "SEND_STATES", "Attachment", "AuthError", "BadRequestError", "Category", "Client", "Composer", "ConfigError",
     "DeliveryStatus", "Faults", "History", "InputError", "Ledger", "LedgerError", "Limit", "MMSError", "Message",
     "Monitor", "NotFoundError", "Plan", "QuotaError", "RedirectError", "Retrieval", "Sandbox", "SendInfo", "SendResult",
-    "SendState", "ServerError", "ThrottledError", "TransportError", "compare", "connect", "failures", "history",
-    "normalize", "opt_in", "opt_out", "opted_out", "plan", "plot", "poll", "read_recipients", "read_results",
+    "SendState", "ServerError", "ThrottledError", "TransportError", "campaigns", "compare", "connect", "failures",
+    "history", "normalize", "opt_in", "opt_out", "opted_out", "plan", "plot", "poll", "read_recipients", "read_results",
     "retrieval", "sample", "send", "summary",
 }  # fmt: skip
 
