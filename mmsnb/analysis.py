@@ -532,3 +532,26 @@ def hourly(data: Any, tz: str = "Europe/Warsaw", within: str | pd.Timedelta = "1
     table["retrieved_within"] = (table.pop("retrieved") / table["known"].where(table["known"] > 0)).astype("float64")
     table.attrs.update(tz=tz, within=str(pd.Timedelta(within)))
     return table[["messages", "delivered", "rate", "known", "retrieved_within"]]
+
+
+def headline(results: pd.DataFrame) -> pd.Series:
+    """The counts of :func:`compare` for all rows together, with the delivery rate and its Wilson interval.
+
+    >>> headline(results)[["sent", "rate"]]      # doctest: +SKIP
+    """
+    require(results, ("send_state", "status_category"))
+    results = people_once(results)
+    labels = pd.Series("all", index=results.index, dtype="string")
+    row = _counts(results, labels, ["all"]).iloc[0]
+    out = row.astype("float64").to_dict()
+    out["rate"] = out["rate_low"] = out["rate_high"] = float("nan")
+    if row["sent"]:
+        proportion = _library("statsmodels.stats.proportion")
+        out["rate"] = row["delivered"] / row["sent"]
+        out["rate_low"], out["rate_high"] = proportion.proportion_confint(
+            int(row["delivered"]), int(row["sent"]), alpha=1 - LEVEL, method="wilson"
+        )
+    series = pd.Series(out, dtype="object")
+    for key in ("recipients", "not_sent", "sent", "delivered", "failed", "not_final"):
+        series[key] = int(row[key])
+    return series
