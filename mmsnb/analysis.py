@@ -367,6 +367,11 @@ def retrieval(data: Any, by: str | None = None) -> Retrieval:
         frame = _outcomes_of_history(data, by)
     else:
         raise InputError(f"Expected the results DataFrame or mmsnb.history(...), got {type(data).__name__}.")
+    return _estimate(frame, by)
+
+
+def _estimate(frame: pd.DataFrame, by: str | None) -> Retrieval:
+    """The curves and summary of :func:`retrieval` from one row per message: ``group``, ``seconds``, ``outcome``."""
     labels, order = _group_labels(frame["group"])
     curves, rows = [], []
     for group in order:
@@ -476,7 +481,7 @@ def campaigns(ledger: Any = None, *, client: Any = None, tz: str = "Europe/Warsa
             table.loc[some, "delivered"], table.loc[some, "accepted"], alpha=1 - LEVEL, method="wilson"
         )
         table.loc[some, "rate_low"], table.loc[some, "rate_high"] = low, high
-    medians = retrieval(book, by="campaign").summary["median"] if len(outcomes) else pd.Series(dtype="timedelta64[us]")
+    medians = _estimate(outcomes, "campaign").summary["median"]
     table["median_retrieval"] = medians.reindex(table.index).astype("timedelta64[us]")
     for column in ("first_sent", "last_sent"):
         table[column] = pd.to_datetime(table[column], utc=True).dt.tz_convert(tz)
@@ -555,3 +560,64 @@ def headline(results: pd.DataFrame) -> pd.Series:
     for key in ("recipients", "not_sent", "sent", "delivered", "failed", "not_final"):
         series[key] = int(row[key])
     return series
+
+
+#: The ``send_state`` a row read from the ledger gets from its request's state.
+LEDGER_SEND_STATES = {
+    "accepted": "accepted",
+    "rejected": "rejected",
+    "unknown": "unknown",
+    "sending": "in-progress",
+    "throttled": "in-progress",
+    "unsent": "stopped",
+}
+
+
+def ledger_results(history: Any) -> pd.DataFrame:
+    """A results frame (the columns and dtypes :func:`mmsnb.poll` returns) rebuilt from a ledger's history.
+
+    One row per campaign and number: its accepted request if it has one, else its latest; its latest polled
+    status, and ``delivered_at`` when a poll first saw it delivered. Numbers never sent (invalid, opted out)
+    were never written to the ledger, so they are not here.
+    """
+    from .results import DTYPES
+    from .statuses import describe
+
+    sends = history.sends.assign(_accepted=history.sends["state"].astype("object").eq("accepted"))
+    sends = sends.sort_values(["_accepted", "sent_at"], kind="stable", na_position="first")
+    sends = sends.drop_duplicates(["campaign", "address"], keep="last").sort_index()
+    statuses = history.statuses.sort_values("polled_at", kind="stable")
+    keys = ["campaign", "message_id", "address"]
+    per_address = statuses[statuses["address"].ne("").fillna(False)]
+    per_message = statuses[statuses["address"].eq("").fillna(False)].drop(columns="address")
+    polled = pd.concat(
+        [
+            sends[keys].merge(per_address, on=keys, how="inner"),
+            sends[keys].merge(per_message, on=["campaign", "message_id"], how="inner"),
+        ],
+        ignore_index=True,
+    ).sort_values("polled_at", kind="stable")
+    latest = polled.drop_duplicates(keys, keep="last").set_index(keys)
+    delivered = polled[polled["category"].astype("object").eq("delivered")].groupby(keys)["polled_at"].min()
+    at = pd.MultiIndex.from_frame(sends[keys])
+    status = latest["status"].reindex(at)
+    out = pd.DataFrame(
+        {
+            "campaign": sends["campaign"].to_numpy(),
+            "address": sends["address"].to_numpy(),
+            "send_state": sends["state"].astype("object").map(LEDGER_SEND_STATES).to_numpy(),
+            "message_id": sends["message_id"].where(sends["_accepted"]).to_numpy(),
+            "request_no": sends["request_no"].to_numpy(),
+            "http_status": sends["http_status"].to_numpy(),
+            "error_code": sends["error_code"].to_numpy(),
+            "error": sends["error"].to_numpy(),
+            "sent_at": sends["sent_at"].where(sends["_accepted"]).to_numpy(),
+            "status": status.to_numpy(),
+            "status_category": latest["category"].reindex(at).to_numpy(),
+            "status_meaning": [None if pd.isna(s) else describe(str(s)).meaning for s in status],
+            "final": latest["final"].reindex(at).to_numpy(),
+            "polled_at": latest["polled_at"].reindex(at).to_numpy(),
+            "delivered_at": delivered.reindex(at).to_numpy(),
+        }
+    )
+    return out.astype({c: DTYPES.get(c, "string") for c in out.columns})

@@ -537,6 +537,15 @@ def _campaigns(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .export import SUFFIXES, write_report
+
+    if Path(args.out).suffix.lower() not in SUFFIXES:
+        raise Usage(f"--out {args.out!r} must end in .html (a page) or .xlsx (a workbook).")
+    print(write_report(args.campaign, args.out, ledger=args.ledger))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -783,6 +792,19 @@ def parser() -> Parser:
     )
     p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
     p.add_argument("--tz", default="Europe/Warsaw", help="the time zone of the times shown (default: Europe/Warsaw)")
+
+    p = command(
+        "report",
+        _report,
+        help="write a campaign's report: a page or a workbook",
+        description="Write a campaign's report from the ledger: one self-contained HTML page (charts inside, opens "
+        "offline, readable on a phone) or an Excel workbook, by the name given to --out. "
+        "Needs pip install 'mmsnb[analysis]'.",
+        epilog=_reads(("MMSNB_LEDGER",)),
+    )
+    p.add_argument("campaign", metavar="CAMPAIGN", help="the campaign's name ('mmsnb campaigns' lists them)")
+    p.add_argument("--out", default="report.html", help="the file to write: .html or .xlsx (default: report.html)")
+    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
 
     p = command(
         "demo",

@@ -19,16 +19,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from . import plot
-from .analysis import LEVEL, compare, headline, retrieval
+from .analysis import LEVEL, compare, headline, ledger_results, retrieval
 from .errors import InputError
 from .report import failures, require, summary
 from .results import SendInfo
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .ledger import LedgerSpec
 
 #: The file suffixes :func:`write_report` writes, and what each is.
 SUFFIXES = {".html": "page", ".htm": "page", ".xlsx": "workbook"}
@@ -50,31 +55,50 @@ class Section:
 
 
 def write_report(
-    data: pd.DataFrame, path: str | os.PathLike[str], *, by: str | None = None, title: str | None = None
+    data: pd.DataFrame | str,
+    path: str | os.PathLike[str],
+    *,
+    by: str | None = None,
+    title: str | None = None,
+    ledger: LedgerSpec = None,
+    client: Client | None = None,
 ) -> Path:
     """Write the report of the results ``data`` to ``path``: an HTML page (``.html``) or a workbook (``.xlsx``).
 
-    Both hold the campaign's numbers, its outcomes, the comparison by the column ``by`` (when given, with
-    :func:`mmsnb.compare`), how soon people opened (:func:`mmsnb.retrieval`), the failures by kind
-    (without the numbers they name) and the quota the send read. The workbook also has the results
+    ``data`` is a results frame, or a campaign's name: then its rows are rebuilt from the ledger
+    (``ledger=``, or the one ``client``'s sends use; see :func:`mmsnb.analysis.ledger_results`), and the
+    report adds the quota readings. Both hold the campaign's numbers, its outcomes, the comparison by the
+    column ``by`` (when given, with :func:`mmsnb.compare`), how soon people opened (:func:`mmsnb.retrieval`),
+    the failures by kind (without the numbers they name) and the quota. The workbook also has the results
     themselves, times in UTC. Returns the path written.
 
     >>> mmsnb.report(results, "report.html", by="variant")     # doctest: +SKIP
     PosixPath('report.html')
+    >>> mmsnb.report("spring-sale", "report.xlsx", ledger="team.sqlite")     # doctest: +SKIP
     """
-    require(data, ("send_state", "status_category", "status", "error", "http_status", "error_code"))
     target = Path(path)
     kind = SUFFIXES.get(target.suffix.lower())
     if kind is None:
         raise InputError(
             f"Cannot tell what to write from the name {target.name!r}: end it in .html (a page) or .xlsx (a workbook)."
         )
-    info = SendInfo.of(data)
-    name = title or (f"Campaign {info.campaign}" if info else "Campaign report")
-    if kind == "page":
-        target.write_text(_page(name, _sections(data, by, charts=True)), encoding="utf-8")
+    quota = None
+    if isinstance(data, str):
+        from .ledger import history
+
+        book = history(data, ledger, client=client)
+        if book.sends.empty:
+            raise InputError(f"The ledger has no campaign named {data!r}: 'mmsnb campaigns' lists those it has.")
+        name = title or f"Campaign {data}"
+        data, quota = ledger_results(book), book.quota
     else:
-        _workbook(target, data, _sections(data, by, charts=False))
+        info = SendInfo.of(data)
+        name = title or (f"Campaign {info.campaign}" if info else "Campaign report")
+    require(data, ("send_state", "status_category", "status", "error", "http_status", "error_code"))
+    if kind == "page":
+        target.write_text(_page(name, _sections(data, by, quota, charts=True)), encoding="utf-8")
+    else:
+        _workbook(target, data, _sections(data, by, quota, charts=False))
     return target
 
 
@@ -87,8 +111,8 @@ def _chart(draw: Callable[[Axes], Axes], size: tuple[float, float] = (7.2, 4.2))
     return out.getvalue()
 
 
-def _sections(results: pd.DataFrame, by: str | None, *, charts: bool) -> list[Section]:
-    """The report's parts, in order; ``charts`` draws the charts (the workbook has none)."""
+def _sections(results: pd.DataFrame, by: str | None, quota: pd.DataFrame | None, *, charts: bool) -> list[Section]:
+    """The report's parts, in order; ``quota`` the ledger's readings, if any; ``charts`` draws the charts."""
 
     def chart(draw: Callable[[Axes], Axes], size: tuple[float, float] = (7.2, 4.2)) -> bytes | None:
         return _chart(draw, size) if charts else None
@@ -140,7 +164,21 @@ def _sections(results: pd.DataFrame, by: str | None, *, charts: bool) -> list[Se
         )
     )
     info = SendInfo.of(results)
-    if info is not None:
+    if quota is not None and not quota.empty:
+        last = quota.sort_values("read_at").iloc[-1]
+        parts.append(
+            Section(
+                "Quota",
+                [
+                    f"At the last reading, {last['used']:,} requests of the quota were used and "
+                    f"{last['available']:,} left (one request carries up to many recipients and costs one)."
+                ],
+                None,
+                chart(lambda ax: plot.quota(quota, ax=ax, tz="Europe/Warsaw"), (8.4, 4.4)),
+                "Requests used and available over time",
+            )
+        )
+    elif info is not None:
         parts.append(
             Section(
                 "Quota",

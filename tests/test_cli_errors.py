@@ -182,6 +182,7 @@ def test_every_option_has_help():
         ("opt-out", ["MMSNB_LEDGER"]),
         ("opt-in", ["MMSNB_LEDGER"]),
         ("campaigns", ["MMSNB_LEDGER"]),
+        ("report", ["MMSNB_LEDGER"]),
     ],
 )
 def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
@@ -194,7 +195,17 @@ def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
 
 def test_every_variable_is_described():
     assert set(cli.DESCRIBED) == set(VARIABLES.values())
-    assert set(subcommands()) == {"sandbox", "send", "status", "limit", "opt-out", "opt-in", "campaigns", "demo"}
+    assert set(subcommands()) == {
+        "sandbox",
+        "send",
+        "status",
+        "limit",
+        "opt-out",
+        "opt-in",
+        "campaigns",
+        "report",
+        "demo",
+    }
 
 
 # -- numbers and message ids -----------------------------------------------------------------------

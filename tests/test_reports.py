@@ -161,3 +161,31 @@ def test_a_workbook_sheet_is_chosen_by_name_or_position_and_a_wrong_one_is_named
         mmsnb.read_recipients(raw, sheet="Arkusz1")
     with pytest.raises(InputError, match="is not a readable Excel workbook"):
         mmsnb.read_recipients(b"PK\x03\x04" + bytes(40))
+
+
+def test_a_campaign_is_rebuilt_from_the_ledger_and_reported_from_the_command_line(results, tmp_path, capsys):
+    import re
+
+    from mmsnb import cli
+    from mmsnb.analysis import ledger_results
+
+    ledger = str(tmp_path / "ledger.sqlite")
+    rebuilt = ledger_results(mmsnb.history(ledger=ledger))
+    sent = results[results["send_state"] != "invalid"].reset_index(drop=True)
+    columns = ["address", "send_state", "message_id", "request_no", "http_status", "status", "status_category",
+               "status_meaning", "final", "sent_at", "polled_at", "delivered_at"]  # fmt: skip
+    pd.testing.assert_frame_equal(rebuilt[columns], sent[columns], check_categorical=False)
+
+    out = tmp_path / "ab.html"
+    assert cli.main(["report", "ab", "--ledger", ledger, "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"{out}\n"
+    page = out.read_text(encoding="utf-8")
+    assert re.findall(r"<h2>(.*?)</h2>", page) == ["The numbers", "How soon people opened", "Failures by kind", "Quota"]
+    assert page.count('src="data:image/png;base64,') == 3
+    assert "<title>Campaign ab</title>" in page
+    assert cli.main(["report", "ab", "--ledger", ledger, "--out", str(tmp_path / "ab.xlsx")]) == 0
+    back = pd.read_excel(tmp_path / "ab.xlsx", sheet_name="results")
+    assert back["address"].tolist() == sent["address"].tolist()
+    assert cli.main(["report", "nope", "--ledger", ledger, "--out", str(tmp_path / "x.html")]) == 2
+    assert "The ledger has no campaign named 'nope'" in capsys.readouterr().err
+    assert cli.main(["report", "ab", "--ledger", ledger, "--out", str(tmp_path / "x.pdf")]) == 2
