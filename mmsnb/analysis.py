@@ -79,10 +79,13 @@ def _counts(results: pd.DataFrame, labels: pd.Series, order: list[str]) -> pd.Da
     category = results["status_category"].astype("object")
     delivered = sent & category.eq(Category.DELIVERED).fillna(False).to_numpy(dtype=bool)
     failed = sent & category.eq(Category.FAILED).fillna(False).to_numpy(dtype=bool)
-    flags = pd.DataFrame({"recipients": 1, "sent": sent, "delivered": delivered, "failed": failed})
+    undetermined = sent & category.eq(Category.UNKNOWN).fillna(False).to_numpy(dtype=bool)
+    flags = pd.DataFrame(
+        {"recipients": 1, "sent": sent, "delivered": delivered, "failed": failed, "undetermined": undetermined}
+    )
     table = flags.groupby(labels.to_numpy(), sort=False).sum().reindex(order, fill_value=0).astype("int64")
     table.insert(1, "not_sent", table["recipients"] - table["sent"])
-    table["not_final"] = table["sent"] - table["delivered"] - table["failed"]
+    table["not_final"] = table["sent"] - table["delivered"] - table["failed"] - table["undetermined"]
     return table
 
 
@@ -107,8 +110,8 @@ def compare(results: pd.DataFrame, by: str, reference: Any = None) -> pd.DataFra
     in sorted order. Columns:
 
     - ``recipients`` (rows), ``not_sent`` (rows never sent: invalid, opted-out, duplicate, quota …),
-      ``sent`` (rows that reached the gateway), ``delivered``, ``failed``, ``not_final`` (sent, no final
-      outcome yet: pending, partial, unknown or never polled);
+      ``sent`` (rows that reached the gateway), ``delivered``, ``failed``, ``undetermined`` (the gateway
+      cannot tell: ``Indeterminate``), ``not_final`` (sent, no outcome yet: pending, partial or never polled);
     - ``rate`` = delivered / sent, with its 95 % Wilson interval ``rate_low``, ``rate_high``;
     - against the reference group (``reference=``, else the first): ``difference`` in the rate
       (this group's minus the reference's), its 95 % Newcombe interval ``difference_low``, ``difference_high``,
@@ -438,7 +441,8 @@ def campaigns(ledger: Any = None, *, client: Any = None, tz: str = "Europe/Warsa
     - ``recipients`` (numbers the ledger holds for it), ``requests`` (API requests, any outcome),
       ``quota_used`` (requests the gateway accepted: each costs one of the quota, whatever its recipients),
       ``accepted`` (recipients in those);
-    - ``delivered``, ``failed`` and ``not_final`` as the polls last saw the accepted recipients;
+    - ``delivered``, ``failed`` and ``not_final`` (neither yet, or undetermined) as the polls last saw the
+      accepted recipients;
     - ``rate`` = delivered / accepted with its 95 % Wilson interval ``rate_low``, ``rate_high``;
     - ``median_retrieval``: half of the accepted were retrieved by this time after sending
       (see :func:`retrieval`; NaT when fewer than half were).
@@ -557,7 +561,7 @@ def headline(results: pd.DataFrame) -> pd.Series:
             int(row["delivered"]), int(row["sent"]), alpha=1 - LEVEL, method="wilson"
         )
     series = pd.Series(out, dtype="object")
-    for key in ("recipients", "not_sent", "sent", "delivered", "failed", "not_final"):
+    for key in ("recipients", "not_sent", "sent", "delivered", "failed", "undetermined", "not_final"):
         series[key] = int(row[key])
     return series
 

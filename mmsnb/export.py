@@ -199,7 +199,9 @@ def _rate_sentence(top: pd.Series) -> str:
     return (
         f"{top['delivered']:,} of the {top['sent']:,} sent were delivered: {100 * top['rate']:.1f} % "
         f"({LEVEL:.0%} CI {100 * top['rate_low']:.1f} to {100 * top['rate_high']:.1f} %); "
-        f"{top['failed']:,} failed.{pending}"
+        f"{top['failed']:,} failed"
+        + (f", {top['undetermined']:,} undetermined (the gateway cannot tell)." if top["undetermined"] else ".")
+        + pending
     )
 
 

@@ -326,7 +326,9 @@ def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     is when a poll first saw the message delivered, not when the handset got it: each time is an
     upper bound, and the curve climbs in steps at the polling rounds. The axis label and a note
     on the chart say so. The x axis is in seconds, minutes or hours depending on the times; the
-    median is a dashed vertical line.
+    median is a dashed vertical line. It shows the delivered messages only, which leaves out the slow
+    ones still pending or expired and so looks faster than opening is: for how soon people open, with
+    those counted, use :func:`retrieval`.
 
     >>> ax = delivery_times(results)                      # doctest: +SKIP
     >>> ax.get_xlabel()                                   # doctest: +SKIP

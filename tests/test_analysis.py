@@ -156,6 +156,13 @@ def test_compare_against_a_chosen_reference_and_a_group_never_sent():
         mmsnb.compare(frame, by="segment")
 
 
+def test_undetermined_messages_are_counted_apart_from_those_not_final_yet():
+    frame = frame_of(group_rows("A", delivered=5, failed=1, pending=2) + [("A", "accepted", "unknown")] * 3)
+    row = mmsnb.compare(frame, by="variant").loc["A"]
+    assert row[["sent", "delivered", "failed", "undetermined", "not_final"]].tolist() == [11, 5, 1, 3, 2]
+    assert row["sentence"].endswith("; 2 not final yet.")
+
+
 def test_a_number_repeated_across_waves_is_compared_once():
     frame = frame_of(group_rows("A", delivered=2, failed=1))
     frame["address"] = ["tel:+48501000001", "tel:+48501000002", "tel:+48501000003"]
