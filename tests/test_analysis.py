@@ -465,3 +465,34 @@ def test_the_campaigns_command_lists_each_campaign_of_the_ledger(client, tmp_pat
         assert line.split()[3:5] == ["8", "8"]  # recipients, accepted
     assert cli.main(["campaigns", "--ledger", ledger, "--tz", "Mars"]) == 2
     assert "is not a time zone name" in capsys.readouterr().err
+
+
+# -- networks --------------------------------------------------------------------------------
+
+
+def test_numbers_in_other_networks_ranges_are_told_before_sending_and_compared_after(sandbox, client, tmp_path):
+    orange, plus, play = numbers(0, 12), ["601102030", "691102031"], ["531102032"]
+    frame = pd.DataFrame({"msisdn": [*orange, *plus, *play, "12"]})
+    plan = mmsnb.plan(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", campaign="networks")
+    assert plan.other_networks == 3
+    assert repr(plan).endswith("1 invalid skipped. 3 in other networks' ranges (they fail unless ported to Orange).")
+    results = mmsnb.poll(client, plan.send(progress=False), progress=False)
+    assert sorted(a for r in sandbox.received for a in r.addresses) == sorted(
+        f"tel:+48{n}" for n in [*orange, *plus, *play]
+    )  # they are sent (a number may be ported), and the gateway answers for them
+    table = mmsnb.compare(results, by="carrier_hint", reference="Orange")
+    assert list(table.index) == ["Orange", "Play", "Plus", "(missing)"]
+    assert table.loc["Plus", ["sent", "delivered", "failed"]].tolist() == [2, 0, 2]
+    assert table.loc["(missing)", ["recipients", "not_sent", "sent"]].tolist() == [1, 1, 0]
+    assert set(results.loc[results["carrier_hint"] == "Plus", "status"]) == {"Address Not Found"}
+
+
+def test_the_composer_confirmation_says_how_many_numbers_lie_in_other_networks_ranges(client, tmp_path):
+    from mmsnb import Composer
+
+    form = Composer(client, recipients=["501102030", "601102030", "531102032"], ledger=tmp_path / "l.sqlite")
+    form.subject.value = "Wiosna"
+    form.send_button.click()
+    text = form.confirm_text.value
+    assert "Send to 3 recipients in 1 request?" in text, form.status.value
+    assert "2 recipients in other networks' ranges: they fail unless ported to Orange." in text
