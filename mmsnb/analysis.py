@@ -17,7 +17,7 @@ import contextlib
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,10 @@ import pandas as pd
 from .errors import ConfigError, InputError
 from .report import SENT_STATES, people_once, require
 from .results import Category
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .ledger import History, LedgerSpec
 
 #: How to get the statistics libraries this module uses.
 INSTALL = "pip install 'mmsnb[analysis]'"
@@ -204,7 +208,7 @@ def _sentence(group: str, row: pd.Series, reference: str) -> str:
     points = 100 * row["difference"]
     interval = f"95 % CI {_percent(row['difference_low'])} to {_percent(row['difference_high'])}"
     if row["p_adjusted"] < 1 - LEVEL:
-        more = "more" if points > 0 else "fewer"
+        more = "more" if points > 0 else "less"
         return (
             f"{group} delivered {abs(points):.1f} points {more} than {reference} "
             f"({interval}; {_p(row['p_adjusted'])}){pending}."
@@ -227,7 +231,9 @@ class Retrieval:
     summary: pd.DataFrame
 
     def __repr__(self) -> str:
-        return f"Retrieval({len(self.summary)} groups, {len(self.curves)} points)\n{self.summary!r}"
+        """A line, not two frames: ``Retrieval(2 groups, 340 points)``; a notebook shows the summary."""
+        groups = len(self.summary)
+        return f"Retrieval({groups} group{'' if groups == 1 else 's'}, {len(self.curves)} points)"
 
     def _repr_html_(self) -> str:
         return str(self.summary._repr_html_())  # type: ignore[operator]
@@ -429,7 +435,9 @@ CAMPAIGN_COLUMNS = [
 ]  # fmt: skip
 
 
-def campaigns(ledger: Any = None, *, client: Any = None, tz: str = "Europe/Warsaw") -> pd.DataFrame:
+def campaigns(
+    ledger: LedgerSpec | History = None, *, client: Client | None = None, tz: str = "Europe/Warsaw"
+) -> pd.DataFrame:
     """One row per campaign in the ledger (SQLite or PostgreSQL), oldest first: how each went, to compare them.
 
     ``ledger`` is a path, a ``postgresql://`` URL, an open :class:`~mmsnb.ledger.Ledger` or ``mmsnb.history(...)``;

@@ -136,7 +136,7 @@ def test_compare_says_each_row_in_plain_words(results):
     assert sentences["B"].startswith("B delivered 5.0 points more than A (95 % CI 2.4 to 7.6; p < 0.001)")
     assert sentences["B"].endswith("; 10 not final yet.")
     assert sentences["C"].startswith("C: no detectable difference from A (-21.3 points, 95 % CI")
-    assert sentences["D"].startswith("D delivered 88.0 points fewer than A")
+    assert sentences["D"].startswith("D delivered 88.0 points less than A")
     assert "no detectable difference" in sentences["E"]
 
 
@@ -226,6 +226,7 @@ def test_retrieval_with_censoring_and_a_competing_outcome_matches_the_worked_ans
     assert row["retrieved_share"] == pytest.approx(7 / 9)
     assert row["never_retrieved_share"] == pytest.approx(2 / 9)
     assert str(curve.dtypes["after"]) == "timedelta64[us]" and str(opened.summary.dtypes["median"]) == "timedelta64[us]"
+    assert repr(opened) == "Retrieval(1 group, 6 points)"
 
 
 def test_retrieval_where_nothing_competes_is_one_minus_kaplan_meier_per_group():
