@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from . import plot
 from .analysis import LEVEL, compare, headline, ledger_results, retrieval
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .report import failures, require, summary
 from .results import SendInfo
 
@@ -279,7 +279,9 @@ def _workbook(path: Path, results: pd.DataFrame, sections: list[Section]) -> Non
     try:
         import openpyxl  # noqa: F401  (only to say how to install it; pandas loads it)
     except ImportError:
-        raise InputError("Writing a workbook needs openpyxl: pip install 'mmsnb[analysis]'.") from None
+        raise ConfigError(
+            "Writing a workbook needs openpyxl, which is not installed: pip install 'mmsnb[analysis]'"
+        ) from None
     sheets: dict[str, pd.DataFrame] = {}
     words = []
     for section in sections:
