@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import received_addresses
+from helpers import received_addresses, upload
 
 import mmsnb
 from mmsnb.errors import InputError
@@ -189,3 +189,21 @@ def test_a_campaign_is_rebuilt_from_the_ledger_and_reported_from_the_command_lin
     assert cli.main(["report", "nope", "--ledger", ledger, "--out", str(tmp_path / "x.html")]) == 2
     assert "The ledger has no campaign named 'nope'" in capsys.readouterr().err
     assert cli.main(["report", "ab", "--ledger", ledger, "--out", str(tmp_path / "x.pdf")]) == 2
+
+
+def test_the_composer_takes_an_uploaded_workbook_with_its_numbers_as_typed(client, tmp_path):
+    from mmsnb import Composer
+
+    raw = workbook([["imię", "telefon"], ["Łucja", "0048 501 102 030"], ["Ola", 48501102031]], {"B3": "0" * 13})
+    form = Composer(client, ledger=tmp_path / "l.sqlite")
+    try:
+        form.recipients.csv.value = (upload("lista.xlsx", raw, XLSX),)
+        assert form.recipients.using_table, form.recipients.table_info.value
+        assert form.recipients.column.value == "telefon"
+        assert form.recipients.table["telefon"].tolist() == ["0048 501 102 030", "0048501102031"]
+        assert "2 valid recipients" in form.recipients.count.value
+    finally:
+        form.close()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
