@@ -25,7 +25,7 @@ GROUPS: list[tuple[str, list[str]]] = [
     ("Sending", ["connect", "Client", "plan", "Plan", "send", "poll", "Message", "Attachment", "normalize"]),
     ("Reading files", ["read_recipients", "read_results", "sample"]),
     ("Results", ["SendState", "SEND_STATES", "Category", "SendInfo", "SendResult", "DeliveryStatus", "Limit"]),
-    ("Analysis", ["summary", "failures", "plot"]),
+    ("Analysis", ["summary", "failures", "compare", "retrieval", "Retrieval", "campaigns", "plot"]),
     ("The ledger", ["Ledger", "History", "history", "opt_out", "opt_in", "opted_out"]),
     ("Widgets", ["Composer", "Monitor"]),
     ("The sandbox", ["Sandbox", "Faults"]),

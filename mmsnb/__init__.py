@@ -39,6 +39,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from . import plot
+    from .analysis import Retrieval, campaigns, compare, retrieval
     from .answers import DeliveryStatus, Limit, SendResult
     from .campaign import Plan, plan, send
     from .client import Client
@@ -55,6 +56,10 @@ if TYPE_CHECKING:
 
 #: Where each lazily loaded name lives: ``name: module`` (the module itself when the names are equal).
 _LAZY: dict[str, str] = {
+    "Retrieval": "analysis",
+    "campaigns": "analysis",
+    "compare": "analysis",
+    "retrieval": "analysis",
     "DeliveryStatus": "answers",
     "Limit": "answers",
     "SendResult": "answers",
@@ -111,6 +116,7 @@ __all__ = [
     "Plan",
     "QuotaError",
     "RedirectError",
+    "Retrieval",
     "Sandbox",
     "SendInfo",
     "SendResult",
@@ -118,6 +124,8 @@ __all__ = [
     "ServerError",
     "ThrottledError",
     "TransportError",
+    "campaigns",
+    "compare",
     "connect",
     "failures",
     "history",
@@ -130,6 +138,7 @@ __all__ = [
     "poll",
     "read_recipients",
     "read_results",
+    "retrieval",
     "sample",
     "send",
     "summary",

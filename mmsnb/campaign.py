@@ -28,6 +28,7 @@ from .errors import InputError, LedgerError, MMSError, QuotaError
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
 from .media import Media
 from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
+from .numbers import ORANGE
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
 from .results import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
@@ -164,6 +165,12 @@ class Plan:
         """How many rows the requests carry."""
         return sum(len(r.positions) for r in self.requests)
 
+    @property
+    def other_networks(self) -> int:
+        """How many recipients to send lie in another network's number range: they fail unless ported to Orange."""
+        carriers = {row.position: row.carrier for row in self.rows}
+        return sum(carriers.get(p) != ORANGE for r in self.requests for p in r.positions)
+
     def shortfall(self) -> str | None:
         """Why the quota read when planning cannot carry every request; None when it can."""
         return _shortfall(len(self.requests), self.limit)
@@ -231,9 +238,12 @@ class Plan:
     def __repr__(self) -> str:
         skipped = Counter(o.state for o in self.settled.values())
         told = ", ".join(f"{n} {state}" for state, n in skipped.items()) or "nothing"
+        others = self.other_networks
+        ported = f" {others} in other networks' ranges (they fail unless ported to Orange)." if others else ""
         return (
             f"Plan {self.campaign!r}: {_plural(self.recipients, 'recipient')} in "
             f"{_plural(len(self.requests), 'request')}; {self.limit.available} requests available; {told} skipped."
+            + ported
         )
 
     def _repr_html_(self) -> str:

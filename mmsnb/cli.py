@@ -523,6 +523,47 @@ def _limit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _campaigns(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .analysis import campaigns
+
+    table = campaigns(ledger=args.ledger, tz=args.tz)
+    if table.empty:
+        print("The ledger holds no campaign yet.")
+        return 0
+
+    def rate(row: Any) -> str:
+        if row.accepted == 0:
+            return "-"
+        return f"{row.rate:.1%} ({row.rate_low:.1%} to {row.rate_high:.1%})"
+
+    def opened(median: Any) -> str:
+        return "-" if pd.isna(median) else str(median.round("1s")).removeprefix("0 days ")
+
+    header = ["campaign", f"first send ({args.tz})", "recipients", "accepted", "delivered", "failed", "not final",
+              "delivery rate (95 % CI)", "half opened by"]  # fmt: skip
+    first = table["first_sent"].dt.strftime("%Y-%m-%d %H:%M").fillna("-")
+    rows = [
+        [str(name), str(when), f"{row.recipients:,}", f"{row.accepted:,}", f"{row.delivered:,}", f"{row.failed:,}",
+         f"{row.not_final:,}", rate(row), opened(row.median_retrieval)]
+        for name, when, row in zip(table.index, first, table.itertuples(index=False), strict=True)
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .export import SUFFIXES, write_report
+
+    if Path(args.out).suffix.lower() not in SUFFIXES:
+        raise Usage(f"--out {args.out!r} must end in .html (a page) or .xlsx (a workbook).")
+    print(write_report(args.campaign, args.out, ledger=args.ledger))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -767,6 +808,31 @@ def parser() -> Parser:
         description="The request quota: used, available, and the day it resets.",
         epilog=_reads(GATEWAY_VARIABLES),
     )
+
+    p = command(
+        "campaigns",
+        _campaigns,
+        help="how each campaign in the ledger went",
+        description="One line per campaign in the ledger, oldest first: when it was first sent, its recipients, "
+        "how many were accepted, delivered, failed or not final yet, the delivery rate with its 95 % interval, "
+        "and the time by which half the messages were opened. Needs pip install 'mmsnb[analysis]'.",
+        epilog=_reads(("MMSNB_LEDGER",)),
+    )
+    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
+    p.add_argument("--tz", default="Europe/Warsaw", help="the time zone of the times shown (default: Europe/Warsaw)")
+
+    p = command(
+        "report",
+        _report,
+        help="write a campaign's report: a page or a workbook",
+        description="Write a campaign's report from the ledger: one self-contained HTML page (charts inside, opens "
+        "offline, readable on a phone) or an Excel workbook, by the name given to --out. "
+        "Needs pip install 'mmsnb[analysis]'.",
+        epilog=_reads(("MMSNB_LEDGER",)),
+    )
+    p.add_argument("campaign", metavar="CAMPAIGN", help="the campaign's name ('mmsnb campaigns' lists them)")
+    p.add_argument("--out", default="report.html", help="the file to write: .html or .xlsx (default: report.html)")
+    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
 
     p = command(
         "demo",

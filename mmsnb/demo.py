@@ -110,5 +110,18 @@ def run(
     table.to_csv(out / "summary.csv")
     print("\nSummary:")
     print(table.to_string())
+    _report(results, out / "report.html")
     print(f"\nDone in {time.monotonic() - started:.1f} s. Results, summary and charts are in {out}/")
     return results
+
+
+def _report(results: pd.DataFrame, path: Path) -> None:
+    """Write the campaign's page, compared by segment; say so, or why not (the analysis extra is optional)."""
+    try:
+        from .export import write_report
+
+        write_report(results, path, by="segment", title="Demo campaign")
+    except ConfigError as exc:
+        print(f"\nNo report.html: {exc}")
+        return
+    print(f"\nThe report for a manager (one page, charts inside, opens offline): {path}")

@@ -20,6 +20,8 @@ from .paths import SOURCE_DIR, read_file
 from .results import DTYPES, POLLED_COLUMNS, RESULT_COLUMNS
 
 ENCODINGS = ("utf-8-sig", "cp1250")
+#: What an Excel workbook (a zip archive) starts with.
+XLSX_MAGIC = b"PK\x03\x04"
 #: What names a Parquet file: its suffix, or the magic bytes it starts with.
 PARQUET_SUFFIXES = (".parquet", ".pq")
 PARQUET_MAGIC = b"PAR1"
@@ -28,11 +30,19 @@ HISTORY_DTYPES: tuple[dict[str, Any], ...] = (SENDS_DTYPES, STATUSES_DTYPES, QUO
 
 
 def read_recipients(
-    source: str | os.PathLike[str] | bytes, *, to: str | None = None, name: str | None = None
+    source: str | os.PathLike[str] | bytes,
+    *,
+    to: str | None = None,
+    name: str | None = None,
+    sheet: str | int | None = None,
 ) -> pd.DataFrame:
-    """A CSV of recipients as a DataFrame of text (so ``0048…`` and ``501102030`` stay as written).
+    """A CSV or Excel (``.xlsx``) file of recipients as a DataFrame of text (so ``0048…`` and ``501102030`` stay
+    as written).
 
-    The delimiter (comma, semicolon, tab) is detected; UTF-8 and Windows-1250 are read. ``to``
+    The delimiter (comma, semicolon, tab) is detected; UTF-8 and Windows-1250 are read. A workbook
+    (``.xlsx``, or bytes that are one) is read from its first sheet, or ``sheet`` (a name or a 0-based
+    position), with openpyxl (``pip install 'mmsnb[analysis]'``): text cells as typed, whole numbers
+    without a decimal point (and with the leading zeros a ``000000000`` format shows). ``to``
     names a column that must be present. Problems raise :class:`InputError` naming the file.
     Files named in the CSV's cells are later read only from inside the CSV's folder
     (see ``attachments_dir`` of :func:`mmsnb.send`).
@@ -45,17 +55,75 @@ def read_recipients(
     else:
         label = name or str(source)
         raw = read_file(Path(source), label)
-    text = _decode(raw, label)
-    try:
-        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
-    frame = _parse(text, label, delimiter)
+    if raw.startswith(XLSX_MAGIC) or (not isinstance(source, (bytes, bytearray)) and _is_xlsx(source)):
+        frame = _read_xlsx(raw, label, sheet)
+    else:
+        text = _decode(raw, label)
+        try:
+            delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+        except csv.Error:
+            delimiter = ","
+        frame = _parse(text, label, delimiter)
     if to is not None and to not in frame.columns:
         raise InputError(f"{label} has no column {to!r}. Its columns: {', '.join(frame.columns)}.")
     if not isinstance(source, (bytes, bytearray)):
         frame.attrs[SOURCE_DIR] = os.path.realpath(Path(source).parent)
     return frame
+
+
+def _is_xlsx(path: str | os.PathLike[str]) -> bool:
+    return Path(path).suffix.lower() in (".xlsx", ".xlsm")
+
+
+def _read_xlsx(raw: bytes, label: str, sheet: str | int | None) -> pd.DataFrame:
+    """A workbook's sheet as a frame of text, its first row the column names; :class:`InputError` when unreadable."""
+    try:
+        import openpyxl
+    except ImportError:
+        raise InputError(
+            f"{label} is an Excel workbook, and reading one needs openpyxl: pip install 'mmsnb[analysis]' "
+            "(or save it as CSV)."
+        ) from None
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile's BadZipFile, openpyxl's InvalidFileException, KeyError of a broken file
+        raise InputError(f"{label} is not a readable Excel workbook ({exc}); save it again, or as CSV.") from None
+    names = book.sheetnames
+    if sheet is None:
+        sheet = 0
+    if isinstance(sheet, int) and not isinstance(sheet, bool) and 0 <= sheet < len(names):
+        chosen = book[names[sheet]]
+    elif isinstance(sheet, str) and sheet in names:
+        chosen = book[sheet]
+    else:
+        raise InputError(f"{label} has no sheet {sheet!r}; its sheets: {', '.join(names)}.")
+    rows = [[_cell_text(cell) for cell in row] for row in chosen.iter_rows()]
+    book.close()
+    rows = [row for row in rows if any(v is not None for v in row)]
+    if not rows:
+        raise InputError(f"{label} is empty: it needs a header row and one row per recipient.")
+    header = [str(c).strip() if c is not None else f"column {k + 1}" for k, c in enumerate(rows[0])]
+    width = len(header)
+    body = [(row + [None] * width)[:width] for row in rows[1:]]
+    return pd.DataFrame(body, columns=header, dtype="object").astype("str")
+
+
+def _cell_text(cell: Any) -> str | None:
+    """A cell as the text the sheet shows: text as typed, a whole number without ``.0`` and with the zeros
+    a ``0000…`` format adds, a date as ISO text."""
+    value = cell.value
+    if value is None or isinstance(value, str):
+        return None if value is None or value == "" else value
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        shape = str(getattr(cell, "number_format", "") or "")
+        return str(value).zfill(len(shape)) if shape and set(shape) == {"0"} else str(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
 
 
 def _decode(raw: bytes, label: str) -> str:

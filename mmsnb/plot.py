@@ -326,7 +326,9 @@ def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     is when a poll first saw the message delivered, not when the handset got it: each time is an
     upper bound, and the curve climbs in steps at the polling rounds. The axis label and a note
     on the chart say so. The x axis is in seconds, minutes or hours depending on the times; the
-    median is a dashed vertical line.
+    median is a dashed vertical line. It shows the delivered messages only, which leaves out the slow
+    ones still pending or expired and so looks faster than opening is: for how soon people open, with
+    those counted, use :func:`retrieval`.
 
     >>> ax = delivery_times(results)
     >>> ax.get_xlabel()
@@ -550,3 +552,154 @@ def _project(
     when = _when(p.runs_out, p.start, zone, zone_name)
     ax.axvline(cast(Any, p.runs_out), color=MARK_COLOR, linestyle="-.", linewidth=1.2, label=f"runs out {when}")
     return p.end, f"{basis}\nthe quota would run out {when}."
+
+
+def compare(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Each group's delivery rate as a dot with its 95 % interval, the reference group's rate as a dashed line.
+
+    ``data`` is what :func:`mmsnb.compare` returns. Groups run down the y axis, labelled with how many
+    were sent; a group with nothing sent is labelled so and has no dot.
+
+    >>> ax = compare(mmsnb.compare(results, by="variant"))     # doctest: +SKIP
+    """
+    require(data, ("sent", "rate", "rate_low", "rate_high"), "comparison")
+    by = data.index.name or "group"
+    title = f"Delivery rate by {by}"
+    if data.empty:
+        return _nothing(_axes(ax), title, "the comparison has no groups")
+    ax = _axes(ax, figsize=(7.2, max(2.4, 1.2 + 0.45 * len(data))))
+    y = np.arange(len(data))[::-1]
+    rate = data["rate"].to_numpy(dtype="float64")
+    low, high = data["rate_low"].to_numpy(dtype="float64"), data["rate_high"].to_numpy(dtype="float64")
+    errors = np.clip(np.vstack([rate - low, high - rate]), 0, None)  # an interval's end at 0 % may be 1e-17 off
+    ax.errorbar(rate, y, xerr=errors, fmt="o", color=CATEGORY_COLORS[Category.DELIVERED], ecolor=MARK_COLOR, capsize=4)
+    reference = str(data.attrs.get("reference"))
+    reference_rate = float(data["rate"].get(reference, float("nan")))
+    if not math.isnan(reference_rate):
+        ax.axvline(reference_rate, color=MARK_COLOR, linestyle="--", linewidth=1, label=f"{reference} (reference)")
+        ax.legend(loc="lower left", fontsize=9)
+    for k, value in zip(y, rate, strict=True):
+        if not math.isnan(value):
+            ax.annotate(f"{value:.1%}", (value, k), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9)
+    labels = [f"{group}\n{sent:,} sent" if sent else f"{group}\nnothing sent" for group, sent in data["sent"].items()]
+    ax.set_yticks(y, labels)
+    ax.set_ylim(-0.7, len(data) - 0.3)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("delivered, of the messages sent (dot: rate; bar: 95 % interval)")
+    ax.set_title(title)
+    return ax
+
+
+def retrieval(data: object, *, ax: Axes | None = None) -> Axes:
+    """The share of messages retrieved by each time after sending, one curve per group, with 95 % bands.
+
+    ``data`` is what :func:`mmsnb.retrieval` returns, or its ``.curves``. Messages still open are
+    censored and failed ones compete (see :func:`mmsnb.retrieval`), so the curves are not biased
+    towards the fast ones as the times of the retrieved alone are. A dotted line marks one half.
+
+    >>> ax = retrieval(mmsnb.retrieval(results, by="variant"))     # doctest: +SKIP
+    """
+    curves = _frame(data, "curves")
+    require(curves, ("group", "after", "retrieved", "low", "high"), "retrieval curves")
+    title = "Share retrieved (opened) by time after sending"
+    if curves.empty:
+        return _nothing(_axes(ax), title, "no message was sent")
+    seconds = curves["after"].dt.total_seconds()
+    divisor, unit = _time_unit(seconds)
+    ax = _axes(ax)
+    groups = list(dict.fromkeys(curves["group"].astype("str")))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, group in enumerate(groups):
+        part = curves[curves["group"].astype("str") == group]
+        x = part["after"].dt.total_seconds().to_numpy() / divisor
+        color = colors[k % len(colors)]
+        label = group if len(groups) > 1 else "retrieved"
+        ax.step(x, part["retrieved"].to_numpy(), where="post", color=color, label=label)
+        ax.fill_between(
+            x, part["low"].to_numpy(dtype="float64"), part["high"].to_numpy(dtype="float64"),
+            step="post", color=color, alpha=0.2, linewidth=0,
+        )  # fmt: skip
+    ax.axhline(0.5, color=MARK_COLOR, linestyle=":", linewidth=1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(f"time after sending ({unit}), as the polls saw it")
+    ax.set_ylabel("retrieved by then (95 % band)")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=9)
+    return ax
+
+
+def campaigns(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """The delivery rate of each campaign with its 95 % interval, oldest first: is delivery rising or falling?
+
+    ``data`` is what :func:`mmsnb.campaigns` returns. Each campaign is labelled with its name, the day of its
+    first send (in the table's time zone) and how many recipients were accepted; a campaign nothing was
+    accepted for is labelled so and has no dot.
+
+    >>> ax = campaigns(mmsnb.campaigns(ledger="team.sqlite"))     # doctest: +SKIP
+    """
+    require(data, ("first_sent", "accepted", "rate", "rate_low", "rate_high"), "campaigns table")
+    title = "Delivery rate by campaign"
+    if data.empty:
+        return _nothing(_axes(ax), title, "the ledger holds no campaign")
+    ax = _axes(ax, figsize=(min(16.0, max(6.4, 1.5 + 0.9 * len(data))), 4.8))
+    x = np.arange(len(data))
+    rate = data["rate"].to_numpy(dtype="float64")
+    low, high = data["rate_low"].to_numpy(dtype="float64"), data["rate_high"].to_numpy(dtype="float64")
+    errors = np.clip(np.vstack([rate - low, high - rate]), 0, None)
+    color = CATEGORY_COLORS[Category.DELIVERED]
+    ax.errorbar(x, rate, yerr=errors, fmt="-o", color=color, ecolor=MARK_COLOR, capsize=4, linewidth=1)
+    labels = []
+    for name, first, accepted in zip(data.index, data["first_sent"], data["accepted"], strict=True):
+        day = "" if pd.isna(first) else f"\n{first.day} {first:%b %Y}"
+        labels.append(f"{name}{day}\n" + (f"{accepted:,} accepted" if accepted else "none accepted"))
+    slanted: dict[str, Any] = {"rotation": 30, "ha": "right"} if len(data) > 6 else {}
+    ax.set_xticks(x, labels, **slanted)
+    ax.set_xlim(-0.5, len(data) - 0.5)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel("delivered, of the accepted (95 % interval)")
+    zone = data.attrs.get("tz")
+    ax.set_xlabel("campaign, by its first send" + (f" ({zone})" if zone else ""))
+    ax.set_title(f"{title} ({len(data):,} campaigns)")
+    return ax
+
+
+#: What :func:`by_hour` can colour each hour by, and how it names it.
+BY_HOUR: dict[str, str] = {"rate": "delivered", "retrieved_within": "retrieved within {within}"}
+
+
+def by_hour(
+    data: object,
+    *,
+    what: str = "rate",
+    tz: str = "Europe/Warsaw",
+    within: str | pd.Timedelta = "1h",
+    ax: Axes | None = None,
+) -> Axes:
+    """A weekday × hour grid of the ledger's history in local time, coloured by how the messages sent then did.
+
+    ``data`` is ``mmsnb.history(...)``; ``what`` is ``"rate"`` (the share delivered) or ``"retrieved_within"``
+    (the share retrieved within ``within`` of sending, of the messages whose fate by then is known; see
+    :func:`mmsnb.analysis.hourly`). Hours in which nothing was sent stay blank.
+
+    >>> ax = by_hour(mmsnb.history(), what="retrieved_within", within="2h")     # doctest: +SKIP
+    """
+    from .analysis import WEEKDAYS, hourly
+
+    if what not in BY_HOUR:
+        raise InputError(f"what={what!r} is not something by_hour draws; choose one of {', '.join(BY_HOUR)}.")
+    table = hourly(data, tz=tz, within=within)
+    name = BY_HOUR[what].format(within=_duration(pd.Timedelta(within)))
+    title = f"Share {name}, by the hour sent ({tz})"
+    if table.empty:
+        return _nothing(_axes(ax), title, "nothing was sent")
+    grid = table[what].unstack("hour").reindex(index=list(WEEKDAYS), columns=range(24))
+    ax = _axes(ax, figsize=(10.0, 3.8))
+    image = ax.imshow(grid.to_numpy(dtype="float64"), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.figure.colorbar(image, ax=ax, format=PercentFormatter(1.0), label=name)
+    ax.set_yticks(range(7), list(WEEKDAYS))
+    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+    ax.set_xlabel(f"hour sent ({tz})")
+    ax.set_title(f"{title}; {int(table['messages'].sum()):,} messages")
+    return ax

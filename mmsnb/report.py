@@ -12,8 +12,12 @@ building blocks they share with :mod:`mmsnb.plot`.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import types
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -357,3 +361,16 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
             "count": "int64",
         }
     ).assign(share=lambda f: f["count"] / rows if rows else float("nan"))
+
+
+class _Callable(types.ModuleType):
+    """This module, callable: ``mmsnb.report(results, "report.html")`` writes a report
+    (:func:`mmsnb.export.write_report`), while ``mmsnb.report.summary`` and the rest stay where they are."""
+
+    def __call__(self, data: pd.DataFrame, path: str | os.PathLike[str], **options: Any) -> Path:
+        from .export import write_report
+
+        return write_report(data, path, **options)
+
+
+sys.modules[__name__].__class__ = _Callable

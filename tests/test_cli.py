@@ -99,7 +99,8 @@ def test_demo_runs_the_whole_job(tmp_path):
         [sys.executable, "-m", "mmsnb", "demo", "--out", str(out)], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    for name in ("results.csv", "summary.csv", "outcomes.png", "delivery_times.png", "timeline.png", "quota.png"):
+    for name in ("results.csv", "summary.csv", "outcomes.png", "delivery_times.png", "timeline.png", "quota.png",
+                 "report.html"):  # fmt: skip
         assert (out / name).stat().st_size > 0, name
     results = pd.read_csv(out / "results.csv", dtype=str)
     assert len(results) == 500

@@ -203,6 +203,8 @@ def test_every_option_has_help():
         ("limit", [v for v in VARIABLES.values() if v != "MMSNB_LEDGER"]),
         ("opt-out", ["MMSNB_LEDGER"]),
         ("opt-in", ["MMSNB_LEDGER"]),
+        ("campaigns", ["MMSNB_LEDGER"]),
+        ("report", ["MMSNB_LEDGER"]),
     ],
 )
 def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
@@ -215,7 +217,17 @@ def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
 
 def test_every_variable_is_described():
     assert set(cli.DESCRIBED) == set(VARIABLES.values())
-    assert set(subcommands()) == {"sandbox", "send", "status", "limit", "opt-out", "opt-in", "demo"}
+    assert set(subcommands()) == {
+        "sandbox",
+        "send",
+        "status",
+        "limit",
+        "opt-out",
+        "opt-in",
+        "campaigns",
+        "report",
+        "demo",
+    }
 
 
 # -- numbers and message ids -----------------------------------------------------------------------

@@ -11,10 +11,10 @@ import mmsnb
 PUBLIC = {
     "SEND_STATES", "Attachment", "AuthError", "BadRequestError", "Category", "Client", "Composer", "ConfigError",
     "DeliveryStatus", "Faults", "History", "InputError", "Ledger", "LedgerError", "Limit", "MMSError", "Message",
-    "Monitor", "NotFoundError", "Plan", "QuotaError", "RedirectError", "Sandbox", "SendInfo", "SendResult",
-    "SendState", "ServerError", "ThrottledError", "TransportError", "connect", "failures", "history", "normalize",
-    "opt_in", "opt_out", "opted_out", "plan", "plot", "poll", "read_recipients", "read_results", "sample", "send",
-    "summary",
+    "Monitor", "NotFoundError", "Plan", "QuotaError", "RedirectError", "Retrieval", "Sandbox", "SendInfo", "SendResult",
+    "SendState", "ServerError", "ThrottledError", "TransportError", "campaigns", "compare", "connect", "failures",
+    "history", "normalize", "opt_in", "opt_out", "opted_out", "plan", "plot", "poll", "read_recipients", "read_results",
+    "retrieval", "sample", "send", "summary",
 }  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from phonenumbers import carrier
 
 from ..errors import ConfigError
 from ..message import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
+from .behaviour import Behaviour, Sent
 
 #: The card's statuses a delivery report brings after a delay.
 REPORTED = ("Retrieved", "Rejected", "Expired", "Indeterminate")
@@ -254,7 +255,11 @@ class Gateway:
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         client_id: str | None = None,
         client_secret: str | None = None,
+        behaviour: Behaviour | None = None,
     ) -> None:
+        if behaviour is not None and not isinstance(behaviour, Behaviour):
+            raise ConfigError(f"behaviour= must be a mmsnb.sandbox.Behaviour, not {type(behaviour).__name__}.")
+        self.behaviour = behaviour or Behaviour()
         self.client_id = client_id or "sandbox-" + secrets.token_hex(4)
         self.client_secret = client_secret or secrets.token_urlsafe(24)
         if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
@@ -372,8 +377,15 @@ class Gateway:
             return False
         return carrier.name_for_number(number, "en") == "Orange"
 
-    def _plan(self, address: str, delivery_report: bool) -> _Address:
+    def _plan(self, address: str, delivery_report: bool, size: int = 0, at: datetime | None = None) -> _Address:
+        """How ``address`` will end: by ``by_suffix``, the behaviour's hook, the network, else drawn from the seed
+        with the behaviour's weights for ``size`` bytes of attachments and its delays for a send ``at``."""
+        sent = Sent(address, size, at or datetime.now(UTC))
         scripted = next((status for end, status in self.by_suffix.items() if address.endswith(end)), None)
+        if scripted is None and self.behaviour.hook is not None:
+            scripted = self.behaviour.hook(sent)
+            if scripted is not None and scripted not in (*REPORTED, *AT_ONCE):
+                raise ConfigError(f"The behaviour's hook gave {scripted!r}, which is not a final status of the card.")
         if scripted is None and not self._orange(address):
             scripted = "Address Not Found"
         if scripted in AT_ONCE:
@@ -381,12 +393,12 @@ class Gateway:
         k = self._sent_to.get(address, 0)
         self._sent_to[address] = k + 1
         rng = random.Random(f"{self.seed}|{address}|{k}")
-        names, weights = zip(*self.outcomes.items(), strict=True)
+        names, weights = zip(*self.behaviour.weights(self.outcomes, size).items(), strict=True)
         outcome = scripted or rng.choices(names, weights)[0]
         if outcome in AT_ONCE:
             return _Address(address, outcome, 0.0, True)
         low, high = self.delays[outcome]
-        return _Address(address, outcome, rng.uniform(low, high), False)
+        return _Address(address, outcome, rng.uniform(low, high) * self.behaviour.delay_factor(outcome, sent.at), False)
 
     def send(self, body: bytes, content_type: str) -> dict[str, Any]:
         """Validate and accept a send; raises :class:`GatewayError` for the answers that refuse it."""
@@ -425,7 +437,8 @@ class Gateway:
             )
         with self._lock:
             message_id = f"{self.seed}_{secrets.token_hex(6)}_{len(self._messages) + 1:06d}"
-            plans = [self._plan(a, report) for a in addresses]
+            at = self.behaviour.clock()
+            plans = [self._plan(a, report, size, at) for a in addresses]
             self._messages[message_id] = _Message(plans, report, time.monotonic())
             self.received.append(
                 Received(

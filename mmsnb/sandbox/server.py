@@ -40,6 +40,8 @@ class Sandbox:
     (default 60: every message is final within about ten seconds); ``outcomes`` and
     ``delays`` shape the lifecycle; ``by_suffix`` gives numbers ending in given digits a status
     (``{"13": "Message format corrupt"}``); ``ported_in`` lists numbers ported into Orange;
+    ``behaviour`` (a :class:`~mmsnb.sandbox.Behaviour`) makes larger messages fail more often and people
+    open more slowly at night, or scripts outcomes;
     ``latency`` seconds are added to every answer; ``faults`` injects trouble. ``max_in_flight``
     and ``rate`` (``"20/s"``) make it answer 429 with ``Retry-After`` when more API requests
     are in progress at once, or arrive within a second, than they allow. What is sent to the

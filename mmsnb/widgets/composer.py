@@ -31,6 +31,8 @@ from .preview import Preview
 from .recipients import RecipientsPanel
 
 _STYLE = {"description_width": "80px"}
+#: What the confirmation says of numbers in another network's range.
+_PORTED = "they fail unless ported to Orange."
 #: How the confirmation names the rows a send skips: (noun, what happens to them) per send state.
 _SKIPPED = {
     SendState.INVALID: ("invalid number", "skipped"),
@@ -339,6 +341,11 @@ class Composer(widgets.VBox):
             *(
                 line(f"{_plural(n, 'recipient')}: not sent: {_for_form(error)}", "error")
                 for error, n in unsendable.items()
+            ),
+            *(
+                [f"{_plural(planned.other_networks, 'recipient')} in other networks' ranges: {_PORTED}"]
+                if planned.other_networks
+                else []
             ),
             f"Campaign: {planned.campaign}.",
         ]

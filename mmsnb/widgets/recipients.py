@@ -104,7 +104,7 @@ class RecipientsPanel(widgets.VBox):
             placeholder="501 102 030, +48 510 000 000 … one per line or separated by commas",
             layout=widgets.Layout(width="100%", height="7em"),
         ).add_class("mmsnb-numbers")
-        self.csv = widgets.FileUpload(description="CSV file", accept=".csv,text/csv", icon="table").add_class(
+        self.csv = widgets.FileUpload(description="CSV or Excel", accept=".csv,.xlsx,text/csv", icon="table").add_class(
             "mmsnb-csv"
         )
         self.column = widgets.Dropdown(description="Numbers in", style={"description_width": "initial"}).add_class(

@@ -1,0 +1,309 @@
+"""A campaign's report for people who do not run notebooks: one self-contained HTML page, or an Excel workbook.
+
+``mmsnb.report(results, "report.html")`` (this module's :func:`write_report`) writes either, by the file's suffix.
+The page carries its charts inside it (PNG data URIs): it makes no request to anywhere, opens offline, and
+reads on a phone. The workbook (openpyxl, ``pip install 'mmsnb[analysis]'``) has a sheet per table, each with
+its column types and a frozen header row.
+
+>>> mmsnb.report(results, "out/report.html", by="variant")      # doctest: +SKIP
+>>> mmsnb.report(results, "out/report.xlsx", by="variant")      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from . import plot
+from .analysis import LEVEL, compare, headline, ledger_results, retrieval
+from .errors import ConfigError, InputError
+from .report import failures, require, summary
+from .results import SendInfo
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .ledger import LedgerSpec
+
+#: The file suffixes :func:`write_report` writes, and what each is.
+SUFFIXES = {".html": "page", ".htm": "page", ".xlsx": "workbook"}
+#: Dots per inch of the charts in the page (sharp on a phone, a few tens of kB each).
+DPI = 110
+#: The columns of :func:`mmsnb.report.failures` a report shows (the examples name people's numbers: left out).
+FAILURE_COLUMNS = ["stage", "reason", "detail", "http_status", "error_code", "count", "share"]
+
+
+@dataclass
+class Section:
+    """One part of the report: a heading, sentences, and optionally a table and a chart (PNG bytes)."""
+
+    heading: str
+    sentences: list[str]
+    table: pd.DataFrame | None = None
+    chart: bytes | None = None
+    alt: str = ""
+
+
+def write_report(
+    data: pd.DataFrame | str,
+    path: str | os.PathLike[str],
+    *,
+    by: str | None = None,
+    title: str | None = None,
+    ledger: LedgerSpec = None,
+    client: Client | None = None,
+) -> Path:
+    """Write the report of the results ``data`` to ``path``: an HTML page (``.html``) or a workbook (``.xlsx``).
+
+    ``data`` is a results frame, or a campaign's name: then its rows are rebuilt from the ledger
+    (``ledger=``, or the one ``client``'s sends use; see :func:`mmsnb.analysis.ledger_results`), and the
+    report adds the quota readings. Both hold the campaign's numbers, its outcomes, the comparison by the
+    column ``by`` (when given, with :func:`mmsnb.compare`), how soon people opened (:func:`mmsnb.retrieval`),
+    the failures by kind (without the numbers they name) and the quota. The workbook also has the results
+    themselves, times in UTC. Returns the path written.
+
+    >>> mmsnb.report(results, "report.html", by="variant")     # doctest: +SKIP
+    PosixPath('report.html')
+    >>> mmsnb.report("spring-sale", "report.xlsx", ledger="team.sqlite")     # doctest: +SKIP
+    """
+    target = Path(path)
+    kind = SUFFIXES.get(target.suffix.lower())
+    if kind is None:
+        raise InputError(
+            f"Cannot tell what to write from the name {target.name!r}: end it in .html (a page) or .xlsx (a workbook)."
+        )
+    quota = None
+    if isinstance(data, str):
+        from .ledger import history
+
+        book = history(data, ledger, client=client)
+        if book.sends.empty:
+            raise InputError(f"The ledger has no campaign named {data!r}: 'mmsnb campaigns' lists those it has.")
+        name = title or f"Campaign {data}"
+        data, quota = ledger_results(book), book.quota
+    else:
+        info = SendInfo.of(data)
+        name = title or (f"Campaign {info.campaign}" if info else "Campaign report")
+    require(data, ("send_state", "status_category", "status", "error", "http_status", "error_code"))
+    if kind == "page":
+        target.write_text(_page(name, _sections(data, by, quota, charts=True)), encoding="utf-8")
+    else:
+        _workbook(target, data, _sections(data, by, quota, charts=False))
+    return target
+
+
+def _chart(draw: Callable[[Axes], Axes], size: tuple[float, float] = (7.2, 4.2)) -> bytes:
+    """A chart drawn on a figure of its own (no pyplot state) as PNG bytes."""
+    figure = Figure(figsize=size, layout="constrained")
+    draw(figure.subplots())
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=DPI)
+    return out.getvalue()
+
+
+def _sections(results: pd.DataFrame, by: str | None, quota: pd.DataFrame | None, *, charts: bool) -> list[Section]:
+    """The report's parts, in order; ``quota`` the ledger's readings, if any; ``charts`` draws the charts."""
+
+    def chart(draw: Callable[[Axes], Axes], size: tuple[float, float] = (7.2, 4.2)) -> bytes | None:
+        return _chart(draw, size) if charts else None
+
+    top = headline(results)
+    numbers = Section(
+        "The numbers",
+        [
+            f"{top['recipients']:,} rows: {top['sent']:,} sent to the gateway, {top['not_sent']:,} never sent "
+            "(invalid, opted out, repeated or over the quota).",
+            _rate_sentence(top),
+        ],
+        summary(results).reset_index(),
+        chart(lambda ax: plot.outcomes(results, ax=ax)),
+        "Bars of how many rows ended in each outcome",
+    )
+    parts = [numbers]
+    if by is not None:
+        table = compare(results, by=by)
+        parts.append(
+            Section(
+                f"By {by}",
+                list(table["sentence"]),
+                table.drop(columns="sentence").reset_index(),
+                chart(lambda ax: plot.compare(table, ax=ax), (7.2, max(2.4, 1.2 + 0.45 * len(table)))),
+                f"Delivery rate of each {by} with its 95 % interval",
+            )
+        )
+    opened = retrieval(results, by=by) if by is not None else retrieval(results)
+    parts.append(
+        Section(
+            "How soon people opened",
+            [_opened_sentence(str(group), row) for group, row in opened.summary.iterrows()]
+            + [
+                "Messages still waiting at the last poll count as not opened until then, and expired or failed ones "
+                "as never opened, so the curves do not look faster than they are."
+            ],
+            _seconds(opened.summary).reset_index(),
+            chart(lambda ax: plot.retrieval(opened, ax=ax)),
+            "Share of messages opened by each time after sending",
+        )
+    )
+    kinds = failures(results)[FAILURE_COLUMNS]
+    parts.append(
+        Section(
+            "Failures by kind",
+            [f"{kinds['count'].sum():,} rows failed, in {len(kinds):,} kinds." if len(kinds) else "Nothing failed."],
+            kinds,
+        )
+    )
+    info = SendInfo.of(results)
+    if quota is not None and not quota.empty:
+        last = quota.sort_values("read_at").iloc[-1]
+        parts.append(
+            Section(
+                "Quota",
+                [
+                    f"At the last reading, {last['used']:,} requests of the quota were used and "
+                    f"{last['available']:,} left (one request carries up to many recipients and costs one)."
+                ],
+                None,
+                chart(lambda ax: plot.quota(quota, ax=ax, tz="Europe/Warsaw"), (8.4, 4.4)),
+                "Requests used and available over time",
+            )
+        )
+    elif info is not None:
+        parts.append(
+            Section(
+                "Quota",
+                [
+                    f"The send planned {info.requests:,} requests (one request carries up to many recipients and "
+                    f"costs one of the quota); {info.available:,} were available when it started"
+                    + (f", until the reset on {info.resets_on:%Y-%m-%d}." if info.resets_on else ".")
+                ],
+            )
+        )
+    return parts
+
+
+def _rate_sentence(top: pd.Series) -> str:
+    if top["sent"] == 0:
+        return "Nothing was sent, so there is no delivery rate."
+    pending = f" {top['not_final']:,} are not final yet, so the rate may still rise." if top["not_final"] else ""
+    return (
+        f"{top['delivered']:,} of the {top['sent']:,} sent were delivered: {100 * top['rate']:.1f} % "
+        f"({LEVEL:.0%} CI {100 * top['rate_low']:.1f} to {100 * top['rate_high']:.1f} %); "
+        f"{top['failed']:,} failed"
+        + (f", {top['undetermined']:,} undetermined (the gateway cannot tell)." if top["undetermined"] else ".")
+        + pending
+    )
+
+
+def _opened_sentence(group: str, row: pd.Series) -> str:
+    who = "" if group == "all" else f"{group}: "
+    share = f"{100 * row['retrieved_share']:.1f} %"
+    never = f"{100 * row['never_retrieved_share']:.1f} %"
+    if pd.isna(row["median"]):
+        half = f"fewer than half were opened ({share} by the last poll)"
+    else:
+        half = f"half were opened within {plot._duration(row['median'])}, {share} by the last poll"
+    return f"{who}{half}; {never} were never opened (expired or failed)."
+
+
+def _seconds(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each time span as a number of seconds (Excel and a page both read that)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype.kind == "m":
+            out[f"{column}_seconds"] = out.pop(column).dt.total_seconds()
+    return out
+
+
+_STYLE = """
+body { font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 60rem;
+       padding: 0.5rem 1rem 2rem; color: #222; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+img { max-width: 100%; height: auto; display: block; margin: 0.5rem 0; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { border: 1px solid #ddd; padding: 0.2rem 0.4rem; text-align: right; white-space: nowrap; }
+th { background: #f4f4f4; }
+footer { margin-top: 2rem; color: #777; font-size: 0.8rem; }
+"""
+
+
+def _page(title: str, sections: list[Section]) -> str:
+    """The HTML page: inline style, charts as data URIs, every text escaped."""
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    for section in sections:
+        body.append(f"<section><h2>{html.escape(section.heading)}</h2>")
+        body += [f"<p>{html.escape(sentence)}</p>" for sentence in section.sentences]
+        if section.chart is not None:
+            data = base64.b64encode(section.chart).decode("ascii")
+            body.append(f'<img alt="{html.escape(section.alt)}" src="data:image/png;base64,{data}">')
+        if section.table is not None and not section.table.empty:
+            table = section.table.to_html(index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.4g}")
+            body.append(f'<div class="scroll">{table}</div>')
+        body.append("</section>")
+    made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    body.append(f"<footer>Made with mmsnb on {made}.</footer>")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def _for_excel(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with types a workbook holds: times as UTC without a zone, spans as seconds, categories as text."""
+    out = _seconds(frame)
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[column] = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            out[column] = values.astype("string")
+    return out
+
+
+def _workbook(path: Path, results: pd.DataFrame, sections: list[Section]) -> None:
+    """One sheet per table and the results, each with a frozen, filterable header row."""
+    try:
+        import openpyxl  # noqa: F401  (only to say how to install it; pandas loads it)
+    except ImportError:
+        raise ConfigError(
+            "Writing a workbook needs openpyxl, which is not installed: pip install 'mmsnb[analysis]'"
+        ) from None
+    sheets: dict[str, pd.DataFrame] = {}
+    words = []
+    for section in sections:
+        words += [(section.heading, sentence) for sentence in section.sentences]
+        if section.table is not None:
+            sheets[_sheet_name(section.heading)] = section.table
+    about = pd.DataFrame(words, columns=["part", "in words"])
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in {"about": about, **sheets, "results": results}.items():
+            _for_excel(frame).to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            sheet.freeze_panes = "A2"
+            sheet.auto_filter.ref = sheet.dimensions
+            for cells in sheet.iter_cols(min_row=1, max_row=min(sheet.max_row, 200)):
+                width = max(len(str(c.value)) if c.value is not None else 0 for c in cells)
+                sheet.column_dimensions[cells[0].column_letter].width = min(60, max(8, width + 2))
+                for cell in cells[1:]:
+                    if isinstance(cell.value, datetime):
+                        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+
+
+def _sheet_name(heading: str) -> str:
+    """A sheet's name from a section's heading: ``The numbers`` → ``summary``, ``By variant`` → ``by variant``."""
+    names = {"The numbers": "summary", "How soon people opened": "opened", "Failures by kind": "failures"}
+    return names.get(heading, heading.lower())[:31]
