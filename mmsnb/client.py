@@ -31,6 +31,7 @@ from .endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from .errors import (
     AuthError,
     ConfigError,
+    Fix,
     InputError,
     MMSError,
     ThrottledError,
@@ -121,8 +122,8 @@ class _Credentials:
         if encoding == "raw" and ":" in client_id:
             raise ConfigError(
                 f"The client id contains ':', which the raw credential encoding cannot carry (the gateway splits "
-                f"the pair at the first ':'). Set {VARIABLES['credential_encoding']}=form (credential_encoding="
-                "'form', RFC 6749 §2.3.1), which encodes it."
+                f"the pair at the first ':'). Set {{fix}} (RFC 6749 §2.3.1), which encodes it.",
+                fix=Fix(option="credential_encoding", value="'form'", variable=f"{VARIABLES['credential_encoding']}=form"),
             )
         header = basic_header(client_id, secret, encoding)
         # Whether the other encoding would send something else, so the choice may be why a gateway refuses them.
@@ -144,8 +145,9 @@ class _Credentials:
             ascii_ok = False
         if scheme.lower() != "basic" or not ascii_ok:
             raise ConfigError(
-                f"{VARIABLES['authorization']} (authorization=) must be a whole Basic header value, 'Basic ' and "
-                "the Base64 credentials, as the developer portal shows it; this one is not."
+                "{fix} must be a whole Basic header value, 'Basic ' and the Base64 credentials, as the developer "
+                "portal shows it; this one is not.",
+                fix=Fix(option="authorization", variable=VARIABLES["authorization"]),
             )
         header = "Basic " + value
         pair = decode_basic(header)
@@ -207,8 +209,8 @@ def _encoding(value: str | None) -> str:
     encoding = (value or "form").strip().lower()
     if encoding not in CREDENTIAL_ENCODINGS:
         raise ConfigError(
-            f"{VARIABLES['credential_encoding']} (credential_encoding=) must be 'form' (RFC 6749 §2.3.1, the "
-            f"default) or 'raw', not {value!r}."
+            "{fix} must be 'form' (RFC 6749 §2.3.1, the default) or 'raw', not " + f"{value!r}.",
+            fix=Fix(option="credential_encoding", variable=VARIABLES["credential_encoding"]),
         )
     return encoding
 
@@ -216,7 +218,8 @@ def _encoding(value: str | None) -> str:
 def _required(name: str, value: str | None) -> str:
     if not value:
         raise ConfigError(
-            f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=."
+            f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file.",
+            fix=Fix(option=name, alternative=True),
         )
     return value
 
@@ -381,9 +384,10 @@ class Client:
         if isinstance(self.verify, str) and not os.path.exists(self.verify):
             where = f" It is set in {str(self._ca_from)!r}: update or remove that file." if self._ca_from else ""
             raise ConfigError(
-                f"The CA bundle {self.verify!r} ({VARIABLES['ca_bundle']} or verify=) does not exist, so the gateway's "
-                "certificate cannot be checked; nothing was sent. If it was a sandbox's, that sandbox has stopped: "
-                f"start a new one and use its settings.{where}"
+                f"The CA bundle {self.verify!r} ({{fix}}) does not exist, so the gateway's certificate cannot be "
+                "checked; nothing was sent. If it was a sandbox's, that sandbox has stopped: start a new one and use "
+                f"its settings.{where}",
+                fix=Fix(option="verify", variable=VARIABLES["ca_bundle"]),
             )
 
     def _ensure_token(self) -> float:

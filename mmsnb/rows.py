@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import Fix, InputError
 from .media import Media
 from .message import (
     PRIORITIES,
@@ -44,6 +44,7 @@ class Row:
     address: str | None = None
     carrier: str | None = None
     error: str | None = None
+    fix: Fix | None = None  # what would help, as data (see :mod:`mmsnb.words`)
     content_key: str = ""
     message: Message | None = None
     duplicate_of: int | None = None
@@ -402,7 +403,7 @@ def check_rows(
             row.address, row.carrier = checked.address, checked.carrier
             message = recipe.message(i)
         except InputError as exc:
-            row.error = str(exc)
+            row.error, row.fix = exc.sentence, exc.fix
             continue
         except Exception as exc:  # one odd value must not stop the other rows
             row.error = f"This row could not be prepared ({type(exc).__name__}: {exc}); check its values."
