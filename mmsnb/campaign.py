@@ -27,12 +27,12 @@ from .dispatch import Run, dispatch, from_claim
 from .errors import Fix, InputError, LedgerError, MMSError, QuotaError
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
 from .media import Media
-from .words import plural as _plural
 from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
 from .results import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
+from .words import plural as _plural
 
 
 def campaign_name(meaning: dict[str, Any]) -> str:
@@ -63,8 +63,7 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
                 error=(
                     f"Same number and content as row {first}; sent once."
                     if per_row
-                    else f"Same number as row {first}: one message per number per campaign, "
-                    f"with row {first}'s content."
+                    else f"Same number as row {first}: one message per number per campaign, with row {first}'s content."
                 ),
                 fix=None if per_row else Fix(option="per_row", value=True, to="send each row's own content"),
             )

@@ -121,9 +121,11 @@ class _Credentials:
     def of(cls, client_id: str, secret: str, encoding: str) -> _Credentials:
         if encoding == "raw" and ":" in client_id:
             raise ConfigError(
-                f"The client id contains ':', which the raw credential encoding cannot carry (the gateway splits "
-                f"the pair at the first ':'). Set {{fix}} (RFC 6749 §2.3.1), which encodes it.",
-                fix=Fix(option="credential_encoding", value="'form'", variable=f"{VARIABLES['credential_encoding']}=form"),
+                "The client id contains ':', which the raw credential encoding cannot carry (the gateway splits "
+                "the pair at the first ':'). Set {fix} (RFC 6749 §2.3.1), which encodes it.",
+                fix=Fix(
+                    option="credential_encoding", value="'form'", variable=f"{VARIABLES['credential_encoding']}=form"
+                ),
             )
         header = basic_header(client_id, secret, encoding)
         # Whether the other encoding would send something else, so the choice may be why a gateway refuses them.

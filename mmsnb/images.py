@@ -577,18 +577,18 @@ def _fit_png(image: PILImage.Image, budget: int) -> Fitted:
         method = Image.Quantize.FASTOCTREE if picture.mode == "RGBA" else Image.Quantize.MEDIANCUT
         return picture.convert("RGBA" if "A" in picture.mode else "RGB").quantize(256, method=method)
 
-    frames = {"of_frames": getattr(image, "n_frames", 1)}  # an animated PNG's frames are not kept
+    frames: int = getattr(image, "n_frames", 1)  # an animated PNG's frames are not kept
     data = encode(image)
     if len(data) <= budget:
-        return Fitted("image/png", data, image.size, **frames)
+        return Fitted("image/png", data, image.size, of_frames=frames)
     data = encode(palette(image))
     if len(data) <= budget:
-        return Fitted("image/png", data, image.size, colours=256, **frames)
+        return Fitted("image/png", data, image.size, colours=256, of_frames=frames)
     shrunk = _shrink(lambda scale: encode(palette(_resized(image, scale))), budget, image.size, data)
     if shrunk is None:
         raise _too_small(budget)
     with _open(shrunk) as done:
-        return Fitted("image/png", shrunk, done.size, colours=256, scaled=True, **frames)
+        return Fitted("image/png", shrunk, done.size, colours=256, scaled=True, of_frames=frames)
 
 
 def _fit_gif(image: PILImage.Image, budget: int) -> Fitted:

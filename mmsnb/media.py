@@ -40,7 +40,7 @@ REPORT_COLUMNS: dict[str, Any] = {
     "sent_type": "string",
     "sent_bytes": "Int64",  # empty when the file was refused
     "sent_pixels": "string",
-    "done": "string",  # ``how`` in words: "as is", "metadata removed", "fitted (JPEG quality 65)", "converted from WEBP (…)"
+    "done": "string",  # ``how`` in words: "as is", "metadata removed", "fitted (JPEG quality 65)"…
 }
 #: A file is not read above this size even to be fitted (a phone's photo is a few MB).
 MAX_SOURCE_BYTES = 50 * 1024 * 1024

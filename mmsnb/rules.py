@@ -75,9 +75,7 @@ class MinGap:
         when = pd.Timestamp(contact.at).tz_convert(UTC).strftime("%Y-%m-%d %H:%M")
         return Outcome(
             SendState.TOO_SOON,
-            error=(
-                f"Not sent: campaign {contact.campaign!r} contacted this number on {when} UTC, within " + "{fix}."
-            ),
+            error=(f"Not sent: campaign {contact.campaign!r} contacted this number on {when} UTC, within " + "{fix}."),
             fix=Fix(option="min_gap", value=self.label),
         )
 

@@ -122,7 +122,10 @@ def done(how: Mapping[str, Any], edge: Edge = "python", removed: str = "") -> st
     ('metadata removed', 'EXIF removed')
     """
     parts = []
-    joined = (lambda what, note: f"{what} ({note})") if edge == "python" else (lambda what, note: f"{what}, {note}")
+
+    def joined(what: str, note: str) -> str:
+        return f"{what} ({note})" if edge == "python" else f"{what}, {note}"
+
     if how["conversion"] is not None:
         parts.append(joined(f"converted from {how['converted_from']}", fitting(how["conversion"])))
     elif how["cleaned"]:
@@ -147,39 +150,3 @@ def size(n: int) -> str:
 def plural(n: int, word: str) -> str:
     """ "1 recipient", "2 recipients"."""
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def file_lines(records: Sequence[Mapping[str, Any]], keep_metadata: bool = False) -> list[str]:
-    """The command line's words for a media report (``results.mms.info.media``): one line for each file the
-    send changed (fitted, converted, metadata removed), and one for each photo sent with its location.
-
-    >>> how = {"converted_from": "", "conversion": None, "cleaned": False, "refused": False,
-    ...   "fitted": {"type": "image/jpeg", "quality": 65, "colours": None, "scaled": False, "frames": 1, "of_frames": 1}}
-    >>> file_lines([{"file": "big.jpg", "bytes": 523110, "sent_bytes": 297558, "pixels": "960×720",
-    ...   "sent_pixels": "960×720", "gps": False, "metadata_removed": "", "how": how}])
-    ['big.jpg: 511 KB → 291 KB, 960×720 (fitted, JPEG quality 65)']
-    >>> how = {"converted_from": "", "conversion": None, "cleaned": True, "fitted": None, "refused": False}
-    >>> file_lines([{"file": "photo.jpg", "bytes": 20000, "sent_bytes": 19000, "pixels": "64×48",
-    ...   "sent_pixels": "64×48", "gps": True, "metadata_removed": "EXIF", "how": how}])
-    ['photo.jpg: location (GPS) and EXIF removed']
-    """
-    out = []
-    for r in records:
-        how, name = r["how"], r["file"]
-        if done(how) == "as is":
-            if r["gps"] and keep_metadata:
-                out.append(f"{name}: sent with its location (GPS), as --keep-metadata asks")
-            continue
-        told = []
-        if how["conversion"] is None and how["cleaned"]:
-            what = ["location (GPS)"] * bool(r["gps"]) + [m for m in r["metadata_removed"].split(", ") if m]
-            told.append(listing(what) + " removed")
-        changed = done({**how, "cleaned": False}, "cli")
-        if changed != "as is":
-            before, after = r["pixels"], r["sent_pixels"]
-            pixels = f", {before} → {after}" if before and after and before != after else f", {after}" if after else ""
-            told.insert(0, f"{size(r['bytes'])} → {size(r['sent_bytes'])}{pixels} ({changed})")
-            if r["gps"] and len(told) == 1:  # re-encoded: the location went with the rest of the EXIF
-                told.append("location (GPS) removed")
-        out.append(f"{name}: {'; '.join(told)}")
-    return out

@@ -18,8 +18,8 @@ import ipywidgets as widgets
 from ..errors import InputError
 from ..images import CONVERTIBLE, FITTABLE, kind
 from ..media import MAX_SOURCE_BYTES
-from ..words import FORM_SWITCHES
 from ..message import SUPPORTED_TYPES, Attachment
+from ..words import FORM_SWITCHES
 from .markup import line, size
 
 #: Image types a browser can show, with their ipywidgets.Image format.

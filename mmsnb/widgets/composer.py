@@ -322,10 +322,7 @@ class Composer(widgets.VBox):
             f"Quota: {available} requests available, {available - requests} left after this send "
             f"(the counter resets on {_day(planned.limit.resets_on)}).",
             *(f"{_plural(states[state], noun)}: {fate}." for state, (noun, fate) in _SKIPPED.items() if states[state]),
-            *(
-                line(f"{_plural(n, 'recipient')}: not sent: {error}", "error")
-                for error, n in unsendable.items()
-            ),
+            *(line(f"{_plural(n, 'recipient')}: not sent: {error}", "error") for error, n in unsendable.items()),
             f"Campaign: {planned.campaign}.",
         ]
         self.confirm_text.value = "<br>".join([*lines, *_media_lines(planned, self.keep_metadata.value)])
