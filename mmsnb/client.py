@@ -178,13 +178,20 @@ class _Credentials:
             return (
                 " The id or secret holds characters (such as '+', '%', ':', spaces or non-ASCII letters) that "
                 "were sent form-encoded, as RFC 6749 §2.3.1 says; if this gateway expects them unencoded, set "
-                f"{setting}=raw (credential_encoding='raw')."
+                "{fix}."
             )
         return (
             f" The id and secret were sent unencoded ({setting}=raw), but they hold characters that RFC 6749 "
             "§2.3.1 says to form-encode ('+' and '%' then mean something else to the gateway, and a strict one "
             f"refuses spaces or non-ASCII letters); set {setting}=form (the default)."
         )
+
+    def encoding_fix(self) -> Fix | None:
+        """The setting :meth:`encoding_hint` names where it says ``{fix}``."""
+        if not self.sensitive or self.encoding != "form":
+            return None
+        setting = VARIABLES["credential_encoding"]
+        return Fix(option="credential_encoding", value="'raw'", variable=f"{setting}=raw")
 
     def __repr__(self) -> str:
         return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
@@ -340,6 +347,7 @@ class Client:
                     f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
                     + credentials.encoding_hint(),
                     http_status=exc.status_code,
+                    fix=credentials.encoding_fix(),
                 )
             except requests.RequestException as exc:
                 raise transport_error(exc, "token endpoint", sending=False, read_timeout=self.timeout[1]) from None
@@ -372,13 +380,15 @@ class Client:
                 f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
                 + credentials.encoding_hint(),
                 http_status=resp.status_code,
+                fix=credentials.encoding_fix(),
             )
         # A 400 may be a gateway that cannot read the credentials as they were encoded.
-        hint = credentials.encoding_hint() if resp.status_code == 400 else ""
+        hint, fix = (credentials.encoding_hint(), credentials.encoding_fix()) if resp.status_code == 400 else ("", None)
         raise AuthError(
             f"The token endpoint {self.token_url} did not answer with a token ({said}). Check "
             f"{VARIABLES['token_url']}." + hint,
             http_status=resp.status_code,
+            fix=fix,
         )
 
     def _check_ca_bundle(self) -> None:

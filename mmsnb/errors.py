@@ -27,6 +27,7 @@ from .words import size as _size
 class Fix:
     """What to change: an ``option`` (and the ``value`` that helps, ``True`` for a switch), or a ``call`` to make.
 
+    ``others`` are more options, any of which would do as well ("subject= or attachments=").
     ``to`` says what it does ("shrink it"); ``alternative`` when it is another way than the sentence's own
     advice; ``variable`` the environment variable that sets the same; ``otherwise`` what to say where the
     reader has no such option (a shell user has no ``allow_partial``).
@@ -34,6 +35,7 @@ class Fix:
 
     option: str = ""
     value: bool | str | None = None
+    others: tuple[str, ...] = ()
     call: str | None = None
     to: str = ""
     alternative: bool = False

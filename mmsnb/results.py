@@ -144,7 +144,8 @@ class SendInfo:
         """The error of the row at ``position`` in ``edge``'s words, when it names what to change; else None."""
         for said in self.fixes:
             if said["row"] == position:
-                return words.say(said["sentence"], Fix(**said["fix"]), edge)
+                fix = said["fix"]
+                return words.say(said["sentence"], Fix(**{**fix, "others": tuple(fix.get("others", ()))}), edge)
         return None
 
     def attach(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -277,7 +277,8 @@ class _Recipe:
         self.constant_files = None if att_col is not None else _as_list(attachments)
         if subject_col is None and not (self.template or "").strip() and att_col is None and not self.constant_files:
             raise InputError(
-                "An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent."
+                "An MMS needs a subject or an attachment: pass {fix}. Nothing was sent.",
+                fix=Fix(option="subject", others=("attachments",)),
             )
         self.cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs), media)
         self.meaning = _meaning(

@@ -22,6 +22,7 @@ language would be keyed by).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ EDGES: tuple[Edge, ...] = ("python", "cli", "form")
 
 #: The command line's option for each library option (an option missing here has none: its fix is left out).
 CLI_OPTIONS = {
+    "subject": "--subject",
+    "attachments": "--attach",
     "fit": "--fit",
     "keep_metadata": "--keep-metadata",
     "min_gap": "--min-gap",
@@ -80,6 +83,9 @@ def name(fix: Fix, edge: Edge) -> str | None:
     alone on the command line for an option it has none for; None when the edge has no such thing."""
     if fix.call is not None:
         return CALLS[edge].get(fix.call)
+    if fix.others:
+        each = [name(replace(fix, option=option, others=()), edge) for option in (fix.option, *fix.others)]
+        return " or ".join(n for n in each if n) or None
     if edge == "cli":
         option = CLI_OPTIONS.get(fix.option)
         if option is None:

@@ -8,6 +8,7 @@ import html
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -45,9 +46,7 @@ def test_python_reads_the_option_and_the_fix_travels_as_data(client, sandbox, tm
     )
     assert results.error.tolist() == [f"{OVER} Pass fit=True to shrink the images to fit."]
     info = results.mms.info
-    assert info.fixes == (
-        {"row": 0, "sentence": OVER, "fix": {**vars(FIT), "alternative": False, "variable": "", "otherwise": ""}},
-    )
+    assert info.fixes == ({"row": 0, "sentence": OVER, "fix": asdict(FIT)},)
     assert info.said(0, "cli") == f"{OVER} Add --fit to shrink the images to fit."
     assert sandbox.received == []
 
@@ -57,7 +56,18 @@ def test_the_command_line_reads_its_option(sandbox, tmp_path):
     done = mmsnb_process("send", "501102030", "--subject", "Hej", "--attach", str(BIG), env=env, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == f"tel:+48501102030: not sent (invalid): {OVER} Add --fit to shrink the images to fit.\n"
-    assert sandbox.received == []
+
+    done = mmsnb_process("send", "501102030", env=env, cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (
+        2,
+        "mmsnb: An MMS needs a subject or an attachment: pass --subject or --attach. Nothing was sent.\n",
+    )
+    done = mmsnb_process("send", "501102030", "501102030", "--subject", "Hej", env=env, cwd=tmp_path)
+    assert done.stderr == (  # the command line has no per_row: a fix it cannot take is left out
+        "tel:+48501102030: not sent (duplicate): Same number as row 0: one message per number per campaign, "
+        "with row 0's content.\n"
+    )
+    assert [m.addresses for m in sandbox.received] == [("tel:+48501102030",)]
 
 
 def test_the_form_reads_its_switch(client, tmp_path):
