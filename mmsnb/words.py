@@ -53,23 +53,24 @@ CLI_OPTIONS = {
 #: The label of the forms' switch for each library option; where a form has none, it speaks Python (it runs in
 #: a notebook).
 FORM_SWITCHES = {"fit": "Fit to the limit", "keep_metadata": "Keep photo metadata"}
-#: How each edge names a call that helps.
+#: How Python and the command line name a call that helps.
 CALLS: dict[Edge, dict[str, str]] = {
     "python": {"opt_in": "mmsnb.opt_in(...)", "limit": "client.limit()"},
     "cli": {"opt_in": "'mmsnb opt-in NUMBER'", "limit": "'mmsnb limit'"},
-    "form": {"opt_in": "mmsnb.opt_in(...)", "limit": "client.limit()"},
 }
 #: The verb that asks for an option, at the start of a sentence.
 VERBS: dict[Edge, str] = {"python": "Pass", "cli": "Add", "form": "Tick"}
 
 
 def say(sentence: str, fix: Fix | None, edge: Edge = "python") -> str:
-    """``sentence`` with ``fix`` in ``edge``'s words."""
+    """``sentence`` with ``fix`` in ``edge``'s words (a form speaks Python where it has no switch for it)."""
     if fix is None:
         return sentence
+    if edge == "form" and fix.option not in FORM_SWITCHES:
+        edge = "python"
     named = name(fix, edge)
     if "{fix}" in sentence:
-        return sentence.replace("{fix}", named or "")
+        return sentence.replace("{fix}", named or name(fix, "python") or "")
     if named is None:
         return f"{sentence} {fix.otherwise}" if fix.otherwise else sentence
     ask = f"{VERBS[edge]} {named}" + (f" to {fix.to}" if fix.to else "")
