@@ -11,7 +11,7 @@ import os
 import pathlib
 import sys
 
-from mmsnb.cli import _subparsers, parser
+from mmsnb.cli.parser import build, subcommands
 
 PAGE = pathlib.Path(__file__).resolve().parent / "cli.md"
 MARK = "<!-- The reference below is written by docs/make_cli_reference.py: edit the parser, not this. -->"
@@ -19,9 +19,9 @@ MARK = "<!-- The reference below is written by docs/make_cli_reference.py: edit 
 
 def reference() -> str:
     os.environ["COLUMNS"] = "110"  # argparse wraps help to the terminal's width: the same page everywhere
-    top = parser()
+    top = build()
     parts = [MARK, "", "## Reference", "", "```text", top.format_help().rstrip(), "```", ""]
-    for name, sub in _subparsers(top).items():
+    for name, sub in subcommands(top).items():
         parts += [f"### `mmsnb {name}`", "", "```text", sub.format_help().rstrip(), "```", ""]
     return "\n".join(parts)
 

@@ -22,6 +22,7 @@ from .errors import (
     AuthError,
     BadRequestError,
     ConfigError,
+    Fix,
     InputError,
     MMSError,
     NotFoundError,
@@ -250,14 +251,13 @@ def read(resp: requests.Response) -> Any:
         ),
         403: (
             QuotaError,
-            "The request quota is used up ({}). See client.limit() for the reset date; unsent rows resume on the "
-            "next run.",
+            "The request quota is used up ({}). See {{fix}} for the reset date; unsent rows resume on the next run.",
         ),
         404: (NotFoundError, "The gateway has no such resource ({}). Check MMSNB_BASE_URL."),
         405: (NotFoundError, "The gateway does not allow this method here ({}). Check MMSNB_BASE_URL."),
         413: (
             BadRequestError,
-            "The gateway refused the message as too large ({}). Make the attachments smaller (fit=True shrinks "
+            "The gateway refused the message as too large ({}). Make the attachments smaller ({{fix}} shrinks "
             "images, max_message_bytes= sets the limit); it was not taken.",
         ),
     }
@@ -272,8 +272,10 @@ def read(resp: requests.Response) -> Any:
             retry_after=wait,
             gateway_message=message,
         )
+    fix = None
     if status in kinds:
         kind, template = kinds[status]
+        fix = {403: Fix(call="limit"), 413: Fix(option="fit", value=True)}.get(status) if "{fix}" in template else None
         sentence = template.format(said, VARIABLES["client_id"], VARIABLES["client_secret"])
     elif status >= 500:
         kind, sentence = ServerError, f"The gateway had trouble ({said}). Try again later."
@@ -281,7 +283,7 @@ def read(resp: requests.Response) -> Any:
         kind, sentence = BadRequestError, f"The gateway refused the request ({said}); it was not taken."
     else:
         kind, sentence = MMSError, f"The gateway answered {said}."
-    raise kind(sentence, http_status=status, code=code, gateway_message=message)
+    raise kind(sentence, http_status=status, code=code, gateway_message=message, fix=fix)
 
 
 def refused(exc: MMSError) -> bool:

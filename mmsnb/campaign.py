@@ -16,7 +16,7 @@ import json
 import os
 from collections import Counter
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -24,7 +24,7 @@ import pandas as pd
 from .answers import Limit
 from .client import Client
 from .dispatch import Run, dispatch, from_claim
-from .errors import InputError, LedgerError, MMSError, QuotaError
+from .errors import Fix, InputError, LedgerError, MMSError, QuotaError
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
 from .media import Media
 from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
@@ -33,6 +33,7 @@ from .pacing import MOST_IN_FLIGHT, Pace, RateCap
 from .results import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
+from .words import plural as _plural
 
 
 def campaign_name(meaning: dict[str, Any]) -> str:
@@ -45,10 +46,6 @@ def campaign_name(meaning: dict[str, Any]) -> str:
     return "auto-" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _label(frame: pd.DataFrame, position: int) -> str:
     label = frame.index[position]
     return "(" + ", ".join(map(str, label)) + ")" if isinstance(label, tuple) else str(label)
@@ -59,7 +56,7 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
     outcomes: dict[int, Outcome] = {}
     for row in checked.rows:
         if row.error is not None:
-            outcomes[row.position] = Outcome(SendState.INVALID, error=row.error)
+            outcomes[row.position] = Outcome(SendState.INVALID, error=row.error, fix=row.fix)
         elif row.duplicate_of is not None:
             first = _label(frame, row.duplicate_of)
             outcomes[row.position] = Outcome(
@@ -67,10 +64,9 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
                 error=(
                     f"Same number and content as row {first}; sent once."
                     if per_row
-                    else f"Same number as row {first}: one message per number per campaign, "
-                    f"with row {first}'s content. "
-                    "Pass per_row=True to send each row's own content."
+                    else f"Same number as row {first}: one message per number per campaign, with row {first}'s content."
                 ),
+                fix=None if per_row else Fix(option="per_row", value=True, to="send each row's own content"),
             )
     return outcomes
 
@@ -216,14 +212,19 @@ class Plan:
                 o.request_no,
                 o.http_status,
                 o.error_code,
-                o.error,
+                o.said(),
                 o.sent_at,
             )
             for name, value in zip(RESULT_COLUMNS, record, strict=True):
                 values[name][row.position] = value
         for name in RESULT_COLUMNS:
             out[name] = column(name, values[name], out.index)
-        return info.attach(out)
+        fixes = tuple(
+            {"row": pos, "sentence": o.error, "fix": asdict(o.fix)}
+            for pos, o in sorted(outcomes.items())
+            if o.fix is not None and o.error is not None
+        )
+        return replace(info, fixes=fixes).attach(out)
 
     def to_frame(self) -> pd.DataFrame:
         """The dry run: every row with the state it would get,
@@ -299,13 +300,17 @@ class Plan:
             requests = self._unsettled(book, outcomes)
             short = _shortfall(len(requests), limit)
             if short is not None and not allow_partial:
-                hint = (
-                    f"Pass allow_partial=True to send the first {limit.available}, "
-                    "or group more recipients per request."
-                    if limit.available
-                    else f"Run again after the counter resets on {limit.resets_on}."
+                if not limit.available:
+                    raise QuotaError(f"{short} Run again after the counter resets on {limit.resets_on}.")
+                raise QuotaError(
+                    short,
+                    fix=Fix(
+                        option="allow_partial",
+                        value=True,
+                        to=f"send the first {limit.available}, or group more recipients per request",
+                        otherwise="Send to fewer numbers now, or run again after the reset.",
+                    ),
                 )
-                raise QuotaError(f"{short} {hint}")
             fitting, over = requests[: limit.available], requests[limit.available :]
             for request in over:
                 for pos in request.positions:

@@ -31,6 +31,7 @@ from .endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from .errors import (
     AuthError,
     ConfigError,
+    Fix,
     InputError,
     MMSError,
     ThrottledError,
@@ -120,9 +121,11 @@ class _Credentials:
     def of(cls, client_id: str, secret: str, encoding: str) -> _Credentials:
         if encoding == "raw" and ":" in client_id:
             raise ConfigError(
-                f"The client id contains ':', which the raw credential encoding cannot carry (the gateway splits "
-                f"the pair at the first ':'). Set {VARIABLES['credential_encoding']}=form (credential_encoding="
-                "'form', RFC 6749 §2.3.1), which encodes it."
+                "The client id contains ':', which the raw credential encoding cannot carry (the gateway splits "
+                "the pair at the first ':'). Set {fix} (RFC 6749 §2.3.1), which encodes it.",
+                fix=Fix(
+                    option="credential_encoding", value="'form'", variable=f"{VARIABLES['credential_encoding']}=form"
+                ),
             )
         header = basic_header(client_id, secret, encoding)
         # Whether the other encoding would send something else, so the choice may be why a gateway refuses them.
@@ -144,8 +147,9 @@ class _Credentials:
             ascii_ok = False
         if scheme.lower() != "basic" or not ascii_ok:
             raise ConfigError(
-                f"{VARIABLES['authorization']} (authorization=) must be a whole Basic header value, 'Basic ' and "
-                "the Base64 credentials, as the developer portal shows it; this one is not."
+                "{fix} must be a whole Basic header value, 'Basic ' and the Base64 credentials, as the developer "
+                "portal shows it; this one is not.",
+                fix=Fix(option="authorization", variable=VARIABLES["authorization"]),
             )
         header = "Basic " + value
         pair = decode_basic(header)
@@ -174,13 +178,20 @@ class _Credentials:
             return (
                 " The id or secret holds characters (such as '+', '%', ':', spaces or non-ASCII letters) that "
                 "were sent form-encoded, as RFC 6749 §2.3.1 says; if this gateway expects them unencoded, set "
-                f"{setting}=raw (credential_encoding='raw')."
+                "{fix}."
             )
         return (
             f" The id and secret were sent unencoded ({setting}=raw), but they hold characters that RFC 6749 "
             "§2.3.1 says to form-encode ('+' and '%' then mean something else to the gateway, and a strict one "
             f"refuses spaces or non-ASCII letters); set {setting}=form (the default)."
         )
+
+    def encoding_fix(self) -> Fix | None:
+        """The setting :meth:`encoding_hint` names where it says ``{fix}``."""
+        if not self.sensitive or self.encoding != "form":
+            return None
+        setting = VARIABLES["credential_encoding"]
+        return Fix(option="credential_encoding", value="'raw'", variable=f"{setting}=raw")
 
     def __repr__(self) -> str:
         return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
@@ -207,8 +218,8 @@ def _encoding(value: str | None) -> str:
     encoding = (value or "form").strip().lower()
     if encoding not in CREDENTIAL_ENCODINGS:
         raise ConfigError(
-            f"{VARIABLES['credential_encoding']} (credential_encoding=) must be 'form' (RFC 6749 §2.3.1, the "
-            f"default) or 'raw', not {value!r}."
+            "{fix} must be 'form' (RFC 6749 §2.3.1, the default) or 'raw', not " + f"{value!r}.",
+            fix=Fix(option="credential_encoding", variable=VARIABLES["credential_encoding"]),
         )
     return encoding
 
@@ -216,7 +227,8 @@ def _encoding(value: str | None) -> str:
 def _required(name: str, value: str | None) -> str:
     if not value:
         raise ConfigError(
-            f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=."
+            f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file.",
+            fix=Fix(option=name, alternative=True),
         )
     return value
 
@@ -335,6 +347,7 @@ class Client:
                     f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
                     + credentials.encoding_hint(),
                     http_status=exc.status_code,
+                    fix=credentials.encoding_fix(),
                 )
             except requests.RequestException as exc:
                 raise transport_error(exc, "token endpoint", sending=False, read_timeout=self.timeout[1]) from None
@@ -367,13 +380,15 @@ class Client:
                 f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
                 + credentials.encoding_hint(),
                 http_status=resp.status_code,
+                fix=credentials.encoding_fix(),
             )
         # A 400 may be a gateway that cannot read the credentials as they were encoded.
-        hint = credentials.encoding_hint() if resp.status_code == 400 else ""
+        hint, fix = (credentials.encoding_hint(), credentials.encoding_fix()) if resp.status_code == 400 else ("", None)
         raise AuthError(
             f"The token endpoint {self.token_url} did not answer with a token ({said}). Check "
             f"{VARIABLES['token_url']}." + hint,
             http_status=resp.status_code,
+            fix=fix,
         )
 
     def _check_ca_bundle(self) -> None:
@@ -381,9 +396,10 @@ class Client:
         if isinstance(self.verify, str) and not os.path.exists(self.verify):
             where = f" It is set in {str(self._ca_from)!r}: update or remove that file." if self._ca_from else ""
             raise ConfigError(
-                f"The CA bundle {self.verify!r} ({VARIABLES['ca_bundle']} or verify=) does not exist, so the gateway's "
-                "certificate cannot be checked; nothing was sent. If it was a sandbox's, that sandbox has stopped: "
-                f"start a new one and use its settings.{where}"
+                f"The CA bundle {self.verify!r} ({{fix}}) does not exist, so the gateway's certificate cannot be "
+                "checked; nothing was sent. If it was a sandbox's, that sandbox has stopped: start a new one and use "
+                f"its settings.{where}",
+                fix=Fix(option="verify", variable=VARIABLES["ca_bundle"]),
             )
 
     def _ensure_token(self) -> float:

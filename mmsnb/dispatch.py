@@ -24,6 +24,7 @@ from .client import Client
 from .errors import (
     AuthError,
     ConfigError,
+    Fix,
     LedgerError,
     MMSError,
     QuotaError,
@@ -63,8 +64,8 @@ def from_claim(claim: Claim) -> Outcome:
             claim.request_no,
             claim.http_status,
             claim.error_code,
-            f"An earlier request may have reached the gateway ({reason}); not repeated. "
-            "Pass retry_unknown=True to send it again.",
+            f"An earlier request may have reached the gateway ({reason}); not repeated.",
+            fix=Fix(option="retry_unknown", value=True, to="send it again"),
         )
     return Outcome(SendState.REJECTED, None, claim.request_no, claim.http_status, claim.error_code, claim.error)
 
@@ -224,10 +225,10 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
     ledger_state, row_state, stop_state = _settle(exc)
     if stop_state is not None:
         run.stop.set(stop_state, exc)
-    error = str(exc)
+    error = exc.sentence
     if row_state == SendState.UNKNOWN and not isinstance(exc, TransportError):
         error += " The message may have been accepted, so it is not repeated."
-    outcome = Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error)
+    outcome = Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error, fix=exc.fix)
     _finish(
         run,
         begun.request_id,

@@ -5,11 +5,42 @@
 ... except MMSError as exc:
 ...     print(exc.http_status, exc.code)
 403 53
+
+What to change travels as data, a :class:`Fix`; each edge words it (:mod:`mmsnb.words`):
+
+>>> error = InputError("The attachments total 511 KB.", fix=Fix(option="fit", value=True, to="shrink it"))
+>>> str(error)
+'The attachments total 511 KB. Pass fit=True to shrink it.'
+>>> error.fix.option, error.say("cli")
+('fit', 'The attachments total 511 KB. Add --fit to shrink it.')
 """
 
 from __future__ import annotations
 
-from . import redact
+from dataclasses import dataclass, replace
+
+from . import redact, words
+from .words import size as _size
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fix:
+    """What to change: an ``option`` (and the ``value`` that helps, ``True`` for a switch), or a ``call`` to make.
+
+    ``others`` are more options, any of which would do as well ("subject= or attachments=").
+    ``to`` says what it does ("shrink it"); ``alternative`` when it is another way than the sentence's own
+    advice; ``variable`` the environment variable that sets the same; ``otherwise`` what to say where the
+    reader has no such option (a shell user has no ``allow_partial``).
+    """
+
+    option: str = ""
+    value: bool | str | None = None
+    others: tuple[str, ...] = ()
+    call: str | None = None
+    to: str = ""
+    alternative: bool = False
+    variable: str = ""
+    otherwise: str = ""
 
 
 class MMSError(Exception):
@@ -22,25 +53,38 @@ class MMSError(Exception):
         http_status: int | None = None,
         code: int | None = None,
         gateway_message: str | None = None,
+        fix: Fix | None = None,
     ) -> None:
-        sentence = redact.redact(sentence)
-        super().__init__(sentence)
-        self.sentence = sentence
+        self.sentence = redact.redact(sentence)
+        self.fix = fix if fix is None or fix.value is None else _redacted(fix)
+        super().__init__(self.say())
         self.http_status = http_status
         self.code = code
         self.gateway_message = None if gateway_message is None else redact.redact(gateway_message)
 
     def __str__(self) -> str:
-        return self.sentence
+        return self.say()
+
+    def say(self, edge: words.Edge = "python") -> str:
+        """The sentence, with its fix in ``edge``'s words."""
+        return words.say(self.sentence, self.fix, edge)
 
 
-def too_large(size: int, limit: int, what: str = "The attachments total", hint: str = "") -> InputError:
-    """The one sentence for content over a size limit: by how much, and what would help (``hint``).
+def _redacted(fix: Fix) -> Fix:
+    """``fix`` with any secret in its value masked (the value may echo what a user gave)."""
+    return replace(fix, value=redact.redact(fix.value)) if isinstance(fix.value, str) else fix
+
+
+def too_large(
+    size: int, limit: int, what: str = "The attachments total", hint: str = "", fix: Fix | None = None
+) -> InputError:
+    """The one sentence for content over a size limit: by how much, and what would help (``hint``, ``fix``).
 
     >>> str(too_large(400 * 1024, 300 * 1024))
     "The attachments total 400 KB, 100 KB over the gateway's limit of 300 KB."
     """
-    return InputError(f"{what} {_size(size)}, {_size(size - limit)} over the gateway's limit of {_size(limit)}.{hint}")
+    over = f"{what} {_size(size)}, {_size(size - limit)} over the gateway's limit of {_size(limit)}.{hint}"
+    return InputError(over, fix=fix)
 
 
 def too_large_to_read(size: int, limit: int, what: str) -> InputError:
@@ -50,10 +94,6 @@ def too_large_to_read(size: int, limit: int, what: str) -> InputError:
     "Attachment 'a.jpg' is 61440 KB: mmsnb does not read an image over 51200 KB, even to shrink it."
     """
     return InputError(f"{what} {_size(size)}: mmsnb does not read an image over {_size(limit)}, even to shrink it.")
-
-
-def _size(n: int) -> str:
-    return f"{n} bytes" if n < 10 * 1024 else f"{n / 1024:.0f} KB"
 
 
 class ConfigError(MMSError):
@@ -118,6 +158,6 @@ class TransportError(MMSError):
     repeated silently.
     """
 
-    def __init__(self, sentence: str, *, maybe_sent: bool) -> None:
-        super().__init__(sentence)
+    def __init__(self, sentence: str, *, maybe_sent: bool, fix: Fix | None = None) -> None:
+        super().__init__(sentence, fix=fix)
         self.maybe_sent = maybe_sent

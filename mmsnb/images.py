@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
+from .errors import Fix, InputError
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -255,8 +255,8 @@ def _checked(cleaned: Cleaned) -> Cleaned:
     if has_gps(cleaned.data):
         raise InputError(
             "it says where it was taken (GPS) in a part of the file that holds no metadata, which cannot be "
-            "removed without re-encoding the picture. Save it again without its location, or pass "
-            "keep_metadata=True to send it as it is."
+            "removed without re-encoding the picture. Save it again without its location.",
+            fix=Fix(option="keep_metadata", value=True, to="send it as it is", alternative=True),
         )
     return cleaned
 
@@ -336,12 +336,36 @@ def _orientation_segment(orientation: int) -> bytes:
 
 @dataclass(frozen=True)
 class Fitted:
-    """An image re-encoded to fit: its new type, bytes and pixels, and how (``note``: "JPEG quality 75")."""
+    """An image re-encoded to fit: its new type, bytes and pixels, and how: the JPEG ``quality``, the PNG palette's
+    ``colours``, whether it was ``scaled`` down, and the ``frames`` kept of an animation's ``of_frames``
+    (:meth:`how` as a record; ``note`` in words: "JPEG quality 75")."""
 
     content_type: str
     data: bytes
     pixels: tuple[int, int]
-    note: str = ""
+    quality: int | None = None
+    colours: int | None = None
+    scaled: bool = False
+    frames: int = 1
+    of_frames: int = 1
+
+    def how(self) -> dict[str, Any]:
+        """How it was re-encoded, as a JSON-safe record (the report's ``how``)."""
+        return {
+            "type": self.content_type,
+            "quality": self.quality,
+            "colours": self.colours,
+            "scaled": self.scaled,
+            "frames": self.frames,
+            "of_frames": self.of_frames,
+        }
+
+    @property
+    def note(self) -> str:
+        """How it was re-encoded, in words."""
+        from .words import fitting
+
+        return fitting(self.how())
 
 
 def check_whole(data: bytes) -> None:
@@ -526,12 +550,12 @@ def _fit_jpeg(image: PILImage.Image, budget: int) -> Fitted:
     for quality in QUALITIES:
         data = encode(1.0, quality)
         if len(data) <= budget:
-            return Fitted("image/jpeg", data, picture.size, f"JPEG quality {quality}")
+            return Fitted("image/jpeg", data, picture.size, quality=quality)
     shrunk = _shrink(lambda scale: encode(scale, QUALITIES[-1]), budget, picture.size, data)
     if shrunk is None:
         raise _too_small(budget)
     with _open(shrunk) as done:
-        return Fitted("image/jpeg", shrunk, done.size, f"JPEG quality {QUALITIES[-1]}, made smaller")
+        return Fitted("image/jpeg", shrunk, done.size, quality=QUALITIES[-1], scaled=True)
 
 
 def _fit_png(image: PILImage.Image, budget: int) -> Fitted:
@@ -553,18 +577,18 @@ def _fit_png(image: PILImage.Image, budget: int) -> Fitted:
         method = Image.Quantize.FASTOCTREE if picture.mode == "RGBA" else Image.Quantize.MEDIANCUT
         return picture.convert("RGBA" if "A" in picture.mode else "RGB").quantize(256, method=method)
 
-    still = "; first frame only: an animated PNG's frames are not kept" if getattr(image, "n_frames", 1) > 1 else ""
+    frames: int = getattr(image, "n_frames", 1)  # an animated PNG's frames are not kept
     data = encode(image)
     if len(data) <= budget:
-        return Fitted("image/png", data, image.size, "compressed harder" + still)
+        return Fitted("image/png", data, image.size, of_frames=frames)
     data = encode(palette(image))
     if len(data) <= budget:
-        return Fitted("image/png", data, image.size, "reduced to 256 colours" + still)
+        return Fitted("image/png", data, image.size, colours=256, of_frames=frames)
     shrunk = _shrink(lambda scale: encode(palette(_resized(image, scale))), budget, image.size, data)
     if shrunk is None:
         raise _too_small(budget)
     with _open(shrunk) as done:
-        return Fitted("image/png", shrunk, done.size, "reduced to 256 colours, made smaller" + still)
+        return Fitted("image/png", shrunk, done.size, colours=256, scaled=True, of_frames=frames)
 
 
 def _fit_gif(image: PILImage.Image, budget: int) -> Fitted:
@@ -597,14 +621,13 @@ def _fit_gif(image: PILImage.Image, budget: int) -> Fitted:
 
     data = encode(1.0, len(frames))
     if len(data) <= budget:
-        return Fitted("image/gif", data, image.size, "compressed harder")
+        return Fitted("image/gif", data, image.size, frames=len(frames), of_frames=len(frames))
     shrunk = _shrink(lambda scale: encode(scale, len(frames)), budget, image.size, data)
-    note = f"every frame made smaller ({len(frames)})" if len(frames) > 1 else "made smaller"
+    kept = len(frames)
     if shrunk is None and len(frames) > 1:
-        note = f"first frame only: the {len(frames)}-frame animation did not fit even made smaller"
-        still = encode(1.0, 1)
+        kept, still = 1, encode(1.0, 1)
         shrunk = still if len(still) <= budget else _shrink(lambda s: encode(s, 1), budget, image.size, still)
     if shrunk is None:
         raise _too_small(budget)
     with _open(shrunk) as done:
-        return Fitted("image/gif", shrunk, done.size, note)
+        return Fitted("image/gif", shrunk, done.size, scaled=True, frames=kept, of_frames=len(frames))

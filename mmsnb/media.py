@@ -6,7 +6,9 @@ With ``fit=True``, a message whose attachments total more than the limit has its
 images re-encoded until it fits, and WEBP and HEIC photos are converted to JPEG; without it such
 a message is refused with how much too big it is. The original files are never changed.
 
-:meth:`Media.report` says what was done to each file: a frame with the columns of :data:`REPORT_COLUMNS`.
+:meth:`Media.report` says what was done to each file: a frame with the columns of :data:`REPORT_COLUMNS`;
+:meth:`Media.records` gives the same rows with ``how``, what was done as a record (converted from what and
+how, metadata removed, fitted and how, refused) for each front end to word (:mod:`mmsnb.words`).
 
 >>> media = Media(fit=False, keep_metadata=False, limit=300 * 1024)
 >>> media.clean(Attachment.of(("hello.txt", b"hi")), "hello.txt").data
@@ -17,14 +19,14 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import images
-from .errors import InputError, too_large
+from . import images, words
+from .errors import Fix, InputError, too_large
 from .message import Attachment, may_shrink
 
 #: The columns of :meth:`Media.report`: the file as read, and as sent.
@@ -38,7 +40,7 @@ REPORT_COLUMNS: dict[str, Any] = {
     "sent_type": "string",
     "sent_bytes": "Int64",  # empty when the file was refused
     "sent_pixels": "string",
-    "done": "string",  # in words: "as is", "metadata removed", "fitted: quality and size", "converted to JPEG"…
+    "done": "string",  # ``how`` in words: "as is", "metadata removed", "fitted (JPEG quality 65)"…
 }
 #: A file is not read above this size even to be fitted (a phone's photo is a few MB).
 MAX_SOURCE_BYTES = 50 * 1024 * 1024
@@ -76,7 +78,21 @@ class _Entry:
     removed: tuple[str, ...] = ()
     sent: Attachment | None = None
     sent_pixels: str = ""
-    done: list[str] = field(default_factory=list)
+    converted_from: str = ""  # "WEBP", "HEIC"
+    conversion: images.Fitted | None = None
+    cleaned: bool = False  # its metadata removed
+    fitted: images.Fitted | None = None
+    refused: bool = False
+
+    def how(self) -> dict[str, Any]:
+        """What was done to it, as a JSON-safe record."""
+        return {
+            "converted_from": self.converted_from,
+            "conversion": None if self.conversion is None else self.conversion.how(),
+            "cleaned": self.cleaned,
+            "fitted": None if self.fitted is None else self.fitted.how(),
+            "refused": self.refused,
+        }
 
 
 class Media:
@@ -113,8 +129,8 @@ class Media:
                 try:
                     found = self._clean(attachment, label)
                 except InputError as exc:
-                    found = InputError(f"Attachment {attachment.filename!r}: {exc}")
-                    self._entries[key].done.append("refused")
+                    found = InputError(f"Attachment {attachment.filename!r}: {exc.sentence}", fix=exc.fix)
+                    self._entries[key].refused = True
                 self._cleaned[key] = found
         if isinstance(found, InputError):
             raise found
@@ -132,20 +148,19 @@ class Media:
         if image_kind in images.CONVERTIBLE:
             if not self.fitting:
                 raise InputError(
-                    f"it is a {_NAMES[image_kind]} photo, which many phones cannot show. "
-                    "Pass fit=True to convert it to JPEG, or convert it yourself."
+                    f"it is a {_NAMES[image_kind]} photo, which many phones cannot show.",
+                    fix=Fix(option="fit", value=True, to="convert it to JPEG, or convert it yourself"),
                 )
             converted = images.fit(data, self.limit)
             stem = os.path.splitext(attachment.filename)[0]
             sent = Attachment(f"{stem}.jpg", "image/jpeg", converted.data)
             entry.removed, entry.sent_pixels = ("all (converted)",), _pixels(converted.pixels)
-            entry.done.append(f"converted from {_NAMES[image_kind]} ({converted.note})")
+            entry.converted_from, entry.conversion = _NAMES[image_kind], converted
         elif image_kind in ("image/jpeg", "image/png") and not self.keep_metadata:
             cleaned = images.without_metadata(data, image_kind)
             if cleaned.removed:
                 sent = replace(attachment, data=cleaned.data)
-                entry.removed = cleaned.removed
-                entry.done.append("metadata removed")
+                entry.removed, entry.cleaned = cleaned.removed, True
         entry.sent = sent
         entry.sent_pixels = entry.sent_pixels or entry.pixels
         self._entries[(sent.filename, sent.digest)] = entry
@@ -161,8 +176,8 @@ class Media:
             return attachments
         shrinkable = [a for a in attachments if images.kind(a.data) in images.FITTABLE]
         if not self.fitting:
-            hint = " Pass fit=True to shrink the images to fit." if shrinkable else ""
-            raise too_large(total, self.limit, hint=hint)
+            fix = Fix(option="fit", value=True, to="shrink the images to fit") if shrinkable else None
+            raise too_large(total, self.limit, fix=fix)
         key = tuple((a.filename, a.digest) for a in attachments)
         with self._lock:
             found = self._fitted.get(key)
@@ -199,13 +214,14 @@ class Media:
             out[id(attachment)] = sent
             room -= sent.size
             entry = self._entries.get((attachment.filename, attachment.digest))
-            if entry is not None and (entry.sent is None or sent.size < entry.sent.size or "fitted" not in entry.done):
+            if entry is not None and (entry.sent is None or sent.size < entry.sent.size or entry.fitted is None):
                 entry.sent, entry.sent_pixels = sent, _pixels(fitted.pixels)  # the smallest it was sent at
-                entry.done = [d for d in entry.done if not d.startswith("fitted")] + [f"fitted ({fitted.note})"]
+                entry.fitted = fitted
         return tuple(out.get(id(a), a) for a in attachments)
 
     def records(self) -> list[dict[str, Any]]:
-        """The report's rows as JSON-safe dicts (what a results frame keeps in ``results.mms.info.media``)."""
+        """The report's rows as JSON-safe dicts, with ``how`` (what a results frame keeps in
+        ``results.mms.info.media``)."""
         with self._lock:
             entries = list({id(e): e for e in self._entries.values()}.values())
         rows = [
@@ -219,11 +235,14 @@ class Media:
                 e.sent.content_type if e.sent else None,
                 e.sent.size if e.sent else None,
                 e.sent_pixels,
-                "; ".join(e.done) or "as is",
+                words.done(e.how()),
             )
             for e in entries
         ]
-        return [dict(zip(REPORT_COLUMNS, row, strict=True)) for row in rows]
+        return [
+            {**dict(zip(REPORT_COLUMNS, row, strict=True)), "how": e.how()}
+            for row, e in zip(rows, entries, strict=True)
+        ]
 
     def report(self) -> pd.DataFrame:
         """One row per distinct file: as read (type, bytes, pixels, GPS) and as sent, and what was done."""

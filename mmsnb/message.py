@@ -23,7 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, too_large
+from .errors import Fix, InputError, too_large
 from .images import CONVERTIBLE, FITTABLE
 from .images import kind as image_kind
 from .paths import read_file
@@ -197,9 +197,9 @@ class Attachment:
             return spec
         if isinstance(spec, (str, os.PathLike)):
             path = Path(spec)
-            hint = " Pass fit=True to shrink it." if may_shrink(path.name) else ""
+            fix = Fix(option="fit", value=True, to="shrink it") if may_shrink(path.name) else None
             label = f"Attachment {str(path)!r}"
-            data, name, ctype = read_file(path, label, max_bytes, hint, image=image, beneath=beneath), path.name, None
+            data, name, ctype = read_file(path, label, max_bytes, fix, image=image, beneath=beneath), path.name, None
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
             name, data = spec[0], spec[1]
             ctype = spec[2] if len(spec) == 3 else None

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .errors import InputError, ServerError, ThrottledError, TransportError
+from .errors import Fix, InputError, ServerError, ThrottledError, TransportError
 
 #: The most requests one campaign keeps in flight (each waits on a thread of its own).
 MOST_IN_FLIGHT = 256
@@ -161,7 +161,8 @@ class RateCap:
         found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*/\s*([a-z]+)\s*", str(rate).lower())
         if not found or found.group(2) not in _UNITS or float(found.group(1)) <= 0:
             raise InputError(
-                f"rate={rate!r} is not a rate: write it as requests per time, e.g. '10/s', '600/min' or '3600/h'."
+                "{fix} is not a rate: write it as requests per time, e.g. '10/s', '600/min' or '3600/h'.",
+                fix=Fix(option="rate", value=repr(rate)),
             )
         return cls(_UNITS[found.group(2)] / float(found.group(1)), clock=clock, sleep=sleep)
 

@@ -20,7 +20,7 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, too_large, too_large_to_read
+from .errors import Fix, InputError, too_large, too_large_to_read
 
 #: Data attributes that :func:`mmsnb.read_recipients` sets: the folder of the CSV it read.
 SOURCE_DIR = "mmsnb.source_dir"
@@ -47,7 +47,8 @@ def inside(base: Path, value: str | os.PathLike[str]) -> Path:
     if os.path.isabs(text) or text.startswith("~"):
         raise InputError(
             f"The attachment {text!r} named in this row is an absolute path; files named in data must lie inside "
-            f"{str(base)!r}. Write it relative to that folder, or pass attachments_dir= to choose the folder."
+            f"{str(base)!r}. Write it relative to that folder.",
+            fix=Fix(option="attachments_dir", to="choose the folder", alternative=True),
         )
     try:
         real = Path(os.path.realpath(base / text))
@@ -58,8 +59,8 @@ def inside(base: Path, value: str | os.PathLike[str]) -> Path:
     if real != base and base not in real.parents:
         raise InputError(
             f"The attachment {text!r} named in this row leads outside the attachments folder {str(base)!r} "
-            "(through '..' or a symbolic link), so it is not read. Put the file in that folder, or pass "
-            "attachments_dir=."
+            "(through '..' or a symbolic link), so it is not read. Put the file in that folder.",
+            fix=Fix(option="attachments_dir", alternative=True),
         )
     return real
 
@@ -68,7 +69,7 @@ def read_file(
     path: Path,
     label: str,
     max_bytes: int | None = None,
-    hint: str = "",
+    fix: Fix | None = None,
     *,
     image: bool = False,
     beneath: Path | None = None,
@@ -76,7 +77,7 @@ def read_file(
     """The bytes of a regular file the user named; :class:`InputError` saying why when it cannot be read.
 
     A file over ``max_bytes`` (the gateway's limit, or with ``image`` the most mmsnb reads of an image)
-    is refused from its size alone, without reading it (``hint`` says what would help). With ``beneath``
+    is refused from its size alone, without reading it (``fix`` says what would help). With ``beneath``
     (the real folder a data column's ``path`` was checked to lie in, see :func:`inside`), the file is
     opened from that folder one name at a time, following no symbolic link, and a hard link is refused:
     what is read is what was opened, whatever is swapped in meanwhile.
@@ -92,13 +93,13 @@ def read_file(
                     f"{label} is a hard link, which may be a file from outside {str(beneath)!r}, so it is not "
                     "read. Copy the file into the folder instead."
                 )
-            _check_size(found.st_size, label, max_bytes, hint, image)
+            _check_size(found.st_size, label, max_bytes, fix, image)
         except BaseException:
             os.close(descriptor)
             raise
         with os.fdopen(descriptor, "rb") as file:
             data = file.read() if max_bytes is None else file.read(max_bytes + 1)
-        _check_size(len(data), label, max_bytes, hint, image)  # it grew after it was measured
+        _check_size(len(data), label, max_bytes, fix, image)  # it grew after it was measured
         return data
     except FileNotFoundError:
         raise InputError(f"{label} does not exist: check the path.") from None
@@ -131,9 +132,9 @@ def _open_beneath(base: Path, path: Path) -> int:
     return descriptor
 
 
-def _check_size(size: int, label: str, max_bytes: int | None, hint: str, image: bool) -> None:
+def _check_size(size: int, label: str, max_bytes: int | None, fix: Fix | None, image: bool) -> None:
     """:class:`InputError` when a file of ``size`` bytes is over ``max_bytes``."""
     if max_bytes is not None and size > max_bytes:
         if image:
             raise too_large_to_read(size, max_bytes, f"{label} is")
-        raise too_large(size, max_bytes, f"{label} is", hint)
+        raise too_large(size, max_bytes, f"{label} is", fix=fix)

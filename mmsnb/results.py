@@ -18,6 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from . import words
+from .errors import Fix
+
 
 class SendState(StrEnum):
     """The outcome of one row of a send."""
@@ -95,6 +98,12 @@ class Outcome:
     error_code: int | None = None
     error: str | None = None
     sent_at: str | None = None
+    #: What to change, as data: ``error`` names it where it says ``{fix}``, or it follows (see :mod:`mmsnb.words`).
+    fix: Fix | None = None
+
+    def said(self, edge: words.Edge = "python") -> str | None:
+        """The error in ``edge``'s words (the ``error`` column holds Python's)."""
+        return None if self.error is None else words.say(self.error, self.fix, edge)
 
 
 def column(name: str, values: list[Any], index: pd.Index) -> pd.Series:
@@ -117,7 +126,8 @@ class SendInfo:
     ``ledger`` is where the send was recorded (``poll`` records statuses there too); ``requests``
     the API requests it planned; ``available`` and ``resets_on`` the quota it read; ``files`` each
     distinct file it read (path, bytes, type, sha256); ``in_flight`` the pace's decisions; ``media`` what
-    each file became (``results.mms.media`` shows it as a frame).
+    each file became (``results.mms.media`` shows it as a frame); ``fixes`` the errors that name what to change,
+    as data (each row's position, sentence and fix), for a front end to word (:meth:`said`).
     """
 
     campaign: str
@@ -128,13 +138,22 @@ class SendInfo:
     files: tuple[dict[str, Any], ...] = ()
     in_flight: tuple[tuple[str, int], ...] = field(default=())
     media: tuple[dict[str, Any], ...] = ()
+    fixes: tuple[dict[str, Any], ...] = ()
+
+    def said(self, position: int, edge: words.Edge) -> str | None:
+        """The error of the row at ``position`` in ``edge``'s words, when it names what to change; else None."""
+        for said in self.fixes:
+            if said["row"] == position:
+                fix = said["fix"]
+                return words.say(said["sentence"], Fix(**{**fix, "others": tuple(fix.get("others", ()))}), edge)
+        return None
 
     def attach(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` carrying this record (as JSON-safe values in ``frame.attrs``)."""
         record = asdict(self)
         record["resets_on"] = None if self.resets_on is None else self.resets_on.isoformat()
         record["files"], record["in_flight"] = list(self.files), [list(d) for d in self.in_flight]
-        record["media"] = list(self.media)
+        record["media"], record["fixes"] = list(self.media), list(self.fixes)
         frame.attrs[_KEY] = record
         return frame
 
@@ -154,4 +173,5 @@ class SendInfo:
             tuple(record.get("files", ())),
             tuple((d, n) for d, n in record.get("in_flight", ())),
             tuple(record.get("media", ())),
+            tuple(record.get("fixes", ())),
         )

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import Fix, InputError
 from .media import Media
 from .message import (
     PRIORITIES,
@@ -44,6 +44,7 @@ class Row:
     address: str | None = None
     carrier: str | None = None
     error: str | None = None
+    fix: Fix | None = None  # what would help, as data (see :mod:`mmsnb.words`)
     content_key: str = ""
     message: Message | None = None
     duplicate_of: int | None = None
@@ -276,7 +277,8 @@ class _Recipe:
         self.constant_files = None if att_col is not None else _as_list(attachments)
         if subject_col is None and not (self.template or "").strip() and att_col is None and not self.constant_files:
             raise InputError(
-                "An MMS needs a subject or an attachment: pass subject= or attachments=. Nothing was sent."
+                "An MMS needs a subject or an attachment: pass {fix}. Nothing was sent.",
+                fix=Fix(option="subject", others=("attachments",)),
             )
         self.cache = _AttachmentCache(base_folder(attachments_dir, frame.attrs), media)
         self.meaning = _meaning(
@@ -402,7 +404,7 @@ def check_rows(
             row.address, row.carrier = checked.address, checked.carrier
             message = recipe.message(i)
         except InputError as exc:
-            row.error = str(exc)
+            row.error, row.fix = exc.sentence, exc.fix
             continue
         except Exception as exc:  # one odd value must not stop the other rows
             row.error = f"This row could not be prepared ({type(exc).__name__}: {exc}); check its values."

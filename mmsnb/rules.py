@@ -6,7 +6,7 @@ reached (or may have reached) within it is left out as ``too-soon``.
 
 >>> MinGap.parse("7D").label
 '7D'
->>> opted_out(OptOut("tel:+48501102030", "2026-11-20T09:30:00+00:00", "replied STOP")).error
+>>> opted_out(OptOut("tel:+48501102030", "2026-11-20T09:30:00+00:00", "replied STOP")).said()
 'Not sent: this number opted out on 2026-11-20 (replied STOP). mmsnb.opt_in(...) ends it.'
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import Fix, InputError
 from .ledger import Contact, OptOut
 from .results import Outcome, SendState
 
@@ -75,10 +75,8 @@ class MinGap:
         when = pd.Timestamp(contact.at).tz_convert(UTC).strftime("%Y-%m-%d %H:%M")
         return Outcome(
             SendState.TOO_SOON,
-            error=(
-                f"Not sent: campaign {contact.campaign!r} contacted this number on {when} UTC, "
-                f"within min_gap={self.label}."
-            ),
+            error=(f"Not sent: campaign {contact.campaign!r} contacted this number on {when} UTC, within " + "{fix}."),
+            fix=Fix(option="min_gap", value=self.label),
         )
 
 
@@ -87,5 +85,7 @@ def opted_out(opt_out: OptOut) -> Outcome:
     reason = f" ({opt_out.reason})" if opt_out.reason else ""
     day = opt_out.since[:10]
     return Outcome(
-        SendState.OPTED_OUT, error=f"Not sent: this number opted out on {day}{reason}. mmsnb.opt_in(...) ends it."
+        SendState.OPTED_OUT,
+        error=f"Not sent: this number opted out on {day}{reason}. " + "{fix} ends it.",
+        fix=Fix(call="opt_in"),
     )

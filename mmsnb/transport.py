@@ -17,7 +17,7 @@ from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 from .config import VARIABLES
-from .errors import ConfigError, TransportError
+from .errors import ConfigError, Fix, TransportError
 
 
 def require_https(url: str, what: str) -> str:
@@ -77,8 +77,9 @@ def transport_error(
     if isinstance(exc, requests.exceptions.SSLError) and _unverified(exc):
         return TransportError(
             f"The TLS certificate of the {where} could not be verified; nothing was sent. "
-            f"Set {VARIABLES['ca_bundle']} or verify= to the CA bundle.",
+            "Set {fix} to the CA bundle.",
             maybe_sent=False,
+            fix=Fix(option="verify", variable=VARIABLES["ca_bundle"]),
         )
     if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
         return TransportError(

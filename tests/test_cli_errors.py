@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from mmsnb import cli
+from mmsnb.cli import commands, parser
 from mmsnb.config import VARIABLES
 from mmsnb.errors import InputError
 from mmsnb.numbers import parse
@@ -149,7 +149,7 @@ def test_sandbox_prints_export_lines_and_writes_a_env_file(tmp_path):
 @pytest.mark.parametrize("value", ["plain", "it's", "back\\slash", '$HOME "q" {x}', "two words", "a\\'b"])
 def test_dotenv_lines_read_back_exactly(tmp_path, value):
     path = tmp_path / ".env"
-    path.write_text(cli.dotenv_line("MMSNB_X", value) + "\n", encoding="utf-8")
+    path.write_text(commands.dotenv_line("MMSNB_X", value) + "\n", encoding="utf-8")
     assert dotenv_values(path) == {"MMSNB_X": value}
 
 
@@ -186,11 +186,11 @@ def test_a_command_typo_suggests_the_closest_command(tmp_path):
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
-    return dict(cli._subparsers(cli.parser()))
+    return dict(parser.subcommands(parser.build()))
 
 
 def test_every_option_has_help():
-    for name, sub in [("mmsnb", cli.parser()), *subcommands().items()]:
+    for name, sub in [("mmsnb", parser.build()), *subcommands().items()]:
         for action in sub._actions:
             assert action.help and action.help != argparse.SUPPRESS, (name, action.dest)
 
@@ -216,7 +216,7 @@ def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
 
 
 def test_every_variable_is_described():
-    assert set(cli.DESCRIBED) == set(VARIABLES.values())
+    assert set(parser.DESCRIBED) == set(VARIABLES.values())
     assert set(subcommands()) == {
         "sandbox",
         "send",
@@ -248,7 +248,7 @@ def test_every_variable_is_described():
     ],
 )
 def test_numbers_in_separate_words_are_joined(words, numbers):
-    assert cli.join_numbers(words, cli._why_not_number) == numbers
+    assert commands.join_numbers(words, commands._why_not_number) == numbers
 
 
 @pytest.mark.parametrize(
@@ -264,8 +264,8 @@ def test_numbers_in_separate_words_are_joined(words, numbers):
     ],
 )
 def test_digit_groups_that_make_no_number_say_so(words):
-    with pytest.raises(cli.Usage, match="No number was sent: digit groups without quotes are read as one number"):
-        cli.join_numbers(words, cli._why_not_number)
+    with pytest.raises(commands.Usage, match="No number was sent: digit groups without quotes are read as one number"):
+        commands.join_numbers(words, commands._why_not_number)
 
 
 def received_by_address(sandbox) -> Counter[str]:
@@ -327,23 +327,9 @@ def test_status_of_an_empty_message_id(gateway_env, tmp_path, message_id):
     assert "The message id is empty" in done.stderr and "subject" not in done.stderr
 
 
-def test_for_shell_drops_python_parameters():
-    assert cli.for_shell("Set MMSNB_CA_BUNDLE or verify= to the CA bundle.") == "Set MMSNB_CA_BUNDLE to the CA bundle."
-    assert (
-        cli.for_shell("Set MMSNB_CREDENTIAL_ENCODING=form (credential_encoding='form', RFC 6749 §2.3.1), which x.")
-        == "Set MMSNB_CREDENTIAL_ENCODING=form (RFC 6749 §2.3.1), which x."
-    )
-    assert cli.for_shell("MMSNB_AUTHORIZATION (authorization=) must be") == "MMSNB_AUTHORIZATION must be"
-    assert cli.for_shell("Write it relative to that folder, or pass attachments_dir= to choose the folder.") == (
-        "Write it relative to that folder."
-    )
-    assert "'mmsnb limit'" in cli.for_shell("See client.limit() for the reset date.")
-    assert cli.for_shell("rate='abc' is not a rate.", {"rate": "--rate"}) == "--rate 'abc' is not a rate."
-
-
 def test_a_value_dotenv_would_expand_is_refused():
-    with pytest.raises(cli.ConfigError, match="export lines"):
-        cli.dotenv_line("MMSNB_X", "${HOME}")
+    with pytest.raises(commands.ConfigError, match="export lines"):
+        commands.dotenv_line("MMSNB_X", "${HOME}")
 
 
 def test_status_of_an_id_the_gateway_does_not_know_is_exit_1(gateway_env, tmp_path):

@@ -35,10 +35,10 @@ def test_the_python_api_page_is_what_the_docstrings_say():
 
 
 def test_every_command_and_option_is_in_the_cli_reference():
-    from mmsnb.cli import _subparsers, parser
+    from mmsnb.cli.parser import build, subcommands
 
     page = (DOCS / "cli.md").read_text(encoding="utf-8")
-    for name, sub in _subparsers(parser()).items():
+    for name, sub in subcommands(build()).items():
         assert f"### `mmsnb {name}`" in page, f"run: .venv/bin/python docs/make_cli_reference.py ({name})"
         for action in sub._actions:
             for option in action.option_strings:

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from .. import redact
 from ..config import CONNINFO_KEYWORDS, FILE_URL, VARIABLES, environment
-from ..errors import InputError, LedgerError
+from ..errors import Fix, InputError, LedgerError
 
 if TYPE_CHECKING:
     from .book import Ledger
@@ -114,8 +114,9 @@ def parse(spec: str | os.PathLike[str]) -> Location:
         return Location(Path(path))
     if scheme:
         raise InputError(
-            f"ledger= {scheme}:// is not a ledger this version knows: give a file path, "
-            "sqlite:///path or postgresql://user@host:port/database."
+            f"{{fix}} {scheme}:// is not a ledger this version knows: give a file path, "
+            "sqlite:///path or postgresql://user@host:port/database.",
+            fix=Fix(option="ledger"),
         )
     return Location(Path(text))
 

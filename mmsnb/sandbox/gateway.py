@@ -25,7 +25,7 @@ from urllib.parse import unquote
 import phonenumbers
 from phonenumbers import carrier
 
-from ..errors import ConfigError
+from ..errors import ConfigError, Fix
 from ..message import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
 from .behaviour import Behaviour, Sent
 
@@ -263,7 +263,9 @@ class Gateway:
         self.client_id = client_id or "sandbox-" + secrets.token_hex(4)
         self.client_secret = client_secret or secrets.token_urlsafe(24)
         if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
-            raise ConfigError(f"quota= must be a whole number of requests, 0 or more, not {quota!r}.")
+            raise ConfigError(
+                "{fix} must be a whole number of requests, 0 or more, " + f"not {quota!r}.", fix=Fix(option="quota")
+            )
         for name, value in (("window", window), ("token_lifetime", token_lifetime), ("time_scale", time_scale)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise ConfigError(f"{name}= must be a number above 0, not {value!r}.")

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..client import Client
 from ..endpoints import TOKEN_PATH
-from ..errors import ConfigError
+from ..errors import ConfigError, Fix
 from ..ledger import gateway_key, keep_own_ledger
 from ..pacing import RateCap
 from . import routes
@@ -68,12 +68,17 @@ class Sandbox:
         self.gateway = Gateway(**gateway)
         self.faults = FaultPlan(faults, self.gateway.seed)
         if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 <= latency < float("inf"):
-            raise ConfigError(f"latency= must be a number of seconds, 0 or more, not {latency!r}.")
+            raise ConfigError(
+                "{fix} must be a number of seconds, 0 or more, " + f"not {latency!r}.", fix=Fix(option="latency")
+            )
         self.latency = latency
         if max_in_flight is not None and (
             isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int) or max_in_flight < 1
         ):
-            raise ConfigError(f"max_in_flight= must be a whole number of at least 1, not {max_in_flight!r}.")
+            raise ConfigError(
+                "{fix} must be a whole number of at least 1, " + f"not {max_in_flight!r}.",
+                fix=Fix(option="max_in_flight"),
+            )
         self.max_in_flight = max_in_flight
         #: ``rate``: at most ``allowed`` API requests in any ``window`` seconds
         #: (one second, or one interval when slower), as ``(window, allowed)``.

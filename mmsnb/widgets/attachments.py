@@ -19,12 +19,13 @@ from ..errors import InputError
 from ..images import CONVERTIBLE, FITTABLE, kind
 from ..media import MAX_SOURCE_BYTES
 from ..message import SUPPORTED_TYPES, Attachment
+from ..words import FORM_SWITCHES
 from .markup import line, size
 
 #: Image types a browser can show, with their ipywidgets.Image format.
 IMAGE_FORMATS = {"image/jpeg": "jpeg", "image/png": "png", "image/gif": "gif", "image/bmp": "bmp", "image/webp": "webp"}
 #: The label of the switch that lets images over the limit in, to be fitted when the plan is made.
-FIT_LABEL = "Fit to the limit"
+FIT_LABEL = FORM_SWITCHES["fit"]
 _NAMES = {"image/webp": "WEBP", "image/heic": "HEIC"}
 
 
@@ -74,7 +75,7 @@ class AttachmentsPanel(widgets.VBox):
         ).add_class("mmsnb-fit")
         self.keep_metadata = widgets.Checkbox(
             value=keep_metadata,
-            description="Keep photo metadata",
+            description=FORM_SWITCHES["keep_metadata"],
             indent=False,
             tooltip="Send photos' EXIF, GPS position and XMP as they are (removed by default)",
             layout=widgets.Layout(width="auto"),
@@ -136,7 +137,7 @@ class AttachmentsPanel(widgets.VBox):
             try:
                 attachment = Attachment.of(spec)
             except InputError as exc:
-                refused.append(str(exc))
+                refused.append(exc.say("form"))
                 continue
             if attachment.size > self.max_bytes:
                 reason = self._too_big(attachment)

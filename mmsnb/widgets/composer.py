@@ -7,7 +7,6 @@ Composer(...)
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
@@ -23,8 +22,10 @@ from ..ledger import LedgerSpec
 from ..message import MAX_MESSAGE_BYTES, PRIORITIES, check_limit, render_subject
 from ..results import SendState
 from ..rules import MinGap
+from ..words import done
+from ..words import plural as _plural
 from . import markup
-from .attachments import FIT_LABEL, AttachmentsPanel
+from .attachments import AttachmentsPanel
 from .markup import line, size
 from .monitor import Monitor
 from .preview import Preview
@@ -51,22 +52,6 @@ def _day(day: date | None) -> str:
     return day.strftime("%a %d %b %Y") if day else "an unknown date"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _done(done: str, removed: str) -> str:
-    """What was done to a file, from :attr:`Plan.media`: "fitted (JPEG quality 65)" -> "fitted, JPEG quality 65",
-    "metadata removed" -> "EXIF, XMP removed"."""
-    parts = [re.sub(r"^(fitted|converted from \w+) \((.*)\)$", r"\1, \2", part) for part in done.split("; ")]
-    return "; ".join(part.replace("metadata removed", f"{removed} removed", 1) if removed else part for part in parts)
-
-
-def _for_form(sentence: str) -> str:
-    """The library's sentence with its parameters named as the form's switches."""
-    return re.sub(r"\b[Pp]ass fit=True to", f"Tick “{FIT_LABEL}” to", sentence)
-
-
 def _media_lines(planned: Plan, keep_metadata: bool) -> list[str]:
     """Each file before and after (size, pixels, what was done), then a warning for each photo that says where it
     was taken: that the location is removed, or that it is sent with it."""
@@ -77,9 +62,9 @@ def _media_lines(planned: Plan, keep_metadata: bool) -> list[str]:
         if r["sent_pixels"]:
             changed = r["sent_pixels"] != r["pixels"] and r["pixels"]
             after += f", {r['pixels']} → {r['sent_pixels']}" if changed else f", {r['sent_pixels']}"
-        lines.append(line(f"{r['file']} {size(r['bytes'])}{after} ({_done(r['done'], r['metadata_removed'])})"))
+        lines.append(line(f"{r['file']} {size(r['bytes'])}{after} ({done(r['how'], 'form', r['metadata_removed'])})"))
         if r["gps"]:
-            if keep_metadata and r["done"] == "as is":
+            if keep_metadata and done(r["how"]) == "as is":
                 fate = " and will be sent with it (untick “Keep photo metadata” to remove it)."
             else:
                 fate = "; the location is removed before sending."
@@ -299,7 +284,7 @@ class Composer(widgets.VBox):
         try:
             limit = self.client.limit()
         except MMSError as exc:
-            self.quota.value = line(f"The quota could not be read: {exc}", "error")
+            self.quota.value = line(f"The quota could not be read: {exc.say('form')}", "error")
             return
         text = f"Quota: {_plural(limit.used, 'request')} used, {limit.available} available"
         self.quota.value = line(
@@ -307,7 +292,8 @@ class Composer(widgets.VBox):
         )
 
     def _error(self, error: MMSError | str) -> None:
-        self.status.value = line(f"⚠ {error}", "error")
+        said = error.say("form") if isinstance(error, MMSError) else error
+        self.status.value = line(f"⚠ {said}", "error")
 
     # -- send --------------------------------------------------------------
     def _on_send(self, _: object = None) -> None:
@@ -328,7 +314,7 @@ class Composer(widgets.VBox):
         states = Counter(o.state for o in planned.settled.values())
         unsendable = self._unsendable(planned)
         if unsendable and not planned.recipients:
-            self._error(" ".join(map(_for_form, unsendable)))
+            self._error(" ".join(unsendable))
             return
         states[SendState.INVALID] -= sum(unsendable.values())
         lines = [
@@ -338,10 +324,7 @@ class Composer(widgets.VBox):
             f"Quota: {available} requests available, {available - requests} left after this send "
             f"(the counter resets on {_day(planned.limit.resets_on)}).",
             *(f"{_plural(states[state], noun)}: {fate}." for state, (noun, fate) in _SKIPPED.items() if states[state]),
-            *(
-                line(f"{_plural(n, 'recipient')}: not sent: {_for_form(error)}", "error")
-                for error, n in unsendable.items()
-            ),
+            *(line(f"{_plural(n, 'recipient')}: not sent: {error}", "error") for error, n in unsendable.items()),
             *(
                 [f"{_plural(planned.other_networks, 'recipient')} in other networks' ranges: {_PORTED}"]
                 if planned.other_networks
@@ -359,7 +342,7 @@ class Composer(widgets.VBox):
         """The rows with a valid number that cannot be sent for their message (e.g. attachments that do not fit),
         counted by the sentence that says why."""
         return Counter(
-            str(planned.settled[row.position].error)
+            str(planned.settled[row.position].said("form"))
             for row in planned.rows
             if row.error is not None and row.address is not None and row.position in planned.settled
         )

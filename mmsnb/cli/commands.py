@@ -1,0 +1,374 @@
+"""The handlers of the ``mmsnb`` subcommands: each takes the parsed arguments, calls the library, prints what
+:mod:`mmsnb.cli.render` words, and returns the exit status."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import re
+import shlex
+import signal
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from datetime import UTC
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import VARIABLES
+from ..errors import BadRequestError, ConfigError, InputError
+from . import render
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+#: The column of a recipients CSV that holds the numbers, unless ``--column`` names another.
+NUMBER_COLUMN = "msisdn"
+_DIGITS = re.compile(r"\d+")
+_FIRST_DIGITS = re.compile(r"\+?\d+")
+
+
+class Usage(Exception):
+    """A mistake on the command line, shown as ``mmsnb <command>: error: <sentence>`` with exit status 2."""
+
+
+def join_numbers(words: Sequence[str], why_not: Callable[[str], str | None], verb: str = "sent") -> list[str]:
+    """The numbers given on the command line, with a number written in separate words joined.
+
+    Adjacent bare digit words (the first may start with '+') that are each a valid number stay
+    separate numbers. When one of them is not a number alone, they are digit groups: all of them
+    together must make exactly one valid number, or the command is a :class:`Usage` error that gives
+    the reason ``why_not`` gives for them as one number, and no number is ``verb``.
+
+    >>> why = lambda text: None if len(text.replace(" ", "").lstrip("+")) in (9, 11) else f"{text!r} is not one."
+    >>> join_numbers(["501", "102", "030", "502-103-040"], why)
+    ['501 102 030', '502-103-040']
+    """
+    out: list[str] = []
+    for run in _digit_runs(words):
+        if len(run) == 1 or all(why_not(word) is None for word in run):
+            out += run
+            continue
+        together = " ".join(run)
+        reason = why_not(together)
+        if reason is not None:
+            raise Usage(
+                f"{reason} No number was {verb}: digit groups without quotes are read as one number. To give "
+                'several numbers, write each without spaces or quote it, e.g. 501102030 "502 103 040".'
+            )
+        out.append(together)
+    return out
+
+
+def _digit_runs(words: Sequence[str]) -> list[list[str]]:
+    """``words`` in runs: adjacent bare digit words (a new run at a word starting with '+'), or one other word."""
+    runs: list[list[str]] = []
+    for word in words:
+        if runs and _DIGITS.fullmatch(word) and _FIRST_DIGITS.fullmatch(runs[-1][-1]):
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return runs
+
+
+def _listen_error(exc: OSError, host: str, port: int) -> ConfigError:
+    """The sentence for a sandbox that cannot listen on ``host:port``."""
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(f"Port {port} on {host} is in use; choose another with --port.")
+    if exc.errno == errno.EACCES:
+        return ConfigError(f"Port {port} on {host} needs privileges to listen on; choose one above 1023 with --port.")
+    return ConfigError(f"Cannot listen on {host} port {port} ({exc.strerror or exc}); check --host and --port.")
+
+
+def dotenv_line(name: str, value: str) -> str:
+    """``NAME='value'`` as python-dotenv reads it back exactly (single-quoted, ``\\`` and ``'`` escaped).
+
+    python-dotenv expands ``${NAME}`` in every value and has no escape for it, so such a value is refused.
+
+    >>> dotenv_line("MMSNB_CA_BUNDLE", "/tmp/it's/ca.pem")
+    "MMSNB_CA_BUNDLE='/tmp/it\\\\'s/ca.pem'"
+    """
+    if "${" in value:
+        raise ConfigError(f"The value of {name} holds '${{', which a .env file cannot carry; use the export lines.")
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"{name}='{escaped}'"
+
+
+def _write_env_file(path: str, env: Mapping[str, str]) -> None:
+    lines = ["# mmsnb sandbox settings; valid while that sandbox runs", *(dotenv_line(k, v) for k, v in env.items())]
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write("\n".join(lines) + "\n")
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write the .env file {path!r} ({exc.strerror or exc}); choose another with --env-file."
+        ) from None
+
+
+def sandbox(args: argparse.Namespace) -> int:
+    from ..sandbox import Faults, Sandbox
+
+    faults = (
+        Faults(**dict(args.fault), slow_seconds=args.slow_seconds, retry_after=args.retry_after) if args.fault else None
+    )
+    try:
+        sandbox = Sandbox(
+            host=args.host,
+            port=args.port,
+            latency=args.latency,
+            faults=faults,
+            quota=args.quota,
+            seed=args.seed,
+            time_scale=args.time_scale,
+            token_lifetime=args.token_lifetime,
+            window=args.window,
+            max_in_flight=args.max_in_flight,
+            rate=args.rate,
+        )
+    except OSError as exc:
+        raise _listen_error(exc, args.host, args.port) from None
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    env = sandbox.env()
+    if args.env_file:
+        _write_env_file(args.env_file, env)
+        print(f"# wrote these settings to {args.env_file}", flush=True)
+    print("# mmsnb sandbox: paste these lines into your shell (or use --env-file PATH for a .env file)", flush=True)
+    for name, value in env.items():
+        print(f"export {name}={shlex.quote(value)}", flush=True)
+    until = f"for {args.stop_after:g} s" if args.stop_after else "until interrupted"
+    print(f"# serving on {sandbox.url} {until} (Ctrl-C stops it)", flush=True)
+    with suppress(KeyboardInterrupt):
+        sandbox.serve(args.stop_after or None)
+    print("# sandbox stopped", flush=True)
+    return 0
+
+
+def _why_not_number(text: str) -> str | None:
+    """Why ``text`` is not a valid number (the sentence a send gives), or None when it is one."""
+    from ..numbers import parse
+
+    try:
+        parse(text)
+    except InputError as exc:
+        return exc.say("cli")
+    return None
+
+
+def _valid_number(text: str) -> bool:
+    return _why_not_number(text) is None
+
+
+def _client() -> Client:
+    """The client the ``MMSNB_*`` settings describe; with none, the sentence says how to try the sandbox."""
+    from ..client import Client
+    from ..config import settings
+
+    try:
+        return Client.from_env()
+    except ConfigError as exc:
+        given = settings()
+        if (
+            given["client_id"]
+            or given["client_secret"]
+            or given["authorization"]
+            or VARIABLES["client_id"] not in str(exc)
+        ):
+            raise
+        raise ConfigError(
+            f"{exc.sentence} To try mmsnb without an account, run 'mmsnb sandbox --env-file .env' in another "
+            "terminal in this folder and then this command again, or run 'mmsnb demo'.",
+            fix=exc.fix,
+        ) from None
+
+
+def send(args: argparse.Namespace) -> int:
+    """Send through the ledger, as a one-row-per-number campaign: the same command again sends nothing."""
+    from datetime import datetime
+
+    import pandas as pd
+
+    from ..campaign import send
+    from ..results import SendInfo, SendState
+
+    numbers = join_numbers(args.numbers, _why_not_number)
+    campaign = args.campaign
+    if args.again:
+        campaign = f"{campaign or 'cli'}-again-{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}"
+    results = send(
+        _client(),
+        pd.DataFrame({"number": numbers}),
+        to="number",
+        subject=args.subject,
+        sender=args.sender,
+        priority=args.priority,
+        delivery_report=not args.no_delivery_report,
+        attachments=args.attach or None,
+        campaign=campaign,
+        ledger=args.ledger,
+        min_gap=args.min_gap,
+        fit=args.fit,
+        keep_metadata=args.keep_metadata,
+        progress=False,
+    )
+    info = SendInfo.of(results)
+    assert info is not None
+    render.show(render.sent(results, info, args.keep_metadata))
+    states = set(results.send_state.astype(str))
+    done = {SendState.ACCEPTED, SendState.ALREADY_SENT, SendState.OPTED_OUT, SendState.TOO_SOON}
+    if states <= done:
+        return 0
+    return 2 if states <= done | {SendState.INVALID, SendState.DUPLICATE} else 1
+
+
+def _read_numbers(path: str, column: str | None) -> list[object]:
+    """The numbers in the CSV file ``path``: its ``column``, else ``msisdn``, else its only column.
+
+    A file of bare numbers, one a line, has no header: its first line is a number too.
+    """
+    from ..files import read_recipients
+
+    frame = read_recipients(path, to=column)
+    names = [str(c) for c in frame.columns]
+    if column is None:
+        if NUMBER_COLUMN in names:
+            column = NUMBER_COLUMN
+        elif len(names) == 1:
+            column = names[0]
+            if _valid_number(column):  # no header: the first line is a number
+                return [column, *frame[column].tolist()]
+        else:
+            raise Usage(
+                f"{path} has no column {NUMBER_COLUMN!r} and several others ({', '.join(names)}): "
+                "name the one that holds the numbers with --column."
+            )
+    values: list[object] = frame[column].tolist()
+    if not values:
+        raise InputError(f"{path} has a header row and no numbers.")
+    return values
+
+
+def _given_numbers(args: argparse.Namespace, verb: str) -> tuple[list[object], list[str]]:
+    """The numbers to opt out or in (typed, then those of ``--file``), and how a line names each."""
+    numbers: list[object] = list(join_numbers(args.numbers, _why_not_number, verb))
+    labels = [repr(n) for n in numbers]
+    if args.file is not None:
+        found = _read_numbers(args.file, args.column)
+        numbers += found
+        labels += [f"{args.file} row {n}" for n in range(1, len(found) + 1)]
+    elif args.column is not None:
+        raise Usage("--column names the column of a --file; give the file too.")
+    if not numbers:
+        raise Usage("Give the numbers (e.g. 501102030), or --file with a CSV of them.")
+    return numbers, labels
+
+
+def _changes(results: object, labels: Sequence[str], verb: str) -> int:
+    """Print what became of each number (invalid ones on stderr); 2 if any was invalid."""
+    import pandas as pd
+
+    assert isinstance(results, pd.DataFrame)
+    lines = render.changes(results, labels, verb)
+    render.show(lines)
+    return 2 if any(to_stderr for _, to_stderr in lines) else 0
+
+
+def _list_opt_outs(args: argparse.Namespace) -> int:
+    from ..ledger import opted_out
+
+    if args.numbers or args.file is not None or args.column is not None or args.reason is not None:
+        raise Usage("--list shows the opt-outs and records nothing: give it no numbers, --file or --reason.")
+    for text in render.opt_outs(opted_out(args.ledger, include_ended=args.all), args.all):
+        print(text)
+    return 0
+
+
+def opt_out(args: argparse.Namespace) -> int:
+    if args.list:
+        return _list_opt_outs(args)
+    if args.all:
+        raise Usage("--all goes with --list (it lists the ended opt-outs too).")
+    from ..ledger import opt_out
+
+    numbers, labels = _given_numbers(args, "opted out")
+    return _changes(opt_out(numbers, reason=args.reason, ledger=args.ledger), labels, "opted out")
+
+
+def opt_in(args: argparse.Namespace) -> int:
+    from ..ledger import opt_in
+
+    numbers, labels = _given_numbers(args, "opted in")
+    return _changes(opt_in(numbers, reason=args.reason, ledger=args.ledger), labels, "opted in")
+
+
+def status(args: argparse.Namespace) -> int:
+    message_id = args.message_id.strip()
+    if not message_id:
+        raise Usage("The message id is empty: give the id that 'mmsnb send' printed after 'message id:'.")
+    try:
+        status = _client().delivery_status(message_id)
+    except BadRequestError as exc:
+        said = f" ({exc.gateway_message})" if exc.gateway_message else ""
+        raise BadRequestError(
+            f"The gateway refused the message id {message_id!r}{said}. Check it against what 'mmsnb send' printed.",
+            http_status=exc.http_status,
+            code=exc.code,
+            gateway_message=exc.gateway_message,
+        ) from None
+    if status.status == "Message ID Not found":
+        print(
+            f"mmsnb: the gateway knows no message with id {message_id!r} (yet). Check it against what "
+            "'mmsnb send' printed; a message sent a moment ago may take a few seconds to appear.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{status.status} ({status.category}, {'final' if status.final else 'not final'}): {status.meaning}")
+    for a in status.addresses:
+        print(f"  {a.address}: {a.status} ({a.category})")
+    return 0
+
+
+def limit(args: argparse.Namespace) -> int:
+    limit = _client().limit()
+    print(f"used {limit.used}, available {limit.available}, resets on {limit.resets_on or 'unknown'}")
+    return 0
+
+
+def campaigns(args: argparse.Namespace) -> int:
+    from ..analysis import campaigns
+
+    for line in render.campaign_lines(campaigns(ledger=args.ledger, tz=args.tz), args.tz):
+        print(line)
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    from ..export import SUFFIXES, write_report
+
+    if Path(args.out).suffix.lower() not in SUFFIXES:
+        raise Usage(f"--out {args.out!r} must end in .html (a page) or .xlsx (a workbook).")
+    print(write_report(args.campaign, args.out, ledger=args.ledger))
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from ..demo import run
+
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise Usage(
+            f"Cannot write to the folder {str(out)!r} ({exc.strerror or exc}); choose another with --out."
+        ) from None
+    run(out=out, quota=args.quota, seed=args.seed)
+    return 0
