@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .results import SendInfo
+from .result_columns import SendInfo
 
 if TYPE_CHECKING:
     from .campaign import Plan

@@ -21,15 +21,15 @@ from typing import Any
 
 import pandas as pd
 
-from .answers import Limit
 from .client import Client
 from .dispatch import Run, dispatch, from_claim
 from .errors import InputError, LedgerError, MMSError, QuotaError
+from .gateway_answers import Limit
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
 from .media import Media
 from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
-from .results import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
+from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
 

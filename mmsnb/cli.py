@@ -256,7 +256,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def _why_not_number(text: str) -> str | None:
     """Why ``text`` is not a valid number (the sentence a send gives), or None when it is one."""
-    from .numbers import parse
+    from .phones import parse
 
     try:
         parse(text)
@@ -344,7 +344,7 @@ def _send(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .campaign import send
-    from .results import SendInfo, SendState
+    from .result_columns import SendInfo, SendState
 
     numbers = join_numbers(args.numbers, _why_not_number)
     campaign = args.campaign

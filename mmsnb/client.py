@@ -25,7 +25,6 @@ from requests.models import PreparedRequest
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from . import redact
-from .answers import DeliveryStatus, Limit, SendResult, excerpt, parse_limit, parse_send, parse_status, read, redirect
 from .config import VARIABLES, environment, settings
 from .endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from .errors import (
@@ -35,9 +34,20 @@ from .errors import (
     MMSError,
     ThrottledError,
 )
+from .gateway_answers import (
+    DeliveryStatus,
+    Limit,
+    SendResult,
+    excerpt,
+    parse_limit,
+    parse_send,
+    parse_status,
+    read,
+    redirect,
+)
 from .media import Media
 from .message import MAX_MESSAGE_BYTES, AttachmentSpec, Message, check_limit
-from .numbers import normalize
+from .phones import normalize
 from .transport import Adapter, Session, require_https, transport_error
 from .wire import encode_message
 
@@ -502,7 +512,7 @@ class Client:
         on_wait: Callable[[float], None] | None = None,
         attempt: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> SendResult:
-        """Send ``message`` to addresses already checked by :func:`mmsnb.numbers.parse`.
+        """Send ``message`` to addresses already checked by :func:`mmsnb.phones.parse`.
 
         No check is repeated: this is the path of :func:`mmsnb.send`, which checks every row first.
         ``on_wait(seconds)`` hears of each wait when the gateway says "slow down"; each attempt

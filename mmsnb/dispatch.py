@@ -19,7 +19,6 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .answers import SendResult, refused
 from .client import Client
 from .errors import (
     AuthError,
@@ -31,10 +30,11 @@ from .errors import (
     ThrottledError,
     TransportError,
 )
+from .gateway_answers import SendResult, refused
 from .ledger import Begun, Claim, ClaimState, Ledger, RequestState, now
 from .message import Message
 from .pacing import Pace, RateCap, Ticket
-from .results import Outcome, SendState
+from .result_columns import Outcome, SendState
 from .rows import Request
 from .rules import MinGap, opted_out
 
@@ -87,7 +87,7 @@ def _settle(exc: MMSError) -> tuple[RequestState, SendState, SendState | None]:
     """For an error from a send: the ledger's request state, the rows' state, and the state of the rows
     not yet sent when the campaign must stop (None: it goes on).
 
-    A certain refusal (:func:`~mmsnb.answers.refused`) is ``unsent`` in the ledger: a later run sends it again.
+    A certain refusal (:func:`~mmsnb.gateway_answers.refused`) is ``unsent`` in the ledger: a later run sends it again.
     """
     if isinstance(exc, (QuotaError, ThrottledError)):
         return RequestState.UNSENT, SendState.QUOTA, SendState.QUOTA

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .errors import InputError
 from .ledger import Contact, OptOut
-from .results import Outcome, SendState
+from .result_columns import Outcome, SendState
 
 
 @dataclass(frozen=True)
