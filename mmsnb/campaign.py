@@ -58,11 +58,11 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
     outcomes: dict[int, Outcome] = {}
     for row in checked.rows:
         if row.error is not None:
-            outcomes[row.position] = Outcome(SendState.INVALID, error=row.error)
+            outcomes[row.position] = Outcome(state=SendState.INVALID, error=row.error)
         elif row.duplicate_of is not None:
             first = _label(frame, row.duplicate_of)
             outcomes[row.position] = Outcome(
-                SendState.DUPLICATE,
+                state=SendState.DUPLICATE,
                 error=(
                     f"Same number and content as row {first}; sent once."
                     if per_row
@@ -122,7 +122,7 @@ def _pace(workers: int | str, max_workers: int) -> Pace:
     return Pace(ceiling=workers, fixed=True)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Plan:
     """A campaign checked and ready to send; making it wrote nothing and sent nothing.
 
@@ -225,7 +225,7 @@ class Plan:
         outcomes = dict(self.settled)
         for no, request in enumerate(self.requests, 1):
             for pos in request.positions:
-                outcomes[pos] = Outcome(SendState.PLANNED, request_no=no)
+                outcomes[pos] = Outcome(state=SendState.PLANNED, request_no=no)
         return self._frame(outcomes, self._info(self.limit, len(self.requests)))
 
     def __repr__(self) -> str:
@@ -300,7 +300,7 @@ class Plan:
             for request in over:
                 for pos in request.positions:
                     outcomes[pos] = Outcome(
-                        SendState.QUOTA,
+                        state=SendState.QUOTA,
                         error=(
                             f"Not sent: the quota allows {limit.available} requests now; "
                             f"run again after it resets on {limit.resets_on}."
@@ -408,19 +408,19 @@ def plan(
             to_send.append(row)
     requests = group_requests(to_send, group=group, max_addresses=max_addresses)
     return Plan(
-        client,
-        frame,
-        name,
-        where,
-        checked.rows,
-        requests,
-        settled,
-        client.limit(),
-        checked.files,
-        per_row,
-        retry_unknown,
-        gap,
-        checked.media,
+        client=client,
+        frame=frame,
+        campaign=name,
+        ledger=where,
+        rows=checked.rows,
+        requests=requests,
+        settled=settled,
+        limit=client.limit(),
+        files=checked.files,
+        per_row=per_row,
+        retry_unknown=retry_unknown,
+        min_gap=gap,
+        processed=checked.media,
     )
 
 

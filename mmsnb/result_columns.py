@@ -84,7 +84,7 @@ DTYPES: dict[str, Any] = {
 _KEY = "mmsnb"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Outcome:
     """What happened to one row of a send: its state and what the gateway and the ledger said."""
 
