@@ -9,15 +9,13 @@ Plan 'auto-…': 480 recipients in 10 requests; 1000 requests available; nothing
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import inspect
 import json
 import os
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
@@ -28,6 +26,7 @@ from .gateway_answers import Limit
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
 from .media import Media
 from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
+from .options import PLAN_OPTIONS, SEND_OPTIONS, PlanOptions, check_options
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
 from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
@@ -434,25 +433,21 @@ def send(
     rate: str | None = None,
     allow_partial: bool = False,
     progress: bool | None = None,
-    **planning: Any,
+    **planning: Unpack[PlanOptions],
 ) -> pd.DataFrame:
     """Plan and send in one step: ``plan(client, frame, **planning).send(...)``; returns the results frame.
 
     ``planning`` takes every option of :func:`plan` (``to``, ``subject``, ``attachments``, ``sender``,
     ``priority``, ``delivery_report``, ``campaign``, ``ledger``, ``per_row``, ``attachments_dir``,
     ``group``, ``max_addresses``, ``retry_unknown``, ``max_message_bytes``, ``min_gap``, ``fit``,
-    ``keep_metadata``); the others are those
+    ``keep_metadata``; typed as :class:`mmsnb.options.PlanOptions`); the others are those
     of :meth:`Plan.send`. ``dry_run=True`` returns the plan's frame and sends nothing.
 
     >>> results = mmsnb.send(  # doctest: +SKIP
     ...     client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg"
     ... )
     """
-    unknown = sorted(set(planning) - _PLAN_OPTIONS)
-    if unknown:
-        near = difflib.get_close_matches(unknown[0], _PLAN_OPTIONS | _SEND_OPTIONS, n=1)
-        hint = f" Did you mean {near[0]}=?" if near else ""
-        raise InputError(f"send() has no option {unknown[0]}=.{hint} See help(mmsnb.send) and help(mmsnb.plan).")
+    check_options(planning, PLAN_OPTIONS, "send()", "help(mmsnb.send) and help(mmsnb.plan)", near=SEND_OPTIONS)
     planned = plan(client, frame, **planning)
     if dry_run:
         return planned.to_frame()
@@ -464,7 +459,3 @@ def send(
         allow_partial=allow_partial,
         progress=progress,
     )
-
-
-_PLAN_OPTIONS = frozenset(inspect.signature(plan).parameters) - {"client", "frame"}
-_SEND_OPTIONS = frozenset(inspect.signature(send).parameters) - {"client", "frame", "planning"}

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import requests
 from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error, TokenExpiredError
@@ -44,6 +44,7 @@ from .gateway_answers import (
 )
 from .media import Media
 from .message import MAX_MESSAGE_BYTES, AttachmentSpec, Message, check_limit
+from .options import check_options, option_names
 from .phones import normalize
 from .transport import Adapter, Session, require_https, transport_error
 from .wire import encode_message
@@ -79,6 +80,30 @@ def _required(name: str, value: str | None) -> str:
             f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file, or pass {name}=."
         )
     return value
+
+
+class ClientOptions(TypedDict, total=False):
+    """How a :class:`Client` talks to a gateway whose address and credentials are given elsewhere."""
+
+    credential_encoding: str | None
+    verify: bool | str
+    timeout: float | tuple[float, float]
+    max_wait: float
+    pool_size: int
+
+
+class ClientSettings(ClientOptions, total=False):
+    """Every keyword of :class:`Client`: its options, and the credentials and addresses."""
+
+    client_id: str | None
+    client_secret: str | None
+    authorization: str | None
+    base_url: str | None
+    token_url: str | None
+
+
+CLIENT_OPTIONS = option_names(ClientOptions)
+CLIENT_SETTINGS = option_names(ClientSettings)
 
 
 class Client:
@@ -156,9 +181,10 @@ class Client:
         self._lifetime = UNKNOWN_LIFETIME
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> Client:
-        """A client configured from ``MMSNB_*`` variables (and ``.env``)."""
-        return cls(**kwargs)
+    def from_env(cls, **settings: Unpack[ClientSettings]) -> Client:
+        """A client configured from ``MMSNB_*`` variables (and ``.env``); ``settings`` are those of :class:`Client`."""
+        check_options(settings, CLIENT_SETTINGS, "Client.from_env()", "help(mmsnb.Client)", error=ConfigError)
+        return cls(**settings)
 
     def __repr__(self) -> str:
         return f"Client(base_url={self.base_url!r}, client_id={self._credentials.client_id[:4] + '…'!r})"
