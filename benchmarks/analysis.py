@@ -4,7 +4,7 @@
     python benchmarks/analysis.py --quick         # 100 000 rows
     python benchmarks/analysis.py --rows 250000 --json out.json
 
-The rows are made up, with every column and dtype of a polled results frame (``mmsnb.results.DTYPES``) and of a
+The rows are made up, with every column and dtype of a polled results frame (``mmsnb.result_columns.DTYPES``) and of a
 ledger's history (``mmsnb.ledger.SENDS_DTYPES``, ``STATUSES_DTYPES``): four variants, one row in 30 never
 sent, outcomes and times drawn with a fixed seed, times to the microsecond (so nearly every time is distinct,
 the worst case for the estimators). The campaigns table is computed from a history of the same size, ten
@@ -25,7 +25,7 @@ import pandas as pd
 
 import mmsnb
 from mmsnb.ledger import SENDS_DTYPES, STATUSES_DTYPES, History
-from mmsnb.results import DTYPES
+from mmsnb.result_columns import DTYPES
 
 START = pd.Timestamp("2026-03-02 08:00", tz="UTC")
 

@@ -68,10 +68,10 @@ def make_frame(n: int, seed: int = 7) -> pd.DataFrame:
 def check_orange(n: int) -> None:
     """Stop unless the first ``n`` generated numbers are all in Orange's range."""
     nums = numbers(n)
-    wrong = [x for x in nums if mmsnb.numbers.parse(x).carrier != "Orange"]
+    wrong = [x for x in nums if mmsnb.phones.parse(x).carrier != "Orange"]
     if wrong:
         raise SystemExit(f"{len(wrong)} generated numbers are not in Orange's range, e.g. {wrong[:3]}")
-    log(f"# all {n:,} generated numbers are in Orange's range (mmsnb.numbers.parse(n).carrier == 'Orange')")
+    log(f"# all {n:,} generated numbers are in Orange's range (mmsnb.phones.parse(n).carrier == 'Orange')")
 
 
 # the clients ---------------------------------------------------------------------------------

@@ -7,8 +7,10 @@ has no docstring.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import pathlib
+import re
 import sys
 import types
 
@@ -25,7 +27,7 @@ GROUPS: list[tuple[str, list[str]]] = [
     ("Sending", ["connect", "Client", "plan", "Plan", "send", "poll", "Message", "Attachment", "normalize"]),
     ("Reading files", ["read_recipients", "read_results", "sample"]),
     ("Results", ["SendState", "SEND_STATES", "Category", "SendInfo", "SendResult", "DeliveryStatus", "Limit"]),
-    ("Analysis", ["summary", "failures", "compare", "retrieval", "Retrieval", "campaigns", "plot"]),
+    ("Analysis", ["summary", "failures", "compare", "retrieval", "Retrieval", "campaigns", "report", "plot"]),
     ("The ledger", ["Ledger", "History", "history", "opt_out", "opt_in", "opted_out"]),
     ("Widgets", ["Composer", "Monitor"]),
     ("The sandbox", ["Sandbox", "Faults"]),
@@ -64,11 +66,36 @@ def _signature(obj: object) -> str:
     return f"({', '.join(parts)}){tail}"
 
 
+#: The modules that define the TypedDicts of options a ``**`` parameter unpacks.
+OPTION_MODULES = ("mmsnb.options", "mmsnb.client", "mmsnb.sandbox.gateway", "mmsnb.sandbox.server")
+
+
+def _options(obj: object) -> str:
+    """A line naming every option a ``**name: Unpack[Options]`` parameter of ``obj`` takes, with its type."""
+    try:
+        parameters = inspect.signature(obj).parameters.values()  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    for p in parameters:
+        found = re.fullmatch(r"Unpack\[(\w+)\]", str(p.annotation)) if p.kind is p.VAR_KEYWORD else None
+        if found is None:
+            continue
+        name = found.group(1)
+        module = next(m for m in OPTION_MODULES if hasattr(importlib.import_module(m), name))
+        options = getattr(importlib.import_module(module), name)
+        keys = ", ".join(f"`{key}: {_annotation(ref.__forward_arg__)}`" for key, ref in options.__annotations__.items())
+        return f"\n\n`**{p.name}` takes the options of `{module}.{name}`: {keys}."
+    return ""
+
+
 def _doc(obj: object) -> str:
     return inspect.cleandoc(inspect.getdoc(obj) or "")
 
 
 def _entry(name: str, obj: object) -> str:
+    if isinstance(obj, types.ModuleType) and callable(obj):  # mmsnb.report: a module you call
+        call = _signature(type(obj).__call__).replace("(self, ", "(", 1)
+        return f"### `mmsnb.{name}{call}`\n\n{_doc(obj)}\n"
     if isinstance(obj, types.ModuleType):
         heading = f"### `mmsnb.{name}`"
         members = [n for n in dir(obj) if not n.startswith("_") and inspect.isfunction(getattr(obj, n))]
@@ -82,7 +109,7 @@ def _entry(name: str, obj: object) -> str:
         kind = "class " if inspect.isclass(obj) else ""
         plain = inspect.isclass(obj) and (issubclass(obj, (BaseException, str)) or name in MADE_BY_MMSNB)
         signature = "" if plain else _signature(obj)
-        return f"### {kind}`mmsnb.{name}{signature}`\n\n{_doc(obj)}\n"
+        return f"### {kind}`mmsnb.{name}{signature}`\n\n{_doc(obj)}{_options(obj)}\n"
     return f"### `mmsnb.{name}`\n\n`{obj!r}`\n"
 
 

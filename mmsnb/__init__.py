@@ -40,18 +40,18 @@ from .errors import (
 if TYPE_CHECKING:
     from . import plot
     from .analysis import Retrieval, campaigns, compare, retrieval
-    from .answers import DeliveryStatus, Limit, SendResult
     from .campaign import Plan, plan, send
     from .client import Client
     from .files import read_recipients, read_results
+    from .gateway_answers import DeliveryStatus, Limit, SendResult
     from .ledger import History, Ledger, history, opt_in, opt_out, opted_out
     from .message import Attachment, Message
-    from .numbers import normalize
+    from .phones import normalize
     from .polling import poll
-    from .report import failures, summary
-    from .results import SEND_STATES, Category, SendInfo, SendState
+    from .result_columns import SEND_STATES, Category, SendInfo, SendState
     from .samples import sample
     from .sandbox import Faults, Sandbox
+    from .tables import failures, summary
     from .widgets import Composer, Monitor
 
 #: Where each lazily loaded name lives: ``name: module`` (the module itself when the names are equal).
@@ -60,18 +60,19 @@ _LAZY: dict[str, str] = {
     "campaigns": "analysis",
     "compare": "analysis",
     "retrieval": "analysis",
-    "DeliveryStatus": "answers",
-    "Limit": "answers",
-    "SendResult": "answers",
+    "report": "report",
+    "DeliveryStatus": "gateway_answers",
+    "Limit": "gateway_answers",
+    "SendResult": "gateway_answers",
     "Plan": "campaign",
     "plan": "campaign",
     "send": "campaign",
     "Attachment": "message",
     "Message": "message",
-    "SEND_STATES": "results",
-    "Category": "results",
-    "SendInfo": "results",
-    "SendState": "results",
+    "SEND_STATES": "result_columns",
+    "Category": "result_columns",
+    "SendInfo": "result_columns",
+    "SendState": "result_columns",
     "Client": "client",
     "read_recipients": "files",
     "read_results": "files",
@@ -81,11 +82,11 @@ _LAZY: dict[str, str] = {
     "opt_in": "ledger",
     "opt_out": "ledger",
     "opted_out": "ledger",
-    "normalize": "numbers",
+    "normalize": "phones",
     "plot": "plot",
     "poll": "polling",
-    "failures": "report",
-    "summary": "report",
+    "failures": "tables",
+    "summary": "tables",
     "Faults": "sandbox",
     "Sandbox": "sandbox",
     "sample": "samples",
@@ -138,6 +139,7 @@ __all__ = [
     "poll",
     "read_recipients",
     "read_results",
+    "report",
     "retrieval",
     "sample",
     "send",
@@ -148,7 +150,7 @@ if "pandas" in sys.modules:
 
 
 def __getattr__(name: str) -> Any:
-    """Load a public name, or a submodule such as ``mmsnb.report``, on first use, and register ``frame.mms``."""
+    """Load a public name, or a submodule such as ``mmsnb.tables``, on first use, and register ``frame.mms``."""
     if name == "__version__":  # one source: the installed package's metadata (pyproject.toml)
         from importlib.metadata import version
 

@@ -11,15 +11,17 @@ can register it cheaply when pandas is already loaded. ``plan``, ``send`` and ``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 import pandas as pd
 
-from .results import SendInfo
+from .options import PLAN_OPTIONS, POLL_OPTIONS, SEND_OPTIONS, check_options
+from .result_columns import SendInfo
 
 if TYPE_CHECKING:
     from .campaign import Plan
     from .client import Client
+    from .options import PlanOptions, PollOptions, SendOptions
 
 
 @pd.api.extensions.register_dataframe_accessor("mms")
@@ -47,20 +49,23 @@ class MMSAccessor:
             return None
         return pd.DataFrame(list(info.media), columns=list(REPORT_COLUMNS)).astype(REPORT_COLUMNS)
 
-    def plan(self, client: Client, **kwargs: Any) -> Plan:
+    def plan(self, client: Client, **options: Unpack[PlanOptions]) -> Plan:
         """Same as :func:`mmsnb.plan` on this frame."""
         from .campaign import plan
 
-        return plan(client, self._frame, **kwargs)
+        check_options(options, PLAN_OPTIONS, "frame.mms.plan()", "help(mmsnb.plan)")
+        return plan(client, self._frame, **options)
 
-    def send(self, client: Client, **kwargs: Any) -> pd.DataFrame:
+    def send(self, client: Client, **options: Unpack[SendOptions]) -> pd.DataFrame:
         """Same as :func:`mmsnb.send` on this frame."""
         from .campaign import send
 
-        return send(client, self._frame, **kwargs)
+        check_options(options, SEND_OPTIONS, "frame.mms.send()", "help(mmsnb.send) and help(mmsnb.plan)")
+        return send(client, self._frame, **options)
 
-    def poll(self, client: Client, **kwargs: Any) -> pd.DataFrame:
+    def poll(self, client: Client, **options: Unpack[PollOptions]) -> pd.DataFrame:
         """Same as :func:`mmsnb.poll` on this frame."""
         from .polling import poll
 
-        return poll(client, self._frame, **kwargs)
+        check_options(options, POLL_OPTIONS, "frame.mms.poll()", "help(mmsnb.poll)")
+        return poll(client, self._frame, **options)

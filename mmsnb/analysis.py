@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, InputError
-from .report import SENT_STATES, people_once, require
-from .results import Category
+from .result_columns import Category
+from .tables import SENT_STATES, people_once, require
 
 if TYPE_CHECKING:
     from .client import Client
@@ -124,7 +124,7 @@ def compare(results: pd.DataFrame, by: str, reference: Any = None) -> pd.DataFra
 
     The denominator is the rows **sent**: a row never sent (a wrong number, an opt-out, a repeated number)
     says nothing about delivery, and counting it would make a group with a messier list look worse at
-    delivering. A number repeated across waves counts once (:func:`mmsnb.report.people_once`). A sent
+    delivering. A number repeated across waves counts once (:func:`mmsnb.tables.people_once`). A sent
     message not final yet counts as not delivered: the rate is "delivered so far" until ``not_final`` is 0.
 
     Groups whose 2×2 table expects fewer than 5 rows in a cell are tested with Fisher's exact test
@@ -592,8 +592,8 @@ def ledger_results(history: Any) -> pd.DataFrame:
     status, and ``delivered_at`` when a poll first saw it delivered. Numbers never sent (invalid, opted out)
     were never written to the ledger, so they are not here.
     """
-    from .results import DTYPES
-    from .statuses import describe
+    from .delivery_statuses import describe
+    from .result_columns import DTYPES
 
     sends = history.sends.assign(_accepted=history.sends["state"].astype("object").eq("accepted"))
     sends = sends.sort_values(["_accepted", "sent_at"], kind="stable", na_position="first")

@@ -9,28 +9,27 @@ Plan 'auto-…': 480 recipients in 10 requests; 1000 requests available; nothing
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import inspect
 import json
 import os
 from collections import Counter
 from contextlib import suppress
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
-from .answers import Limit
 from .client import Client
 from .dispatch import Run, dispatch, from_claim
 from .errors import Fix, InputError, LedgerError, MMSError, QuotaError
+from .gateway_answers import Limit
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
 from .media import Media
 from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
-from .numbers import ORANGE
+from .options import PLAN_OPTIONS, SEND_OPTIONS, PlanOptions, check_options
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
-from .results import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
+from .phones import ORANGE
+from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
 from .words import plural as _plural
@@ -56,11 +55,11 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
     outcomes: dict[int, Outcome] = {}
     for row in checked.rows:
         if row.error is not None:
-            outcomes[row.position] = Outcome(SendState.INVALID, error=row.error, fix=row.fix)
+            outcomes[row.position] = Outcome(state=SendState.INVALID, error=row.error, fix=row.fix)
         elif row.duplicate_of is not None:
             first = _label(frame, row.duplicate_of)
             outcomes[row.position] = Outcome(
-                SendState.DUPLICATE,
+                state=SendState.DUPLICATE,
                 error=(
                     f"Same number and content as row {first}; sent once."
                     if per_row
@@ -119,7 +118,7 @@ def _pace(workers: int | str, max_workers: int) -> Pace:
     return Pace(ceiling=workers, fixed=True)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Plan:
     """A campaign checked and ready to send; making it wrote nothing and sent nothing.
 
@@ -233,7 +232,7 @@ class Plan:
         outcomes = dict(self.settled)
         for no, request in enumerate(self.requests, 1):
             for pos in request.positions:
-                outcomes[pos] = Outcome(SendState.PLANNED, request_no=no)
+                outcomes[pos] = Outcome(state=SendState.PLANNED, request_no=no)
         return self._frame(outcomes, self._info(self.limit, len(self.requests)))
 
     def __repr__(self) -> str:
@@ -315,7 +314,7 @@ class Plan:
             for request in over:
                 for pos in request.positions:
                     outcomes[pos] = Outcome(
-                        SendState.QUOTA,
+                        state=SendState.QUOTA,
                         error=(
                             f"Not sent: the quota allows {limit.available} requests now; "
                             f"run again after it resets on {limit.resets_on}."
@@ -423,19 +422,19 @@ def plan(
             to_send.append(row)
     requests = group_requests(to_send, group=group, max_addresses=max_addresses)
     return Plan(
-        client,
-        frame,
-        name,
-        where,
-        checked.rows,
-        requests,
-        settled,
-        client.limit(),
-        checked.files,
-        per_row,
-        retry_unknown,
-        gap,
-        checked.media,
+        client=client,
+        frame=frame,
+        campaign=name,
+        ledger=where,
+        rows=checked.rows,
+        requests=requests,
+        settled=settled,
+        limit=client.limit(),
+        files=checked.files,
+        per_row=per_row,
+        retry_unknown=retry_unknown,
+        min_gap=gap,
+        processed=checked.media,
     )
 
 
@@ -449,25 +448,21 @@ def send(
     rate: str | None = None,
     allow_partial: bool = False,
     progress: bool | None = None,
-    **planning: Any,
+    **planning: Unpack[PlanOptions],
 ) -> pd.DataFrame:
     """Plan and send in one step: ``plan(client, frame, **planning).send(...)``; returns the results frame.
 
     ``planning`` takes every option of :func:`plan` (``to``, ``subject``, ``attachments``, ``sender``,
     ``priority``, ``delivery_report``, ``campaign``, ``ledger``, ``per_row``, ``attachments_dir``,
     ``group``, ``max_addresses``, ``retry_unknown``, ``max_message_bytes``, ``min_gap``, ``fit``,
-    ``keep_metadata``); the others are those
+    ``keep_metadata``; typed as :class:`mmsnb.options.PlanOptions`); the others are those
     of :meth:`Plan.send`. ``dry_run=True`` returns the plan's frame and sends nothing.
 
     >>> results = mmsnb.send(  # doctest: +SKIP
     ...     client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg"
     ... )
     """
-    unknown = sorted(set(planning) - _PLAN_OPTIONS)
-    if unknown:
-        near = difflib.get_close_matches(unknown[0], _PLAN_OPTIONS | _SEND_OPTIONS, n=1)
-        hint = f" Did you mean {near[0]}=?" if near else ""
-        raise InputError(f"send() has no option {unknown[0]}=.{hint} See help(mmsnb.send) and help(mmsnb.plan).")
+    check_options(planning, PLAN_OPTIONS, "send()", "help(mmsnb.send) and help(mmsnb.plan)", near=SEND_OPTIONS)
     planned = plan(client, frame, **planning)
     if dry_run:
         return planned.to_frame()
@@ -479,7 +474,3 @@ def send(
         allow_partial=allow_partial,
         progress=progress,
     )
-
-
-_PLAN_OPTIONS = frozenset(inspect.signature(plan).parameters) - {"client", "frame"}
-_SEND_OPTIONS = frozenset(inspect.signature(send).parameters) - {"client", "frame", "planning"}

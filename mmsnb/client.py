@@ -7,7 +7,6 @@ SendResult(message_id='…', addresses=('tel:+48501102030',), ...)
 
 from __future__ import annotations
 
-import base64
 import math
 import os
 import threading
@@ -15,18 +14,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote_plus, unquote_plus
+from typing import Any, TypedDict, Unpack
 
 import requests
 from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error, TokenExpiredError
-from requests.auth import AuthBase
-from requests.models import PreparedRequest
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from . import redact
-from .answers import DeliveryStatus, Limit, SendResult, excerpt, parse_limit, parse_send, parse_status, read, redirect
 from .config import VARIABLES, environment, settings
+from .credentials import Credentials, check_encoding
 from .endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from .errors import (
     AuthError,
@@ -36,9 +32,21 @@ from .errors import (
     MMSError,
     ThrottledError,
 )
+from .gateway_answers import (
+    DeliveryStatus,
+    Limit,
+    SendResult,
+    excerpt,
+    parse_limit,
+    parse_send,
+    parse_status,
+    read,
+    redirect,
+)
 from .media import Media
 from .message import MAX_MESSAGE_BYTES, AttachmentSpec, Message, check_limit
-from .numbers import normalize
+from .options import check_options, option_names
+from .phones import normalize
 from .transport import Adapter, Session, require_https, transport_error
 from .wire import encode_message
 
@@ -48,153 +56,6 @@ SHORTEST_WAIT = 0.1
 RENEW_MARGIN = 30.0
 #: The lifetime assumed for a token whose answer names none (a 401 renews it sooner).
 UNKNOWN_LIFETIME = 3600.0
-
-
-#: How the client id and secret are put in the token request's Basic header: ``form`` (the default) as
-#: RFC 6749 §2.3.1 says, each ``application/x-www-form-urlencoded`` first; ``raw`` as they are. Both UTF-8.
-CREDENTIAL_ENCODINGS = ("form", "raw")
-
-
-def basic_header(client_id: str, secret: str, encoding: str = "form") -> str:
-    """The ``Authorization`` value of a token request for ``client_id`` and ``secret``.
-
-    ``form`` (RFC 6749 §2.3.1): id and secret each form-encoded (UTF-8), joined by ``:``, in Base64, so a
-    ``:`` in the id, and ``+``, ``%``, spaces and non-ASCII letters anywhere, reach an RFC server intact.
-    ``raw``: the UTF-8 bytes of ``id:secret`` in Base64 (RFC 7617 with ``charset="UTF-8"``), which a gateway
-    that does not form-decode expects; it cannot carry a ``:`` in the id.
-
-    >>> basic_header("my id", "50%+ł")
-    'Basic bXkraWQ6NTAlMjUlMkIlQzUlODI='
-    >>> basic_header("my id", "50%+ł", "raw")
-    'Basic bXkgaWQ6NTAlK8WC'
-    """
-    pair = f"{quote_plus(client_id)}:{quote_plus(secret)}" if encoding == "form" else f"{client_id}:{secret}"
-    return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
-
-
-def decode_basic(header: str) -> tuple[str, str] | None:
-    """The (id, secret) text a Basic ``Authorization`` value holds, split at the first ``:`` and not
-    form-decoded; None when it is not Base64 of UTF-8 text with a ``:``.
-
-    >>> decode_basic("Basic bXkgaWQ6NTAlK8WC")
-    ('my id', '50%+ł')
-    """
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        text = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    client_id, colon, secret = text.partition(":")
-    return (client_id, secret) if colon else None
-
-
-class _HeaderAuth(AuthBase):
-    """Sends a ready ``Authorization`` value (the token request's Basic credentials)."""
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers["Authorization"] = self._value
-        return request
-
-    def __repr__(self) -> str:
-        return "HeaderAuth('Basic ***')"
-
-
-class _Credentials:
-    """The token request's Basic credentials, kept out of ``repr`` and ``vars(client)``: built from the
-    client id and secret (``encoding`` ``form`` or ``raw``), or a ready ``Authorization`` header."""
-
-    __slots__ = ("_header", "client_id", "encoding", "ready", "sensitive")
-
-    def __init__(self, client_id: str, header: str, encoding: str, *, ready: bool, sensitive: bool) -> None:
-        self.client_id, self._header, self.encoding = client_id, header, encoding
-        #: Whether the header was given as it is (``MMSNB_AUTHORIZATION``) rather than built here.
-        self.ready = ready
-        #: Whether the form and raw encodings of this id and secret differ (so the choice matters).
-        self.sensitive = sensitive
-
-    @classmethod
-    def of(cls, client_id: str, secret: str, encoding: str) -> _Credentials:
-        if encoding == "raw" and ":" in client_id:
-            raise ConfigError(
-                "The client id contains ':', which the raw credential encoding cannot carry (the gateway splits "
-                "the pair at the first ':'). Set {fix} (RFC 6749 §2.3.1), which encodes it.",
-                fix=Fix(
-                    option="credential_encoding", value="'form'", variable=f"{VARIABLES['credential_encoding']}=form"
-                ),
-            )
-        header = basic_header(client_id, secret, encoding)
-        # Whether the other encoding would send something else, so the choice may be why a gateway refuses them.
-        sensitive = quote_plus(client_id) != client_id or quote_plus(secret) != secret
-        pairs = (f"{client_id}:{secret}", f"{quote_plus(client_id)}:{quote_plus(secret)}")
-        encoded = (basic_header(client_id, secret, form).partition(" ")[2] for form in CREDENTIAL_ENCODINGS)
-        redact.register_sent(secret, *pairs, *encoded, header)
-        return cls(client_id, header, encoding, ready=False, sensitive=sensitive)
-
-    @classmethod
-    def given(cls, authorization: str, encoding: str) -> _Credentials:
-        header = authorization.strip()
-        scheme, _, value = header.partition(" ")
-        value = value.strip()
-        redact.register_sent(header, value)
-        try:
-            ascii_ok = value.isascii() and bool(base64.b64decode(value, validate=True))
-        except ValueError:
-            ascii_ok = False
-        if scheme.lower() != "basic" or not ascii_ok:
-            raise ConfigError(
-                "{fix} must be a whole Basic header value, 'Basic ' and the Base64 credentials, as the developer "
-                "portal shows it; this one is not.",
-                fix=Fix(option="authorization", variable=VARIABLES["authorization"]),
-            )
-        header = "Basic " + value
-        pair = decode_basic(header)
-        client_id = "?"
-        if pair is not None:
-            client_id = unquote_plus(pair[0]) if encoding == "form" else pair[0]
-            decoded = (unquote_plus(pair[0]), unquote_plus(pair[1]))
-            redact.register_sent(pair[1], decoded[1], ":".join(pair), ":".join(decoded))
-        return cls(client_id, header, encoding, ready=True, sensitive=False)
-
-    def auth(self) -> AuthBase:
-        return _HeaderAuth(self._header)
-
-    def names(self) -> str:
-        """The settings the credentials came from."""
-        if self.ready:
-            return VARIABLES["authorization"]
-        return f"{VARIABLES['client_id']} and {VARIABLES['client_secret']}"
-
-    def encoding_hint(self) -> str:
-        """A sentence on the credential encoding when it may be why the gateway refused them, else ''."""
-        setting = VARIABLES["credential_encoding"]
-        if not self.sensitive:
-            return ""
-        if self.encoding == "form":
-            return (
-                " The id or secret holds characters (such as '+', '%', ':', spaces or non-ASCII letters) that "
-                "were sent form-encoded, as RFC 6749 §2.3.1 says; if this gateway expects them unencoded, set "
-                "{fix}."
-            )
-        return (
-            f" The id and secret were sent unencoded ({setting}=raw), but they hold characters that RFC 6749 "
-            "§2.3.1 says to form-encode ('+' and '%' then mean something else to the gateway, and a strict one "
-            f"refuses spaces or non-ASCII letters); set {setting}=form (the default)."
-        )
-
-    def encoding_fix(self) -> Fix | None:
-        """The setting :meth:`encoding_hint` names where it says ``{fix}``."""
-        if not self.sensitive or self.encoding != "form":
-            return None
-        setting = VARIABLES["credential_encoding"]
-        return Fix(option="credential_encoding", value="'raw'", variable=f"{setting}=raw")
-
-    def __repr__(self) -> str:
-        return f"Credentials(client_id={self.client_id[:4] + '…'!r}, secret='***')"
 
 
 def token_lifetime(answer: object) -> float:
@@ -214,16 +75,6 @@ def token_lifetime(answer: object) -> float:
     return max(0.0, seconds) if math.isfinite(seconds) else UNKNOWN_LIFETIME
 
 
-def _encoding(value: str | None) -> str:
-    encoding = (value or "form").strip().lower()
-    if encoding not in CREDENTIAL_ENCODINGS:
-        raise ConfigError(
-            "{fix} must be 'form' (RFC 6749 §2.3.1, the default) or 'raw', not " + f"{value!r}.",
-            fix=Fix(option="credential_encoding", variable=VARIABLES["credential_encoding"]),
-        )
-    return encoding
-
-
 def _required(name: str, value: str | None) -> str:
     if not value:
         raise ConfigError(
@@ -231,6 +82,30 @@ def _required(name: str, value: str | None) -> str:
             fix=Fix(option=name, alternative=True),
         )
     return value
+
+
+class ClientOptions(TypedDict, total=False):
+    """How a :class:`Client` talks to a gateway whose address and credentials are given elsewhere."""
+
+    credential_encoding: str | None
+    verify: bool | str
+    timeout: float | tuple[float, float]
+    max_wait: float
+    pool_size: int
+
+
+class ClientSettings(ClientOptions, total=False):
+    """Every keyword of :class:`Client`: its options, and the credentials and addresses."""
+
+    client_id: str | None
+    client_secret: str | None
+    authorization: str | None
+    base_url: str | None
+    token_url: str | None
+
+
+CLIENT_OPTIONS = option_names(ClientOptions)
+CLIENT_SETTINGS = option_names(ClientSettings)
 
 
 class Client:
@@ -265,7 +140,9 @@ class Client:
         found = environment()
         env = settings(found)
         redact.install()
-        encoding = _encoding(credential_encoding if credential_encoding is not None else env["credential_encoding"])
+        encoding = check_encoding(
+            credential_encoding if credential_encoding is not None else env["credential_encoding"]
+        )
         if authorization is None and client_id is None and client_secret is None:
             authorization = env["authorization"]
             if authorization and (env["client_id"] or env["client_secret"]):
@@ -276,11 +153,11 @@ class Client:
         if authorization:
             if client_id is not None or client_secret is not None:
                 raise ConfigError("Give authorization= or client_id= and client_secret=, not both.")
-            self._credentials = _Credentials.given(authorization, encoding)
+            self._credentials = Credentials.given(authorization, encoding)
         else:
             client_id = _required("client_id", client_id or env["client_id"])
             secret = _required("client_secret", client_secret or env["client_secret"])
-            self._credentials = _Credentials.of(client_id, secret, encoding)
+            self._credentials = Credentials.of(client_id, secret, encoding)
         self.base_url = require_https(base_url or env["base_url"], "base URL")
         self.token_url = require_https(
             token_url or (base_url.rstrip("/") + TOKEN_PATH if base_url else env["token_url"]), "token URL"
@@ -306,9 +183,10 @@ class Client:
         self._lifetime = UNKNOWN_LIFETIME
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> Client:
-        """A client configured from ``MMSNB_*`` variables (and ``.env``)."""
-        return cls(**kwargs)
+    def from_env(cls, **settings: Unpack[ClientSettings]) -> Client:
+        """A client configured from ``MMSNB_*`` variables (and ``.env``); ``settings`` are those of :class:`Client`."""
+        check_options(settings, CLIENT_SETTINGS, "Client.from_env()", "help(mmsnb.Client)", error=ConfigError)
+        return cls(**settings)
 
     def __repr__(self) -> str:
         return f"Client(base_url={self.base_url!r}, client_id={self._credentials.client_id[:4] + '…'!r})"
@@ -518,7 +396,7 @@ class Client:
         on_wait: Callable[[float], None] | None = None,
         attempt: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> SendResult:
-        """Send ``message`` to addresses already checked by :func:`mmsnb.numbers.parse`.
+        """Send ``message`` to addresses already checked by :func:`mmsnb.phones.parse`.
 
         No check is repeated: this is the path of :func:`mmsnb.send`, which checks every row first.
         ``on_wait(seconds)`` hears of each wait when the gateway says "slow down"; each attempt

@@ -9,14 +9,15 @@ nothing leaves this machine).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 if TYPE_CHECKING:
     from .client import Client
     from .config import Environment
+    from .sandbox.server import SandboxSettings
 
 
-def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings: Any) -> Client:
+def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings: Unpack[SandboxSettings]) -> Client:
     """A client for the real gateway when ``MMSNB_CLIENT_ID`` (or ``MMSNB_AUTHORIZATION``) is set, else for an
     embedded sandbox.
 
@@ -34,8 +35,14 @@ def connect(*, sandbox: bool | None = None, max_wait: float = 300.0, **settings:
     from . import accessor  # noqa: F401  (registers frame.mms for the client this returns)
     from .client import Client
     from .config import VARIABLES, environment
+    from .errors import ConfigError
+    from .options import check_options
     from .sandbox import Sandbox
+    from .sandbox.server import SANDBOX_SETTINGS
 
+    check_options(
+        settings, SANDBOX_SETTINGS, "connect()", "help(mmsnb.connect) and help(mmsnb.Sandbox)", error=ConfigError
+    )
     env = environment()
     names = (VARIABLES["client_id"], VARIABLES["authorization"])
     configured = next((name for name in names if env.get(name)), None)

@@ -27,9 +27,9 @@ from .errors import ConfigError
 from .files import read_recipients
 from .ledger import History, history
 from .polling import poll
-from .report import summary
-from .results import SendState
+from .result_columns import SendState
 from .sandbox import Sandbox
+from .tables import summary
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 #: The time zone of the demo's time axes: the sample campaign's recipients are in Poland.

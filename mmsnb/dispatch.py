@@ -19,7 +19,6 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .answers import SendResult, refused
 from .client import Client
 from .errors import (
     AuthError,
@@ -32,10 +31,11 @@ from .errors import (
     ThrottledError,
     TransportError,
 )
+from .gateway_answers import SendResult, refused
 from .ledger import Begun, Claim, ClaimState, Ledger, RequestState, now
 from .message import Message
 from .pacing import Pace, RateCap, Ticket
-from .results import Outcome, SendState
+from .result_columns import Outcome, SendState
 from .rows import Request
 from .rules import MinGap, opted_out
 
@@ -44,13 +44,16 @@ def from_claim(claim: Claim) -> Outcome:
     """What a recipient's existing claim means for this run's row."""
     if claim.state == ClaimState.ACCEPTED:
         return Outcome(
-            SendState.ALREADY_SENT, claim.message_id, claim.request_no, claim.http_status, None, None, claim.done_at
+            state=SendState.ALREADY_SENT,
+            message_id=claim.message_id,
+            request_no=claim.request_no,
+            http_status=claim.http_status,
+            sent_at=claim.done_at,
         )
     if claim.state == ClaimState.IN_PROGRESS:
         return Outcome(
-            SendState.IN_PROGRESS,
-            None,
-            claim.request_no,
+            state=SendState.IN_PROGRESS,
+            request_no=claim.request_no,
             error=(
                 f"Another run of this campaign is sending to this number now (its request {claim.request_no}); "
                 "not sent again here. Run again later to see its outcome."
@@ -59,15 +62,21 @@ def from_claim(claim: Claim) -> Outcome:
     if claim.state == ClaimState.UNKNOWN:
         reason = claim.error or "the run stopped while this request was under way"
         return Outcome(
-            SendState.UNKNOWN,
-            claim.message_id,
-            claim.request_no,
-            claim.http_status,
-            claim.error_code,
-            f"An earlier request may have reached the gateway ({reason}); not repeated.",
+            state=SendState.UNKNOWN,
+            message_id=claim.message_id,
+            request_no=claim.request_no,
+            http_status=claim.http_status,
+            error_code=claim.error_code,
+            error=f"An earlier request may have reached the gateway ({reason}); not repeated.",
             fix=Fix(option="retry_unknown", value=True, to="send it again"),
         )
-    return Outcome(SendState.REJECTED, None, claim.request_no, claim.http_status, claim.error_code, claim.error)
+    return Outcome(
+        state=SendState.REJECTED,
+        request_no=claim.request_no,
+        http_status=claim.http_status,
+        error_code=claim.error_code,
+        error=claim.error,
+    )
 
 
 class _Stop:
@@ -88,7 +97,7 @@ def _settle(exc: MMSError) -> tuple[RequestState, SendState, SendState | None]:
     """For an error from a send: the ledger's request state, the rows' state, and the state of the rows
     not yet sent when the campaign must stop (None: it goes on).
 
-    A certain refusal (:func:`~mmsnb.answers.refused`) is ``unsent`` in the ledger: a later run sends it again.
+    A certain refusal (:func:`~mmsnb.gateway_answers.refused`) is ``unsent`` in the ledger: a later run sends it again.
     """
     if isinstance(exc, (QuotaError, ThrottledError)):
         return RequestState.UNSENT, SendState.QUOTA, SendState.QUOTA
@@ -98,7 +107,7 @@ def _settle(exc: MMSError) -> tuple[RequestState, SendState, SendState | None]:
     return RequestState.UNKNOWN, SendState.UNKNOWN, stop
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Run:
     """What every request of one run shares."""
 
@@ -129,7 +138,18 @@ class Run:
     ) -> Run:
         """A new run of ``campaign``, registered in the ledger."""
         run_id = ledger.start_run(campaign)
-        return cls(client, ledger, run_id, campaign, per_row, retry_unknown, pace, rate, _Stop(), min_gap)
+        return cls(
+            client=client,
+            ledger=ledger,
+            run_id=run_id,
+            campaign=campaign,
+            per_row=per_row,
+            retry_unknown=retry_unknown,
+            pace=pace,
+            rate=rate,
+            stop=_Stop(),
+            min_gap=min_gap,
+        )
 
 
 class _ClaimTaken(MMSError):
@@ -172,7 +192,7 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
     with ExitStack() as gate:
         ticket = gate.enter_context(run.pace.slot())
         if run.stop.state is not None:
-            return {pos: Outcome(run.stop.state, error=run.stop.reason) for pos in request.positions}
+            return {pos: Outcome(state=run.stop.state, error=run.stop.reason) for pos in request.positions}
         if run.rate is not None:
             run.rate.wait()
         message = request.message
@@ -189,7 +209,7 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
             )
         except LedgerError as exc:
             run.stop.set(SendState.STOPPED, exc)
-            return {pos: Outcome(SendState.STOPPED, error=run.stop.reason) for pos in request.positions}
+            return {pos: Outcome(state=SendState.STOPPED, error=run.stop.reason) for pos in request.positions}
         if not begun.claimed:
             return _left_out(run, begun, pairs)
         taken = _Taken(begun)
@@ -201,7 +221,12 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
     if result is None:
         return out
     assert begun.request_id is not None
-    outcome = Outcome(SendState.ACCEPTED, result.message_id, begun.request_no, result.http_status)
+    outcome = Outcome(
+        state=SendState.ACCEPTED,
+        message_id=result.message_id,
+        request_no=begun.request_no,
+        http_status=result.http_status,
+    )
     _finish(
         run,
         begun.request_id,
@@ -219,7 +244,7 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
     out = _left_out(run, begun, pairs)
     positions = [pos for _, pos in pairs if pos not in out]
     if isinstance(exc, _ClaimTaken):
-        outcome = Outcome(SendState.IN_PROGRESS, None, begun.request_no, error=str(exc))
+        outcome = Outcome(state=SendState.IN_PROGRESS, request_no=begun.request_no, error=str(exc))
         _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=str(exc))
         return {**out, **{pos: outcome for pos in positions}}
     ledger_state, row_state, stop_state = _settle(exc)
@@ -228,7 +253,14 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
     error = exc.sentence
     if row_state == SendState.UNKNOWN and not isinstance(exc, TransportError):
         error += " The message may have been accepted, so it is not repeated."
-    outcome = Outcome(row_state, None, begun.request_no, exc.http_status, exc.code, error, fix=exc.fix)
+    outcome = Outcome(
+        state=row_state,
+        request_no=begun.request_no,
+        http_status=exc.http_status,
+        error_code=exc.code,
+        error=error,
+        fix=exc.fix,
+    )
     _finish(
         run,
         begun.request_id,

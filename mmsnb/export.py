@@ -28,8 +28,8 @@ from matplotlib.figure import Figure
 from . import plot
 from .analysis import LEVEL, compare, headline, ledger_results, retrieval
 from .errors import ConfigError, InputError
-from .report import failures, require, summary
-from .results import SendInfo
+from .result_columns import SendInfo
+from .tables import failures, require, summary
 
 if TYPE_CHECKING:
     from .client import Client
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 SUFFIXES = {".html": "page", ".htm": "page", ".xlsx": "workbook"}
 #: Dots per inch of the charts in the page (sharp on a phone, a few tens of kB each).
 DPI = 110
-#: The columns of :func:`mmsnb.report.failures` a report shows (the examples name people's numbers: left out).
+#: The columns of :func:`mmsnb.tables.failures` a report shows (the examples name people's numbers: left out).
 FAILURE_COLUMNS = ["stage", "reason", "detail", "http_status", "error_code", "count", "share"]
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from .errors import InputError
 from .ledger import QUOTA_DTYPES, SENDS_DTYPES, STATUSES_DTYPES
 from .paths import SOURCE_DIR, read_file
-from .results import DTYPES, POLLED_COLUMNS, RESULT_COLUMNS
+from .result_columns import DTYPES, POLLED_COLUMNS, RESULT_COLUMNS
 
 ENCODINGS = ("utf-8-sig", "cp1250")
 #: What an Excel workbook (a zip archive) starts with.

@@ -29,11 +29,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
+from .delivery_statuses import CATEGORY_COLORS
 from .errors import InputError
 from .projection import project
-from .report import outcome_counts, require
-from .results import CATEGORIES, Category
-from .statuses import CATEGORY_COLORS
+from .result_columns import CATEGORIES, Category
+from .tables import outcome_counts, require
 
 #: Bars of rows that never got a status: white, outlined, so they never pass for a category.
 NOT_SENT_FACE, NOT_SENT_EDGE = "white", "#333333"
@@ -161,7 +161,7 @@ def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax
     its category (hatching tells apart statuses of one category). Rows that never got a
     status get one white bar per ``send_state``: ``not sent: invalid``, ``not sent: quota``,
     ... and ``no status: accepted`` for sent rows not polled yet. Only outcomes that occur
-    are drawn, categories first in :data:`~mmsnb.statuses.CATEGORIES` order.
+    are drawn, categories first in :data:`~mmsnb.delivery_statuses.CATEGORIES` order.
 
     With ``by`` (a column such as ``segment``) the bars are grouped per value of that column,
     one colour per outcome (legend on the right), and shares are within each group.
@@ -252,7 +252,7 @@ def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = Non
 
     At each time a status was polled, every address counts in the category of its latest
     status so far; an address is one ``(campaign, message_id, address)``. One line per category
-    that occurs, in :data:`~mmsnb.statuses.CATEGORIES` order; the legend gives the latest counts.
+    that occurs, in :data:`~mmsnb.delivery_statuses.CATEGORIES` order; the legend gives the latest counts.
     ``campaign`` keeps one campaign of a history that holds several (default: all of them).
     The title names the campaign, or counts the campaign names (a campaign sent in several
     waves, one per segment, is one campaign).

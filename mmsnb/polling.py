@@ -23,11 +23,11 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .answers import DeliveryStatus
 from .client import Client
 from .errors import InputError, MMSError
+from .gateway_answers import DeliveryStatus
 from .ledger import Ledger, LedgerSpec, now
-from .results import CATEGORY_DTYPE, POLLED_COLUMNS, Category, SendInfo
+from .result_columns import CATEGORY_DTYPE, POLLED_COLUMNS, Category, SendInfo
 
 #: Growing pause between polling rounds: first, factor, longest (seconds).
 BACKOFF = (1.0, 1.5, 30.0)

@@ -32,8 +32,8 @@ from .message import (
     render_subject,
     subject_fields,
 )
-from .numbers import imprecise_dtype, parse
 from .paths import base_folder, inside
+from .phones import imprecise_dtype, parse
 
 
 @dataclass(slots=True)

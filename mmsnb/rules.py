@@ -21,7 +21,7 @@ import pandas as pd
 
 from .errors import Fix, InputError
 from .ledger import Contact, OptOut
-from .results import Outcome, SendState
+from .result_columns import Outcome, SendState
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class MinGap:
         """The outcome of a row whose number ``contact`` reached within the gap."""
         when = pd.Timestamp(contact.at).tz_convert(UTC).strftime("%Y-%m-%d %H:%M")
         return Outcome(
-            SendState.TOO_SOON,
+            state=SendState.TOO_SOON,
             error=(f"Not sent: campaign {contact.campaign!r} contacted this number on {when} UTC, within " + "{fix}."),
             fix=Fix(option="min_gap", value=self.label),
         )
@@ -85,7 +85,7 @@ def opted_out(opt_out: OptOut) -> Outcome:
     reason = f" ({opt_out.reason})" if opt_out.reason else ""
     day = opt_out.since[:10]
     return Outcome(
-        SendState.OPTED_OUT,
+        state=SendState.OPTED_OUT,
         error=f"Not sent: this number opted out on {day}{reason}. " + "{fix} ends it.",
         fix=Fix(call="opt_in"),
     )

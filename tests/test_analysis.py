@@ -13,7 +13,7 @@ from scipy import stats
 
 import mmsnb
 from mmsnb.errors import ConfigError, InputError
-from mmsnb.results import CATEGORY_DTYPE, SEND_STATE_DTYPE
+from mmsnb.result_columns import CATEGORY_DTYPE, SEND_STATE_DTYPE
 
 T0 = pd.Timestamp("2026-03-02 09:00", tz="UTC")
 
@@ -380,8 +380,8 @@ def test_campaigns_of_an_empty_ledger_is_an_empty_table(tmp_path):
 
 def hand_history(messages: list[tuple]) -> mmsnb.History:
     """A ledger's history of one-address requests: (sent at, [(seconds after, status), ...]) each."""
+    from mmsnb.delivery_statuses import describe
     from mmsnb.ledger.frames import to_history
-    from mmsnb.statuses import describe
 
     requests, statuses = [], []
     for no, (sent, polls) in enumerate(messages, start=1):

@@ -13,7 +13,7 @@ import pytest
 
 import mmsnb
 from mmsnb import message, wire
-from mmsnb.results import RESULT_COLUMNS
+from mmsnb.result_columns import RESULT_COLUMNS
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 PROMO, LOGO, BIG = DATA / "promo.jpg", DATA / "logo.png", DATA / "big.jpg"

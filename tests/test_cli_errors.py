@@ -19,7 +19,7 @@ from dotenv import dotenv_values
 from mmsnb.cli import commands, parser
 from mmsnb.config import VARIABLES
 from mmsnb.errors import InputError
-from mmsnb.numbers import parse
+from mmsnb.phones import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 

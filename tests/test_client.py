@@ -14,7 +14,6 @@ from helpers import token_of
 from openapi_spec_validator import validate
 
 import mmsnb
-from mmsnb.answers import parse_limit, parse_status
 from mmsnb.config import VARIABLES
 from mmsnb.endpoints import DOC_PATH, LIMIT_PATH, SEND_PATH, STATUS_PATH, TOKEN_PATH
 from mmsnb.errors import (
@@ -26,6 +25,7 @@ from mmsnb.errors import (
     ServerError,
     TransportError,
 )
+from mmsnb.gateway_answers import parse_limit, parse_status
 
 ORANGE = "501102030"
 ORANGE_ADDRESS = "tel:+48501102030"

@@ -77,7 +77,7 @@ def test_every_public_name_resolves_and_is_listed():
 
 def test_from_mmsnb_import_each_name():
     names = ", ".join(mmsnb.__all__)
-    code = f"import json\nfrom mmsnb import {names}\nprint(json.dumps({{'ok': summary.__module__ == 'mmsnb.report'}}))"
+    code = f"import json\nfrom mmsnb import {names}\nprint(json.dumps({{'ok': summary.__module__ == 'mmsnb.tables'}}))"
     assert run(code) == {"ok": True}
 
 
@@ -87,14 +87,14 @@ def test_unknown_name_is_an_attribute_error():
     assert not hasattr(mmsnb, "__nothing__")
 
 
-def test_report_is_the_module_and_summary_the_function():
-    import mmsnb.report
+def test_tables_is_the_module_and_summary_the_function():
+    import mmsnb.tables
 
-    assert isinstance(mmsnb.report, types.ModuleType)
+    assert isinstance(mmsnb.tables, types.ModuleType)
     assert callable(mmsnb.summary) and not isinstance(mmsnb.summary, types.ModuleType)
-    assert mmsnb.summary is mmsnb.report.summary and mmsnb.failures is mmsnb.report.failures
-    assert callable(mmsnb.report.require) and callable(mmsnb.report.outcome_counts)
-    assert run("import json, types\nimport mmsnb\nprint(json.dumps(isinstance(mmsnb.report, types.ModuleType)))")
+    assert mmsnb.summary is mmsnb.tables.summary and mmsnb.failures is mmsnb.tables.failures
+    assert callable(mmsnb.tables.require) and callable(mmsnb.tables.outcome_counts)
+    assert run("import json, types\nimport mmsnb\nprint(json.dumps(isinstance(mmsnb.tables, types.ModuleType)))")
 
 
 def test_connect_stays_the_function_after_its_module_is_imported():

@@ -16,7 +16,7 @@ import pytest
 
 import mmsnb
 from mmsnb.ledger import REQUEST_STATES
-from mmsnb.results import CATEGORIES
+from mmsnb.result_columns import CATEGORIES
 
 REPO = Path(__file__).resolve().parent.parent
 SENDS_COLUMNS = [

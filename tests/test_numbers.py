@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from phonenumbers import carrier
 
 from mmsnb.errors import InputError
-from mmsnb.numbers import carrier_hint, normalize, parse
+from mmsnb.phones import carrier_hint, normalize, parse
 
 ADDRESS = "tel:+48501102030"
 

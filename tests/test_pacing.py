@@ -18,7 +18,7 @@ import pytest
 from helpers import received_addresses
 
 import mmsnb
-from mmsnb.answers import retry_after
+from mmsnb.gateway_answers import retry_after
 from mmsnb.pacing import Pace, RateCap, Ticket
 
 REPO = Path(__file__).resolve().parent.parent

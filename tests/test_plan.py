@@ -13,7 +13,7 @@ from helpers import received_addresses
 
 import mmsnb
 from mmsnb.ledger import Ledger
-from mmsnb.results import CATEGORIES, SEND_STATES, SendInfo
+from mmsnb.result_columns import CATEGORIES, SEND_STATES, SendInfo
 
 
 def orange(n: int, start: int = 0) -> list[str]:

@@ -12,9 +12,9 @@ import pytest
 from matplotlib.colors import to_rgba
 
 from mmsnb import plot
+from mmsnb.delivery_statuses import CATEGORY_COLORS, describe
 from mmsnb.errors import InputError
-from mmsnb.results import CATEGORY_DTYPE
-from mmsnb.statuses import CATEGORY_COLORS, describe
+from mmsnb.result_columns import CATEGORY_DTYPE
 
 SEND_STATES = ["accepted", "invalid", "rejected", "duplicate", "quota", "unknown", "already-sent", "planned"]
 T0 = pd.Timestamp("2026-01-21 09:00", tz="UTC")

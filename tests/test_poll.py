@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import mmsnb
-from mmsnb.results import CATEGORIES, POLLED_COLUMNS
-from mmsnb.statuses import describe
+from mmsnb.delivery_statuses import describe
+from mmsnb.result_columns import CATEGORIES, POLLED_COLUMNS
 
 #: Enough of each final outcome that a few dozen Orange numbers see several of them.
 MIXED = {"Retrieved": 0.5, "Rejected": 0.2, "Expired": 0.15, "Indeterminate": 0.15}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import mmsnb
+from mmsnb.delivery_statuses import KNOWN_STATUSES
 from mmsnb.sandbox.gateway import AT_ONCE, REPORTED, message_status
-from mmsnb.statuses import KNOWN_STATUSES
 
 #: The last two digits that script each final status, for numbers 5011000NN.
 SCRIPT = {f"{i:02d}": status for i, status in enumerate((*AT_ONCE, *REPORTED), start=11)}

@@ -19,7 +19,7 @@ from collections import Counter
 import pandas as pd
 
 import mmsnb
-from mmsnb.numbers import parse
+from mmsnb.phones import parse
 
 SIZE = int(os.environ.get("MMSNB_SOAK_SIZE", "2000"))
 PER_REQUEST = 10

@@ -3,10 +3,10 @@ import math
 import pandas as pd
 import pytest
 
+from mmsnb.delivery_statuses import describe
 from mmsnb.errors import InputError
-from mmsnb.report import failures, reason_kind, summary
-from mmsnb.results import CATEGORIES, CATEGORY_DTYPE
-from mmsnb.statuses import describe
+from mmsnb.result_columns import CATEGORIES, CATEGORY_DTYPE
+from mmsnb.tables import failures, reason_kind, summary
 
 SEND_STATES = ["accepted", "invalid", "rejected", "duplicate", "quota", "unknown", "already-sent", "planned"]
 

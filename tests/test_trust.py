@@ -212,7 +212,7 @@ def test_a_run_of_another_pid_namespace_of_this_host_holds_its_claims_while_it_w
     import socket
     from datetime import datetime, timedelta
 
-    from mmsnb.ledger.book import LEASE
+    from mmsnb.ledger.journal import LEASE
 
     frame, options = pd.DataFrame({"msisdn": orange(1)}), dict(campaign="spring", retry_unknown=True, progress=False)
     with mmsnb.Ledger(tmp_path / "ledger.sqlite") as ledger:

@@ -151,7 +151,7 @@ def sandbox(args: argparse.Namespace) -> int:
 
 def _why_not_number(text: str) -> str | None:
     """Why ``text`` is not a valid number (the sentence a send gives), or None when it is one."""
-    from ..numbers import parse
+    from ..phones import parse
 
     try:
         parse(text)
@@ -194,7 +194,7 @@ def send(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..campaign import send
-    from ..results import SendInfo, SendState
+    from ..result_columns import SendInfo, SendState
 
     numbers = join_numbers(args.numbers, _why_not_number)
     campaign = args.campaign

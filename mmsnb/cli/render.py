@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import words
 from ..errors import ConfigError, InputError, LedgerError, MMSError
-from ..results import SendInfo, SendState
+from ..result_columns import SendInfo, SendState
 
 #: How ``opt-out`` and ``opt-in`` say what became of each valid number, by the library's ``result``.
 CHANGED = {

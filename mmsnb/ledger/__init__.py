@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .book import Begun, Claim, Contact, Ledger, OptOut, holding, now
 from .frames import OPT_OUT_DTYPES, QUOTA_DTYPES, SENDS_DTYPES, STATUSES_DTYPES, History
+from .journal import Begun, Claim, Contact, Ledger, OptOut, holding, now
+from .location import DEFAULT_NAME, LedgerSpec, Location, gateway_key, keep_own_ledger, locate
 from .optouts import opt_in, opt_out, opted_out
 from .states import REQUEST_STATES, ClaimState, RequestState
-from .where import DEFAULT_NAME, LedgerSpec, Location, gateway_key, keep_own_ledger, locate
 
 if TYPE_CHECKING:
     from ..client import Client

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from ..results import CATEGORY_DTYPE
+from ..result_columns import CATEGORY_DTYPE
 from .states import REQUEST_STATES
 
 

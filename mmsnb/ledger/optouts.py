@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import InputError
-from ..numbers import normalize
-from .book import Ledger
-from .where import LedgerSpec, locate
+from ..phones import normalize
+from .journal import Ledger
+from .location import LedgerSpec, locate
 
 if TYPE_CHECKING:
     from ..client import Client

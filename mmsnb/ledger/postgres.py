@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import redact
 from ..errors import LedgerError
+from .location import Location
 from .schema import SCHEMA_VERSION, check_version, statements, tables
-from .where import Location
 
 if TYPE_CHECKING:
     import psycopg

@@ -23,8 +23,8 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
 from ..config import VARIABLES
 from ..errors import LedgerError
+from .location import DEFAULT_NAME, Location
 from .schema import SCHEMA_VERSION, check_version, statements, tables
-from .where import DEFAULT_NAME, Location
 
 #: Seconds to wait for another connection's lock on the ledger before giving up.
 BUSY_TIMEOUT = 30.0

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from email.message import MIMEPart
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import unquote
 
 import phonenumbers
@@ -27,6 +27,7 @@ from phonenumbers import carrier
 
 from ..errors import ConfigError, Fix
 from ..message import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
+from ..options import option_names
 from .behaviour import Behaviour, Sent
 
 #: The card's statuses a delivery report brings after a delay.
@@ -235,6 +236,26 @@ def _check_suffixes(by_suffix: dict[str, str]) -> dict[str, str]:
         if status not in known:
             raise ConfigError(f"by_suffix= maps {suffix!r} to {status!r}, which is not a final status of the card.")
     return dict(by_suffix)
+
+
+class GatewaySettings(TypedDict, total=False):
+    """How a sandbox gateway behaves: every keyword of :class:`Gateway` (see :class:`mmsnb.Sandbox`)."""
+
+    quota: int
+    window: float
+    token_lifetime: float
+    seed: int
+    time_scale: float
+    outcomes: dict[str, float] | None
+    delays: dict[str, tuple[float, float]] | None
+    ported_in: tuple[str, ...]
+    by_suffix: dict[str, str] | None
+    max_message_bytes: int
+    client_id: str | None
+    client_secret: str | None
+
+
+GATEWAY_SETTINGS = option_names(GatewaySettings)
 
 
 class Gateway:

@@ -16,17 +16,33 @@ import time
 from collections import deque
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
-from ..client import Client
+from ..client import CLIENT_OPTIONS, CLIENT_SETTINGS, Client, ClientOptions
 from ..endpoints import TOKEN_PATH
 from ..errors import ConfigError, Fix
 from ..ledger import gateway_key, keep_own_ledger
+from ..options import check_options, option_names
 from ..pacing import RateCap
 from . import routes
 from .faults import FaultPlan, Faults
-from .gateway import Gateway, Received
+from .gateway import GATEWAY_SETTINGS, Gateway, GatewaySettings, Received
 from .http import Server
+
+
+class SandboxSettings(GatewaySettings, total=False):
+    """Every keyword of :class:`Sandbox`: the gateway's behaviour, and the server's."""
+
+    host: str
+    port: int
+    latency: float
+    faults: Faults | None
+    max_in_flight: int | None
+    rate: str | None
+    ledger: str | os.PathLike[str] | None
+
+
+SANDBOX_SETTINGS = option_names(SandboxSettings)
 
 _RUNNING: dict[str, Sandbox] = {}
 _RUNNING_LOCK = threading.Lock()
@@ -63,8 +79,11 @@ class Sandbox:
         max_in_flight: int | None = None,
         rate: str | None = None,
         ledger: str | os.PathLike[str] | None = None,
-        **gateway: Any,
+        **gateway: Unpack[GatewaySettings],
     ) -> None:
+        check_options(
+            gateway, GATEWAY_SETTINGS, "Sandbox()", "help(mmsnb.Sandbox)", near=SANDBOX_SETTINGS, error=ConfigError
+        )
         self.gateway = Gateway(**gateway)
         self.faults = FaultPlan(faults, self.gateway.seed)
         if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 <= latency < float("inf"):
@@ -140,10 +159,13 @@ class Sandbox:
             "MMSNB_LEDGER": str(self.ledger),
         }
 
-    def client(self, **kwargs: Any) -> Client:
-        """A :class:`Client` that trusts this sandbox's certificate; ``kwargs`` go to :class:`Client`."""
-        kwargs.setdefault("verify", self.ca_path)
-        return Client(self.client_id, self.client_secret, base_url=self.url, token_url=self.token_url, **kwargs)
+    def client(self, **options: Unpack[ClientOptions]) -> Client:
+        """A :class:`Client` of this sandbox that trusts its certificate; ``options`` go to :class:`Client`."""
+        check_options(
+            options, CLIENT_OPTIONS, "Sandbox.client()", "help(mmsnb.Client)", near=CLIENT_SETTINGS, error=ConfigError
+        )
+        options.setdefault("verify", self.ca_path)
+        return Client(self.client_id, self.client_secret, base_url=self.url, token_url=self.token_url, **options)
 
     @classmethod
     def behind(cls, client: Client) -> Sandbox | None:

@@ -20,7 +20,7 @@ from ..client import Client
 from ..errors import InputError, MMSError
 from ..ledger import LedgerSpec
 from ..message import MAX_MESSAGE_BYTES, PRIORITIES, check_limit, render_subject
-from ..results import SendState
+from ..result_columns import SendState
 from ..rules import MinGap
 from ..words import done
 from ..words import plural as _plural

@@ -13,8 +13,8 @@ from html import escape
 
 import pandas as pd
 
-from ..results import Category
-from ..statuses import CATEGORY_COLORS
+from ..delivery_statuses import CATEGORY_COLORS
+from ..result_columns import Category
 
 TONES = {
     "ok": CATEGORY_COLORS[Category.DELIVERED],

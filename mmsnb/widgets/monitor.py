@@ -16,10 +16,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..client import Client
+from ..delivery_statuses import CATEGORY_COLORS
 from ..ledger import LedgerSpec
 from ..polling import Poller
-from ..results import CATEGORIES
-from ..statuses import CATEGORY_COLORS
+from ..result_columns import CATEGORIES
 from . import markup
 from .markup import line
 

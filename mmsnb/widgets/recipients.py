@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import InputError, MMSError
 from ..files import read_recipients
 from ..message import safe_filename
-from ..numbers import ORANGE, Number, parse
+from ..phones import ORANGE, Number, parse
 from .markup import line
 
 #: Name of the number column of typed recipients.

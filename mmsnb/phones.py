@@ -1,0 +1,159 @@
+"""Polish mobile numbers: parse any common written form, normalise to ``tel:+48XXXXXXXXX``.
+
+>>> normalize("501-102-030")
+'tel:+48501102030'
+>>> carrier_hint("tel:+48501102030")
+'Orange'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import unquote
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+from phonenumbers import PhoneNumberType, carrier
+
+from .errors import InputError
+
+ORANGE = "Orange"
+_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+_FLOAT_FORM = re.compile(r"^\+?\d+\.0$")
+#: One dot with digits on both sides (``50100001.5``) is a fraction, not a separator as in ``501.102.030``.
+_DECIMAL_FORM = re.compile(r"^\+?\d+\.\d+$")
+#: The largest integer a float64 holds exactly; a larger float may already be another number.
+EXACT_FLOAT = 2**53
+#: How a written number begins and ends: a '+' (or a parenthesis) before its first digit, a parenthesis after its last.
+_WRITTEN = re.compile(r"^\(?\+?\(?\d(?:.*\d)?\)?$", re.DOTALL)
+
+
+def imprecise_dtype(dtype: object) -> str | None:
+    """A sentence when a column of this dtype cannot hold phone numbers exactly (float32, float16), else None.
+
+    >>> imprecise_dtype(np.dtype("float32"))[:40]
+    'The numbers are stored as float32, which'
+    """
+    numpy_dtype = getattr(dtype, "numpy_dtype", dtype)
+    if isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind == "f" and numpy_dtype.itemsize < 8:
+        return (
+            f"The numbers are stored as {numpy_dtype}, which rounds 9-digit numbers to other people's numbers "
+            "(501102030 becomes 501102016); nothing is sent to them. Read the column as text (dtype=str)."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Number:
+    """A checked number: its gateway form and the advisory carrier hint."""
+
+    address: str
+    carrier: str
+
+    @property
+    def is_orange_range(self) -> bool:
+        """True when the number lies in Orange's ranges (advisory: numbers can be ported)."""
+        return self.carrier == ORANGE
+
+
+def _is_missing(value: object) -> bool:
+    """None, pandas' NA or NaT, or a float or Decimal NaN: an empty cell."""
+    if isinstance(value, Decimal):
+        return value.is_nan()
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _as_text(value: object) -> str:
+    if _is_missing(value):
+        raise InputError("The number is missing: fill in the cell or drop the row.")
+    if isinstance(value, np.floating) and not isinstance(value, np.float64):
+        raise InputError(imprecise_dtype(value.dtype) or f"{value!r} is not an exact number.")
+    if (isinstance(value, float) and math.isinf(value)) or (isinstance(value, Decimal) and value.is_infinite()):
+        raise InputError(f"{str(value)!r} is not a number but infinity: write the phone number's digits.")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise InputError(f"{value!r} is not a phone number: it has a fraction.")
+        if abs(value) > EXACT_FLOAT:
+            raise InputError(
+                f"{value!r} is too large to be held exactly as a float; read the column as text (dtype=str)."
+            )
+        value = int(value)
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise InputError(f"{value} is not a phone number: it has a fraction.")
+        value = int(value)
+    text = unquote(str(value)).strip()
+    if _FLOAT_FORM.match(text):
+        text = text[:-2]
+    elif _DECIMAL_FORM.match(text):
+        raise InputError(f"{text!r} looks like a decimal number, not a phone number; write the digits without the dot.")
+    return text
+
+
+def parse(value: object) -> Number:
+    """Check one number and return its gateway form and carrier hint.
+
+    Accepts ``tel:+48…``, ``+48…``, ``48…``, ``0048…`` and 9-digit national forms,
+    with spaces, dashes or dots; numbers read from a spreadsheet as ints or floats too.
+    Raises :class:`InputError` naming the number when it is not a Polish mobile number.
+
+    >>> parse("0048 501 102 030").address
+    'tel:+48501102030'
+    """
+    text = _as_text(value)
+    shown = text or repr(value)
+    if not text:
+        raise InputError("The number is empty: fill in the cell or drop the row.")
+    core = text[4:] if text.lower().startswith("tel:") else text
+    core = re.sub(r"[\s\-.()/]", "", core)
+    if core.startswith("00"):
+        core = "+" + core[2:]
+    elif re.fullmatch(r"48\d{9}", core):
+        core = "+" + core
+    if not re.fullmatch(r"\+?\d+", core):
+        raise InputError(f"{shown!r} is not a phone number: it may hold only digits, '+', spaces, dashes or dots.")
+    _check_written(shown, text[4:].strip() if text.lower().startswith("tel:") else text)
+    try:
+        parsed = phonenumbers.parse(core, "PL")
+    except phonenumbers.NumberParseException:
+        raise InputError(f"{shown!r} is not a phone number.") from None
+    if parsed.country_code != 48:
+        raise InputError(
+            f"{shown!r} is not a Polish number (country code +{parsed.country_code}); MMSOnnet reaches Polish Orange "
+            "numbers only."
+        )
+    if not phonenumbers.is_valid_number(parsed):
+        raise InputError(f"{shown!r} is not a valid Polish number: check the digits (a mobile number has 9).")
+    if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
+        raise InputError(f"{shown!r} is a fixed-line or service number; only mobile numbers can receive an MMS.")
+    address = "tel:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return Number(address, carrier.name_for_number(parsed, "en") or "")
+
+
+def _check_written(shown: str, written: str) -> None:
+    """Refuse a sign or separator where a written number has none: a leading minus, a trailing dash or dot."""
+    if written.startswith("-"):
+        raise InputError(f"{shown!r} is not a phone number: it starts with a minus sign, which no phone number has.")
+    if not _WRITTEN.match(written):
+        digits = [i for i, c in enumerate(written) if c.isdigit()]
+        after = written[digits[-1] + 1 :]
+        where = f"{after!r} after its last digit" if after.strip(")") else f"{written[: digits[0]]!r} before its digits"
+        raise InputError(f"{shown!r} is not a phone number: {where} is no part of one.")
+
+
+def normalize(value: object) -> str:
+    """The gateway form ``tel:+48XXXXXXXXX`` of a number, or :class:`InputError`.
+
+    >>> normalize(48501102030)
+    'tel:+48501102030'
+    """
+    return parse(value).address
+
+
+def carrier_hint(value: object) -> str:
+    """The network that the number's range belongs to ('' when unknown); advisory only."""
+    return parse(value).carrier
