@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .. import words
 from ..errors import ConfigError, InputError, LedgerError, MMSError
-from ..result_columns import SendInfo, SendState
+
+if TYPE_CHECKING:  # pandas loads only when a command has a frame to show: `mmsnb --help` stays fast
+    import pandas as pd
+
+    from ..result_columns import SendInfo
 
 #: How ``opt-out`` and ``opt-in`` say what became of each valid number, by the library's ``result``.
 CHANGED = {
@@ -45,6 +47,8 @@ def status(exc: MMSError) -> int:
 
 def sent(results: pd.DataFrame, info: SendInfo, keep_metadata: bool) -> list[Line]:
     """One line for each number of a send, then one for each file it changed (when anything was sent)."""
+    from ..result_columns import SendState
+
     out: list[Line] = []
     for position, row in enumerate(results.itertuples()):
         who = row.address if isinstance(row.address, str) else repr(row.number)
@@ -135,6 +139,8 @@ def file_lines(records: Sequence[Mapping[str, Any]], keep_metadata: bool = False
 
 def campaign_lines(table: pd.DataFrame, tz: str) -> list[str]:
     """``mmsnb campaigns``: a header and one aligned line per campaign of :func:`mmsnb.campaigns`."""
+    import pandas as pd
+
     if table.empty:
         return ["The ledger holds no campaign yet."]
 
