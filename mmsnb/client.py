@@ -289,6 +289,10 @@ class Client:
         self._session.mount("https://", Adapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0))
         self._session.register_compliance_hook("access_token_response", self._token_response)
         self._token_lock = threading.Lock()
+        #: The clock and the sleep this client waits by (token expiry, "slow down", the pauses of
+        #: :func:`mmsnb.poll`): the real ones unless replaced, e.g. by a test's virtual clock.
+        self.clock: Callable[[], float] = time.monotonic
+        self.sleep: Callable[[float], None] = time.sleep
         self._expires_at = 0.0
         #: The lifetime the token endpoint last named, read from its answer (oauthlib drops an ``expires_in`` of 0).
         self._lifetime = UNKNOWN_LIFETIME
@@ -345,7 +349,7 @@ class Client:
             if refused is not None:  # raised here, not in the except: the refusal (an echo, maybe) is not its context
                 raise refused
             redact.register_sent(token.get("access_token"))
-            self._expires_at = time.monotonic() + self._lifetime - min(RENEW_MARGIN, self._lifetime / 10)
+            self._expires_at = self.clock() + self._lifetime - min(RENEW_MARGIN, self._lifetime / 10)
 
     def _token_response(self, resp: requests.Response) -> requests.Response:
         """Let OAuth 2.0 answers through; any other refusal becomes a clear error here."""
@@ -388,7 +392,7 @@ class Client:
 
     def _ensure_token(self) -> float:
         self._check_ca_bundle()
-        if time.monotonic() >= self._expires_at:
+        if self.clock() >= self._expires_at:
             self._renew_token(self._expires_at)
         return self._expires_at
 
@@ -415,14 +419,17 @@ class Client:
             asked = exc.retry_after if isinstance(exc, ThrottledError) else None
             return max(asked, SHORTEST_WAIT) if asked is not None else backoff(state)
 
+        started = self.clock()
+
         def give_up(state: RetryCallState) -> bool:
-            return (state.seconds_since_start or 0.0) + told(state) > self.max_wait
+            return self.clock() - started + told(state) > self.max_wait
 
         retrying = Retrying(
             retry=retry_if_exception_type(ThrottledError),
             wait=told,
             stop=give_up,
             reraise=True,
+            sleep=self.sleep,
             before_sleep=(lambda state: on_wait(state.upcoming_sleep)) if on_wait else None,
         )
 

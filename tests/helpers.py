@@ -20,6 +20,35 @@ import trustme
 TOKEN = "standin-token-0123456789abcdef"
 
 
+class VirtualClock:
+    """A clock that only moves when slept on: ``client.clock``/``client.sleep`` (and ``RateCap``'s) for a test.
+
+    ``slept`` lists every wait asked for, so a test sees how long the code would have waited without waiting.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += max(seconds, 0.0)
+
+    def advance(self, seconds: float) -> None:
+        """Time passes without anyone sleeping (a notebook left open)."""
+        self.now += seconds
+
+    def on(self, client):
+        """``client``, waiting by this clock from now on."""
+        client.clock, client.sleep = self, self.sleep
+        return client
+
+
 def token_of(sandbox) -> str:
     """An access token fetched by hand from a sandbox, as any HTTP client would."""
     resp = requests.post(

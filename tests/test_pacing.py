@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import received_addresses
+from helpers import VirtualClock, received_addresses
 
 import mmsnb
 from mmsnb.answers import retry_after
@@ -38,9 +38,11 @@ def send(client, n, tmp_path, **kwargs):
 
 @pytest.mark.parametrize("kind, status", [("throttled", 429), ("busy", 503)])
 def test_a_slow_down_answer_is_waited_out_and_the_same_intent_sent_again(sandbox, client, tmp_path, kind, status):
-    sandbox.faults.faults.retry_after = 0.2
+    sandbox.faults.faults.retry_after = 2.5
     sandbox.fail_next(kind)
-    results = send(client, 1, tmp_path)
+    clock = VirtualClock()
+    results = send(clock.on(client), 1, tmp_path)
+    assert clock.slept == [2.5]  # waited as told, by the client's clock
 
     assert results.send_state.tolist() == ["accepted"]
     assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
@@ -74,7 +76,9 @@ def test_a_wait_longer_than_max_wait_leaves_the_row_to_the_next_run(sandbox, tmp
 
 
 def test_status_limit_and_send_mms_wait_out_a_slow_down_too(sandbox, client, tmp_path):
-    sandbox.faults.faults.retry_after = 0.1
+    sandbox.faults.faults.retry_after = 1.5
+    clock = VirtualClock()
+    clock.on(client)
     sandbox.fail_next("throttled", endpoint="limit")
     assert client.limit().available == 100
     sandbox.fail_next("throttled")
@@ -82,6 +86,7 @@ def test_status_limit_and_send_mms_wait_out_a_slow_down_too(sandbox, client, tmp
     sandbox.fail_next("busy", endpoint="status", times=2)
     assert client.delivery_status(result.message_id).message_id == result.message_id
     assert len(sandbox.received) == 1
+    assert clock.slept == [1.5] * 4
 
 
 def test_retry_after_is_read_as_seconds_or_as_an_http_date():
