@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import requests
 import trustme
@@ -130,7 +131,8 @@ def send_together(sandbox, frame, runs: list[dict]) -> list:
     own client, released together; their results in the same order (the first error is raised here)."""
     import mmsnb
 
-    start, results, errors = threading.Barrier(len(runs)), [None] * len(runs), []
+    start, errors = threading.Barrier(len(runs)), []
+    results: list[Any] = [None] * len(runs)
 
     def run(n: int) -> None:
         client = sandbox.client(timeout=(5, 10))

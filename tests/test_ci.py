@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-STEPS = ["pip install", "ruff check", "ruff format", "mypy", "pytest"]
+STEPS = ["pip install", "ruff check", "ruff format", "mypy", "mypy tests", "pytest"]
 
 FAKE_PYTHON3 = """#!/bin/sh
 # python3 -m venv .venv: make a .venv whose python logs its arguments and fails those that match FAIL_ON

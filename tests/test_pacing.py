@@ -164,7 +164,8 @@ class Clock:
     """Time that moves only when something sleeps."""
 
     def __init__(self) -> None:
-        self.now, self.slept = 100.0, []
+        self.now = 100.0
+        self.slept: list[float] = []
 
     def sleep(self, seconds: float) -> None:
         self.slept.append(round(seconds, 6))

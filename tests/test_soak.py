@@ -38,7 +38,8 @@ except mmsnb.MMSError as error:
 
 
 def recipients(n: int) -> pd.DataFrame:
-    numbers, candidate = [], 500_000_000
+    numbers: list[str] = []
+    candidate = 500_000_000
     while len(numbers) < n:
         candidate += 7
         try:
