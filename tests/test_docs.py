@@ -11,6 +11,8 @@ import pytest
 
 import mmsnb
 
+pytestmark = pytest.mark.slow  # every page's examples run as a whole
+
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 
 

@@ -266,6 +266,7 @@ def run_child_until(sandbox, tmp_path, condition):
     return ledger
 
 
+@pytest.mark.slow
 def test_a_killed_run_leaves_unknown_only_the_requests_that_had_their_place_in_flight(make_sandbox, tmp_path):
     sandbox = make_sandbox(quota=1000, latency=1.0)
     ledger = run_child_until(sandbox, tmp_path, lambda _: len(sandbox.received) >= 2)
@@ -281,6 +282,7 @@ def test_a_killed_run_leaves_unknown_only_the_requests_that_had_their_place_in_f
     assert set(counts) | unknown == {"tel:+48" + n for n in orange(40)}
 
 
+@pytest.mark.slow
 def test_a_run_killed_while_waiting_out_a_slow_down_leaves_that_request_to_the_next_run(make_sandbox, tmp_path):
     import sqlite3
 

@@ -17,9 +17,12 @@ import time
 from collections import Counter
 
 import pandas as pd
+import pytest
 
 import mmsnb
 from mmsnb.numbers import parse
+
+pytestmark = pytest.mark.slow  # a campaign killed twice under faults
 
 SIZE = int(os.environ.get("MMSNB_SOAK_SIZE", "2000"))
 PER_REQUEST = 10
