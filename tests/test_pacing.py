@@ -141,9 +141,11 @@ def test_the_pace_finds_the_gateways_limit_and_nobody_is_lost_or_sent_twice(make
 
 
 def test_random_slow_downs_lose_nobody_and_send_nobody_twice(make_sandbox, tmp_path):
-    sandbox = make_sandbox(quota=1000, faults=mmsnb.Faults(throttled=0.2, busy=0.05, retry_after=0.05))
-    client = sandbox.client(timeout=(5, 10))
+    sandbox = make_sandbox(quota=1000, faults=mmsnb.Faults(throttled=0.2, busy=0.05, retry_after=2))
+    clock = VirtualClock()
+    client = clock.on(sandbox.client(timeout=(5, 10)))
     results = send(client, 200, tmp_path, group=False)
+    assert clock.slept and set(clock.slept) == {2.0}  # every slow-down waited out as asked, by the client's clock
     assert (results.send_state == "accepted").all()
     assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in orange(200)})
     assert len(mmsnb.history(ledger=tmp_path / "l.sqlite").sends) == 200  # one intent per request
