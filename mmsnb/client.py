@@ -229,7 +229,8 @@ class Client:
     ready ``Basic ...`` header the developer portal shows, sent as it is. ``credential_encoding``
     (``MMSNB_CREDENTIAL_ENCODING``) is ``"form"`` (the default: id and secret form-encoded before Base64,
     as RFC 6749 §2.3.1 says) or ``"raw"`` (their UTF-8 bytes as they are). ``verify`` is True, False or a
-    CA bundle path.
+    CA bundle path. ``client.clock`` and ``client.sleep`` (``time.monotonic`` and ``time.sleep``) are what it
+    waits by, for "slow down" and :func:`mmsnb.poll` too; a test may replace them with a virtual clock.
 
     >>> client = Client("my-id", "my-secret")
     >>> client
