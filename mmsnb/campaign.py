@@ -1,10 +1,15 @@
 """A campaign in two steps: :func:`plan` checks a table of recipients and says what a send would do;
 :meth:`Plan.send` does it and returns the table with outcomes. :func:`send` is both at once.
 
->>> plan = mmsnb.plan(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
->>> plan                                                       # doctest: +SKIP
-Plan 'auto-…': 480 recipients in 10 requests; 1000 requests available; nothing skipped.
->>> results = plan.send()                                      # doctest: +SKIP
+>>> plan = mmsnb.plan(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")
+>>> plan
+Plan 'auto-...': 57 recipients in 22 requests; ... requests available; 3 invalid skipped.
+>>> results = plan.send(progress=False)
+>>> results.send_state.value_counts().head(2)
+send_state
+accepted    57
+invalid      3
+Name: count, dtype: int64
 """
 
 from __future__ import annotations
@@ -127,9 +132,13 @@ class Plan:
     run in the ledger); ``limit`` is the quota read when planning. Shown in a notebook, a Plan is
     its dry-run frame (:meth:`to_frame`).
 
-    >>> plan = mmsnb.plan(client, frame, subject="Hej")     # doctest: +SKIP
-    >>> plan.to_frame().send_state.value_counts()           # doctest: +SKIP
-    >>> results = plan.send(rate="10/s")                    # doctest: +SKIP
+    >>> plan = mmsnb.plan(client, frame, subject="Hej", campaign="plan-example")
+    >>> plan.to_frame().send_state.value_counts().head(2)
+    send_state
+    planned    57
+    invalid     3
+    Name: count, dtype: int64
+    >>> results = plan.send(rate="100/s", progress=False)
     """
 
     client: Client
@@ -381,7 +390,7 @@ def plan(
     that time (this campaign's own are governed by its claims). Both rules are applied again when
     each request claims its recipients, so a change made meanwhile by anyone sharing the ledger holds.
 
-    >>> plan = mmsnb.plan(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")  # doctest: +SKIP
+    >>> plan = mmsnb.plan(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")
     """
     check_limit(max_message_bytes)
     gap = None if min_gap is None else MinGap.parse(min_gap)
@@ -458,8 +467,9 @@ def send(
     ``keep_metadata``; typed as :class:`mmsnb.options.PlanOptions`); the others are those
     of :meth:`Plan.send`. ``dry_run=True`` returns the plan's frame and sends nothing.
 
-    >>> results = mmsnb.send(  # doctest: +SKIP
-    ...     client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg"
+    >>> results = mmsnb.send(
+    ...     client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg", campaign="send-example",
+    ...     progress=False,
     ... )
     """
     check_options(planning, PLAN_OPTIONS, "send()", "help(mmsnb.send) and help(mmsnb.plan)", near=SEND_OPTIONS)

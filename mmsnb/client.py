@@ -1,8 +1,8 @@
 """The MMSOnnet client: OAuth 2.0 client credentials, one pooled HTTPS session, typed answers.
 
->>> client = Client.from_env()                                  # doctest: +SKIP
->>> client.send_mms("501 102 030", subject="Cześć!", attachments=["data/promo.jpg"])  # doctest: +SKIP
-SendResult(message_id='…', addresses=('tel:+48501102030',), ...)
+>>> client = sandbox.client()  # elsewhere Client.from_env(): the MMSNB_* settings of the environment or .env
+>>> client.send_mms("501 102 030", subject="Cześć!", attachments=["data/promo.jpg"])
+SendResult(message_id='...', addresses=('tel:+48501102030',), ...)
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ class Client:
     ready ``Basic ...`` header the developer portal shows, sent as it is. ``credential_encoding``
     (``MMSNB_CREDENTIAL_ENCODING``) is ``"form"`` (the default: id and secret form-encoded before Base64,
     as RFC 6749 §2.3.1 says) or ``"raw"`` (their UTF-8 bytes as they are). ``verify`` is True, False or a
-    CA bundle path.
+    CA bundle path. ``client.clock`` and ``client.sleep`` (``time.monotonic`` and ``time.sleep``) are what it
+    waits by, for "slow down" and :func:`mmsnb.poll` too; a test may replace them with a virtual clock.
 
     >>> client = Client("my-id", "my-secret")
     >>> client
@@ -178,6 +179,10 @@ class Client:
         self._session.mount("https://", Adapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0))
         self._session.register_compliance_hook("access_token_response", self._token_response)
         self._token_lock = threading.Lock()
+        #: The clock and the sleep this client waits by (token expiry, "slow down", the pauses of
+        #: :func:`mmsnb.poll`): the real ones unless replaced, e.g. by a test's virtual clock.
+        self.clock: Callable[[], float] = time.monotonic
+        self.sleep: Callable[[float], None] = time.sleep
         self._expires_at = 0.0
         #: The lifetime the token endpoint last named, read from its answer (oauthlib drops an ``expires_in`` of 0).
         self._lifetime = UNKNOWN_LIFETIME
@@ -236,7 +241,7 @@ class Client:
             if refused is not None:  # raised here, not in the except: the refusal (an echo, maybe) is not its context
                 raise refused
             redact.register_sent(token.get("access_token"))
-            self._expires_at = time.monotonic() + self._lifetime - min(RENEW_MARGIN, self._lifetime / 10)
+            self._expires_at = self.clock() + self._lifetime - min(RENEW_MARGIN, self._lifetime / 10)
 
     def _token_response(self, resp: requests.Response) -> requests.Response:
         """Let OAuth 2.0 answers through; any other refusal becomes a clear error here."""
@@ -282,7 +287,7 @@ class Client:
 
     def _ensure_token(self) -> float:
         self._check_ca_bundle()
-        if time.monotonic() >= self._expires_at:
+        if self.clock() >= self._expires_at:
             self._renew_token(self._expires_at)
         return self._expires_at
 
@@ -309,14 +314,17 @@ class Client:
             asked = exc.retry_after if isinstance(exc, ThrottledError) else None
             return max(asked, SHORTEST_WAIT) if asked is not None else backoff(state)
 
+        started = self.clock()
+
         def give_up(state: RetryCallState) -> bool:
-            return (state.seconds_since_start or 0.0) + told(state) > self.max_wait
+            return self.clock() - started + told(state) > self.max_wait
 
         retrying = Retrying(
             retry=retry_if_exception_type(ThrottledError),
             wait=told,
             stop=give_up,
             reraise=True,
+            sleep=self.sleep,
             before_sleep=(lambda state: on_wait(state.upcoming_sleep)) if on_wait else None,
         )
 
@@ -375,9 +383,10 @@ class Client:
         EXIF (GPS included), XMP and comments of JPEG and PNG files are removed unless
         ``keep_metadata=True``; ``fit=True`` re-encodes images that would not fit (see :func:`mmsnb.plan`).
 
-        >>> client.send_mms(  # doctest: +SKIP
-        ...     ["501102030", "+48 510 000 000"], subject="Promocja", attachments=[("a.jpg", jpeg)]
+        >>> client.send_mms(
+        ...     ["501102030", "+48 510 000 000"], subject="Promocja", attachments=["data/promo.jpg"]
         ... )
+        SendResult(message_id='...', addresses=('tel:+48501102030', 'tel:+48510000000'), ...)
         """
         numbers = list(addresses) if isinstance(addresses, Iterable) and not isinstance(addresses, str) else [addresses]
         if not numbers:
@@ -402,7 +411,8 @@ class Client:
         ``on_wait(seconds)`` hears of each wait when the gateway says "slow down"; each attempt
         runs inside ``attempt()`` (a campaign's pace), the waits between them outside it.
 
-        >>> client.send_checked(["tel:+48501102030"], Message(subject="Hej"))   # doctest: +SKIP
+        >>> client.send_checked(["tel:+48501102030"], Message(subject="Hej"))
+        SendResult(message_id='...', addresses=('tel:+48501102030',), delivery_status='DeliveredToNetwork', ...)
         """
         body, content_type = encode_message(addresses, message)
         data = self._request(
@@ -419,8 +429,9 @@ class Client:
     def delivery_status(self, message_id: str, *, delivery_report: bool = True) -> DeliveryStatus:
         """The status of a sent message, with per-address detail when the gateway gives it.
 
-        >>> client.delivery_status(result.message_id).category  # doctest: +SKIP
-        'delivered'
+        >>> result = client.send_mms("501102030", subject="Hej")
+        >>> client.delivery_status(result.message_id).category  # pending at first; delivered or failed later
+        <Category...>
         """
         data = self._request("GET", STATUS_PATH, params={"id": message_id})
         return parse_status(data, message_id, delivery_report=delivery_report)
@@ -428,8 +439,8 @@ class Client:
     def limit(self) -> Limit:
         """The request quota: used, available, and the day the counter resets.
 
-        >>> client.limit()  # doctest: +SKIP
-        Limit(used=1, available=99, resets_on=datetime.date(2026, 1, 22))
+        >>> client.limit()
+        Limit(used=..., available=..., resets_on=datetime.date(...))
         """
         return parse_limit(self._request("GET", LIMIT_PATH))
 

@@ -50,8 +50,9 @@ class Environment(dict[str, str]):
 def find_env_file(start: str | os.PathLike[str] | None = None) -> Path | None:
     """The ``.env`` file in ``start`` (default: the working directory) or the nearest folder above it.
 
-    >>> find_env_file()                   # doctest: +SKIP
-    PosixPath('/home/me/campaigns/.env')
+    >>> Path(".env").touch()
+    >>> find_env_file()
+    PosixPath('/.../.env')
     """
     here = Path.cwd() if start is None else Path(start).absolute()
     for folder in (here, *here.parents):

@@ -6,7 +6,12 @@ charts land in ``out/demo/`` and a summary is printed. The waves are one campaig
 listed in two segments gets one message.
 
 >>> from mmsnb.demo import run
->>> run(out="out/demo")          # doctest: +SKIP
+>>> results = run(out="out/demo")
+Sample campaign: 500 recipients from .../campaign.csv
+...
+Done in ... s. Results, summary and charts are in out/demo/
+>>> len(results)
+500
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Each request takes its place in flight, then claims its recipients and writes its intent in one
 ledger transaction, then goes out; the answer is written back before the next use of the place.
 
->>> outcomes = dispatch(run, requests, progress=True)      # doctest: +SKIP
+>>> plan = mmsnb.plan(client, frame.head(3), subject="Hej", campaign="dispatch-example", ledger="out/ledger.sqlite")
+>>> plan.send(progress=False).send_state.astype(str).tolist()  # dispatch carries plan.requests
+['accepted', 'accepted', 'accepted']
 """
 
 from __future__ import annotations

@@ -3,11 +3,11 @@
 A recipients CSV from a partner can name any file; a cell saying ``../api-keys.txt``,
 ``/etc/passwd`` or a symbolic link that leads out of the folder must not be sent to anyone.
 
->>> inside(Path("/campaign"), "promo.jpg")                      # doctest: +SKIP
+>>> inside(Path("/campaign"), "promo.jpg")
 PosixPath('/campaign/promo.jpg')
->>> inside(Path("/campaign"), "../api-keys.txt")                # doctest: +SKIP
+>>> inside(Path("/campaign"), "../api-keys.txt")
 Traceback (most recent call last):
-mmsnb.errors.InputError: The file '../api-keys.txt' named in this row is outside the attachments folder ...
+mmsnb.errors.InputError: The attachment '../api-keys.txt' named in this row leads outside the attachments folder ...
 """
 
 from __future__ import annotations

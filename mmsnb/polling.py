@@ -14,7 +14,6 @@ Name: count, dtype: int64
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -185,16 +184,17 @@ def poll(
     """
     _seconds("timeout", timeout)
     with Poller(client, results, ledger=ledger, interval=interval, workers=workers) as poller:
-        started = time.monotonic()
+        clock, sleep = client.clock, client.sleep
+        started = clock()
         bar = tqdm(total=poller.total, unit="msg", desc="Polling", disable=progress is False)
         try:
-            time.sleep(min(poller.first_wait(), timeout))
+            sleep(min(poller.first_wait(), timeout))
             while poller.pending:
                 bar.update(poller.round())
-                left = timeout - (time.monotonic() - started)
+                left = timeout - (clock() - started)
                 if not poller.pending or left <= 0:
                     break
-                time.sleep(min(poller.next_pause(), left))
+                sleep(min(poller.next_pause(), left))
         finally:
             bar.close()
         return poller.frame()

@@ -12,12 +12,42 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import requests
 import trustme
 
 #: The access token every stand-in gateway issues.
 TOKEN = "standin-token-0123456789abcdef"
+
+
+class VirtualClock:
+    """A clock that only moves when slept on: ``client.clock``/``client.sleep`` (and ``RateCap``'s) for a test.
+
+    ``slept`` lists every wait asked for, so a test sees how long the code would have waited without waiting.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += max(seconds, 0.0)
+
+    def advance(self, seconds: float) -> None:
+        """Time passes without anyone sleeping (a notebook left open)."""
+        self.now += seconds
+
+    def on(self, client):
+        """``client``, waiting by this clock from now on."""
+        client.clock, client.sleep = self, self.sleep
+        return client
 
 
 def token_of(sandbox) -> str:
@@ -101,7 +131,8 @@ def send_together(sandbox, frame, runs: list[dict]) -> list:
     own client, released together; their results in the same order (the first error is raised here)."""
     import mmsnb
 
-    start, results, errors = threading.Barrier(len(runs)), [None] * len(runs), []
+    start, errors = threading.Barrier(len(runs)), []
+    results: list[Any] = [None] * len(runs)
 
     def run(n: int) -> None:
         client = sandbox.client(timeout=(5, 10))

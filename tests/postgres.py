@@ -249,8 +249,8 @@ class PostgresServer:
                 stopped.append(int(pid))
             yield
         finally:
-            for pid in reversed(stopped):
-                os.kill(pid, signal.SIGCONT)
+            for stopped_pid in reversed(stopped):
+                os.kill(stopped_pid, signal.SIGCONT)
 
     def restart(self) -> None:
         """Start the crashed server again on its port, with its data."""

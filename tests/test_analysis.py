@@ -94,7 +94,7 @@ def test_compare_intervals_agree_with_scipy_wilson_and_newcombe(results):
         assert (row["rate_low"], row["rate_high"]) == pytest.approx((low, high), abs=1e-9), group
     ref = table.loc["A"]
     for group in ["B", "C", "D", "E", "(missing)"]:
-        row = table.loc[group]
+        row = table.loc[group]  # type: ignore[assignment]
         expected = newcombe(int(row["delivered"]), int(row["sent"]), int(ref["delivered"]), int(ref["sent"]))
         assert (row["difference_low"], row["difference_high"]) == pytest.approx(expected, abs=1e-9), group
         assert row["difference"] == pytest.approx(row["rate"] - ref["rate"])
@@ -460,7 +460,7 @@ def test_the_campaigns_command_lists_each_campaign_of_the_ledger(client, tmp_pat
     header, *lines = capsys.readouterr().out.splitlines()
     assert header.split("  ")[0:2] == ["campaign", "first send (UTC)"]
     assert [line.split()[0] for line in lines] == ["spring", "summer"]
-    for line, (name, row) in zip(lines, table.iterrows(), strict=True):
+    for line, (_name, row) in zip(lines, table.iterrows(), strict=True):
         assert f"{row['first_sent']:%Y-%m-%d %H:%M}" in line
         assert f"{row['rate']:.1%} ({row['rate_low']:.1%} to {row['rate_high']:.1%})" in line, name
         assert line.split()[3:5] == ["8", "8"]  # recipients, accepted

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/03-composer.ipynb"

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-STEPS = ["pip install", "ruff check", "ruff format", "mypy", "pytest"]
+STEPS = ["pip install", "ruff check", "ruff format", "mypy", "mypy tests", "pytest"]
 
 FAKE_PYTHON3 = """#!/bin/sh
 # python3 -m venv .venv: make a .venv whose python logs its arguments and fails those that match FAIL_ON
@@ -77,3 +77,14 @@ def test_a_failing_step_fails_the_run_and_stops_it(ci, step):
     assert not any("pytest" in call for call in calls[failed_at + 1 :]) or step == "pytest"
     if step != "pytest":
         assert not any(call.endswith("-m pytest") for call in calls), calls
+
+
+def test_every_test_file_is_type_checked_as_a_test():
+    """`mypy tests` checks tests/ with the tests' settings only for the modules pyproject.toml names; a new
+    file missing from that list would be checked as strictly as the library and fail CI for the wrong reason."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = next(set(o["module"]) for o in config["tool"]["mypy"]["overrides"] if "conftest" in o["module"])
+    present = {path.stem for path in (ROOT / "tests").glob("*.py")}
+    assert present <= listed, f"add to [[tool.mypy.overrides]] in pyproject.toml: {sorted(present - listed)}"

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import mmsnb
 
@@ -93,6 +94,7 @@ def test_cli_errors_are_sentences(monkeypatch, tmp_path):
     assert done.returncode == 2 and "unknown fault 'meteor'" in done.stderr
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_job(tmp_path):
     out = tmp_path / "demo"
     done = subprocess.run(

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 import requests
 import trustme
-from helpers import token_of
+from helpers import VirtualClock, token_of
 from openapi_spec_validator import validate
 
 import mmsnb
@@ -78,12 +78,16 @@ def test_token_is_fetched_lazily_and_reused(sandbox, client):
 
 def test_a_short_lived_token_is_renewed(make_sandbox):
     sandbox = make_sandbox(token_lifetime=2)
-    client = sandbox.client(timeout=(2, 2))
+    clock = VirtualClock()
+    client = clock.on(sandbox.client(timeout=(2, 2)))
     client.limit()
-    time.sleep(2.5)
+    clock.advance(1.0)
+    client.limit()
+    assert sandbox.gateway.counts["token"] == 1  # still fresh
+    clock.advance(1.5)  # past the lifetime by the client's clock: renewed before the gateway would refuse it
     client.limit()
     assert sandbox.gateway.counts["token"] == 2
-    assert sandbox.gateway.counts["limit"] == 2
+    assert sandbox.gateway.counts["limit"] == 3
 
 
 def test_a_401_renews_the_token_and_repeats_the_send_once(sandbox, client):

@@ -12,6 +12,8 @@ from schemathesis import openapi
 
 import mmsnb
 
+pytestmark = pytest.mark.slow  # schemathesis walks the whole OpenAPI document
+
 
 @pytest.fixture(scope="module")
 def contract_sandbox():

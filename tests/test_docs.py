@@ -55,6 +55,7 @@ def _python_blocks(page: pathlib.Path) -> list[str]:
 PAGES = [DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))]
 
 
+@pytest.mark.slow  # every page's examples run as a whole
 @pytest.mark.parametrize("page", [p for p in PAGES if _python_blocks(p)], ids=lambda p: p.name)
 def test_the_examples_of_every_page_run(page, tmp_path, monkeypatch):
     """Each page's examples, in order, in one namespace, in a folder holding the sample data, on the sandbox

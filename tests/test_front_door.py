@@ -10,6 +10,7 @@ import subprocess
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -27,7 +28,7 @@ HEAVY = ("matplotlib", "ipywidgets", "trustme")
 T0 = pd.Timestamp("2026-01-21 09:00", tz="UTC")
 
 
-def run(code: str) -> dict:
+def run(code: str) -> Any:
     """Run ``code`` in a fresh interpreter that imports this tree's mmsnb; it prints its findings as JSON last."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-c", code]

@@ -150,6 +150,7 @@ def ledger(request, tmp_path) -> str:
     return request.getfixturevalue("pg_url")
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_sending_anything_twice(make_sandbox, tmp_path, ledger):
     """A child process sends 3 000 rows one request each; it is SIGKILLed mid-run and the campaign resumed here."""
     sandbox = make_sandbox(quota=10_000)

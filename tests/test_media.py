@@ -220,7 +220,7 @@ def test_webp_and_heic_photos_are_converted_with_fit_and_refused_without(sandbox
 
 
 def test_a_thousand_rows_sharing_one_oversized_image_fit_it_once(sandbox, client, tmp_path, monkeypatch):
-    calls = Counter()
+    calls: Counter[str] = Counter()
     save = Image.Image.save
 
     def counting_save(self, fp, format=None, **params):

@@ -21,6 +21,8 @@ from nbclient import NotebookClient
 
 import mmsnb
 
+pytestmark = pytest.mark.slow  # every notebook runs in a kernel of its own, end to end
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 FOLDERS = {"own-folder": ROOT / "notebooks", "repo-root": ROOT}

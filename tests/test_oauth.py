@@ -20,12 +20,12 @@ from urllib.parse import quote_plus, unquote_plus
 
 import pytest
 import requests
+from helpers import Server
 from oauthlib.common import urldecode
 from oauthlib.oauth2 import BackendApplicationServer, RequestValidator
 
 import mmsnb
 from mmsnb.errors import AuthError, ConfigError
-from tests.helpers import Server
 
 #: (client id, client secret) pairs with every character that Basic auth and form-encoding treat specially.
 AWKWARD = [
@@ -109,7 +109,7 @@ def test_token_answers_are_never_cached(sandbox):
 def test_a_token_that_expires_in_0_is_not_reused(tmp_path, expires_in, fetched):
     """RFC 6749 §5.1: ``expires_in: 0`` is a token not to be kept (oauthlib drops the 0, which read as "no lifetime
     named"); each call fetches its own. Counted at a real token endpoint."""
-    issued = []
+    issued: list[str] = []
 
     def answer(handler, body):
         if handler.path.startswith("/oauth/v2/token"):

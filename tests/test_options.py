@@ -120,7 +120,7 @@ def test_mypy_refuses_a_misspelt_option_and_accepts_the_right_ones(tmp_path, mon
             "frame.mms.send() has no option max_worker=. Did you mean max_workers",
         ),
         (lambda f, c: f.mms.poll(c, timout=2), "frame.mms.poll() has no option timout=. Did you mean timeout=?"),
-        (lambda f, c: mmsnb.send(c, f, dryrun=True), "send() has no option dryrun=. Did you mean dry_run=?"),
+        (lambda f, c: mmsnb.send(c, f, dryrun=True), "send() has no option dryrun=. Did you mean dry_run=?"),  # type: ignore[call-arg]
     ],
 )
 def test_a_notebook_hears_which_option_was_meant(call, said):
@@ -133,11 +133,11 @@ def test_a_notebook_hears_which_option_was_meant(call, said):
 @pytest.mark.parametrize(
     ("call", "said"),
     [
-        (lambda: mmsnb.connect(quta=5), "connect() has no option quta=. Did you mean quota=?"),
-        (lambda: mmsnb.Sandbox(sed=1), "Sandbox() has no option sed=. Did you mean seed=?"),
-        (lambda: mmsnb.Sandbox(latencyy=1), "Sandbox() has no option latencyy=. Did you mean latency=?"),
+        (lambda: mmsnb.connect(quta=5), "connect() has no option quta=. Did you mean quota=?"),  # type: ignore[call-arg]
+        (lambda: mmsnb.Sandbox(sed=1), "Sandbox() has no option sed=. Did you mean seed=?"),  # type: ignore[call-arg]
+        (lambda: mmsnb.Sandbox(latencyy=1), "Sandbox() has no option latencyy=. Did you mean latency=?"),  # type: ignore[call-arg]
         (
-            lambda: mmsnb.Client.from_env(max_wiat=1),
+            lambda: mmsnb.Client.from_env(max_wiat=1),  # type: ignore[call-arg]
             "Client.from_env() has no option max_wiat=. Did you mean max_wait",
         ),
     ],
@@ -151,7 +151,7 @@ def test_settings_say_which_one_was_meant(call, said):
 def test_a_sandbox_client_says_which_option_was_meant():
     with mmsnb.Sandbox(seed=0) as sb:
         with pytest.raises(mmsnb.ConfigError, match=r"Sandbox.client\(\) has no option verfy=. Did you mean verify=\?"):
-            sb.client(verfy=False)
+            sb.client(verfy=False)  # type: ignore[call-arg]
         assert sb.client(max_wait=1).limit().available == 1000
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import received_addresses
+from helpers import VirtualClock, received_addresses
 
 import mmsnb
 from mmsnb.gateway_answers import retry_after
@@ -38,9 +38,11 @@ def send(client, n, tmp_path, **kwargs):
 
 @pytest.mark.parametrize("kind, status", [("throttled", 429), ("busy", 503)])
 def test_a_slow_down_answer_is_waited_out_and_the_same_intent_sent_again(sandbox, client, tmp_path, kind, status):
-    sandbox.faults.faults.retry_after = 0.2
+    sandbox.faults.faults.retry_after = 2.5
     sandbox.fail_next(kind)
-    results = send(client, 1, tmp_path)
+    clock = VirtualClock()
+    results = send(clock.on(client), 1, tmp_path)
+    assert clock.slept == [2.5]  # waited as told, by the client's clock
 
     assert results.send_state.tolist() == ["accepted"]
     assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
@@ -74,7 +76,9 @@ def test_a_wait_longer_than_max_wait_leaves_the_row_to_the_next_run(sandbox, tmp
 
 
 def test_status_limit_and_send_mms_wait_out_a_slow_down_too(sandbox, client, tmp_path):
-    sandbox.faults.faults.retry_after = 0.1
+    sandbox.faults.faults.retry_after = 1.5
+    clock = VirtualClock()
+    clock.on(client)
     sandbox.fail_next("throttled", endpoint="limit")
     assert client.limit().available == 100
     sandbox.fail_next("throttled")
@@ -82,6 +86,7 @@ def test_status_limit_and_send_mms_wait_out_a_slow_down_too(sandbox, client, tmp
     sandbox.fail_next("busy", endpoint="status", times=2)
     assert client.delivery_status(result.message_id).message_id == result.message_id
     assert len(sandbox.received) == 1
+    assert clock.slept == [1.5] * 4
 
 
 def test_retry_after_is_read_as_seconds_or_as_an_http_date():
@@ -136,9 +141,11 @@ def test_the_pace_finds_the_gateways_limit_and_nobody_is_lost_or_sent_twice(make
 
 
 def test_random_slow_downs_lose_nobody_and_send_nobody_twice(make_sandbox, tmp_path):
-    sandbox = make_sandbox(quota=1000, faults=mmsnb.Faults(throttled=0.2, busy=0.05, retry_after=0.05))
-    client = sandbox.client(timeout=(5, 10))
+    sandbox = make_sandbox(quota=1000, faults=mmsnb.Faults(throttled=0.2, busy=0.05, retry_after=2))
+    clock = VirtualClock()
+    client = clock.on(sandbox.client(timeout=(5, 10)))
     results = send(client, 200, tmp_path, group=False)
+    assert clock.slept and set(clock.slept) == {2.0}  # every slow-down waited out as asked, by the client's clock
     assert (results.send_state == "accepted").all()
     assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in orange(200)})
     assert len(mmsnb.history(ledger=tmp_path / "l.sqlite").sends) == 200  # one intent per request
@@ -159,7 +166,8 @@ class Clock:
     """Time that moves only when something sleeps."""
 
     def __init__(self) -> None:
-        self.now, self.slept = 100.0, []
+        self.now = 100.0
+        self.slept: list[float] = []
 
     def sleep(self, seconds: float) -> None:
         self.slept.append(round(seconds, 6))
@@ -260,6 +268,7 @@ def run_child_until(sandbox, tmp_path, condition):
     return ledger
 
 
+@pytest.mark.slow
 def test_a_killed_run_leaves_unknown_only_the_requests_that_had_their_place_in_flight(make_sandbox, tmp_path):
     sandbox = make_sandbox(quota=1000, latency=1.0)
     ledger = run_child_until(sandbox, tmp_path, lambda _: len(sandbox.received) >= 2)
@@ -275,6 +284,7 @@ def test_a_killed_run_leaves_unknown_only_the_requests_that_had_their_place_in_f
     assert set(counts) | unknown == {"tel:+48" + n for n in orange(40)}
 
 
+@pytest.mark.slow
 def test_a_run_killed_while_waiting_out_a_slow_down_leaves_that_request_to_the_next_run(make_sandbox, tmp_path):
     import sqlite3
 

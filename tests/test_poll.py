@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from helpers import VirtualClock
 
 import mmsnb
 from mmsnb.delivery_statuses import describe
+from mmsnb.polling import BACKOFF
 from mmsnb.result_columns import CATEGORIES, POLLED_COLUMNS
 
 #: Enough of each final outcome that a few dozen Orange numbers see several of them.
@@ -173,12 +175,20 @@ def test_poll_keeps_asking_until_final(make_sandbox, tmp_path):
 
 def test_poll_stops_at_timeout_with_rows_not_final(make_sandbox, tmp_path):
     sandbox = make_sandbox(time_scale=1)
-    client = sandbox.client(timeout=(2, 2))
+    clock = VirtualClock()
+    client = clock.on(sandbox.client(timeout=(2, 2)))
     results = mmsnb.send(
         client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False
     )
-    polled = mmsnb.poll(client, results, interval=0.1, timeout=0.3, progress=False)
+    polled = mmsnb.poll(client, results, timeout=600, progress=False)
 
+    # Ten minutes of growing pauses, waited by the client's clock: the last pause is cut short at the timeout.
+    assert sum(clock.slept) == pytest.approx(600)
+    assert max(clock.slept) == BACKOFF[2] and clock.slept[1:3] == [
+        BACKOFF[0] * BACKOFF[1],
+        BACKOFF[0] * BACKOFF[1] ** 2,
+    ]
+    assert sandbox.gateway.counts["status"] == results.message_id.nunique() * len(clock.slept)  # one ask a pause
     assert polled.status.tolist() == ["Success", "Success"]
     assert not polled.final.any()
     assert polled.polled_at.notna().all() and polled.delivered_at.isna().all()

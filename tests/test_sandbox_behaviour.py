@@ -70,7 +70,7 @@ def test_people_open_more_slowly_at_night_in_polish_time(make_sandbox, tmp_path)
     delays = {}
     for label, local in (("noon", datetime(2026, 3, 2, 12, 0)), ("night", datetime(2026, 3, 2, 23, 30))):
         at = local.replace(tzinfo=WARSAW)
-        sandbox = make_sandbox(seed=3, behaviour=Behaviour(night_slowdown=10.0, clock=lambda at=at: at))
+        sandbox = make_sandbox(seed=3, behaviour=Behaviour(night_slowdown=10.0, clock=lambda at=at: at))  # type: ignore[misc]
         client = sandbox.client(timeout=(2, 2))
         mmsnb.send(client, pd.DataFrame({"msisdn": numbers}), subject="Hej", ledger=tmp_path / f"{label}.sqlite",
                    group=False, progress=False)  # fmt: skip

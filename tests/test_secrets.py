@@ -130,7 +130,7 @@ def test_a_token_endpoint_echoing_the_credentials_shows_them_in_no_encoding(tmp_
     caplog.set_level(logging.DEBUG)
     for name in ("urllib3", "requests_oauthlib"):
         caplog.set_level(logging.DEBUG, logger=name)
-    echoed = []
+    echoed: list[str] = []
 
     def answer(handler, body):
         if handler.path.endswith("/limit"):

@@ -17,9 +17,12 @@ import time
 from collections import Counter
 
 import pandas as pd
+import pytest
 
 import mmsnb
 from mmsnb.phones import parse
+
+pytestmark = pytest.mark.slow  # a campaign killed twice under faults
 
 SIZE = int(os.environ.get("MMSNB_SOAK_SIZE", "2000"))
 PER_REQUEST = 10
@@ -38,7 +41,8 @@ except mmsnb.MMSError as error:
 
 
 def recipients(n: int) -> pd.DataFrame:
-    numbers, candidate = [], 500_000_000
+    numbers: list[str] = []
+    candidate = 500_000_000
     while len(numbers) < n:
         candidate += 7
         try:

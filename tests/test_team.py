@@ -46,6 +46,7 @@ results.to_csv("out.csv", index=False)
 """
 
 
+@pytest.mark.slow
 def test_two_processes_in_separate_folders_send_one_campaign_once_through_postgresql(make_sandbox, pg_url, tmp_path):
     sandbox = make_sandbox(quota=1000, latency=0.02)
     numbers = orange(150)
@@ -309,6 +310,7 @@ def own_server(postgres_server):
     server.stop()
 
 
+@pytest.mark.slow
 def test_a_server_lost_mid_campaign_stops_it_cleanly_and_a_later_run_resumes(make_sandbox, own_server):
     sandbox = make_sandbox(quota=1000, latency=0.05)
     url = own_server.url()
@@ -350,6 +352,7 @@ def test_a_server_lost_mid_campaign_stops_it_cleanly_and_a_later_run_resumes(mak
     assert second.error[again == "unknown"].str.contains("retry_unknown").all()
 
 
+@pytest.mark.slow
 def test_a_frozen_server_stops_the_campaign_with_a_sentence_instead_of_hanging(make_sandbox, own_server, monkeypatch):
     """A server whose processes are stopped (its machine hangs; its kernel still answers, so keepalives see
     nothing): each ledger call gives up after ANSWER_TIMEOUT, and the campaign stops as if the server were lost."""

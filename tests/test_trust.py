@@ -68,6 +68,7 @@ results.to_csv({out!r}, index=False)
 """
 
 
+@pytest.mark.slow
 def test_two_processes_sending_one_campaign_at_once_deliver_each_message_once(make_sandbox, tmp_path):
     sandbox = make_sandbox(quota=1000, latency=0.02)
     csv, ledger = tmp_path / "campaign.csv", tmp_path / "ledger.sqlite"
@@ -158,6 +159,7 @@ def can_unshare() -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux" or not can_unshare(), reason="needs unshare --pid (root, util-linux)")
 def test_a_live_run_in_another_pid_namespace_of_this_host_is_not_taken_for_dead(make_sandbox, tmp_path):
     """Two containers with host networking share a host name, not their pids: the run in the other namespace,
@@ -273,6 +275,7 @@ def test_per_row_sends_each_rows_own_content(sandbox, client, tmp_path):
     assert sorted(r.subject for r in sandbox.received) == ["Cześć Aleksandra!", "Cześć Ola!"]
 
 
+@pytest.mark.slow
 def test_the_demo_sends_each_number_once_and_as_its_check_said(make_sandbox, tmp_path, capsys):
     sandbox = make_sandbox(quota=1000)
     from mmsnb.demo import run
@@ -291,6 +294,7 @@ def test_the_demo_sends_each_number_once_and_as_its_check_said(make_sandbox, tmp
 # -- the command line keeps the ledger -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_cli_sends_once_and_again_only_when_asked(sandbox, tmp_path):
     env = {**os.environ, **sandbox.env(), "MMSNB_LEDGER": str(tmp_path / "cli.sqlite")}
 

@@ -1,7 +1,9 @@
 """The Ledger: runs, claims, intents and outcomes, statuses, quota readings and opt-outs, on either engine.
 
->>> with Ledger("/tmp/example-ledger.sqlite") as ledger:     # doctest: +SKIP
-...     ledger.history().sends
+>>> with Ledger("out/ledger.sqlite") as ledger:
+...     ledger.history().sends.columns.tolist()
+['campaign', 'request_no', 'content_key', 'address', 'delivery_report', 'state', 'message_id',
+ 'http_status', 'error_code', 'error', 'intent_at', 'sent_at']
 """
 
 from __future__ import annotations
@@ -191,7 +193,7 @@ class Ledger:
     Ledger; None means the one :func:`~mmsnb.ledger.locate` finds. Every failure of the database
     becomes a :class:`LedgerError` that names the ledger (never its password).
 
-    >>> Ledger("postgresql://team:s3cret@db.example/campaigns")    # doctest: +SKIP
+    >>> Ledger("postgresql://team:s3cret@db.example/campaigns")  # connects to a server not here  # doctest: +SKIP
     Ledger('postgresql://team@db.example/campaigns')
     """
 
@@ -207,8 +209,9 @@ class Ledger:
         """The ledger ``spec`` names, for a ``with`` block: a Ledger given is used and left open; one
         opened here (from a path or URL, or found by :func:`~mmsnb.ledger.locate` for ``gateway``) is closed after.
 
-        >>> with Ledger.open("team.sqlite") as ledger:       # doctest: +SKIP
-        ...     ledger.history().sends
+        >>> with Ledger.open("out/team.sqlite") as ledger:
+        ...     len(ledger.history().sends)
+        0
         """
         if isinstance(spec, Ledger):
             yield spec

@@ -6,7 +6,7 @@ advisory lock on the campaign's name, as SQLite's write lock does for the whole 
 ``min_gap`` the numbers are locked too, so two campaigns cannot both contact a number at once.
 Needs ``pip install 'mmsnb[team]'``.
 
->>> store = PostgresStore(locate("postgresql://me@localhost/team"))   # doctest: +SKIP
+>>> store = PostgresStore(locate("postgresql://me@localhost/team"))  # connects to a server not here  # doctest: +SKIP
 """
 
 from __future__ import annotations

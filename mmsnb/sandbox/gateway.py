@@ -253,6 +253,7 @@ class GatewaySettings(TypedDict, total=False):
     max_message_bytes: int
     client_id: str | None
     client_secret: str | None
+    behaviour: Behaviour | None
 
 
 GATEWAY_SETTINGS = option_names(GatewaySettings)
