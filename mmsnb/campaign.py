@@ -3,7 +3,8 @@
 
 >>> plan = mmsnb.plan(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")
 >>> plan
-Plan 'auto-...': 57 recipients in 22 requests; ... requests available; 3 invalid skipped.
+Plan 'auto-...': 57 recipients in 22 requests; ... requests available; 3 invalid skipped. 12 in other networks'
+ranges (they fail unless ported to Orange).
 >>> results = plan.send(progress=False)
 >>> results.send_state.value_counts().head(2)
 send_state
@@ -228,7 +229,7 @@ class Plan:
         for name in RESULT_COLUMNS:
             out[name] = column(name, values[name], out.index)
         fixes = tuple(
-            {"row": pos, "sentence": o.error, "fix": asdict(o.fix)}
+            {"row": pos, "sentence": o.error, "fix": {**asdict(o.fix), "others": list(o.fix.others)}}  # JSON-safe
             for pos, o in sorted(outcomes.items())
             if o.fix is not None and o.error is not None
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow  # every notebook runs in a kernel of its own, end
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-FOLDERS = {"own-folder": ROOT / "notebooks", "repo-root": ROOT}
+FOLDERS = ("own-folder", "repo-root")
 
 
 def with_env(env: dict[str, str], run: Callable[[], nbformat.NotebookNode]) -> nbformat.NotebookNode:
@@ -82,12 +82,16 @@ def base_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def leave_no_out() -> Iterator[None]:
-    """Remove the ``out/`` folders a run made (02 writes ``out/weekend-promo.csv`` in its working directory)."""
-    made = [folder / "out" for folder in FOLDERS.values() if not (folder / "out").exists()]
-    yield
-    for out in made:
-        shutil.rmtree(out, ignore_errors=True)
+def project(tmp_path: Path) -> Path:
+    """A copy of the repository's layout for one test (``project/notebooks/*.ipynb``), so that what a notebook
+    writes to ``out/`` in its working directory is its own, whatever runs beside it."""
+    shutil.copytree(ROOT / "notebooks", tmp_path / "project" / "notebooks")
+    return tmp_path / "project"
+
+
+def folder_of(project: Path, folder: str) -> Path:
+    """The working directory that ``folder`` names: the notebook's own folder, or the project's root."""
+    return project / "notebooks" if folder == "own-folder" else project
 
 
 def test_the_notebooks_are_stored_without_outputs():
@@ -124,15 +128,15 @@ def check_run(path: Path, notebook: nbformat.NotebookNode) -> None:
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=str)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_on_its_own_sandbox(path, folder, tmp_path, leave_no_out):
-    notebook = execute(path, base_env(tmp_path), FOLDERS[folder])
+def test_notebook_runs_on_its_own_sandbox(path, folder, tmp_path, project):
+    notebook = execute(project / "notebooks" / path.name, base_env(tmp_path), folder_of(project, folder))
     check_run(path, notebook)
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=str)
-def test_papermill_runs_the_bulk_campaign_from_either_folder(folder, tmp_path, leave_no_out):
-    path = ROOT / "notebooks" / "02-bulk-campaign.ipynb"
-    cwd = FOLDERS[folder]
+def test_papermill_runs_the_bulk_campaign_from_either_folder(folder, tmp_path, project):
+    path = project / "notebooks" / "02-bulk-campaign.ipynb"
+    cwd = folder_of(project, folder)
     notebook = execute_papermill(path, base_env(tmp_path), cwd, tmp_path / "run.ipynb")
     check_run(path, notebook)
     saved = cwd / "out" / "weekend-promo.csv"
@@ -141,10 +145,10 @@ def test_papermill_runs_the_bulk_campaign_from_either_folder(folder, tmp_path, l
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS[:2], ids=lambda p: p.stem)
-def test_notebook_runs_from_the_environment_and_shows_no_secret(path, tmp_path, leave_no_out):
+def test_notebook_runs_from_the_environment_and_shows_no_secret(path, tmp_path, project):
     with mmsnb.Sandbox(seed=1, quota=1000, time_scale=600, client_secret="Notebook-Secret-8d1f0c77a2") as sandbox:
         env = base_env(tmp_path) | sandbox.env()
-        notebook = execute(path, env)
+        notebook = execute(project / "notebooks" / path.name, env)
         tokens = list(sandbox.gateway._tokens)
         assert sandbox.received, "the notebook sent nothing to the configured gateway"
     text = outputs_text(notebook)
