@@ -46,7 +46,7 @@ def test_python_reads_the_option_and_the_fix_travels_as_data(client, sandbox, tm
     )
     assert results.error.tolist() == [f"{OVER} Pass fit=True to shrink the images to fit."]
     info = results.mms.info
-    assert info.fixes == ({"row": 0, "sentence": OVER, "fix": asdict(FIT)},)
+    assert info.fixes == ({"row": 0, "sentence": OVER, "fix": {**asdict(FIT), "others": []}},)  # JSON-safe
     assert info.said(0, "cli") == f"{OVER} Add --fit to shrink the images to fit."
     assert sandbox.received == []
 
