@@ -297,15 +297,19 @@ class Composer(widgets.VBox):
         try:
             limit = self.client.limit()
         except MMSError as exc:
-            self.quota.value = line(f"The quota could not be read: {exc}", "error")
+            self.quota.value = line(f"The quota could not be read: {self.describe(exc)}", "error")
             return
         text = f"Quota: {_plural(limit.used, 'request')} used, {limit.available} available"
         self.quota.value = line(
             f"{text}; the counter resets on {_day(limit.resets_on)}.", "muted" if limit.available else "warn"
         )
 
+    def describe(self, error: MMSError) -> str:
+        """The sentence the form shows for ``error`` (the library's own; a subclass may say it otherwise)."""
+        return str(error)
+
     def _error(self, error: MMSError | str) -> None:
-        self.status.value = line(f"⚠ {error}", "error")
+        self.status.value = line(f"⚠ {self.describe(error) if isinstance(error, MMSError) else error}", "error")
 
     # -- send --------------------------------------------------------------
     def _on_send(self, _: object = None) -> None:
