@@ -24,7 +24,7 @@ import pytest
 import requests
 
 import mmsnb
-from mmsnb.app import NOTEBOOK, voila_arguments
+from mmsnb.app import NOTEBOOK, kernel_environment, voila_arguments
 from mmsnb.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -239,6 +239,13 @@ def test_without_voila_it_says_what_to_install(monkeypatch, capsys):
     assert "pip install 'mmsnb[app]'" in capsys.readouterr().err
 
 
+def test_each_kernel_is_told_the_folder_the_language_and_that_it_practises():
+    env = kernel_environment(lang="pl", sandbox_env={"MMSNB_BASE_URL": "https://127.0.0.1:1"})
+    assert env["MMSNB_LANG"] == "pl" and env["MMSNB_APP_SANDBOX"] == "1"
+    assert env["MMSNB_APP_FOLDER"] == str(Path.cwd())
+    assert "MMSNB_APP_SANDBOX" not in kernel_environment(lang="en", sandbox_env=None)
+
+
 def test_an_unknown_language_is_refused(monkeypatch, capsys):
     monkeypatch.setenv("MMSNB_LANG", "de")
     assert main(["app", "--port", str(free_port())]) == 2
@@ -275,7 +282,7 @@ def test_a_visitor_sends_from_the_page_and_failed_numbers_stay_listed(app, brows
     OUTPUT.mkdir(exist_ok=True)
     expect(page.get_by_text("Practice mode")).to_have_count(0)  # real credentials: no sandbox banner
     fill(page, app.root, subject=subject)
-    page.screenshot(path=OUTPUT / "app-phone.png")
+    page.screenshot(path=OUTPUT / "app-phone-form.png")
     page.locator(".mmsnb-send").click()
     expect(page.locator(".mmsnb-confirm-text")).to_contain_text("Send to 2 recipients in 1 request?")
     page.locator(".mmsnb-confirm").click()
@@ -395,5 +402,36 @@ def test_a_refusing_gateway_is_a_sentence_on_the_page_and_a_line_in_the_log(tmp_
         page.screenshot(path=OUTPUT / "app-refused.png")
         assert "Check MMSNB_CLIENT_ID and MMSNB_CLIENT_SECRET" in app.log.read_text()  # the full sentence: in the log
         page.context.close()
+    finally:
+        running.close()
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_without_credentials_the_visitors_share_one_sandbox_under_a_banner(tmp_path, browser):
+    from playwright.sync_api import expect
+
+    running = start_app(tmp_path / "practice", {}, "--lang", "en")
+    app = next(running)
+    try:
+        first = open_page(browser, app, width=390, height=844)
+        expect(first.locator(".mmsnb-banner")).to_contain_text("Practice mode")
+        expect(first.locator(".mmsnb-quota")).to_contain_text("0 requests used")
+        first.locator(".mmsnb-numbers textarea").fill("501 102 030")
+        first.locator(".mmsnb-subject textarea").fill("Próba")
+        first.locator(".mmsnb-sender input").fill("Sklep Demo")
+        first.screenshot(path=OUTPUT / "app-phone.png")
+        first.locator(".mmsnb-send").click()
+        first.locator(".mmsnb-confirm").click()
+        expect(first.locator(".mmsnb-delivery")).to_contain_text("1 accepted")
+        # A second visitor's kernel sees the same sandbox: its quota and its ledger.
+        second = open_page(browser, app)
+        expect(second.locator(".mmsnb-banner")).to_contain_text("nothing reaches a phone")
+        expect(second.locator(".mmsnb-quota")).to_contain_text("1 request used")
+        second.get_by_role("tab", name="Past campaigns").click()
+        expect(second.locator(".mmsnb-campaigns")).to_contain_text("auto-")
+        assert not list(app.root.glob("*.sqlite"))  # practice sends stay in the sandbox's own ledger
+        for page in (first, second):
+            page.context.close()
     finally:
         running.close()
