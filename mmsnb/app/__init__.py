@@ -117,7 +117,7 @@ def _check_port(host: str, port: int) -> None:
 def voila_class() -> Any:
     """Voilà's application, whose page also sets the cookie its own "tab closed" request must carry: without it,
     a visitor signed in by the token in the address would leave a kernel behind until the idle limit ended it."""
-    from voila.app import Voila
+    from voila import app
     from voila.tornado.handler import TornadoVoilaHandler
 
     class PageHandler(TornadoVoilaHandler):
@@ -126,12 +126,12 @@ def voila_class() -> Any:
             if self.current_user:
                 self.xsrf_token  # noqa: B018  (reading it sets the cookie)
 
-    class App(Voila):
+    class Voila(app.Voila):  # the same name: its log lines say [Voila], as Voilà's own do
         def init_handlers(self) -> list[tuple[Any, ...]]:
             handlers: list[tuple[Any, ...]] = super().init_handlers()
             return [(url, PageHandler if cls is TornadoVoilaHandler else cls, *rest) for url, cls, *rest in handlers]
 
-    return App
+    return Voila
 
 
 def _gateway_configured() -> bool:
