@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import ipywidgets as widgets
 import pandas as pd
@@ -104,6 +104,9 @@ class Composer(widgets.VBox):
     >>> composer.results is None       # until "Confirm and send" is pressed
     True
     """
+
+    #: How the line after a send names each send state (by default, as the results' ``send_state`` does).
+    state_words: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -394,7 +397,7 @@ class Composer(widgets.VBox):
     def _sent(self, results: pd.DataFrame, column: str, campaign: str) -> None:
         self.results = results
         counts = results.send_state.value_counts()
-        outcomes = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
+        outcomes = ", ".join(f"{n} {self.state_words.get(str(state), state)}" for state, n in counts.items() if n)
         text = f"Campaign {campaign}: {outcomes}."
         trouble = results.loc[results.send_state.isin(_TROUBLE), "error"].dropna()
         if len(trouble):
