@@ -215,7 +215,7 @@ def test_help_lists_the_variables_a_command_reads(tmp_path, command, variables):
 
 def test_every_variable_is_described():
     assert set(cli.DESCRIBED) == set(VARIABLES.values())
-    assert set(subcommands()) == {"sandbox", "send", "status", "limit", "opt-out", "opt-in", "demo"}
+    assert set(subcommands()) == {"sandbox", "send", "status", "limit", "opt-out", "opt-in", "demo", "app"}
 
 
 # -- numbers and message ids -----------------------------------------------------------------------
