@@ -20,11 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 import requests
 
 import mmsnb
 from mmsnb.app import NOTEBOOK, kernel_environment, voila_arguments
+from mmsnb.app.page import campaign_failures, failed_rows, past_campaigns
 from mmsnb.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -250,6 +252,31 @@ def test_an_unknown_language_is_refused(monkeypatch, capsys):
     monkeypatch.setenv("MMSNB_LANG", "de")
     assert main(["app", "--port", str(free_port())]) == 2
     assert "choose en or pl" in capsys.readouterr().err
+
+
+def test_past_campaigns_and_their_failed_numbers_are_read_from_the_ledger(tmp_path, monkeypatch):
+    ledger = tmp_path / "team.sqlite"
+    frame = pd.DataFrame({"name": ["Ala", "Ola", "Ewa"], "phone": ["501102030", "510000013", "12345"]})
+    with mmsnb.Sandbox(seed=0, time_scale=600, by_suffix=OUTCOMES) as gateway:
+        client = gateway.client()
+        sent = mmsnb.send(client, frame, to="phone", subject="Hej", campaign="wiosna", ledger=ledger, progress=False)
+        results = mmsnb.poll(client, sent, ledger=ledger, progress=False)
+    monkeypatch.setenv("MMSNB_LEDGER", str(ledger))
+
+    (past,) = past_campaigns().to_dict("records")
+    assert {k: v for k, v in past.items() if k != "First sent"} == {
+        "Campaign": "wiosna",
+        "Recipients": 2,
+        "Delivered": 1,
+        "Failed": 1,
+        "Not final": 0,
+    }
+    failed = {"Number": "+48510000013", "What happened": "not delivered", "Reason": "invalid message format"}
+    assert campaign_failures("wiosna").to_dict("records") == [failed]
+    assert failed_rows(results, "phone").to_dict("records") == [
+        failed,
+        {"Number": "12345", "What happened": "not sent", "Reason": results.loc[2, "error"]},
+    ]
 
 
 # -- through the browser -------------------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ def log(sentence: str) -> None:
     print(f"mmsnb app: {sentence}", file=sys.__stderr__, flush=True)
 
 
+#: The ledger's request states of a send the gateway refused, or whose outcome is unknown: failed numbers.
+REFUSED = ("rejected", "unknown")
+PAST_COLUMNS = ["Campaign", "First sent", "Recipients", "Delivered", "Failed", "Not final"]
+
+
 def past_campaigns() -> pd.DataFrame:
     """One row per campaign in the ledger, newest first: its name, first send, recipients and their outcomes.
 
@@ -56,58 +61,65 @@ def past_campaigns() -> pd.DataFrame:
 
     h = history()
     if h.sends.empty:
-        return pd.DataFrame(columns=["Campaign", "First sent", "Recipients", "Delivered", "Failed", "Not final"])
+        return pd.DataFrame(columns=PAST_COLUMNS)
     latest = h.statuses.sort_values("polled_at").drop_duplicates(["campaign", "address"], keep="last")
-    outcome = latest.groupby("campaign", observed=True)["category"].value_counts().unstack(fill_value=0)
+    refused = h.sends[h.sends["state"].isin(REFUSED)].drop_duplicates(["campaign", "address"])
     sends = h.sends.groupby("campaign").agg(first=("sent_at", "min"), recipients=("address", "nunique"))
-    rows = sends.join(outcome, how="left").fillna(0)
-    delivered = rows.get("delivered", 0)
-    failed = rows.get("failed", 0)
+
+    def per_campaign(frame: pd.DataFrame) -> pd.Series:
+        return frame.groupby("campaign").size().reindex(sends.index, fill_value=0).astype(int)
+
     table = pd.DataFrame(
         {
-            "Campaign": rows.index,
-            "First sent": rows["first"].dt.strftime("%Y-%m-%d %H:%M"),
-            "Recipients": rows["recipients"].astype(int),
-            "Delivered": pd.Series(delivered, index=rows.index).astype(int),
-            "Failed": pd.Series(failed, index=rows.index).astype(int),
+            "Campaign": sends.index,
+            "First sent": sends["first"].dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+            "Recipients": sends["recipients"].astype(int).to_numpy(),
+            "Delivered": per_campaign(latest[latest["category"] == "delivered"]).to_numpy(),
+            "Failed": (per_campaign(latest[latest["category"] == "failed"]) + per_campaign(refused)).to_numpy(),
         }
     )
-    table["Not final"] = table["Recipients"] - table["Delivered"] - table["Failed"]
-    return table.sort_values("First sent", ascending=False).reset_index(drop=True)
+    final = (per_campaign(latest[latest["final"]]) + per_campaign(refused)).to_numpy()
+    table["Not final"] = (table["Recipients"] - final).clip(lower=0)
+    return table.sort_values("First sent", ascending=False, na_position="last").reset_index(drop=True)
 
 
 def campaign_failures(campaign: str) -> pd.DataFrame:
     """The numbers of ``campaign`` that failed, with the reason: refused at sending, or a failed status."""
     from ..ledger import history
+    from ..statuses import describe
 
     h = history(campaign)
-    refused = h.sends[h.sends["state"].isin(["rejected", "unknown"])]
+    refused = h.sends[h.sends["state"].isin(REFUSED)].drop_duplicates("address")
     latest = h.statuses.sort_values("polled_at").drop_duplicates("address", keep="last")
     failed = latest[latest["category"] == "failed"]
     return pd.DataFrame(
         {
-            "Number": pd.concat([refused["address"], failed["address"]]).str.removeprefix("tel:"),
-            "Reason": pd.concat([refused["error"].fillna("refused by the gateway"), failed["status"]]),
+            "Number": pd.concat([refused["address"], failed["address"]]).str.removeprefix("tel:").to_numpy(),
+            "What happened": ["not sent"] * len(refused) + ["not delivered"] * len(failed),
+            "Reason": [
+                *refused["error"].fillna("refused by the gateway"),
+                *(describe(status).meaning for status in failed["status"]),
+            ],
         }
-    ).reset_index(drop=True)
+    )
 
 
-def failed_rows(results: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a send's results that failed, as a person reads them: the number, what happened and why."""
+def failed_rows(results: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The rows of a send's results that failed, as a person reads them: the number (as written in ``column``
+    when it is not a valid one), what happened and why."""
     states = results["send_state"].astype("string")
-    refused = states.isin([s.value for s in FAILED_STATES])
-    category = results["status_category"].astype("string") if "status_category" in results else None
-    undelivered = category.eq("failed").fillna(False) if category is not None else refused & False
-    rows = results[refused | undelivered]
-    number = rows["address"].astype("string").str.removeprefix("tel:").fillna(rows.iloc[:, 0].astype("string"))
-    meaning = rows["status_meaning"] if "status_meaning" in rows else rows["error"]
+    refused = states.isin([s.value for s in FAILED_STATES]).fillna(False)
+    undelivered = results.get("status_category", pd.Series(pd.NA, index=results.index)).astype("string").eq("failed")
+    rows = results[refused | undelivered.fillna(False)]
+    written = rows[column].astype("string") if column in rows else pd.Series(pd.NA, index=rows.index, dtype="string")
+    meaning = rows["status_meaning"] if "status_meaning" in rows else pd.Series(pd.NA, index=rows.index)
     return pd.DataFrame(
         {
-            "Number": number,
+            "Number": rows["address"].astype("string").str.removeprefix("tel:").fillna(written).to_numpy(),
             "What happened": ["not sent" if r else "not delivered" for r in refused[rows.index]],
-            "Reason": rows["error"].fillna(meaning).fillna(rows.get("status", "")),
+            "Reason": rows["error"].fillna(meaning).fillna("").to_numpy(),
         }
-    ).reset_index(drop=True)
+    )
 
 
 def html_table(frame: pd.DataFrame, limit: int = 200) -> str:
@@ -192,6 +204,7 @@ class Delivery(widgets.VBox):
     def __init__(self, composer: AppComposer) -> None:
         self.composer = composer
         self.monitor: Monitor | None = None
+        self.column = ""  # the recipients' column of numbers in the send the monitor follows
         #: Called when a send's monitor appears here (the page shows this tab then).
         self.shown: Callable[[], object] = lambda: None
         self.headline = widgets.HTML(line("Nothing sent in this visit yet: send from the first tab."))
@@ -207,7 +220,7 @@ class Delivery(widgets.VBox):
         monitor = next(iter(change["new"]), None)
         if not isinstance(monitor, Monitor) or monitor is self.monitor:
             return
-        self.monitor = monitor
+        self.monitor, self.column = monitor, self.composer.recipients.frame()[1]
         monitor.table.layout.display = "none"  # its columns are the library's; the failures below say it plainly
         self.headline.value = self.composer.status.value
         self.box.children = [monitor]
@@ -220,7 +233,7 @@ class Delivery(widgets.VBox):
         if self.monitor is None:
             return
         try:
-            failed = failed_rows(self.monitor.results)
+            failed = failed_rows(self.monitor.results, self.column)
         except (KeyError, ValueError) as exc:  # never a traceback on the page: a line in the log
             log(f"the failed numbers could not be listed ({exc})")
             return
