@@ -248,6 +248,16 @@ def test_each_kernel_is_told_the_folder_the_language_and_that_it_practises():
     assert "MMSNB_APP_SANDBOX" not in kernel_environment(lang="en", sandbox_env=None)
 
 
+def test_a_port_in_use_is_refused_with_a_sentence(monkeypatch, capsys):
+    monkeypatch.delenv("MMSNB_APP_TOKEN", raising=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 2
+    assert f"Port {port} on 127.0.0.1 is in use; choose another with --port." in capsys.readouterr().err
+
+
 def test_an_unknown_language_is_refused(monkeypatch, capsys):
     monkeypatch.setenv("MMSNB_LANG", "de")
     assert main(["app", "--port", str(free_port())]) == 2
