@@ -218,7 +218,11 @@ class Delivery(widgets.VBox):
 
     def _new_monitor(self, change: dict[str, Any]) -> None:
         monitor = next(iter(change["new"]), None)
-        if not isinstance(monitor, Monitor) or monitor is self.monitor:
+        if monitor is self.monitor:
+            return
+        if not isinstance(monitor, Monitor):  # a send with nothing to follow: the last one's view is closed
+            self.monitor, self.box.children = None, []
+            self.headline.value, self.failed.value, self.links.value = self.composer.status.value, "", ""
             return
         self.monitor, self.column = monitor, self.composer.recipients.frame()[1]
         monitor.table.layout.display = "none"  # its columns are the library's; the failures below say it plainly
