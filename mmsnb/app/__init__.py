@@ -1,7 +1,7 @@
 """``mmsnb app``: the composer, the delivery monitor and past campaigns as a web page, served by Voilà.
 
 >>> serve(port=8866, idle=30)            # doctest: +SKIP
-Open http://127.0.0.1:8866/?token=… in a browser (Ctrl-C stops the app).
+Open http://127.0.0.1:8866/?token=… in a browser. Ctrl-C stops the app.
 
 Voilà (``pip install 'mmsnb[app]'``) runs :data:`NOTEBOOK`, shipped in this package, once per visitor, in a
 kernel of its own: a visitor sees its output (the page of :mod:`mmsnb.app.page`), never its code, and cannot run
@@ -177,7 +177,7 @@ def serve(
             sandbox_env = sandbox.env()
         os.environ.update(kernel_environment(lang=chosen, sandbox_env=sandbox_env))
         os.environ.pop(TOKEN_VARIABLE, None)  # the kernels need not know it
-        shown = "[" + host + "]" if ":" in host else host
+        shown = socket.gethostname() if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{port}/"
         where = f"{url}?token={secret}" if generated else f"{url} (sign in with the token in {TOKEN_VARIABLE})"
         practice = " on a local sandbox: no gateway credentials are set, nothing reaches a phone" if sandbox_env else ""
