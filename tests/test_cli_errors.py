@@ -227,6 +227,7 @@ def test_every_variable_is_described():
         "campaigns",
         "report",
         "demo",
+        "app",
     }
 
 

@@ -356,6 +356,13 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def app(args: argparse.Namespace) -> int:
+    from ..app import serve
+
+    serve(host=args.host, port=args.port, lang=args.lang, idle=args.idle)
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     import tempfile
 

@@ -230,6 +230,15 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
 
 
+def _app_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    p.add_argument("--port", type=_port, default=8866, help="port to listen on (default: 8866)")
+    p.add_argument("--lang", choices=("pl", "en"), help="the page's language (default: MMSNB_LANG, else en)")
+    p.add_argument(
+        "--idle", type=float, default=30.0, metavar="MINUTES", help="end a visit idle this long (default: 30)"
+    )
+
+
 def _demo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="out/demo", help="folder for the results and charts (default: out/demo)")
     p.add_argument("--quota", type=int, default=1000, help="the embedded sandbox's request quota (default: 1000)")
@@ -331,6 +340,17 @@ COMMANDS = (
         "Needs pip install 'mmsnb[analysis]'.",
         epilog=_reads(("MMSNB_LEDGER",)),
         options=_report_options,
+    ),
+    Command(
+        name="app",
+        run=commands.app,
+        help="the composer, the delivery monitor and past campaigns as a web page",
+        description="Serve the composer, the live delivery monitor and the past campaigns as a web page (Voilà: "
+        "pip install 'mmsnb[app]'), one kernel per visitor, and print the address to open. Visitors sign in with "
+        "a token (MMSNB_APP_TOKEN, else a new one printed here); idle visits end after --idle minutes.",
+        epilog="environment: the gateway's MMSNB_* variables and MMSNB_LEDGER as for 'mmsnb send' (no credentials: a "
+        "sandbox\nshared by the visitors); MMSNB_APP_TOKEN, the sign-in token; MMSNB_LANG, the page's language.",
+        options=_app_options,
     ),
     Command(
         name="demo",

@@ -8,9 +8,9 @@ Composer(...)
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import ipywidgets as widgets
 import pandas as pd
@@ -91,6 +91,9 @@ class Composer(widgets.VBox):
     >>> composer.results is None       # until "Confirm and send" is pressed
     True
     """
+
+    #: How the line after a send names each send state (by default, as the results' ``send_state`` does).
+    state_words: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -284,16 +287,19 @@ class Composer(widgets.VBox):
         try:
             limit = self.client.limit()
         except MMSError as exc:
-            self.quota.value = line(f"The quota could not be read: {exc.say('form')}", "error")
+            self.quota.value = line(f"The quota could not be read: {self.describe(exc)}", "error")
             return
         text = f"Quota: {_plural(limit.used, 'request')} used, {limit.available} available"
         self.quota.value = line(
             f"{text}; the counter resets on {_day(limit.resets_on)}.", "muted" if limit.available else "warn"
         )
 
+    def describe(self, error: MMSError) -> str:
+        """The sentence the form shows for ``error`` (in the form's words; a subclass may say it otherwise)."""
+        return error.say("form")
+
     def _error(self, error: MMSError | str) -> None:
-        said = error.say("form") if isinstance(error, MMSError) else error
-        self.status.value = line(f"⚠ {said}", "error")
+        self.status.value = line(f"⚠ {self.describe(error) if isinstance(error, MMSError) else error}", "error")
 
     # -- send --------------------------------------------------------------
     def _on_send(self, _: object = None) -> None:
@@ -380,7 +386,7 @@ class Composer(widgets.VBox):
     def _sent(self, results: pd.DataFrame, column: str, campaign: str) -> None:
         self.results = results
         counts = results.send_state.value_counts()
-        outcomes = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
+        outcomes = ", ".join(f"{n} {self.state_words.get(str(state), state)}" for state, n in counts.items() if n)
         text = f"Campaign {campaign}: {outcomes}."
         trouble = results.loc[results.send_state.isin(_TROUBLE), "error"].dropna()
         if len(trouble):
