@@ -244,7 +244,7 @@ def test_every_variable_is_described():
         (["501102030", "502103040"], ["501102030", "502103040"]),
         (["501 102 030", "502-103-040"], ["501 102 030", "502-103-040"]),
         (["501", "102", "030", "502-103-040"], ["501 102 030", "502-103-040"]),
-        (["5011"], ["5011"]),  # one word: the send reports it invalid, as for any bad number
+        (["5011"], ["5011"]),  # one word: the send refuses it, as any bad number
     ],
 )
 def test_numbers_in_separate_words_are_joined(words, numbers):
@@ -297,6 +297,24 @@ def test_send_digit_groups_with_anything_left_over_send_nothing(sandbox, gateway
     together = " ".join(words)
     assert done.stderr.startswith(f"mmsnb send: error: {together!r} is not ")
     assert "No number was sent: digit groups without quotes are read as one number." in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
+    assert received_by_address(sandbox) == {}
+
+
+@pytest.mark.parametrize(
+    ("words", "named"),
+    [
+        (["501102036", "+48"], "'+48' is not a phone number."),  # was sent to 501102036, '+48' reported after
+        (["501102036", "abc", "502103040"], "'abc' is not a phone number"),
+        (["501102036", "50-11"], "'50-11' is not a valid Polish number"),
+    ],
+    ids=["stray-plus48", "a-word", "too-short"],
+)
+def test_send_with_any_invalid_number_sends_nothing(sandbox, gateway_env, tmp_path, words, named):
+    done = mmsnb("send", *words, "--subject", "Test", env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"mmsnb send: error: {named}")
+    assert "No number was sent" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
     assert received_by_address(sandbox) == {}
 
