@@ -232,6 +232,81 @@ def test_a_run_of_another_pid_namespace_of_this_host_holds_its_claims_while_it_w
     assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
 
 
+def _run_row(ledger, host: str, pid: int, seen_at: str) -> int:
+    """A run row as another run would write it, with one request of it under way for tel:+48501000000."""
+    with ledger._store.write() as tx:
+        run = tx.insert(
+            "INSERT INTO runs (campaign, host, pid, started_at, seen_at) VALUES (?, ?, ?, ?, ?)",
+            ("spring", host, pid, seen_at, seen_at),
+        )
+    ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
+    with ledger._store.write() as tx:  # begin() marks the run as seen now
+        tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (seen_at, run))
+    return run
+
+
+def _other_boot(host: str) -> str:
+    """``host`` (a run's recorded identity) as a machine with the same host name but another boot writes it."""
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    return host.replace(boot, "0f0f0f0f-0000-4000-8000-000000000000")
+
+
+@pytest.mark.skipif(not Path("/proc/sys/kernel/random/boot_id").exists(), reason="needs Linux's boot id")
+def test_a_live_run_on_another_machine_of_the_same_host_name_is_not_taken_for_dead(sandbox, client, tmp_path):
+    """Two machines with one host name share the initial pid namespace's number: a run of the other one,
+    sending now (its lease is fresh) under a pid that is no process here, holds its claim; retry_unknown=True
+    must not send that number again."""
+    from datetime import datetime
+
+    from mmsnb.ledger.journal import this_host
+
+    frame = pd.DataFrame({"msisdn": orange(1)})
+    with mmsnb.Ledger(tmp_path / "ledger.sqlite") as ledger:
+        _run_row(ledger, _other_boot(this_host()), free_pid(), datetime.now(UTC).isoformat())
+        client.send_mms(["tel:+48501000000"], subject="Wiosna")  # what the other machine's run sent meanwhile
+        results = mmsnb.send(
+            client, frame, subject="Wiosna", campaign="spring", ledger=ledger, retry_unknown=True, progress=False
+        )
+    assert results.send_state.astype(str).tolist() == ["in-progress"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+
+
+@pytest.mark.skipif(not Path("/proc/sys/kernel/random/boot_id").exists(), reason="needs Linux's boot id")
+def test_a_stopped_run_on_another_machine_is_judged_by_its_lease_not_by_a_pid_alive_here(sandbox, client, tmp_path):
+    """The other machine's run stopped writing longer ago than its lease; its pid happens to be a live
+    process here (this test's parent). The number is free again for retry_unknown=True, and sent once."""
+    from datetime import datetime, timedelta
+
+    from mmsnb.ledger.journal import LEASE, this_host
+
+    frame, stale = pd.DataFrame({"msisdn": orange(1)}), datetime.now(UTC) - LEASE - timedelta(minutes=1)
+    with mmsnb.Ledger(tmp_path / "ledger.sqlite") as ledger:
+        _run_row(ledger, _other_boot(this_host()), os.getppid(), stale.isoformat())
+        results = mmsnb.send(
+            client, frame, subject="Wiosna", campaign="spring", ledger=ledger, retry_unknown=True, progress=False
+        )
+    assert results.send_state.astype(str).tolist() == ["accepted"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+
+
+def test_a_run_recorded_without_a_boot_is_judged_by_its_lease(sandbox, client, tmp_path):
+    """A row written before runs recorded their boot (host name and pid namespace only) is not taken for
+    this machine's: its pid, no process here, does not make it dead while its lease is fresh."""
+    import socket
+    from datetime import datetime
+
+    frame = pd.DataFrame({"msisdn": orange(1)})
+    old = f"{socket.gethostname()} {os.readlink('/proc/self/ns/pid')}" if sys.platform == "linux" else "box"
+    with mmsnb.Ledger(tmp_path / "ledger.sqlite") as ledger:
+        _run_row(ledger, old, free_pid(), datetime.now(UTC).isoformat())
+        client.send_mms(["tel:+48501000000"], subject="Wiosna")
+        results = mmsnb.send(
+            client, frame, subject="Wiosna", campaign="spring", ledger=ledger, retry_unknown=True, progress=False
+        )
+    assert results.send_state.astype(str).tolist() == ["in-progress"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+
+
 # -- one message per number, whatever the spelling --------------------------------------
 
 
