@@ -108,6 +108,66 @@ def test_a_ledger_with_two_names_is_refused_so_two_processes_cannot_send_everyth
         assert "with 2 names (hard links), which SQLite does not support" in out
 
 
+def can_bind_mount_a_file(folder: Path) -> bool:
+    """Whether this machine lets a test bind-mount a file in a mount namespace of its own (root, util-linux)."""
+    (folder / "a").touch()
+    (folder / "b").touch()
+    try:
+        done = subprocess.run(["unshare", "-m", "mount", "--bind", folder / "a", folder / "b"], capture_output=True)
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
+#: The start of a child that sees ``ledger`` through a file bind-mounted at ``bound`` (a container's ``-v``).
+MOUNTED = """
+import ctypes, subprocess
+assert ctypes.CDLL(None, use_errno=True).unshare(0x00020000) == 0, "unshare(CLONE_NEWNS)"  # os.unshare in 3.12
+subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+subprocess.run(["mount", "--bind", {ledger!r}, {bound!r}], check=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="mount namespaces are Linux's")
+def test_a_ledger_file_mounted_on_its_own_is_refused_so_two_processes_cannot_send_everything_twice(
+    make_sandbox, tmp_path
+):
+    """A file bind-mounted on its own (``docker run -v team.sqlite:/data/l.sqlite``) is one file with two paths,
+    each with its own write-ahead log: the run inside would not see the claims of the run outside. The run
+    that sees it mounted is refused before it sends; the other sends each message once."""
+    if not can_bind_mount_a_file(tmp_path):
+        pytest.skip("this machine does not let a test bind-mount a file (unshare -m and mount need root)")
+    sandbox = make_sandbox(quota=1000, latency=0.02)
+    csv, ledger, bound = tmp_path / "campaign.csv", tmp_path / "ledger.sqlite", tmp_path / "data" / "l.sqlite"
+    pd.DataFrame({"msisdn": orange(60)}).to_csv(csv, index=False)
+    mmsnb.Ledger(ledger).close()
+    bound.parent.mkdir()
+    bound.touch()
+    env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
+    refused = "try:\n" + CHILD.replace("\n", "\n    ") + "\nexcept mmsnb.LedgerError as exc:\n    print(exc)\n"
+    outside = refused.format(csv=str(csv), ledger=str(ledger), out=str(tmp_path / "outside.csv"))
+    inside = MOUNTED.format(ledger=str(ledger), bound=str(bound)) + refused.format(
+        csv=str(csv), ledger=str(bound), out=str(tmp_path / "inside.csv")
+    )
+    said = run_together([(outside, tmp_path, env), (inside, tmp_path, env)])
+
+    assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in orange(60)})
+    assert said[0] == ""
+    assert "is a file mounted on its own" in said[1] and "Mount the folder that holds the ledger instead" in said[1]
+
+
+def test_the_mount_points_are_read_as_the_kernel_escapes_them(tmp_path):
+    from mmsnb.ledger.sqlite import mount_points
+
+    info = tmp_path / "mountinfo"
+    info.write_bytes(
+        b"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+        b"66 46 254:0 /tmp/a /data/my\\040team\\011l.sqlite rw,relatime - ext4 /dev/vda rw\n"
+    )
+    assert mount_points(str(info)) == {"/proc", "/data/my team\tl.sqlite"}
+    assert mount_points(str(tmp_path / "none")) == set()
+
+
 def test_retry_unknown_never_takes_a_claim_that_a_live_run_holds(sandbox, client, tmp_path):
     ledger = mmsnb.Ledger(tmp_path / "ledger.sqlite")
     try:
