@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import re
 import struct
 import zlib
 from collections.abc import Callable
@@ -48,6 +49,8 @@ _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 _EXIF, _XMP = b"Exif\x00\x00", b"http://ns.adobe.com/"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_TEXT = {b"tEXt", b"zTXt", b"iTXt"}
+#: The bytes that start a GIF block (an image, an extension, the trailer); Pillow skips any other.
+_GIF_BLOCK = re.compile(rb"[,!;]")
 _ORIENTATION = 0x0112
 _GPS = 0x8825
 #: A file with more EXIF blocks than this is taken to say where it was taken, without reading them all.
@@ -463,21 +466,21 @@ def fit(data: bytes, budget: int) -> Fitted:
 
 def gif_frames(data: bytes, most: int) -> int:
     """How many frames a GIF holds, counted from its blocks without decoding a picture (counting stops
-    past ``most``).
+    past ``most``). Bytes that start no block are skipped, as Pillow skips them and reads on.
 
     >>> gif_frames(b"GIF89a\\x01\\x00\\x01\\x00\\x00\\x00\\x00;", 10)
     0
     """
     flags = data[10] if len(data) > 10 else 0
     i, frames = 13 + _colour_table(flags), 0
-    while i < len(data) and frames <= most:
-        block = data[i]
-        if block == 0x2C:  # an image: its descriptor, colour table, code size, then its data
+    while frames <= most and (found := _GIF_BLOCK.search(data, i)) is not None:
+        i = found.start()
+        if data[i] == 0x2C:  # an image: its descriptor, colour table, code size, then its data
             frames += 1
             i = _sub_blocks(data, i + 11 + _colour_table(data[i + 9] if i + 9 < len(data) else 0))
-        elif block == 0x21:  # an extension: its label, then its data
+        elif data[i] == 0x21:  # an extension: its label, then its data
             i = _sub_blocks(data, i + 2)
-        else:  # the trailer, or a damaged file Pillow will say more about
+        else:  # the trailer: Pillow reads no further
             break
     return frames
 

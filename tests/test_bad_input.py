@@ -339,6 +339,62 @@ def test_a_gif_of_thousands_of_frames_is_refused_before_it_is_decoded(quick, tmp
     assert sandbox.received == []
 
 
+def test_a_junk_byte_does_not_hide_the_frames_after_it(quick, tmp_path):
+    """Pillow skips a byte that starts no block and decodes on: the frames after it count too."""
+    sandbox, client = quick
+    first, rest = gif_of_frames(1)[:-1], gif_of_frames(4000)[len(gif_of_frames(0)) - 1 :]
+    junk = first + b"\x00" + rest
+    assert Image.open(io.BytesIO(first + b"\x00" + gif_of_frames(3)[len(gif_of_frames(0)) - 1 :])).n_frames == 4
+    path = tmp_path / "spinner.gif"
+    path.write_bytes(junk)
+    options = dict(attachments=[str(path)], fit=True, max_message_bytes=20_000)
+    results = send(client, pd.DataFrame({"msisdn": ["501102030"]}), ledger=tmp_path / "l", **options)
+    assert results.send_state.iloc[0] == "invalid"
+    assert results.error.iloc[0].startswith(
+        f"Attachment 'spinner.gif' cannot be fitted: it is an animation of more than {MAX_FRAMES} frames"
+    )
+    assert sandbox.received == []
+
+
+def test_an_unforeseen_failure_of_the_image_library_names_the_file(quick, tmp_path, monkeypatch):
+    """What Pillow raises on a file made to trip it (an OverflowError after minutes of decoding, here at once)
+    is a sentence naming the file, for that row alone."""
+    from mmsnb import images
+
+    sandbox, client = quick
+
+    def overflow(data: bytes, budget: int) -> None:
+        raise OverflowError("Python int too large to convert to C long")
+
+    monkeypatch.setattr(images, "fit", overflow)
+    path = tmp_path / "spinner.gif"
+    path.write_bytes(gif_of_frames(4000))
+    (tmp_path / "photo.webp").write_bytes(webp_photo())
+    frame = pd.DataFrame({"msisdn": ["501102030", "501102031"], "file": ["spinner.gif", "photo.webp"]})
+    results = send(
+        client,
+        frame,
+        attachments="file",
+        attachments_dir=tmp_path,
+        fit=True,
+        max_message_bytes=20_000,
+        ledger=tmp_path / "l",
+    )
+    assert results.send_state.astype(str).tolist() == ["invalid", "invalid"]
+    for name, error in zip(["spinner.gif", "photo.webp"], results.error, strict=True):
+        assert error.startswith(
+            f"Attachment {name!r} could not be prepared: the image library failed on it (Python int"
+        )
+        assert "OverflowError" not in error
+    assert sandbox.received == []
+
+
+def webp_photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(out, "WEBP")
+    return out.getvalue()
+
+
 def test_what_is_no_way_of_writing_a_number_is_refused_and_not_sent(quick):
     """A minus sign is not dropped (-501102035 is no one's number), and a NaN or infinite Decimal is
     a missing cell or not a number, never "a fraction"."""
