@@ -158,18 +158,45 @@ def _png_metadata(kind_: bytes, body: bytes) -> str | None:
 
 
 def _png_chunks(data: bytes) -> list[tuple[bytes, bytes, bytes]]:
-    """A PNG's chunks: (type, data, whole chunk)."""
+    """A PNG's chunks up to its end (IEND): (type, data, whole chunk)."""
     chunks, i = [], len(_PNG_SIGNATURE)
     while i + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[i : i + 4])
-        kind_ = data[i + 4 : i + 8]
-        whole = data[i : i + 12 + length]
-        if len(whole) < 12 + length or zlib.crc32(whole[4:-4]) != struct.unpack(">I", whole[-4:])[0]:
-            raise InputError("This PNG is damaged (a chunk is cut short or fails its checksum).")
-        chunks.append((kind_, whole[8:-4], whole))
-        i += 12 + length
+        kind_, body, whole = _png_chunk(data, i)
+        chunks.append((kind_, body, whole))
+        i += len(whole)
         if kind_ == b"IEND":
             break
+    return chunks
+
+
+def _png_chunk(data: bytes, i: int) -> tuple[bytes, bytes, bytes]:
+    """The PNG chunk at ``i``: (type, data, whole chunk); :class:`InputError` when it is cut short or damaged."""
+    (length,) = struct.unpack(">I", data[i : i + 4])
+    whole = data[i : i + 12 + length]
+    if len(whole) < 12 + length or zlib.crc32(whole[4:-4]) != struct.unpack(">I", whole[-4:])[0]:
+        raise InputError("This PNG is damaged (a chunk is cut short or fails its checksum).")
+    return data[i + 4 : i + 8], whole[8:-4], whole
+
+
+def _png_end(data: bytes) -> int:
+    """Where a PNG's picture ends: just after its IEND chunk (the whole file when it has none)."""
+    with contextlib.suppress(InputError):
+        chunks = _png_chunks(data)
+        if chunks and chunks[-1][0] == b"IEND":
+            return len(_PNG_SIGNATURE) + sum(len(whole) for _, _, whole in chunks)
+    return len(data)
+
+
+def _png_chunks_after_end(data: bytes) -> list[tuple[bytes, bytes, bytes]]:
+    """The chunks written after a PNG's end, as far as they read as chunks (viewers ignore them; they travel)."""
+    chunks, i = [], _png_end(data)
+    while i + 12 <= len(data):
+        try:
+            chunk = _png_chunk(data, i)
+        except InputError:
+            break
+        chunks.append(chunk)
+        i += len(chunk[2])
     return chunks
 
 
@@ -203,6 +230,7 @@ def _exif_blocks(data: bytes) -> list[bytes]:
     if data.startswith(_PNG_SIGNATURE):
         with contextlib.suppress(InputError):  # a damaged PNG: Pillow reads what it can of it
             blocks += [body for kind_, body, _ in _png_chunks(data) if kind_ == b"eXIf"]
+        blocks += [body for kind_, body, _ in _png_chunks_after_end(data) if kind_ == b"eXIf"]
     return blocks
 
 
@@ -248,6 +276,8 @@ def without_metadata(data: bytes, image_kind: str) -> Cleaned:
         chunks = _png_chunks(data)
         found = [(_png_metadata(kind_, body), whole) for kind_, body, whole in chunks]
         removed = tuple(dict.fromkeys(what for what, _ in found if what is not None))
+        if _png_end(data) < len(data):
+            removed += ("data after the end",)  # viewers ignore it; it would travel with the picture
         return _checked(Cleaned(_PNG_SIGNATURE + b"".join(whole for what, whole in found if what is None), removed))
     return Cleaned(data, ())
 

@@ -386,3 +386,37 @@ def test_gps_where_no_metadata_belongs_is_refused_rather_than_sent(sandbox, clie
     assert sandbox.received == []
     client.send_mms("501102030", attachments=[("hidden.jpg", hidden)], keep_metadata=True)
     assert sent_files(sandbox)[0].data == hidden
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def test_gps_after_the_end_of_a_png_or_a_jpeg_is_reported_and_not_sent(sandbox, client, tmp_path):
+    """Viewers stop at a PNG's IEND or a JPEG's end marker; what follows still travels unless it is cut."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update(GPS)
+    tiff = exif.tobytes()[6:] if exif.tobytes().startswith(b"Exif\0\0") else exif.tobytes()
+    png = encoded(noise((64, 48)), "PNG")
+    jpeg = encoded(noise((64, 48)), "JPEG", quality=90)
+    files = {
+        "after.png": png + png_chunk(b"eXIf", tiff),
+        "junk.png": png + b"\0" * 100,
+        "after.jpg": jpeg + exif_segment(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    frame = pd.DataFrame({"msisdn": orange(3), "file": list(files)})
+
+    plan = mmsnb.plan(client, frame, attachments="file", attachments_dir=tmp_path, ledger=tmp_path / "l")
+    results = mmsnb.send(client, frame, attachments="file", attachments_dir=tmp_path, ledger=tmp_path / "l")
+
+    assert (results.send_state == "accepted").all()
+    sent = {a.filename: a.data for a in sent_files(sandbox)}
+    assert sent == {"after.png": png, "junk.png": png, "after.jpg": jpeg}
+    for report in (plan.media.set_index("file"), results.mms.media.set_index("file")):
+        assert report.loc["after.png", "gps"] and report.loc["after.jpg", "gps"] and not report.loc["junk.png", "gps"]
+        assert report.loc["junk.png", "metadata_removed"] == "data after the end"
