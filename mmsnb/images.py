@@ -255,9 +255,10 @@ def _orientation(data: bytes) -> int:
 
 
 def without_metadata(data: bytes, image_kind: str) -> Cleaned:
-    """``data`` (a JPEG or PNG) without EXIF, XMP, IPTC, comments or text; the colour profile is kept.
+    """``data`` (a JPEG, PNG or GIF) without EXIF, XMP, IPTC, comments or text; a JPEG's or PNG's colour profile
+    is kept, and so is a GIF's loop setting.
 
-    >>> without_metadata(b"GIF89a...", "image/gif").removed
+    >>> without_metadata(b"RIFF....WEBP", "image/webp").removed
     ()
     """
     if image_kind == "image/jpeg":
@@ -279,7 +280,46 @@ def without_metadata(data: bytes, image_kind: str) -> Cleaned:
         if _png_end(data) < len(data):
             removed += ("data after the end",)  # viewers ignore it; it would travel with the picture
         return _checked(Cleaned(_PNG_SIGNATURE + b"".join(whole for what, whole in found if what is None), removed))
+    if image_kind == "image/gif":
+        return _checked(_gif_without_metadata(data))
     return Cleaned(data, ())
+
+
+def _gif_without_metadata(data: bytes) -> Cleaned:
+    """A GIF without its comments and application data (XMP among them), bytes that start no block and
+    anything after its end; the loop setting (NETSCAPE2.0, ANIMEXTS1.0) is kept."""
+    i = 13 + _colour_table(data[10] if len(data) > 10 else 0)
+    kept, removed = [data[:i]], []
+    while (found := _GIF_BLOCK.search(data, i)) is not None:
+        if found.start() > i:
+            removed.append("stray bytes")
+        i = found.start()
+        if data[i] == 0x3B:  # the trailer
+            kept.append(data[i : i + 1])
+            if i + 1 < len(data):
+                removed.append("data after the end")
+            return Cleaned(b"".join(kept), tuple(dict.fromkeys(removed)))
+        if data[i] == 0x2C:  # an image
+            end = _sub_blocks(data, i + 11 + _colour_table(data[i + 9] if i + 9 < len(data) else 0))
+            what = None
+        else:
+            end = _sub_blocks(data, i + 2)
+            what = _gif_metadata(data[i + 1 : i + 2], data[i + 2 : end])
+        if what is None:
+            kept.append(data[i:end])
+        else:
+            removed.append(what)
+        i = end
+    return Cleaned(b"".join(kept), tuple(dict.fromkeys(removed)))  # no trailer: Pillow reads it so
+
+
+def _gif_metadata(label: bytes, blocks: bytes) -> str | None:
+    """What private metadata a GIF extension holds (None: it is needed to show the picture or play it)."""
+    if label == b"\xfe":
+        return "comment"
+    if label != b"\xff" or blocks[1:12] in (b"NETSCAPE2.0", b"ANIMEXTS1.0"):
+        return None
+    return "XMP" if blocks[1:12] == b"XMP DataXMP" else "application data"
 
 
 def _checked(cleaned: Cleaned) -> Cleaned:

@@ -169,7 +169,7 @@ class Media:
             sent = Attachment(f"{stem}.jpg", "image/jpeg", converted.data)
             entry.removed, entry.sent_pixels = ("all (converted)",), _pixels(converted.pixels)
             entry.converted_from, entry.conversion = _NAMES[image_kind], converted
-        elif image_kind in ("image/jpeg", "image/png") and not self.keep_metadata:
+        elif image_kind in ("image/jpeg", "image/png", "image/gif") and not self.keep_metadata:
             cleaned = images.without_metadata(data, image_kind)
             if cleaned.removed:
                 sent = replace(attachment, data=cleaned.data)
