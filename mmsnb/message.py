@@ -33,6 +33,9 @@ MAX_MESSAGE_BYTES = 300 * 1024
 #: The longest subject in bytes of UTF-8: the subject is the message's text, and 30 KB is the smallest
 #: OMA MMS message-size class (30, 100, 300 KB), so any handset that takes an MMS takes its text whole.
 MAX_SUBJECT_BYTES = 30 * 1024
+#: The widest a template's format may pad or cut a value (``{amount:>10}``, ``{price:.2f}``).
+MAX_FORMAT_WIDTH = 999
+_DIGIT_RUN = re.compile(r"\d+")
 #: The longest sender name: an alphanumeric originator has at most 11 characters (3GPP TS 23.040).
 MAX_SENDER_NAME = 11
 #: A sender that is a number: up to 15 digits (E.164), with an optional ``+`` or ``tel:+``.
@@ -332,7 +335,28 @@ def _fields(template: str) -> tuple[str, ...]:
                 "a template may only name columns, with a format such as {amount:.2f}."
             )
         names.append(name)
+    _check_widths(template, [(name, spec) for name, spec, _ in fields if name is not None])
     return tuple(names)
+
+
+def _check_widths(template: str, fields: list[tuple[str, str | None]]) -> None:
+    """:class:`InputError` when a field's format asks for a width or precision of more than
+    :data:`MAX_FORMAT_WIDTH` characters, or the fields together for more than a subject may hold: refused
+    before a value is formatted, so that ``{n:099999999d}`` never builds 100 MB to be refused after."""
+    total = 0
+    for name, spec in fields:
+        widths = [int(digits) for digits in _DIGIT_RUN.findall(spec or "")]
+        if any(width > MAX_FORMAT_WIDTH for width in widths):
+            raise InputError(
+                f"The template field {{{name}:{spec}}} asks for more than {MAX_FORMAT_WIDTH} characters; "
+                f"a format may pad or cut a value to at most {MAX_FORMAT_WIDTH}, e.g. {{{name}:>10}}."
+            )
+        total += max(widths, default=0)
+    if total > MAX_SUBJECT_BYTES:
+        raise InputError(
+            f"The template's formats ask for {total:,} characters in all, more than a subject holds "
+            f"({MAX_SUBJECT_BYTES:,} bytes); pad fewer fields, or pad them less."
+        )
 
 
 def render_subject(template: str, values: Mapping[Any, Any]) -> str:

@@ -207,6 +207,33 @@ def test_a_template_may_only_name_columns(quick, template, field):
     assert sandbox.gateway.counts["send"] == 0 and sandbox.received == []
 
 
+@pytest.mark.parametrize(
+    "template, said",
+    [
+        ("Nr {n:099999999d}", "The template field {n:099999999d} asks for more than 999 characters"),
+        ("{n:.100000}", "The template field {n:.100000} asks for more than 999 characters"),
+        ("{n:>999}" * 40, "The template's formats ask for 39,960 characters in all"),
+    ],
+    ids=["width", "precision", "many-fields"],
+)
+def test_a_template_that_would_build_megabytes_is_refused_before_it_is_rendered(quick, template, said):
+    """The format is refused as written: no 100 MB string is built to be found too long afterwards."""
+    import tracemalloc
+
+    sandbox, client = quick
+    frame = pd.DataFrame({"msisdn": ["501102030"], "n": [7]})
+    tracemalloc.start()
+    try:
+        with pytest.raises(mmsnb.InputError) as info:
+            send(client, frame, subject=template)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value).startswith(said)
+    assert peak < 20_000_000
+    assert sandbox.gateway.counts["send"] == 0 and sandbox.received == []
+
+
 def test_a_template_may_format_a_column(quick):
     sandbox, client = quick
     frame = pd.DataFrame({"msisdn": ["501102030"], "kwota": [12.5]})
