@@ -234,6 +234,36 @@ def test_a_template_that_would_build_megabytes_is_refused_before_it_is_rendered(
     assert sandbox.gateway.counts["send"] == 0 and sandbox.received == []
 
 
+@pytest.mark.parametrize(
+    "option, value, said",
+    [
+        ("sender", "A\r\nB", "The sender 'A\\r\\nB' holds a control character (U+000D, a carriage return)"),
+        ("sender", "Sklep\x85", "The sender 'Sklep\\x85' holds a control character (U+0085"),
+        ("subject", "Hej\x1b[2J", "The subject 'Hej\\x1b[2J' holds a control character (U+001B"),
+        ("subject", "Hej\x00", "The subject 'Hej\\x00' holds a control character (U+0000, a null character)"),
+        ("campaign", "spring\nsale", "The campaign name 'spring\\nsale' holds a control character (U+000A"),
+        ("campaign", "spring\tsale", "The campaign name 'spring\\tsale' holds a control character (U+0009, a tab)"),
+    ],
+    ids=["sender-crlf", "sender-c1", "subject-escape", "subject-null", "campaign-newline", "campaign-tab"],
+)
+def test_control_characters_are_refused_before_anything_is_sent(quick, option, value, said):
+    sandbox, client = quick
+    frame = pd.DataFrame({"msisdn": ["501102030"]})
+    with pytest.raises(mmsnb.InputError) as info:
+        send(client, frame, **{"subject": "Hej", option: value})
+    assert str(info.value).startswith(said)
+    assert sandbox.gateway.counts["send"] == 0 and sandbox.received == []
+
+
+def test_a_subject_may_hold_tabs_and_line_breaks_and_a_column_may_not_hold_other_control_characters(quick):
+    sandbox, client = quick
+    frame = pd.DataFrame({"msisdn": ["501102030", "501102031"], "name": ["Ola", "Jan\x07"]})
+    results = send(client, frame, subject="Cześć {name}!\r\n\tDo zobaczenia")
+    assert results.send_state.astype(str).tolist() == ["accepted", "invalid"]
+    assert "holds a control character (U+0007" in results.error.iloc[1]
+    assert [r.subject for r in sandbox.received] == ["Cześć Ola!\r\n\tDo zobaczenia"]
+
+
 def test_a_template_may_format_a_column(quick):
     sandbox, client = quick
     frame = pd.DataFrame({"msisdn": ["501102030"], "kwota": [12.5]})

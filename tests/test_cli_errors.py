@@ -58,6 +58,23 @@ def test_missing_credentials_name_the_variable_not_a_python_parameter(tmp_path):
     assert "No client secret: set MMSNB_CLIENT_SECRET" in with_id.stderr and "sandbox" not in with_id.stderr
 
 
+@pytest.mark.parametrize(
+    "option, value, said",
+    [
+        ("--sender", "A\tB", "mmsnb: The sender 'A\\tB' holds a control character (U+0009, a tab)"),
+        ("--campaign", "a\nb", "argument --campaign: The campaign name 'a\\nb' holds a control character (U+000A"),
+        ("--subject", "Hej\x07", "mmsnb: The subject 'Hej\\x07' holds a control character (U+0007"),
+    ],
+    ids=["sender", "campaign", "subject"],
+)
+def test_control_characters_are_refused_on_the_command_line(sandbox, gateway_env, tmp_path, option, value, said):
+    words = ["--subject", "Hej", option, value] if option != "--subject" else [option, value]
+    done = mmsnb("send", "501102030", *words, env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert said in done.stderr.strip().splitlines()[-1]  # after the usage, for a mistake in an option
+    assert received_by_address(sandbox) == {}
+
+
 @pytest.mark.parametrize("name", ["", "   "])
 def test_an_empty_campaign_name_is_refused_in_the_commands_words(sandbox, gateway_env, tmp_path, name):
     done = mmsnb("send", "501102030", "--subject", "Hej", "--campaign", name, env=gateway_env, cwd=tmp_path)

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from ..config import VARIABLES
 from ..errors import InputError
-from ..message import PRIORITIES
+from ..message import PRIORITIES, check_no_control
 from . import commands
 from .commands import NUMBER_COLUMN
 
@@ -113,6 +113,10 @@ def _campaign(text: str) -> str:
         raise argparse.ArgumentTypeError(
             "the campaign name is empty; give a name, or leave out --campaign for the automatic name"
         )
+    try:
+        check_no_control("campaign name", text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.sentence) from None
     return text
 
 
