@@ -31,7 +31,7 @@ from .errors import Fix, InputError, LedgerError, MMSError, QuotaError
 from .gateway_answers import Limit
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
 from .media import Media
-from .message import MAX_MESSAGE_BYTES, Attachment, check_limit
+from .message import MAX_MESSAGE_BYTES, Attachment, check_limit, check_no_control
 from .options import PLAN_OPTIONS, SEND_OPTIONS, PlanOptions, check_options
 from .pacing import MOST_IN_FLIGHT, Pace, RateCap
 from .phones import ORANGE
@@ -397,6 +397,8 @@ def plan(
     gap = None if min_gap is None else MinGap.parse(min_gap)
     if campaign is not None and (not isinstance(campaign, str) or not campaign.strip()):
         raise InputError(f"campaign= must be a name (text), or None for the automatic name; not {campaign!r}.")
+    if campaign is not None:
+        check_no_control("campaign name", campaign)
     checked = check_rows(
         frame,
         to=to,

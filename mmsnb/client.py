@@ -7,6 +7,7 @@ SendResult(message_id='...', addresses=('tel:+48501102030',), ...)
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
@@ -253,6 +254,9 @@ class Client:
             data = None
         if resp.ok or (isinstance(data, dict) and "error" in data):
             self._lifetime = token_lifetime(data)
+            if self._lifetime == 0 and isinstance(data, dict) and "expires_in" in data:
+                # not kept (0, or a lifetime already over): oauthlib would call a negative one expired before use
+                resp._content = json.dumps({k: v for k, v in data.items() if k != "expires_in"}).encode()
             return resp
         said = f"HTTP {resp.status_code}: " + (
             (data.get("message") if isinstance(data, dict) else None) or excerpt(resp)

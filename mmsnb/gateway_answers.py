@@ -41,6 +41,8 @@ _CANONICAL = re.compile(r"^tel:\+48\d{9}$")
 MAX_ID_LENGTH = 128
 #: What a message id is made of: letters, digits and the marks of URL-safe and Base64 ids.
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9._~:@+/=-]+")
+#: A count in the quota answer, as the OpenAPI document writes it: ASCII digits only.
+_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -166,9 +168,23 @@ def parse_limit(data: object) -> Limit:
         data = nested[0] if nested else data
     fields: dict[str, Any] = data if isinstance(data, dict) else {}  # anything else lacks "used" as well
     try:
-        return Limit(int(fields["used"]), int(fields["available"]), _parse_day(fields.get("date")))
+        return Limit(_count(fields["used"]), _count(fields["available"]), _parse_day(fields.get("date")))
     except (TypeError, KeyError, ValueError):
         raise ServerError(f"The gateway's quota answer is not understood: {str(data)[:200]}") from None
+
+
+def _count(value: object) -> int:
+    """A count of messages as the quota answer gives it: ASCII digits (the OpenAPI document's ``^[0-9]+$``), or
+    a whole number of at least 0; :class:`ValueError` for anything else (``"-5"``, ``"+7"``, ``"٣"``, ``True``).
+
+    >>> _count("120"), _count(7)
+    (120, 7)
+    """
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError(value)
 
 
 def redirect(resp: requests.Response, where: str) -> RedirectError:

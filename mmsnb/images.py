@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import re
 import struct
 import zlib
 from collections.abc import Callable
@@ -48,6 +49,8 @@ _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 _EXIF, _XMP = b"Exif\x00\x00", b"http://ns.adobe.com/"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_TEXT = {b"tEXt", b"zTXt", b"iTXt"}
+#: The bytes that start a GIF block (an image, an extension, the trailer); Pillow skips any other.
+_GIF_BLOCK = re.compile(rb"[,!;]")
 _ORIENTATION = 0x0112
 _GPS = 0x8825
 #: A file with more EXIF blocks than this is taken to say where it was taken, without reading them all.
@@ -155,18 +158,45 @@ def _png_metadata(kind_: bytes, body: bytes) -> str | None:
 
 
 def _png_chunks(data: bytes) -> list[tuple[bytes, bytes, bytes]]:
-    """A PNG's chunks: (type, data, whole chunk)."""
+    """A PNG's chunks up to its end (IEND): (type, data, whole chunk)."""
     chunks, i = [], len(_PNG_SIGNATURE)
     while i + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[i : i + 4])
-        kind_ = data[i + 4 : i + 8]
-        whole = data[i : i + 12 + length]
-        if len(whole) < 12 + length or zlib.crc32(whole[4:-4]) != struct.unpack(">I", whole[-4:])[0]:
-            raise InputError("This PNG is damaged (a chunk is cut short or fails its checksum).")
-        chunks.append((kind_, whole[8:-4], whole))
-        i += 12 + length
+        kind_, body, whole = _png_chunk(data, i)
+        chunks.append((kind_, body, whole))
+        i += len(whole)
         if kind_ == b"IEND":
             break
+    return chunks
+
+
+def _png_chunk(data: bytes, i: int) -> tuple[bytes, bytes, bytes]:
+    """The PNG chunk at ``i``: (type, data, whole chunk); :class:`InputError` when it is cut short or damaged."""
+    (length,) = struct.unpack(">I", data[i : i + 4])
+    whole = data[i : i + 12 + length]
+    if len(whole) < 12 + length or zlib.crc32(whole[4:-4]) != struct.unpack(">I", whole[-4:])[0]:
+        raise InputError("This PNG is damaged (a chunk is cut short or fails its checksum).")
+    return data[i + 4 : i + 8], whole[8:-4], whole
+
+
+def _png_end(data: bytes) -> int:
+    """Where a PNG's picture ends: just after its IEND chunk (the whole file when it has none)."""
+    with contextlib.suppress(InputError):
+        chunks = _png_chunks(data)
+        if chunks and chunks[-1][0] == b"IEND":
+            return len(_PNG_SIGNATURE) + sum(len(whole) for _, _, whole in chunks)
+    return len(data)
+
+
+def _png_chunks_after_end(data: bytes) -> list[tuple[bytes, bytes, bytes]]:
+    """The chunks written after a PNG's end, as far as they read as chunks (viewers ignore them; they travel)."""
+    chunks, i = [], _png_end(data)
+    while i + 12 <= len(data):
+        try:
+            chunk = _png_chunk(data, i)
+        except InputError:
+            break
+        chunks.append(chunk)
+        i += len(chunk[2])
     return chunks
 
 
@@ -200,6 +230,7 @@ def _exif_blocks(data: bytes) -> list[bytes]:
     if data.startswith(_PNG_SIGNATURE):
         with contextlib.suppress(InputError):  # a damaged PNG: Pillow reads what it can of it
             blocks += [body for kind_, body, _ in _png_chunks(data) if kind_ == b"eXIf"]
+        blocks += [body for kind_, body, _ in _png_chunks_after_end(data) if kind_ == b"eXIf"]
     return blocks
 
 
@@ -224,9 +255,10 @@ def _orientation(data: bytes) -> int:
 
 
 def without_metadata(data: bytes, image_kind: str) -> Cleaned:
-    """``data`` (a JPEG or PNG) without EXIF, XMP, IPTC, comments or text; the colour profile is kept.
+    """``data`` (a JPEG, PNG or GIF) without EXIF, XMP, IPTC, comments or text; a JPEG's or PNG's colour profile
+    is kept, and so is a GIF's loop setting.
 
-    >>> without_metadata(b"GIF89a...", "image/gif").removed
+    >>> without_metadata(b"RIFF....WEBP", "image/webp").removed
     ()
     """
     if image_kind == "image/jpeg":
@@ -245,8 +277,49 @@ def without_metadata(data: bytes, image_kind: str) -> Cleaned:
         chunks = _png_chunks(data)
         found = [(_png_metadata(kind_, body), whole) for kind_, body, whole in chunks]
         removed = tuple(dict.fromkeys(what for what, _ in found if what is not None))
+        if _png_end(data) < len(data):
+            removed += ("data after the end",)  # viewers ignore it; it would travel with the picture
         return _checked(Cleaned(_PNG_SIGNATURE + b"".join(whole for what, whole in found if what is None), removed))
+    if image_kind == "image/gif":
+        return _checked(_gif_without_metadata(data))
     return Cleaned(data, ())
+
+
+def _gif_without_metadata(data: bytes) -> Cleaned:
+    """A GIF without its comments and application data (XMP among them), bytes that start no block and
+    anything after its end; the loop setting (NETSCAPE2.0, ANIMEXTS1.0) is kept."""
+    i = 13 + _colour_table(data[10] if len(data) > 10 else 0)
+    kept, removed = [data[:i]], []
+    while (found := _GIF_BLOCK.search(data, i)) is not None:
+        if found.start() > i:
+            removed.append("stray bytes")
+        i = found.start()
+        if data[i] == 0x3B:  # the trailer
+            kept.append(data[i : i + 1])
+            if i + 1 < len(data):
+                removed.append("data after the end")
+            return Cleaned(b"".join(kept), tuple(dict.fromkeys(removed)))
+        if data[i] == 0x2C:  # an image
+            end = _sub_blocks(data, i + 11 + _colour_table(data[i + 9] if i + 9 < len(data) else 0))
+            what = None
+        else:
+            end = _sub_blocks(data, i + 2)
+            what = _gif_metadata(data[i + 1 : i + 2], data[i + 2 : end])
+        if what is None:
+            kept.append(data[i:end])
+        else:
+            removed.append(what)
+        i = end
+    return Cleaned(b"".join(kept), tuple(dict.fromkeys(removed)))  # no trailer: Pillow reads it so
+
+
+def _gif_metadata(label: bytes, blocks: bytes) -> str | None:
+    """What private metadata a GIF extension holds (None: it is needed to show the picture or play it)."""
+    if label == b"\xfe":
+        return "comment"
+    if label != b"\xff" or blocks[1:12] in (b"NETSCAPE2.0", b"ANIMEXTS1.0"):
+        return None
+    return "XMP" if blocks[1:12] == b"XMP DataXMP" else "application data"
 
 
 def _checked(cleaned: Cleaned) -> Cleaned:
@@ -463,21 +536,21 @@ def fit(data: bytes, budget: int) -> Fitted:
 
 def gif_frames(data: bytes, most: int) -> int:
     """How many frames a GIF holds, counted from its blocks without decoding a picture (counting stops
-    past ``most``).
+    past ``most``). Bytes that start no block are skipped, as Pillow skips them and reads on.
 
     >>> gif_frames(b"GIF89a\\x01\\x00\\x01\\x00\\x00\\x00\\x00;", 10)
     0
     """
     flags = data[10] if len(data) > 10 else 0
     i, frames = 13 + _colour_table(flags), 0
-    while i < len(data) and frames <= most:
-        block = data[i]
-        if block == 0x2C:  # an image: its descriptor, colour table, code size, then its data
+    while frames <= most and (found := _GIF_BLOCK.search(data, i)) is not None:
+        i = found.start()
+        if data[i] == 0x2C:  # an image: its descriptor, colour table, code size, then its data
             frames += 1
             i = _sub_blocks(data, i + 11 + _colour_table(data[i + 9] if i + 9 < len(data) else 0))
-        elif block == 0x21:  # an extension: its label, then its data
+        elif data[i] == 0x21:  # an extension: its label, then its data
             i = _sub_blocks(data, i + 2)
-        else:  # the trailer, or a damaged file Pillow will say more about
+        else:  # the trailer: Pillow reads no further
             break
     return frames
 

@@ -95,6 +95,15 @@ class _Entry:
         }
 
 
+def unprepared(filename: str, exc: Exception) -> InputError:
+    """The sentence for a failure mmsnb did not foresee while preparing the file ``filename``: it names the file."""
+    said = str(exc)[:200] or "no reason given"
+    return InputError(
+        f"Attachment {filename!r} could not be prepared: the image library failed on it ({said}). "
+        "Save it again with an image editor, or send another file."
+    )
+
+
 class Media:
     """The files of one campaign (or one message) on their way out: cleaned, converted and fitted, each once."""
 
@@ -131,6 +140,10 @@ class Media:
                 except InputError as exc:
                     found = InputError(f"Attachment {attachment.filename!r}: {exc.sentence}", fix=exc.fix)
                     self._entries[key].refused = True
+                except Exception as exc:  # a file made to trip the image library: named, and the other rows go on
+                    found = unprepared(attachment.filename, exc)
+                    if key in self._entries:
+                        self._entries[key].refused = True
                 self._cleaned[key] = found
         if isinstance(found, InputError):
             raise found
@@ -156,7 +169,7 @@ class Media:
             sent = Attachment(f"{stem}.jpg", "image/jpeg", converted.data)
             entry.removed, entry.sent_pixels = ("all (converted)",), _pixels(converted.pixels)
             entry.converted_from, entry.conversion = _NAMES[image_kind], converted
-        elif image_kind in ("image/jpeg", "image/png") and not self.keep_metadata:
+        elif image_kind in ("image/jpeg", "image/png", "image/gif") and not self.keep_metadata:
             cleaned = images.without_metadata(data, image_kind)
             if cleaned.removed:
                 sent = replace(attachment, data=cleaned.data)
@@ -210,6 +223,8 @@ class Media:
                 fitted = images.fit(attachment.data, share)
             except InputError as exc:
                 raise InputError(f"Attachment {attachment.filename!r} cannot be fitted: {exc}") from None
+            except Exception as exc:  # a file made to trip the image library
+                raise unprepared(attachment.filename, exc) from None
             sent = Attachment(attachment.filename, fitted.content_type, fitted.data)
             out[id(attachment)] = sent
             room -= sent.size

@@ -33,6 +33,13 @@ MAX_MESSAGE_BYTES = 300 * 1024
 #: The longest subject in bytes of UTF-8: the subject is the message's text, and 30 KB is the smallest
 #: OMA MMS message-size class (30, 100, 300 KB), so any handset that takes an MMS takes its text whole.
 MAX_SUBJECT_BYTES = 30 * 1024
+#: The widest a template's format may pad or cut a value (``{amount:>10}``, ``{price:.2f}``).
+MAX_FORMAT_WIDTH = 999
+_DIGIT_RUN = re.compile(r"\d+")
+#: C0 and C1 control characters (and DEL): refused in a sender and a campaign name.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: The same, less the tab and line breaks a message's text may hold: refused in a subject.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: The longest sender name: an alphanumeric originator has at most 11 characters (3GPP TS 23.040).
 MAX_SENDER_NAME = 11
 #: A sender that is a number: up to 15 digits (E.164), with an optional ``+`` or ``tel:+``.
@@ -113,6 +120,8 @@ def check_subject(subject: str | None) -> str | None:
     >>> check_subject("Cześć!")
     'Cześć!'
     """
+    if subject is not None:
+        check_no_control("subject", subject, _CONTROL_IN_TEXT)
     size = 0 if subject is None else len(subject.encode("utf-8", "surrogatepass"))
     if size > MAX_SUBJECT_BYTES:
         raise too_large(
@@ -132,6 +141,8 @@ def check_sender(sender: str | None) -> str | None:
     >>> check_sender("Sklep Żabka"), check_sender("+48501102030")
     ('Sklep Żabka', '+48501102030')
     """
+    if sender is not None:
+        check_no_control("sender", sender)
     if sender is None or len(sender) <= MAX_SENDER_NAME or _SENDER_NUMBER.fullmatch(sender):
         return sender
     shown = sender if len(sender) <= 20 else sender[:20] + "…"
@@ -139,6 +150,32 @@ def check_sender(sender: str | None) -> str | None:
         f"The sender {shown!r} is {len(sender):,} characters long; phones show a sender name of at most "
         f"{MAX_SENDER_NAME} characters (or a number of at most 15 digits). Shorten it."
     )
+
+
+def check_no_control(what: str, text: str, control: re.Pattern[str] = _CONTROL) -> None:
+    """:class:`InputError` when ``text`` (the ``what``: sender, subject, campaign name) holds a control
+    character: invisible, shown as a box, or taken by a phone or a log as the end of a line. A subject
+    may hold tabs and line breaks; a sender and a campaign name none.
+
+    >>> check_no_control("sender", "A\\r\\nB")
+    Traceback (most recent call last):
+    ...
+    mmsnb.errors.InputError: The sender 'A\\r\\nB' holds a control character (U+000D, a carriage return), ...
+    """
+    found = control.search(text)
+    if found is None:
+        return
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    char = found[0]
+    named = _CONTROL_NAMES.get(char, "an invisible character")
+    allowed = " (a subject may hold tabs and line breaks)" if control is _CONTROL_IN_TEXT else ""
+    raise InputError(
+        f"The {what} {shown!r} holds a control character (U+{ord(char):04X}, {named}), which phones show as a "
+        f"box or not at all{allowed}. Remove it."
+    )
+
+
+_CONTROL_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return", "\x00": "a null character"}
 
 
 def safe_filename(name: str) -> str:
@@ -332,7 +369,28 @@ def _fields(template: str) -> tuple[str, ...]:
                 "a template may only name columns, with a format such as {amount:.2f}."
             )
         names.append(name)
+    _check_widths(template, [(name, spec) for name, spec, _ in fields if name is not None])
     return tuple(names)
+
+
+def _check_widths(template: str, fields: list[tuple[str, str | None]]) -> None:
+    """:class:`InputError` when a field's format asks for a width or precision of more than
+    :data:`MAX_FORMAT_WIDTH` characters, or the fields together for more than a subject may hold: refused
+    before a value is formatted, so that ``{n:099999999d}`` never builds 100 MB to be refused after."""
+    total = 0
+    for name, spec in fields:
+        widths = [int(digits) for digits in _DIGIT_RUN.findall(spec or "")]
+        if any(width > MAX_FORMAT_WIDTH for width in widths):
+            raise InputError(
+                f"The template field {{{name}:{spec}}} asks for more than {MAX_FORMAT_WIDTH} characters; "
+                f"a format may pad or cut a value to at most {MAX_FORMAT_WIDTH}, e.g. {{{name}:>10}}."
+            )
+        total += max(widths, default=0)
+    if total > MAX_SUBJECT_BYTES:
+        raise InputError(
+            f"The template's formats ask for {total:,} characters in all, more than a subject holds "
+            f"({MAX_SUBJECT_BYTES:,} bytes); pad fewer fields, or pad them less."
+        )
 
 
 def render_subject(template: str, values: Mapping[Any, Any]) -> str:

@@ -11,7 +11,7 @@ any logger, has those values replaced by ``***`` before a handler sees it.
 A value the client sends is masked in every form a server may echo it back in:
 
 >>> register_sent("pass+word/ł")
->>> redact("form pass%2Bword%2F%C5%82, url pass%2Bword/%C5%82, json pass+word\\/\\u0142")
+>>> redact("form pass%2Bword%2F%C5%82, url pass%2bword/%c5%82, json pass+word\\/\\u0142")
 'form ***, url ***, json ***'
 """
 
@@ -28,6 +28,9 @@ MASK = "***"
 _secrets: set[str] = set()
 #: The secrets, longest first (a longer one may hold a shorter one).
 _ordered: tuple[str, ...] = ()
+#: For each secret that holds a percent-encoding, how to find it with the hex digits in either case.
+_percented: dict[str, re.Pattern[str]] = {}
+_PERCENT = re.compile(r"(%[0-9A-Fa-f]{2})")
 _lock = threading.Lock()
 _installed = False
 _PATTERNS = (
@@ -47,6 +50,13 @@ def register(*values: str | None) -> None:
         if new:
             _secrets.update(new)
             _ordered = tuple(sorted(_secrets, key=len, reverse=True))
+            _percented.update({v: _any_case(v) for v in new if _PERCENT.search(v)})
+
+
+def _any_case(secret: str) -> re.Pattern[str]:
+    """A pattern for ``secret`` whose percent-encodings match in upper or lower case (``%2B`` or ``%2b``)."""
+    parts = _PERCENT.split(secret)
+    return re.compile("".join(f"(?i:{part})" if i % 2 else re.escape(part) for i, part in enumerate(parts)))
 
 
 def sent_forms(value: str) -> set[str]:
@@ -76,13 +86,21 @@ def holds_secret(text: str, shortest: int = 16) -> bool:
     >>> holds_secret("id-a-token-of-some-length"), holds_secret("id-short-secret")
     (True, False)
     """
-    return any(len(secret) >= shortest and secret in text for secret in _ordered)
+    return any(len(secret) >= shortest and _found(secret, text) for secret in _ordered)
+
+
+def _found(secret: str, text: str) -> bool:
+    percented = _percented.get(secret)
+    return secret in text if percented is None else percented.search(text) is not None
 
 
 def redact(text: str) -> str:
     """``text`` with every registered secret and every bearer/basic credential masked."""
     for secret in _ordered:
-        if secret in text:
+        percented = _percented.get(secret)
+        if percented is not None:
+            text = percented.sub(MASK, text)
+        elif secret in text:
             text = text.replace(secret, MASK)
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)

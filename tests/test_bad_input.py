@@ -207,6 +207,63 @@ def test_a_template_may_only_name_columns(quick, template, field):
     assert sandbox.gateway.counts["send"] == 0 and sandbox.received == []
 
 
+@pytest.mark.parametrize(
+    "template, said",
+    [
+        ("Nr {n:099999999d}", "The template field {n:099999999d} asks for more than 999 characters"),
+        ("{n:.100000}", "The template field {n:.100000} asks for more than 999 characters"),
+        ("{n:>999}" * 40, "The template's formats ask for 39,960 characters in all"),
+    ],
+    ids=["width", "precision", "many-fields"],
+)
+def test_a_template_that_would_build_megabytes_is_refused_before_it_is_rendered(quick, template, said):
+    """The format is refused as written: no 100 MB string is built to be found too long afterwards."""
+    import tracemalloc
+
+    sandbox, client = quick
+    frame = pd.DataFrame({"msisdn": ["501102030"], "n": [7]})
+    tracemalloc.start()
+    try:
+        with pytest.raises(mmsnb.InputError) as info:
+            send(client, frame, subject=template)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value).startswith(said)
+    assert peak < 20_000_000
+    assert sandbox.gateway.counts["send"] == 0 and sandbox.received == []
+
+
+@pytest.mark.parametrize(
+    "option, value, said",
+    [
+        ("sender", "A\r\nB", "The sender 'A\\r\\nB' holds a control character (U+000D, a carriage return)"),
+        ("sender", "Sklep\x85", "The sender 'Sklep\\x85' holds a control character (U+0085"),
+        ("subject", "Hej\x1b[2J", "The subject 'Hej\\x1b[2J' holds a control character (U+001B"),
+        ("subject", "Hej\x00", "The subject 'Hej\\x00' holds a control character (U+0000, a null character)"),
+        ("campaign", "spring\nsale", "The campaign name 'spring\\nsale' holds a control character (U+000A"),
+        ("campaign", "spring\tsale", "The campaign name 'spring\\tsale' holds a control character (U+0009, a tab)"),
+    ],
+    ids=["sender-crlf", "sender-c1", "subject-escape", "subject-null", "campaign-newline", "campaign-tab"],
+)
+def test_control_characters_are_refused_before_anything_is_sent(quick, option, value, said):
+    sandbox, client = quick
+    frame = pd.DataFrame({"msisdn": ["501102030"]})
+    with pytest.raises(mmsnb.InputError) as info:
+        send(client, frame, **{"subject": "Hej", option: value})
+    assert str(info.value).startswith(said)
+    assert sandbox.gateway.counts["send"] == 0 and sandbox.received == []
+
+
+def test_a_subject_may_hold_tabs_and_line_breaks_and_a_column_may_not_hold_other_control_characters(quick):
+    sandbox, client = quick
+    frame = pd.DataFrame({"msisdn": ["501102030", "501102031"], "name": ["Ola", "Jan\x07"]})
+    results = send(client, frame, subject="Cześć {name}!\r\n\tDo zobaczenia")
+    assert results.send_state.astype(str).tolist() == ["accepted", "invalid"]
+    assert "holds a control character (U+0007" in results.error.iloc[1]
+    assert [r.subject for r in sandbox.received] == ["Cześć Ola!\r\n\tDo zobaczenia"]
+
+
 def test_a_template_may_format_a_column(quick):
     sandbox, client = quick
     frame = pd.DataFrame({"msisdn": ["501102030"], "kwota": [12.5]})
@@ -337,6 +394,62 @@ def test_a_gif_of_thousands_of_frames_is_refused_before_it_is_decoded(quick, tmp
     results = send(client, pd.DataFrame({"msisdn": ["501102030"]}), ledger=tmp_path / "l", **options)
     assert results.send_state.iloc[0] == "invalid" and results.error.iloc[0] == str(info.value)
     assert sandbox.received == []
+
+
+def test_a_junk_byte_does_not_hide_the_frames_after_it(quick, tmp_path):
+    """Pillow skips a byte that starts no block and decodes on: the frames after it count too."""
+    sandbox, client = quick
+    first, rest = gif_of_frames(1)[:-1], gif_of_frames(4000)[len(gif_of_frames(0)) - 1 :]
+    junk = first + b"\x00" + rest
+    assert Image.open(io.BytesIO(first + b"\x00" + gif_of_frames(3)[len(gif_of_frames(0)) - 1 :])).n_frames == 4
+    path = tmp_path / "spinner.gif"
+    path.write_bytes(junk)
+    options = dict(attachments=[str(path)], fit=True, max_message_bytes=20_000)
+    results = send(client, pd.DataFrame({"msisdn": ["501102030"]}), ledger=tmp_path / "l", **options)
+    assert results.send_state.iloc[0] == "invalid"
+    assert results.error.iloc[0].startswith(
+        f"Attachment 'spinner.gif' cannot be fitted: it is an animation of more than {MAX_FRAMES} frames"
+    )
+    assert sandbox.received == []
+
+
+def test_an_unforeseen_failure_of_the_image_library_names_the_file(quick, tmp_path, monkeypatch):
+    """What Pillow raises on a file made to trip it (an OverflowError after minutes of decoding, here at once)
+    is a sentence naming the file, for that row alone."""
+    from mmsnb import images
+
+    sandbox, client = quick
+
+    def overflow(data: bytes, budget: int) -> None:
+        raise OverflowError("Python int too large to convert to C long")
+
+    monkeypatch.setattr(images, "fit", overflow)
+    path = tmp_path / "spinner.gif"
+    path.write_bytes(gif_of_frames(4000))
+    (tmp_path / "photo.webp").write_bytes(webp_photo())
+    frame = pd.DataFrame({"msisdn": ["501102030", "501102031"], "file": ["spinner.gif", "photo.webp"]})
+    results = send(
+        client,
+        frame,
+        attachments="file",
+        attachments_dir=tmp_path,
+        fit=True,
+        max_message_bytes=20_000,
+        ledger=tmp_path / "l",
+    )
+    assert results.send_state.astype(str).tolist() == ["invalid", "invalid"]
+    for name, error in zip(["spinner.gif", "photo.webp"], results.error, strict=True):
+        assert error.startswith(
+            f"Attachment {name!r} could not be prepared: the image library failed on it (Python int"
+        )
+        assert "OverflowError" not in error
+    assert sandbox.received == []
+
+
+def webp_photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(out, "WEBP")
+    return out.getvalue()
 
 
 def test_what_is_no_way_of_writing_a_number_is_refused_and_not_sent(quick):

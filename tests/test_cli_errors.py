@@ -58,6 +58,23 @@ def test_missing_credentials_name_the_variable_not_a_python_parameter(tmp_path):
     assert "No client secret: set MMSNB_CLIENT_SECRET" in with_id.stderr and "sandbox" not in with_id.stderr
 
 
+@pytest.mark.parametrize(
+    "option, value, said",
+    [
+        ("--sender", "A\tB", "mmsnb: The sender 'A\\tB' holds a control character (U+0009, a tab)"),
+        ("--campaign", "a\nb", "argument --campaign: The campaign name 'a\\nb' holds a control character (U+000A"),
+        ("--subject", "Hej\x07", "mmsnb: The subject 'Hej\\x07' holds a control character (U+0007"),
+    ],
+    ids=["sender", "campaign", "subject"],
+)
+def test_control_characters_are_refused_on_the_command_line(sandbox, gateway_env, tmp_path, option, value, said):
+    words = ["--subject", "Hej", option, value] if option != "--subject" else [option, value]
+    done = mmsnb("send", "501102030", *words, env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert said in done.stderr.strip().splitlines()[-1]  # after the usage, for a mistake in an option
+    assert received_by_address(sandbox) == {}
+
+
 @pytest.mark.parametrize("name", ["", "   "])
 def test_an_empty_campaign_name_is_refused_in_the_commands_words(sandbox, gateway_env, tmp_path, name):
     done = mmsnb("send", "501102030", "--subject", "Hej", "--campaign", name, env=gateway_env, cwd=tmp_path)
@@ -245,7 +262,7 @@ def test_every_variable_is_described():
         (["501102030", "502103040"], ["501102030", "502103040"]),
         (["501 102 030", "502-103-040"], ["501 102 030", "502-103-040"]),
         (["501", "102", "030", "502-103-040"], ["501 102 030", "502-103-040"]),
-        (["5011"], ["5011"]),  # one word: the send reports it invalid, as for any bad number
+        (["5011"], ["5011"]),  # one word: the send refuses it, as any bad number
     ],
 )
 def test_numbers_in_separate_words_are_joined(words, numbers):
@@ -298,6 +315,24 @@ def test_send_digit_groups_with_anything_left_over_send_nothing(sandbox, gateway
     together = " ".join(words)
     assert done.stderr.startswith(f"mmsnb send: error: {together!r} is not ")
     assert "No number was sent: digit groups without quotes are read as one number." in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
+    assert received_by_address(sandbox) == {}
+
+
+@pytest.mark.parametrize(
+    ("words", "named"),
+    [
+        (["501102036", "+48"], "'+48' is not a phone number."),  # was sent to 501102036, '+48' reported after
+        (["501102036", "abc", "502103040"], "'abc' is not a phone number"),
+        (["501102036", "50-11"], "'50-11' is not a valid Polish number"),
+    ],
+    ids=["stray-plus48", "a-word", "too-short"],
+)
+def test_send_with_any_invalid_number_sends_nothing(sandbox, gateway_env, tmp_path, words, named):
+    done = mmsnb("send", *words, "--subject", "Test", env=gateway_env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"mmsnb send: error: {named}")
+    assert "No number was sent" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
     assert received_by_address(sandbox) == {}
 

@@ -438,6 +438,27 @@ def test_a_quota_answer_not_understood_is_a_server_error(answer):
         parse_limit(answer)
 
 
+@pytest.mark.parametrize("count", ["-5", "+7", "\u0663", " 7", "1_000", "7.0", True, -5], ids=repr)
+def test_a_quota_count_that_is_not_ascii_digits_is_not_understood(tmp_path, count):
+    """The OpenAPI document says ``^[0-9]+$``: what Python's int() would also read (a sign, an Arabic-Indic
+    digit, spaces, underscores) is refused, through a real client and server."""
+    from helpers import Server
+
+    def answer(handler, body):
+        if handler.path.startswith("/oauth/v2/token"):
+            return 200, {}, {"access_token": "token-0123456789", "token_type": "Bearer", "expires_in": 3600}
+        return 200, {}, {"used": count, "available": "99", "date": "Tue Jan 22 2026"}
+
+    server = Server(answer, tls_dir=tmp_path)
+    client = mmsnb.Client("app", "a-secret-value", base_url=server.url, verify=server.ca_path, timeout=(2, 5))
+    try:
+        with pytest.raises(ServerError, match="The gateway's quota answer is not understood"):
+            client.limit()
+    finally:
+        client.close()
+        server.stop()
+
+
 # -- settings ------------------------------------------------------------------------------
 
 

@@ -386,3 +386,90 @@ def test_gps_where_no_metadata_belongs_is_refused_rather_than_sent(sandbox, clie
     assert sandbox.received == []
     client.send_mms("501102030", attachments=[("hidden.jpg", hidden)], keep_metadata=True)
     assert sent_files(sandbox)[0].data == hidden
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def test_gps_after_the_end_of_a_png_or_a_jpeg_is_reported_and_not_sent(sandbox, client, tmp_path):
+    """Viewers stop at a PNG's IEND or a JPEG's end marker; what follows still travels unless it is cut."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update(GPS)
+    tiff = exif.tobytes()[6:] if exif.tobytes().startswith(b"Exif\0\0") else exif.tobytes()
+    png = encoded(noise((64, 48)), "PNG")
+    jpeg = encoded(noise((64, 48)), "JPEG", quality=90)
+    files = {
+        "after.png": png + png_chunk(b"eXIf", tiff),
+        "junk.png": png + b"\0" * 100,
+        "after.jpg": jpeg + exif_segment(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    frame = pd.DataFrame({"msisdn": orange(3), "file": list(files)})
+
+    plan = mmsnb.plan(client, frame, attachments="file", attachments_dir=tmp_path, ledger=tmp_path / "l")
+    results = mmsnb.send(client, frame, attachments="file", attachments_dir=tmp_path, ledger=tmp_path / "l")
+
+    assert (results.send_state == "accepted").all()
+    sent = {a.filename: a.data for a in sent_files(sandbox)}
+    assert sent == {"after.png": png, "junk.png": png, "after.jpg": jpeg}
+    for report in (plan.media.set_index("file"), results.mms.media.set_index("file")):
+        assert report.loc["after.png", "gps"] and report.loc["after.jpg", "gps"] and not report.loc["junk.png", "gps"]
+        assert report.loc["junk.png", "metadata_removed"] == "data after the end"
+
+
+def gif_with(*extensions: bytes) -> bytes:
+    """A looping GIF of two 8×8 frames with ``extensions`` (whole blocks) written before its first frame."""
+    frames = [noise((8, 8), seed=n).convert("P") for n in range(2)]
+    gif = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], loop=0, duration=100)
+    first = gif.index(b"\x21\xf9")  # the first frame's graphic control extension
+    return gif[:first] + b"".join(extensions) + gif[first:]
+
+
+def gif_extension(label: bytes, body: bytes, app: bytes = b"") -> bytes:
+    """A GIF extension block: its label, an application's 11-byte name (if any), then ``body`` in sub-blocks."""
+    blocks = (bytes([len(app)]) + app) if app else b""
+    blocks += b"".join(bytes([len(body[i : i + 255])]) + body[i : i + 255] for i in range(0, len(body), 255))
+    return b"\x21" + label + blocks + b"\0"
+
+
+def test_a_gifs_comments_and_application_data_are_removed_and_it_still_loops(sandbox, client, tmp_path):
+    """GPS in an XMP application extension, or EXIF in a comment, is reported and does not reach the gateway."""
+    xmp = b'<x:xmpmeta><rdf:Description exif:GPSLatitude="52,13.5N" exif:GPSLongitude="21,0.7E"/></x:xmpmeta>'
+    files = {
+        "xmp.gif": gif_with(gif_extension(b"\xff", xmp, app=b"XMP DataXMP")),
+        "comment.gif": gif_with(gif_extension(b"\xfe", exif_segment()[4:])),
+        "plain.gif": gif_with(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        assert Image.open(io.BytesIO(data)).n_frames == 2
+    frame = pd.DataFrame({"msisdn": orange(3), "file": list(files)})
+
+    results = mmsnb.send(client, frame, attachments="file", attachments_dir=tmp_path, ledger=tmp_path / "l")
+
+    assert (results.send_state == "accepted").all()
+    sent = {a.filename: a.data for a in sent_files(sandbox)}
+    assert sent["plain.gif"] == files["plain.gif"]
+    for name in ("xmp.gif", "comment.gif"):
+        assert b"GPS" not in sent[name] and b"Exif" not in sent[name] and b"XMP" not in sent[name]
+        assert sent[name] == files["plain.gif"]
+        shown = Image.open(io.BytesIO(sent[name]))
+        assert shown.n_frames == 2 and shown.info["loop"] == 0
+    report = results.mms.media.set_index("file")
+    assert report.loc["xmp.gif", "gps"] and report.loc["comment.gif", "gps"] and not report.loc["plain.gif", "gps"]
+    assert report.loc["xmp.gif", "metadata_removed"] == "XMP"
+    assert report.loc["comment.gif", "metadata_removed"] == "comment"
+
+
+def test_a_gif_whose_location_stays_after_cleaning_is_refused_by_name(sandbox, client):
+    """A position written where no metadata belongs (here a plain-text extension, part of the picture) is not
+    sent: the cleaned file is checked again."""
+    hidden = gif_with(gif_extension(b"\x01", b"\x00" * 12 + b"GPSLatitude 52,13.5N"))
+    with pytest.raises(mmsnb.InputError, match=r"'hidden.gif': it says where it was taken \(GPS\)"):
+        client.send_mms("501102030", attachments=[("hidden.gif", hidden)])
+    assert sandbox.received == []

@@ -105,10 +105,15 @@ def test_token_answers_are_never_cached(sandbox):
     assert answers[0].json()["token_type"] == "Bearer"
 
 
-@pytest.mark.parametrize(("expires_in", "fetched"), [(0, 3), ("0", 3), (3600, 1)], ids=["0", "text 0", "an hour"])
+@pytest.mark.parametrize(
+    ("expires_in", "fetched"),
+    [(0, 3), ("0", 3), (-5, 3), ("-5", 3), (3600, 1)],
+    ids=["0", "text 0", "negative", "text negative", "an hour"],
+)
 def test_a_token_that_expires_in_0_is_not_reused(tmp_path, expires_in, fetched):
     """RFC 6749 §5.1: ``expires_in: 0`` is a token not to be kept (oauthlib drops the 0, which read as "no lifetime
-    named"); each call fetches its own. Counted at a real token endpoint."""
+    named"); each call fetches its own. A negative lifetime is taken as 0 (oauthlib would call the token expired
+    at once, and the gateway would be blamed for refusing a fresh one). Counted at a real token endpoint."""
     issued: list[str] = []
 
     def answer(handler, body):

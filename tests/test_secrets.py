@@ -86,10 +86,13 @@ HOSTILE_ID, HOSTILE_SECRET = "app id", "s3cr3t+pass/word=?&x y"
 
 def sent_forms(client_id: str, secret: str) -> list[str]:
     """Every form of the secret the client may send (written here independently of mmsnb): as it is, percent- and
-    form-encoded, in the id:secret pair (as it is and RFC 6749 §2.3.1's), and that pair in Base64."""
+    form-encoded (hex digits in upper, lower or mixed case), in the id:secret pair (as it is and RFC 6749
+    §2.3.1's), and that pair in Base64."""
     pairs = [f"{client_id}:{secret}", f"{quote_plus(client_id)}:{quote_plus(secret)}"]
     forms = [secret, quote(secret), quote(secret, safe=""), quote_plus(secret), *pairs]
     forms += [quote(p, safe="") for p in pairs] + [quote_plus(p) for p in pairs]
+    forms += [re.sub("%[0-9A-F]{2}", lambda m: m[0].lower(), f) for f in forms if "%" in f]  # %2b as well as %2B
+    forms += [re.sub("%[0-9A-F]([0-9A-F])", lambda m: m[0][:2] + m[1].lower(), f) for f in forms if "%" in f]
     return forms + [base64.b64encode(p.encode()).decode() for p in pairs]
 
 

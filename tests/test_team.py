@@ -548,3 +548,25 @@ def test_a_campaign_locked_by_a_run_that_stopped_answering_stops_with_a_sentence
     assert set(results.send_state.astype(str)) == {"stopped"}
     assert results.error.str.contains("stayed locked by another run for over 1 s").all()
     assert sandbox.received == []
+
+
+def test_a_read_of_a_frozen_server_says_nothing_was_changed_not_that_a_campaign_stopped(own_server, monkeypatch):
+    """Reading the opt-outs (or the history) is no campaign: the sentence says what was being done."""
+    from mmsnb.ledger import postgres
+
+    monkeypatch.setattr(postgres, "ANSWER_TIMEOUT", 2)
+    with mmsnb.Ledger(own_server.url()) as ledger:
+        ledger.opt_out(["tel:+48501000000"])
+        with own_server.frozen():
+            said = []
+            for _ in range(2):  # the first call finds the server gone, the second knows it
+                with pytest.raises(mmsnb.LedgerError) as info:
+                    ledger.opted_out()
+                said.append(str(info.value))
+            with pytest.raises(mmsnb.LedgerError) as info:
+                ledger.opt_out(["tel:+48501000001"])
+    for sentence in said:
+        assert "lost its connection to the server (no answer within 2 s) while it was being read" in sentence
+        assert "nothing was changed" in sentence and "campaign" not in sentence
+    assert "while it was being written. A campaign stops here" in str(info.value)
+    assert own_server.password not in " ".join(said)

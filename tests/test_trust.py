@@ -109,6 +109,66 @@ def test_a_ledger_with_two_names_is_refused_so_two_processes_cannot_send_everyth
         assert "with 2 names (hard links), which SQLite does not support" in out
 
 
+def can_bind_mount_a_file(folder: Path) -> bool:
+    """Whether this machine lets a test bind-mount a file in a mount namespace of its own (root, util-linux)."""
+    (folder / "a").touch()
+    (folder / "b").touch()
+    try:
+        done = subprocess.run(["unshare", "-m", "mount", "--bind", folder / "a", folder / "b"], capture_output=True)
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
+#: The start of a child that sees ``ledger`` through a file bind-mounted at ``bound`` (a container's ``-v``).
+MOUNTED = """
+import ctypes, subprocess
+assert ctypes.CDLL(None, use_errno=True).unshare(0x00020000) == 0, "unshare(CLONE_NEWNS)"  # os.unshare in 3.12
+subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+subprocess.run(["mount", "--bind", {ledger!r}, {bound!r}], check=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="mount namespaces are Linux's")
+def test_a_ledger_file_mounted_on_its_own_is_refused_so_two_processes_cannot_send_everything_twice(
+    make_sandbox, tmp_path
+):
+    """A file bind-mounted on its own (``docker run -v team.sqlite:/data/l.sqlite``) is one file with two paths,
+    each with its own write-ahead log: the run inside would not see the claims of the run outside. The run
+    that sees it mounted is refused before it sends; the other sends each message once."""
+    if not can_bind_mount_a_file(tmp_path):
+        pytest.skip("this machine does not let a test bind-mount a file (unshare -m and mount need root)")
+    sandbox = make_sandbox(quota=1000, latency=0.02)
+    csv, ledger, bound = tmp_path / "campaign.csv", tmp_path / "ledger.sqlite", tmp_path / "data" / "l.sqlite"
+    pd.DataFrame({"msisdn": orange(60)}).to_csv(csv, index=False)
+    mmsnb.Ledger(ledger).close()
+    bound.parent.mkdir()
+    bound.touch()
+    env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(REPO)}
+    refused = "try:\n" + CHILD.replace("\n", "\n    ") + "\nexcept mmsnb.LedgerError as exc:\n    print(exc)\n"
+    outside = refused.format(csv=str(csv), ledger=str(ledger), out=str(tmp_path / "outside.csv"))
+    inside = MOUNTED.format(ledger=str(ledger), bound=str(bound)) + refused.format(
+        csv=str(csv), ledger=str(bound), out=str(tmp_path / "inside.csv")
+    )
+    said = run_together([(outside, tmp_path, env), (inside, tmp_path, env)])
+
+    assert received_addresses(sandbox) == Counter({f"tel:+48{n}": 1 for n in orange(60)})
+    assert said[0] == ""
+    assert "is a file mounted on its own" in said[1] and "Mount the folder that holds the ledger instead" in said[1]
+
+
+def test_the_mount_points_are_read_as_the_kernel_escapes_them(tmp_path):
+    from mmsnb.ledger.sqlite import mount_points
+
+    info = tmp_path / "mountinfo"
+    info.write_bytes(
+        b"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+        b"66 46 254:0 /tmp/a /data/my\\040team\\011l.sqlite rw,relatime - ext4 /dev/vda rw\n"
+    )
+    assert mount_points(str(info)) == {"/proc", "/data/my team\tl.sqlite"}
+    assert mount_points(str(tmp_path / "none")) == set()
+
+
 def test_retry_unknown_never_takes_a_claim_that_a_live_run_holds(sandbox, client, tmp_path):
     ledger = mmsnb.Ledger(tmp_path / "ledger.sqlite")
     try:
@@ -231,6 +291,81 @@ def test_a_run_of_another_pid_namespace_of_this_host_holds_its_claims_while_it_w
         later = mmsnb.send(client, frame, subject="Wiosna", ledger=ledger, **options)
     assert first.send_state.astype(str).tolist() == ["in-progress"]
     assert later.send_state.astype(str).tolist() == ["accepted"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+
+
+def _run_row(ledger, host: str, pid: int, seen_at: str) -> int:
+    """A run row as another run would write it, with one request of it under way for tel:+48501000000."""
+    with ledger._store.write() as tx:
+        run = tx.insert(
+            "INSERT INTO runs (campaign, host, pid, started_at, seen_at) VALUES (?, ?, ?, ?, ?)",
+            ("spring", host, pid, seen_at, seen_at),
+        )
+    ledger.begin(run, "spring", "key", ["tel:+48501000000"], True)
+    with ledger._store.write() as tx:  # begin() marks the run as seen now
+        tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (seen_at, run))
+    return run
+
+
+def _other_boot(host: str) -> str:
+    """``host`` (a run's recorded identity) as a machine with the same host name but another boot writes it."""
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    return host.replace(boot, "0f0f0f0f-0000-4000-8000-000000000000")
+
+
+@pytest.mark.skipif(not Path("/proc/sys/kernel/random/boot_id").exists(), reason="needs Linux's boot id")
+def test_a_live_run_on_another_machine_of_the_same_host_name_is_not_taken_for_dead(sandbox, client, tmp_path):
+    """Two machines with one host name share the initial pid namespace's number: a run of the other one,
+    sending now (its lease is fresh) under a pid that is no process here, holds its claim; retry_unknown=True
+    must not send that number again."""
+    from datetime import datetime
+
+    from mmsnb.ledger.journal import this_host
+
+    frame = pd.DataFrame({"msisdn": orange(1)})
+    with mmsnb.Ledger(tmp_path / "ledger.sqlite") as ledger:
+        _run_row(ledger, _other_boot(this_host()), free_pid(), datetime.now(UTC).isoformat())
+        client.send_mms(["tel:+48501000000"], subject="Wiosna")  # what the other machine's run sent meanwhile
+        results = mmsnb.send(
+            client, frame, subject="Wiosna", campaign="spring", ledger=ledger, retry_unknown=True, progress=False
+        )
+    assert results.send_state.astype(str).tolist() == ["in-progress"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+
+
+@pytest.mark.skipif(not Path("/proc/sys/kernel/random/boot_id").exists(), reason="needs Linux's boot id")
+def test_a_stopped_run_on_another_machine_is_judged_by_its_lease_not_by_a_pid_alive_here(sandbox, client, tmp_path):
+    """The other machine's run stopped writing longer ago than its lease; its pid happens to be a live
+    process here (this test's parent). The number is free again for retry_unknown=True, and sent once."""
+    from datetime import datetime, timedelta
+
+    from mmsnb.ledger.journal import LEASE, this_host
+
+    frame, stale = pd.DataFrame({"msisdn": orange(1)}), datetime.now(UTC) - LEASE - timedelta(minutes=1)
+    with mmsnb.Ledger(tmp_path / "ledger.sqlite") as ledger:
+        _run_row(ledger, _other_boot(this_host()), os.getppid(), stale.isoformat())
+        results = mmsnb.send(
+            client, frame, subject="Wiosna", campaign="spring", ledger=ledger, retry_unknown=True, progress=False
+        )
+    assert results.send_state.astype(str).tolist() == ["accepted"]
+    assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
+
+
+def test_a_run_recorded_without_a_boot_is_judged_by_its_lease(sandbox, client, tmp_path):
+    """A row written before runs recorded their boot (host name and pid namespace only) is not taken for
+    this machine's: its pid, no process here, does not make it dead while its lease is fresh."""
+    import socket
+    from datetime import datetime
+
+    frame = pd.DataFrame({"msisdn": orange(1)})
+    old = f"{socket.gethostname()} {os.readlink('/proc/self/ns/pid')}" if sys.platform == "linux" else "box"
+    with mmsnb.Ledger(tmp_path / "ledger.sqlite") as ledger:
+        _run_row(ledger, old, free_pid(), datetime.now(UTC).isoformat())
+        client.send_mms(["tel:+48501000000"], subject="Wiosna")
+        results = mmsnb.send(
+            client, frame, subject="Wiosna", campaign="spring", ledger=ledger, retry_unknown=True, progress=False
+        )
+    assert results.send_state.astype(str).tolist() == ["in-progress"]
     assert received_addresses(sandbox) == Counter({"tel:+48501000000": 1})
 
 

@@ -164,6 +164,14 @@ def _valid_number(text: str) -> bool:
     return _why_not_number(text) is None
 
 
+def _refuse_any_invalid(numbers: Sequence[str]) -> None:
+    """A :class:`Usage` error naming the first of ``numbers`` that is not a valid number: a send sends all or none."""
+    for number in numbers:
+        reason = _why_not_number(number)
+        if reason is not None:
+            raise Usage(f"{reason} No number was sent: correct it or leave it out, and send again.")
+
+
 def _client() -> Client:
     """The client the ``MMSNB_*`` settings describe; with none, the sentence says how to try the sandbox."""
     from ..client import Client
@@ -197,6 +205,7 @@ def send(args: argparse.Namespace) -> int:
     from ..result_columns import SendInfo, SendState
 
     numbers = join_numbers(args.numbers, _why_not_number)
+    _refuse_any_invalid(numbers)
     campaign = args.campaign
     if args.again:
         campaign = f"{campaign or 'cli'}-again-{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}"

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from ..config import VARIABLES
 from ..errors import InputError
-from ..message import PRIORITIES
+from ..message import PRIORITIES, check_no_control
 from . import commands
 from .commands import NUMBER_COLUMN
 
@@ -113,6 +113,10 @@ def _campaign(text: str) -> str:
         raise argparse.ArgumentTypeError(
             "the campaign name is empty; give a name, or leave out --campaign for the automatic name"
         )
+    try:
+        check_no_control("campaign name", text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(exc.sentence) from None
     return text
 
 
@@ -280,7 +284,8 @@ COMMANDS = (
         "and numbers that opted out ('mmsnb opt-out') are never sent to. "
         'A number written with spaces may be quoted ("501 102 030") or not (501 102 030): adjacent digit groups '
         "are joined when all of them together make one number, else nothing is sent; quote each of several "
-        "numbers written in groups.",
+        "numbers written in groups. Any word that is not a valid number (such as a stray +48) refuses the whole "
+        "command: nothing is sent.",
         epilog="exit status: 0 when every number was sent (now or by an earlier run) or left out by a rule\n"
         "(it opted out, or was contacted within --min-gap); 2 when a number was invalid or repeated, or the\n"
         "command was wrong; 1 when the gateway refused or could not be reached, or the quota ran out.\n\n"

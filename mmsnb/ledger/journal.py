@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import socket
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,11 +59,16 @@ def now() -> str:
 _ENDED_HERE: set[tuple[str, int]] = set()
 
 
+#: Where Linux gives the id of this boot: different on every machine and after every boot, shared by containers.
+BOOT_ID = "/proc/sys/kernel/random/boot_id"
+
+
 def this_host() -> str:
-    """The name a run records as its host: the machine's name and, where there is one (Linux), the pid
-    namespace its pid counts in. Two containers that share a host name (host networking) each count pids
-    their own way, so a pid says whether a run lives only to a run of the same namespace; to any other it
-    is a run on another machine, alive while it writes (:data:`LEASE`)."""
+    """The name a run records as its host: the machine's name and, where there is one (Linux), the boot
+    and the pid namespace its pid counts in. The initial pid namespace has the same number on every Linux
+    and two machines (or containers with host networking) may share a host name, so a pid says whether a
+    run lives only to a run of the same boot and namespace; to any other it is a run on another machine,
+    alive while it writes (:data:`LEASE`). Where neither can be read, no other process shares the name."""
     return _host_of(os.getpid())
 
 
@@ -70,9 +76,12 @@ def this_host() -> str:
 def _host_of(pid: int) -> str:
     """:func:`this_host` for the process ``pid`` (a process keeps its pid namespace for life; a fork may not)."""
     try:
-        return f"{socket.gethostname()} {os.readlink('/proc/self/ns/pid')}"  # e.g. "box pid:[4026531836]"
-    except OSError:  # no /proc (macOS, Windows): no pid namespaces either
-        return socket.gethostname()
+        namespace = os.readlink("/proc/self/ns/pid")  # e.g. "pid:[4026531836]", the same on every machine
+        with open(BOOT_ID, encoding="ascii") as file:
+            boot = file.read().strip()
+    except (OSError, ValueError):  # no /proc (macOS, Windows): judged by the lease, even on this machine
+        return f"{socket.gethostname()} run:{uuid.uuid4()}"
+    return f"{socket.gethostname()} {namespace} boot:{boot}"
 
 
 def _alive(

@@ -55,8 +55,9 @@ logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 _POOLS_LOCK = threading.Lock()
 
 
-def explain(location: Location, exc: Exception) -> LedgerError:
-    """A sentence for a PostgreSQL failure that names the ledger (without its password) and says what to do."""
+def explain(location: Location, exc: Exception, *, reading: bool = False) -> LedgerError:
+    """A sentence for a PostgreSQL failure that names the ledger (without its password) and says what to do;
+    ``reading``: it failed while only reading (opt-outs, history), so nothing was changed."""
     said = redact.redact(str(exc).strip().replace("\n", " "))
     text = said.lower()
     where = f"The ledger {str(location)!r}"
@@ -88,8 +89,12 @@ def explain(location: Location, exc: Exception) -> LedgerError:
         for s in ("server closed the connection", "terminating connection", "consuming input", "no answer within")
     ):
         sentence = (
-            f"{where} lost its connection to the server ({said}). The campaign stopped: requests under way "
-            "are recorded as unknown and are not repeated."
+            f"{where} lost its connection to the server ({said}) while it was being read; nothing was changed. "
+            "Run again when the server answers."
+            if reading
+            else f"{where} lost its connection to the server ({said}) while it was being written. A campaign stops "
+            "here: requests under way are recorded as unknown and are not repeated. An opt-out or opt-in may not "
+            "be recorded: check it when the server answers."
         )
     elif "couldn't get a connection" in text or "pool" in text:
         sentence = (
@@ -230,7 +235,8 @@ class PostgresStore:
 
     def __init__(self, location: Location) -> None:
         self.location = location
-        self._lost: LedgerError | None = None
+        #: What lost the server (the first cause, not an echo of it): every call after it fails at once.
+        self._lost: Exception | None = None
         self._psycopg, pool_module = _modules()
         key = (os.getpid(), location.conninfo)
         with _POOLS_LOCK, self._guard():
@@ -294,35 +300,45 @@ class PostgresStore:
             tx.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 
     @contextmanager
-    def _guard(self) -> Iterator[None]:
-        """Turn psycopg's errors (and the pool's) into :class:`LedgerError` naming this ledger; once the
-        server is lost, this Ledger fails at once from then on (a campaign stops without waiting again)."""
+    def _guard(self, *, reading: bool = False) -> Iterator[None]:
+        """Turn psycopg's errors (and the pool's) into :class:`LedgerError` naming this ledger (worded for a
+        read when ``reading``); once the server is lost, this Ledger fails at once from then on (a campaign
+        stops without waiting again)."""
         _, pool_module = _modules()
         try:
             yield
         except (self._psycopg.Error, pool_module.PoolTimeout) as exc:
             unanswered = getattr(_UNANSWERED, "error", None) if isinstance(exc, pool_module.PoolTimeout) else None
-            error = explain(self.location, unanswered or exc)
+            error = explain(self.location, unanswered or exc, reading=reading)
             waited = isinstance(exc, self._psycopg.errors.LockNotAvailable)  # the server is there: a lock was not
             if isinstance(exc, (self._psycopg.OperationalError, pool_module.PoolTimeout)) and not waited:
-                self._lost = self._lost or error  # the first sentence stays: the cause, not an echo of it
+                self._lost = self._lost or (unanswered or exc).with_traceback(None)
             raise error from None
 
     @contextmanager
     def write(self) -> Iterator[PostgresTransaction]:
         """One transaction on a connection of the pool, committed when the block ends."""
+        with self._transaction(reading=False) as tx:
+            yield tx
+
+    @contextmanager
+    def read(self) -> Iterator[PostgresTransaction]:
+        """One transaction that only reads; a failure says that nothing was changed."""
+        with self._transaction(reading=True) as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, *, reading: bool) -> Iterator[PostgresTransaction]:
         if self._lost is not None:
-            raise LedgerError(str(self._lost))
+            raise explain(self.location, self._lost, reading=reading)
         _UNANSWERED.error = None
         with (
-            self._guard(),
+            self._guard(reading=reading),
             self._pool.connection() as conn,
             _answered(conn, ANSWER_TIMEOUT),
             conn.transaction(),
         ):
             yield PostgresTransaction(conn.cursor())
-
-    read = write
 
     def close(self) -> None:
         """Nothing to close: the pool serves every Ledger of this process, and closes when it exits."""

@@ -10,6 +10,7 @@ every commit synced to disk.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -51,7 +52,8 @@ def _nearly_full(path: Path) -> bool:
 
 
 def check_one_name(path: Path) -> None:
-    """:class:`LedgerError` when the ledger file or its write-ahead log has more than one name (a hard link).
+    """:class:`LedgerError` when the ledger file or its write-ahead log has more than one name (a hard link),
+    or is a mount point of its own (a file bind-mounted into a container, ``-v team.sqlite:/data/l.sqlite``).
 
     SQLite keeps a log per name and does not support this: runs through two names would each keep their
     own record, and each would send every message.
@@ -69,6 +71,40 @@ def check_one_name(path: Path) -> None:
                 f"Copy the ledger to a new file, remove the other names, and point ledger= or {VARIABLES['ledger']} "
                 "at the copy."
             )
+    _check_not_mounted(path)
+
+
+def _check_not_mounted(path: Path) -> None:
+    """:class:`LedgerError` when the ledger file, its write-ahead log or its shared memory is a mount point."""
+    mounted = mount_points()
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if os.path.realpath(file) in mounted and os.path.isfile(file):
+            raise LedgerError(
+                f"The ledger {str(path)!r} is a file mounted on its own (as a container's volume of one file), "
+                "which SQLite does not support: its write-ahead log here is not the one beside the file elsewhere, "
+                "so a run here and a run there would each send every message. Mount the folder that holds the "
+                "ledger instead, so the log is shared, and point ledger= or "
+                f"{VARIABLES['ledger']} at the file inside it."
+            )
+
+
+def mount_points(mountinfo: str = "/proc/self/mountinfo") -> set[str]:
+    r"""The mount points this process sees (Linux), as paths: ``\040`` in the kernel's list is a space.
+
+    Empty where there is no such list (macOS, Windows).
+    """
+    try:
+        with open(mountinfo, "rb") as file:
+            lines = file.read().splitlines()
+    except OSError:
+        return set()
+    points = set()
+    for line in lines:
+        fields = line.split(b" ")
+        if len(fields) > 4:
+            raw = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m[1], 8)]), fields[4])
+            points.add(os.fsdecode(raw))
+    return points
 
 
 def explain(path: Path, exc: sqlite3.Error) -> LedgerError:
