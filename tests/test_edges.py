@@ -85,7 +85,8 @@ def test_the_form_reads_its_switch(client, tmp_path):
 
 
 def test_a_missing_secret_is_named_on_every_edge(sandbox, tmp_path, monkeypatch):
-    """Redaction masks ``client_secret=`` followed by a value: the option a sentence names is not a secret."""
+    """Redaction masks ``client_secret=`` followed by a value: the option a sentence names is not a secret.
+    (Other tests in the same process register their made-up secrets for masking; none is a word of this sentence.)"""
     for name in ("MMSNB_CLIENT_ID", "MMSNB_CLIENT_SECRET", "MMSNB_AUTHORIZATION", "MMSNB_LEDGER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

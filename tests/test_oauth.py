@@ -281,7 +281,7 @@ def test_a_malformed_mmsnb_authorization_is_a_config_error(portal, monkeypatch, 
 
 def test_authorization_and_an_id_and_secret_together_are_refused(portal, monkeypatch):
     with pytest.raises(ConfigError, match="not both"):
-        mmsnb.Client("id", "secret", authorization=rfc_basic("id", "secret"), base_url=portal.url)
+        mmsnb.Client("id", "Sekret-9f2c4e", authorization=rfc_basic("id", "Sekret-9f2c4e"), base_url=portal.url)
     monkeypatch.setenv("MMSNB_CLIENT_ID", "portal-app")
     with pytest.raises(ConfigError, match="MMSNB_AUTHORIZATION"):
         mmsnb.Client.from_env(base_url=portal.url)

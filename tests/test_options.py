@@ -124,7 +124,7 @@ def test_mypy_refuses_a_misspelt_option_and_accepts_the_right_ones(tmp_path, mon
     ],
 )
 def test_a_notebook_hears_which_option_was_meant(call, said):
-    client = Client("id", "secret", base_url="https://127.0.0.1:9")  # nothing is sent: the options are checked first
+    client = Client("id", "Sekret-9f2c4e", base_url="https://127.0.0.1:9")  # nothing is sent
     with pytest.raises(mmsnb.InputError) as caught:
         call(pd.DataFrame({"msisdn": ["501102030"]}), client)
     assert str(caught.value).startswith(said)

@@ -95,7 +95,7 @@ def test_the_client_is_a_client_and_the_sandbox_behind_it_is_found(make_sandbox,
     for setting in ("ledger", "sandbox", "max_message_bytes"):
         assert not hasattr(client, setting)
     assert mmsnb.Sandbox.behind(client) is sandbox
-    assert mmsnb.Sandbox.behind(mmsnb.Client("id", "secret")) is None
+    assert mmsnb.Sandbox.behind(mmsnb.Client("id", "Sekret-9f2c4e")) is None
     monkeypatch.delenv("MMSNB_LEDGER", raising=False)
     monkeypatch.chdir(tmp_path)
     results = mmsnb.send(client, pd.DataFrame({"msisdn": orange(2)}), subject="Hej", progress=False)
