@@ -34,6 +34,7 @@ def _doctest_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     with mmsnb.Sandbox(quota=1000, seed=0, time_scale=6000) as sandbox:
         client = sandbox.client()
         frame = mmsnb.read_recipients(mmsnb.sample("campaign.csv"), to="msisdn").head(60)
+        frame["variant"] = ["A", "B"] * 30  # an A/B split, for the analysis examples
         subject = "Cześć {first_name}!"
         results = mmsnb.send(client, frame, subject=subject, campaign="spring-sale", progress=False)
         results = mmsnb.poll(client, results, timeout=60, progress=False)

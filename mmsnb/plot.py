@@ -560,7 +560,7 @@ def compare(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ``data`` is what :func:`mmsnb.compare` returns. Groups run down the y axis, labelled with how many
     were sent; a group with nothing sent is labelled so and has no dot.
 
-    >>> ax = compare(mmsnb.compare(results, by="variant"))     # doctest: +SKIP
+    >>> ax = compare(mmsnb.compare(results, by="variant"))
     """
     require(data, ("sent", "rate", "rate_low", "rate_high"), "comparison")
     by = data.index.name or "group"
@@ -597,7 +597,7 @@ def retrieval(data: object, *, ax: Axes | None = None) -> Axes:
     censored and failed ones compete (see :func:`mmsnb.retrieval`), so the curves are not biased
     towards the fast ones as the times of the retrieved alone are. A dotted line marks one half.
 
-    >>> ax = retrieval(mmsnb.retrieval(results, by="variant"))     # doctest: +SKIP
+    >>> ax = retrieval(mmsnb.retrieval(results, by="variant"))
     """
     curves = _frame(data, "curves")
     require(curves, ("group", "after", "retrieved", "low", "high"), "retrieval curves")
@@ -637,7 +637,7 @@ def campaigns(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     first send (in the table's time zone) and how many recipients were accepted; a campaign nothing was
     accepted for is labelled so and has no dot.
 
-    >>> ax = campaigns(mmsnb.campaigns(ledger="team.sqlite"))     # doctest: +SKIP
+    >>> ax = campaigns(mmsnb.campaigns(client=client))
     """
     require(data, ("first_sent", "accepted", "rate", "rate_low", "rate_high"), "campaigns table")
     title = "Delivery rate by campaign"
@@ -683,7 +683,7 @@ def by_hour(
     (the share retrieved within ``within`` of sending, of the messages whose fate by then is known; see
     :func:`mmsnb.analysis.hourly`). Hours in which nothing was sent stay blank.
 
-    >>> ax = by_hour(mmsnb.history(), what="retrieved_within", within="2h")     # doctest: +SKIP
+    >>> ax = by_hour(mmsnb.history(client=client), what="retrieved_within", within="2h")
     """
     from .analysis import WEEKDAYS, hourly
 
