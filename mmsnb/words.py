@@ -21,9 +21,24 @@ language would be keyed by).
 
 from __future__ import annotations
 
+import gettext
+import io
+import locale
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
 
 if TYPE_CHECKING:
     from .errors import Fix
@@ -157,3 +172,107 @@ def size(n: int) -> str:
 def plural(n: int, word: str) -> str:
     """ "1 recipient", "2 recipients"."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# -- the catalogue: Polish and English ---------------------------------------------------------------------
+
+#: The languages mmsnb speaks: English (the catalogue's message ids) and Polish.
+Lang = Literal["en", "pl"]
+LANGS: tuple[Lang, ...] = ("en", "pl")
+#: Where dates and times are shown unless ``tz=`` says otherwise.
+TIME_ZONE = "Europe/Warsaw"
+
+
+def language(lang: str | None = None, *, system: bool = False) -> Lang:
+    """The language to speak: ``lang`` if given, else ``MMSNB_LANG`` (the environment, then ``.env``), else (with
+    ``system``, as the command line does) the system locale's, else English. An unknown language is English,
+    except ``lang=`` given by hand, which is refused.
+
+    >>> language("pl_PL.UTF-8"), language("en")
+    ('pl', 'en')
+    """
+    if lang:
+        chosen = _known(lang)
+        if chosen is None:
+            from .errors import Fix, InputError
+
+            raise InputError(f"mmsnb speaks English and Polish, not {lang!r}.", fix=Fix(option="lang", value="pl"))
+        return chosen
+    from .config import environment
+
+    setting = environment().get("MMSNB_LANG", "")
+    if setting:
+        return _known(setting) or "en"
+    if system:
+        found = locale.getlocale(locale.LC_MESSAGES)[0] or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+        return _known(found) or "en"
+    return "en"
+
+
+def _known(name: str) -> Lang | None:
+    code = name.strip().lower().replace("-", "_").split("_")[0].split(".")[0]
+    return "pl" if code in ("pl", "polish") else "en" if code in ("en", "c", "posix", "english") else None
+
+
+@cache
+def catalogue(lang: Lang) -> gettext.NullTranslations:
+    """The translations of ``lang``, read from the ``.po`` file shipped in the package (no build step: Babel reads
+    it and compiles it in memory). English is the message ids themselves."""
+    if lang == "en":
+        return gettext.NullTranslations()
+    source = resources.files("mmsnb") / "locale" / lang / "LC_MESSAGES" / "mmsnb.po"
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=lang, domain="mmsnb")
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain="mmsnb")
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Words in one language: ``_("Subject")``, ``_.ngettext("{n} recipient", "{n} recipients", n)``, numbers and
+    times as that language writes them.
+
+    >>> _ = speaker("pl")
+    >>> [_.ngettext("{n} recipient", "{n} recipients", n) for n in (1, 2, 5, 22)]
+    ['1 odbiorca', '2 odbiorcy', '5 odbiorców', '22 odbiorcy']
+    >>> _("Subject"), _.number(12345.5)
+    ('Treść', '12\\xa0345,5')
+    """
+
+    lang: Lang = "en"
+
+    def __call__(self, message: str, **values: object) -> str:
+        """``message`` in this language, with ``{name}`` filled in from ``values``."""
+        said = catalogue(self.lang).gettext(message)
+        return said.format(**values) if values else said
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
+        """The form of ``singular``/``plural`` this language uses for ``n`` (Polish has three), ``{n}`` filled in."""
+        said = catalogue(self.lang).ngettext(singular, plural, n)
+        return said.format(n=self.number(n), **values)
+
+    def number(self, value: float, digits: int = 1) -> str:
+        """``value`` with this language's separators, at most ``digits`` decimals."""
+        return str(format_decimal(round(value, digits), locale=self.lang))
+
+    def when(self, moment: datetime | pd.Timestamp, tz: str = TIME_ZONE) -> str:
+        """A moment in time in ``tz`` (Europe/Warsaw by default): "5 grudnia 2026, 11:14"; a naive one is UTC."""
+        stamp = pd.Timestamp(moment)
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize("UTC")
+        return str(format_datetime(stamp.to_pydatetime(), "d MMMM y, HH:mm", tzinfo=ZoneInfo(tz), locale=self.lang))
+
+    def day(self, day: date) -> str:
+        """A date: "poniedziałek, 1 grudnia 2026"."""
+        return str(format_date(day, "EEEE, d MMMM y", locale=self.lang))
+
+    def duration(self, seconds: float) -> str:
+        """A length of time in words, rounded: "3 minuty"."""
+        return str(format_timedelta(timedelta(seconds=seconds), threshold=1.1, locale=self.lang))
+
+
+def speaker(lang: str | None = None) -> Speaker:
+    """A :class:`Speaker` of ``lang`` (see :func:`language`)."""
+    return Speaker(language(lang))

@@ -1,0 +1,105 @@
+"""mmsnb in Polish: one catalogue (Babel's plural rules, numbers and dates), the card's statuses, and the
+language chosen by ``lang=``, ``MMSNB_LANG`` or the system locale."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from babel.messages.pofile import read_po
+
+from mmsnb import words
+from mmsnb.delivery_statuses import KNOWN_STATUSES, describe
+from mmsnb.errors import InputError
+
+PO = words.resources.files("mmsnb") / "locale" / "pl" / "LC_MESSAGES" / "mmsnb.po"
+
+
+@pytest.mark.parametrize(
+    ("n", "said"),
+    [
+        (0, "0 odbiorców"),
+        (1, "1 odbiorca"),
+        (2, "2 odbiorcy"),
+        (5, "5 odbiorców"),
+        (12, "12 odbiorców"),
+        (22, "22 odbiorcy"),
+        (25, "25 odbiorców"),
+        (101, "101 odbiorców"),
+        (112, "112 odbiorców"),
+    ],
+)
+def test_polish_plural_forms_come_from_babel(n: int, said: str) -> None:
+    assert words.speaker("pl").ngettext("{n} recipient", "{n} recipients", n) == said
+    assert words.speaker("en").ngettext("{n} recipient", "{n} recipients", n) == f"{n} recipient" + "s" * (n != 1)
+
+
+def test_the_catalogue_writes_no_plural_rule_of_its_own() -> None:
+    """Polish's three forms come from Babel's CLDR data, not a rule typed into the catalogue."""
+    text = PO.read_text("utf-8")
+    assert "Plural-Forms" not in text
+    catalog = read_po(io.StringIO(text), locale="pl")
+    assert catalog.num_plurals == 3
+
+
+def test_every_entry_is_translated_and_keeps_its_placeholders() -> None:
+    catalog = read_po(io.BytesIO(PO.read_bytes()), locale="pl")
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strs = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strs), f"untranslated: {message.id!r}"
+        wanted = set(words_in_braces(ids[-1]))
+        for s in strs:
+            assert set(words_in_braces(s)) <= wanted | set(words_in_braces(ids[0])), (message.id, s)
+
+
+def words_in_braces(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\{(\w*)\}", text)
+
+
+def test_numbers_and_dates_as_poland_writes_them() -> None:
+    pl, en = words.speaker("pl"), words.speaker("en")
+    assert pl.number(12345.5) == "12\xa0345,5"
+    assert en.number(12345.5) == "12,345.5"
+    moment = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)  # 11:00 in Warsaw (winter)
+    assert pl.when(moment) == "5 grudnia 2026, 11:00"
+    assert en.when(moment, tz="UTC") == "5 December 2026, 10:00"
+    assert pl.when(datetime(2026, 7, 1, 10, 0, tzinfo=UTC)) == "1 lipca 2026, 12:00"  # summer time
+    assert pl.duration(190) == "3 minuty"
+
+
+def test_the_language_is_chosen_by_lang_then_mmsnb_lang_then_the_system(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("MMSNB_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    assert words.language() == "en"
+    monkeypatch.setenv("LANG", "pl_PL.UTF-8")
+    assert words.language() == "en"  # the library speaks English unless told
+    assert words.language(system=True) == "pl"  # the command line follows the system's locale
+    (tmp_path / ".env").write_text("MMSNB_LANG=pl\n")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert words.language() == "pl"  # .env
+    monkeypatch.setenv("MMSNB_LANG", "en")
+    assert words.language(system=True) == "en"  # the environment over .env
+    assert words.language("pl") == "pl"  # lang= over both
+    with pytest.raises(InputError, match="English and Polish"):
+        words.language("de")
+
+
+def test_each_of_the_cards_statuses_has_the_cards_polish_words() -> None:
+    assert len(KNOWN_STATUSES) == 14
+    polish = {status: describe(status).meaning_pl for status in KNOWN_STATUSES}
+    english = {status: describe(status).meaning for status in KNOWN_STATUSES}
+    assert all(polish.values()) and all(polish[s] != english[s] for s in KNOWN_STATUSES)
+    assert polish["Retrieved"] == "Wiadomość poprawnie wysłana do urządzenia"  # the card's "wystana", corrected
+    assert polish["Success"].startswith("Wiadomość została poprawnie przeprocesowana")
+    assert polish["Expired"].startswith("Wiadomość wygasła.")
+    assert describe("Retrieved").meaning_in("pl") == polish["Retrieved"]
+    assert describe("Retrieved").meaning_in("en") == "delivered to the handset"
