@@ -103,3 +103,21 @@ def test_each_of_the_cards_statuses_has_the_cards_polish_words() -> None:
     assert polish["Expired"].startswith("Wiadomość wygasła.")
     assert describe("Retrieved").meaning_in("pl") == polish["Retrieved"]
     assert describe("Retrieved").meaning_in("en") == "delivered to the handset"
+
+
+def test_every_message_the_code_marks_is_in_the_catalogue() -> None:
+    """Babel's extractor finds each ``_("…")``, ``N_("…")`` and ``ngettext`` in the package: each has its Polish."""
+    from babel.messages.extract import extract_from_dir
+
+    catalog = read_po(io.BytesIO(PO.read_bytes()), locale="pl")
+    known = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog} | {
+        m.id[1] for m in catalog if isinstance(m.id, tuple)
+    }
+    package = words.resources.files("mmsnb")
+    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
+    found = [
+        (file, msg if isinstance(msg, str) else msg[0])
+        for file, _line, msg, _comments, _context in extract_from_dir(str(package), keywords=keywords)
+    ]
+    assert len(found) > 150
+    assert [f for f in found if f[1] not in known] == []
