@@ -78,10 +78,13 @@ class MMSError(Exception):
         """The sentence, with its fix in ``edge``'s words, in ``lang`` (default: English unless ``MMSNB_LANG``
         says Polish)."""
         chosen = words.language(lang) if lang else words.errors_language()
-        sentence = self.sentence
-        if chosen != "en" and self.template is not None:
-            sentence = redact.redact(words.Speaker(chosen)(self.template, **self.values))
-        return words.say(sentence, self.fix, edge, chosen)
+        return words.say(self.text(chosen), self.fix, edge, chosen)
+
+    def text(self, lang: words.Lang = "en") -> str:
+        """The sentence alone (without its fix) in ``lang``: Polish where the catalogue has it."""
+        if lang == "en" or self.template is None:
+            return self.sentence
+        return redact.redact(words.Speaker(lang)(self.template, **self.values))
 
 
 def _redacted(fix: Fix) -> Fix:

@@ -4,7 +4,11 @@ language chosen by ``lang=``, ``MMSNB_LANG`` or the system locale."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
@@ -13,6 +17,7 @@ from mmsnb import words
 from mmsnb.delivery_statuses import KNOWN_STATUSES, describe
 from mmsnb.errors import InputError
 
+ROOT = Path(__file__).resolve().parents[1]
 PO = words.resources.files("mmsnb") / "locale" / "pl" / "LC_MESSAGES" / "mmsnb.po"
 
 
@@ -121,3 +126,42 @@ def test_every_message_the_code_marks_is_in_the_catalogue() -> None:
     ]
     assert len(found) > 150
     assert [f for f in found if f[1] not in known] == []
+
+
+def mmsnb_command(*args: str, cwd, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real ``mmsnb`` command in its own process, with no settings but ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MMSNB_", "LC_", "LANG"))}
+    full = {**clean, "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", **env}
+    done = subprocess.run(
+        [sys.executable, "-m", "mmsnb", *args], env=full, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def test_the_command_lines_error_sentences_are_polish_with_mmsnb_lang_or_a_polish_locale(tmp_path) -> None:
+    english = mmsnb_command("limit", cwd=tmp_path)
+    assert english.returncode == 2 and english.stderr.startswith("mmsnb: No client id: set MMSNB_CLIENT_ID")
+    polish = "mmsnb: Brak identyfikatora klienta: ustaw MMSNB_CLIENT_ID w środowisku albo w pliku .env."
+    for env in ({"MMSNB_LANG": "pl"}, {"LANG": "pl_PL.UTF-8"}):
+        done = mmsnb_command("limit", cwd=tmp_path, **env)
+        assert done.returncode == 2, done.stderr  # the same exit status: the error's class does not change
+        assert done.stderr.startswith(polish) and "Aby wypróbować mmsnb bez konta" in done.stderr
+    (tmp_path / ".env").write_text("MMSNB_LANG=pl\n")
+    assert mmsnb_command("limit", cwd=tmp_path).stderr.startswith(polish)
+    (tmp_path / ".env").write_text("MMSNB_LANG=en\n")
+    assert mmsnb_command("limit", cwd=tmp_path, LANG="pl_PL.UTF-8").stderr.startswith("mmsnb: No client id")
+
+
+def test_the_librarys_exceptions_stay_english_unless_mmsnb_lang_says_polish(monkeypatch, tmp_path) -> None:
+    from mmsnb.phones import parse
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MMSNB_LANG", raising=False)
+    monkeypatch.setenv("LANG", "pl_PL.UTF-8")  # the system's locale is for the command line only
+    with pytest.raises(InputError) as caught:
+        parse("12")
+    assert str(caught.value) == "'12' is not a valid Polish number: check the digits (a mobile number has 9)."
+    monkeypatch.setenv("MMSNB_LANG", "pl")
+    assert str(caught.value) == "'12' nie jest prawidłowym polskim numerem: sprawdź cyfry (numer komórkowy ma ich 9)."
+    assert caught.value.sentence.startswith("'12' is not")  # the data stays as it was; only the words change

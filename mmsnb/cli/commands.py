@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..config import VARIABLES
 from ..errors import BadRequestError, ConfigError, InputError
+from ..words import language
 from . import render
 
 if TYPE_CHECKING:
@@ -181,9 +182,10 @@ def _client() -> Client:
         ):
             raise
         raise ConfigError(
-            f"{exc.sentence} To try mmsnb without an account, run 'mmsnb sandbox --env-file .env' in another "
+            "{sentence} To try mmsnb without an account, run 'mmsnb sandbox --env-file .env' in another "
             "terminal in this folder and then this command again, or run 'mmsnb demo'.",
             fix=exc.fix,
+            values={"sentence": exc.text(language(system=True))},
         ) from None
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from .. import words
 from ..errors import ConfigError, InputError, LedgerError, MMSError
 from ..result_columns import SendInfo, SendState
+from ..words import Lang
 
 #: How ``opt-out`` and ``opt-in`` say what became of each valid number, by the library's ``result``.
 CHANGED = {
@@ -33,9 +34,9 @@ def show(lines: Iterable[Line]) -> None:
         print(text, file=sys.stderr if to_stderr else sys.stdout, flush=True)
 
 
-def error(exc: MMSError) -> str:
-    """The line for an error: its sentence with what to change named as the command line's option."""
-    return f"mmsnb: {exc.say('cli')}"
+def error(exc: MMSError, lang: Lang = "en") -> str:
+    """The line for an error: its sentence (in ``lang``) with what to change named as the command line's option."""
+    return f"mmsnb: {exc.say('cli', lang)}"
 
 
 def status(exc: MMSError) -> int:
