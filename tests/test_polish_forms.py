@@ -140,3 +140,24 @@ def test_mmsnb_lang_chooses_polish_when_lang_is_not_given(client, tmp_path, monk
         assert english.lang == "en" and english.send_button.description == "Send…"
     finally:
         english.close()
+
+
+def test_the_forms_limits_are_said_before_send(client, sandbox, tmp_path):
+    form = Composer(client, ledger=tmp_path / "ledger.sqlite", lang="pl")
+    try:
+        form.recipients.text.value = "501 102 030"
+        form.subject.value = "Hej"
+        form.sender.value = "Sklep"
+        assert "3 znaki" in form.subject_count.value and "5 z 11 znaków" in form.sender_count.value
+        assert not form.send_button.disabled
+        form.sender.value = "Sklep internetowy Żabka"  # 23 characters: phones show 11
+        assert form.send_button.disabled
+        assert "telefony pokazują nazwę nadawcy o długości najwyżej 11 znaków" in html.unescape(form.why.value)
+        form.sender.value = "+48501102030"  # a number of up to 15 digits is allowed
+        assert not form.send_button.disabled
+        form.subject.value = "ż" * 16_000  # 32 000 bytes of UTF-8: over the 30 KB a subject may hold
+        assert form.send_button.disabled and "Treść jest za długa" in form.why.value
+        form.send_button.click()
+        assert sandbox.received == []
+    finally:
+        form.close()

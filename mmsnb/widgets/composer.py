@@ -19,7 +19,15 @@ from ..campaign import Plan, plan
 from ..client import Client
 from ..errors import InputError, MMSError
 from ..ledger import LedgerSpec
-from ..message import MAX_MESSAGE_BYTES, PRIORITIES, check_limit, render_subject
+from ..message import (
+    MAX_MESSAGE_BYTES,
+    MAX_SENDER_NAME,
+    MAX_SUBJECT_BYTES,
+    PRIORITIES,
+    check_limit,
+    check_sender,
+    render_subject,
+)
 from ..result_columns import SendState
 from ..rules import MinGap
 from ..words import N_, SEND_STATE_WORDS, Speaker, done, language
@@ -154,7 +162,8 @@ class Composer(widgets.VBox):
             style=_STYLE,
             layout=widgets.Layout(width="100%", height="5em"),
         ).add_class("mmsnb-subject")
-        self.subject_count = widgets.HTML(layout=widgets.Layout(margin="0 0 0 88px"))
+        self.subject_count = widgets.HTML(layout=widgets.Layout(margin="0 0 0 108px")).add_class("mmsnb-subject-count")
+        self.sender_count = widgets.HTML(layout=widgets.Layout(margin="0 0 0 108px")).add_class("mmsnb-sender-count")
         self.sender = widgets.Text(
             description=_("Sender"),
             placeholder=_("Name shown to the recipient"),
@@ -237,6 +246,7 @@ class Composer(widgets.VBox):
                 self.subject,
                 self.subject_count,
                 self.sender,
+                self.sender_count,
                 widgets.HBox([self.priority, self.delivery_report]),
                 self.campaign,
                 self.min_gap,
@@ -271,6 +281,10 @@ class Composer(widgets.VBox):
             out.append(_("Add at least one valid number."))
         if not self.subject.value.strip() and not self.attachments.files:
             out.append(_("Write a subject or attach a file."))
+        if len(self.subject.value.encode("utf-8", "surrogatepass")) > MAX_SUBJECT_BYTES:
+            out.append(_("The subject is too long: shorten it, or send a long text as a .txt attachment."))
+        if (sender := self._sender_problem()) is not None:
+            out.append(sender)
         out += self.attachments.problems
         text: str = self.min_gap.value.strip()
         if text:
@@ -288,11 +302,34 @@ class Composer(widgets.VBox):
 
     def _changed(self) -> None:
         self._withdraw()
-        self.subject_count.value = line(self._.ngettext("{n} character", "{n} characters", len(self.subject.value)))
+        self._count_fields()
         self.preview.show(
             sender=self.sender.value.strip(), subject=self._preview_subject(), files=self.attachments.files
         )
         self._update_buttons()
+
+    def _count_fields(self) -> None:
+        """Count the subject and the sender against their limits, before Send (past them, :attr:`problems` says
+        why Send is off)."""
+        _ = self._
+        subject, sender = self.subject.value, self.sender.value.strip()
+        size = len(subject.encode("utf-8", "surrogatepass"))
+        counted = _.ngettext("{n} character", "{n} characters", len(subject))
+        of = _("{size} of {limit}", size=markup.size(size), limit=markup.size(MAX_SUBJECT_BYTES))
+        self.subject_count.value = line(f"{counted} · {of}", "error" if size > MAX_SUBJECT_BYTES else "muted")
+        said = _(
+            "{n} of {most} characters: a name, or a number of up to 15 digits",
+            n=len(sender),
+            most=MAX_SENDER_NAME,
+        )
+        self.sender_count.value = line(said, "muted" if self._sender_problem() is None else "error")
+
+    def _sender_problem(self) -> str | None:
+        try:
+            check_sender(self.sender.value.strip() or None)
+        except InputError as exc:
+            return exc.say("form", self.lang)
+        return None
 
     def _update_buttons(self) -> None:
         problems = self.problems
@@ -415,16 +452,11 @@ class Composer(widgets.VBox):
                 else []
             ),
             campaign_label(planned, self.subject.value, bool(self.campaign.value.strip()), _),
-            *self._limits(),
         ]
         self.confirm_text.value = "<br>".join([*lines, *_media_lines(planned, self.keep_metadata.value, _)])
         self._pending = (planned, options["to"])
         self.confirmation.layout.display = "flex"
         self._update_buttons()
-
-    def _limits(self) -> list[str]:
-        """Warnings (as lines) of what the message's fields hold past what phones and the gateway take."""
-        return []
 
     def _unsendable(self, planned: Plan) -> Counter[str]:
         """The rows with a valid number that cannot be sent for their message (e.g. attachments that do not fit),
