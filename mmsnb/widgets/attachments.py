@@ -168,8 +168,8 @@ class AttachmentsPanel(widgets.VBox):
         over = _(
             "{file} is {size}, over the gateway's limit of {limit} for a whole message.",
             file=attachment.filename,
-            size=size(attachment.size),
-            limit=size(self.max_bytes),
+            size=size(attachment.size, self._.lang),
+            limit=size(self.max_bytes, self._.lang),
         )
         if not fittable(attachment):
             return over
@@ -179,8 +179,8 @@ class AttachmentsPanel(widgets.VBox):
             return _(
                 "{file} is {size}, more than the {limit} an image may be to be fitted: make it smaller first.",
                 file=attachment.filename,
-                size=size(attachment.size),
-                limit=size(MAX_SOURCE_BYTES),
+                size=size(attachment.size, self._.lang),
+                limit=size(MAX_SOURCE_BYTES, self._.lang),
             )
         return ""
 
@@ -192,9 +192,10 @@ class AttachmentsPanel(widgets.VBox):
 
     def _row(self, attachment: Attachment) -> widgets.HBox:
         box = widgets.Layout(width="48px", height="48px", object_fit="contain")
-        thumb = image(attachment, box) if attachment.content_type in IMAGE_FORMATS else widgets.HTML("📎", layout=box)
+        thumb = image(attachment, box) if attachment.content_type in IMAGE_FORMATS else widgets.HTML("▤", layout=box)
         text = widgets.HTML(
-            f"{line(attachment.filename, 'muted')}<br>{size(attachment.size)} · {self._kind(attachment.content_type)}"
+            f"{line(attachment.filename, 'muted')}<br>"
+            f"{size(attachment.size, self._.lang)} · {self._kind(attachment.content_type)}"
         )
         remove = widgets.Button(
             icon="times", tooltip=self._("Remove {file}", file=attachment.filename), layout=widgets.Layout(width="36px")
@@ -222,9 +223,9 @@ class AttachmentsPanel(widgets.VBox):
         _, total = self._, self.total
         self.bar.value = min(total, self.max_bytes)
         self.bar.bar_style = "danger" if self.over_limit else "warning" if total > self.max_bytes else ""
-        text = _("{size} of {limit}", size=size(total), limit=size(self.max_bytes))
+        text = _("{size} of {limit}", size=size(total, self._.lang), limit=size(self.max_bytes, self._.lang))
         if self.over_limit:
-            fixed, over = self.fixed, size(self.fixed - self.max_bytes)
+            fixed, over = self.fixed, size(self.fixed - self.max_bytes, self._.lang)
             said = (
                 _("{text}: {over} over the gateway's limit. Remove a file.", text=text, over=over)
                 if fixed == total
@@ -233,7 +234,7 @@ class AttachmentsPanel(widgets.VBox):
                     "Remove a file.",
                     text=text,
                     over=over,
-                    other=size(fixed),
+                    other=size(fixed, self._.lang),
                 )
             )
             self.size_line.value = line(said, "error")

@@ -38,7 +38,7 @@ from .monitor import Monitor
 from .preview import Preview
 from .recipients import RecipientsPanel
 
-_STYLE = {"description_width": "100px"}
+_STYLE = {"description_width": "130px"}
 #: How the confirmation says the rows a send skips, per send state: the singular and plural sentence.
 _SKIPPED = {
     SendState.INVALID: (N_("{n} invalid number: skipped."), N_("{n} invalid numbers: skipped.")),
@@ -93,12 +93,12 @@ def _media_lines(planned: Plan, keep_metadata: bool, _: Speaker) -> list[str]:
     records = planned.processed.records() if planned.processed is not None else []
     lines, warnings = [], []
     for r in records:
-        after = "" if r["sent_bytes"] == r["bytes"] else f" → {size(r['sent_bytes'])}"
+        after = "" if r["sent_bytes"] == r["bytes"] else f" → {size(r['sent_bytes'], _.lang)}"
         if r["sent_pixels"]:
             changed = r["sent_pixels"] != r["pixels"] and r["pixels"]
             after += f", {r['pixels']} → {r['sent_pixels']}" if changed else f", {r['sent_pixels']}"
         what = done(r["how"], "form", r["metadata_removed"], _.lang)
-        lines.append(line(f"{r['file']} {size(r['bytes'])}{after} ({what})"))
+        lines.append(line(f"{r['file']} {size(r['bytes'], _.lang)}{after} ({what})"))
         if r["gps"]:
             if keep_metadata and done(r["how"]) == "as is":
                 said = _(
@@ -162,8 +162,8 @@ class Composer(widgets.VBox):
             style=_STYLE,
             layout=widgets.Layout(width="100%", height="5em"),
         ).add_class("mmsnb-subject")
-        self.subject_count = widgets.HTML(layout=widgets.Layout(margin="0 0 0 108px")).add_class("mmsnb-subject-count")
-        self.sender_count = widgets.HTML(layout=widgets.Layout(margin="0 0 0 108px")).add_class("mmsnb-sender-count")
+        self.subject_count = widgets.HTML(layout=widgets.Layout(margin="0 0 0 138px")).add_class("mmsnb-subject-count")
+        self.sender_count = widgets.HTML(layout=widgets.Layout(margin="0 0 0 138px")).add_class("mmsnb-sender-count")
         self.sender = widgets.Text(
             description=_("Sender"),
             placeholder=_("Name shown to the recipient"),
@@ -175,17 +175,21 @@ class Composer(widgets.VBox):
             options=[(_(label), value) for label, value in _PRIORITIES if value in PRIORITIES],
             value="Default",
             style=_STYLE,
-            layout=widgets.Layout(width="220px"),
+            layout=widgets.Layout(width="270px"),
         )
         self.delivery_report = widgets.Checkbox(value=True, description=_("Delivery report"), indent=False)
         self.campaign = widgets.Text(
-            description=_("Campaign"), placeholder=_("named from the subject and the date"), style=_STYLE
+            description=_("Campaign"),
+            placeholder=_("named from the subject and the date"),
+            style=_STYLE,
+            layout=widgets.Layout(width="100%"),
         )
         self.min_gap = widgets.Text(
             description=_("Minimum gap"),
             placeholder=_("e.g. 7D (7 days) or 36h (36 hours); empty: none"),
             tooltip=_("Leave out numbers another campaign contacted within this time"),
             style=_STYLE,
+            layout=widgets.Layout(width="100%"),
         ).add_class("mmsnb-min-gap")
         self.preview = Preview(lang=self.lang)
         self.attachments = AttachmentsPanel(
@@ -315,7 +319,7 @@ class Composer(widgets.VBox):
         subject, sender = self.subject.value, self.sender.value.strip()
         size = len(subject.encode("utf-8", "surrogatepass"))
         counted = _.ngettext("{n} character", "{n} characters", len(subject))
-        of = _("{size} of {limit}", size=markup.size(size), limit=markup.size(MAX_SUBJECT_BYTES))
+        of = _("{size} of {limit}", size=markup.size(size, _.lang), limit=markup.size(MAX_SUBJECT_BYTES, _.lang))
         self.subject_count.value = line(f"{counted} · {of}", "error" if size > MAX_SUBJECT_BYTES else "muted")
         said = _(
             "{n} of {most} characters: a name, or a number of up to 15 digits",

@@ -46,9 +46,9 @@ def line(text: str, tone: str = "muted") -> str:
     return f'<span style="color:{TONES[tone]}">{escape(text)}</span>'
 
 
-def size(n: int) -> str:
-    """A byte count in KB, as the form shows it."""
-    return f"{n / 1024:,.1f}".removesuffix(".0") + " KB"
+def size(n: int, lang: str = "en") -> str:
+    """A byte count in KB, as the form shows it (with ``lang``'s decimal mark)."""
+    return Speaker("pl" if lang == "pl" else "en").number(n / 1024) + " KB"
 
 
 def table(frame: pd.DataFrame, *, limit: int = 20, _: Speaker = ENGLISH) -> str:

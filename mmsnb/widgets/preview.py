@@ -60,7 +60,7 @@ class Preview(widgets.VBox):
         self._images = pictures
         self.pictures.children = list(pictures.values())
         self.others.value = "<br>".join(
-            f"📎 {escape(f.filename)} <small>({size(f.size)})</small>"
+            f"▤ {escape(f.filename)} <small>({size(f.size, self._.lang)})</small>"
             for f in files
             if f.content_type not in IMAGE_FORMATS
         )
