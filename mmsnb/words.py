@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -42,6 +41,8 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .errors import Fix
 
 
@@ -280,6 +281,8 @@ class Speaker:
 
     def when(self, moment: datetime | pd.Timestamp, tz: str = TIME_ZONE) -> str:
         """A moment in time in ``tz`` (Europe/Warsaw by default): "5 grudnia 2026, 11:14"; a naive one is UTC."""
+        import pandas as pd  # here: the command line's --help does not load pandas
+
         stamp = pd.Timestamp(moment)
         if stamp.tzinfo is None:
             stamp = stamp.tz_localize("UTC")
