@@ -161,3 +161,18 @@ def test_the_forms_limits_are_said_before_send(client, sandbox, tmp_path):
         assert sandbox.received == []
     finally:
         form.close()
+
+
+def test_the_html_report_in_polish(client, tmp_path):
+    import mmsnb
+
+    frame = pd.DataFrame({"msisdn": ["501102030", "510000000", "12"]})
+    results = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", progress=False)
+    results = mmsnb.poll(client, results, ledger=tmp_path / "l.sqlite", progress=False)
+    page = mmsnb.report(results, tmp_path / "raport.html", lang="pl").read_text(encoding="utf-8")
+    assert '<html lang="pl">' in page
+    for polish in ("Liczby", "Jak szybko odbiorcy otwierali", "Niepowodzenia według rodzaju", "Przygotowano w mmsnb"):
+        assert polish in page
+    text = html.unescape(re.sub(r"<(table|style)\b.*?</\1>|<[^>]+>", " ", page, flags=re.S))  # tables keep columns
+    found = problems([text.replace("mmsnb", " ")])
+    assert found == [], found
