@@ -26,7 +26,7 @@ from typing import Any, Unpack
 import pandas as pd
 
 from .client import Client
-from .dispatch import Run, dispatch, from_claim
+from .dispatch import Progress, Run, dispatch, from_claim
 from .errors import Fix, InputError, LedgerError, MMSError, QuotaError
 from .gateway_answers import Limit
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
@@ -61,7 +61,7 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
     outcomes: dict[int, Outcome] = {}
     for row in checked.rows:
         if row.error is not None:
-            outcomes[row.position] = Outcome(state=SendState.INVALID, error=row.error, fix=row.fix)
+            outcomes[row.position] = Outcome(state=SendState.INVALID, error=row.error, fix=row.fix, said_as=row.said_as)
         elif row.duplicate_of is not None:
             first = _label(frame, row.duplicate_of)
             outcomes[row.position] = Outcome(
@@ -267,7 +267,7 @@ class Plan:
         max_workers: int = 32,
         rate: str | None = None,
         allow_partial: bool = False,
-        progress: bool | None = None,
+        progress: Progress = None,
     ) -> pd.DataFrame:
         """Send the plan; returns the frame with ``send_state``, ``message_id`` and the other result columns.
 
@@ -280,6 +280,8 @@ class Plan:
         request times out, up to ``max_workers``; an integer keeps that many. ``rate="10/s"`` (or
         ``"600/min"``) spaces requests to a contract's rate. A "slow down" answer is waited out as
         told (up to the client's ``max_wait``) and the same request sent again under its intent.
+        ``progress`` shows a bar (``None``: where one shows), none (``False``), or is a function told the rows
+        done and the rows in all after each request (the Composer's bar).
         """
         return self._execute(
             self.client.limit(),
@@ -298,7 +300,7 @@ class Plan:
         max_workers: int,
         rate: str | None,
         allow_partial: bool,
-        progress: bool | None,
+        progress: Progress,
     ) -> pd.DataFrame:
         """Send the requests the quota reading ``limit`` allows."""
         pace = _pace(workers, max_workers)

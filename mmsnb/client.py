@@ -50,6 +50,7 @@ from .options import check_options, option_names
 from .phones import normalize
 from .transport import Adapter, Session, require_https, transport_error
 from .wire import encode_message
+from .words import N_
 
 #: The shortest wait after a "slow down", even when the gateway asks for none (no busy loop).
 SHORTEST_WAIT = 0.1
@@ -76,11 +77,19 @@ def token_lifetime(answer: object) -> float:
     return max(0.0, seconds) if math.isfinite(seconds) else UNKNOWN_LIFETIME
 
 
+#: The sentence for each missing credential (a message of the catalogue).
+_MISSING = {
+    "client_id": N_("No client id: set {variable} in the environment or a .env file."),
+    "client_secret": N_("No client secret: set {variable} in the environment or a .env file."),
+}
+
+
 def _required(name: str, value: str | None) -> str:
     if not value:
         raise ConfigError(
-            f"No {name.replace('_', ' ')}: set {VARIABLES[name]} in the environment or a .env file.",
+            _MISSING.get(name, f"No {name.replace('_', ' ')}: set {{variable}} in the environment or a .env file."),
             fix=Fix(option=name, alternative=True),
+            values={"variable": VARIABLES[name]},
         )
     return value
 

@@ -2,6 +2,8 @@
 
 >>> describe("Retrieved").category
 <Category.DELIVERED: 'delivered'>
+>>> describe("Retrieved").meaning_pl   # the operator's card's own words
+'Wiadomość poprawnie wysłana do urządzenia'
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .result_columns import Category
+from .words import speaker
 
 #: One fixed colour per category (Okabe-Ito, safe for colour-blind readers).
 CATEGORY_COLORS: dict[str, str] = {
@@ -22,12 +25,17 @@ CATEGORY_COLORS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class StatusInfo:
-    """What a verbatim gateway status means."""
+    """What a verbatim gateway status means: ``meaning`` in English, ``meaning_pl`` in the card's Polish."""
 
     status: str
     category: Category
     meaning: str
     final: bool
+    meaning_pl: str = ""
+
+    def meaning_in(self, lang: str = "en") -> str:
+        """The meaning in ``lang`` ("en" or "pl")."""
+        return self.meaning_pl if lang == "pl" else self.meaning
 
 
 _TABLE: dict[str, tuple[Category, str, bool]] = {
@@ -52,7 +60,7 @@ KNOWN_STATUSES: tuple[str, ...] = tuple(_TABLE)
 
 
 def describe(status: str | None, *, delivery_report: bool = True) -> StatusInfo:
-    """Category, English meaning and finality of a verbatim status.
+    """Category, meaning (English and the card's Polish) and finality of a verbatim status.
 
     An unlisted status is kept as it came, with category ``unknown`` and not final.
     ``Success`` is final when no delivery report was asked for.
@@ -64,4 +72,4 @@ def describe(status: str | None, *, delivery_report: bool = True) -> StatusInfo:
     category, meaning, final = _TABLE.get(text, (Category.UNKNOWN, "status not listed on the operator's card", False))
     if text == "Success" and not delivery_report:
         final, meaning = True, "processed correctly; no delivery report was asked for"
-    return StatusInfo(text, category, meaning, final)
+    return StatusInfo(text, category, meaning, final, speaker("pl")(meaning))

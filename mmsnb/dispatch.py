@@ -355,15 +355,16 @@ def _paced_send(run: Run, taken: _Taken, message: Message, gate: ExitStack, tick
         gate.close()
 
 
-def dispatch(run: Run, requests: list[Request], *, progress: bool | None) -> dict[int, Outcome]:
-    """Send ``requests`` on a thread pool, as fast as the pace allows, with a progress bar; the outcome of each row."""
+#: A progress bar (True; None: where one shows), none (False), or a function told ``(rows done, rows in all)``.
+Progress = bool | Callable[[int, int], None] | None
+
+
+def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[int, Outcome]:
+    """Send ``requests`` on a thread pool, as fast as the pace allows, with a progress bar (or ``progress`` told
+    the rows done after each request); the outcome of each row."""
     outcomes: dict[int, Outcome] = {}
-    bar = tqdm(
-        total=sum(len(r.positions) for r in requests),
-        unit="row",
-        desc=f"Sending {run.campaign}",
-        disable=progress is False,
-    )
+    total = sum(len(r.positions) for r in requests)
+    bar = tqdm(total=total, unit="row", desc=f"Sending {run.campaign}", disable=progress is False or callable(progress))
     started = time.monotonic()
     run = replace(
         run, on_wait=lambda seconds: bar.set_postfix_str(f"waiting {seconds:g} s: the gateway asked to slow down")
@@ -375,6 +376,8 @@ def dispatch(run: Run, requests: list[Request], *, progress: bool | None) -> dic
             settled = future.result()
             outcomes.update(settled)
             bar.update(len(settled))
+            if callable(progress):
+                progress(len(outcomes), total)
             pace = done / max(time.monotonic() - started, 1e-9)
             bar.set_postfix(
                 requests=f"{done}/{len(requests)}", in_flight=run.pace.limit, rate=f"{pace:.1f}/s", refresh=False

@@ -17,6 +17,7 @@ What to change travels as data, a :class:`Fix`; each edge words it (:mod:`mmsnb.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from . import redact, words
@@ -44,7 +45,12 @@ class Fix:
 
 
 class MMSError(Exception):
-    """Base of every mmsnb error: a readable sentence plus what the gateway said."""
+    """Base of every mmsnb error: a readable sentence plus what the gateway said.
+
+    A sentence given with ``values`` is a message of the catalogue (``{name}`` filled in from them): it is
+    said in Polish where Polish is chosen (``say(lang="pl")``, or ``MMSNB_LANG=pl``); the class and the
+    code never change with the language.
+    """
 
     def __init__(
         self,
@@ -54,8 +60,11 @@ class MMSError(Exception):
         code: int | None = None,
         gateway_message: str | None = None,
         fix: Fix | None = None,
+        values: Mapping[str, object] | None = None,
     ) -> None:
-        self.sentence = redact.redact(sentence)
+        self.template = sentence if values is not None else None
+        self.values = {k: redact.redact(v) if isinstance(v, str) else v for k, v in (values or {}).items()}
+        self.sentence = redact.redact(sentence.format(**self.values) if values is not None else sentence)
         self.fix = fix if fix is None or fix.value is None else _redacted(fix)
         super().__init__(self.say())
         self.http_status = http_status
@@ -65,9 +74,17 @@ class MMSError(Exception):
     def __str__(self) -> str:
         return self.say()
 
-    def say(self, edge: words.Edge = "python") -> str:
-        """The sentence, with its fix in ``edge``'s words."""
-        return words.say(self.sentence, self.fix, edge)
+    def say(self, edge: words.Edge = "python", lang: str | None = None) -> str:
+        """The sentence, with its fix in ``edge``'s words, in ``lang`` (default: English unless ``MMSNB_LANG``
+        says Polish)."""
+        chosen = words.language(lang) if lang else words.errors_language()
+        return words.say(self.text(chosen), self.fix, edge, chosen)
+
+    def text(self, lang: words.Lang = "en") -> str:
+        """The sentence alone (without its fix) in ``lang``: Polish where the catalogue has it."""
+        if lang == "en" or self.template is None:
+            return self.sentence
+        return redact.redact(words.Speaker(lang)(self.template, **self.values))
 
 
 def _redacted(fix: Fix) -> Fix:

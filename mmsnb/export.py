@@ -32,6 +32,9 @@ from .analysis import LEVEL, compare, headline, ledger_results, retrieval
 from .errors import ConfigError, InputError
 from .result_columns import SendInfo
 from .tables import failures, require, summary
+from .words import Speaker, speaker
+
+ENGLISH = Speaker("en")
 
 if TYPE_CHECKING:
     from .client import Client
@@ -64,6 +67,7 @@ def write_report(
     title: str | None = None,
     ledger: LedgerSpec = None,
     client: Client | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Write the report of the results ``data`` to ``path``: an HTML page (``.html``) or a workbook (``.xlsx``).
 
@@ -72,7 +76,8 @@ def write_report(
     report adds the quota readings. Both hold the campaign's numbers, its outcomes, the comparison by the
     column ``by`` (when given, with :func:`mmsnb.compare`), how soon people opened (:func:`mmsnb.retrieval`),
     the failures by kind (without the numbers they name) and the quota. The workbook also has the results
-    themselves, times in UTC. Returns the path written.
+    themselves, times in UTC. ``lang="pl"`` writes the headings, sentences and charts in Polish (default:
+    ``MMSNB_LANG``, else English; the tables keep their column names). Returns the path written.
 
     >>> mmsnb.report(results, "report.html", by="variant")
     PosixPath('report.html')
@@ -85,23 +90,23 @@ def write_report(
         raise InputError(
             f"Cannot tell what to write from the name {target.name!r}: end it in .html (a page) or .xlsx (a workbook)."
         )
-    quota = None
+    quota, _ = None, speaker(lang)
     if isinstance(data, str):
         from .ledger import history
 
         book = history(data, ledger, client=client)
         if book.sends.empty:
             raise InputError(f"The ledger has no campaign named {data!r}: 'mmsnb campaigns' lists those it has.")
-        name = title or f"Campaign {data}"
+        name = title or _("Campaign {name}", name=data)
         data, quota = ledger_results(book), book.quota
     else:
         info = SendInfo.of(data)
-        name = title or (f"Campaign {info.campaign}" if info else "Campaign report")
+        name = title or (_("Campaign {name}", name=info.campaign) if info else _("Campaign report"))
     require(data, ("send_state", "status_category", "status", "error", "http_status", "error_code"))
     if kind == "page":
-        target.write_text(_page(name, _sections(data, by, quota, charts=True)), encoding="utf-8")
+        target.write_text(_page(name, _sections(data, by, quota, charts=True, _=_), _), encoding="utf-8")
     else:
-        _workbook(target, data, _sections(data, by, quota, charts=False))
+        _workbook(target, data, _sections(data, by, quota, charts=False, _=_))
     return target
 
 
@@ -114,79 +119,95 @@ def _chart(draw: Callable[[Axes], Axes], size: tuple[float, float] = (7.2, 4.2))
     return out.getvalue()
 
 
-def _sections(results: pd.DataFrame, by: str | None, quota: pd.DataFrame | None, *, charts: bool) -> list[Section]:
-    """The report's parts, in order; ``quota`` the ledger's readings, if any; ``charts`` draws the charts."""
+def _sections(
+    results: pd.DataFrame, by: str | None, quota: pd.DataFrame | None, *, charts: bool, _: Speaker = ENGLISH
+) -> list[Section]:
+    """The report's parts, in order; ``quota`` the ledger's readings, if any; ``charts`` draws the charts; ``_``
+    the words' language."""
 
     def chart(draw: Callable[[Axes], Axes], size: tuple[float, float] = (7.2, 4.2)) -> bytes | None:
         return _chart(draw, size) if charts else None
 
     top = headline(results)
     numbers = Section(
-        "The numbers",
+        _("The numbers"),
         [
-            f"{top['recipients']:,} rows: {top['sent']:,} sent to the gateway, {top['not_sent']:,} never sent "
-            "(invalid, opted out, repeated or over the quota).",
-            _rate_sentence(top),
+            _(
+                "{rows} rows: {sent} sent to the gateway, {not_sent} never sent (invalid, opted out, repeated or "
+                "over the quota).",
+                rows=_.number(top["recipients"]),
+                sent=_.number(top["sent"]),
+                not_sent=_.number(top["not_sent"]),
+            ),
+            _rate_sentence(top, _),
         ],
         summary(results).reset_index(),
-        chart(lambda ax: plot.outcomes(results, ax=ax)),
-        "Bars of how many rows ended in each outcome",
+        chart(lambda ax: plot.outcomes(results, ax=ax, lang=_.lang)),
+        _("Bars of how many rows ended in each outcome"),
     )
     parts = [numbers]
     if by is not None:
         table = compare(results, by=by)
         parts.append(
             Section(
-                f"By {by}",
+                _("By {by}", by=by),
                 list(table["sentence"]),
                 table.drop(columns="sentence").reset_index(),
                 chart(lambda ax: plot.compare(table, ax=ax), (7.2, max(2.4, 1.2 + 0.45 * len(table)))),
-                f"Delivery rate of each {by} with its 95 % interval",
+                _("Delivery rate of each {by} with its 95 % interval", by=by),
             )
         )
     opened = retrieval(results, by=by) if by is not None else retrieval(results)
     parts.append(
         Section(
-            "How soon people opened",
-            [_opened_sentence(str(group), row) for group, row in opened.summary.iterrows()]
+            _("How soon people opened"),
+            [_opened_sentence(str(group), row, _) for group, row in opened.summary.iterrows()]
             + [
-                "Messages still waiting at the last poll count as not opened until then, and expired or failed ones "
-                "as never opened, so the curves do not look faster than they are."
+                _(
+                    "Messages still waiting at the last poll count as not opened until then, and expired or failed "
+                    "ones as never opened, so the curves do not look faster than they are."
+                )
             ],
             _seconds(opened.summary).reset_index(),
             chart(lambda ax: plot.retrieval(opened, ax=ax)),
-            "Share of messages opened by each time after sending",
+            _("Share of messages opened by each time after sending"),
         )
     )
     kinds = failures(results)[FAILURE_COLUMNS]
-    parts.append(
-        Section(
-            "Failures by kind",
-            [f"{kinds['count'].sum():,} rows failed, in {len(kinds):,} kinds." if len(kinds) else "Nothing failed."],
-            kinds,
-        )
-    )
+    failed = _("{rows} rows failed, in {kinds} kinds.", rows=_.number(kinds["count"].sum()), kinds=_.number(len(kinds)))
+    parts.append(Section(_("Failures by kind"), [failed if len(kinds) else _("Nothing failed.")], kinds))
     info = SendInfo.of(results)
     if quota is not None and not quota.empty:
         last = quota.sort_values("read_at").iloc[-1]
         parts.append(
             Section(
-                "Quota",
+                _("Quota"),
                 [
-                    f"At the last reading, {last['used']:,} requests of the quota were used and "
-                    f"{last['available']:,} left (one request carries up to many recipients and costs one)."
+                    _(
+                        "At the last reading, {used} requests of the quota were used and {available} left (one "
+                        "request carries up to many recipients and costs one).",
+                        used=_.number(last["used"]),
+                        available=_.number(last["available"]),
+                    )
                 ],
                 None,
                 chart(lambda ax: plot.quota(quota, ax=ax, tz="Europe/Warsaw"), (8.4, 4.4)),
-                "Requests used and available over time",
+                _("Requests used and available over time"),
             )
         )
     elif info is not None:
         parts.append(
             Section(
-                "Quota",
+                _("Quota"),
                 [
-                    f"The send planned {info.requests:,} requests (one request carries up to many recipients and "
+                    _(
+                        "The send planned {requests} requests (one request carries up to many recipients and costs "
+                        "one of the quota); {available} were available when it started.",
+                        requests=_.number(info.requests),
+                        available=_.number(info.available),
+                    )
+                    if _.lang != "en"
+                    else f"The send planned {info.requests:,} requests (one request carries up to many recipients and "
                     f"costs one of the quota); {info.available:,} were available when it started"
                     + (f", until the reset on {info.resets_on:%Y-%m-%d}." if info.resets_on else ".")
                 ],
@@ -195,7 +216,16 @@ def _sections(results: pd.DataFrame, by: str | None, quota: pd.DataFrame | None,
     return parts
 
 
-def _rate_sentence(top: pd.Series) -> str:
+def _rate_sentence(top: pd.Series, _: Speaker = ENGLISH) -> str:
+    if _.lang != "en":
+        return _(
+            "{delivered} of the {sent} sent were delivered: {rate} % ({low} to {high} %).",
+            delivered=_.number(top["delivered"]),
+            sent=_.number(top["sent"]),
+            rate=_.number(100 * top["rate"]),
+            low=_.number(100 * top["rate_low"]),
+            high=_.number(100 * top["rate_high"]),
+        )
     if top["sent"] == 0:
         return "Nothing was sent, so there is no delivery rate."
     pending = f" {top['not_final']:,} are not final yet, so the rate may still rise." if top["not_final"] else ""
@@ -208,8 +238,14 @@ def _rate_sentence(top: pd.Series) -> str:
     )
 
 
-def _opened_sentence(group: str, row: pd.Series) -> str:
+def _opened_sentence(group: str, row: pd.Series, _: Speaker = ENGLISH) -> str:
     who = "" if group == "all" else f"{group}: "
+    if _.lang != "en":
+        return who + _(
+            "{share} % opened by the last poll; {never} % never opened (expired or failed).",
+            share=_.number(100 * row["retrieved_share"]),
+            never=_.number(100 * row["never_retrieved_share"]),
+        )
     share = f"{100 * row['retrieved_share']:.1f} %"
     never = f"{100 * row['never_retrieved_share']:.1f} %"
     if pd.isna(row["median"]):
@@ -241,7 +277,7 @@ footer { margin-top: 2rem; color: #777; font-size: 0.8rem; }
 """
 
 
-def _page(title: str, sections: list[Section]) -> str:
+def _page(title: str, sections: list[Section], _: Speaker = ENGLISH) -> str:
     """The HTML page: inline style, charts as data URIs, every text escaped."""
     body = [f"<h1>{html.escape(title)}</h1>"]
     for section in sections:
@@ -254,10 +290,11 @@ def _page(title: str, sections: list[Section]) -> str:
             table = section.table.to_html(index=False, escape=True, na_rep="", float_format=lambda v: f"{v:.4g}")
             body.append(f'<div class="scroll">{table}</div>')
         body.append("</section>")
-    made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    body.append(f"<footer>Made with mmsnb on {made}.</footer>")
+    made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC") if _.lang == "en" else _.when(datetime.now(UTC))
+    footer = html.escape(_("Made with mmsnb on {made}.", made=made))
+    body.append(f"<footer>{footer}</footer>")
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{_.lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
         + "\n".join(body)

@@ -48,6 +48,9 @@ def read_recipients(
     Files named in the CSV's cells are later read only from inside the CSV's folder
     (see ``attachments_dir`` of :func:`mmsnb.send`).
 
+    Each row's index label is its line in the file, the header being line 1 (as a spreadsheet numbers its
+    rows), so every sentence about a row ("row 118") names the line the person sees when they open the file.
+
     >>> read_recipients(b"msisdn;first_name\\n501102030;Zofia\\n", to="msisdn").iloc[0, 0]
     '501102030'
     """
@@ -64,7 +67,7 @@ def read_recipients(
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
         except csv.Error:
             delimiter = ","
-        frame = _parse(text, label, delimiter)
+        frame = _parse(text, label, delimiter, lines=True)
     if to is not None and to not in frame.columns:
         raise InputError(f"{label} has no column {to!r}. Its columns: {', '.join(frame.columns)}.")
     if not isinstance(source, (bytes, bytearray)):
@@ -98,15 +101,16 @@ def _read_xlsx(raw: bytes, label: str, sheet: str | int | None) -> pd.DataFrame:
         chosen = book[sheet]
     else:
         raise InputError(f"{label} has no sheet {sheet!r}; its sheets: {', '.join(names)}.")
-    rows = [[_cell_text(cell) for cell in row] for row in chosen.iter_rows()]
+    numbered = [(line, [_cell_text(cell) for cell in row]) for line, row in enumerate(chosen.iter_rows(min_row=1), 1)]
     book.close()
-    rows = [row for row in rows if any(v is not None for v in row)]
-    if not rows:
+    numbered = [(line, row) for line, row in numbered if any(v is not None for v in row)]
+    if not numbered:
         raise InputError(f"{label} is empty: it needs a header row and one row per recipient.")
-    header = [str(c).strip() if c is not None else f"column {k + 1}" for k, c in enumerate(rows[0])]
+    header = [str(c).strip() if c is not None else f"column {k + 1}" for k, c in enumerate(numbered[0][1])]
     width = len(header)
-    body = [(row + [None] * width)[:width] for row in rows[1:]]
-    return pd.DataFrame(body, columns=header, dtype="object").astype("str")
+    body = [(row + [None] * width)[:width] for _line, row in numbered[1:]]
+    lines = pd.Index([line for line, _row in numbered[1:]], dtype="int64")
+    return pd.DataFrame(body, columns=header, index=lines, dtype="object").astype("str")
 
 
 def _cell_text(cell: Any) -> str | None:
@@ -144,21 +148,31 @@ def _decode(raw: bytes, label: str) -> str:
     return text
 
 
-def _parse(text: str, label: str, delimiter: str, *, strip: bool = True) -> pd.DataFrame:
+def _parse(text: str, label: str, delimiter: str, *, strip: bool = True, lines: bool = False) -> pd.DataFrame:
     """A CSV as a frame of text (``str``; empty cells are missing), its column names stripped.
 
-    ``strip`` drops the spaces people type after a delimiter.
+    ``strip`` drops the spaces people type after a delimiter; with ``lines`` each row's index label is its line
+    in the file.
     """
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, sep=delimiter, keep_default_na=False, na_values=[""], skipinitialspace=strip
+            io.StringIO(text),
+            dtype=str,
+            sep=delimiter,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=strip,
+            skip_blank_lines=not lines,
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(
             f"{label} is not a well-formed CSV file ({str(exc).strip()}). Fix that line or re-export the file."
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    if not lines:
+        return frame
+    frame.index = pd.RangeIndex(2, 2 + len(frame))  # the line each row is on, the header being line 1
+    return frame.dropna(how="all")  # blank lines (their numbers left out, so the rows below keep theirs)
 
 
 def read_results(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -147,8 +147,9 @@ def check_sender(sender: str | None) -> str | None:
         return sender
     shown = sender if len(sender) <= 20 else sender[:20] + "…"
     raise InputError(
-        f"The sender {shown!r} is {len(sender):,} characters long; phones show a sender name of at most "
-        f"{MAX_SENDER_NAME} characters (or a number of at most 15 digits). Shorten it."
+        "The sender {sender} is {n} characters long; phones show a sender name of at most {most} characters "
+        "(or a number of at most 15 digits). Shorten it.",
+        values={"sender": repr(shown), "n": f"{len(sender):,}", "most": MAX_SENDER_NAME},
     )
 
 

@@ -69,7 +69,7 @@ def _is_missing(value: object) -> bool:
 
 def _as_text(value: object) -> str:
     if _is_missing(value):
-        raise InputError("The number is missing: fill in the cell or drop the row.")
+        raise InputError("The number is missing: fill in the cell or drop the row.", values={})
     if isinstance(value, np.floating) and not isinstance(value, np.float64):
         raise InputError(imprecise_dtype(value.dtype) or f"{value!r} is not an exact number.")
     if (isinstance(value, float) and math.isinf(value)) or (isinstance(value, Decimal) and value.is_infinite()):
@@ -107,7 +107,7 @@ def parse(value: object) -> Number:
     text = _as_text(value)
     shown = text or repr(value)
     if not text:
-        raise InputError("The number is empty: fill in the cell or drop the row.")
+        raise InputError("The number is empty: fill in the cell or drop the row.", values={})
     core = text[4:] if text.lower().startswith("tel:") else text
     core = re.sub(r"[\s\-.()/]", "", core)
     if core.startswith("00"):
@@ -115,21 +115,30 @@ def parse(value: object) -> Number:
     elif re.fullmatch(r"48\d{9}", core):
         core = "+" + core
     if not re.fullmatch(r"\+?\d+", core):
-        raise InputError(f"{shown!r} is not a phone number: it may hold only digits, '+', spaces, dashes or dots.")
+        raise InputError(
+            "{number} is not a phone number: it may hold only digits, '+', spaces, dashes or dots.",
+            values={"number": repr(shown)},
+        )
     _check_written(shown, text[4:].strip() if text.lower().startswith("tel:") else text)
     try:
         parsed = phonenumbers.parse(core, "PL")
     except phonenumbers.NumberParseException:
-        raise InputError(f"{shown!r} is not a phone number.") from None
+        raise InputError("{number} is not a phone number.", values={"number": repr(shown)}) from None
     if parsed.country_code != 48:
         raise InputError(
-            f"{shown!r} is not a Polish number (country code +{parsed.country_code}); MMSOnnet reaches Polish Orange "
-            "numbers only."
+            "{number} is not a Polish number (country code +{code}); MMSOnnet reaches Polish Orange numbers only.",
+            values={"number": repr(shown), "code": parsed.country_code},
         )
     if not phonenumbers.is_valid_number(parsed):
-        raise InputError(f"{shown!r} is not a valid Polish number: check the digits (a mobile number has 9).")
+        raise InputError(
+            "{number} is not a valid Polish number: check the digits (a mobile number has 9).",
+            values={"number": repr(shown)},
+        )
     if phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
-        raise InputError(f"{shown!r} is a fixed-line or service number; only mobile numbers can receive an MMS.")
+        raise InputError(
+            "{number} is a fixed-line or service number; only mobile numbers can receive an MMS.",
+            values={"number": repr(shown)},
+        )
     address = "tel:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return Number(address, carrier.name_for_number(parsed, "en") or "")
 
@@ -137,7 +146,10 @@ def parse(value: object) -> Number:
 def _check_written(shown: str, written: str) -> None:
     """Refuse a sign or separator where a written number has none: a leading minus, a trailing dash or dot."""
     if written.startswith("-"):
-        raise InputError(f"{shown!r} is not a phone number: it starts with a minus sign, which no phone number has.")
+        raise InputError(
+            "{number} is not a phone number: it starts with a minus sign, which no phone number has.",
+            values={"number": repr(shown)},
+        )
     if not _WRITTEN.match(written):
         digits = [i for i, c in enumerate(written) if c.isdigit()]
         after = written[digits[-1] + 1 :]

@@ -34,6 +34,7 @@ from .errors import InputError
 from .projection import project
 from .result_columns import CATEGORIES, Category
 from .tables import outcome_counts, require
+from .words import CATEGORY_WORDS, SEND_STATE_WORDS, Speaker, speaker
 
 #: Bars of rows that never got a status: white, outlined, so they never pass for a category.
 NOT_SENT_FACE, NOT_SENT_EDGE = "white", "#333333"
@@ -51,9 +52,12 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
     return ax
 
 
-def _nothing(ax: Axes, title: str, why: str) -> Axes:
+ENGLISH = Speaker("en")
+
+
+def _nothing(ax: Axes, title: str, why: str, _: Speaker = ENGLISH) -> Axes:
     ax.set_title(title)
-    ax.text(0.5, 0.5, f"Nothing to show: {why}", ha="center", va="center", transform=ax.transAxes)
+    ax.text(0.5, 0.5, _("Nothing to show: {why}", why=why), ha="center", va="center", transform=ax.transAxes)
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
@@ -84,7 +88,7 @@ def _zone(tz: str | None) -> tuple[tzinfo, str]:
         raise InputError(f"tz={tz!r} is not a time zone name; use one such as 'Europe/Warsaw' or 'UTC'.") from None
 
 
-def _time_axis(ax: Axes, zone: tzinfo, name: str, what: str) -> None:
+def _time_axis(ax: Axes, zone: tzinfo, name: str, what: str, _: Speaker = ENGLISH) -> None:
     """Label the x axis (naive UTC datetimes) with clock times in ``zone``, the date once, and the zone's name.
 
     Within one day the ticks are ``HH:MM`` (``HH:MM:SS`` when the axis spans under five minutes)
@@ -105,9 +109,11 @@ def _time_axis(ax: Axes, zone: tzinfo, name: str, what: str) -> None:
     if low.date() == high.date():
         clock = "%H:%M:%S" if high - low < pd.Timedelta(minutes=5) else "%H:%M"
         ax.xaxis.set_major_formatter(mdates.DateFormatter(clock, tz=zone))
-        ax.set_xlabel(f"{what} ({name}), {low.day} {low:%b %Y}")
+        day = f"{low.day} {low:%b %Y}" if _.lang == "en" else _.day(low.date()).split(", ", 1)[-1]
+        ax.set_xlabel(f"{what} ({name}), {day}")
     else:
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%H:%M", tz=zone))
+        days = "%d %b\n%H:%M" if _.lang == "en" else "%d.%m\n%H:%M"  # month names are English in strftime
+        ax.xaxis.set_major_formatter(mdates.DateFormatter(days, tz=zone))
         ax.set_xlabel(f"{what} ({name})")
 
 
@@ -154,7 +160,23 @@ def _bar_styles(categories: dict[str, str | None]) -> dict[str, tuple[str, str, 
     return styles
 
 
-def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax: Axes | None = None) -> Axes:
+def _outcome(label: str, _: Speaker) -> str:
+    """An outcome's label ("delivered", "not sent: invalid") in ``_``'s language; a gateway status stays verbatim."""
+    if _.lang == "en":
+        return label
+    if label in CATEGORY_WORDS:
+        return _(CATEGORY_WORDS[label])
+    sent, _colon, state = label.partition(": ")
+    if sent == "not sent":
+        return _(SEND_STATE_WORDS.get(state, "Not sent — stopped")) if state else _("Not sent")
+    if sent == "no status":
+        return _("{state}, no status yet", state=_(SEND_STATE_WORDS.get(state, "Sent")))
+    return label
+
+
+def outcomes(
+    data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax: Axes | None = None, lang: str | None = None
+) -> Axes:
     """Bars of how many rows of the results ``data`` ended in each status category, with count and share on each.
 
     With ``raw=True`` there is one bar per verbatim gateway ``status`` instead, coloured by
@@ -165,6 +187,7 @@ def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax
 
     With ``by`` (a column such as ``segment``) the bars are grouped per value of that column,
     one colour per outcome (legend on the right), and shares are within each group.
+    ``lang="pl"`` writes the title, labels and legend in Polish (default: ``MMSNB_LANG``, else English).
 
     >>> ax = outcomes(results)
     >>> ax = outcomes(results, by="segment", raw=True)
@@ -175,25 +198,31 @@ def outcomes(data: pd.DataFrame, *, by: str | None = None, raw: bool = False, ax
         raise InputError(
             f"The results have no {by!r} column to split by; they have: {', '.join(map(str, data.columns))}."
         )
-    title = ("Gateway status" if raw else "Outcome") + (f" by {by}" if by else " per recipient")
+    _ = speaker(lang)
+    if by:
+        title = _("Gateway status by {by}", by=by) if raw else _("Outcome by {by}", by=by)
+    else:
+        title = _("Gateway status per recipient") if raw else _("Outcome per recipient")
     if data.empty:
-        return _nothing(_axes(ax), title, "the results have no rows")
+        return _nothing(_axes(ax), title, _("the results have no rows"), _)
     if by is not None and (groups := data[by].nunique(dropna=False)) > MAX_GROUPS:
         raise InputError(
             f"The column {by!r} has {groups:,} different values, too many bars to read; "
             f"split by a column with at most {MAX_GROUPS} values, such as a segment."
         )
     table, categories = outcome_counts(data, key, by)
-    styles = _bar_styles(categories)
+    styles = {_outcome(label, _): style for label, style in _bar_styles(categories).items()}
+    table.index = [_outcome(str(label), _) for label in table.index]
     if by is None:
         ax = _axes(ax, figsize=(max(6.4, 1.5 + 0.7 * len(table)), 4.8))
         _single_bars(ax, table["all"], styles)
     else:
         ax = _axes(ax, figsize=(min(16.0, max(6.4, 2.5 + 0.3 * table.size)), 4.8))
-        _grouped_bars(ax, table, styles)
+        _grouped_bars(ax, table, styles, _)
         ax.set_xlabel(by)
-    ax.set_title(f"{title} ({len(data):,} rows)")
-    ax.set_ylabel("rows")
+    rows = _.ngettext("{n} row", "{n} rows", len(data)) if _.lang != "en" else f"{len(data):,} rows"
+    ax.set_title(f"{title} ({rows})")
+    ax.set_ylabel(_("rows"))
     return ax
 
 
@@ -208,7 +237,7 @@ def _single_bars(ax: Axes, counts: pd.Series, styles: dict[str, tuple[str, str, 
     ax.set_ylim(0, counts.max() * 1.18)
 
 
-def _grouped_bars(ax: Axes, table: pd.DataFrame, styles: dict[str, tuple[str, str, str]]) -> None:
+def _grouped_bars(ax: Axes, table: pd.DataFrame, styles: dict[str, tuple[str, str, str]], _: Speaker = ENGLISH) -> None:
     x = np.arange(table.shape[1])
     group_totals = table.sum()
     width = 0.8 / len(table)
@@ -226,9 +255,10 @@ def _grouped_bars(ax: Axes, table: pd.DataFrame, styles: dict[str, tuple[str, st
         shares = counts / group_totals
         texts = [f"{c:,} ({s:.1%})" if c else "" for c, s in zip(counts, shares, strict=True)]
         ax.bar_label(bars, labels=texts, padding=2, fontsize=8, rotation=90)
-    ax.set_xticks(x, [f"{group}\n{total:,} rows" for group, total in group_totals.items()])
+    rows = [f"{total:,} rows" if _.lang == "en" else _.ngettext("{n} row", "{n} rows", total) for total in group_totals]
+    ax.set_xticks(x, [f"{group}\n{n}" for group, n in zip(group_totals.index, rows, strict=True)])
     ax.set_ylim(0, table.to_numpy().max() * 1.3)
-    ax.legend(title="outcome", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.legend(title=_("outcome"), loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
 
 
 def _latest_counts(statuses: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -245,7 +275,14 @@ def _latest_counts(statuses: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame((entered - left).reshape(len(times), len(names)).cumsum(axis=0), index=times, columns=names)
 
 
-def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = None, tz: str | None = None) -> Axes:
+def timeline(
+    data: object,
+    *,
+    ax: Axes | None = None,
+    campaign: str | None = None,
+    tz: str | None = None,
+    lang: str | None = None,
+) -> Axes:
     """Step lines of how many addresses were in each status category at each poll.
 
     ``data`` is ``mmsnb.history(...)`` or its ``.statuses`` DataFrame.
@@ -259,21 +296,26 @@ def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = Non
 
     The x axis reads as clock times in the time zone ``tz`` (a name such as ``"Europe/Warsaw"``;
     UTC when not given), with the date once in the axis label: "time polled (Europe/Warsaw), 25 Nov 2026".
+    ``lang="pl"`` writes the title, labels and legend in Polish (default: ``MMSNB_LANG``, else English).
 
     >>> ax = timeline(mmsnb.history("spring-sale"), tz="Europe/Warsaw")
     """
+    _ = speaker(lang)
     zone, zone_name = _zone(tz)
     statuses = _frame(data, "statuses")
     keys = ["campaign", "message_id", "address"]
     require(statuses, [*keys, "category", "polled_at"], "status history")
     if campaign is not None:
         statuses = statuses[statuses["campaign"] == campaign]
-    title = "Status of each address over time" + (f": {campaign}" if campaign is not None else "")
+    title = _("Status of each address over time") + (f": {campaign}" if campaign is not None else "")
     statuses = statuses[statuses["category"].notna()]
     if statuses.empty:
-        return _nothing(
-            _axes(ax), title, "no status has been polled" + (f" for {campaign!r}" if campaign is not None else "")
+        never = (
+            _("no status has been polled for {campaign}", campaign=repr(campaign))
+            if campaign is not None
+            else _("no status has been polled")
         )
+        return _nothing(_axes(ax), title, never, _)
 
     counts = _latest_counts(statuses, keys)
     ax = _axes(ax)
@@ -286,7 +328,7 @@ def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = Non
             color=CATEGORY_COLORS[name],
             marker=marker,
             markersize=3,
-            label=f"{name} ({counts[name].iloc[-1]:,})",
+            label=f"{_outcome(name, _)} ({counts[name].iloc[-1]:,})",
         )
     ax.set_ylim(bottom=0)
     if campaign is None:
@@ -294,11 +336,14 @@ def timeline(data: object, *, ax: Axes | None = None, campaign: str | None = Non
         if len(names) == 1:
             title += f": {names[0]}"
         else:
-            title += f" ({len(names)} campaigns" + (f": {', '.join(names)})" if len(names) <= 3 else ")")
+            many = (
+                _.ngettext("{n} campaign", "{n} campaigns", len(names)) if _.lang != "en" else f"{len(names)} campaigns"
+            )
+            title += f" ({many}" + (f": {', '.join(names)})" if len(names) <= 3 else ")")
     ax.set_title(title)
-    _time_axis(ax, zone, zone_name, "time polled")
-    ax.set_ylabel("addresses")
-    ax.legend(title="latest status (now)", loc="best")
+    _time_axis(ax, zone, zone_name, _("time polled"), _)
+    ax.set_ylabel(_("addresses"))
+    ax.legend(title=_("latest status (now)"), loc="best")
     return ax
 
 

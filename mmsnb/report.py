@@ -34,10 +34,11 @@ class _Report(types.ModuleType):
         title: str | None = None,
         ledger: LedgerSpec = None,
         client: Client | None = None,
+        lang: str | None = None,
     ) -> Path:
         from .export import write_report
 
-        return write_report(data, path, by=by, title=title, ledger=ledger, client=client)
+        return write_report(data, path, by=by, title=title, ledger=ledger, client=client, lang=lang)
 
 
 __getattr__ = forward("mmsnb.report", "mmsnb.tables")

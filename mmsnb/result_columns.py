@@ -100,10 +100,18 @@ class Outcome:
     sent_at: str | None = None
     #: What to change, as data: ``error`` names it where it says ``{fix}``, or it follows (see :mod:`mmsnb.words`).
     fix: Fix | None = None
+    #: The error as a message of the catalogue and its values, where it has one (to say it in Polish).
+    said_as: tuple[str, dict[str, object]] | None = None
 
-    def said(self, edge: words.Edge = "python") -> str | None:
-        """The error in ``edge``'s words (the ``error`` column holds Python's)."""
-        return None if self.error is None else words.say(self.error, self.fix, edge)
+    def said(self, edge: words.Edge = "python", lang: words.Lang = "en") -> str | None:
+        """The error in ``edge``'s words, in ``lang`` (the ``error`` column holds Python's, in English)."""
+        if self.error is None:
+            return None
+        sentence = self.error
+        if lang != "en" and self.said_as is not None:
+            template, values = self.said_as
+            sentence = words.Speaker(lang)(template, **values)
+        return words.say(sentence, self.fix, edge, lang)
 
 
 def column(name: str, values: list[Any], index: pd.Index) -> pd.Series:

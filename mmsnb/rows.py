@@ -47,6 +47,7 @@ class Row:
     carrier: str | None = None
     error: str | None = None
     fix: Fix | None = None  # what would help, as data (see :mod:`mmsnb.words`)
+    said_as: tuple[str, dict[str, object]] | None = None  # the error as a message of the catalogue, and its values
     content_key: str = ""
     message: Message | None = None
     duplicate_of: int | None = None
@@ -407,6 +408,7 @@ def check_rows(
             message = recipe.message(i)
         except InputError as exc:
             row.error, row.fix = exc.sentence, exc.fix
+            row.said_as = None if exc.template is None else (exc.template, exc.values)
             continue
         except Exception as exc:  # one odd value must not stop the other rows
             row.error = f"This row could not be prepared ({type(exc).__name__}: {exc}); check its values."

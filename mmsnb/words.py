@@ -21,12 +21,35 @@ language would be keyed by).
 
 from __future__ import annotations
 
+import gettext
+import io
+import locale
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .errors import Fix
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalogue where it is looked up later (in a table of words)."""
+    return message
+
 
 #: Who reads: a Python user, a shell user, a user of the notebook forms.
 Edge = Literal["python", "cli", "form"]
@@ -52,96 +75,110 @@ CLI_OPTIONS = {
 }
 #: The label of the forms' switch for each library option; where a form has none, it speaks Python (it runs in
 #: a notebook).
-FORM_SWITCHES = {"fit": "Fit to the limit", "keep_metadata": "Keep photo metadata"}
+FORM_SWITCHES = {"fit": N_("Fit to the limit"), "keep_metadata": N_("Keep photo metadata")}
 #: How Python and the command line name a call that helps.
 CALLS: dict[Edge, dict[str, str]] = {
     "python": {"opt_in": "mmsnb.opt_in(...)", "limit": "client.limit()"},
     "cli": {"opt_in": "'mmsnb opt-in NUMBER'", "limit": "'mmsnb limit'"},
 }
 #: The verb that asks for an option, at the start of a sentence.
-VERBS: dict[Edge, str] = {"python": "Pass", "cli": "Add", "form": "Tick"}
+VERBS: dict[Edge, str] = {"python": N_("Pass"), "cli": N_("Add"), "form": N_("Tick")}
 
 
-def say(sentence: str, fix: Fix | None, edge: Edge = "python") -> str:
-    """``sentence`` with ``fix`` in ``edge``'s words (a form speaks Python where it has no switch for it)."""
+def say(sentence: str, fix: Fix | None, edge: Edge = "python", lang: Lang = "en") -> str:
+    """``sentence`` with ``fix`` in ``edge``'s words (a form speaks Python where it has no switch for it), in
+    ``lang`` (the sentence itself is given in that language already).
+
+    >>> from mmsnb.errors import Fix
+    >>> say("Załączniki mają 511 KB.", Fix(option="fit", value=True, to="shrink it"), "cli", "pl")
+    'Załączniki mają 511 KB. Dodaj --fit, aby je zmniejszyć.'
+    """
     if fix is None:
         return sentence
+    _ = Speaker(lang)
     if edge == "form" and fix.option not in FORM_SWITCHES:
         edge = "python"
-    named = name(fix, edge)
+    named = name(fix, edge, lang)
     if "{fix}" in sentence:
-        return sentence.replace("{fix}", named or name(fix, "python") or "")
+        return sentence.replace("{fix}", named or name(fix, "python", lang) or "")
     if named is None:
-        return f"{sentence} {fix.otherwise}" if fix.otherwise else sentence
-    ask = f"{VERBS[edge]} {named}" + (f" to {fix.to}" if fix.to else "")
+        return f"{sentence} {_(fix.otherwise)}" if fix.otherwise else sentence
+    verb = _(VERBS[edge])
+    ask = _("{verb} {option} to {to}", verb=verb, option=named, to=_(fix.to)) if fix.to else f"{verb} {named}"
     if fix.alternative:
-        return f"{sentence.removesuffix('.')}, or {ask[0].lower()}{ask[1:]}."
+        return _("{sentence}, or {ask}.", sentence=sentence.removesuffix("."), ask=f"{ask[0].lower()}{ask[1:]}")
     return f"{sentence} {ask}."
 
 
-def name(fix: Fix, edge: Edge) -> str | None:
+def name(fix: Fix, edge: Edge, lang: Lang = "en") -> str | None:
     """How ``edge`` names the option (with its value) or the call of ``fix``: the environment variable
     alone on the command line for an option it has none for; None when the edge has no such thing."""
+    _ = Speaker(lang)
     if fix.call is not None:
         return CALLS[edge].get(fix.call)
     if fix.others:
-        each = [name(replace(fix, option=option, others=()), edge) for option in (fix.option, *fix.others)]
-        return " or ".join(n for n in each if n) or None
+        each = [name(replace(fix, option=option, others=()), edge, lang) for option in (fix.option, *fix.others)]
+        return _(" or ").join(n for n in each if n) or None
     if edge == "cli":
         option = CLI_OPTIONS.get(fix.option)
         if option is None:
             return fix.variable or None
         return option if fix.value is True or fix.value is None else f"{option} {fix.value}"
     if edge == "form" and fix.option in FORM_SWITCHES:
-        return f"“{FORM_SWITCHES[fix.option]}”"
+        return f"“{_(FORM_SWITCHES[fix.option])}”"
     python = f"{fix.option}=" + ("" if fix.value is None else str(fix.value))
-    return f"{fix.variable} or {python}" if fix.variable else python
+    return f"{fix.variable}{_(' or ')}{python}" if fix.variable else python
 
 
 # -- the media report ---------------------------------------------------------------------------------
 
 
-def fitting(how: Mapping[str, Any]) -> str:
+def fitting(how: Mapping[str, Any], lang: Lang = "en") -> str:
     """How an image was re-encoded (a :meth:`mmsnb.images.Fitted.how` record), in words.
 
     >>> fitting({"type": "image/jpeg", "quality": 65, "colours": None, "scaled": False, "frames": 1, "of_frames": 1})
     'JPEG quality 65'
     """
-    smaller = ", made smaller" if how["scaled"] else ""
+    _ = Speaker(lang)
+    smaller = _(", made smaller") if how["scaled"] else ""
     if how["type"] == "image/jpeg":
-        return f"JPEG quality {how['quality']}{smaller}"
+        return _("JPEG quality {quality}", quality=how["quality"]) + smaller
     if how["type"] == "image/gif":
         if how["frames"] < how["of_frames"]:
-            return f"first frame only: the {how['of_frames']}-frame animation did not fit even made smaller"
+            return _(
+                "first frame only: the {frames}-frame animation did not fit even made smaller", frames=how["of_frames"]
+            )
         if how["scaled"]:
-            return f"every frame made smaller ({how['of_frames']})" if how["of_frames"] > 1 else "made smaller"
-        return "compressed harder"
-    still = "; first frame only: an animated PNG's frames are not kept" if how["of_frames"] > 1 else ""
-    return ("reduced to 256 colours" if how["colours"] else "compressed harder") + smaller + still
+            many = _("every frame made smaller ({frames})", frames=how["of_frames"])
+            return many if how["of_frames"] > 1 else _("made smaller")
+        return _("compressed harder")
+    still = _("; first frame only: an animated PNG's frames are not kept") if how["of_frames"] > 1 else ""
+    return (_("reduced to 256 colours") if how["colours"] else _("compressed harder")) + smaller + still
 
 
-def done(how: Mapping[str, Any], edge: Edge = "python", removed: str = "") -> str:
+def done(how: Mapping[str, Any], edge: Edge = "python", removed: str = "", lang: Lang = "en") -> str:
     """What was done to a file (a media report's ``how``): "fitted (JPEG quality 65)" for Python's ``done``
     column, "fitted, JPEG quality 65" on the other edges, where ``removed`` ("EXIF, XMP") names the metadata.
 
     >>> how = {"converted_from": "", "conversion": None, "cleaned": True, "fitted": None, "refused": False}
-    >>> done(how), done(how, "form", "EXIF")
-    ('metadata removed', 'EXIF removed')
+    >>> done(how), done(how, "form", "EXIF"), done(how, "form", "EXIF", "pl")
+    ('metadata removed', 'EXIF removed', 'usunięto EXIF')
     """
-    parts = []
+    parts, _ = [], Speaker(lang)
 
     def joined(what: str, note: str) -> str:
         return f"{what} ({note})" if edge == "python" else f"{what}, {note}"
 
     if how["conversion"] is not None:
-        parts.append(joined(f"converted from {how['converted_from']}", fitting(how["conversion"])))
+        converted = _("converted from {kind}", kind=how["converted_from"])
+        parts.append(joined(converted, fitting(how["conversion"], lang)))
     elif how["cleaned"]:
-        parts.append(f"{removed} removed" if removed and edge != "python" else "metadata removed")
+        parts.append(_("{what} removed", what=removed) if removed and edge != "python" else _("metadata removed"))
     if how["fitted"] is not None:
-        parts.append(joined("fitted", fitting(how["fitted"])))
+        parts.append(joined(_("fitted"), fitting(how["fitted"], lang)))
     if how["refused"]:
-        parts.append("refused")
-    return "; ".join(parts) or "as is"
+        parts.append(_("refused"))
+    return "; ".join(parts) or _("as is")
 
 
 def listing(items: Sequence[str]) -> str:
@@ -157,3 +194,153 @@ def size(n: int) -> str:
 def plural(n: int, word: str) -> str:
     """ "1 recipient", "2 recipients"."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# -- the catalogue: Polish and English ---------------------------------------------------------------------
+
+#: The languages mmsnb speaks: English (the catalogue's message ids) and Polish.
+Lang = Literal["en", "pl"]
+LANGS: tuple[Lang, ...] = ("en", "pl")
+#: Where dates and times are shown unless ``tz=`` says otherwise.
+TIME_ZONE = "Europe/Warsaw"
+
+
+def language(lang: str | None = None, *, system: bool = False) -> Lang:
+    """The language to speak: ``lang`` if given, else ``MMSNB_LANG`` (the environment, then ``.env``), else (with
+    ``system``, as the command line does) the system locale's, else English. An unknown language is English,
+    except ``lang=`` given by hand, which is refused.
+
+    >>> language("pl_PL.UTF-8"), language("en")
+    ('pl', 'en')
+    """
+    if lang:
+        chosen = _known(lang)
+        if chosen is None:
+            from .errors import Fix, InputError
+
+            raise InputError(f"mmsnb speaks English and Polish, not {lang!r}.", fix=Fix(option="lang", value="pl"))
+        return chosen
+    from .config import environment
+
+    setting = environment().get("MMSNB_LANG", "")
+    if setting:
+        return _known(setting) or "en"
+    if system:
+        found = locale.getlocale(locale.LC_MESSAGES)[0] or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+        return _known(found) or "en"
+    return "en"
+
+
+def _known(name: str) -> Lang | None:
+    code = name.strip().lower().replace("-", "_").split("_")[0].split(".")[0]
+    return "pl" if code in ("pl", "polish") else "en" if code in ("en", "c", "posix", "english") else None
+
+
+@cache
+def catalogue(lang: Lang) -> gettext.NullTranslations:
+    """The translations of ``lang``, read from the ``.po`` file shipped in the package (no build step: Babel reads
+    it and compiles it in memory). English is the message ids themselves."""
+    if lang == "en":
+        return gettext.NullTranslations()
+    source = resources.files("mmsnb") / "locale" / lang / "LC_MESSAGES" / "mmsnb.po"
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=lang, domain="mmsnb")
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain="mmsnb")
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Words in one language: ``_("Subject")``, ``_.ngettext("{n} recipient", "{n} recipients", n)``, numbers and
+    times as that language writes them.
+
+    >>> _ = speaker("pl")
+    >>> [_.ngettext("{n} recipient", "{n} recipients", n) for n in (1, 2, 5, 22)]
+    ['1 odbiorca', '2 odbiorcy', '5 odbiorców', '22 odbiorcy']
+    >>> _("Subject"), _.number(12345.5)
+    ('Treść', '12\\xa0345,5')
+    """
+
+    lang: Lang = "en"
+
+    def __call__(self, message: str, **values: object) -> str:
+        """``message`` in this language, with ``{name}`` filled in from ``values``."""
+        said = catalogue(self.lang).gettext(message)
+        return said.format(**values) if values else said
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
+        """The form of ``singular``/``plural`` this language uses for ``n`` (Polish has three), ``{n}`` filled in."""
+        said = catalogue(self.lang).ngettext(singular, plural, n)
+        return said.format(n=self.number(n), **values)
+
+    def number(self, value: float, digits: int = 1) -> str:
+        """``value`` with this language's separators, at most ``digits`` decimals."""
+        return str(format_decimal(round(value, digits), locale=self.lang))
+
+    def when(self, moment: datetime | pd.Timestamp, tz: str = TIME_ZONE) -> str:
+        """A moment in time in ``tz`` (Europe/Warsaw by default): "5 grudnia 2026, 11:14"; a naive one is UTC."""
+        import pandas as pd  # here: the command line's --help does not load pandas
+
+        stamp = pd.Timestamp(moment)
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize("UTC")
+        return str(format_datetime(stamp.to_pydatetime(), "d MMMM y, HH:mm", tzinfo=ZoneInfo(tz), locale=self.lang))
+
+    def day(self, day: date) -> str:
+        """A date: "poniedziałek, 1 grudnia 2026"."""
+        return str(format_date(day, "EEEE, d MMMM y", locale=self.lang))
+
+    def duration(self, seconds: float) -> str:
+        """A length of time in words, rounded: "3 minuty"."""
+        return str(format_timedelta(timedelta(seconds=seconds), threshold=1.1, locale=self.lang))
+
+
+def speaker(lang: str | None = None) -> Speaker:
+    """A :class:`Speaker` of ``lang`` (see :func:`language`)."""
+    return Speaker(language(lang))
+
+
+#: What a person reads for each send state (a row of results), looked up in the catalogue.
+SEND_STATE_WORDS: dict[str, str] = {
+    "accepted": N_("Sent"),
+    "invalid": N_("Not sent — invalid number"),
+    "rejected": N_("Not sent — refused by the gateway"),
+    "duplicate": N_("Not sent — repeated number"),
+    "quota": N_("Not sent — the message limit is used up"),
+    "unknown": N_("Outcome unknown — not repeated"),
+    "already-sent": N_("Sent before"),
+    "in-progress": N_("Being sent by another run"),
+    "stopped": N_("Not sent — stopped"),
+    "opted-out": N_("Not sent — opted out"),
+    "too-soon": N_("Not sent — contacted recently"),
+    "planned": N_("Planned"),
+}
+#: What a person reads for each delivery category.
+CATEGORY_WORDS: dict[str, str] = {
+    "delivered": N_("Delivered"),
+    "pending": N_("Awaiting a report"),
+    "partial": N_("Partly delivered"),
+    "failed": N_("Not delivered"),
+    "unknown": N_("Unknown"),
+}
+
+
+def errors_language() -> Lang:
+    """The language of the library's exceptions: English unless ``MMSNB_LANG`` (the environment, then ``.env``)
+    says otherwise. Cheap enough for every ``str(error)``: a ``.env`` file is read again only when it changes."""
+    setting = os.environ.get("MMSNB_LANG")
+    if setting is None:
+        from .config import find_env_file
+
+        found = find_env_file()
+        setting = _dotenv_language(found, found.stat().st_mtime_ns) if found else ""
+    return _known(setting) or "en"
+
+
+@cache
+def _dotenv_language(path: Path, _stamp: int) -> str:
+    from dotenv import dotenv_values
+
+    return dotenv_values(path).get("MMSNB_LANG") or ""

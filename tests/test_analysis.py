@@ -495,5 +495,5 @@ def test_the_composer_confirmation_says_how_many_numbers_lie_in_other_networks_r
     form.subject.value = "Wiosna"
     form.send_button.click()
     text = form.confirm_text.value
-    assert "Send to 3 recipients in 1 request?" in text, form.status.value
-    assert "2 recipients in other networks' ranges: they fail unless ported to Orange." in text
+    assert "Send to 3 recipients in 1 message?" in text, form.status.value
+    assert "2 recipients are in other networks' ranges: they fail unless ported to Orange." in text

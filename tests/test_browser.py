@@ -157,7 +157,7 @@ def test_the_composer_sends_from_jupyterlab(lab):
             expect(page.get_by_text("Using the local sandbox")).to_be_visible()
             composer = page.locator(".mmsnb-composer")
             expect(composer).to_be_visible()
-            expect(composer.locator(".mmsnb-quota")).to_contain_text("0 requests used")
+            expect(composer.locator(".mmsnb-quota")).to_contain_text("Message limit: 0 used")
             expect(composer.locator(".mmsnb-send")).to_be_disabled()
 
             composer.locator(".mmsnb-numbers textarea").fill("501 102 030\n+48 510 000 000, 12345")
@@ -177,13 +177,13 @@ def test_the_composer_sends_from_jupyterlab(lab):
             composer.screenshot(path=SCREENSHOT)
 
             composer.locator(".mmsnb-send").click()
-            expect(composer.locator(".mmsnb-confirm-text")).to_contain_text("Send to 2 recipients in 1 request?")
-            expect(composer.locator(".mmsnb-confirm-text")).to_contain_text("left after this send")
+            expect(composer.locator(".mmsnb-confirm-text")).to_contain_text("Send to 2 recipients in 1 message?")
+            expect(composer.locator(".mmsnb-confirm-text")).to_contain_text("after this send")
             composer.locator(".mmsnb-confirm").click()
 
-            expect(composer.locator(".mmsnb-status")).to_contain_text("2 accepted, 1 invalid")
-            expect(composer.locator(".mmsnb-results")).to_contain_text("tel:+48510000000")
-            expect(composer.locator(".mmsnb-quota")).to_contain_text("1 request used")
+            expect(composer.locator(".mmsnb-status")).to_contain_text("Sent: 2, Not sent — invalid number: 1")
+            expect(composer.locator(".mmsnb-results")).to_contain_text("+48 510 000 000")
+            expect(composer.locator(".mmsnb-quota")).to_contain_text("1 used")
             expect(composer.locator(".mmsnb-monitor")).to_be_visible()
             expect(composer.locator(".mmsnb-elapsed")).to_contain_text("Every message is final")
 
@@ -197,5 +197,74 @@ def test_the_composer_sends_from_jupyterlab(lab):
             expect(inbox).to_contain_text(repr(SUBJECT))
             expect(inbox).to_contain_text(f"promo.jpg ({(lab.root / IMAGE).stat().st_size} bytes)")
             composer.screenshot(path=SCREENSHOT.with_name("composer-sent.png"))
+        finally:
+            browser.close()
+
+
+POLISH_NOTEBOOK = "composer-pl.ipynb"
+POLISH_SCREENSHOT = SCREENSHOT.with_name("composer-pl.png")
+
+
+def uncovered(text: str) -> list[str]:
+    """The characters of ``text`` that no installed font has a glyph for (fontconfig, which Chromium asks for a
+    fallback): they would render as an empty box (.notdef)."""
+    out = []
+    for char in sorted(set(text)):
+        if ord(char) < 0x80 or not char.isprintable() or char.isspace():
+            continue
+        fonts = subprocess.run(
+            ["fc-list", f":charset={ord(char):x}", "family"], capture_output=True, text=True, check=True
+        ).stdout
+        if not fonts.strip():
+            out.append(char)
+    return out
+
+
+def test_the_polish_composer_renders_every_glyph_in_chromium(lab):
+    from playwright.sync_api import expect, sync_playwright
+
+    if shutil.which("fc-list") is None:
+        pytest.skip("fontconfig's fc-list is not installed")
+    cells = [
+        "import mmsnb\nfrom mmsnb.widgets import Composer\nclient = mmsnb.connect()",
+        'Composer(client, lang="pl")',
+    ]
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None} for s in cells
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (lab.root / POLISH_NOTEBOOK).write_text(json.dumps(notebook))
+    (lab.root / "regulamin.txt").write_text("Regulamin promocji.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1600})
+            page.set_default_timeout(WAIT_MS)
+            expect.set_options(timeout=WAIT_MS)
+            page.goto(f"{lab.url}/lab/tree/{POLISH_NOTEBOOK}?token={lab.token}&reset")
+            page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel")
+            run_js(page, "await panel.sessionContext.ready; await app.commands.execute('notebook:run-all-cells');")
+            composer = page.locator(".mmsnb-composer")
+            expect(composer).to_be_visible()
+            composer.locator(".mmsnb-numbers textarea").fill("501 102 030\n+48 510 000 000, 12345\n+48 600 000 000")
+            composer.locator(".mmsnb-subject textarea").fill(SUBJECT)
+            composer.locator(".mmsnb-sender input").fill("Sklep Demo")
+            with page.expect_file_chooser() as chooser:
+                composer.locator(".mmsnb-upload").click()
+            chooser.value.set_files([lab.root / IMAGE, lab.root / "regulamin.txt"])
+            expect(composer.locator(".mmsnb-count")).to_contain_text("prawidłowi odbiorcy")
+            expect(composer.locator(".mmsnb-upload")).to_contain_text("Dołącz pliki (2)")  # counts the files taken
+            expect(composer.locator(".mmsnb-send")).to_be_enabled()
+            POLISH_SCREENSHOT.parent.mkdir(exist_ok=True)
+            composer.screenshot(path=POLISH_SCREENSHOT)
+            composer.locator(".mmsnb-send").click()
+            expect(composer.locator(".mmsnb-confirm-text")).to_contain_text("Wysłać do 3 odbiorców")
+            text = composer.inner_text()
+            assert "ⓘ" not in text
+            assert uncovered(text) == []
         finally:
             browser.close()

@@ -128,7 +128,7 @@ def test_numbers_from_a_csv_file(capsys, env, ledger, tmp_path):
     code, out, err = run(capsys, "opt-out", "--file", "stop.csv", "--reason", "replied STOP")
     assert code == 2
     assert out == f"{FIRST}  opted out\n{SECOND}  opted out\n"
-    assert err == "stop.csv row 2: not opted out: The number is missing: fill in the cell or drop the row.\n"
+    assert err == "stop.csv row 3: not opted out: The number is missing: fill in the cell or drop the row.\n"
     assert standing(ledger) == {FIRST, SECOND}
     assert set(mmsnb.opted_out(ledger).reason) == {"replied STOP"}
 

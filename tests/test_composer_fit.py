@@ -78,13 +78,13 @@ def test_a_photo_over_the_limit_is_fitted_its_sizes_shown_before_send(composer, 
     composer.send_button.click()
     assert shown(composer.confirmation), composer.status.value
     text = composer.confirm_text.value
-    assert "Send to 1 recipient in 1 request?" in text
+    assert "Send to 1 recipient in 1 message?" in text
     assert f"big.jpg {size(len(big))} → " in text and "960×720 (fitted, JPEG quality" in text
     assert "GPS" not in text  # big.jpg does not say where it was taken
     assert sandbox.received == [], "the confirmation must not send"
 
     composer.confirm_button.click()
-    assert "1 accepted" in composer.status.value
+    assert "Sent: 1" in composer.status.value
     ((sent,),) = [m.attachments for m in sandbox.received]
     assert (sent.filename, sent.content_type) == ("big.jpg", "image/jpeg")
     assert len(sent.data) <= LIMIT

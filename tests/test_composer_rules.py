@@ -1,5 +1,5 @@
 """The composer and the ledger's rules: numbers opted out are counted before Send and never sent to, and a
-"Min gap" leaves out those another campaign contacted recently (a bad one is a sentence, not a traceback).
+"Minimum gap" leaves out those another campaign contacted recently (a bad one is a sentence, not a traceback).
 Driven from Python against a real sandbox over HTTPS, with a real SQLite ledger and a real PostgreSQL one."""
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def test_an_opted_out_number_is_counted_before_send_and_never_sent_to(composer, 
     assert "3 valid recipients" in composer.recipients.count.value
     composer.send_button.click()
     text = composer.confirm_text.value
-    assert "Send to 2 recipients in 1 request?" in text
-    assert "1 recipient: opted out, so not sent." in text
+    assert "Send to 2 recipients in 1 message?" in text
+    assert "1 recipient opted out: not sent." in text
     assert "minimum gap" not in text
     assert sandbox.received == []
 
@@ -57,7 +57,7 @@ def test_an_opted_out_number_is_counted_before_send_and_never_sent_to(composer, 
     results = composer.results
     assert list(results.send_state.astype(str)) == ["opted-out", "accepted", "accepted"]
     assert "opted out on" in results.error.iloc[0] and "replied STOP" in results.error.iloc[0]
-    assert "2 accepted" in composer.status.value and "1 opted-out" in composer.status.value
+    assert "Sent: 2" in composer.status.value and "Not sent — opted out: 1" in composer.status.value
 
 
 def test_the_sandboxs_own_ledger_is_shared_by_opt_out_and_the_composer(client, sandbox, tmp_path, monkeypatch):
@@ -69,7 +69,7 @@ def test_the_sandboxs_own_ledger_is_shared_by_opt_out_and_the_composer(client, s
     try:
         fill(form)
         form.send_button.click()
-        assert "1 recipient: opted out, so not sent." in form.confirm_text.value
+        assert "1 recipient opted out: not sent." in form.confirm_text.value
         form.confirm_button.click()
         assert OPTED not in received_addresses(sandbox)
         assert set(received_addresses(sandbox)) == set(OTHERS)
@@ -85,7 +85,7 @@ def test_min_gap_leaves_out_numbers_another_campaign_reached(composer, client, s
     composer.send_button.click()
     text = composer.confirm_text.value
     assert "Send to 2 recipients" in text
-    assert "1 recipient: contacted by another campaign within the minimum gap, so not sent." in text
+    assert "1 recipient was contacted by another campaign within the minimum gap: not sent." in text
 
     composer.min_gap.value = ""  # changing the rule withdraws the confirmation it showed
     assert not shown(composer.confirmation)
@@ -102,7 +102,7 @@ def test_a_bad_min_gap_is_a_sentence_and_nothing_is_sent(composer, sandbox, gap)
     fill(composer)
     composer.min_gap.value = gap
     assert composer.send_button.disabled
-    assert f"Min gap {gap!r}".replace("'", "&#x27;") in composer.why.value
+    assert f"Minimum gap {gap!r}".replace("'", "&#x27;") in composer.why.value
     assert (
         "is not a length of time with its unit, of a second or more: write e.g. 7D, 36h or 90min." in composer.why.value
     )

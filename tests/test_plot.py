@@ -479,3 +479,38 @@ def test_quota_remaining_must_be_a_count_and_says_so_briefly():
     with pytest.raises(InputError) as caught:
         plot.quota(q, remaining=list(range(500)))
     assert "len(plan.requests)" in str(caught.value) and len(str(caught.value)) < 160
+
+
+# -- in Polish --------------------------------------------------------------------------------------
+
+
+def test_a_chart_in_polish_has_polish_title_labels_and_legend(results):
+    ax = plot.outcomes(results, by="segment", lang="pl")
+    assert ax.get_title() == "Wynik według segment (13 wierszy)"
+    assert ax.get_ylabel() == "wiersze"
+    legend = ax.get_legend()
+    assert legend.get_title().get_text() == "wynik"
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "Dostarczono",
+        "Czeka na raport",
+        "Nie dostarczono",
+        "Nie wysłano — numer nieprawidłowy",
+        "Nie wysłano — limit wiadomości wyczerpany",
+    ]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a\n7 wierszy", "b\n6 wierszy"]
+    single = plot.outcomes(results, lang="pl")
+    assert single.get_title() == "Wynik dla każdego odbiorcy (13 wierszy)"
+    assert single.get_xticklabels()[0].get_text() == "Dostarczono"
+    assert heights(single) == [5, 2, 3, 1, 2]  # the same bars as in English
+
+
+def test_a_timeline_in_polish_names_its_axes_and_legend_in_polish(statuses, monkeypatch):
+    monkeypatch.setenv("MMSNB_LANG", "pl")  # lang not given: MMSNB_LANG chooses
+    ax = plot.timeline(statuses, tz="Europe/Warsaw")
+    assert ax.get_title() == "Stan każdego odbiorcy w czasie: c1"
+    assert ax.get_xlabel() == "czas sprawdzenia (Europe/Warsaw), 21 stycznia 2026"
+    assert ax.get_ylabel() == "odbiorcy"
+    assert ax.get_legend().get_title().get_text() == "ostatni stan (teraz)"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Dostarczono (2)", "Czeka na raport (0)", "Nie dostarczono (1)"]
+    assert [line.get_marker() for line in ax.lines] == ["o"] * 3  # markers, not colour alone

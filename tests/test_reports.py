@@ -142,8 +142,9 @@ def test_recipients_from_a_workbook_keep_their_numbers_exactly_and_are_sent_once
     assert frame["msisdn"].tolist() == [
         "0048501102030", "+48 501 102 031", "501102032", "0048501102033", "+48 501 102 031",
     ]  # fmt: skip
-    assert frame["points"].tolist()[:1] == ["3"] and pd.isna(frame.loc[1, "points"])
-    assert frame.loc[2, "points"] == "2.5" and pd.isna(frame.loc[2, "first_name"])
+    assert list(frame.index) == [2, 3, 4, 5, 6]  # each row's line in the sheet, the header being row 1
+    assert frame["points"].tolist()[:1] == ["3"] and pd.isna(frame.loc[3, "points"])
+    assert frame.loc[4, "points"] == "2.5" and pd.isna(frame.loc[4, "first_name"])
     assert all(pd.api.types.is_string_dtype(dtype) for dtype in frame.dtypes)
 
     results = mmsnb.send(client, frame, subject="Cześć!", ledger=tmp_path / "l.sqlite", progress=False)

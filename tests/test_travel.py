@@ -78,7 +78,8 @@ def test_results_and_history_come_back_equal(client, tmp_path, suffix):
 
     for name, saved in frames.items():
         back = mmsnb.read_results(save(saved, tmp_path / f"{name}{suffix}"))
-        assert_frame_equal(back, saved, check_exact=True, obj=f"{name}{suffix}")
+        expected = saved.reset_index(drop=True) if suffix == ".csv" else saved  # a CSV keeps no index (the lines)
+        assert_frame_equal(back, expected, check_exact=True, obj=f"{name}{suffix}")
         if suffix == ".csv":
             assert back.mms.info is None  # a CSV does not carry the send's record
         else:
@@ -105,7 +106,7 @@ def test_parquet_is_known_by_its_content_and_a_semicolon_csv_is_read(client, tmp
     results.to_parquet(tmp_path / "results.dat")
     assert_frame_equal(mmsnb.read_results(tmp_path / "results.dat"), results)
     results.to_csv(tmp_path / "excel.csv", index=False, sep=";")
-    assert_frame_equal(mmsnb.read_results(tmp_path / "excel.csv"), results)
+    assert_frame_equal(mmsnb.read_results(tmp_path / "excel.csv"), results.reset_index(drop=True))  # no lines
     assert mmsnb.read_results(tmp_path / "results.dat").mms.info == results.mms.info
 
 

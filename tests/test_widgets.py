@@ -109,7 +109,7 @@ def test_a_dataframe_gives_a_column_drop_down_and_subject_templates(client, sand
         form.subject.value = "Cześć {name}!"
         assert "Cześć Ala!" in form.preview.body.value
         form.send_button.click()
-        assert "Send to 2 recipients in 2 requests" in form.confirm_text.value
+        assert "Send to 2 recipients in 2 messages" in form.confirm_text.value
         assert "1 invalid number: skipped" in form.confirm_text.value
         form.confirm_button.click()
         assert {m.subject for m in sandbox.received} == {"Cześć Ala!", "Cześć Olek!"}
@@ -126,7 +126,7 @@ def test_an_uploaded_csv_becomes_the_table(composer):
     assert composer.recipients.column.value == "telefon"
     assert "lista.csv: 2 rows" in composer.recipients.table_info.value
     assert "1 valid recipient;" in composer.recipients.count.value
-    assert "Row 1" in composer.recipients.issues.value
+    assert "Row 3" in composer.recipients.issues.value  # the file's line, the header being line 1
 
 
 def test_a_one_column_csv_is_read_and_an_empty_one_refused(composer):
@@ -174,7 +174,13 @@ def test_attachments_show_thumbnails_sizes_and_the_total_against_the_limit(compo
     assert composer.attachments.bar.max == composer.max_message_bytes
     assert composer.attachments.bar.value == len(jpeg) + 2048
     assert "of 300 KB" in composer.attachments.size_line.value
-    assert composer.attachments.upload.value == ()  # cleared, so the same file can be chosen again
+    # The button counts the files attached ("Attach files (2)"): its value holds them, without their content.
+    assert [f["name"] for f in composer.attachments.upload.value] == ["promo.jpg", "terms.txt"]
+    assert not any(len(f["content"]) for f in composer.attachments.upload.value)
+    composer.attachments.upload.value = (upload("promo.jpg", jpeg, "image/jpeg"),)  # the same file chosen again
+    assert len(composer.attachments.files) == 3 and len(composer.attachments.upload.value) == 3
+    composer.attachments.remove(composer.attachments.files[0])
+    assert len(composer.attachments.upload.value) == 2
 
 
 def test_types_and_sizes_the_gateway_would_reject_are_refused(composer):
@@ -214,7 +220,7 @@ def test_uploaded_file_names_are_sanitised(composer, sandbox, jpeg):
 
 # -- sending -----------------------------------------------------------------------
 def test_send_confirm_reaches_the_sandbox_and_shows_results_then_the_monitor(composer, sandbox, jpeg):
-    assert "0 requests used, 100 available" in composer.quota.value
+    assert "0 used, 100 left" in composer.quota.value
     fill(composer)
     composer.sender.value = "Sklep"
     composer.priority.value = "High"
@@ -224,8 +230,8 @@ def test_send_confirm_reaches_the_sandbox_and_shows_results_then_the_monitor(com
     composer.send_button.click()
     assert shown(composer.confirmation)
     text = composer.confirm_text.value
-    assert "Send to 3 recipients in 1 request?" in text
-    assert "100 requests available, 99 left after this send" in text
+    assert "Send to 3 recipients in 1 message?" in text
+    assert "Message limit: 100 left, 99 after this send" in text
     assert sandbox.received == [], "the confirmation must not send"
 
     composer.confirm_button.click()
@@ -238,9 +244,11 @@ def test_send_confirm_reaches_the_sandbox_and_shows_results_then_the_monitor(com
     results = composer.results
     assert list(results.send_state) == ["accepted"] * 3
     assert set(results.message_id) == {message.message_id}
-    assert "3 accepted" in composer.status.value
-    assert message.message_id in composer.results_table.value
-    assert "1 request used, 99 available" in composer.quota.value
+    assert "Sent: 3" in composer.status.value
+    table = composer.results_table.value
+    assert "Sent" in table and "+48 510 000 000" in table  # the numbers as typed, what happened in words
+    assert message.message_id not in table and "send_state" not in table and "tel:" not in table
+    assert "1 used, 99 left" in composer.quota.value
     assert not shown(composer.confirmation) and not composer.send_button.disabled
 
     assert composer.monitor is not None and composer.monitor_box.children == (composer.monitor,)
@@ -267,11 +275,11 @@ def test_pressing_confirm_twice_sends_once_and_the_ledger_answers_already_sent(c
 
     composer.send_button.click()
     assert "Nothing new to send" in composer.confirm_text.value
-    assert "3 recipients: already got this message" in composer.confirm_text.value
+    assert "3 recipients already got this message" in composer.confirm_text.value
     composer.confirm_button.click()
     assert len(sandbox.received) == 1
     assert list(composer.results.send_state) == ["already-sent"] * 3
-    assert "3 already-sent" in composer.status.value
+    assert "Sent before: 3" in composer.status.value
 
 
 def test_changing_the_form_withdraws_the_confirmation(composer, sandbox):
@@ -294,7 +302,7 @@ def test_an_empty_quota_is_a_readable_line_and_nothing_is_sent(make_sandbox, tmp
     sandbox = make_sandbox(quota=0)
     form = Composer(sandbox.client(), ledger=tmp_path / "ledger.sqlite")
     try:
-        assert "0 available" in form.quota.value
+        assert "0 left" in form.quota.value
         fill(form)
         form.send_button.click()
         assert not shown(form.confirmation)
@@ -313,13 +321,13 @@ def test_a_quota_error_while_sending_is_a_readable_line(make_sandbox, tmp_path):
     try:
         fill(form)
         form.send_button.click()
-        assert "1 requests available, 0 left" in form.confirm_text.value
+        assert "Message limit: 1 left, 0 after this send" in form.confirm_text.value
         client.send_mms("502 000 000", subject="someone else used the last request")
         form.confirm_button.click()
         assert "only 0 are available" in form.status.value and "Nothing was sent" in form.status.value
         assert "Traceback" not in form.status.value
         assert len(sandbox.received) == 1 and form.results is None and form.monitor is None
-        assert "1 request used, 0 available" in form.quota.value
+        assert "1 used, 0 left" in form.quota.value
         assert not form.send_button.disabled
     finally:
         form.close()
@@ -371,7 +379,7 @@ def test_the_monitor_keeps_answers_that_arrive_in_later_rounds(make_sandbox, tmp
     results = mmsnb.send(client, frame, subject="Hej", group=False, ledger=tmp_path / "ledger.sqlite", progress=False)
     monitor = Monitor(client, results, interval=0.05)
     try:
-        wait_for(lambda: "Success" in monitor.table.value)  # answers before the deliveries
+        wait_for(lambda: "awaiting the delivery report" in monitor.table.value)  # answers before the deliveries
         polled = monitor.wait(timeout=30)
         assert list(polled.index) == list(results.index) and list(polled.segment) == ["a", "b", "c"]
         assert list(polled.status) == ["Retrieved", "Retrieved", "Address Not Found"]
@@ -389,7 +397,7 @@ def test_the_monitor_thread_stops_on_close_and_on_stop(make_sandbox, tmp_path):
     results = mmsnb.send(client, frame, subject="Hej", ledger=tmp_path / "ledger.sqlite", progress=False)
 
     closed = Monitor(client, results, interval=0.05)
-    wait_for(lambda: "Success" in closed.table.value)  # the first answer is shown
+    wait_for(lambda: "awaiting the delivery report" in closed.table.value)  # the first answer is shown
     assert closed.running and "Not final yet" in closed.table.value
     closed.close()
     wait_for(lambda: not closed.running)

@@ -9,9 +9,9 @@ import base64
 import io
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from html import escape
-from typing import Any, ClassVar
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
@@ -178,21 +178,6 @@ def for_page(error: MMSError) -> str:
 
 class AppComposer(Composer):
     """The composer as the app shows it: what became of a send, and the gateway's failures, in plain words."""
-
-    state_words: ClassVar[Mapping[str, str]] = {
-        SendState.ACCEPTED: "sent",
-        SendState.INVALID: "invalid",
-        SendState.REJECTED: "refused by the gateway",
-        SendState.DUPLICATE: "repeated",
-        SendState.QUOTA: "over the quota",
-        SendState.UNKNOWN: "with an unknown outcome",
-        SendState.ALREADY_SENT: "sent earlier",
-        SendState.IN_PROGRESS: "being sent by another visit now",
-        SendState.STOPPED: "not sent (stopped)",
-        SendState.OPTED_OUT: "opted out",
-        SendState.TOO_SOON: "contacted too recently",
-        SendState.PLANNED: "planned",
-    }
 
     def describe(self, error: MMSError) -> str:
         return for_page(error)

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import MMSError
+from ..words import language
 from . import render
 from .commands import Usage
 from .parser import build, subcommands
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MMSError as exc:
         if debug:
             raise
-        print(render.error(exc), file=sys.stderr)
+        print(render.error(exc, language(system=True)), file=sys.stderr)
         return render.status(exc)
     except KeyboardInterrupt:
         return 130

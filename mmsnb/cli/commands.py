@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..config import VARIABLES
 from ..errors import BadRequestError, ConfigError, InputError
+from ..words import language
 from . import render
 
 if TYPE_CHECKING:
@@ -189,9 +190,10 @@ def _client() -> Client:
         ):
             raise
         raise ConfigError(
-            f"{exc.sentence} To try mmsnb without an account, run 'mmsnb sandbox --env-file .env' in another "
+            "{sentence} To try mmsnb without an account, run 'mmsnb sandbox --env-file .env' in another "
             "terminal in this folder and then this command again, or run 'mmsnb demo'.",
             fix=exc.fix,
+            values={"sentence": exc.text(language(system=True))},
         ) from None
 
 
@@ -235,8 +237,9 @@ def send(args: argparse.Namespace) -> int:
     return 2 if states <= done | {SendState.INVALID, SendState.DUPLICATE} else 1
 
 
-def _read_numbers(path: str, column: str | None) -> list[object]:
-    """The numbers in the CSV file ``path``: its ``column``, else ``msisdn``, else its only column.
+def _read_numbers(path: str, column: str | None) -> tuple[list[object], list[int]]:
+    """The numbers in the CSV file ``path``: its ``column``, else ``msisdn``, else its only column; and the line
+    each is on (the header being line 1, as a spreadsheet numbers rows).
 
     A file of bare numbers, one a line, has no header: its first line is a number too.
     """
@@ -250,7 +253,7 @@ def _read_numbers(path: str, column: str | None) -> list[object]:
         elif len(names) == 1:
             column = names[0]
             if _valid_number(column):  # no header: the first line is a number
-                return [column, *frame[column].tolist()]
+                return [column, *frame[column].tolist()], [1, *map(int, frame.index)]
         else:
             raise Usage(
                 f"{path} has no column {NUMBER_COLUMN!r} and several others ({', '.join(names)}): "
@@ -259,7 +262,7 @@ def _read_numbers(path: str, column: str | None) -> list[object]:
     values: list[object] = frame[column].tolist()
     if not values:
         raise InputError(f"{path} has a header row and no numbers.")
-    return values
+    return values, [int(line) for line in frame.index]
 
 
 def _given_numbers(args: argparse.Namespace, verb: str) -> tuple[list[object], list[str]]:
@@ -267,9 +270,9 @@ def _given_numbers(args: argparse.Namespace, verb: str) -> tuple[list[object], l
     numbers: list[object] = list(join_numbers(args.numbers, _why_not_number, verb))
     labels = [repr(n) for n in numbers]
     if args.file is not None:
-        found = _read_numbers(args.file, args.column)
+        found, lines = _read_numbers(args.file, args.column)
         numbers += found
-        labels += [f"{args.file} row {n}" for n in range(1, len(found) + 1)]
+        labels += [f"{args.file} row {line}" for line in lines]
     elif args.column is not None:
         raise Usage("--column names the column of a --file; give the file too.")
     if not numbers:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import words
 from ..errors import ConfigError, InputError, LedgerError, MMSError
+from ..words import Lang
 
 if TYPE_CHECKING:  # pandas loads only when a command has a frame to show: `mmsnb --help` stays fast
     import pandas as pd
@@ -35,9 +36,9 @@ def show(lines: Iterable[Line]) -> None:
         print(text, file=sys.stderr if to_stderr else sys.stdout, flush=True)
 
 
-def error(exc: MMSError) -> str:
-    """The line for an error: its sentence with what to change named as the command line's option."""
-    return f"mmsnb: {exc.say('cli')}"
+def error(exc: MMSError, lang: Lang = "en") -> str:
+    """The line for an error: its sentence (in ``lang``) with what to change named as the command line's option."""
+    return f"mmsnb: {exc.say('cli', lang)}"
 
 
 def status(exc: MMSError) -> int:

@@ -19,8 +19,8 @@ from ..errors import InputError
 from ..images import CONVERTIBLE, FITTABLE, kind
 from ..media import MAX_SOURCE_BYTES
 from ..message import SUPPORTED_TYPES, Attachment
-from ..words import FORM_SWITCHES
-from .markup import line, size
+from ..words import FORM_SWITCHES, Speaker, language
+from .markup import counted, line, size, taken
 
 #: Image types a browser can show, with their ipywidgets.Image format.
 IMAGE_FORMATS = {"image/jpeg": "jpeg", "image/png": "png", "image/gif": "gif", "image/bmp": "bmp", "image/webp": "webp"}
@@ -53,13 +53,16 @@ class AttachmentsPanel(widgets.VBox):
     307200
     """
 
-    def __init__(self, *, max_bytes: int, fit: bool = True, keep_metadata: bool = False) -> None:
+    def __init__(
+        self, *, max_bytes: int, fit: bool = True, keep_metadata: bool = False, lang: str | None = None
+    ) -> None:
+        self._ = _ = Speaker(language(lang))
         self.max_bytes = max_bytes
         #: Called after each change of the files.
         self.on_change: Callable[[], None] = lambda: None
         self.files: list[Attachment] = []
         self._rows: dict[int, widgets.HBox] = {}
-        self.upload = widgets.FileUpload(description="Attach files", multiple=True, icon="paperclip").add_class(
+        self.upload = widgets.FileUpload(description=_("Attach files"), multiple=True, icon="paperclip").add_class(
             "mmsnb-upload"
         )
         self.rows = widgets.VBox()
@@ -68,16 +71,16 @@ class AttachmentsPanel(widgets.VBox):
         self.refusals = widgets.HTML().add_class("mmsnb-refusals")
         self.fit = widgets.Checkbox(
             value=fit,
-            description=FIT_LABEL,
+            description=_(FIT_LABEL),
             indent=False,
-            tooltip="Re-encode images so the message fits the gateway's limit; convert WEBP and HEIC photos to JPEG",
+            tooltip=_("Re-encode images so the message fits the gateway's limit; convert WEBP and HEIC photos to JPEG"),
             layout=widgets.Layout(width="auto", margin="0 16px 0 0"),
         ).add_class("mmsnb-fit")
         self.keep_metadata = widgets.Checkbox(
             value=keep_metadata,
-            description=FORM_SWITCHES["keep_metadata"],
+            description=_(FORM_SWITCHES["keep_metadata"]),
             indent=False,
-            tooltip="Send photos' EXIF, GPS position and XMP as they are (removed by default)",
+            tooltip=_("Send photos' EXIF, GPS position and XMP as they are (removed by default)"),
             layout=widgets.Layout(width="auto"),
         ).add_class("mmsnb-keep-metadata")
         self.upload.observe(lambda change: self.add(change["new"]), "value")
@@ -107,14 +110,23 @@ class AttachmentsPanel(widgets.VBox):
     @property
     def problems(self) -> list[str]:
         """What keeps these files from being sent, as sentences; empty when they can go."""
-        out = []
+        out, _ = [], self._
         if self.over_limit:
-            hint = "" if self.fit.value or not any(fittable(f) for f in self.files) else f", or tick “{FIT_LABEL}”"
-            out.append(f"Remove attachments{hint}: they are over the size limit.")
+            if self.fit.value or not any(fittable(f) for f in self.files):
+                out.append(_("Remove attachments: they are over the size limit."))
+            else:
+                out.append(
+                    _("Remove attachments, or tick “{switch}”: they are over the size limit.", switch=_(FIT_LABEL))
+                )
         if not self.fit.value:
             out += [
-                f"{f.filename} is a {_NAMES[f.content_type]} photo, which many phones cannot show: tick "
-                f"“{FIT_LABEL}” to send it as a JPEG, or remove it."
+                _(
+                    "{file} is a {kind} photo, which many phones cannot show: tick “{switch}” to send it as a JPEG, "
+                    "or remove it.",
+                    file=f.filename,
+                    kind=_NAMES[f.content_type],
+                    switch=_(FIT_LABEL),
+                )
                 for f in self.files
                 if f.content_type in CONVERTIBLE
             ]
@@ -125,7 +137,7 @@ class AttachmentsPanel(widgets.VBox):
         refuse what the gateway would.
         """
         uploads = tuple(uploads)
-        if not uploads:
+        if not uploads or taken(uploads):  # nothing, or the count of the files taken (set below)
             return
         refused = []
         for item in uploads:
@@ -137,7 +149,7 @@ class AttachmentsPanel(widgets.VBox):
             try:
                 attachment = Attachment.of(spec)
             except InputError as exc:
-                refused.append(exc.say("form"))
+                refused.append(exc.say("form", self._.lang))
                 continue
             if attachment.size > self.max_bytes:
                 reason = self._too_big(attachment)
@@ -145,24 +157,30 @@ class AttachmentsPanel(widgets.VBox):
                     refused.append(reason)
                     continue
             self.files.append(attachment)
-        self.refusals.value = "<br>".join(line("✗ Refused: " + reason, "error") for reason in refused)
-        self.upload.value = ()
+        self.refusals.value = "<br>".join(
+            line(self._("✗ Refused: {reason}", reason=reason), "error") for reason in refused
+        )
         self._show()
 
     def _too_big(self, attachment: Attachment) -> str:
         """Why a file over the limit is refused ('' when "Fit to the limit" will shrink it)."""
-        over = (
-            f"{attachment.filename} is {size(attachment.size)}, over the gateway's limit "
-            f"of {size(self.max_bytes)} for a whole message."
+        _ = self._
+        over = _(
+            "{file} is {size}, over the gateway's limit of {limit} for a whole message.",
+            file=attachment.filename,
+            size=size(attachment.size, self._.lang),
+            limit=size(self.max_bytes, self._.lang),
         )
         if not fittable(attachment):
             return over
         if not self.fit.value:
-            return f"{over} Tick “{FIT_LABEL}” to shrink it."
+            return over + " " + _("Tick “{switch}” to shrink it.", switch=_(FIT_LABEL))
         if attachment.size > MAX_SOURCE_BYTES:
-            return (
-                f"{attachment.filename} is {size(attachment.size)}, more than the {size(MAX_SOURCE_BYTES)} an image "
-                "may be to be fitted: make it smaller first."
+            return _(
+                "{file} is {size}, more than the {limit} an image may be to be fitted: make it smaller first.",
+                file=attachment.filename,
+                size=size(attachment.size, self._.lang),
+                limit=size(MAX_SOURCE_BYTES, self._.lang),
             )
         return ""
 
@@ -174,15 +192,23 @@ class AttachmentsPanel(widgets.VBox):
 
     def _row(self, attachment: Attachment) -> widgets.HBox:
         box = widgets.Layout(width="48px", height="48px", object_fit="contain")
-        thumb = image(attachment, box) if attachment.content_type in IMAGE_FORMATS else widgets.HTML("📎", layout=box)
+        thumb = image(attachment, box) if attachment.content_type in IMAGE_FORMATS else widgets.HTML("▤", layout=box)
         text = widgets.HTML(
-            f"{line(attachment.filename, 'muted')}<br>{size(attachment.size)} · {attachment.content_type}"
+            f"{line(attachment.filename, 'muted')}<br>"
+            f"{size(attachment.size, self._.lang)} · {self._kind(attachment.content_type)}"
         )
         remove = widgets.Button(
-            icon="times", tooltip=f"Remove {attachment.filename}", layout=widgets.Layout(width="36px")
+            icon="times", tooltip=self._("Remove {file}", file=attachment.filename), layout=widgets.Layout(width="36px")
         )
         remove.add_class("mmsnb-remove").on_click(lambda _: self.remove(attachment))
         return widgets.HBox([thumb, text, remove], layout=widgets.Layout(align_items="center"))
+
+    def _kind(self, content_type: str) -> str:
+        """A file's type as a person names it: "JPEG", "text"."""
+        major, _slash, minor = content_type.partition("/")
+        if major == "text":
+            return self._("text")
+        return minor.removeprefix("x-").split("+")[0].upper() or content_type
 
     def _show(self) -> None:
         rows = {id(f): self._rows.get(id(f)) or self._row(f) for f in self.files}
@@ -193,18 +219,29 @@ class AttachmentsPanel(widgets.VBox):
                 row.close()
         self._rows = rows
         self.rows.children = list(rows.values())
-        total = self.total
+        self.upload.value = tuple(counted(f.filename, f.content_type, f.size) for f in self.files)  # "(2)"
+        _, total = self._, self.total
         self.bar.value = min(total, self.max_bytes)
         self.bar.bar_style = "danger" if self.over_limit else "warning" if total > self.max_bytes else ""
-        text = f"{size(total)} of {size(self.max_bytes)}"
+        text = _("{size} of {limit}", size=size(total, self._.lang), limit=size(self.max_bytes, self._.lang))
         if self.over_limit:
-            fixed = self.fixed
-            what = "" if fixed == total else f" even with the images fitted ({size(fixed)} are other files)"
-            self.size_line.value = line(
-                f"{text}: {size(fixed - self.max_bytes)} over the gateway's limit{what}. Remove a file.", "error"
+            fixed, over = self.fixed, size(self.fixed - self.max_bytes, self._.lang)
+            said = (
+                _("{text}: {over} over the gateway's limit. Remove a file.", text=text, over=over)
+                if fixed == total
+                else _(
+                    "{text}: {over} over the gateway's limit even with the images fitted ({other} are other files). "
+                    "Remove a file.",
+                    text=text,
+                    over=over,
+                    other=size(fixed, self._.lang),
+                )
             )
+            self.size_line.value = line(said, "error")
         elif total > self.max_bytes:
-            self.size_line.value = line(f"{text}: the images will be fitted to the limit before sending.", "warn")
+            self.size_line.value = line(
+                _("{text}: the images will be fitted to the limit before sending.", text=text), "warn"
+            )
         else:
             self.size_line.value = line(text)
         self.on_change()

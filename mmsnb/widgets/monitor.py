@@ -17,9 +17,11 @@ import pandas as pd
 
 from ..client import Client
 from ..delivery_statuses import CATEGORY_COLORS
+from ..errors import MMSError
 from ..ledger import LedgerSpec
 from ..polling import Poller
 from ..result_columns import CATEGORIES
+from ..words import CATEGORY_WORDS, Speaker, language
 from . import markup
 from .markup import line
 
@@ -58,8 +60,12 @@ class Monitor(widgets.VBox):
         *,
         interval: float | None = None,
         ledger: LedgerSpec = None,
+        lang: str | None = None,
     ) -> None:
         self._stop = threading.Event()  # first: ipywidgets calls close() even on a failed __init__
+        #: The view's language ("en" or "pl": ``lang``, else ``MMSNB_LANG``, else English) and its words.
+        self.lang = language(lang)
+        self._ = _ = Speaker(self.lang)
         self._poller = Poller(client, results, ledger=ledger, interval=interval)
         self.client, self.results = client, results
         self._bars = {
@@ -73,7 +79,8 @@ class Monitor(widgets.VBox):
             widgets.HBox(
                 [
                     widgets.HTML(
-                        f'<span style="color:{CATEGORY_COLORS[c]}">■</span> {c}', layout=widgets.Layout(width="90px")
+                        f'<span style="color:{CATEGORY_COLORS[c]}">■</span> {_(CATEGORY_WORDS[c])}',
+                        layout=widgets.Layout(width="150px"),
                     ),
                     self._bars[c],
                     self._counts[c],
@@ -84,11 +91,11 @@ class Monitor(widgets.VBox):
         self.summary = widgets.HTML()
         self.elapsed = widgets.HTML().add_class("mmsnb-elapsed")
         self.table = widgets.HTML().add_class("mmsnb-open-rows")
-        self.stop_button = widgets.Button(description="Stop", icon="stop", layout=widgets.Layout(width="90px"))
+        self.stop_button = widgets.Button(description=_("Stop"), icon="stop", layout=widgets.Layout(width="120px"))
         self.stop_button.on_click(lambda _: self.stop())
         super().__init__(
             [
-                widgets.HTML('<b style="font-size:1.05em">Delivery</b>'),
+                widgets.HTML('<b style="font-size:1.05em">{}</b>'.format(_("Delivery"))),
                 self.summary,
                 *chart,
                 widgets.HBox([self.stop_button, self.elapsed], layout=widgets.Layout(align_items="center")),
@@ -122,7 +129,7 @@ class Monitor(widgets.VBox):
         super().close()
 
     def _show(self) -> None:
-        results = self.results
+        results, _ = self.results, self._
         sent = results["message_id"].notna()
         total = int(sent.sum())
         counts: pd.Series | dict[str, int] = (
@@ -135,23 +142,25 @@ class Monitor(widgets.VBox):
             self._counts[category].value = str(n)
         still = open_rows(results)
         waiting = int(still.sum())
-        text = (
-            f"{total} recipient{'' if total == 1 else 's'} with a message id: "
-            f"{total - waiting} final, {waiting} not yet."
+        text = _(
+            "Sent {to}: {final} final, {waiting} not yet.",
+            to=_.ngettext("to {n} recipient", "to {n} recipients", total),
+            final=_.number(total - waiting),
+            waiting=_.number(waiting),
         )
         if len(results) > total:
-            text += f" Rows not sent: {len(results) - total}."
+            text += " " + _("Rows not sent: {n}.", n=_.number(len(results) - total))
         self.summary.value = line(text)
-        columns = ["address", "message_id", "status", "status_meaning"]
         self.table.value = (
-            "<b>Not final yet</b>" + markup.table(results[still], columns, more="monitor.results")
+            "<b>" + _("Not final yet") + "</b>" + markup.table(markup.shown_statuses(results[still], _), _=_)
             if still.any()
             else ""
         )
 
     def _run(self) -> None:
+        _ = self._
         started = due = time.monotonic()
-        headline, detail, tone = "Stopped", ".", "warn"
+        headline, detail, tone = _("Stopped"), ".", "warn"
         try:
             while not self._stop.is_set():
                 if time.monotonic() >= due:
@@ -159,14 +168,18 @@ class Monitor(widgets.VBox):
                     self.results = self._poller.frame()
                     self._show()
                     if not self._poller.pending:
-                        headline, tone = "Every message is final", "ok"
+                        headline, tone = _("Every message is final"), "ok"
                         break
                     due = time.monotonic() + self._poller.next_pause()
-                self.elapsed.value = line(f"Polling for {_clock(time.monotonic() - started)}")
+                self.elapsed.value = line(_("Checking for {clock}", clock=_clock(time.monotonic() - started)))
                 self._stop.wait(min(1.0, max(due - time.monotonic(), 0.0)))
         except Exception as exc:  # a thread's exception would reach no one: show it instead
-            headline, detail, tone = "Polling stopped", f": {exc}", "error"
+            said = exc.say("form", self.lang) if isinstance(exc, MMSError) else str(exc)
+            headline, detail, tone = _("Checking stopped"), f": {said}", "error"
         finally:
             self._poller.close()
-            self.elapsed.value = line(f"{headline} after {_clock(time.monotonic() - started)}{detail}", tone)
+            self.elapsed.value = line(
+                _("{headline} after {clock}", headline=headline, clock=_clock(time.monotonic() - started)) + detail,
+                tone,
+            )
             self.stop_button.disabled = True

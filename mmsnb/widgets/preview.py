@@ -14,6 +14,7 @@ from html import escape
 import ipywidgets as widgets
 
 from ..message import Attachment
+from ..words import Speaker, language
 from .attachments import IMAGE_FORMATS, image
 from .markup import size
 
@@ -27,7 +28,8 @@ _BUBBLE = (
 class Preview(widgets.VBox):
     """The sender at the top, the subject as a message bubble, the pictures, then the other files."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, lang: str | None = None) -> None:
+        self._ = Speaker(language(lang))
         self.header = widgets.HTML()
         self.body = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.pictures = widgets.VBox(layout=widgets.Layout(width="100%"))
@@ -37,12 +39,15 @@ class Preview(widgets.VBox):
             [self.header, self.body, self.pictures, self.others],
             layout=widgets.Layout(width="250px", min_height="400px", border="9px solid #2b2b2b", padding="10px"),
         ).add_class("mmsnb-preview")
-        super().__init__([widgets.HTML("<b>Preview</b>"), phone])
+        title = self._("Preview")
+        super().__init__([widgets.HTML(f"<b>{title}</b>"), phone])
 
     def show(self, *, sender: str, subject: str, files: Sequence[Attachment]) -> None:
         """Show this message."""
-        name = f"<b>{escape(sender)}</b>" if sender else '<b style="color:#888">(no sender name)</b>'
-        self.header.value = _HEADER.format(f'{name}<br><small style="color:#888">MMS · now</small>')
+        _ = self._
+        nameless, now = _("(no sender name)"), _("MMS · now")
+        name = f"<b>{escape(sender)}</b>" if sender else f'<b style="color:#888">{nameless}</b>'
+        self.header.value = _HEADER.format(f'{name}<br><small style="color:#888">{now}</small>')
         self.body.value = _BUBBLE.format(escape(subject)) if subject else ""
         pictures = {
             id(f): self._images.get(id(f)) or image(f, widgets.Layout(width="100%", margin="0 0 6px 0"))
@@ -55,7 +60,7 @@ class Preview(widgets.VBox):
         self._images = pictures
         self.pictures.children = list(pictures.values())
         self.others.value = "<br>".join(
-            f"📎 {escape(f.filename)} <small>({size(f.size)})</small>"
+            f"▤ {escape(f.filename)} <small>({size(f.size, self._.lang)})</small>"
             for f in files
             if f.content_type not in IMAGE_FORMATS
         )

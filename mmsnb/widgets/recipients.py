@@ -22,7 +22,8 @@ from ..errors import InputError, MMSError
 from ..files import read_recipients
 from ..message import safe_filename
 from ..phones import ORANGE, Number, parse
-from .markup import line
+from ..words import Speaker, language
+from .markup import counted, line, taken
 
 #: Name of the number column of typed recipients.
 NUMBER_COLUMN = "msisdn"
@@ -38,11 +39,11 @@ def split_numbers(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=20_000)
-def _check(value: object) -> Number | str:
+def _check(value: object, lang: str = "en") -> Number | str:
     try:
         return parse(value)
     except InputError as exc:
-        return str(exc)
+        return exc.say("form", lang)
 
 
 @dataclass(frozen=True)
@@ -55,22 +56,23 @@ class RecipientCheck:
     other_networks: dict[str, int] = field(default_factory=dict)
 
 
-def check_numbers(values: Iterable[object], labels: Sequence[str] | None = None) -> RecipientCheck:
-    """Check each number; ``labels`` (e.g. row names) prefix the reasons of invalid ones."""
+def check_numbers(values: Iterable[object], labels: Sequence[str] | None = None, lang: str = "en") -> RecipientCheck:
+    """Check each number; ``labels`` (e.g. row names) prefix the reasons of invalid ones, said in ``lang``."""
     addresses: list[str] = []
     invalid: list[str] = []
     networks: Counter[str] = Counter()
     for i, value in enumerate(values):
         try:
-            outcome = _check(value)
+            outcome = _check(value, lang)
         except TypeError:  # an unhashable cell, such as a list
-            outcome = _check(str(value))
+            outcome = _check(str(value), lang)
         if isinstance(outcome, str):
             invalid.append(f"{labels[i]}: {outcome}" if labels else outcome)
             continue
         addresses.append(outcome.address)
         if outcome.carrier != ORANGE:
-            networks[outcome.carrier or "an unknown network"] += 1
+            _ = Speaker(language(lang))
+            networks[outcome.carrier or _("an unknown network")] += 1
     return RecipientCheck(len(addresses), len(set(addresses)), tuple(invalid), dict(networks))
 
 
@@ -95,25 +97,26 @@ class RecipientsPanel(widgets.VBox):
     1
     """
 
-    def __init__(self, table: pd.DataFrame | None = None) -> None:
+    def __init__(self, table: pd.DataFrame | None = None, *, lang: str | None = None) -> None:
+        self._ = _ = Speaker(language(lang))
         #: Called after each check.
         self.on_change: Callable[[], None] = lambda: None
         self.table: pd.DataFrame | None = None
         self.check = RecipientCheck()
         self.text = widgets.Textarea(
-            placeholder="501 102 030, +48 510 000 000 … one per line or separated by commas",
+            placeholder=_("501 102 030, +48 510 000 000 … one per line or separated by commas"),
             layout=widgets.Layout(width="100%", height="7em"),
         ).add_class("mmsnb-numbers")
-        self.csv = widgets.FileUpload(description="CSV or Excel", accept=".csv,.xlsx,text/csv", icon="table").add_class(
-            "mmsnb-csv"
-        )
-        self.column = widgets.Dropdown(description="Numbers in", style={"description_width": "initial"}).add_class(
+        self.csv = widgets.FileUpload(
+            description=_("CSV or Excel file"), accept=".csv,.xlsx,text/csv", icon="table"
+        ).add_class("mmsnb-csv")
+        self.column = widgets.Dropdown(description=_("Numbers in"), style={"description_width": "initial"}).add_class(
             "mmsnb-column"
         )
-        self.table_info = widgets.HTML(line("Choose a CSV file, or pass recipients=frame."))
+        self.table_info = widgets.HTML(line(_("Choose a CSV or Excel file.")))
         self.tabs = widgets.Tab(
             [self.text, widgets.VBox([widgets.HBox([self.csv, self.column]), self.table_info])],
-            titles=("Type or paste", "Table"),
+            titles=(_("Type or paste"), _("Table")),
             layout=widgets.Layout(width="100%"),
         )
         self.count = widgets.HTML().add_class("mmsnb-count")
@@ -124,7 +127,7 @@ class RecipientsPanel(widgets.VBox):
         self.csv.observe(self._on_csv, "value")
         super().__init__([self.tabs, self.count, self.issues], layout=widgets.Layout(width="100%"))
         if table is not None:
-            self.set_table(table, "The DataFrame given")
+            self.set_table(table, _("The table given"))
         self.refresh()
 
     @property
@@ -136,15 +139,19 @@ class RecipientsPanel(widgets.VBox):
     def set_table(self, table: pd.DataFrame, source: str) -> None:
         """Use ``table`` for the recipients and guess its number column."""
         if table.empty or not len(table.columns):
-            self.table_info.value = line(f"{source} has no rows.", "error")
+            self.table_info.value = line(self._("{source} has no rows.", source=source), "error")
             return
         self.table = table
         names = [str(c) for c in table.columns]
         self.column.options = names
         self.column.value = guess_column(table)
         others = [name for name in names if name != self.column.value]
-        hint = f" The subject may name them, e.g. {{{others[0]}}}." if others else ""
-        self.table_info.value = line(f"{source}: {len(table)} rows; columns {', '.join(names)}.{hint}")
+        _ = self._
+        hint = " " + _("The subject may name them, e.g. {example}.", example=f"{{{others[0]}}}") if others else ""
+        rows = _.ngettext("{n} row", "{n} rows", len(table))
+        self.table_info.value = line(
+            _("{source}: {rows}; columns {names}.", source=source, rows=rows, names=", ".join(names)) + hint
+        )
         self.tabs.selected_index = TABLE
         self.refresh()
 
@@ -160,35 +167,43 @@ class RecipientsPanel(widgets.VBox):
         """Check the recipients again and show the outcome."""
         frame, name = self.frame()
         numbers = frame[next(c for c in frame.columns if str(c) == name)].tolist()
-        labels = [f"Row {label}" for label in frame.index] if self.using_table else None
-        self.check = check_numbers(numbers, labels)
+        labels = [self._("Row {label}", label=label) for label in frame.index] if self.using_table else None
+        self.check = check_numbers(numbers, labels, self._.lang)
         self.count.value = self._count_line()
         self.issues.value = self._issues()
         self.on_change()
 
     def _count_line(self) -> str:
-        check = self.check
+        check, _ = self.check, self._
         tone = "ok" if check.valid else "error"
-        text = f"{check.valid} valid recipient{'' if check.valid == 1 else 's'}"
+        text = _.ngettext("{n} valid recipient", "{n} valid recipients", check.valid)
         if check.distinct < check.valid:
-            text += f" ({check.valid - check.distinct} repeated: each number gets the message once)"
+            text += " " + _("({n} repeated: each number gets the message once)", n=check.valid - check.distinct)
         if check.invalid:
-            text += f"; {len(check.invalid)} invalid"
+            text += "; " + _.ngettext("{n} invalid", "{n} invalid", len(check.invalid))
         return f"<b>{line(text, tone)}</b>"
 
     def _issues(self) -> str:
-        check, lines = self.check, []
+        check, lines, _ = self.check, [], self._
         for reason in check.invalid[:_SHOWN_INVALID]:
             lines.append(line("✗ " + reason, "error"))
         if len(check.invalid) > _SHOWN_INVALID:
-            lines.append(line(f"… and {len(check.invalid) - _SHOWN_INVALID} more invalid numbers."))
+            more = len(check.invalid) - _SHOWN_INVALID
+            lines.append(line(_.ngettext("… and {n} more invalid number.", "… and {n} more invalid numbers.", more)))
         if check.other_networks:
             counts = ", ".join(f"{name} {n}" for name, n in sorted(check.other_networks.items()))
             total = sum(check.other_networks.values())
             lines.append(
                 line(
-                    f"ⓘ {total} number{'s are' if total > 1 else ' is'} in other networks' ranges ({counts}). "
-                    "MMSOnnet reaches Orange numbers only, so these fail unless ported to Orange.",
+                    "⚠ "
+                    + _.ngettext(
+                        "{n} number is in another network's range ({counts}).",
+                        "{n} numbers are in other networks' ranges ({counts}).",
+                        total,
+                        counts=counts,
+                    )
+                    + " "
+                    + _("MMSOnnet reaches Orange numbers only, so these fail unless ported to Orange."),
                     "warn",
                 )
             )
@@ -198,10 +213,13 @@ class RecipientsPanel(widgets.VBox):
         if not change["new"]:
             return
         upload = change["new"][0]
-        self.csv.value = ()
+        if taken(change["new"]):  # the count of the file taken (below), not an upload
+            return
         try:
             table = read_recipients(bytes(upload["content"]), name=safe_filename(upload["name"]))
         except MMSError as exc:
-            self.table_info.value = line(str(exc), "error")
+            self.csv.value = ()
+            self.table_info.value = line(exc.say("form", self._.lang), "error")
             return
+        self.csv.value = (counted(upload["name"], upload.get("type", ""), len(upload["content"])),)  # "(1)"
         self.set_table(table, upload["name"])
