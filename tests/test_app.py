@@ -179,7 +179,7 @@ def open_page(browser, app, *, width: int = 1280, height: int = 800):
     page.set_default_timeout(WAIT_MS)
     page.goto(f"{app.url}?token={app.token}")
     expect(page.locator(".mmsnb-composer")).to_be_visible()
-    expect(page.locator(".mmsnb-quota")).to_contain_text("available")
+    expect(page.locator(".mmsnb-quota")).to_contain_text("left")
     return page
 
 
@@ -197,7 +197,7 @@ def fill(page, root: Path, *, subject: str, campaign: str = "", attach: bool = T
     expect(composer.locator(".mmsnb-count")).to_contain_text("2 valid recipients; 1 invalid")
     composer.locator(".mmsnb-subject textarea").fill(subject)
     if campaign:
-        composer.get_by_placeholder("automatic name").fill(campaign)
+        composer.get_by_placeholder("named from the subject and the date").fill(campaign)
     if attach:
         with page.expect_file_chooser() as chooser:
             composer.locator(".mmsnb-upload").click()
@@ -321,7 +321,7 @@ def test_a_visitor_sends_from_the_page_and_failed_numbers_stay_listed(app, brows
     fill(page, app.root, subject=subject)
     page.screenshot(path=OUTPUT / "app-phone-form.png")
     page.locator(".mmsnb-send").click()
-    expect(page.locator(".mmsnb-confirm-text")).to_contain_text("Send to 2 recipients in 1 request?")
+    expect(page.locator(".mmsnb-confirm-text")).to_contain_text("Send to 2 recipients in 1 message?")
     page.locator(".mmsnb-confirm").click()
 
     delivery = page.locator(".mmsnb-delivery")
@@ -471,18 +471,18 @@ def test_without_credentials_the_visitors_share_one_sandbox_under_a_banner(tmp_p
     try:
         first = open_page(browser, app, width=390, height=844)
         expect(first.locator(".mmsnb-banner")).to_contain_text("Practice mode")
-        expect(first.locator(".mmsnb-quota")).to_contain_text("0 requests used")
+        expect(first.locator(".mmsnb-quota")).to_contain_text("Message limit: 0 used")
         first.locator(".mmsnb-numbers textarea").fill("501 102 030")
         first.locator(".mmsnb-subject textarea").fill("Próba")
         first.locator(".mmsnb-sender input").fill("Sklep Demo")
         first.screenshot(path=OUTPUT / "app-phone.png")
         first.locator(".mmsnb-send").click()
         first.locator(".mmsnb-confirm").click()
-        expect(first.locator(".mmsnb-delivery")).to_contain_text("1 sent")
+        expect(first.locator(".mmsnb-delivery")).to_contain_text("Sent: 1")
         # A second visitor's kernel sees the same sandbox: its quota and its ledger.
         second = open_page(browser, app)
         expect(second.locator(".mmsnb-banner")).to_contain_text("nothing reaches a phone")
-        expect(second.locator(".mmsnb-quota")).to_contain_text("1 request used")
+        expect(second.locator(".mmsnb-quota")).to_contain_text("Message limit: 1 used")
         second.get_by_role("tab", name="Past campaigns").click()
         expect(second.locator(".mmsnb-campaigns")).to_contain_text("auto-")
         assert not list(app.root.glob("*.sqlite"))  # practice sends stay in the sandbox's own ledger
