@@ -185,18 +185,16 @@ def _mobile(national: pd.Series) -> pd.Series:
     meta = phonenumbers.PhoneMetadata.metadata_for_region("PL")
     if meta is None:  # phonenumbers without Poland's metadata: everything goes to parse()
         return pd.Series(False, index=national.index)
+    mobile = meta.fixed_line if meta.same_mobile_and_fixed_line_pattern else meta.mobile
+    others = "|".join(_pattern(getattr(meta, name)) for name in _OTHER_TYPES)
+    # general pattern, none of the others (in the order number_type tries them), then mobile: one pass
+    return national.str.fullmatch(f"(?=(?:{_pattern(meta.general_desc)})$)(?!(?:{others})$)(?:{_pattern(mobile)})")
 
-    def matches(desc: object) -> pd.Series:
-        pattern, lengths = getattr(desc, "national_number_pattern", None), getattr(desc, "possible_length", ())
-        if pattern is None or (lengths and 9 not in lengths):
-            return pd.Series(False, index=national.index)
-        return national.str.fullmatch(pattern).astype(bool)
 
-    other = pd.Series(False, index=national.index)
-    for name in _OTHER_TYPES:
-        other |= matches(getattr(meta, name))
-    mobile = matches(meta.mobile) if not meta.same_mobile_and_fixed_line_pattern else matches(meta.fixed_line)
-    return matches(meta.general_desc) & ~other & mobile
+def _pattern(desc: object) -> str:
+    """The national pattern of a number type for 9 digits, or one that matches nothing."""
+    pattern, lengths = getattr(desc, "national_number_pattern", None), getattr(desc, "possible_length", ())
+    return "(?!)" if pattern is None or (lengths and 9 not in lengths) else f"(?:{pattern})"
 
 
 def _carriers(national: pd.Series) -> pd.Series:
