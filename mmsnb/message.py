@@ -19,7 +19,7 @@ import string
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -343,8 +343,9 @@ def subject_fields(template: str) -> list[str]:
     return list(_fields(template))
 
 
+@lru_cache(maxsize=64)
 def _fields(template: str) -> tuple[str, ...]:
-    """The names of a template's fields, each checked to name a column only."""
+    """The names of a template's fields, each checked to name a column only (read once per template)."""
     try:
         fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)]
     except ValueError as exc:

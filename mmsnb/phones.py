@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import phonenumbers
 from phonenumbers import PhoneNumberType, carrier
+from phonenumbers.carrierdata import CARRIER_DATA
 
 from .errors import InputError
 
@@ -141,6 +142,72 @@ def parse(value: object) -> Number:
         )
     address = "tel:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return Number(address, carrier.name_for_number(parsed, "en") or "")
+
+
+#: The usual spellings of a Polish number, which need no more than a pattern to read: 9 digits, alone or in
+#: threes with spaces or dashes, after ``+48`` (and a space), ``0048``, ``48`` or ``tel:+48``.
+_USUAL = r"^(?:tel:\+48|\+48 ?|0048|48)?(\d{3})([ -]?)(\d{3})\2(\d{3})$"
+#: The number types phonenumbers tries before the fixed-line and mobile ones, in its order.
+_OTHER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail")
+
+
+def parse_usual(values: list[object]) -> list[Number | None]:
+    """:func:`parse` of each value, at once, for Polish mobile numbers in the usual spellings; None elsewhere.
+
+    Works on the distinct values and matches them against phonenumbers' own patterns for Poland, in the
+    order :func:`phonenumbers.number_type` tries them; a value this does not read with certainty (other
+    spellings, other types, other countries, refusals) is None, for :func:`parse` to decide.
+
+    >>> parse_usual(["+48 501 102 030", "22 594 90 00", 501102030])
+    [Number(address='tel:+48501102030', carrier='Orange'), None, Number(address='tel:+48501102030', carrier='Orange')]
+    """
+    texts = pd.Series([v if type(v) is str else _usual_text(v) for v in values], dtype=object)
+    distinct = pd.Series(texts.dropna().unique(), dtype=object)
+    parts = distinct.str.extract(_USUAL)
+    national: pd.Series = (parts[0] + parts[2] + parts[3]).dropna()
+    mobile = national[_mobile(national)]
+    names = _carriers(mobile).tolist()
+    found = dict(zip(distinct[mobile.index], zip(("tel:+48" + mobile).tolist(), names, strict=True), strict=True))
+    return [None if t is None or t not in found else Number(*found[t]) for t in texts.tolist()]
+
+
+def _usual_text(value: object) -> str | None:
+    """The text of a str or an integer (not a bool), else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        return str(int(value))
+    return None
+
+
+def _mobile(national: pd.Series) -> pd.Series:
+    """Which 9-digit national numbers phonenumbers types as mobile (or fixed line or mobile) in Poland."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("PL")
+    if meta is None:  # phonenumbers without Poland's metadata: everything goes to parse()
+        return pd.Series(False, index=national.index)
+    mobile = meta.fixed_line if meta.same_mobile_and_fixed_line_pattern else meta.mobile
+    others = "|".join(_pattern(getattr(meta, name)) for name in _OTHER_TYPES)
+    # general pattern, none of the others (in the order number_type tries them), then mobile: one pass
+    return national.str.fullmatch(f"(?=(?:{_pattern(meta.general_desc)})$)(?!(?:{others})$)(?:{_pattern(mobile)})")
+
+
+def _pattern(desc: object) -> str:
+    """The national pattern of a number type for 9 digits, or one that matches nothing."""
+    pattern, lengths = getattr(desc, "national_number_pattern", None), getattr(desc, "possible_length", ())
+    return "(?!)" if pattern is None or (lengths and 9 not in lengths) else f"(?:{pattern})"
+
+
+def _carriers(national: pd.Series) -> pd.Series:
+    """The carrier phonenumbers names for each Polish mobile number: its longest range with an English name."""
+    ranges: dict[int, dict[str, str]] = {}
+    for prefix, names in CARRIER_DATA.items():
+        if prefix.startswith("48") and names.get("en") is not None:
+            ranges.setdefault(len(prefix) - 2, {})[prefix[2:]] = names["en"]
+    found = pd.Series(None, index=national.index, dtype=object)
+    for digits in sorted(ranges, reverse=True):
+        left = found.isna()
+        found[left] = national[left].str[:digits].map(ranges[digits])
+    return found.fillna("")
 
 
 def _check_written(shown: str, written: str) -> None:

@@ -35,7 +35,7 @@ from .message import (
     subject_fields,
 )
 from .paths import base_folder, inside
-from .phones import imprecise_dtype, parse
+from .phones import imprecise_dtype, parse, parse_usual
 
 
 @dataclass(slots=True)
@@ -397,13 +397,14 @@ def check_rows(
     rows: list[Row] = []
     first: dict[tuple[str, str], int] = {}
     messages: dict[str, Message] = {}
+    usual = [None] * len(recipe.numbers) if recipe.imprecise else parse_usual(recipe.numbers)
     for i, number in enumerate(recipe.numbers):
         row = Row(i)
         rows.append(row)
         try:
             if recipe.imprecise:
                 raise InputError(recipe.imprecise)
-            checked = parse(number)
+            checked = usual[i] or parse(number)
             row.address, row.carrier = checked.address, checked.carrier
             message = recipe.message(i)
         except InputError as exc:

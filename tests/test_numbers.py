@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,8 @@ from hypothesis import strategies as st
 from phonenumbers import carrier
 
 from mmsnb.errors import InputError
-from mmsnb.phones import carrier_hint, normalize, parse
+from mmsnb.files import read_recipients
+from mmsnb.phones import carrier_hint, normalize, parse, parse_usual
 
 ADDRESS = "tel:+48501102030"
 
@@ -163,3 +166,57 @@ def test_any_form_of_an_orange_number_normalises_to_the_same_address(data, natio
     value = data.draw(written_forms(national), label="written")
     assert normalize(value) == f"tel:+48{national}"
     assert carrier_hint(value) == "Orange"
+
+
+# -- the fast path for the usual spellings says what phonenumbers says -------------------------
+
+USUAL_SPELLINGS = ("{n}", "{a} {b} {c}", "{a}-{b}-{c}", "+48 {a} {b} {c}", "+48{n}", "0048{n}", "48{n}", "tel:+48{n}")
+OTHER_SPELLINGS = (
+    "{a}.{b}.{c}", "{a} {b}-{c}", " {n} ", "TEL:+48{n}", "tel:48{n}", "00 48 {n}", "(+48) {n}", "-{n}", "{n}-",
+    "+-{n}", "{n}.0", "{n}.5", "{n}x", "+49{n}", "0049{n}", "{n}0", "{s}", "4{n}", "%2B48{n}", "+48  {n}",
+)  # fmt: skip
+
+
+def _random_values(count: int, seed: int) -> list[object]:
+    """Random national numbers (mobile, fixed-line, service, unused ranges) in many spellings and types."""
+    rng = random.Random(seed)
+    values: list[object] = []
+    for _ in range(count):
+        n = str(rng.randrange(10**8, 10**9))
+        if rng.random() < 0.6:  # mostly in mobile ranges, or near them
+            n = rng.choice(("45", "50", "51", "53", "57", "60", "66", "69", "72", "73", "78", "79", "88", "21")) + n[2:]
+        a, b, c = n[:3], n[3:6], n[6:]
+        spelling = rng.choice(USUAL_SPELLINGS * 3 + OTHER_SPELLINGS)
+        values.append(spelling.format(n=n, a=a, b=b, c=c, s=n[:8]))
+        values.append(rng.choice([int(n), int("48" + n), -int(n), float(n), np.int64(n), True, None, "", "abc"]))
+    return values
+
+
+def _same_as_parse(values: list[object]) -> int:
+    """Check that every number the fast path reads is what :func:`parse` says; return how many it read."""
+    read = 0
+    for value, fast in zip(values, parse_usual(values), strict=True):
+        try:
+            slow = parse(value)
+        except InputError:
+            assert fast is None, value
+            continue
+        assert fast is None or fast == slow, value
+        read += fast is not None
+    return read
+
+
+def test_the_fast_path_reads_usual_spellings_exactly_as_phonenumbers_does():
+    values = _random_values(3000, seed=25)
+    assert _same_as_parse(values) > 1000  # the usual spellings of mobile numbers take the fast path
+
+
+def test_the_fast_path_on_the_sample_campaign_and_the_documented_forms():
+    sample = read_recipients(Path(__file__).resolve().parent.parent / "data" / "campaign.csv", to="msisdn")
+    values = sample.msisdn.tolist()
+    assert _same_as_parse(values) > 400
+    spellings = ["501102030", "501 102 030", "501-102-030", "+48 501 102 030", "0048501102030", "48501102030"]
+    assert parse_usual([*spellings, "tel:+48501102030", 501102030]) == [parse("501102030")] * 8
+    assert (
+        parse_usual(["221234567", "800123456", "+4915112345678", "-501102035", "50110203O", 501102030.0]) == [None] * 6
+    )
