@@ -402,7 +402,7 @@ def test_a_visitor_sends_from_the_page_and_failed_numbers_stay_listed(app, brows
     expect(delivery).to_contain_text("Sent: 2, Not sent — invalid number: 1")
     expect(delivery.locator(".mmsnb-elapsed")).to_contain_text("Every message is final")
     failed = delivery.locator(".mmsnb-failed")
-    expect(failed).to_contain_text("Failed numbers (2)")
+    expect(failed).to_contain_text("2 failed numbers")
     expect(failed).to_contain_text("12345")
     expect(failed).to_contain_text("+48510000013")
     expect(failed).to_contain_text("not delivered")
@@ -424,6 +424,12 @@ def test_a_visitor_sends_from_the_page_and_failed_numbers_stay_listed(app, brows
     past.locator(".mmsnb-refresh").click()
     expect(past.locator(".mmsnb-campaigns")).to_contain_text("Recipients")
     expect(past.locator(".mmsnb-report")).to_contain_text("+48510000013")
+    past.locator(".mmsnb-report-button").click()
+    with page.expect_download() as download:
+        past.locator(".mmsnb-report-link a").click()
+    report = app.root / "report.html"
+    download.value.save_as(report)
+    assert "1 of the 2 sent were delivered" in report.read_text(encoding="utf-8")
     text = page.locator("body").inner_text()
     assert not JARGON.search(text), JARGON.search(text)
     page.set_viewport_size({"width": 1280, "height": 800})
