@@ -278,7 +278,9 @@ class Delivery(widgets.VBox):
 
 
 class Past(widgets.VBox):
-    """Past campaigns from the ledger; the chosen one's failed numbers, and its report to download."""
+    """Past campaigns from the ledger; the chosen one's failed numbers, and its report to download. The ledger is
+    read by :meth:`refresh` (the page calls it each time the tab is shown: reading it loads the statistics
+    libraries, which would delay the form by about a second)."""
 
     def __init__(self, client: Client, _: Speaker) -> None:
         self.client, self._ = client, _
@@ -295,7 +297,7 @@ class Past(widgets.VBox):
         parts = [self.refresh_button, self.table, self.choice, self.report, self.report_button, self.report_link]
         super().__init__(parts)
         self.add_class("mmsnb-past")
-        self.refresh()
+        self.report_button.layout.display = "none"
 
     def refresh(self) -> None:
         """Read the ledger again."""
@@ -398,7 +400,9 @@ def page(lang: str | None = None) -> widgets.VBox:
     composer.recipients.table_info.value = line(_("Choose a CSV file with a column of numbers."))
     delivery = Delivery(composer)
     titles = (_("Send"), _("Delivery"), _("Past campaigns"))
-    tabs = widgets.Tab([composer, delivery, Past(client, _)], titles=titles)
+    past = Past(client, _)
+    tabs = widgets.Tab([composer, delivery, past], titles=titles)
     tabs.add_class("mmsnb-tabs")
     delivery.shown = lambda: tabs.set_trait("selected_index", 1)  # after a send: its delivery
+    tabs.observe(lambda change: past.refresh() if change["new"] == 2 else None, "selected_index")
     return widgets.VBox([heading, banner(_), tabs]).add_class("mmsnb-app")
