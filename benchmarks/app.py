@@ -59,7 +59,7 @@ def visit(browser: object, url: str) -> float:
     page = context.new_page()
     started = time.perf_counter()
     page.goto(url)
-    page.locator(".mmsnb-quota").filter(has_text="available").wait_for(timeout=60_000)
+    page.locator(".mmsnb-quota").filter(has_text="left").wait_for(timeout=60_000)
     elapsed = time.perf_counter() - started
     context.close()
     return elapsed

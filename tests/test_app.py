@@ -5,6 +5,7 @@ would be), so what it received is counted here, per address.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib.util
 import os
@@ -26,8 +27,9 @@ import requests
 
 import mmsnb
 from mmsnb.app import NOTEBOOK, kernel_environment, voila_arguments
-from mmsnb.app.page import campaign_failures, failed_rows, past_campaigns
+from mmsnb.app.page import Past, campaign_failures, failed_rows, page, past_campaigns
 from mmsnb.cli import main
+from mmsnb.words import Speaker
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE = REPO / "data" / "promo.jpg"
@@ -265,28 +267,101 @@ def test_an_unknown_language_is_refused(monkeypatch, capsys):
 
 
 def test_past_campaigns_and_their_failed_numbers_are_read_from_the_ledger(tmp_path, monkeypatch):
-    ledger = tmp_path / "team.sqlite"
+    monkeypatch.chdir(tmp_path)
     frame = pd.DataFrame({"name": ["Ala", "Ola", "Ewa"], "phone": ["501102030", "510000013", "12345"]})
+    english = Speaker("en")
     with mmsnb.Sandbox(seed=0, time_scale=600, by_suffix=OUTCOMES) as gateway:
         client = gateway.client()
-        sent = mmsnb.send(client, frame, to="phone", subject="Hej", campaign="wiosna", ledger=ledger, progress=False)
-        results = mmsnb.poll(client, sent, ledger=ledger, progress=False)
-    monkeypatch.setenv("MMSNB_LEDGER", str(ledger))
-
-    (past,) = past_campaigns().to_dict("records")
-    assert {k: v for k, v in past.items() if k != "First sent"} == {
+        sent = mmsnb.send(client, frame, to="phone", subject="Hej", campaign="wiosna", progress=False)
+        results = mmsnb.poll(client, sent, progress=False)
+        (past,) = past_campaigns(client, english).to_dict("records")
+        failures = campaign_failures("wiosna", client, english).to_dict("records")
+        first = mmsnb.campaigns(client=client).loc["wiosna", "first_sent"]
+    assert past == {
         "Campaign": "wiosna",
+        "First sent": english.when(first),  # local time, in words
         "Recipients": 2,
         "Delivered": 1,
         "Failed": 1,
         "Not final": 0,
+        "Delivered of those accepted": "50 % (9–91 %)",
     }
     failed = {"Number": "+48510000013", "What happened": "not delivered", "Reason": "invalid message format"}
-    assert campaign_failures("wiosna").to_dict("records") == [failed]
-    assert failed_rows(results, "phone").to_dict("records") == [
+    assert failures == [failed]
+    assert failed_rows(results, "phone", english).to_dict("records") == [
         failed,
         {"Number": "12345", "What happened": "not sent", "Reason": results.loc[2, "error"]},
     ]
+
+
+def reports_page(link: str) -> str:
+    """The HTML page a data: link of the page saves."""
+    href = re.search(r'href="data:text/html;base64,([^"]+)"', link)
+    assert href is not None, link
+    return base64.b64decode(href.group(1)).decode("utf-8")
+
+
+def test_each_past_campaign_offers_its_report_to_download(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = pd.DataFrame({"phone": ["501102030", "510000013"]})
+    with mmsnb.Sandbox(seed=0, time_scale=600, by_suffix=OUTCOMES) as gateway:
+        client = gateway.client()
+        for campaign in ("zima", "wiosna"):
+            sent = mmsnb.send(client, frame, to="phone", subject="Hej", campaign=campaign, progress=False)
+            mmsnb.poll(client, sent, progress=False)
+        past = Past(client, Speaker("en"))
+        assert past.choice.options == ()  # the ledger is read when the tab is shown
+        past.refresh()
+        assert list(past.choice.options) == ["wiosna", "zima"]  # newest first
+        past.choice.value = "zima"
+        assert past.report_link.value == ""
+        past.report_button.click()
+    saved = reports_page(past.report_link.value)
+    assert 'download="zima.html"' in past.report_link.value and "Download the report of zima" in past.report_link.value
+    assert "zima" in saved and "wiosna" not in saved
+    assert "1 of the 2 sent were delivered" in saved
+    past.choice.value = "wiosna"
+    assert past.report_link.value == ""  # the link of another campaign is not left under this one
+
+
+def test_the_page_in_polish_shows_no_english_and_no_developer_words(tmp_path, monkeypatch):
+    from test_polish_forms import problems, visible
+
+    monkeypatch.chdir(tmp_path)
+    with mmsnb.Sandbox(seed=0, time_scale=600, by_suffix=OUTCOMES) as gateway:
+        for name, value in {**gateway.env(), "MMSNB_APP_SANDBOX": "1"}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("MMSNB_LANG", "pl")
+        client = gateway.client()
+        earlier = pd.DataFrame({"phone": ["501102030", "510000013"]})
+        sent = mmsnb.send(client, earlier, to="phone", subject="Hej", campaign="zima", progress=False)
+        mmsnb.poll(client, sent, progress=False)
+        root = page()
+        try:
+            tabs = root.children[2]
+            composer, delivery, past = tabs.children
+            shown = visible(root)
+            composer.recipients.text.value = "501102030\n510000013\n12345"
+            composer.subject.value = "Hej"
+            composer.send_button.click()
+            composer.confirm_button.click()
+            assert composer.monitor is not None
+            composer.monitor.wait(timeout=60)
+            tabs.selected_index = 2  # showing the tab reads the ledger
+            past.choice.value = "zima"
+            past.report_button.click()
+            shown += visible(root)
+        finally:
+            composer.close()
+    assert tabs.titles == ("Wyślij", "Doręczenie", "Poprzednie kampanie")
+    assert "Tryb próbny." in root.children[1].value
+    assert "2 nieudane numery" in delivery.failed.value and "nie doręczono" in delivery.failed.value
+    assert "Pobierz plik CSV" in delivery.links.value
+    assert "Pierwsza wysyłka" in past.table.value and "50 % (9–91 %)" in past.table.value
+    assert "zima: 1 nieudany numer" in past.report.value
+    assert '<html lang="pl">' in reports_page(past.report_link.value)
+    found = problems([s.replace("zima", " ").replace("Hej", " ") for s in shown])
+    assert found == [], "\n".join(found)
 
 
 # -- through the browser -------------------------------------------------------------------------------------------
@@ -329,7 +404,7 @@ def test_a_visitor_sends_from_the_page_and_failed_numbers_stay_listed(app, brows
     expect(delivery).to_contain_text("Sent: 2, Not sent — invalid number: 1")
     expect(delivery.locator(".mmsnb-elapsed")).to_contain_text("Every message is final")
     failed = delivery.locator(".mmsnb-failed")
-    expect(failed).to_contain_text("Failed numbers (2)")
+    expect(failed).to_contain_text("2 failed numbers")
     expect(failed).to_contain_text("12345")
     expect(failed).to_contain_text("+48510000013")
     expect(failed).to_contain_text("not delivered")
@@ -351,6 +426,12 @@ def test_a_visitor_sends_from_the_page_and_failed_numbers_stay_listed(app, brows
     past.locator(".mmsnb-refresh").click()
     expect(past.locator(".mmsnb-campaigns")).to_contain_text("Recipients")
     expect(past.locator(".mmsnb-report")).to_contain_text("+48510000013")
+    past.locator(".mmsnb-report-button").click()
+    with page.expect_download() as download:
+        past.locator(".mmsnb-report-link a").click()
+    report = app.root / "report.html"
+    download.value.save_as(report)
+    assert "1 of the 2 sent were delivered" in report.read_text(encoding="utf-8")
     text = page.locator("body").inner_text()
     assert not JARGON.search(text), JARGON.search(text)
     page.set_viewport_size({"width": 1280, "height": 800})

@@ -28,7 +28,7 @@ from ..errors import ConfigError
 
 #: The notebook Voilà serves (package data).
 NOTEBOOK = Path(__file__).with_name("campaigns.ipynb")
-#: The languages of the page; English until the catalogue of translations exists.
+#: The languages of the page.
 LANGUAGES = ("en", "pl")
 #: The command that installs Voilà.
 INSTALL = "pip install 'mmsnb[app]'"
