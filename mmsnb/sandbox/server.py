@@ -173,8 +173,8 @@ class Sandbox:
 
         >>> mmsnb.Sandbox.behind(client) is sandbox
         True
-        >>> mmsnb.Sandbox.behind(client).received[0].subject
-        'Cześć Aleksandra!'
+        >>> "Cześć Aleksandra!" in {sent.subject for sent in mmsnb.Sandbox.behind(client).received}
+        True
         """
         with _RUNNING_LOCK:
             return _RUNNING.get(gateway_key(client.base_url))
