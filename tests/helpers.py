@@ -16,6 +16,20 @@ from typing import Any
 
 import requests
 import trustme
+from postgres import free_port
+
+__all__ = ["CHROMIUM_ARGS", "free_port"]  # and the helpers below
+
+#: How every browser test starts Debian's Chromium here: as root (no sandbox), headless, without the background
+#: traffic that this machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 #: The access token every stand-in gateway issues.
 TOKEN = "standin-token-0123456789abcdef"

@@ -24,6 +24,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import requests
+from helpers import CHROMIUM_ARGS, free_port
 
 import mmsnb
 from mmsnb.app import NOTEBOOK, kernel_environment, voila_arguments
@@ -33,14 +34,6 @@ from mmsnb.words import Speaker
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE = REPO / "data" / "promo.jpg"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 OUTPUT = Path(__file__).parent / "output"
 WAIT_MS = 60_000
 #: In the sandbox, the number ending in 13 fails at delivery and the one ending in 30 is delivered.
@@ -61,12 +54,6 @@ def missing() -> str | None:
         if importlib.util.find_spec(module) is None:
             return f"the {module} package is not installed (pip install 'mmsnb[app]')"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def kernels(server: subprocess.Popen[bytes]) -> int:

@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from helpers import CHROMIUM_ARGS, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,14 +28,6 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/03-composer.ipynb"
 IMAGE = "data/promo.jpg"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = Path(__file__).parent / "output" / "composer.png"
 SUBJECT = "Cześć! Zażółć gęślą jaźń: -20% w ten weekend."
 #: Cell index of "Carry on from the results": it and the cells below are run again after sending.
@@ -51,12 +43,6 @@ def missing() -> str | None:
         if importlib.util.find_spec(module) is None:
             return f"the {module} package is not installed"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def lab_environment(root: Path) -> dict[str, str]:

@@ -10,13 +10,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import received_addresses, upload
+from helpers import CHROMIUM_ARGS, received_addresses, upload
 
 import mmsnb
 from mmsnb.errors import InputError
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
 @pytest.fixture
