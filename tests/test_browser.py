@@ -127,18 +127,26 @@ def run_js(page, script: str) -> None:
     page.evaluate(f"async () => {{ const app = window.jupyterapp; const panel = app.shell.currentWidget; {script} }}")
 
 
+def run_notebook(browser, lab, notebook: str):
+    """A new page with ``notebook`` open in JupyterLab and all its cells run; waits are bounded by WAIT_MS."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1300, "height": 1600})
+    page.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
+    page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}&reset")
+    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel")
+    run_js(page, "await panel.sessionContext.ready; await app.commands.execute('notebook:run-all-cells');")
+    return page
+
+
 def test_the_composer_sends_from_jupyterlab(lab):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1600})
-            page.set_default_timeout(WAIT_MS)
-            expect.set_options(timeout=WAIT_MS)
-            page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}?token={lab.token}&reset")
-            page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel")
-            run_js(page, "await panel.sessionContext.ready; await app.commands.execute('notebook:run-all-cells');")
+            page = run_notebook(browser, lab, NOTEBOOK)
 
             expect(page.get_by_text("Using the local sandbox")).to_be_visible()
             composer = page.locator(".mmsnb-composer")
@@ -228,12 +236,7 @@ def test_the_polish_composer_renders_every_glyph_in_chromium(lab):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1600})
-            page.set_default_timeout(WAIT_MS)
-            expect.set_options(timeout=WAIT_MS)
-            page.goto(f"{lab.url}/lab/tree/{POLISH_NOTEBOOK}?token={lab.token}&reset")
-            page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel")
-            run_js(page, "await panel.sessionContext.ready; await app.commands.execute('notebook:run-all-cells');")
+            page = run_notebook(browser, lab, POLISH_NOTEBOOK)
             composer = page.locator(".mmsnb-composer")
             expect(composer).to_be_visible()
             composer.locator(".mmsnb-numbers textarea").fill("501 102 030\n+48 510 000 000, 12345\n+48 600 000 000")
