@@ -155,6 +155,8 @@ class Plan:
     retry_unknown: bool = False
     min_gap: MinGap | None = None
     processed: Media | None = None
+    #: The subject (or its template) when one is used for every row; None when it comes from a column.
+    subject: str | None = None
 
     @property
     def media(self) -> pd.DataFrame:
@@ -205,7 +207,11 @@ class Plan:
             for p, a in self.files.items()
         )
         media = () if self.processed is None else tuple(self.processed.records())
-        return SendInfo(self.campaign, str(book), requests, limit.available, limit.resets_on, files, in_flight, media)
+        started = pd.Timestamp.now(tz="UTC").isoformat()
+        return SendInfo(
+            self.campaign, str(book), requests, limit.available, limit.resets_on, files, in_flight, media,
+            subject=self.subject, started=started,
+        )  # fmt: skip
 
     def _frame(self, outcomes: dict[int, Outcome], info: SendInfo) -> pd.DataFrame:
         """The input frame with the result columns."""
@@ -449,6 +455,7 @@ def plan(
         retry_unknown=retry_unknown,
         min_gap=gap,
         processed=checked.media,
+        subject=checked.meaning["subject"] if isinstance(checked.meaning["subject"], str) else None,
     )
 
 

@@ -29,10 +29,11 @@ from matplotlib.figure import Figure
 
 from . import plot
 from .analysis import LEVEL, compare, headline, ledger_results, retrieval
+from .delivery_statuses import describe
 from .errors import ConfigError, InputError
-from .result_columns import SendInfo
+from .result_columns import POLLED_COLUMNS, RESULT_COLUMNS, SendInfo
 from .tables import failures, require, summary
-from .words import Speaker, speaker
+from .words import AUTOMATIC_NAME, CATEGORY_WORDS, N_, SEND_STATE_WORDS, TIME_ZONE, Speaker, campaign_title, speaker
 
 ENGLISH = Speaker("en")
 
@@ -76,8 +77,11 @@ def write_report(
     report adds the quota readings. Both hold the campaign's numbers, its outcomes, the comparison by the
     column ``by`` (when given, with :func:`mmsnb.compare`), how soon people opened (:func:`mmsnb.retrieval`),
     the failures by kind (without the numbers they name) and the quota. The workbook also has the results
-    themselves, times in UTC. ``lang="pl"`` writes the headings, sentences and charts in Polish (default:
-    ``MMSNB_LANG``, else English; the tables keep their column names). Returns the path written.
+    themselves, times in UTC. ``lang="pl"`` writes the headings, sentences, charts and tables in Polish (default:
+    ``MMSNB_LANG``, else English): the tables in plain words (no column names, states or ``tel:`` addresses; the
+    workbook's times in Europe/Warsaw); English tables keep their column names. The title shows the campaign as a
+    person recognises it: the name someone chose, else the subject's first words and the day it was sent.
+    Returns the path written.
 
     >>> mmsnb.report(results, "report.html", by="variant")
     PosixPath('report.html')
@@ -97,17 +101,28 @@ def write_report(
         book = history(data, ledger, client=client)
         if book.sends.empty:
             raise InputError(f"The ledger has no campaign named {data!r}: 'mmsnb campaigns' lists those it has.")
-        name = title or _("Campaign {name}", name=data)
+        first = book.sends["sent_at"].dropna().min() if "sent_at" in book.sends else None
+        name = title or _heading(data, None, None if first is None or pd.isna(first) else first, _)
         data, quota = ledger_results(book), book.quota
     else:
         info = SendInfo.of(data)
-        name = title or (_("Campaign {name}", name=info.campaign) if info else _("Campaign report"))
+        started = None if info is None or info.started is None else datetime.fromisoformat(info.started)
+        name = title or (_heading(info.campaign, info.subject, started, _) if info else _("Campaign report"))
     require(data, ("send_state", "status_category", "status", "error", "http_status", "error_code"))
     if kind == "page":
         target.write_text(_page(name, _sections(data, by, quota, charts=True, _=_), _), encoding="utf-8")
     else:
-        _workbook(target, data, _sections(data, by, quota, charts=False, _=_))
+        _workbook(target, data, _sections(data, by, quota, charts=False, _=_), _)
     return target
+
+
+def _heading(campaign: str, subject: str | None, started: datetime | None, _: Speaker) -> str:
+    """The report's title: "Campaign spring-sale", "Campaign “Hej, spring is here” — 5 December 2026", or
+    "Campaign of 5 December 2026" (an automatic name with no one subject)."""
+    shown = campaign_title(campaign, subject, started, _.lang)
+    if AUTOMATIC_NAME.fullmatch(campaign) and not subject:
+        return shown
+    return _("Campaign {name}", name=shown)
 
 
 def _chart(draw: Callable[[Axes], Axes], size: tuple[float, float] = (7.2, 4.2)) -> bytes:
@@ -141,7 +156,7 @@ def _sections(
             ),
             _rate_sentence(top, _),
         ],
-        summary(results).reset_index(),
+        summary(results).reset_index() if _.lang == "en" else _summary_table(results, _),
         chart(lambda ax: plot.outcomes(results, ax=ax, lang=_.lang)),
         _("Bars of how many rows ended in each outcome"),
     )
@@ -151,9 +166,9 @@ def _sections(
         parts.append(
             Section(
                 _("By {by}", by=by),
-                list(table["sentence"]),
-                table.drop(columns="sentence").reset_index(),
-                chart(lambda ax: plot.compare(table, ax=ax), (7.2, max(2.4, 1.2 + 0.45 * len(table)))),
+                list(table["sentence"]) if _.lang == "en" else _compare_sentences(table, _),
+                table.drop(columns="sentence").reset_index() if _.lang == "en" else _compare_table(table, _),
+                chart(lambda ax: plot.compare(table, ax=ax, lang=_.lang), (7.2, max(2.4, 1.2 + 0.45 * len(table)))),
                 _("Delivery rate of each {by} with its 95 % interval", by=by),
             )
         )
@@ -168,14 +183,15 @@ def _sections(
                     "ones as never opened, so the curves do not look faster than they are."
                 )
             ],
-            _seconds(opened.summary).reset_index(),
-            chart(lambda ax: plot.retrieval(opened, ax=ax)),
+            _seconds(opened.summary).reset_index() if _.lang == "en" else _opened_table(opened.summary, by, _),
+            chart(lambda ax: plot.retrieval(opened, ax=ax, lang=_.lang)),
             _("Share of messages opened by each time after sending"),
         )
     )
     kinds = failures(results)[FAILURE_COLUMNS]
     failed = _("{rows} rows failed, in {kinds} kinds.", rows=_.number(kinds["count"].sum()), kinds=_.number(len(kinds)))
-    parts.append(Section(_("Failures by kind"), [failed if len(kinds) else _("Nothing failed.")], kinds))
+    shown = kinds if _.lang == "en" else _failures_table(kinds, _)
+    parts.append(Section(_("Failures by kind"), [failed if len(kinds) else _("Nothing failed.")], shown))
     info = SendInfo.of(results)
     if quota is not None and not quota.empty:
         last = quota.sort_values("read_at").iloc[-1]
@@ -191,7 +207,7 @@ def _sections(
                     )
                 ],
                 None,
-                chart(lambda ax: plot.quota(quota, ax=ax, tz="Europe/Warsaw"), (8.4, 4.4)),
+                chart(lambda ax: plot.quota(quota, ax=ax, tz=TIME_ZONE, lang=_.lang), (8.4, 4.4)),
                 _("Requests used and available over time"),
             )
         )
@@ -314,8 +330,9 @@ def _for_excel(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _workbook(path: Path, results: pd.DataFrame, sections: list[Section]) -> None:
-    """One sheet per table and the results, each with a frozen, filterable header row."""
+def _workbook(path: Path, results: pd.DataFrame, sections: list[Section], _: Speaker = ENGLISH) -> None:
+    """One sheet per table and the results, each with a frozen, filterable header row (in Polish, the results in
+    plain words)."""
     try:
         import openpyxl  # noqa: F401  (only to say how to install it; pandas loads it)
     except ImportError:
@@ -327,10 +344,14 @@ def _workbook(path: Path, results: pd.DataFrame, sections: list[Section]) -> Non
     for section in sections:
         words += [(section.heading, sentence) for sentence in section.sentences]
         if section.table is not None:
-            sheets[_sheet_name(section.heading)] = section.table
-    about = pd.DataFrame(words, columns=["part", "in words"])
+            sheets[_sheet_name(section.heading, _)] = section.table
+    if _.lang == "en":
+        about, about_name, results_name = pd.DataFrame(words, columns=["part", "in words"]), "about", "results"
+    else:
+        about = pd.DataFrame(words, columns=[_("Part"), _("In words")])
+        about_name, results_name, results = _("About the report"), _("Results"), _results_table(results, _)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in {"about": about, **sheets, "results": results}.items():
+        for name, frame in {about_name: about, **sheets, results_name: results}.items():
             _for_excel(frame).to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
             sheet.freeze_panes = "A2"
@@ -343,7 +364,166 @@ def _workbook(path: Path, results: pd.DataFrame, sections: list[Section]) -> Non
                         cell.number_format = "yyyy-mm-dd hh:mm:ss"
 
 
-def _sheet_name(heading: str) -> str:
-    """A sheet's name from a section's heading: ``The numbers`` → ``summary``, ``By variant`` → ``by variant``."""
+def _sheet_name(heading: str, _: Speaker = ENGLISH) -> str:
+    """A sheet's name from a section's heading: ``The numbers`` → ``summary``, ``By variant`` → ``by variant``
+    (in Polish the heading itself, without the characters a sheet's name cannot hold)."""
+    if _.lang != "en":
+        return heading.translate(str.maketrans("", "", "[]:*?/\\"))[:31]
     names = {"The numbers": "summary", "How soon people opened": "opened", "Failures by kind": "failures"}
     return names.get(heading, heading.lower())[:31]
+
+
+# -- the tables in plain words (Polish) ---------------------------------------------------------------------
+
+
+def _percent(share: float, _: Speaker) -> str:
+    """A share (0 to 1) as the language writes a percentage: "38,5 %"; empty when there is none."""
+    return "" if pd.isna(share) else f"{_.number(100 * share)} %"
+
+
+def _summary_table(results: pd.DataFrame, _: Speaker) -> pd.DataFrame:
+    """How many rows ended in each outcome, in words."""
+    table = summary(results)
+    return pd.DataFrame(
+        {
+            _("Outcome"): [plot._outcome(str(label), _) for label in table.index],
+            _("Recipients"): table["count"].to_numpy(),
+            _("Share"): [_percent(s, _) for s in table["share"]],
+        }
+    )
+
+
+def _interval(low: float, high: float, _: Speaker) -> str:
+    return "" if pd.isna(low) else _("{low} to {high} %", low=_.number(100 * low), high=_.number(100 * high))
+
+
+def _compare_table(table: pd.DataFrame, _: Speaker) -> pd.DataFrame:
+    """:func:`mmsnb.compare`'s table in words: counts, the rate with its interval, the difference and its p."""
+    return pd.DataFrame(
+        {
+            str(table.index.name): table.index.to_numpy(),
+            _("Recipients"): table["recipients"].to_numpy(),
+            _("Sent"): table["sent"].to_numpy(),
+            _("Delivered"): table["delivered"].to_numpy(),
+            _("Failed"): table["failed"].to_numpy(),
+            _("Not final"): table["not_final"].to_numpy(),
+            _("Delivery rate"): [_percent(r, _) for r in table["rate"]],
+            _("95 % interval"): [
+                _interval(lo, hi, _) for lo, hi in zip(table["rate_low"], table["rate_high"], strict=True)
+            ],
+            _("Difference (points)"): ["" if pd.isna(d) else _.number(100 * d) for d in table["difference"]],
+            _("p-value (adjusted)"): ["" if pd.isna(p) else _.number(p, 3) for p in table["p_adjusted"]],
+        }
+    )
+
+
+def _compare_sentences(table: pd.DataFrame, _: Speaker) -> list[str]:
+    """Each group of :func:`mmsnb.compare` in a sentence, against the reference group."""
+    reference = str(table.attrs.get("reference"))
+    said = []
+    for group, row in table.iterrows():
+        rate = _(
+            "{rate} % delivered ({interval})",
+            rate=_.number(100 * row["rate"]),
+            interval=_interval(row["rate_low"], row["rate_high"], _),
+        )
+        if row["sent"] == 0:
+            said.append(_("{group}: nothing was sent, so there is no rate.", group=group))
+        elif str(group) == reference:
+            said.append(_("{group} is the reference: {rate}.", group=group, rate=rate))
+        elif pd.isna(row["p_adjusted"]):
+            said.append(_("{group}: {rate}; the reference had nothing sent to compare with.", group=group, rate=rate))
+        else:
+            detectable = row["p_adjusted"] < 1 - LEVEL
+            template = (
+                N_("{group}: {rate}; {points} points from {reference}, a detectable difference (p = {p}).")
+                if detectable
+                else N_("{group}: {rate}; {points} points from {reference}, no detectable difference (p = {p}).")
+            )
+            points = f"{'+' if row['difference'] > 0 else ''}{_.number(100 * row['difference'])}"
+            said.append(
+                _(
+                    template,
+                    group=group,
+                    rate=rate,
+                    points=points,
+                    reference=reference,
+                    p=_.number(row["p_adjusted"], 3),
+                )
+            )
+    return said
+
+
+def _opened_table(table: pd.DataFrame, by: str | None, _: Speaker) -> pd.DataFrame:
+    """:func:`mmsnb.retrieval`'s summary in words; no group column when nothing was split."""
+    out = pd.DataFrame(
+        {
+            _("Messages"): table["messages"].to_numpy(),
+            _("Opened"): table["retrieved"].to_numpy(),
+            _("Ended unopened"): table["ended"].to_numpy(),
+            _("Not final"): table["open"].to_numpy(),
+            _("Half opened within"): ["" if pd.isna(m) else _.duration(m.total_seconds()) for m in table["median"]],
+            _("Opened by the last poll"): [_percent(s, _) for s in table["retrieved_share"]],
+            _("Never opened"): [_percent(s, _) for s in table["never_retrieved_share"]],
+        }
+    )
+    if by is not None:
+        out.insert(0, by, table.index.to_numpy())
+    return out
+
+
+#: What a person reads for each stage of :func:`mmsnb.tables.failures`.
+STAGE_WORDS = {"send": N_("at sending"), "delivery": N_("at delivery")}
+
+
+def _failures_table(kinds: pd.DataFrame, _: Speaker) -> pd.DataFrame:
+    """The failures by kind in words: when, why (the send state's words, or the card's words for a status)."""
+    reasons = [
+        _(SEND_STATE_WORDS.get(str(reason), "Not sent"))
+        if stage == "send"
+        else describe(str(reason)).meaning_in(_.lang)
+        for stage, reason in zip(kinds["stage"], kinds["reason"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            _("When"): [_(STAGE_WORDS[str(stage)]) for stage in kinds["stage"]],
+            _("Reason"): reasons,
+            _("Recipients"): kinds["count"].to_numpy(),
+            _("Share"): [_percent(s, _) for s in kinds["share"]],
+        }
+    )
+
+
+#: The results' columns a workbook in plain words keeps, and their headers; the others (ids, codes) are left out.
+RESULT_HEADERS = {
+    "address": N_("Number"),
+    "send_state": N_("Sending"),
+    "sent_at": N_("Sent at ({tz})"),
+    "status_category": N_("Delivery"),
+    "status": N_("What the operator says"),
+    "polled_at": N_("Checked at ({tz})"),
+    "delivered_at": N_("Delivered at ({tz})"),
+}
+
+
+def _results_table(results: pd.DataFrame, _: Speaker, tz: str = TIME_ZONE) -> pd.DataFrame:
+    """The results in plain words: the person's own columns as they are, then the number (without ``tel:``), the
+    send's and the delivery's outcome in words, the operator's description of the status, and local times."""
+    added = {*RESULT_COLUMNS, *POLLED_COLUMNS}
+    out = results[[c for c in results.columns if c not in added]].copy()
+    for column, header in RESULT_HEADERS.items():
+        if column not in results.columns:
+            continue
+        values = results[column]
+        if column == "address":
+            values = values.str.removeprefix("tel:")
+        elif column == "send_state":
+            values = values.astype("object").map(lambda s: _(SEND_STATE_WORDS[s]) if isinstance(s, str) else "")
+        elif column == "status_category":
+            values = values.astype("object").map(lambda c: _(CATEGORY_WORDS[c]) if isinstance(c, str) else "")
+        elif column == "status":
+            values = values.astype("object").map(lambda s: describe(s).meaning_in(_.lang) if isinstance(s, str) else "")
+        else:
+            values = pd.to_datetime(values, utc=True).dt.tz_convert(tz).dt.tz_localize(None)
+        out[_(header, tz=tz)] = values.to_numpy()
+    return out

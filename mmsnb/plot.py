@@ -18,7 +18,7 @@ date once in the axis label; :func:`quota` projects only a steady pace, in round
 from __future__ import annotations
 
 import math
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,24 +26,31 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from babel.dates import format_date, get_day_names
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
+from matplotlib.axis import Axis
+from matplotlib.ticker import FuncFormatter, PercentFormatter, ScalarFormatter
 
 from .delivery_statuses import CATEGORY_COLORS
 from .errors import InputError
 from .projection import project
 from .result_columns import CATEGORIES, Category
 from .tables import outcome_counts, require
-from .words import CATEGORY_WORDS, SEND_STATE_WORDS, Speaker, speaker
+from .words import CATEGORY_WORDS, N_, SEND_STATE_WORDS, TIME_ZONE, Speaker, campaign_title, speaker
 
 #: Bars of rows that never got a status: white, outlined, so they never pass for a category.
 NOT_SENT_FACE, NOT_SENT_EDGE = "white", "#333333"
 #: Lines that are not status categories (Okabe-Ito colours the categories do not use).
 USED_COLOR, AVAILABLE_COLOR, MARK_COLOR, RESET_COLOR = "#0072B2", "#CC79A7", "#333333", "#777777"
-#: Tell apart bars that share a colour (several failed statuses, several not-sent states).
+#: Tell apart bars that share a colour, or whose colours look alike printed in greyscale: one hatch per bar.
 HATCHES: tuple[str, ...] = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
+#: Tell apart lines printed in greyscale: a marker per category (:func:`timeline`), a line style per group.
+MARKERS: dict[str, str] = {"delivered": "o", "pending": "s", "partial": "^", "failed": "x", "unknown": "D"}
+LINESTYLES: tuple[str, ...] = ("-", "--", "-.", ":")
 #: Most values of a ``by`` column that :func:`outcomes` draws as groups of bars.
 MAX_GROUPS = 20
+#: Most markers drawn on one line (more would blot it out): every n-th point carries one.
+MAX_MARKERS = 30
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
@@ -76,16 +83,25 @@ def _utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True).dt.tz_localize(None)
 
 
-def _zone(tz: str | None) -> tuple[tzinfo, str]:
-    """The time zone named ``tz`` (UTC when None) and its name, or InputError saying what a name looks like."""
+def _zone(tz: str | None, _: Speaker = ENGLISH) -> tuple[tzinfo, str]:
+    """The time zone named ``tz`` and its name (when None: UTC in English, Europe/Warsaw in Polish), or InputError
+    saying what a name looks like."""
     if tz is None:
-        return ZoneInfo("UTC"), "UTC"
+        tz = "UTC" if _.lang == "en" else TIME_ZONE
     if not isinstance(tz, str):
         raise InputError(f"tz= must be a time zone name such as 'Europe/Warsaw', not {type(tz).__name__}.")
     try:
         return ZoneInfo(tz), tz
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"tz={tz!r} is not a time zone name; use one such as 'Europe/Warsaw' or 'UTC'.") from None
+
+
+def _date(day: date, _: Speaker = ENGLISH, *, year: bool = True) -> str:
+    """A date as the language writes it: "2026-01-22" in English, "22 stycznia 2026" in Polish ("22 Jan",
+    "22 stycznia" without the year)."""
+    if _.lang == "en":
+        return f"{day:%Y-%m-%d}" if year else f"{day.day} {day:%b}"
+    return str(format_date(day, "d MMMM y" if year else "d MMMM", locale=_.lang))
 
 
 def _time_axis(ax: Axes, zone: tzinfo, name: str, what: str, _: Speaker = ENGLISH) -> None:
@@ -109,7 +125,7 @@ def _time_axis(ax: Axes, zone: tzinfo, name: str, what: str, _: Speaker = ENGLIS
     if low.date() == high.date():
         clock = "%H:%M:%S" if high - low < pd.Timedelta(minutes=5) else "%H:%M"
         ax.xaxis.set_major_formatter(mdates.DateFormatter(clock, tz=zone))
-        day = f"{low.day} {low:%b %Y}" if _.lang == "en" else _.day(low.date()).split(", ", 1)[-1]
+        day = f"{low.day} {low:%b %Y}" if _.lang == "en" else _date(low.date(), _)
         ax.set_xlabel(f"{what} ({name}), {day}")
     else:
         days = "%d %b\n%H:%M" if _.lang == "en" else "%d.%m\n%H:%M"  # month names are English in strftime
@@ -117,42 +133,81 @@ def _time_axis(ax: Axes, zone: tzinfo, name: str, what: str, _: Speaker = ENGLIS
         ax.set_xlabel(f"{what} ({name})")
 
 
-def _about(value: float) -> str:
-    """``value`` to two significant figures, as a person would say it: 4,775.6 → "4,800", 6.0 → "6", 0.25 → "0.25"."""
+def _about(value: float, _: Speaker = ENGLISH) -> str:
+    """``value`` to two significant figures, as a person would say it: 4,775.6 → "4,800", 6.0 → "6", 0.25 → "0.25"
+    (in Polish "4 800", "0,25")."""
     if value <= 0 or not math.isfinite(value):
         return "0"
     digits = 1 - math.floor(math.log10(value))
     rounded = round(value, digits)
+    if _.lang != "en":
+        return _.number(rounded, max(digits, 0))
     return f"{int(rounded):,}" if rounded == int(rounded) else f"{rounded:,.{max(digits, 0)}f}"
 
 
-def _duration(span: pd.Timedelta) -> str:
+def _share(value: float, _: Speaker = ENGLISH) -> str:
+    """A share as a percentage with one decimal: "38.5%" in English, "38,5 %" in Polish."""
+    return f"{value:.1%}" if _.lang == "en" else f"{_.number(100 * value)} %"
+
+
+def _count(n: int, _: Speaker = ENGLISH) -> str:
+    """A count with the language's thousands separator."""
+    return f"{n:,}" if _.lang == "en" else _.number(n)
+
+
+def _percent_axis(axis: Axis, _: Speaker = ENGLISH) -> None:
+    """Ticks of shares (0 to 1) as percentages: "50%" in English, "50 %" in Polish (decimal comma)."""
+    if _.lang == "en":
+        axis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        axis.set_major_formatter(FuncFormatter(lambda value, _position: f"{_.number(100 * value)} %"))
+
+
+class _CommaFormatter(ScalarFormatter):
+    """matplotlib's plain numbers with a decimal comma, as Polish writes them."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return str(super().__call__(x, pos)).replace(".", ",")
+
+
+def _done(ax: Axes, _: Speaker = ENGLISH) -> Axes:
+    """``ax``, its axes' plain numbers written with a decimal comma in Polish."""
+    if _.lang != "en":
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(_CommaFormatter())
+    return ax
+
+
+def _duration(span: pd.Timedelta, _: Speaker = ENGLISH) -> str:
     """A span in whole seconds, minutes, hours or days, whichever reads best: "12 seconds", "2 hours"."""
     seconds = span.total_seconds()
     if seconds < 1:
-        return "less than a second"
-    for unit, size, limit in (("second", 1, 90), ("minute", 60, 90 * 60), ("hour", 3600, 48 * 3600)):
+        return _("less than a second")
+    units = (
+        (N_("{n} second"), N_("{n} seconds"), 1, 90),
+        (N_("{n} minute"), N_("{n} minutes"), 60, 90 * 60),
+        (N_("{n} hour"), N_("{n} hours"), 3600, 48 * 3600),
+    )
+    for one, many, size, limit in units:
         if seconds < limit:
-            n = round(seconds / size)
-            return f"{n} {unit}" + ("" if n == 1 else "s")
-    n = round(seconds / 86400)
-    return f"{n} day" + ("" if n == 1 else "s")
+            return _.ngettext(one, many, round(seconds / size))
+    return _.ngettext("{n} day", "{n} days", round(seconds / 86400))
 
 
-def _pace(per_second: float) -> str:
+def _pace(per_second: float, _: Speaker = ENGLISH) -> str:
     """A pace in requests a minute (or an hour, when under one a minute), to two significant figures."""
     if per_second * 60 >= 1:
-        return f"{_about(per_second * 60)} requests a minute"
-    return f"{_about(per_second * 3600)} requests an hour"
+        return _("{n} requests a minute", n=_about(per_second * 60, _))
+    return _("{n} requests an hour", n=_about(per_second * 3600, _))
 
 
 def _bar_styles(categories: dict[str, str | None]) -> dict[str, tuple[str, str, str]]:
-    """Face colour, edge colour and hatch of each outcome's bars."""
+    """Face colour, edge colour and hatch of each outcome's bars: a hatch of its own, so that greyscale tells apart
+    the outcomes too."""
     styles: dict[str, tuple[str, str, str]] = {}
-    seen: dict[str | None, int] = {}
-    for label, category in categories.items():
-        nth = seen[category] = seen.get(category, -1) + 1
-        hatch = HATCHES[nth % len(HATCHES)]
+    for k, (label, category) in enumerate(categories.items()):
+        hatch = HATCHES[k % len(HATCHES)]
         if category is None:
             styles[label] = (NOT_SENT_FACE, NOT_SENT_EDGE, hatch)
         else:
@@ -215,7 +270,7 @@ def outcomes(
     table.index = [_outcome(str(label), _) for label in table.index]
     if by is None:
         ax = _axes(ax, figsize=(max(6.4, 1.5 + 0.7 * len(table)), 4.8))
-        _single_bars(ax, table["all"], styles)
+        _single_bars(ax, table["all"], styles, _)
     else:
         ax = _axes(ax, figsize=(min(16.0, max(6.4, 2.5 + 0.3 * table.size)), 4.8))
         _grouped_bars(ax, table, styles, _)
@@ -223,15 +278,16 @@ def outcomes(
     rows = _.ngettext("{n} row", "{n} rows", len(data)) if _.lang != "en" else f"{len(data):,} rows"
     ax.set_title(f"{title} ({rows})")
     ax.set_ylabel(_("rows"))
-    return ax
+    return _done(ax, _)
 
 
-def _single_bars(ax: Axes, counts: pd.Series, styles: dict[str, tuple[str, str, str]]) -> None:
+def _single_bars(ax: Axes, counts: pd.Series, styles: dict[str, tuple[str, str, str]], _: Speaker = ENGLISH) -> None:
     x = np.arange(len(counts))
     faces, edges, hatches = zip(*(styles[label] for label in counts.index), strict=True)
     bars = ax.bar(x, counts.to_numpy(), color=faces, edgecolor=edges, hatch=hatches)
     shares = counts / counts.sum()
-    ax.bar_label(bars, labels=[f"{c:,}\n{s:.1%}" for c, s in zip(counts, shares, strict=True)], padding=2, fontsize=9)
+    texts = [f"{_count(c, _)}\n{_share(s, _)}" for c, s in zip(counts, shares, strict=True)]
+    ax.bar_label(bars, labels=texts, padding=2, fontsize=9)
     slanted: dict[str, Any] = {"rotation": 30, "ha": "right"} if max(map(len, counts.index)) > 10 else {}
     ax.set_xticks(x, counts.index, **slanted)
     ax.set_ylim(0, counts.max() * 1.18)
@@ -253,7 +309,7 @@ def _grouped_bars(ax: Axes, table: pd.DataFrame, styles: dict[str, tuple[str, st
             label=label,
         )
         shares = counts / group_totals
-        texts = [f"{c:,} ({s:.1%})" if c else "" for c, s in zip(counts, shares, strict=True)]
+        texts = [f"{_count(c, _)} ({_share(s, _)})" if c else "" for c, s in zip(counts, shares, strict=True)]
         ax.bar_label(bars, labels=texts, padding=2, fontsize=8, rotation=90)
     rows = [f"{total:,} rows" if _.lang == "en" else _.ngettext("{n} row", "{n} rows", total) for total in group_totals]
     ax.set_xticks(x, [f"{group}\n{n}" for group, n in zip(group_totals.index, rows, strict=True)])
@@ -301,7 +357,7 @@ def timeline(
     >>> ax = timeline(mmsnb.history("spring-sale"), tz="Europe/Warsaw")
     """
     _ = speaker(lang)
-    zone, zone_name = _zone(tz)
+    zone, zone_name = _zone(tz, _)
     statuses = _frame(data, "statuses")
     keys = ["campaign", "message_id", "address"]
     require(statuses, [*keys, "category", "polled_at"], "status history")
@@ -319,16 +375,17 @@ def timeline(
 
     counts = _latest_counts(statuses, keys)
     ax = _axes(ax)
-    marker = "o" if len(counts) <= 30 else None
+    every = max(1, len(counts) // MAX_MARKERS)
     for name in [c for c in CATEGORIES if c in counts.columns and counts[c].any()]:
         ax.step(
             counts.index.to_numpy(),
             counts[name].to_numpy(),
             where="post",
             color=CATEGORY_COLORS[name],
-            marker=marker,
-            markersize=3,
-            label=f"{_outcome(name, _)} ({counts[name].iloc[-1]:,})",
+            marker=MARKERS[name],
+            markevery=every,
+            markersize=4,
+            label=f"{_outcome(name, _)} ({_count(counts[name].iloc[-1], _)})",
         )
     ax.set_ylim(bottom=0)
     if campaign is None:
@@ -344,17 +401,22 @@ def timeline(
     _time_axis(ax, zone, zone_name, _("time polled"), _)
     ax.set_ylabel(_("addresses"))
     ax.legend(title=_("latest status (now)"), loc="best")
-    return ax
+    return _done(ax, _)
 
 
 def _time_unit(seconds: pd.Series) -> tuple[float, str]:
-    """Seconds, minutes or hours, whichever keeps most values between 1 and 120."""
+    """Seconds, minutes or hours, whichever keeps most values between 1 and 120 (the unit's name, to look up)."""
     typical = seconds.quantile(0.9)
     if typical >= 2 * 3600:
-        return 3600.0, "hours"
+        return 3600.0, N_("hours")
     if typical >= 120:
-        return 60.0, "minutes"
-    return 1.0, "seconds"
+        return 60.0, N_("minutes")
+    return 1.0, N_("seconds")
+
+
+def _sig(value: float, _: Speaker = ENGLISH) -> str:
+    """``value`` to three significant figures: "12.3" (in Polish "12,3")."""
+    return f"{value:.3g}" if _.lang == "en" else _.number(float(f"{value:.3g}"), 3)
 
 
 #: What :func:`delivery_times` notes on the chart: the times are bounded by the polling pace.
@@ -364,7 +426,7 @@ POLLING_NOTE = (
 )
 
 
-def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None, lang: str | None = None) -> Axes:
     """Share of delivered messages delivered within a given time of sending (an ECDF), median marked.
 
     Uses rows of the results ``data`` with both ``sent_at`` and ``delivered_at``. ``delivered_at``
@@ -373,22 +435,24 @@ def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     on the chart say so. The x axis is in seconds, minutes or hours depending on the times; the
     median is a dashed vertical line. It shows the delivered messages only, which leaves out the slow
     ones still pending or expired and so looks faster than opening is: for how soon people open, with
-    those counted, use :func:`retrieval`.
+    those counted, use :func:`retrieval`. ``lang="pl"`` writes it in Polish (default: ``MMSNB_LANG``, else English).
 
-    >>> ax = delivery_times(results)
+    >>> ax = delivery_times(results, lang="en")
     >>> ax.get_xlabel()
     'time from sending until a poll saw it delivered (seconds)'
     """
+    _ = speaker(lang)
     require(data, ("sent_at", "delivered_at"))
-    title = "Time from sending to delivery"
+    title = _("Time from sending to delivery")
     seconds = (_utc(data["delivered_at"]) - _utc(data["sent_at"])).dt.total_seconds().dropna()
     if seconds.empty:
-        return _nothing(_axes(ax), title, "no delivered rows with a sending time")
+        return _nothing(_axes(ax), title, _("no delivered rows with a sending time"), _)
     divisor, unit = _time_unit(seconds)
+    unit = _(unit)
     counts = seconds.value_counts().sort_index()
     x = counts.index.to_numpy() / divisor
     y = counts.cumsum().to_numpy() / len(seconds)
-    median = seconds.median() / divisor
+    median = _sig(seconds.median() / divisor, _)
 
     ax = _axes(ax)
     ax.step(
@@ -396,12 +460,13 @@ def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         np.r_[0.0, y],
         where="post",
         color=CATEGORY_COLORS[Category.DELIVERED],
-        label="delivered messages",
+        label=_("delivered messages"),
     )
-    ax.axvline(median, color=MARK_COLOR, linestyle="--", linewidth=1, label=f"median {median:.3g} {unit}")
+    said = _("median {value} {unit}", value=median, unit=unit)
+    ax.axvline(seconds.median() / divisor, color=MARK_COLOR, linestyle="--", linewidth=1, label=said)
     ax.annotate(
-        f"median\n{median:.3g} {unit}",
-        xy=(median, 0.25),
+        _("median\n{value} {unit}", value=median, unit=unit),
+        xy=(seconds.median() / divisor, 0.25),
         xytext=(4, 0),
         textcoords="offset points",
         va="center",
@@ -411,7 +476,7 @@ def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.text(
         0.99,
         0.03,
-        POLLING_NOTE,
+        _(POLLING_NOTE),
         transform=ax.transAxes,
         ha="right",
         va="bottom",
@@ -420,11 +485,12 @@ def delivery_times(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9},
     )
     ax.set_ylim(0, 1.02)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_title(f"{title} ({len(seconds):,} delivered)")
-    ax.set_xlabel(f"time from sending until a poll saw it delivered ({unit})")
-    ax.set_ylabel("delivered within that time")
-    return ax
+    _percent_axis(ax.yaxis, _)
+    delivered = _.ngettext("{n} delivered", "{n} delivered", len(seconds))
+    ax.set_title(f"{title} ({delivered})")
+    ax.set_xlabel(_("time from sending until a poll saw it delivered ({unit})", unit=unit))
+    ax.set_ylabel(_("delivered within that time"))
+    return _done(ax, _)
 
 
 def quota(
@@ -434,6 +500,7 @@ def quota(
     recent: str | pd.Timedelta = "1h",
     remaining: int | None = None,
     tz: str | None = None,
+    lang: str | None = None,
 ) -> Axes:
     """Requests used and available over time, quota resets, and a projection only where one means something.
 
@@ -453,14 +520,16 @@ def quota(
       not sent yet), a dotted horizontal line at the ``used`` level those requests would reach,
       and whether they fit in what is available.
 
-    The x axis reads as clock times in the time zone ``tz`` (e.g. ``"Europe/Warsaw"``; UTC when
-    not given), with the date once in the axis label. ``data`` is ``mmsnb.history(...)``, its
-    ``.quota`` or a DataFrame with ``read_at``, ``used``, ``available``, ``resets_on``.
+    The x axis reads as clock times in the time zone ``tz`` (e.g. ``"Europe/Warsaw"``; when not given UTC in
+    English, Europe/Warsaw in Polish), with the date once in the axis label. ``data`` is ``mmsnb.history(...)``, its
+    ``.quota`` or a DataFrame with ``read_at``, ``used``, ``available``, ``resets_on``. ``lang="pl"`` writes it in
+    Polish (default: ``MMSNB_LANG``, else English). Used and available differ by marker as well as colour.
 
     >>> ax = quota(mmsnb.history("spring-sale"), recent="2h", tz="Europe/Warsaw")
     >>> ax = quota(mmsnb.history(), remaining=len(plan.requests))
     """
-    zone, zone_name = _zone(tz)
+    _ = speaker(lang)
+    zone, zone_name = _zone(tz, _)
     if remaining is not None and (isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 0):
         given = repr(remaining) if len(repr(remaining)) <= 40 else f"a {type(remaining).__name__}"
         raise InputError(
@@ -468,9 +537,9 @@ def quota(
         )
     readings = _frame(data, "quota")
     require(readings, ("read_at", "used", "available", "resets_on"), "quota readings")
-    title = "Request quota"
+    title = _("Request quota")
     if readings.empty:
-        return _nothing(_axes(ax), title, "no quota readings")
+        return _nothing(_axes(ax), title, _("no quota readings"), _)
     readings = pd.DataFrame(
         {
             "read_at": _utc(readings["read_at"]),
@@ -481,36 +550,31 @@ def quota(
     ).sort_values("read_at", kind="stable")
 
     ax = _axes(ax, figsize=(8.4, 4.8))
-    marker = "o" if len(readings) <= 50 else None
-    for column, color in (("used", USED_COLOR), ("available", AVAILABLE_COLOR)):
+    every = max(1, len(readings) // MAX_MARKERS)
+    lines_drawn = (("used", USED_COLOR, "o", N_("used")), ("available", AVAILABLE_COLOR, "s", N_("available")))
+    for column, color, marker, label in lines_drawn:
         ax.plot(
             readings["read_at"].to_numpy(),
             readings[column].to_numpy(),
             color=color,
             marker=marker,
+            markevery=every,
             markersize=3,
-            label=column,
+            label=_(label),
         )
     last = readings.iloc[-1]
-    end, note = _project(ax, readings, pd.Timedelta(recent), zone, zone_name)
-    reset = "" if pd.isna(last["resets_on"]) else f" until the reset on {last['resets_on']:%Y-%m-%d}"
-    used = f"Used {last['used']:,.0f} of {last['used'] + last['available']:,.0f}"
-    if last["available"] <= 0:
-        headline = f"{used}: the quota is used up{reset}."
-    else:
-        headline = f"{used}; {last['available']:,.0f} left{reset}."
-    lines = [headline, *([note] if note else [])]
+    end, note = _project(ax, readings, pd.Timedelta(recent), zone, zone_name, _)
+    lines = [_headline(last, _), *([note] if note else [])]
     top = (readings["used"] + readings["available"]).max()
     if remaining is not None:
-        lines.append(_plan_note(ax, last, remaining))
+        lines.append(_plan_note(ax, last, remaining, _))
         top = max(top, last["used"] + remaining)
 
     shown = readings["resets_on"].drop_duplicates()
     shown = shown[(shown >= readings["read_at"].iloc[0]) & (shown <= end)]
     for k, day in enumerate(shown):
-        ax.axvline(
-            day, color=RESET_COLOR, linestyle=":", linewidth=1.5, label="quota reset" if k == 0 else "_nolegend_"
-        )
+        reset = _("quota reset") if k == 0 else "_nolegend_"
+        ax.axvline(day, color=RESET_COLOR, linestyle=":", linewidth=1.5, label=reset)
     ax.text(
         0.01,
         0.98,
@@ -522,25 +586,48 @@ def quota(
     )
     ax.set_ylim(bottom=0, top=top * (1.1 + 0.08 * "\n".join(lines).count("\n")))
     ax.set_title(title)
-    _time_axis(ax, zone, zone_name, "time")
-    ax.set_ylabel("requests")
+    _time_axis(ax, zone, zone_name, _("time"), _)
+    ax.set_ylabel(_("requests"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
-    return ax
+    return _done(ax, _)
 
 
-def _plan_note(ax: Axes, last: pd.Series, remaining: int) -> str:
+def _headline(last: pd.Series, _: Speaker = ENGLISH) -> str:
+    """How much of the quota the last reading used and left, and when it resets."""
+    values = {
+        "used": _count(round(last["used"]), _),
+        "total": _count(round(last["used"] + last["available"]), _),
+        "left": _count(round(last["available"]), _),
+    }
+    if pd.isna(last["resets_on"]):
+        if last["available"] <= 0:
+            return _("Used {used} of {total}: the quota is used up.", **values)
+        return _("Used {used} of {total}; {left} left.", **values)
+    day = _date(last["resets_on"].date(), _)
+    if last["available"] <= 0:
+        return _("Used {used} of {total}: the quota is used up until the reset on {day}.", day=day, **values)
+    return _("Used {used} of {total}; {left} left until the reset on {day}.", day=day, **values)
+
+
+def _plan_note(ax: Axes, last: pd.Series, remaining: int, _: Speaker = ENGLISH) -> str:
     """Draw the level ``used`` reaches after the ``remaining`` planned requests; say whether they fit."""
     ax.axhline(
         last["used"] + remaining,
         color=USED_COLOR,
         linestyle=":",
         linewidth=1.2,
-        label=f"used after the {remaining:,} planned",
+        label=_("used after the {n} planned", n=_count(remaining, _)),
     )
     left = last["available"] - remaining
     if left >= 0:
-        return f"The {remaining:,} requests still planned would leave {left:,.0f}."
-    return f"The {remaining:,} requests still planned are {-left:,.0f} more than are left."
+        return _(
+            "The {n} requests still planned would leave {left}.", n=_count(remaining, _), left=_count(round(left), _)
+        )
+    return _(
+        "The {n} requests still planned are {over} more than are left.",
+        n=_count(remaining, _),
+        over=_count(round(-left), _),
+    )
 
 
 def _round_time(when: pd.Timestamp, ahead: pd.Timedelta) -> tuple[pd.Timestamp, bool]:
@@ -551,67 +638,95 @@ def _round_time(when: pd.Timestamp, ahead: pd.Timedelta) -> tuple[pd.Timestamp, 
     return when.round("1D"), True
 
 
-def _when(when: pd.Timestamp, since: pd.Timestamp, zone: tzinfo, name: str) -> str:
+def _when(when: pd.Timestamp, since: pd.Timestamp, zone: tzinfo, name: str, _: Speaker = ENGLISH) -> str:
     """A projected time in words: "around 14:00 UTC", "around 09:15 Europe/Warsaw on 22 Jan", "around 24 Jan"."""
     rounded, to_day = _round_time(when, when - since)
     local, start = rounded.tz_localize("UTC").tz_convert(zone), since.tz_localize("UTC").tz_convert(zone)
     if to_day:
-        return f"around {local.day} {local:%b}"
-    day = "" if local.date() == start.date() else f" on {local.day} {local:%b}"
-    return f"around {local:%H:%M} {name}{day}"
+        return _("around {day}", day=_date(local.date(), _, year=False))
+    if local.date() == start.date():
+        return _("around {clock} {zone}", clock=f"{local:%H:%M}", zone=name)
+    return _(
+        "around {clock} {zone} on {day}", clock=f"{local:%H:%M}", zone=name, day=_date(local.date(), _, year=False)
+    )
 
 
 def _project(
-    ax: Axes, readings: pd.DataFrame, recent: pd.Timedelta, zone: tzinfo, zone_name: str
+    ax: Axes, readings: pd.DataFrame, recent: pd.Timedelta, zone: tzinfo, zone_name: str, _: Speaker = ENGLISH
 ) -> tuple[pd.Timestamp, str]:
     """Draw the projection (:func:`mmsnb.projection.project`) when there is one; return where it ends and the note.
 
     The note says what the projection rests on, or why there is none ("" when the quota is used up).
     """
     p = project(readings, recent=recent)
-    none = "so no run-out time is projected."
-    notes: dict[str, str] = {
-        "used-up": "",
-        "one-reading": f"One reading since the last reset is too few\nto tell a pace, {none}",
-        "none-used": f"None used over the last {_duration(p.span)}:\nat this pace the quota does not run out.",
-        "burst": f"{p.used:,.0f} were used within {_duration(p.span)}, one burst:\n"
-        f"too short a time to tell a steady pace,\n{none}",
-        "unsteady": f"The pace over the last {_duration(p.span)} was not steady\n"
-        f"(about {_pace(p.first)}, then {_pace(p.second)}),\n{none}",
-    }
     if not p.projected:
-        return p.end, notes[p.kind]
+        return p.end, _projection_missing(p.kind, p, _)
     last = readings.iloc[-1]
     times = pd.Series([p.start, p.end]).to_numpy()
-    ax.plot(times, [last["used"], p.used_at_end], color=USED_COLOR, linestyle="--", label="used, projected")
+    ax.plot(times, [last["used"], p.used_at_end], color=USED_COLOR, linestyle="--", label=_("used, projected"))
     ax.plot(
         times,
         [last["available"], p.available_at_end],
         color=AVAILABLE_COLOR,
         linestyle="--",
-        label="available, projected",
+        label=_("available, projected"),
     )
-    basis = f"At about {_pace(p.per_second)} over the last {_duration(p.span)},"
+    pace, span = _pace(p.per_second, _), _duration(p.span, _)
     if p.runs_out is None:
-        return p.end, f"{basis}\nthe quota does not run out before the reset on {p.reset:%Y-%m-%d}."
-    when = _when(p.runs_out, p.start, zone, zone_name)
-    ax.axvline(cast(Any, p.runs_out), color=MARK_COLOR, linestyle="-.", linewidth=1.2, label=f"runs out {when}")
-    return p.end, f"{basis}\nthe quota would run out {when}."
+        assert p.reset is not None  # a projection that does not run out runs until the reset
+        return p.end, _(
+            "At about {pace} over the last {span},\nthe quota does not run out before the reset on {day}.",
+            pace=pace,
+            span=span,
+            day=_date(p.reset.date(), _),
+        )
+    when = _when(p.runs_out, p.start, zone, zone_name, _)
+    mark = _("runs out {when}", when=when)
+    ax.axvline(cast(Any, p.runs_out), color=MARK_COLOR, linestyle="-.", linewidth=1.2, label=mark)
+    return p.end, _(
+        "At about {pace} over the last {span},\nthe quota would run out {when}.", pace=pace, span=span, when=when
+    )
 
 
-def compare(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def _projection_missing(kind: str, p: Any, _: Speaker = ENGLISH) -> str:
+    """Why nothing is projected, in words ("" when the quota is used up)."""
+    if kind == "used-up":
+        return ""
+    if kind == "one-reading":
+        return _("One reading since the last reset is too few\nto tell a pace, so no run-out time is projected.")
+    if kind == "none-used":
+        return _("None used over the last {span}:\nat this pace the quota does not run out.", span=_duration(p.span, _))
+    if kind == "burst":
+        return _(
+            "{used} were used within {span}, one burst:\ntoo short a time to tell a steady pace,\n"
+            "so no run-out time is projected.",
+            used=_count(round(p.used), _),
+            span=_duration(p.span, _),
+        )
+    return _(
+        "The pace over the last {span} was not steady\n(about {first}, then {second}),\n"
+        "so no run-out time is projected.",
+        span=_duration(p.span, _),
+        first=_pace(p.first, _),
+        second=_pace(p.second, _),
+    )
+
+
+def compare(data: pd.DataFrame, *, ax: Axes | None = None, lang: str | None = None) -> Axes:
     """Each group's delivery rate as a dot with its 95 % interval, the reference group's rate as a dashed line.
 
     ``data`` is what :func:`mmsnb.compare` returns. Groups run down the y axis, labelled with how many
-    were sent; a group with nothing sent is labelled so and has no dot.
+    were sent; a group with nothing sent is labelled so and has no dot. ``lang="pl"`` writes it in Polish
+    (default: ``MMSNB_LANG``, else English).
 
     >>> ax = compare(mmsnb.compare(results, by="variant"))
     """
+    _ = speaker(lang)
     require(data, ("sent", "rate", "rate_low", "rate_high"), "comparison")
-    by = data.index.name or "group"
-    title = f"Delivery rate by {by}"
+    by = data.index.name or _("group")
+    title = _("Delivery rate by {by}", by=by)
     if data.empty:
-        return _nothing(_axes(ax), title, "the comparison has no groups")
+        return _nothing(_axes(ax), title, _("the comparison has no groups"), _)
     ax = _axes(ax, figsize=(7.2, max(2.4, 1.2 + 0.45 * len(data))))
     y = np.arange(len(data))[::-1]
     rate = data["rate"].to_numpy(dtype="float64")
@@ -621,34 +736,43 @@ def compare(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     reference = str(data.attrs.get("reference"))
     reference_rate = float(data["rate"].get(reference, float("nan")))
     if not math.isnan(reference_rate):
-        ax.axvline(reference_rate, color=MARK_COLOR, linestyle="--", linewidth=1, label=f"{reference} (reference)")
+        label = _("{reference} (reference)", reference=reference)
+        ax.axvline(reference_rate, color=MARK_COLOR, linestyle="--", linewidth=1, label=label)
         ax.legend(loc="lower left", fontsize=9)
     for k, value in zip(y, rate, strict=True):
         if not math.isnan(value):
-            ax.annotate(f"{value:.1%}", (value, k), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9)
-    labels = [f"{group}\n{sent:,} sent" if sent else f"{group}\nnothing sent" for group, sent in data["sent"].items()]
+            ax.annotate(
+                _share(value, _), (value, k), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9
+            )
+    labels = [
+        f"{group}\n" + (_("{n} sent", n=_count(sent, _)) if sent else _("nothing sent"))
+        for group, sent in data["sent"].items()
+    ]
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.7, len(data) - 0.3)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("delivered, of the messages sent (dot: rate; bar: 95 % interval)")
+    _percent_axis(ax.xaxis, _)
+    ax.set_xlabel(_("delivered, of the messages sent (dot: rate; bar: 95 % interval)"))
     ax.set_title(title)
-    return ax
+    return _done(ax, _)
 
 
-def retrieval(data: object, *, ax: Axes | None = None) -> Axes:
+def retrieval(data: object, *, ax: Axes | None = None, lang: str | None = None) -> Axes:
     """The share of messages retrieved by each time after sending, one curve per group, with 95 % bands.
 
     ``data`` is what :func:`mmsnb.retrieval` returns, or its ``.curves``. Messages still open are
     censored and failed ones compete (see :func:`mmsnb.retrieval`), so the curves are not biased
     towards the fast ones as the times of the retrieved alone are. A dotted line marks one half.
+    Each group's curve has a line style of its own (it reads printed in greyscale). ``lang="pl"`` writes it in
+    Polish (default: ``MMSNB_LANG``, else English).
 
     >>> ax = retrieval(mmsnb.retrieval(results, by="variant"))
     """
+    _ = speaker(lang)
     curves = _frame(data, "curves")
     require(curves, ("group", "after", "retrieved", "low", "high"), "retrieval curves")
-    title = "Share retrieved (opened) by time after sending"
+    title = _("Share retrieved (opened) by time after sending")
     if curves.empty:
-        return _nothing(_axes(ax), title, "no message was sent")
+        return _nothing(_axes(ax), title, _("no message was sent"), _)
     seconds = curves["after"].dt.total_seconds()
     divisor, unit = _time_unit(seconds)
     ax = _axes(ax)
@@ -657,9 +781,9 @@ def retrieval(data: object, *, ax: Axes | None = None) -> Axes:
     for k, group in enumerate(groups):
         part = curves[curves["group"].astype("str") == group]
         x = part["after"].dt.total_seconds().to_numpy() / divisor
-        color = colors[k % len(colors)]
-        label = group if len(groups) > 1 else "retrieved"
-        ax.step(x, part["retrieved"].to_numpy(), where="post", color=color, label=label)
+        color, style = colors[k % len(colors)], LINESTYLES[k % len(LINESTYLES)]
+        label = group if len(groups) > 1 else _("retrieved")
+        ax.step(x, part["retrieved"].to_numpy(), where="post", color=color, linestyle=style, label=label)
         ax.fill_between(
             x, part["low"].to_numpy(dtype="float64"), part["high"].to_numpy(dtype="float64"),
             step="post", color=color, alpha=0.2, linewidth=0,
@@ -667,27 +791,29 @@ def retrieval(data: object, *, ax: Axes | None = None) -> Axes:
     ax.axhline(0.5, color=MARK_COLOR, linestyle=":", linewidth=1)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel(f"time after sending ({unit}), as the polls saw it")
-    ax.set_ylabel("retrieved by then (95 % band)")
+    _percent_axis(ax.yaxis, _)
+    ax.set_xlabel(_("time after sending ({unit}), as the polls saw it", unit=_(unit)))
+    ax.set_ylabel(_("retrieved by then (95 % band)"))
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=9)
-    return ax
+    return _done(ax, _)
 
 
-def campaigns(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def campaigns(data: pd.DataFrame, *, ax: Axes | None = None, lang: str | None = None) -> Axes:
     """The delivery rate of each campaign with its 95 % interval, oldest first: is delivery rising or falling?
 
-    ``data`` is what :func:`mmsnb.campaigns` returns. Each campaign is labelled with its name, the day of its
-    first send (in the table's time zone) and how many recipients were accepted; a campaign nothing was
-    accepted for is labelled so and has no dot.
+    ``data`` is what :func:`mmsnb.campaigns` returns. Each campaign is labelled with its name (an automatic name as
+    :func:`mmsnb.words.campaign_title` shows it), the day of its first send (in the table's time zone) and how many
+    recipients were accepted; a campaign nothing was accepted for is labelled so and has no dot. ``lang="pl"``
+    writes it in Polish (default: ``MMSNB_LANG``, else English).
 
     >>> ax = campaigns(mmsnb.campaigns(client=client))
     """
+    _ = speaker(lang)
     require(data, ("first_sent", "accepted", "rate", "rate_low", "rate_high"), "campaigns table")
-    title = "Delivery rate by campaign"
+    title = _("Delivery rate by campaign")
     if data.empty:
-        return _nothing(_axes(ax), title, "the ledger holds no campaign")
+        return _nothing(_axes(ax), title, _("the ledger holds no campaign"), _)
     ax = _axes(ax, figsize=(min(16.0, max(6.4, 1.5 + 0.9 * len(data))), 4.8))
     x = np.arange(len(data))
     rate = data["rate"].to_numpy(dtype="float64")
@@ -697,21 +823,29 @@ def campaigns(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.errorbar(x, rate, yerr=errors, fmt="-o", color=color, ecolor=MARK_COLOR, capsize=4, linewidth=1)
     labels = []
     for name, first, accepted in zip(data.index, data["first_sent"], data["accepted"], strict=True):
-        day = "" if pd.isna(first) else f"\n{first.day} {first:%b %Y}"
-        labels.append(f"{name}{day}\n" + (f"{accepted:,} accepted" if accepted else "none accepted"))
+        day = "" if pd.isna(first) else "\n" + (f"{first.day} {first:%b %Y}" if _.lang == "en" else _date(first, _))
+        shown = campaign_title(str(name), lang=_.lang)
+        counted = _("{n} accepted", n=_count(accepted, _)) if accepted else _("none accepted")
+        labels.append(f"{shown}{day}\n{counted}")
     slanted: dict[str, Any] = {"rotation": 30, "ha": "right"} if len(data) > 6 else {}
     ax.set_xticks(x, labels, **slanted)
     ax.set_xlim(-0.5, len(data) - 0.5)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_ylabel("delivered, of the accepted (95 % interval)")
+    _percent_axis(ax.yaxis, _)
+    ax.set_ylabel(_("delivered, of the accepted (95 % interval)"))
     zone = data.attrs.get("tz")
-    ax.set_xlabel("campaign, by its first send" + (f" ({zone})" if zone else ""))
-    ax.set_title(f"{title} ({len(data):,} campaigns)")
-    return ax
+    ax.set_xlabel(_("campaign, by its first send") + (f" ({zone})" if zone else ""))
+    counted = _.ngettext("{n} campaign", "{n} campaigns", len(data))
+    ax.set_title(f"{title} ({counted})")
+    return _done(ax, _)
 
 
 #: What :func:`by_hour` can colour each hour by, and how it names it.
-BY_HOUR: dict[str, str] = {"rate": "delivered", "retrieved_within": "retrieved within {within}"}
+BY_HOUR: dict[str, str] = {"rate": N_("delivered"), "retrieved_within": N_("retrieved within {within}")}
+#: The title of each of :data:`BY_HOUR`.
+BY_HOUR_TITLES: dict[str, str] = {
+    "rate": N_("Share delivered, by the hour sent ({tz})"),
+    "retrieved_within": N_("Share retrieved within {within}, by the hour sent ({tz})"),
+}
 
 
 def by_hour(
@@ -721,30 +855,37 @@ def by_hour(
     tz: str = "Europe/Warsaw",
     within: str | pd.Timedelta = "1h",
     ax: Axes | None = None,
+    lang: str | None = None,
 ) -> Axes:
     """A weekday × hour grid of the ledger's history in local time, coloured by how the messages sent then did.
 
     ``data`` is ``mmsnb.history(...)``; ``what`` is ``"rate"`` (the share delivered) or ``"retrieved_within"``
     (the share retrieved within ``within`` of sending, of the messages whose fate by then is known; see
-    :func:`mmsnb.analysis.hourly`). Hours in which nothing was sent stay blank.
+    :func:`mmsnb.analysis.hourly`). Hours in which nothing was sent stay blank. The colours run from dark to light
+    (viridis), so the grid reads printed in greyscale. ``lang="pl"`` writes it in Polish, weekdays included
+    (default: ``MMSNB_LANG``, else English).
 
     >>> ax = by_hour(mmsnb.history(client=client), what="retrieved_within", within="2h")
     """
     from .analysis import WEEKDAYS, hourly
 
+    _ = speaker(lang)
     if what not in BY_HOUR:
         raise InputError(f"what={what!r} is not something by_hour draws; choose one of {', '.join(BY_HOUR)}.")
     table = hourly(data, tz=tz, within=within)
-    name = BY_HOUR[what].format(within=_duration(pd.Timedelta(within)))
-    title = f"Share {name}, by the hour sent ({tz})"
+    span = _duration(pd.Timedelta(within), _)
+    name, title = _(BY_HOUR[what], within=span), _(BY_HOUR_TITLES[what], within=span, tz=tz)
     if table.empty:
-        return _nothing(_axes(ax), title, "nothing was sent")
+        return _nothing(_axes(ax), title, _("nothing was sent"), _)
     grid = table[what].unstack("hour").reindex(index=list(WEEKDAYS), columns=range(24))
     ax = _axes(ax, figsize=(10.0, 3.8))
     image = ax.imshow(grid.to_numpy(dtype="float64"), aspect="auto", cmap="viridis", vmin=0, vmax=1)
-    ax.figure.colorbar(image, ax=ax, format=PercentFormatter(1.0), label=name)
-    ax.set_yticks(range(7), list(WEEKDAYS))
+    bar = ax.figure.colorbar(image, ax=ax, label=name)
+    _percent_axis(bar.ax.yaxis, _)
+    days = list(WEEKDAYS) if _.lang == "en" else [str(get_day_names("abbreviated", locale=_.lang)[k]) for k in range(7)]
+    ax.set_yticks(range(7), days)
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
-    ax.set_xlabel(f"hour sent ({tz})")
-    ax.set_title(f"{title}; {int(table['messages'].sum()):,} messages")
-    return ax
+    ax.set_xlabel(_("hour sent ({tz})", tz=tz))
+    messages = _.ngettext("{n} message", "{n} messages", int(table["messages"].sum()))
+    ax.set_title(f"{title}; {messages}")
+    return _done(ax, _)

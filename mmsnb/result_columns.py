@@ -12,7 +12,7 @@ True
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -135,7 +135,9 @@ class SendInfo:
     the API requests it planned; ``available`` and ``resets_on`` the quota it read; ``files`` each
     distinct file it read (path, bytes, type, sha256); ``in_flight`` the pace's decisions; ``media`` what
     each file became (``results.mms.media`` shows it as a frame); ``fixes`` the errors that name what to change,
-    as data (each row's position, sentence and fix), for a front end to word (:meth:`said`).
+    as data (each row's position, sentence and fix), for a front end to word (:meth:`said`); ``subject`` the subject
+    (or its template) when one is used for every row, and ``started`` when the send (or the plan) was made (ISO 8601,
+    UTC): with them :meth:`title` shows an automatic campaign name as a person recognises it.
     """
 
     campaign: str
@@ -147,6 +149,14 @@ class SendInfo:
     in_flight: tuple[tuple[str, int], ...] = field(default=())
     media: tuple[dict[str, Any], ...] = ()
     fixes: tuple[dict[str, Any], ...] = ()
+    subject: str | None = None
+    started: str | None = None
+
+    def title(self, lang: str | None = None) -> str:
+        """The campaign as a person recognises it (:func:`mmsnb.words.campaign_title`): the subject's first words and
+        the day, when the name is automatic."""
+        started = None if self.started is None else datetime.fromisoformat(self.started)
+        return words.campaign_title(self.campaign, self.subject, started, lang)
 
     def said(self, position: int, edge: words.Edge) -> str | None:
         """The error of the row at ``position`` in ``edge``'s words, when it names what to change; else None."""
@@ -182,4 +192,6 @@ class SendInfo:
             tuple((d, n) for d, n in record.get("in_flight", ())),
             tuple(record.get("media", ())),
             tuple(record.get("fixes", ())),
+            record.get("subject"),
+            record.get("started"),
         )

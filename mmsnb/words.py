@@ -25,6 +25,7 @@ import gettext
 import io
 import locale
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -344,3 +345,53 @@ def _dotenv_language(path: Path, _stamp: int) -> str:
     from dotenv import dotenv_values
 
     return dotenv_values(path).get("MMSNB_LANG") or ""
+
+
+# -- the campaign as a person recognises it ------------------------------------------------------------------
+
+#: How :func:`mmsnb.campaign.campaign_name` names a campaign nobody named: ``auto-`` and 16 hex digits.
+AUTOMATIC_NAME = re.compile(r"auto-[0-9a-f]{16}")
+#: Words of the subject an automatic name is shown by; the longest a word is shown.
+TITLE_WORDS, TITLE_WORD_LENGTH = 5, 30
+
+
+def campaign_title(
+    campaign: str,
+    subject: str | None = None,
+    when: datetime | date | pd.Timestamp | None = None,
+    lang: str | None = None,
+    tz: str = TIME_ZONE,
+) -> str:
+    """The campaign as a person recognises it: a name someone chose as it is; an automatic name (``auto-…``, the
+    internal key, which stays as it is) as the subject's first words and the day it was sent (in ``tz``).
+
+    >>> campaign_title("auto-5465ffcba600e86b", "Cześć {first_name}!", datetime(2026, 12, 5, 10, 0), "pl")
+    '„Cześć {first_name}!” — 5 grudnia 2026'
+    >>> campaign_title("spring-sale", "Cześć {first_name}!", datetime(2026, 12, 5, 10, 0), "pl")
+    'spring-sale'
+    """
+    if not AUTOMATIC_NAME.fullmatch(campaign):
+        return campaign
+    _ = speaker(lang)
+    found = (subject or "").split()
+    first = " ".join(w if len(w) <= TITLE_WORD_LENGTH else w[:TITLE_WORD_LENGTH] + "…" for w in found[:TITLE_WORDS])
+    first += "…" if len(found) > TITLE_WORDS and not first.endswith("…") else ""
+    day = None if when is None else _day_in(when, tz, _.lang)
+    if first and day:
+        return _("“{words}” — {day}", words=first, day=day)
+    if first:
+        return _("“{words}”", words=first)
+    if day:
+        return _("Campaign of {day}", day=day)
+    return _("Campaign named automatically")
+
+
+def _day_in(when: datetime | date, tz: str, lang: Lang) -> str:
+    """The day of ``when`` in ``tz`` (a naive time is UTC; a date is taken as it is): "5 grudnia 2026"."""
+    import pandas as pd
+
+    if isinstance(when, datetime):
+        stamp = pd.Timestamp(when)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+        when = stamp.tz_convert(tz).date()
+    return str(format_date(when, "d MMMM y", locale=lang))

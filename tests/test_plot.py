@@ -513,4 +513,4 @@ def test_a_timeline_in_polish_names_its_axes_and_legend_in_polish(statuses, monk
     assert ax.get_legend().get_title().get_text() == "ostatni stan (teraz)"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["Dostarczono (2)", "Czeka na raport (0)", "Nie dostarczono (1)"]
-    assert [line.get_marker() for line in ax.lines] == ["o"] * 3  # markers, not colour alone
+    assert [line.get_marker() for line in ax.lines] == ["o", "s", "x"]  # a marker each: not colour alone

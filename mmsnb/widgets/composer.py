@@ -30,7 +30,7 @@ from ..message import (
 )
 from ..result_columns import SendState
 from ..rules import MinGap
-from ..words import N_, SEND_STATE_WORDS, Speaker, done, language
+from ..words import N_, SEND_STATE_WORDS, Speaker, campaign_title, done, language
 from . import markup
 from .attachments import AttachmentsPanel
 from .markup import line, size
@@ -71,8 +71,6 @@ _SKIPPED = {
 _TROUBLE = (SendState.QUOTA, SendState.REJECTED, SendState.UNKNOWN, SendState.STOPPED)
 #: The priorities offered, by what a person reads: the gateway's default is its normal priority.
 _PRIORITIES = ((N_("Normal"), "Default"), (N_("Low"), "Low"), (N_("High"), "High"))
-#: Words of an automatic campaign name shown from the subject.
-_NAME_WORDS = 5
 
 
 def campaign_label(planned: Plan, subject: str, named: bool, _: Speaker) -> str:
@@ -80,11 +78,8 @@ def campaign_label(planned: Plan, subject: str, named: bool, _: Speaker) -> str:
     (the internal key, ``planned.campaign``, stays as it is)."""
     if named:
         return _("Campaign: {name}.", name=planned.campaign)
-    first = " ".join(subject.split()[:_NAME_WORDS]) + ("…" if len(subject.split()) > _NAME_WORDS else "")
-    today = _.day(pd.Timestamp.now(tz="Europe/Warsaw").date())
-    if not first:
-        return _("Campaign: named automatically, {day}.", day=today)
-    return _("Campaign: “{words}”, {day} (named automatically).", words=first, day=today)
+    title = campaign_title(planned.campaign, subject, pd.Timestamp.now(tz="UTC"), _.lang)
+    return _("Campaign: {name} (named automatically).", name=title)
 
 
 def _media_lines(planned: Plan, keep_metadata: bool, _: Speaker) -> list[str]:

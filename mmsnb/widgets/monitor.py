@@ -7,6 +7,7 @@ Monitor(...)
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 
@@ -20,7 +21,7 @@ from ..delivery_statuses import CATEGORY_COLORS
 from ..errors import MMSError
 from ..ledger import LedgerSpec
 from ..polling import Poller
-from ..result_columns import CATEGORIES
+from ..result_columns import CATEGORIES, SendInfo
 from ..words import CATEGORY_WORDS, Speaker, language
 from . import markup
 from .markup import line
@@ -38,6 +39,12 @@ def open_rows(results: pd.DataFrame) -> np.ndarray:
         return sent
     final: npt.NDArray[np.bool_] = results["final"].fillna(False).to_numpy(dtype=bool)
     return sent & ~final
+
+
+def heading(results: pd.DataFrame, _: Speaker) -> str:
+    """The view's heading: "Delivery", and the campaign as a person recognises it when the send recorded it."""
+    info = SendInfo.of(results)
+    return _("Delivery") if info is None else _("Delivery: {campaign}", campaign=info.title(_.lang))
 
 
 class Monitor(widgets.VBox):
@@ -95,7 +102,7 @@ class Monitor(widgets.VBox):
         self.stop_button.on_click(lambda _: self.stop())
         super().__init__(
             [
-                widgets.HTML('<b style="font-size:1.05em">{}</b>'.format(_("Delivery"))),
+                widgets.HTML(f'<b style="font-size:1.05em">{html.escape(heading(results, _))}</b>'),
                 self.summary,
                 *chart,
                 widgets.HBox([self.stop_button, self.elapsed], layout=widgets.Layout(align_items="center")),
