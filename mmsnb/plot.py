@@ -18,6 +18,7 @@ date once in the axis label; :func:`quota` projects only a steady pace, in round
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, tzinfo
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,7 +37,16 @@ from .errors import InputError
 from .projection import project
 from .result_columns import CATEGORIES, Category
 from .tables import outcome_counts, require
-from .words import CATEGORY_WORDS, N_, SEND_STATE_WORDS, TIME_ZONE, Speaker, campaign_title, speaker
+from .words import (
+    AUTOMATIC_NAME,
+    CATEGORY_WORDS,
+    N_,
+    SEND_STATE_WORDS,
+    TIME_ZONE,
+    Speaker,
+    campaign_title,
+    speaker,
+)
 
 #: Bars of rows that never got a status: white, outlined, so they never pass for a category.
 NOT_SENT_FACE, NOT_SENT_EDGE = "white", "#333333"
@@ -363,7 +373,8 @@ def timeline(
     require(statuses, [*keys, "category", "polled_at"], "status history")
     if campaign is not None:
         statuses = statuses[statuses["campaign"] == campaign]
-    title = _("Status of each address over time") + (f": {campaign}" if campaign is not None else "")
+    shown = _shown_campaigns(data, statuses, _)
+    title = _("Status of each address over time") + (f": {shown(campaign)}" if campaign is not None else "")
     statuses = statuses[statuses["category"].notna()]
     if statuses.empty:
         never = (
@@ -389,7 +400,7 @@ def timeline(
         )
     ax.set_ylim(bottom=0)
     if campaign is None:
-        names = sorted(map(str, statuses["campaign"].dropna().unique()))
+        names = [shown(name) for name in sorted(map(str, statuses["campaign"].dropna().unique()))]
         if len(names) == 1:
             title += f": {names[0]}"
         else:
@@ -402,6 +413,20 @@ def timeline(
     ax.set_ylabel(_("addresses"))
     ax.legend(title=_("latest status (now)"), loc="best")
     return _done(ax, _)
+
+
+def _shown_campaigns(data: object, statuses: pd.DataFrame, _: Speaker) -> Callable[[str], str]:
+    """How a chart names each campaign: as chosen, or an automatic name by the day of its first send (or poll)."""
+    sends = getattr(data, "sends", None)
+    times = (sends["campaign"], sends["sent_at"]) if isinstance(sends, pd.DataFrame) and "sent_at" in sends else None
+    campaigns, when = times or (statuses["campaign"], statuses["polled_at"])
+    first = pd.to_datetime(when, utc=True).groupby(campaigns.astype("str")).min()
+
+    def shown(name: str) -> str:
+        day = first.get(name)
+        return campaign_title(name, None, None if day is None or pd.isna(day) else day, _.lang)
+
+    return shown
 
 
 def _time_unit(seconds: pd.Series) -> tuple[float, str]:
@@ -824,7 +849,8 @@ def campaigns(data: pd.DataFrame, *, ax: Axes | None = None, lang: str | None = 
     labels = []
     for name, first, accepted in zip(data.index, data["first_sent"], data["accepted"], strict=True):
         day = "" if pd.isna(first) else "\n" + (f"{first.day} {first:%b %Y}" if _.lang == "en" else _date(first, _))
-        shown = campaign_title(str(name), lang=_.lang)
+        shown = campaign_title(str(name), None, None if pd.isna(first) else first, _.lang)
+        day = "" if AUTOMATIC_NAME.fullmatch(str(name)) else day  # the automatic name is shown by its day
         counted = _("{n} accepted", n=_count(accepted, _)) if accepted else _("none accepted")
         labels.append(f"{shown}{day}\n{counted}")
     slanted: dict[str, Any] = {"rotation": 30, "ha": "right"} if len(data) > 6 else {}

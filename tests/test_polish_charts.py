@@ -104,6 +104,7 @@ def test_plain_polish_everywhere_on_every_chart(sent) -> None:
         said = texts(ax)
         assert ax.get_title() and ax.get_xlabel(), name
         assert problems(ours_removed(said)) == [], (name, said)
+        assert not any("auto-" in t for t in said), (name, said)  # an automatic name by its day, not its key
         decimal_points = [t for t in said if re.search(r"\d\.\d", t) and ":" not in t]
         assert decimal_points == [], (name, decimal_points)  # a decimal comma ("38,5 %"), never a point
 
@@ -133,7 +134,8 @@ def test_polish_words_numbers_and_days_on_the_charts(sent) -> None:
     shares = [t.get_text() for t in drawn["outcomes"].texts if t.get_text()]
     assert shares and all(re.fullmatch(r"\d+ \(\d+(,\d)? %\)", s) for s in shares), shares
     labels = [t.get_text() for t in drawn["campaigns"].get_xticklabels()]
-    assert labels[0].startswith("Kampania o nazwie nadanej automatycznie\n"), labels  # the ledger has no subject
+    today = words.campaign_title("auto-" + "0" * 16, None, results["sent_at"].min(), "pl")
+    assert labels[0].startswith(f"{today}\nprzyjęto "), labels  # the ledger has no subject: the day it was sent
     assert labels[1].startswith("wiosna\n"), labels
 
 
