@@ -267,3 +267,28 @@ def test_the_monitor_shows_the_campaign_by_its_subject(sent, client) -> None:
     finally:
         monitor.stop()
         monitor.close()
+
+
+def test_a_report_from_the_ledger_names_the_campaign_by_its_day_or_as_chosen(sent) -> None:
+    results, _history, folder = sent
+    ledger = folder / "ledger.sqlite"
+    key = str(results.mms.info.campaign)
+    day = words.campaign_title(key, None, results["sent_at"].min(), "pl")
+    for campaign, title in ((key, day), ("wiosna", "Kampania wiosna")):
+        page = Page()
+        page.feed(mmsnb.report(campaign, folder / "z-rejestru.html", ledger=ledger, lang="pl").read_text("utf-8"))
+        assert page.headings == [title]
+        assert problems(ours_removed([s.replace("mmsnb", " ") for s in page.text])) == []
+
+
+@pytest.mark.parametrize("name", PUBLIC_CHARTS)
+def test_a_chart_with_nothing_to_show_says_so_in_polish(sent, name: str) -> None:
+    results, history, _ = sent
+    empty = mmsnb.History(history.sends.iloc[:0], history.statuses.iloc[:0], history.quota.iloc[:0])
+    if name == "compare":  # mmsnb.compare refuses no rows: an empty comparison as it would look
+        ax = plot.compare(pd.DataFrame(columns=["sent", "rate", "rate_low", "rate_high"]), lang="pl")
+    else:
+        ax = DRAW[name](results.iloc[:0], empty)
+    said = texts(ax)
+    assert any(t.startswith("Nic do pokazania: ") for t in said), said
+    assert problems(ours_removed(said)) == []
