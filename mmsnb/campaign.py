@@ -38,6 +38,7 @@ from .phones import ORANGE
 from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
+from .storing import stored_campaign
 from .words import plural as _plural
 
 
@@ -93,6 +94,33 @@ def _known(ledger: Location | Ledger, campaign: str, addresses: list[str], min_g
     with Ledger.open(ledger) as book:
         contacts = {} if min_gap is None else book.contacts(campaign, addresses, min_gap.since())
         return _Known(book.claims(campaign), book.opted_out(addresses), contacts)
+
+
+def _to_send(
+    rows: list[Row],
+    known: _Known,
+    settled: dict[int, Outcome],
+    *,
+    per_row: bool,
+    retry_unknown: bool,
+    min_gap: MinGap | None,
+) -> list[Row]:
+    """The ``rows`` still to send; the outcomes of those the ledger settles (a claim, an opt-out, a recent
+    contact) go into ``settled``."""
+    to_send = []
+    for row in rows:
+        assert row.address is not None
+        hold = holding(known.claims.get(row.address, ()), row.content_key if per_row else "", retry_unknown)
+        if hold is not None:
+            settled[row.position] = from_claim(hold)
+        elif row.address in known.opted_out:
+            settled[row.position] = opted_out(known.opted_out[row.address])
+        elif row.address in known.contacts:
+            assert min_gap is not None
+            settled[row.position] = min_gap.too_soon(known.contacts[row.address])
+        else:
+            to_send.append(row)
+    return to_send
 
 
 def _shortfall(needed: int, limit: Limit) -> str | None:
@@ -155,6 +183,9 @@ class Plan:
     retry_unknown: bool = False
     min_gap: MinGap | None = None
     processed: Media | None = None
+    to: str = "msisdn"
+    group: bool = True
+    max_addresses: int = 50
 
     @property
     def media(self) -> pd.DataFrame:
@@ -307,6 +338,7 @@ class Plan:
         cap = None if rate is None else RateCap.parse(rate)
         outcomes = dict(self.settled)
         with Ledger.open(self.ledger) as book:
+            book.store(stored_campaign(self))
             book.record_quota(limit)
             requests = self._unsettled(book, outcomes)
             short = _shortfall(len(requests), limit)
@@ -421,19 +453,7 @@ def plan(
     settled = _checked_outcomes(frame, checked, per_row)
     candidates = [row for row in checked.rows if row.position not in settled]
     known = _known(where, name, list({str(row.address) for row in candidates}), gap)
-    to_send = []
-    for row in candidates:
-        assert row.address is not None
-        hold = holding(known.claims.get(row.address, ()), row.content_key if per_row else "", retry_unknown)
-        if hold is not None:
-            settled[row.position] = from_claim(hold)
-        elif row.address in known.opted_out:
-            settled[row.position] = opted_out(known.opted_out[row.address])
-        elif row.address in known.contacts:
-            assert gap is not None
-            settled[row.position] = gap.too_soon(known.contacts[row.address])
-        else:
-            to_send.append(row)
+    to_send = _to_send(candidates, known, settled, per_row=per_row, retry_unknown=retry_unknown, min_gap=gap)
     requests = group_requests(to_send, group=group, max_addresses=max_addresses)
     return Plan(
         client=client,
@@ -449,6 +469,9 @@ def plan(
         retry_unknown=retry_unknown,
         min_gap=gap,
         processed=checked.media,
+        to=to,
+        group=group,
+        max_addresses=max_addresses,
     )
 
 
@@ -461,7 +484,7 @@ def send(
     max_workers: int = 32,
     rate: str | None = None,
     allow_partial: bool = False,
-    progress: bool | None = None,
+    progress: Progress = None,
     **planning: Unpack[PlanOptions],
 ) -> pd.DataFrame:
     """Plan and send in one step: ``plan(client, frame, **planning).send(...)``; returns the results frame.
