@@ -158,8 +158,9 @@ class Plan:
 
     ``rows`` are the checked rows and ``requests`` the API requests that will carry the rows to
     send; ``settled`` holds the rows already decided (invalid, repeated, or settled by an earlier
-    run in the ledger); ``limit`` is the quota read when planning. Shown in a notebook, a Plan is
-    its dry-run frame (:meth:`to_frame`).
+    run in the ledger); ``limit`` is the quota read when planning; ``to``, ``group`` and ``max_addresses``
+    are the options it was planned with, stored with the campaign when it is sent. Shown in a notebook,
+    a Plan is its dry-run frame (:meth:`to_frame`).
 
     >>> plan = mmsnb.plan(client, frame, subject="Hej", campaign="plan-example")
     >>> plan.to_frame().send_state.value_counts().head(2)
@@ -304,7 +305,9 @@ class Plan:
 
         The quota is read again first (:func:`send` uses the plan's reading). ``allow_partial=True``
         sends what it allows. Every request claims its recipients in the ledger before it leaves, so
-        sending a plan again (or another run of the campaign at the same time) never sends twice.
+        sending a plan again (or another run of the campaign at the same time) never sends twice. Before
+        the first request leaves, the ledger stores the campaign (each recipient's message, the files once
+        each), so that :func:`mmsnb.resume` can finish it from the ledger alone.
 
         Pace: with ``workers="auto"`` the number of requests in flight starts at 2, doubles while
         answers come back healthy, and halves when the gateway says "slow down" (429, 503) or a

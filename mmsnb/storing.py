@@ -85,8 +85,9 @@ def stored_campaign(plan: Plan) -> StoredCampaign:
     for row in plan.rows:
         if row.message is None or row.address is None or row.duplicate_of is not None:
             continue
-        messages[row.content_key] = message_record(row.message)
-        files.update({a.digest.hex(): a.data for a in row.message.attachments})
+        if row.content_key not in messages:
+            messages[row.content_key] = message_record(row.message)
+            files.update({a.digest.hex(): a.data for a in row.message.attachments})
         slot = row.content_key if plan.per_row else ""
         label, number = plain(frame.index[row.position]), plain(numbers[row.position])
         recipients.append(StoredRecipient(row.address, slot, row.content_key, label, number, row.carrier))

@@ -65,7 +65,7 @@ def _start_and_kill(sandbox: mmsnb.Sandbox, folder: Path, env: dict[str, str], a
 
 def test_a_campaign_killed_mid_send_is_finished_by_mmsnb_resume_from_another_folder(make_sandbox, tmp_path, jpeg):
     sandbox = make_sandbox(latency=0.3)
-    numbers = orange(30)
+    numbers = orange(40)
     laptop, elsewhere = tmp_path / "laptop", tmp_path / "elsewhere"
     laptop.mkdir()
     elsewhere.mkdir()
@@ -100,9 +100,10 @@ def test_a_campaign_killed_mid_send_is_finished_by_mmsnb_resume_from_another_fol
     got = received_addresses(sandbox)
     assert all(got[a] == 1 for a in addresses if a not in unknown), got  # sent once: before the kill or after
     assert all(got[a] <= 1 for a in unknown), got  # in doubt: reported, not sent again
-    assert len(got) == len(addresses) and sorted(got) == sorted(addresses)
+    assert set(got) <= set(addresses)  # an unknown one may not have arrived: its run died before it left
     subjects = {r.addresses[0]: r.subject for r in sandbox.received}
-    assert subjects == {f"tel:+48{n}": f"Cześć {name}!" for n, name in zip(numbers, names, strict=True)}
+    expected = {f"tel:+48{n}": f"Cześć {name}!" for n, name in zip(numbers, names, strict=True)}
+    assert subjects == {a: expected[a] for a in got}
     assert {r.attachments[0].data for r in sandbox.received} == {jpeg}  # the file came from the ledger
     assert sorted(p.name for p in elsewhere.iterdir()) == []  # the ledger named by the setting, nothing written here
 

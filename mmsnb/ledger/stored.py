@@ -64,11 +64,16 @@ def write(tx: Any, kept: StoredCampaign, at: str) -> None:
         "INSERT INTO stored_campaigns (campaign, settings, stored_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (campaign, json.dumps(kept.settings, sort_keys=True), at),
     )
+    stored = {key for (key,) in tx.execute("SELECT content_key FROM stored_messages WHERE campaign = ?", (campaign,))}
     tx.executemany(
         "INSERT INTO stored_messages (campaign, content_key, message) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        [(campaign, key, json.dumps(message, ensure_ascii=False)) for key, message in sorted(kept.messages.items())],
+        [
+            (campaign, key, json.dumps(message, ensure_ascii=False))
+            for key, message in kept.messages.items()
+            if key not in stored
+        ],
     )
-    digests = sorted(kept.files)  # one order, so two campaigns storing the same files never wait for each other
+    digests = sorted(kept.files)  # one order: two campaigns storing the same files at once never deadlock
     have = {
         d for chunk in _chunks(digests) for (d,) in tx.execute(f"{_FILES.format('sha256')} ({_marks(chunk)})", chunk)
     }
@@ -76,12 +81,14 @@ def write(tx: Any, kept: StoredCampaign, at: str) -> None:
         "INSERT INTO stored_files (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(d, kept.files[d]) for d in digests if d not in have],
     )
+    known = set(tx.execute("SELECT address, slot FROM stored_recipients WHERE campaign = ?", (campaign,)))
     tx.executemany(
         "INSERT INTO stored_recipients (campaign, address, slot, content_key, label, number, carrier) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
             (campaign, r.address, r.slot, r.content_key, json.dumps(r.label), json.dumps(r.number), r.carrier)
             for r in kept.recipients
+            if (r.address, r.slot) not in known
         ],
     )
 
