@@ -213,6 +213,34 @@ def test_a_later_send_adds_its_new_recipients_and_keeps_the_first_ones(sandbox, 
     )
 
 
+def test_rows_of_several_contents_per_number_come_back_with_their_labels_of_several_levels(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=2)
+    client = sandbox.client()
+    ledger = tmp_path / "ledger.sqlite"
+    index = pd.MultiIndex.from_tuples([("north", 1), ("north", 2), ("south", 1), ("south", 2)], names=["shop", "n"])
+    numbers = [orange(1)[0], orange(1)[0], *orange(2, 1)]
+    frame = pd.DataFrame({"phone": numbers, "offer": ["tea", "cake", "tea", "tea"]}, index=index)
+    sent = mmsnb.send(
+        client,
+        frame,
+        to="phone",
+        subject="Dziś {offer}",
+        per_row=True,
+        campaign="offers",
+        ledger=ledger,
+        group=False,
+        allow_partial=True,
+        progress=False,
+    )
+    assert sent.send_state.astype(str).tolist() == ["accepted", "quota", "accepted", "quota"]  # by content
+    sandbox.reset_quota()
+    results = mmsnb.resume("offers", client=client, ledger=ledger, progress=False)
+    assert results.index.equals(index) and results.phone.tolist() == numbers
+    assert results.send_state.astype(str).tolist() == ["already-sent", "accepted", "already-sent", "accepted"]
+    got = Counter((r.addresses[0], r.subject) for r in sandbox.received)
+    assert got == Counter({(f"tel:+48{n}", f"Dziś {offer}"): 1 for n, offer in zip(numbers, frame.offer, strict=True)})
+
+
 # -- refusals ---------------------------------------------------------------------------------------------------
 
 
