@@ -128,6 +128,7 @@ def test_two_processes_resuming_one_campaign_at_once_send_each_number_once(make_
         client,
         pd.DataFrame({"msisdn": numbers}),
         subject="Zima",
+        attachments=("zima.txt", b"Zimowa oferta"),
         campaign="winter",
         ledger=pg_url,
         group=False,
@@ -150,6 +151,7 @@ def test_two_processes_resuming_one_campaign_at_once_send_each_number_once(make_
         assert [states[0][address], states[1][address]].count("accepted") <= 1
     accepted = {a for s in states for a, state in s.items() if state == "accepted"}
     assert len(accepted) == 60  # the 60 left over, shared between the two
+    assert {r.attachments[0].data for r in sandbox.received} == {b"Zimowa oferta"}  # kept in the database
 
 
 # -- the rules hold at resume time -----------------------------------------------------------------------------
