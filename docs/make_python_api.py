@@ -24,7 +24,7 @@ Generated from the docstrings by `docs/make_python_api.py` (a test keeps it up t
 Errors are one family: every exception mmsnb raises is an `mmsnb.MMSError`.
 """
 GROUPS: list[tuple[str, list[str]]] = [
-    ("Sending", ["connect", "Client", "plan", "Plan", "send", "poll", "Message", "Attachment", "normalize"]),
+    ("Sending", ["connect", "Client", "plan", "Plan", "send", "resume", "poll", "Message", "Attachment", "normalize"]),
     ("Reading files", ["read_recipients", "read_results", "sample"]),
     ("Results", ["SendState", "SEND_STATES", "Category", "SendInfo", "SendResult", "DeliveryStatus", "Limit"]),
     ("Analysis", ["summary", "failures", "compare", "retrieval", "Retrieval", "campaigns", "report", "plot"]),

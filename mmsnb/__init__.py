@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .phones import normalize
     from .polling import poll
     from .result_columns import SEND_STATES, Category, SendInfo, SendState
+    from .resuming import resume
     from .samples import sample
     from .sandbox import Faults, Sandbox
     from .tables import failures, summary
@@ -67,6 +68,7 @@ _LAZY: dict[str, str] = {
     "Plan": "campaign",
     "plan": "campaign",
     "send": "campaign",
+    "resume": "resuming",
     "Attachment": "message",
     "Message": "message",
     "SEND_STATES": "result_columns",
@@ -140,6 +142,7 @@ __all__ = [
     "read_recipients",
     "read_results",
     "report",
+    "resume",
     "retrieval",
     "sample",
     "send",

@@ -38,6 +38,7 @@ from .phones import ORANGE
 from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
+from .storing import stored_campaign
 from .words import plural as _plural
 
 
@@ -95,6 +96,33 @@ def _known(ledger: Location | Ledger, campaign: str, addresses: list[str], min_g
         return _Known(book.claims(campaign), book.opted_out(addresses), contacts)
 
 
+def _to_send(
+    rows: list[Row],
+    known: _Known,
+    settled: dict[int, Outcome],
+    *,
+    per_row: bool,
+    retry_unknown: bool,
+    min_gap: MinGap | None,
+) -> list[Row]:
+    """The ``rows`` still to send; the outcomes of those the ledger settles (a claim, an opt-out, a recent
+    contact) go into ``settled``."""
+    to_send = []
+    for row in rows:
+        assert row.address is not None
+        hold = holding(known.claims.get(row.address, ()), row.content_key if per_row else "", retry_unknown)
+        if hold is not None:
+            settled[row.position] = from_claim(hold)
+        elif row.address in known.opted_out:
+            settled[row.position] = opted_out(known.opted_out[row.address])
+        elif row.address in known.contacts:
+            assert min_gap is not None
+            settled[row.position] = min_gap.too_soon(known.contacts[row.address])
+        else:
+            to_send.append(row)
+    return to_send
+
+
 def _shortfall(needed: int, limit: Limit) -> str | None:
     """Why ``limit`` cannot carry ``needed`` requests; None when it can."""
     if needed <= limit.available:
@@ -130,8 +158,9 @@ class Plan:
 
     ``rows`` are the checked rows and ``requests`` the API requests that will carry the rows to
     send; ``settled`` holds the rows already decided (invalid, repeated, or settled by an earlier
-    run in the ledger); ``limit`` is the quota read when planning. Shown in a notebook, a Plan is
-    its dry-run frame (:meth:`to_frame`).
+    run in the ledger); ``limit`` is the quota read when planning; ``to``, ``group`` and ``max_addresses``
+    are the options it was planned with, stored with the campaign when it is sent. Shown in a notebook,
+    a Plan is its dry-run frame (:meth:`to_frame`).
 
     >>> plan = mmsnb.plan(client, frame, subject="Hej", campaign="plan-example")
     >>> plan.to_frame().send_state.value_counts().head(2)
@@ -157,6 +186,9 @@ class Plan:
     processed: Media | None = None
     #: The subject (or its template) when one is used for every row; None when it comes from a column.
     subject: str | None = None
+    to: str = "msisdn"
+    group: bool = True
+    max_addresses: int = 50
 
     @property
     def media(self) -> pd.DataFrame:
@@ -279,7 +311,9 @@ class Plan:
 
         The quota is read again first (:func:`send` uses the plan's reading). ``allow_partial=True``
         sends what it allows. Every request claims its recipients in the ledger before it leaves, so
-        sending a plan again (or another run of the campaign at the same time) never sends twice.
+        sending a plan again (or another run of the campaign at the same time) never sends twice. Before
+        the first request leaves, the ledger stores the campaign (each recipient's message, the files once
+        each), so that :func:`mmsnb.resume` can finish it from the ledger alone.
 
         Pace: with ``workers="auto"`` the number of requests in flight starts at 2, doubles while
         answers come back healthy, and halves when the gateway says "slow down" (429, 503) or a
@@ -313,6 +347,7 @@ class Plan:
         cap = None if rate is None else RateCap.parse(rate)
         outcomes = dict(self.settled)
         with Ledger.open(self.ledger) as book:
+            book.store(stored_campaign(self))
             book.record_quota(limit)
             requests = self._unsettled(book, outcomes)
             short = _shortfall(len(requests), limit)
@@ -427,19 +462,7 @@ def plan(
     settled = _checked_outcomes(frame, checked, per_row)
     candidates = [row for row in checked.rows if row.position not in settled]
     known = _known(where, name, list({str(row.address) for row in candidates}), gap)
-    to_send = []
-    for row in candidates:
-        assert row.address is not None
-        hold = holding(known.claims.get(row.address, ()), row.content_key if per_row else "", retry_unknown)
-        if hold is not None:
-            settled[row.position] = from_claim(hold)
-        elif row.address in known.opted_out:
-            settled[row.position] = opted_out(known.opted_out[row.address])
-        elif row.address in known.contacts:
-            assert gap is not None
-            settled[row.position] = gap.too_soon(known.contacts[row.address])
-        else:
-            to_send.append(row)
+    to_send = _to_send(candidates, known, settled, per_row=per_row, retry_unknown=retry_unknown, min_gap=gap)
     requests = group_requests(to_send, group=group, max_addresses=max_addresses)
     return Plan(
         client=client,
@@ -456,6 +479,9 @@ def plan(
         min_gap=gap,
         processed=checked.media,
         subject=checked.meaning["subject"] if isinstance(checked.meaning["subject"], str) else None,
+        to=to,
+        group=group,
+        max_addresses=max_addresses,
     )
 
 
@@ -468,7 +494,7 @@ def send(
     max_workers: int = 32,
     rate: str | None = None,
     allow_partial: bool = False,
-    progress: bool | None = None,
+    progress: Progress = None,
     **planning: Unpack[PlanOptions],
 ) -> pd.DataFrame:
     """Plan and send in one step: ``plan(client, frame, **planning).send(...)``; returns the results frame.

@@ -1,4 +1,4 @@
-"""The options of :func:`mmsnb.plan`, :func:`mmsnb.send` and :func:`mmsnb.poll` as types.
+"""The options of :func:`mmsnb.plan`, :meth:`Plan.send`, :func:`mmsnb.send` and :func:`mmsnb.poll` as types.
 
 ``send(**planning)``, ``frame.mms.plan/send/poll``, ``connect(**settings)`` and ``Sandbox(**settings)``
 pass options on; each declares them with a :class:`~typing.TypedDict` and :data:`~typing.Unpack`, so
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from .errors import InputError, MMSError
 
 if TYPE_CHECKING:
+    from .dispatch import Progress
     from .ledger import LedgerSpec
 
 
@@ -46,15 +47,20 @@ class PlanOptions(TypedDict, total=False):
     keep_metadata: bool
 
 
-class SendOptions(PlanOptions, total=False):
-    """Every keyword option of :func:`mmsnb.send`: those of :func:`mmsnb.plan` and of :meth:`Plan.send`."""
+class RunOptions(TypedDict, total=False):
+    """How a campaign is sent: every keyword option of :meth:`Plan.send` (also of :func:`mmsnb.resume`)."""
 
-    dry_run: bool
     workers: int | str
     max_workers: int
     rate: str | None
     allow_partial: bool
-    progress: bool | None
+    progress: Progress
+
+
+class SendOptions(PlanOptions, RunOptions, total=False):
+    """Every keyword option of :func:`mmsnb.send`: those of :func:`mmsnb.plan` and of :meth:`Plan.send`."""
+
+    dry_run: bool
 
 
 class PollOptions(TypedDict, total=False):
@@ -73,6 +79,7 @@ def option_names(options: Any) -> frozenset[str]:
 
 
 PLAN_OPTIONS = option_names(PlanOptions)
+RUN_OPTIONS = option_names(RunOptions)
 SEND_OPTIONS = option_names(SendOptions)
 POLL_OPTIONS = option_names(PollOptions)
 

@@ -237,6 +237,7 @@ def test_every_variable_is_described():
     assert set(subcommands()) == {
         "sandbox",
         "send",
+        "resume",
         "status",
         "limit",
         "opt-out",

@@ -16,7 +16,7 @@ from mmsnb.accessor import MMSAccessor
 from mmsnb.campaign import Plan, plan, send
 from mmsnb.client import Client, ClientSettings
 from mmsnb.dispatch import Run
-from mmsnb.options import PlanOptions, PollOptions, SendOptions
+from mmsnb.options import PlanOptions, PollOptions, RunOptions, SendOptions
 from mmsnb.polling import poll
 from mmsnb.result_columns import Outcome
 from mmsnb.sandbox.gateway import Gateway, GatewaySettings
@@ -41,6 +41,7 @@ def declared(options):
     ("options", "function", "leave_out", "added"),
     [
         (PlanOptions, plan, ("client", "frame"), None),
+        (RunOptions, Plan.send, (), None),
         (SendOptions, send, ("client", "frame"), PlanOptions),
         (PollOptions, poll, ("client", "results"), None),
         (GatewaySettings, Gateway.__init__, (), None),
@@ -59,6 +60,7 @@ def test_the_forwarding_calls_unpack_their_typeddict():
         return next(p.annotation for p in inspect.signature(function).parameters.values() if p.kind is p.VAR_KEYWORD)
 
     assert unpacked(send) == "Unpack[PlanOptions]"
+    assert unpacked(mmsnb.resume) == "Unpack[RunOptions]"
     assert unpacked(MMSAccessor.plan) == "Unpack[PlanOptions]"
     assert unpacked(MMSAccessor.send) == "Unpack[SendOptions]"
     assert unpacked(MMSAccessor.poll) == "Unpack[PollOptions]"
@@ -92,6 +94,8 @@ def use(client: mmsnb.Client, frame: pd.DataFrame) -> None:
     mmsnb.Sandbox().client(verfy=False)
     mmsnb.Client.from_env(max_wiat=1)
     mmsnb.send(client, frame, subject=3)
+    mmsnb.resume("spring", client=client, workers=4, rate="10/s", progress=False)
+    mmsnb.resume("spring", workrs=4)
 """
 
 
@@ -104,7 +108,7 @@ def test_mypy_refuses_a_misspelt_option_and_accepts_the_right_ones(tmp_path, mon
     out, _, _ = mypy_api.run(args)
     lines = snippet.read_text(encoding="utf-8").splitlines()
     wrong = {n for n, line in enumerate(lines, 1) if any(w in line for w in ("subjct", "fitt", "max_worker=", "timout",
-             "quta", "sed=", "verfy", "max_wiat", "subject=3"))}  # fmt: skip
+             "quta", "sed=", "verfy", "max_wiat", "subject=3", "workrs"))}  # fmt: skip
     errors = {int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line}
     assert errors == wrong, out
     assert 'Unexpected keyword argument "subjct" for "send"' in out

@@ -14,7 +14,7 @@ PUBLIC = {
     "Monitor", "NotFoundError", "Plan", "QuotaError", "RedirectError", "Retrieval", "Sandbox", "SendInfo", "SendResult",
     "SendState", "ServerError", "ThrottledError", "TransportError", "campaigns", "compare", "connect", "failures",
     "history", "normalize", "opt_in", "opt_out", "opted_out", "plan", "plot", "poll", "read_recipients", "read_results",
-    "report", "retrieval", "sample", "send", "summary",
+    "report", "resume", "retrieval", "sample", "send", "summary",
 }  # fmt: skip
 
 

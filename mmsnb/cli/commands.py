@@ -22,6 +22,8 @@ from ..words import language
 from . import render
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..client import Client
 
 #: The column of a recipients CSV that holds the numbers, unless ``--column`` names another.
@@ -204,7 +206,6 @@ def send(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..campaign import send
-    from ..result_columns import SendInfo, SendState
 
     numbers = join_numbers(args.numbers, _why_not_number)
     _refuse_any_invalid(numbers)
@@ -227,14 +228,31 @@ def send(args: argparse.Namespace) -> int:
         keep_metadata=args.keep_metadata,
         progress=False,
     )
+    return _shown(results, keep_metadata=args.keep_metadata)
+
+
+def _shown(results: pd.DataFrame, *, keep_metadata: bool = False, again: bool = True) -> int:
+    """Print what a send did, number by number; its exit status."""
+    from ..result_columns import SendInfo, SendState
+
     info = SendInfo.of(results)
     assert info is not None
-    render.show(render.sent(results, info, args.keep_metadata))
+    render.show(render.sent(results, info, keep_metadata, again))
     states = set(results.send_state.astype(str))
     done = {SendState.ACCEPTED, SendState.ALREADY_SENT, SendState.OPTED_OUT, SendState.TOO_SOON}
     if states <= done:
         return 0
     return 2 if states <= done | {SendState.INVALID, SendState.DUPLICATE} else 1
+
+
+def resume(args: argparse.Namespace) -> int:
+    """Finish a campaign from the ledger alone (no table, no files)."""
+    from ..resuming import resume
+
+    results = resume(
+        args.campaign, client=_client(), ledger=args.ledger, workers=args.workers, rate=args.rate, progress=False
+    )
+    return _shown(results, again=False)
 
 
 def _read_numbers(path: str, column: str | None) -> tuple[list[object], list[int]]:

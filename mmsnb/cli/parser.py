@@ -120,6 +120,17 @@ def _campaign(text: str) -> str:
     return text
 
 
+def _workers(text: str) -> int | str:
+    """``--workers``: ``auto``, or how many requests to keep in flight."""
+    from ..pacing import MOST_IN_FLIGHT
+
+    if text == "auto":
+        return text
+    if not text.isdigit() or not 1 <= int(text) <= MOST_IN_FLIGHT:
+        raise argparse.ArgumentTypeError(f"give auto or a whole number from 1 to {MOST_IN_FLIGHT}, not {text!r}")
+    return int(text)
+
+
 def _reads(names: Sequence[str]) -> str:
     """The ``--help`` epilog that lists the environment variables a command reads."""
     width = max(len(n) for n in names)
@@ -209,6 +220,19 @@ def _send_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-metadata", action="store_true", help="send photos' EXIF/GPS/XMP as they are")
 
 
+def _resume_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("campaign", metavar="CAMPAIGN", help="the campaign's name ('mmsnb campaigns' lists them)")
+    p.add_argument("--ledger", metavar="PATH_OR_URL", help=LEDGER_HELP)
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default="auto",
+        metavar="N",
+        help="requests in flight at once: auto (the default: as many as the gateway takes well) or a number",
+    )
+    p.add_argument("--rate", metavar="R/s", help="at most this many requests per second or minute, e.g. 10/s, 600/min")
+
+
 def _opt_out_options(p: argparse.ArgumentParser) -> None:
     _opt_options(p, "why, kept with the opt-out (e.g. 'replied STOP')")
     p.add_argument("--list", action="store_true", help="show the numbers opted out now, with when and why")
@@ -291,6 +315,18 @@ COMMANDS = (
         "command was wrong; 1 when the gateway refused or could not be reached, or the quota ran out.\n\n"
         + _reads(tuple(VARIABLES.values())),
         options=_send_options,
+    ),
+    Command(
+        name="resume",
+        run=commands.resume,
+        help="finish a campaign from the ledger alone",
+        description="Send what a campaign has not sent yet, from what the ledger stored when it was sent: no table "
+        "or files are needed, so it works after a crash, a reboot or on another machine sharing the ledger. "
+        "Numbers sent before are not sent again; numbers that opted out since are left out.",
+        epilog="exit status: 0 when every number was sent (now or by an earlier run) or left out by a rule; 1 when\n"
+        "the gateway refused or could not be reached, the quota ran out, or a number's outcome is unknown.\n\n"
+        + _reads(tuple(VARIABLES.values())),
+        options=_resume_options,
     ),
     Command(
         name="opt-out",

@@ -46,8 +46,9 @@ def status(exc: MMSError) -> int:
     return 2 if isinstance(exc, ConfigError | InputError | LedgerError) else 1
 
 
-def sent(results: pd.DataFrame, info: SendInfo, keep_metadata: bool) -> list[Line]:
-    """One line for each number of a send, then one for each file it changed (when anything was sent)."""
+def sent(results: pd.DataFrame, info: SendInfo, keep_metadata: bool, again: bool = True) -> list[Line]:
+    """One line for each number of a send, then one for each file it changed (when anything was sent);
+    ``again``: a number sent before is told how to send it anew."""
     from ..result_columns import SendState
 
     out: list[Line] = []
@@ -59,7 +60,7 @@ def sent(results: pd.DataFrame, info: SendInfo, keep_metadata: bool) -> list[Lin
             out.append(
                 (
                     f"{who}: already sent at {row.sent_at:%Y-%m-%d %H:%M:%S} UTC as message id: {row.message_id} "
-                    f"(campaign {info.campaign}); not sent again. Add --again to send it anew.",
+                    f"(campaign {info.campaign}); not sent again." + (" Add --again to send it anew." if again else ""),
                     False,
                 )
             )

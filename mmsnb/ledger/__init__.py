@@ -28,6 +28,7 @@ from .journal import Begun, Claim, Contact, Ledger, OptOut, holding, now
 from .location import DEFAULT_NAME, LedgerSpec, Location, gateway_key, keep_own_ledger, locate
 from .optouts import opt_in, opt_out, opted_out
 from .states import REQUEST_STATES, ClaimState, RequestState
+from .stored import StoredCampaign, StoredRecipient
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -49,6 +50,8 @@ __all__ = [
     "Location",
     "OptOut",
     "RequestState",
+    "StoredCampaign",
+    "StoredRecipient",
     "gateway_key",
     "history",
     "holding",

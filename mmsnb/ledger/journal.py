@@ -27,6 +27,7 @@ from .location import LedgerSpec, Location, locate
 from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 from .states import ClaimState, RequestState
+from .stored import StoredCampaign, read, sent_before, write
 
 #: A run on another machine that has not written for this long is taken to have stopped (longer than the
 #: longest "slow down" a client waits out, ``max_wait``, 300 s by default: a waiting run writes when it starts to wait).
@@ -446,6 +447,24 @@ class Ledger:
                 ):
                     out[mid] = bool(report)
         return out
+
+    # -- the stored campaign -----------------------------------------------
+    def store(self, kept: StoredCampaign) -> None:
+        """Keep what finishes ``kept.campaign`` (durably, before its first request leaves); what this ledger
+        keeps of it already stays, and recipients it does not keep yet are added."""
+        with self._store.write() as tx:
+            write(tx, kept, now())
+
+    def stored(self, campaign: str) -> StoredCampaign | None:
+        """The stored ``campaign``; None when it was never sent here, or sent by an mmsnb that stored nothing
+        (:meth:`sent_before` tells which)."""
+        with self._store.read() as tx:
+            return read(tx, campaign)
+
+    def sent_before(self, campaign: str) -> bool:
+        """Whether this ledger records requests of ``campaign``."""
+        with self._store.read() as tx:
+            return sent_before(tx, campaign)
 
     # -- statuses and quota -------------------------------------------------
     def record_status(self, status: DeliveryStatus, polled_at: str) -> None:
