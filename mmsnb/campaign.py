@@ -26,7 +26,7 @@ from typing import Any, Unpack
 import pandas as pd
 
 from .client import Client
-from .dispatch import Progress, Run, dispatch, from_claim
+from .dispatch import Progress, Run, from_claim
 from .errors import Fix, InputError, LedgerError, MMSError, QuotaError
 from .gateway_answers import Limit
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
@@ -38,6 +38,9 @@ from .phones import ORANGE
 from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
+from .schedule import Hours
+from .waiting import Timing, send_in_rounds
+from .words import TIME_ZONE
 from .words import plural as _plural
 
 
@@ -109,6 +112,17 @@ def _record_quota_after(client: Client, book: Ledger) -> None:
     """Keep a quota reading taken after a send, so the ledger's quota history shows what the send used."""
     with suppress(MMSError, LedgerError):  # the outcomes are recorded; a missing reading only costs the chart a point
         book.record_quota(client.limit())
+
+
+def _timing(
+    wait_for_quota: bool, window: str | None, days: str | None, tz: str, start_at: Any, wait_for_hours: bool
+) -> Timing:
+    """When a send may go on, from its options; :class:`InputError` for hours that cannot be read."""
+    for name, value in (("wait_for_quota", wait_for_quota), ("wait_for_hours", wait_for_hours)):
+        if not isinstance(value, bool):
+            raise InputError(f"{name}= must be True or False, not {value!r}.")
+    hours = Hours.parse(window=window, days=days, tz=tz, start_at=start_at)
+    return Timing(hours, wait_for_quota=wait_for_quota, wait_for_hours=wait_for_hours)
 
 
 def _pace(workers: int | str, max_workers: int) -> Pace:
@@ -268,6 +282,12 @@ class Plan:
         rate: str | None = None,
         allow_partial: bool = False,
         progress: Progress = None,
+        wait_for_quota: bool = False,
+        window: str | None = None,
+        days: str | None = None,
+        tz: str = TIME_ZONE,
+        start_at: Any = None,
+        wait_for_hours: bool = True,
     ) -> pd.DataFrame:
         """Send the plan; returns the frame with ``send_state``, ``message_id`` and the other result columns.
 
@@ -282,6 +302,14 @@ class Plan:
         told (up to the client's ``max_wait``) and the same request sent again under its intent.
         ``progress`` shows a bar (``None``: where one shows), none (``False``), or is a function told the rows
         done and the rows in all after each request (the Composer's bar).
+
+        Larger than the quota: ``wait_for_quota=True`` sends what the quota allows, waits for the reset the
+        gateway announced (reading the limit again, never assuming it renewed) and goes on, for as many resets
+        as it takes. Sending hours: ``window="08:00-20:00"``, ``days="Mon-Sat"`` (or ``"Mon,Wed,Fri"``, or
+        Polish ``"pn-sb"``) and ``start_at`` (a datetime or text such as ``"2026-12-05 10:00"``) in the time zone
+        ``tz``: no request leaves outside them. A send waits for the next opening (``wait_for_hours=False``:
+        it stops there instead, its unsent rows ``paused``, and sending it again later resumes it). The bar
+        says what it waits for and until when. An interrupted wait leaves nothing claimed: send again to resume.
         """
         return self._execute(
             self.client.limit(),
@@ -290,6 +318,7 @@ class Plan:
             rate=rate,
             allow_partial=allow_partial,
             progress=progress,
+            timing=_timing(wait_for_quota, window, days, tz, start_at, wait_for_hours),
         )
 
     def _execute(
@@ -301,8 +330,9 @@ class Plan:
         rate: str | None,
         allow_partial: bool,
         progress: Progress,
+        timing: Timing,
     ) -> pd.DataFrame:
-        """Send the requests the quota reading ``limit`` allows."""
+        """Send the requests the quota reading ``limit`` allows (as many readings as ``timing`` waits for)."""
         pace = _pace(workers, max_workers)
         cap = None if rate is None else RateCap.parse(rate)
         outcomes = dict(self.settled)
@@ -310,7 +340,7 @@ class Plan:
             book.record_quota(limit)
             requests = self._unsettled(book, outcomes)
             short = _shortfall(len(requests), limit)
-            if short is not None and not allow_partial:
+            if short is not None and not allow_partial and not timing.wait_for_quota:
                 if not limit.available:
                     raise QuotaError(f"{short} Run again after the counter resets on {limit.resets_on}.")
                 raise QuotaError(
@@ -322,18 +352,9 @@ class Plan:
                         otherwise="Send to fewer numbers now, or run again after the reset.",
                     ),
                 )
-            fitting, over = requests[: limit.available], requests[limit.available :]
-            for request in over:
-                for pos in request.positions:
-                    outcomes[pos] = Outcome(
-                        state=SendState.QUOTA,
-                        error=(
-                            f"Not sent: the quota allows {limit.available} requests now; "
-                            f"run again after it resets on {limit.resets_on}."
-                        ),
-                    )
-            if fitting:
-                run = Run.start(
+
+            def start_run() -> Run:
+                return Run.start(
                     self.client,
                     book,
                     self.campaign,
@@ -342,8 +363,14 @@ class Plan:
                     pace=pace,
                     rate=cap,
                     min_gap=self.min_gap,
+                    hours=timing.hours,
                 )
-                outcomes.update(dispatch(run, fitting, progress=progress))
+
+            if requests:
+                rounds = send_in_rounds(
+                    self.client, book, self.campaign, requests, limit, timing, start_run=start_run, progress=progress
+                )
+                outcomes.update(rounds)
                 _record_quota_after(self.client, book)
         return self._frame(outcomes, self._info(limit, len(requests), tuple(pace.decisions)))
 
@@ -462,6 +489,12 @@ def send(
     rate: str | None = None,
     allow_partial: bool = False,
     progress: bool | None = None,
+    wait_for_quota: bool = False,
+    window: str | None = None,
+    days: str | None = None,
+    tz: str = TIME_ZONE,
+    start_at: Any = None,
+    wait_for_hours: bool = True,
     **planning: Unpack[PlanOptions],
 ) -> pd.DataFrame:
     """Plan and send in one step: ``plan(client, frame, **planning).send(...)``; returns the results frame.
@@ -478,6 +511,7 @@ def send(
     ... )
     """
     check_options(planning, PLAN_OPTIONS, "send()", "help(mmsnb.send) and help(mmsnb.plan)", near=SEND_OPTIONS)
+    timing = _timing(wait_for_quota, window, days, tz, start_at, wait_for_hours)
     planned = plan(client, frame, **planning)
     if dry_run:
         return planned.to_frame()
@@ -488,4 +522,5 @@ def send(
         rate=rate,
         allow_partial=allow_partial,
         progress=progress,
+        timing=timing,
     )

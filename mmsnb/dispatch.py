@@ -40,6 +40,7 @@ from .pacing import Pace, RateCap, Ticket
 from .result_columns import Outcome, SendState
 from .rows import Request
 from .rules import MinGap, opted_out
+from .schedule import Hours
 
 
 def from_claim(claim: Claim) -> Outcome:
@@ -124,6 +125,7 @@ class Run:
     stop: _Stop
     min_gap: MinGap | None = None
     on_wait: Callable[[float], None] = lambda seconds: None
+    hours: Hours | None = None
 
     @classmethod
     def start(
@@ -137,6 +139,7 @@ class Run:
         pace: Pace,
         rate: RateCap | None,
         min_gap: MinGap | None = None,
+        hours: Hours | None = None,
     ) -> Run:
         """A new run of ``campaign``, registered in the ledger."""
         run_id = ledger.start_run(campaign)
@@ -151,6 +154,7 @@ class Run:
             rate=rate,
             stop=_Stop(),
             min_gap=min_gap,
+            hours=hours,
         )
 
 
@@ -197,6 +201,10 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
             return {pos: Outcome(state=run.stop.state, error=run.stop.reason) for pos in request.positions}
         if run.rate is not None:
             run.rate.wait()
+        closed = None if run.hours is None else run.hours.closed(run.client.now())
+        if closed is not None:  # no intent is written outside the sending hours: the rest waits for the opening
+            run.stop.set(SendState.PAUSED, closed)
+            return {pos: Outcome(state=SendState.PAUSED, error=run.stop.reason) for pos in request.positions}
         message = request.message
         try:
             begun = run.ledger.begin(

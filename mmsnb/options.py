@@ -55,6 +55,12 @@ class SendOptions(PlanOptions, total=False):
     rate: str | None
     allow_partial: bool
     progress: bool | None
+    wait_for_quota: bool
+    window: str | None
+    days: str | None
+    tz: str
+    start_at: Any
+    wait_for_hours: bool
 
 
 class PollOptions(TypedDict, total=False):

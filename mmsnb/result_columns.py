@@ -37,6 +37,7 @@ class SendState(StrEnum):
     OPTED_OUT = "opted-out"
     TOO_SOON = "too-soon"
     PLANNED = "planned"
+    PAUSED = "paused"
 
 
 class Category(StrEnum):

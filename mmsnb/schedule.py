@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import Fix, InputError
-from .words import TIME_ZONE
+from .words import TIME_ZONE, Speaker
 
 #: Monday first, as :meth:`datetime.weekday` counts.
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -230,6 +230,25 @@ class Hours:
     def next_opening(self, at: datetime) -> datetime:
         """The first moment at or after ``at`` when a request may leave."""
         return self.opening(at)[0]
+
+    def closed(self, at: datetime) -> str | None:
+        """Why no request may leave at ``at``, ending with when one may (local time, in words); None when one may.
+
+        >>> Hours.parse(window="08:00-20:00").closed(datetime(2026, 12, 5, 21, 0, tzinfo=UTC))
+        'outside the sending hours (08:00-20:00, Europe/Warsaw); they open next on Sunday, 6 December 2026, 08:00.'
+        """
+        opening = self.next_opening(at)
+        if opening <= at:
+            return None
+        when = local_words(opening, self.tz)
+        if self.start_at is not None and opening == self.start_at:
+            return f"the campaign starts on {when} ({self.tz})."
+        return f"outside the sending hours ({self.describe()}); they open next on {when}."
+
+
+def local_words(moment: datetime, tz: ZoneInfo) -> str:
+    """``moment`` on the wall clocks of ``tz``, in words: ``"Sunday, 6 December 2026, 08:00"``."""
+    return f"{moment.astimezone(tz):%A}, {Speaker().when(moment, str(tz))}"
 
 
 def _days_text(days: frozenset[int]) -> str:

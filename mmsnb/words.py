@@ -316,6 +316,7 @@ SEND_STATE_WORDS: dict[str, str] = {
     "opted-out": N_("Not sent — opted out"),
     "too-soon": N_("Not sent — contacted recently"),
     "planned": N_("Planned"),
+    "paused": N_("Not sent — outside the sending hours"),
 }
 #: What a person reads for each delivery category.
 CATEGORY_WORDS: dict[str, str] = {

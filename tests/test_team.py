@@ -200,7 +200,7 @@ def test_a_newer_schema_is_refused_and_the_version_is_a_row(pg_url):
 
     Ledger(pg_url).close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(4,)]
         conn.execute("UPDATE schema_version SET version = 99")
     # this process keeps a pool for the URL: a new URL spelling (another process) must check the version
     with pytest.raises(mmsnb.LedgerError, match=r"newer mmsnb \(schema 99"):
@@ -219,7 +219,7 @@ def test_a_schema_2_sqlite_ledger_gains_opt_outs_and_keeps_its_sends(sandbox, tm
         conn.execute("PRAGMA user_version = 2")
     mmsnb.opt_out("501000000", ledger=path)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(4,)]
     again = mmsnb.send(
         client, pd.DataFrame({"msisdn": orange(3)}), subject="Hej", campaign="old", ledger=path, progress=False
     )

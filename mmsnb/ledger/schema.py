@@ -15,8 +15,9 @@ from ..errors import LedgerError
 #: The version this code writes. 1: recipients per content; 2: runs and claims (SQLite's ``user_version``);
 #: 3: the ``schema_version`` row, opt-outs, and claims keyed by number first: a request looks up its numbers'
 #: claims, and contact pressure a number's claims in every campaign, and a fresh PostgreSQL database (with
-#: no statistics yet) plans both as lookups of that key rather than scans of the campaign.
-SCHEMA_VERSION = 3
+#: no statistics yet) plans both as lookups of that key rather than scans of the campaign; 4: each campaign's
+#: state (sending, paused, waiting for the quota, finished, interrupted).
+SCHEMA_VERSION = 4
 
 _IDENTITY = {
     "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -85,7 +86,15 @@ CREATE TABLE IF NOT EXISTS opt_outs (
     opted_in_at TEXT,
     opted_in_reason TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS opt_outs_standing ON opt_outs (address) WHERE opted_in_at IS NULL
+CREATE UNIQUE INDEX IF NOT EXISTS opt_outs_standing ON opt_outs (address) WHERE opted_in_at IS NULL;
+CREATE TABLE IF NOT EXISTS campaign_states (
+    campaign TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    reason TEXT,
+    until_at TEXT,
+    run_id BIGINT REFERENCES runs (id),
+    updated_at TEXT NOT NULL
+)
 """
 
 

@@ -4,7 +4,7 @@ every commit synced to disk.
 >>> store = SQLiteStore(Location(Path(":memory:")))
 >>> with store.read() as tx:
 ...     tx.execute("SELECT version FROM schema_version")
-[(3,)]
+[(4,)]
 """
 
 from __future__ import annotations
