@@ -7,6 +7,7 @@ What the gateway received, and when, is counted at the sandbox.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -54,8 +55,9 @@ def local_times(sandbox) -> list[datetime]:
     return [r.received_at.astimezone(WARSAW) for r in sandbox.received]
 
 
-def state_of(ledger, campaign: str) -> pd.Series:
-    return mmsnb.campaigns(ledger).loc[campaign, ["state", "state_reason", "state_until"]]
+def state_of(ledger, campaign: str) -> dict:
+    """The state columns of ``campaign``'s row of :func:`mmsnb.campaigns`."""
+    return mmsnb.campaigns(ledger).loc[campaign, ["state", "state_reason", "state_until"]].to_dict()
 
 
 @pytest.fixture
@@ -202,7 +204,7 @@ def test_with_waiting_off_the_rest_stays_paused_and_a_second_send_finishes(make_
 def test_campaign_states_while_waiting_and_after_an_interrupted_wait(small_quota, clock, tmp_path):
     client = clock.on(small_quota.client())
     numbers, ledger = orange(5), tmp_path / "l.sqlite"
-    seen: list[pd.Series] = []
+    seen: list[dict] = []
 
     def sleep(seconds: float) -> None:
         seen.append(state_of(ledger, "waits"))
@@ -311,3 +313,84 @@ def test_unreadable_hours_are_refused_before_anything_is_sent(sandbox, tmp_path,
         mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Hej", ledger=tmp_path / "l", **options)
     assert refused.value.fix is not None and refused.value.fix.option == fix
     assert sandbox.received == [] and not (tmp_path / "l").exists()
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(sandbox, tmp_path, monkeypatch, capsys):
+    """``cli(*args)``: ``mmsnb ARGS`` in this process against ``sandbox`` (its exit status, stdout, stderr)."""
+    from mmsnb.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("MMSNB_")]:
+        monkeypatch.delenv(name)
+    for name, value in sandbox.env().items():
+        monkeypatch.setenv(name, value)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err, err
+        return code, out, err
+
+    return run
+
+
+def test_the_command_line_stops_outside_its_hours_and_campaigns_shows_it(sandbox, cli):
+    opening = datetime.now(WARSAW).replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    closed = f"{opening:%H}:00-{(opening.hour + 1) % 24:02d}:00"  # hours that are not now
+    code, out, err = cli("send", "501102030", "--subject", "Hej", "--campaign", "later", "--hours", closed,
+                         "--stop-outside-hours")  # fmt: skip
+    assert code == 1 and sandbox.received == []
+    assert f"tel:+48501102030: not sent (paused): outside the sending hours ({closed}, Europe/Warsaw); " in err
+    code, out, _ = cli("campaigns")
+    assert code == 0
+    line = next(line for line in out.splitlines() if line.startswith("later"))
+    assert line.endswith(f"paused until {opening:%Y-%m-%d %H:%M}")
+
+
+def test_the_command_line_names_its_own_option_for_unreadable_hours(sandbox, cli):
+    code, _, err = cli("send", "501102030", "--subject", "Hej", "--hours", "8-20")
+    assert code == 2 and sandbox.received == []
+    assert err.strip() == (
+        "mmsnb: The sending hours '8-20' are not understood: write them as two times of day, opening and closing, "
+        "such as '08:00-20:00' (--hours '08:00-20:00')."
+    )
+
+
+# -- the Composer ----------------------------------------------------------------------------------
+
+
+def test_the_composers_switch_sends_a_campaign_larger_than_the_limit(make_sandbox, clock, tmp_path):
+    from mmsnb.widgets import Composer
+
+    sandbox = make_sandbox(quota=1, window=60.0, behaviour=Behaviour(clock=clock.wall))
+    numbers = orange(120)  # three requests of up to 50 numbers: three quota windows
+    form = Composer(clock.on(sandbox.client()), ledger=tmp_path / "l.sqlite", interval=0.05)
+    try:
+        form.recipients.text.value = "\n".join(numbers)
+        form.subject.value = "Hej"
+        form.send_button.click()
+        assert "needs 3 requests but only 1 are available" in form.status.value  # off: refused, as before
+        assert form.wait_for_quota.description == "Wait for the message limit to reset"
+        form.wait_for_quota.value = True
+        form.send_button.click()
+        assert "The rest is sent after the limit resets." in form.confirm_text.value
+        form.confirm_button.click()
+        assert list(form.results.send_state.astype(str)) == ["accepted"] * 120
+    finally:
+        form.close()
+    assert each_once(sandbox, numbers) and len(sandbox.received) == 3
+
+
+def test_the_composers_switch_speaks_polish(client):
+    from mmsnb.widgets import Composer
+
+    form = Composer(client, lang="pl")
+    try:
+        assert form.wait_for_quota.description == "Czekaj na odnowienie limitu wiadomości"
+    finally:
+        form.close()
