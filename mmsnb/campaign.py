@@ -4,7 +4,8 @@
 >>> plan = mmsnb.plan(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")
 >>> plan
 Plan 'auto-...': 57 recipients in 22 requests; ... requests available; 3 invalid skipped. 12 in other networks'
-ranges (they fail unless ported to Orange).
+ranges (they fail unless ported to Orange). It would start now and end around ... (Europe/Warsaw; at about
+5 requests a second).
 >>> results = plan.send(progress=False)
 >>> results.send_state.value_counts().head(2)
 send_state
@@ -21,6 +22,7 @@ import os
 from collections import Counter
 from contextlib import suppress
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC
 from typing import Any, Unpack
 
 import pandas as pd
@@ -38,8 +40,8 @@ from .phones import ORANGE
 from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
-from .schedule import Hours
-from .waiting import Timing, send_in_rounds
+from .schedule import Hours, local_words
+from .waiting import TYPICAL_PACE, Estimate, Timing, estimate, send_in_rounds
 from .words import TIME_ZONE
 from .words import plural as _plural
 
@@ -112,6 +114,17 @@ def _record_quota_after(client: Client, book: Ledger) -> None:
     """Keep a quota reading taken after a send, so the ledger's quota history shows what the send used."""
     with suppress(MMSError, LedgerError):  # the outcomes are recorded; a missing reading only costs the chart a point
         book.record_quota(client.limit())
+
+
+def _pace_words(pace: float) -> str:
+    """A pace in requests a second, said per second, minute or hour, whichever reads as 1 or more.
+
+    >>> _pace_words(5.0), _pace_words(0.5), _pace_words(1 / 3600)
+    ('5 requests a second', '30 requests a minute', '1 request an hour')
+    """
+    per, unit = next(((p, u) for p, u in ((1, "a second"), (60, "a minute")) if pace * p >= 1), (3600, "an hour"))
+    n = round(pace * per, 1)
+    return f"{n:g} request{'' if n == 1 else 's'} {unit}"
 
 
 def _timing(
@@ -251,13 +264,30 @@ class Plan:
 
     def to_frame(self) -> pd.DataFrame:
         """The dry run: every row with the state it would get,
-        ``planned`` (with its request number) for those to send.
+        ``planned`` (with its request number) for those to send; ``.mms.info.starts`` and ``.ends`` say when a
+        send now would start and roughly end (as :meth:`when` does).
         """
+        return self._dry_run(Timing(), None)
+
+    def _dry_run(self, timing: Timing, rate: str | None) -> pd.DataFrame:
+        """The dry run of a send with ``timing`` and ``rate``."""
         outcomes = dict(self.settled)
         for no, request in enumerate(self.requests, 1):
             for pos in request.positions:
                 outcomes[pos] = Outcome(state=SendState.PLANNED, request_no=no)
-        return self._frame(outcomes, self._info(self.limit, len(self.requests)))
+        told, _ = self._estimate(timing.hours, rate)
+        info = replace(
+            self._info(self.limit, len(self.requests)),
+            starts=told.starts.astimezone(UTC).isoformat(),
+            ends=None if told.ends is None else told.ends.astimezone(UTC).isoformat(),
+        )
+        return self._frame(outcomes, info)
+
+    def _estimate(self, hours: Hours | None, rate: str | None) -> tuple[Estimate, float]:
+        """When a send from now within ``hours`` would start and end, and the pace assumed (``rate``'s, at most
+        :data:`~mmsnb.waiting.TYPICAL_PACE`)."""
+        pace = TYPICAL_PACE if rate is None else min(TYPICAL_PACE, 1 / RateCap.parse(rate).interval)
+        return estimate(len(self.requests), self.limit, hours, self.client.now(), pace), pace
 
     def __repr__(self) -> str:
         skipped = Counter(o.state for o in self.settled.values())
@@ -268,6 +298,37 @@ class Plan:
             f"Plan {self.campaign!r}: {_plural(self.recipients, 'recipient')} in "
             f"{_plural(len(self.requests), 'request')}; {self.limit.available} requests available; {told} skipped."
             + ported
+            + (f" {self.when()}" if self.requests else "")
+        )
+
+    def when(
+        self,
+        *,
+        window: str | None = None,
+        days: str | None = None,
+        tz: str = TIME_ZONE,
+        start_at: Any = None,
+        rate: str | None = None,
+    ) -> str:
+        """When the send would start and, from the quota read when planning and the pace, roughly when it would
+        end, in a sentence (the plan's summary ends with it, for a send now). The options are those of
+        :meth:`send`; the pace is ``rate``'s, at most :data:`~mmsnb.waiting.TYPICAL_PACE` requests a second.
+        Past the quota, the estimate takes it to renew each day from the reset the gateway announced.
+
+        >>> plan.when(window="08:00-20:00", start_at="2030-01-07 09:00")
+        'It would start on Monday, 7 January 2030, 09:00 (Europe/Warsaw) and end around Monday, 7 January 2030,
+        09:00 (Europe/Warsaw; at about 5 requests a second).'
+        """
+        timing = _timing(False, window, days, tz, start_at, True)
+        told, pace = self._estimate(timing.hours, rate)
+        zone = timing.tz
+        starts = f"on {local_words(told.starts, zone)} ({zone})" if told.waits else "now"
+        if told.ends is None:
+            return f"It would start {starts}; the quota allows no request now, so when it would end cannot be told."
+        waits = f"; with wait_for_quota=True, after {_plural(told.resets, 'quota reset')}" if told.resets else ""
+        return (
+            f"It would start {starts} and end around {local_words(told.ends, zone)} ({zone}; "
+            f"at about {_pace_words(pace)}{waits})."
         )
 
     def _repr_html_(self) -> str:
@@ -514,7 +575,7 @@ def send(
     timing = _timing(wait_for_quota, window, days, tz, start_at, wait_for_hours)
     planned = plan(client, frame, **planning)
     if dry_run:
-        return planned.to_frame()
+        return planned._dry_run(timing, rate)
     return planned._execute(
         planned.limit,
         workers=workers,

@@ -136,7 +136,8 @@ class SendInfo:
     the API requests it planned; ``available`` and ``resets_on`` the quota it read; ``files`` each
     distinct file it read (path, bytes, type, sha256); ``in_flight`` the pace's decisions; ``media`` what
     each file became (``results.mms.media`` shows it as a frame); ``fixes`` the errors that name what to change,
-    as data (each row's position, sentence and fix), for a front end to word (:meth:`said`).
+    as data (each row's position, sentence and fix), for a front end to word (:meth:`said`). A dry run's
+    ``starts`` and ``ends`` say when the send would start and roughly end (ISO time, UTC; see ``Plan.when``).
     """
 
     campaign: str
@@ -148,6 +149,8 @@ class SendInfo:
     in_flight: tuple[tuple[str, int], ...] = field(default=())
     media: tuple[dict[str, Any], ...] = ()
     fixes: tuple[dict[str, Any], ...] = ()
+    starts: str | None = None
+    ends: str | None = None
 
     def said(self, position: int, edge: words.Edge) -> str | None:
         """The error of the row at ``position`` in ``edge``'s words, when it names what to change; else None."""
@@ -183,4 +186,6 @@ class SendInfo:
             tuple((d, n) for d, n in record.get("in_flight", ())),
             tuple(record.get("media", ())),
             tuple(record.get("fixes", ())),
+            record.get("starts"),
+            record.get("ends"),
         )

@@ -204,3 +204,55 @@ def _leave_for_quota(outcomes: dict[int, Outcome], requests: list[Request], limi
         for pos in request.positions:
             if outcomes.get(pos) is None or outcomes[pos].state != SendState.QUOTA:
                 outcomes[pos] = Outcome(state=SendState.QUOTA, error=sentence)
+
+
+#: The pace a plan's estimate assumes, in requests a second: what a healthy gateway answers (``rate=`` caps it).
+TYPICAL_PACE = 5.0
+#: An estimate looks this many quota windows or openings ahead at most.
+_HORIZON = 3650
+
+
+def _next_reset(after: datetime, announced: datetime | None) -> datetime:
+    """The next quota reset after ``after``: the one the gateway announced, else the next midnight in its zone."""
+    if announced is not None and announced > after:
+        return announced
+    day = after.astimezone(GATEWAY_TZ).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=GATEWAY_TZ)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """When a send would start (``waits``: later than now) and roughly end (None: it cannot be told), and the
+    quota resets it would wait for."""
+
+    starts: datetime
+    ends: datetime | None
+    resets: int
+    waits: bool = False
+
+
+def estimate(requests: int, limit: Limit, hours: Hours | None, now: datetime, pace: float) -> Estimate:
+    """When ``requests`` sent from ``now`` at ``pace`` requests a second would start and end: within ``hours``,
+    waiting for the quota, which is taken to renew to its full size (``used + available``) at the reset the
+    gateway announced and at each midnight after it (the card names the day only)."""
+    starts = now if hours is None else hours.next_opening(now)
+    at, left, available, resets, full = starts, requests, limit.available, 0, limit.used + limit.available
+    if _next_reset(now, reset_moment(limit.resets_on)) <= starts:  # it renews before the hours open
+        available = full
+    for _ in range(_HORIZON):
+        if left == 0:
+            return Estimate(starts, at, resets, starts > now)
+        at = at if hours is None else hours.next_opening(at)
+        if available == 0:
+            if full == 0:
+                break
+            at, available, resets = _next_reset(at, reset_moment(limit.resets_on)), full, resets + 1
+            continue
+        closes = None if hours is None else hours.closes_at(at)
+        room = left if closes is None else int((closes - at).total_seconds() * pace)
+        sent = min(left, available, room)
+        if sent == 0 and closes is not None:
+            at = closes
+            continue
+        at, left, available = at + timedelta(seconds=sent / pace), left - sent, available - sent
+    return Estimate(starts, None, resets, starts > now)

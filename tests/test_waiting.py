@@ -394,3 +394,30 @@ def test_the_composers_switch_speaks_polish(client):
         assert form.wait_for_quota.description == "Czekaj na odnowienie limitu wiadomości"
     finally:
         form.close()
+
+
+# -- the plan's summary ------------------------------------------------------------------------------
+
+
+def test_the_plan_says_when_it_would_start_and_roughly_end(make_sandbox, clock, tmp_path):
+    sandbox = make_sandbox(quota=3, behaviour=Behaviour(clock=clock.wall))  # a day's window: it resets tomorrow
+    client = clock.on(sandbox.client())
+    frame, ledger = pd.DataFrame({"msisdn": orange(10)}), tmp_path / "l.sqlite"
+    plan = mmsnb.plan(client, frame, subject="Hej", group=False, ledger=ledger)
+    assert repr(plan).endswith(
+        "3 requests available; nothing skipped. It would start now and end around Tuesday, 8 December 2026, 00:00 "
+        "(Europe/Warsaw; at about 5 requests a second; with wait_for_quota=True, after 3 quota resets)."
+    )  # 3 today, 3 on each of the next two days, the last one on the third
+    assert plan.when(window="08:00-20:00", days="Mon-Fri", rate="1/min") == (
+        "It would start on Monday, 7 December 2026, 08:00 (Europe/Warsaw) and end around Thursday, "
+        "10 December 2026, 08:01 (Europe/Warsaw; at about 1 request a minute; with wait_for_quota=True, "
+        "after 3 quota resets)."
+    )  # the quota renews on Sunday, before the hours open
+    assert mmsnb.plan(client, frame.head(3), subject="Hej", ledger=ledger).when(start_at="2026-12-05 18:00") == (
+        "It would start on Saturday, 5 December 2026, 18:00 (Europe/Warsaw) and end around Saturday, "
+        "5 December 2026, 18:00 (Europe/Warsaw; at about 5 requests a second)."
+    )
+    dry = mmsnb.send(client, frame, subject="Hej", group=False, ledger=ledger, dry_run=True, window="12:00-14:00")
+    assert dry.mms.info.starts == "2026-12-05T11:00:00+00:00"
+    assert dry.mms.info.ends == "2026-12-08T11:00:00.200000+00:00"
+    assert sandbox.received == [] and not ledger.exists()
