@@ -246,6 +246,13 @@ class Hours:
         return f"outside the sending hours ({self.describe()}); they open next on {when}."
 
 
+def awaited(hours: Hours, at: datetime) -> str:
+    """What a send closed at ``at`` waits for, in a few words: its start time, or its hours to open."""
+    if hours.start_at is not None and hours.next_opening(at) == hours.start_at:
+        return "its start time"
+    return f"the sending hours to open ({hours.describe()})"
+
+
 def local_words(moment: datetime, tz: ZoneInfo) -> str:
     """``moment`` on the wall clocks of ``tz``, in words: ``"Sunday, 6 December 2026, 08:00"``."""
     return f"{moment.astimezone(tz):%A}, {Speaker().when(moment, str(tz))}"

@@ -30,7 +30,7 @@ from .ledger import Ledger
 from .ledger.states import CampaignState
 from .result_columns import Outcome, SendState
 from .rows import Request
-from .schedule import Hours, local_words
+from .schedule import Hours, awaited, local_words
 from .words import TIME_ZONE
 
 #: The first wait when a quota reading still says 0 on or after the day it named; each next one doubles, up to
@@ -159,7 +159,7 @@ def send_in_rounds(
                 _leave(outcomes, left, SendState.PAUSED, reason)
                 record(book, campaign, CampaignState.PAUSED, reason=reason, until=opening)
                 return outcomes
-            waiter.until(opening, CampaignState.PAUSED, why.removesuffix("."))
+            waiter.until(opening, CampaignState.PAUSED, awaited(timing.hours, now))
             continue
         if limit.available == 0 and timing.wait_for_quota:
             limit = waiter.for_quota(limit)

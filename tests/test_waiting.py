@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -98,7 +102,7 @@ def test_a_campaign_of_several_quota_windows_completes_when_it_waits(small_quota
     assert state["state"] == "finished"
 
 
-def test_a_window_that_opens_later_sends_nothing_before_it(make_sandbox, tmp_path):
+def test_a_window_that_opens_later_sends_nothing_before_it(make_sandbox, tmp_path, capsys):
     clock = WallClock(SATURDAY_10 - timedelta(seconds=5))  # 09:59:55 in Warsaw
     sandbox = make_sandbox(behaviour=Behaviour(clock=clock.wall))
     client = clock.on(sandbox.client())
@@ -110,12 +114,16 @@ def test_a_window_that_opens_later_sends_nothing_before_it(make_sandbox, tmp_pat
         group=False,
         ledger=tmp_path / "l.sqlite",
         window="10:00-20:00",
-        progress=False,
+        campaign="morning",
     )
     assert results.send_state.astype(str).tolist() == ["accepted"] * 6
     assert each_once(sandbox, numbers)
     assert min(r.received_at for r in sandbox.received) >= SATURDAY_10
     assert sum(clock.slept) == pytest.approx(5.0)
+    assert (
+        "morning: waiting for the sending hours to open (10:00-20:00, Europe/Warsaw), until Saturday, "
+        "5 December 2026, 10:00 (Europe/Warsaw)" in capsys.readouterr().err
+    )
 
 
 def test_a_start_time_holds_the_campaign_back(make_sandbox, tmp_path):
@@ -421,3 +429,51 @@ def test_the_plan_says_when_it_would_start_and_roughly_end(make_sandbox, clock, 
     assert dry.mms.info.starts == "2026-12-05T11:00:00+00:00"
     assert dry.mms.info.ends == "2026-12-08T11:00:00.200000+00:00"
     assert sandbox.received == [] and not ledger.exists()
+
+
+# -- a run that dies ------------------------------------------------------------------------------
+
+CHILD = """
+import sys
+
+import pandas as pd
+
+import mmsnb
+
+numbers = sys.argv[2].split(",")
+mmsnb.send(
+    mmsnb.Client.from_env(), pd.DataFrame({"msisdn": numbers}), subject="Hej", group=False, campaign="killed",
+    ledger=sys.argv[1], wait_for_quota=True, progress=False,
+)
+"""
+
+
+def test_a_process_killed_while_it_waits_reads_as_interrupted_and_a_later_send_finishes(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=3)  # a day's window: the child sends three, then waits for the quota
+    numbers, ledger = orange(5), tmp_path / "l.sqlite"
+    env = {**os.environ, **sandbox.env(), "PYTHONPATH": str(Path(mmsnb.__file__).parents[1])}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(ledger), ",".join(numbers)], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while (
+            not ledger.exists()
+            or "killed" not in mmsnb.campaigns(ledger).index
+            or (state_of(ledger, "killed")["state"] != "waiting-for-quota")
+        ):
+            assert child.poll() is None and time.monotonic() < deadline, "the child never waited for the quota"
+            time.sleep(0.1)
+    finally:
+        child.kill()
+        child.wait()
+    state = state_of(ledger, "killed")
+    assert state["state"] == "interrupted" and "waiting for the quota" in state["state_reason"]
+    assert len(sandbox.received) == 3
+
+    sandbox.reset_quota()  # the reset the child waited for
+    again = mmsnb.send(
+        sandbox.client(), pd.DataFrame({"msisdn": numbers}), subject="Hej", group=False, campaign="killed",
+        ledger=ledger, progress=False,
+    )  # fmt: skip
+    assert again.send_state.astype(str).tolist() == ["already-sent"] * 3 + ["accepted"] * 2
+    assert each_once(sandbox, numbers)
+    assert state_of(ledger, "killed")["state"] == "finished"
