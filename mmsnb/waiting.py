@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -160,6 +160,8 @@ def send_in_rounds(
                 record(book, campaign, CampaignState.PAUSED, reason=reason, until=opening)
                 return outcomes
             waiter.until(opening, CampaignState.PAUSED, awaited(timing.hours, now))
+            limit = client.limit()  # it may have renewed meanwhile
+            book.record_quota(limit)
             continue
         if limit.available == 0 and timing.wait_for_quota:
             limit = waiter.for_quota(limit)
@@ -181,6 +183,8 @@ def send_in_rounds(
             break
         limit = client.limit()
         book.record_quota(limit)
+        if run.stop.state == SendState.QUOTA:  # the gateway refused for the quota: none is left, whatever it counts
+            limit = replace(limit, available=0)
     if left:
         _leave_for_quota(outcomes, left, limit)
         record(

@@ -477,3 +477,26 @@ def test_a_process_killed_while_it_waits_reads_as_interrupted_and_a_later_send_f
     assert again.send_state.astype(str).tolist() == ["already-sent"] * 3 + ["accepted"] * 2
     assert each_once(sandbox, numbers)
     assert state_of(ledger, "killed")["state"] == "finished"
+
+
+def test_a_quota_refusal_mid_campaign_is_waited_out_and_the_refused_request_sent_after(make_sandbox, clock, tmp_path):
+    def others_spend_the_rest(sent) -> None:  # another campaign on the same account uses the quota up meanwhile
+        if sent.address == "tel:+48501000000":
+            sandbox.gateway._used = sandbox.gateway.quota
+
+    sandbox = make_sandbox(quota=5, window=60.0, behaviour=Behaviour(clock=clock.wall, hook=others_spend_the_rest))
+    client = clock.on(sandbox.client())
+    numbers = orange(5)
+    results = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": numbers}),
+        subject="Hej",
+        group=False,
+        workers=1,
+        ledger=tmp_path / "l.sqlite",
+        wait_for_quota=True,
+        progress=False,
+    )
+    assert results.send_state.astype(str).tolist() == ["accepted"] * 5
+    assert each_once(sandbox, numbers)
+    assert [int((r.received_at - SATURDAY_10).total_seconds() // 60) for r in sandbox.received] == [0, 1, 1, 1, 1]
