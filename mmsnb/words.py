@@ -326,6 +326,14 @@ SEND_STATE_WORDS: dict[str, str] = {
     "planned": N_("Planned"),
     "paused": N_("Not sent — outside the sending hours"),
 }
+#: What a person reads for each campaign state (:func:`mmsnb.campaigns`' ``state``).
+CAMPAIGN_STATE_WORDS: dict[str, str] = {
+    "finished": N_("Finished"),
+    "sending": N_("Sending"),
+    "paused": N_("Paused"),
+    "waiting-for-quota": N_("Waiting for the message limit to reset"),
+    "interrupted": N_("Interrupted: send it again to resume"),
+}
 #: What a person reads for each delivery category.
 CATEGORY_WORDS: dict[str, str] = {
     "delivered": N_("Delivered"),

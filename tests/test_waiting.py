@@ -22,9 +22,11 @@ import pytest
 from helpers import VirtualClock, received_addresses
 
 import mmsnb
+from mmsnb.app.page import standing
 from mmsnb.errors import InputError, QuotaError
 from mmsnb.ledger import Ledger
 from mmsnb.sandbox import Behaviour
+from mmsnb.words import Speaker
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 #: Saturday 5 December 2026, 10:00 in Warsaw.
@@ -288,6 +290,11 @@ def test_states_on_postgresql(make_sandbox, pg_url):
     assert table.loc["night", "state"] == "paused"
     assert table.loc["night", "state_until"] == pd.Timestamp("2026-12-06 08:00", tz="Europe/Warsaw")
     assert table.loc["morning", "state"] == "finished" and table.loc["morning", "accepted"] == 2
+    polish = Speaker("pl")  # as the app's past campaigns show it
+    assert standing(table.loc["night", "state"], table.loc["night", "state_until"], polish) == (
+        "Wstrzymana do 6 grudnia 2026, 08:00"
+    )
+    assert standing("waiting-for-quota", pd.NaT, Speaker("en")) == "Waiting for the message limit to reset"
     assert [r.received_at.astimezone(WARSAW).strftime("%a %H:%M") for r in sandbox.received] == ["Sun 08:00"]
 
 
