@@ -26,8 +26,7 @@ from .client import Client
 from .dispatch import Progress, Run, dispatch
 from .errors import LedgerError
 from .gateway_answers import Limit
-from .ledger import Ledger
-from .ledger.states import CampaignState
+from .ledger import CampaignState, Ledger
 from .result_columns import Outcome, SendState
 from .rows import Request
 from .schedule import Hours, awaited, local_words

@@ -24,7 +24,7 @@ from helpers import VirtualClock, received_addresses
 import mmsnb
 from mmsnb.app.page import standing
 from mmsnb.errors import InputError, QuotaError
-from mmsnb.ledger import Ledger
+from mmsnb.ledger import CampaignState, Ledger
 from mmsnb.sandbox import Behaviour
 from mmsnb.words import Speaker
 
@@ -507,3 +507,17 @@ def test_a_quota_refusal_mid_campaign_is_waited_out_and_the_refused_request_sent
     assert results.send_state.astype(str).tolist() == ["accepted"] * 5
     assert each_once(sandbox, numbers)
     assert [int((r.received_at - SATURDAY_10).total_seconds() // 60) for r in sandbox.received] == [0, 1, 1, 1, 1]
+
+
+def test_a_schema_3_postgresql_ledger_gains_campaign_states(pg_url):
+    import psycopg
+
+    Ledger(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # what the previous version wrote
+        conn.execute("DROP TABLE campaign_states")
+        conn.execute("UPDATE schema_version SET version = 3")
+    with Ledger(pg_url + "?application_name=v3") as book:  # a new URL spelling checks the version (a new process)
+        book.set_state("old", CampaignState.FINISHED)
+        assert book.history().states.campaign.tolist() == ["old"]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(4,)]
