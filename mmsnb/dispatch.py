@@ -162,6 +162,10 @@ class _ClaimTaken(MMSError):
     """While a request waited out a "slow down", another run took its recipients (it judged this run gone)."""
 
 
+class _Closed(MMSError):
+    """While a request waited out a "slow down", its campaign's sending hours closed: it waits for the opening."""
+
+
 class _KeptOut(MMSError):
     """While a request waited out a "slow down", the rules came to keep some of its recipients out."""
 
@@ -257,6 +261,11 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
         outcome = Outcome(state=SendState.IN_PROGRESS, request_no=begun.request_no, error=str(exc))
         _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=str(exc))
         return {**out, **{pos: outcome for pos in positions}}
+    if isinstance(exc, _Closed):
+        run.stop.set(SendState.PAUSED, exc.sentence)
+        outcome = Outcome(state=SendState.PAUSED, request_no=begun.request_no, error=run.stop.reason)
+        _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=run.stop.reason)
+        return {**out, **{pos: outcome for pos in positions}}
     ledger_state, row_state, stop_state = _settle(exc)
     if stop_state is not None:
         run.stop.set(stop_state, exc)
@@ -335,6 +344,9 @@ def _paced_send(run: Run, taken: _Taken, message: Message, gate: ExitStack, tick
             yield
 
     def take_back() -> None:
+        closed = None if run.hours is None else run.hours.closed(run.client.now())
+        if closed is not None:
+            raise _Closed(closed)
         since = None if run.min_gap is None else run.min_gap.since()
         resumed = run.ledger.resume(run.run_id, request_id, contacted_since=since)
         if resumed is None:

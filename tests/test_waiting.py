@@ -25,7 +25,7 @@ import mmsnb
 from mmsnb.app.page import standing
 from mmsnb.errors import InputError, QuotaError
 from mmsnb.ledger import CampaignState, Ledger
-from mmsnb.sandbox import Behaviour
+from mmsnb.sandbox import Behaviour, Faults
 from mmsnb.words import Speaker
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -522,3 +522,24 @@ def test_a_schema_3_postgresql_ledger_gains_campaign_states(pg_url):
         assert book.history().states.campaign.tolist() == ["old"]
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(4,)]
+
+
+def test_a_slow_down_waited_out_past_the_hours_is_not_sent_until_they_open(make_sandbox, tmp_path):
+    clock = WallClock(datetime(2026, 12, 5, 18, 59, 58, tzinfo=UTC))  # Saturday 19:59:58 in Warsaw
+    sandbox = make_sandbox(behaviour=Behaviour(clock=clock.wall), faults=Faults(retry_after=5.0))
+    sandbox.fail_next("throttled")  # "slow down, come back in 5 s": past 20:00
+    client = clock.on(sandbox.client())
+    numbers = orange(2)
+    results = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": numbers}),
+        subject="Hej",
+        group=False,
+        workers=1,
+        ledger=tmp_path / "l.sqlite",
+        window="10:00-20:00",
+        progress=False,
+    )
+    assert results.send_state.astype(str).tolist() == ["accepted"] * 2
+    assert each_once(sandbox, numbers)
+    assert {t.strftime("%a %H:%M") for t in local_times(sandbox)} == {"Sun 10:00"}
