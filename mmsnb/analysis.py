@@ -432,7 +432,7 @@ def _estimate(frame: pd.DataFrame, by: str | None) -> Retrieval:
 #: The columns of :func:`campaigns`, in order.
 CAMPAIGN_COLUMNS = [
     "first_sent", "last_sent", "recipients", "requests", "quota_used", "accepted", "delivered", "failed",
-    "not_final", "rate", "rate_low", "rate_high", "median_retrieval",
+    "not_final", "rate", "rate_low", "rate_high", "median_retrieval", "state", "state_reason", "state_until",
 ]  # fmt: skip
 
 
@@ -454,7 +454,11 @@ def campaigns(
       accepted recipients;
     - ``rate`` = delivered / accepted with its 95 % Wilson interval ``rate_low``, ``rate_high``;
     - ``median_retrieval``: half of the accepted were retrieved by this time after sending
-      (see :func:`retrieval`; NaT when fewer than half were).
+      (see :func:`retrieval`; NaT when fewer than half were);
+    - ``state``: ``finished``, ``sending``, ``paused`` (outside its sending hours, or its quota used up),
+      ``waiting-for-quota``, or ``interrupted`` (a run stopped or died before the end: sending the campaign
+      again resumes it); ``state_reason`` says why in a sentence, ``state_until`` until when (in ``tz``).
+      A campaign not yet begun (waiting for its start time) has a row with its state and no sends.
 
     Numbers never sent (invalid, opted out …) never reach the ledger, so they are not counted here;
     a request refused or never answered counts in ``requests`` but not in ``quota_used``.
@@ -497,13 +501,26 @@ def campaigns(
         table.loc[some, "rate_low"], table.loc[some, "rate_high"] = low, high
     medians = _estimate(outcomes, "campaign").summary["median"]
     table["median_retrieval"] = medians.reindex(table.index).astype("timedelta64[us]")
-    for column in ("first_sent", "last_sent"):
-        table[column] = pd.to_datetime(table[column], utc=True).dt.tz_convert(tz)
     ints = ["recipients", "requests", "quota_used", "accepted", "delivered", "failed", "not_final"]
+    table = _with_states(table, book.states, ints)
+    for column in ("first_sent", "last_sent", "state_until"):
+        table[column] = pd.to_datetime(table[column], utc=True).dt.tz_convert(tz)
     table = table.astype(dict.fromkeys(ints, "int64"))[CAMPAIGN_COLUMNS]
     table = table.sort_values("first_sent", kind="stable", na_position="last")
     table.index = pd.Index(table.index, dtype="string", name="campaign")
     table.attrs.update(tz=tz)
+    return table
+
+
+def _with_states(table: pd.DataFrame, states: pd.DataFrame, counts: list[str]) -> pd.DataFrame:
+    """``table`` with each campaign's state, why and until when; a campaign with a state and no sends yet gets a
+    row (its counts 0)."""
+    recorded = states.set_index("campaign")
+    table = table.reindex(table.index.append(recorded.index.difference(table.index)))
+    table[counts] = table[counts].fillna(0)
+    table["state"] = recorded["state"].reindex(table.index)
+    table["state_reason"] = recorded["reason"].reindex(table.index)
+    table["state_until"] = recorded["until"].reindex(table.index)
     return table
 
 

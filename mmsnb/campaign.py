@@ -4,7 +4,8 @@
 >>> plan = mmsnb.plan(client, frame, subject="Cześć {first_name}!", attachments="data/promo.jpg")
 >>> plan
 Plan 'auto-...': 57 recipients in 22 requests; ... requests available; 3 invalid skipped. 12 in other networks'
-ranges (they fail unless ported to Orange).
+ranges (they fail unless ported to Orange). It would start now and end around ... (Europe/Warsaw; at about
+5 requests a second).
 >>> results = plan.send(progress=False)
 >>> results.send_state.value_counts().head(2)
 send_state
@@ -21,12 +22,13 @@ import os
 from collections import Counter
 from contextlib import suppress
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC
 from typing import Any, Unpack
 
 import pandas as pd
 
 from .client import Client
-from .dispatch import Progress, Run, dispatch, from_claim
+from .dispatch import Progress, Run, from_claim
 from .errors import Fix, InputError, LedgerError, MMSError, QuotaError
 from .gateway_answers import Limit
 from .ledger import Claim, Contact, Ledger, LedgerSpec, Location, OptOut, holding, locate
@@ -38,7 +40,10 @@ from .phones import ORANGE
 from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
+from .schedule import Hours, local_words
 from .storing import stored_campaign
+from .waiting import TYPICAL_PACE, Estimate, Timing, estimate, send_in_rounds
+from .words import TIME_ZONE
 from .words import plural as _plural
 
 
@@ -137,6 +142,28 @@ def _record_quota_after(client: Client, book: Ledger) -> None:
     """Keep a quota reading taken after a send, so the ledger's quota history shows what the send used."""
     with suppress(MMSError, LedgerError):  # the outcomes are recorded; a missing reading only costs the chart a point
         book.record_quota(client.limit())
+
+
+def _pace_words(pace: float) -> str:
+    """A pace in requests a second, said per second, minute or hour, whichever reads as 1 or more.
+
+    >>> _pace_words(5.0), _pace_words(0.5), _pace_words(1 / 3600)
+    ('5 requests a second', '30 requests a minute', '1 request an hour')
+    """
+    per, unit = next(((p, u) for p, u in ((1, "a second"), (60, "a minute")) if pace * p >= 1), (3600, "an hour"))
+    n = round(pace * per, 1)
+    return f"{n:g} request{'' if n == 1 else 's'} {unit}"
+
+
+def _timing(
+    wait_for_quota: bool, window: str | None, days: str | None, tz: str, start_at: Any, wait_for_hours: bool
+) -> Timing:
+    """When a send may go on, from its options; :class:`InputError` for hours that cannot be read."""
+    for name, value in (("wait_for_quota", wait_for_quota), ("wait_for_hours", wait_for_hours)):
+        if not isinstance(value, bool):
+            raise InputError(f"{name}= must be True or False, not {value!r}.")
+    hours = Hours.parse(window=window, days=days, tz=tz, start_at=start_at)
+    return Timing(hours, wait_for_quota=wait_for_quota, wait_for_hours=wait_for_hours)
 
 
 def _pace(workers: int | str, max_workers: int) -> Pace:
@@ -275,13 +302,30 @@ class Plan:
 
     def to_frame(self) -> pd.DataFrame:
         """The dry run: every row with the state it would get,
-        ``planned`` (with its request number) for those to send.
+        ``planned`` (with its request number) for those to send; ``.mms.info.starts`` and ``.ends`` say when a
+        send now would start and roughly end (as :meth:`when` does).
         """
+        return self._dry_run(Timing(), None)
+
+    def _dry_run(self, timing: Timing, rate: str | None) -> pd.DataFrame:
+        """The dry run of a send with ``timing`` and ``rate``."""
         outcomes = dict(self.settled)
         for no, request in enumerate(self.requests, 1):
             for pos in request.positions:
                 outcomes[pos] = Outcome(state=SendState.PLANNED, request_no=no)
-        return self._frame(outcomes, self._info(self.limit, len(self.requests)))
+        told, _ = self._estimate(timing.hours, rate)
+        info = replace(
+            self._info(self.limit, len(self.requests)),
+            starts=told.starts.astimezone(UTC).isoformat(),
+            ends=None if told.ends is None else told.ends.astimezone(UTC).isoformat(),
+        )
+        return self._frame(outcomes, info)
+
+    def _estimate(self, hours: Hours | None, rate: str | None) -> tuple[Estimate, float]:
+        """When a send from now within ``hours`` would start and end, and the pace assumed (``rate``'s, at most
+        :data:`~mmsnb.waiting.TYPICAL_PACE`)."""
+        pace = TYPICAL_PACE if rate is None else min(TYPICAL_PACE, 1 / RateCap.parse(rate).interval)
+        return estimate(len(self.requests), self.limit, hours, self.client.now(), pace), pace
 
     def __repr__(self) -> str:
         skipped = Counter(o.state for o in self.settled.values())
@@ -292,6 +336,37 @@ class Plan:
             f"Plan {self.campaign!r}: {_plural(self.recipients, 'recipient')} in "
             f"{_plural(len(self.requests), 'request')}; {self.limit.available} requests available; {told} skipped."
             + ported
+            + (f" {self.when()}" if self.requests else "")
+        )
+
+    def when(
+        self,
+        *,
+        window: str | None = None,
+        days: str | None = None,
+        tz: str = TIME_ZONE,
+        start_at: Any = None,
+        rate: str | None = None,
+    ) -> str:
+        """When the send would start and, from the quota read when planning and the pace, roughly when it would
+        end, in a sentence (the plan's summary ends with it, for a send now). The options are those of
+        :meth:`send`; the pace is ``rate``'s, at most :data:`~mmsnb.waiting.TYPICAL_PACE` requests a second.
+        Past the quota, the estimate takes it to renew each day from the reset the gateway announced.
+
+        >>> plan.when(window="08:00-20:00", start_at="2030-01-07 09:00")
+        'It would start on Monday, 7 January 2030, 09:00 (Europe/Warsaw) and end around Monday, 7 January 2030,
+        09:00 (Europe/Warsaw; at about 5 requests a second).'
+        """
+        timing = _timing(False, window, days, tz, start_at, True)
+        told, pace = self._estimate(timing.hours, rate)
+        zone = timing.tz
+        starts = f"on {local_words(told.starts, zone)} ({zone})" if told.waits else "now"
+        if told.ends is None:
+            return f"It would start {starts}; the quota allows no request now, so when it would end cannot be told."
+        waits = f"; with wait_for_quota=True, after {_plural(told.resets, 'quota reset')}" if told.resets else ""
+        return (
+            f"It would start {starts} and end around {local_words(told.ends, zone)} ({zone}; "
+            f"at about {_pace_words(pace)}{waits})."
         )
 
     def _repr_html_(self) -> str:
@@ -306,6 +381,12 @@ class Plan:
         rate: str | None = None,
         allow_partial: bool = False,
         progress: Progress = None,
+        wait_for_quota: bool = False,
+        window: str | None = None,
+        days: str | None = None,
+        tz: str = TIME_ZONE,
+        start_at: Any = None,
+        wait_for_hours: bool = True,
     ) -> pd.DataFrame:
         """Send the plan; returns the frame with ``send_state``, ``message_id`` and the other result columns.
 
@@ -322,6 +403,14 @@ class Plan:
         told (up to the client's ``max_wait``) and the same request sent again under its intent.
         ``progress`` shows a bar (``None``: where one shows), none (``False``), or is a function told the rows
         done and the rows in all after each request (the Composer's bar).
+
+        Larger than the quota: ``wait_for_quota=True`` sends what the quota allows, waits for the reset the
+        gateway announced (reading the limit again, never assuming it renewed) and goes on, for as many resets
+        as it takes. Sending hours: ``window="08:00-20:00"``, ``days="Mon-Sat"`` (or ``"Mon,Wed,Fri"``, or
+        Polish ``"pn-sb"``) and ``start_at`` (a datetime or text such as ``"2026-12-05 10:00"``) in the time zone
+        ``tz``: no request leaves outside them. A send waits for the next opening (``wait_for_hours=False``:
+        it stops there instead, its unsent rows ``paused``, and sending it again later resumes it). The bar
+        says what it waits for and until when. An interrupted wait leaves nothing claimed: send again to resume.
         """
         return self._execute(
             self.client.limit(),
@@ -330,6 +419,7 @@ class Plan:
             rate=rate,
             allow_partial=allow_partial,
             progress=progress,
+            timing=_timing(wait_for_quota, window, days, tz, start_at, wait_for_hours),
         )
 
     def _execute(
@@ -341,8 +431,9 @@ class Plan:
         rate: str | None,
         allow_partial: bool,
         progress: Progress,
+        timing: Timing,
     ) -> pd.DataFrame:
-        """Send the requests the quota reading ``limit`` allows."""
+        """Send the requests the quota reading ``limit`` allows (as many readings as ``timing`` waits for)."""
         pace = _pace(workers, max_workers)
         cap = None if rate is None else RateCap.parse(rate)
         outcomes = dict(self.settled)
@@ -351,7 +442,7 @@ class Plan:
             book.record_quota(limit)
             requests = self._unsettled(book, outcomes)
             short = _shortfall(len(requests), limit)
-            if short is not None and not allow_partial:
+            if short is not None and not allow_partial and not timing.wait_for_quota:
                 if not limit.available:
                     raise QuotaError(f"{short} Run again after the counter resets on {limit.resets_on}.")
                 raise QuotaError(
@@ -363,18 +454,9 @@ class Plan:
                         otherwise="Send to fewer numbers now, or run again after the reset.",
                     ),
                 )
-            fitting, over = requests[: limit.available], requests[limit.available :]
-            for request in over:
-                for pos in request.positions:
-                    outcomes[pos] = Outcome(
-                        state=SendState.QUOTA,
-                        error=(
-                            f"Not sent: the quota allows {limit.available} requests now; "
-                            f"run again after it resets on {limit.resets_on}."
-                        ),
-                    )
-            if fitting:
-                run = Run.start(
+
+            def start_run() -> Run:
+                return Run.start(
                     self.client,
                     book,
                     self.campaign,
@@ -383,8 +465,14 @@ class Plan:
                     pace=pace,
                     rate=cap,
                     min_gap=self.min_gap,
+                    hours=timing.hours,
                 )
-                outcomes.update(dispatch(run, fitting, progress=progress))
+
+            if requests:
+                rounds = send_in_rounds(
+                    self.client, book, self.campaign, requests, limit, timing, start_run=start_run, progress=progress
+                )
+                outcomes.update(rounds)
                 _record_quota_after(self.client, book)
         return self._frame(outcomes, self._info(limit, len(requests), tuple(pace.decisions)))
 
@@ -495,6 +583,12 @@ def send(
     rate: str | None = None,
     allow_partial: bool = False,
     progress: Progress = None,
+    wait_for_quota: bool = False,
+    window: str | None = None,
+    days: str | None = None,
+    tz: str = TIME_ZONE,
+    start_at: Any = None,
+    wait_for_hours: bool = True,
     **planning: Unpack[PlanOptions],
 ) -> pd.DataFrame:
     """Plan and send in one step: ``plan(client, frame, **planning).send(...)``; returns the results frame.
@@ -511,9 +605,10 @@ def send(
     ... )
     """
     check_options(planning, PLAN_OPTIONS, "send()", "help(mmsnb.send) and help(mmsnb.plan)", near=SEND_OPTIONS)
+    timing = _timing(wait_for_quota, window, days, tz, start_at, wait_for_hours)
     planned = plan(client, frame, **planning)
     if dry_run:
-        return planned.to_frame()
+        return planned._dry_run(timing, rate)
     return planned._execute(
         planned.limit,
         workers=workers,
@@ -521,4 +616,5 @@ def send(
         rate=rate,
         allow_partial=allow_partial,
         progress=progress,
+        timing=timing,
     )

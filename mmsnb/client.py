@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
@@ -58,6 +59,10 @@ SHORTEST_WAIT = 0.1
 RENEW_MARGIN = 30.0
 #: The lifetime assumed for a token whose answer names none (a 401 renews it sooner).
 UNKNOWN_LIFETIME = 3600.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def token_lifetime(answer: object) -> float:
@@ -127,7 +132,8 @@ class Client:
     (``MMSNB_CREDENTIAL_ENCODING``) is ``"form"`` (the default: id and secret form-encoded before Base64,
     as RFC 6749 §2.3.1 says) or ``"raw"`` (their UTF-8 bytes as they are). ``verify`` is True, False or a
     CA bundle path. ``client.clock`` and ``client.sleep`` (``time.monotonic`` and ``time.sleep``) are what it
-    waits by, for "slow down" and :func:`mmsnb.poll` too; a test may replace them with a virtual clock.
+    waits by, for "slow down" and :func:`mmsnb.poll` too, and ``client.now`` (the time of day, UTC) is what
+    sending hours and quota resets are judged by; a test may replace them with a virtual clock.
 
     >>> client = Client("my-id", "my-secret")
     >>> client
@@ -193,6 +199,8 @@ class Client:
         #: :func:`mmsnb.poll`): the real ones unless replaced, e.g. by a test's virtual clock.
         self.clock: Callable[[], float] = time.monotonic
         self.sleep: Callable[[float], None] = time.sleep
+        #: The time of day (aware, UTC) that sending hours and quota resets are judged by, waited for by ``sleep``.
+        self.now: Callable[[], datetime] = _utc_now
         self._expires_at = 0.0
         #: The lifetime the token endpoint last named, read from its answer (oauthlib drops an ``expires_in`` of 0).
         self._lifetime = UNKNOWN_LIFETIME

@@ -40,6 +40,7 @@ from .pacing import Pace, RateCap, Ticket
 from .result_columns import Outcome, SendState
 from .rows import Request
 from .rules import MinGap, opted_out
+from .schedule import Hours
 
 
 def from_claim(claim: Claim) -> Outcome:
@@ -124,6 +125,7 @@ class Run:
     stop: _Stop
     min_gap: MinGap | None = None
     on_wait: Callable[[float], None] = lambda seconds: None
+    hours: Hours | None = None
 
     @classmethod
     def start(
@@ -137,6 +139,7 @@ class Run:
         pace: Pace,
         rate: RateCap | None,
         min_gap: MinGap | None = None,
+        hours: Hours | None = None,
     ) -> Run:
         """A new run of ``campaign``, registered in the ledger."""
         run_id = ledger.start_run(campaign)
@@ -151,11 +154,16 @@ class Run:
             rate=rate,
             stop=_Stop(),
             min_gap=min_gap,
+            hours=hours,
         )
 
 
 class _ClaimTaken(MMSError):
     """While a request waited out a "slow down", another run took its recipients (it judged this run gone)."""
+
+
+class _Closed(MMSError):
+    """While a request waited out a "slow down", its campaign's sending hours closed: it waits for the opening."""
 
 
 class _KeptOut(MMSError):
@@ -197,6 +205,10 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
             return {pos: Outcome(state=run.stop.state, error=run.stop.reason) for pos in request.positions}
         if run.rate is not None:
             run.rate.wait()
+        closed = None if run.hours is None else run.hours.closed(run.client.now())
+        if closed is not None:  # no intent is written outside the sending hours: the rest waits for the opening
+            run.stop.set(SendState.PAUSED, closed)
+            return {pos: Outcome(state=SendState.PAUSED, error=run.stop.reason) for pos in request.positions}
         message = request.message
         try:
             begun = run.ledger.begin(
@@ -248,6 +260,11 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
     if isinstance(exc, _ClaimTaken):
         outcome = Outcome(state=SendState.IN_PROGRESS, request_no=begun.request_no, error=str(exc))
         _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=str(exc))
+        return {**out, **{pos: outcome for pos in positions}}
+    if isinstance(exc, _Closed):
+        run.stop.set(SendState.PAUSED, exc.sentence)
+        outcome = Outcome(state=SendState.PAUSED, request_no=begun.request_no, error=run.stop.reason)
+        _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=run.stop.reason)
         return {**out, **{pos: outcome for pos in positions}}
     ledger_state, row_state, stop_state = _settle(exc)
     if stop_state is not None:
@@ -327,6 +344,9 @@ def _paced_send(run: Run, taken: _Taken, message: Message, gate: ExitStack, tick
             yield
 
     def take_back() -> None:
+        closed = None if run.hours is None else run.hours.closed(run.client.now())
+        if closed is not None:
+            raise _Closed(closed)
         since = None if run.min_gap is None else run.min_gap.since()
         resumed = run.ledger.resume(run.run_id, request_id, contacted_since=since)
         if resumed is None:

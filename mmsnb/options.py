@@ -55,6 +55,12 @@ class RunOptions(TypedDict, total=False):
     rate: str | None
     allow_partial: bool
     progress: Progress
+    wait_for_quota: bool
+    window: str | None
+    days: str | None
+    tz: str
+    start_at: Any
+    wait_for_hours: bool
 
 
 class SendOptions(PlanOptions, RunOptions, total=False):

@@ -37,6 +37,7 @@ class SendState(StrEnum):
     OPTED_OUT = "opted-out"
     TOO_SOON = "too-soon"
     PLANNED = "planned"
+    PAUSED = "paused"
 
 
 class Category(StrEnum):
@@ -138,6 +139,8 @@ class SendInfo:
     as data (each row's position, sentence and fix), for a front end to word (:meth:`said`); ``subject`` the subject
     (or its template) when one is used for every row, and ``started`` when the send (or the plan) was made (ISO 8601,
     UTC): with them :meth:`title` shows an automatic campaign name as a person recognises it.
+    A dry run's ``starts`` and ``ends`` say when the send would start and roughly end (ISO time, UTC; see
+    ``Plan.when``).
     """
 
     campaign: str
@@ -151,6 +154,8 @@ class SendInfo:
     fixes: tuple[dict[str, Any], ...] = ()
     subject: str | None = None
     started: str | None = None
+    starts: str | None = None
+    ends: str | None = None
 
     def title(self, lang: str | None = None) -> str:
         """The campaign as a person recognises it (:func:`mmsnb.words.campaign_title`): the subject's first words and
@@ -194,4 +199,6 @@ class SendInfo:
             tuple(record.get("fixes", ())),
             record.get("subject"),
             record.get("started"),
+            record.get("starts"),
+            record.get("ends"),
         )

@@ -72,11 +72,19 @@ CLI_OPTIONS = {
     "seed": "--seed",
     "time_scale": "--time-scale",
     "token_lifetime": "--token-lifetime",
-    "window": "--window",
+    "window": "--hours",  # the send's sending hours; the sandbox's quota window (--window) has no fix of its own
+    "days": "--days",
+    "tz": "--tz",
+    "start_at": "--start",
+    "wait_for_quota": "--wait",
 }
 #: The label of the forms' switch for each library option; where a form has none, it speaks Python (it runs in
 #: a notebook).
-FORM_SWITCHES = {"fit": N_("Fit to the limit"), "keep_metadata": N_("Keep photo metadata")}
+FORM_SWITCHES = {
+    "fit": N_("Fit to the limit"),
+    "keep_metadata": N_("Keep photo metadata"),
+    "wait_for_quota": N_("Wait for the message limit to reset"),
+}
 #: How Python and the command line name a call that helps.
 CALLS: dict[Edge, dict[str, str]] = {
     "python": {"opt_in": "mmsnb.opt_in(...)", "limit": "client.limit()"},
@@ -317,6 +325,15 @@ SEND_STATE_WORDS: dict[str, str] = {
     "opted-out": N_("Not sent — opted out"),
     "too-soon": N_("Not sent — contacted recently"),
     "planned": N_("Planned"),
+    "paused": N_("Not sent — outside the sending hours"),
+}
+#: What a person reads for each campaign state (:func:`mmsnb.campaigns`' ``state``).
+CAMPAIGN_STATE_WORDS: dict[str, str] = {
+    "finished": N_("Finished"),
+    "sending": N_("Sending"),
+    "paused": N_("Paused"),
+    "waiting-for-quota": N_("Waiting for the message limit to reset"),
+    "interrupted": N_("Interrupted: send it again to resume"),
 }
 #: What a person reads for each delivery category.
 CATEGORY_WORDS: dict[str, str] = {

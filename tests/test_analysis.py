@@ -476,7 +476,7 @@ def test_numbers_in_other_networks_ranges_are_told_before_sending_and_compared_a
     frame = pd.DataFrame({"msisdn": [*orange, *plus, *play, "12"]})
     plan = mmsnb.plan(client, frame, subject="Hej", ledger=tmp_path / "l.sqlite", campaign="networks")
     assert plan.other_networks == 3
-    assert repr(plan).endswith("1 invalid skipped. 3 in other networks' ranges (they fail unless ported to Orange).")
+    assert "1 invalid skipped. 3 in other networks' ranges (they fail unless ported to Orange)." in repr(plan)
     results = mmsnb.poll(client, plan.send(progress=False), progress=False)
     assert sorted(a for r in sandbox.received for a in r.addresses) == sorted(
         f"tel:+48{n}" for n in [*orange, *plus, *play]

@@ -272,6 +272,7 @@ def test_past_campaigns_and_their_failed_numbers_are_read_from_the_ledger(tmp_pa
         "Failed": 1,
         "Not final": 0,
         "Delivered of those accepted": "50 % (9–91 %)",
+        "State": "Finished",
     }
     failed = {"Number": "+48510000013", "What happened": "not delivered", "Reason": "invalid message format"}
     assert failures == [failed]

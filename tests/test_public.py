@@ -41,12 +41,18 @@ def test_the_version_comes_from_the_package_metadata_and_types_are_shipped():
 
 
 def test_a_history_says_what_they_hold_in_one_line(client, tmp_path):
+    from datetime import UTC, datetime
+
     import pandas as pd
 
     frame = pd.DataFrame({"msisdn": ["501102030", "501102031", "12"]})
     ledger = tmp_path / "ledger.sqlite"
+    client.now = lambda: datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
     plan = mmsnb.plan(client, frame, subject="Hi", ledger=ledger, campaign="repr")
-    assert repr(plan) == "Plan 'repr': 2 recipients in 1 request; 100 requests available; 1 invalid skipped."
+    assert repr(plan) == (
+        "Plan 'repr': 2 recipients in 1 request; 100 requests available; 1 invalid skipped. It would start now and "
+        "end around Saturday, 5 December 2026, 10:00 (Europe/Warsaw; at about 5 requests a second)."
+    )
     plan.send(progress=False)
     assert repr(mmsnb.history(ledger=ledger)).startswith("History(sends=2 rows, statuses=0 rows, quota=")
     assert "\n" not in repr(mmsnb.history(ledger=ledger))

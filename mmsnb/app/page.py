@@ -21,7 +21,7 @@ from ..errors import AuthError, ConfigError, MMSError, ServerError, ThrottledErr
 from ..result_columns import SendState
 from ..widgets import Composer, Monitor
 from ..widgets.markup import line
-from ..words import N_, Speaker, language
+from ..words import CAMPAIGN_STATE_WORDS, N_, Speaker, language
 from . import FOLDER_VARIABLE, SANDBOX_VARIABLE
 
 if TYPE_CHECKING:
@@ -59,17 +59,19 @@ REFUSED = ("rejected", "unknown")
 #: The past campaigns' headers, and the failed numbers' (looked up in the page's language).
 PAST_COLUMNS = (N_("Campaign"), N_("First sent"), N_("Recipients"), N_("Delivered"), N_("Failed"), N_("Not final"))
 RATE_COLUMN = N_("Delivered of those accepted")
+STATE_COLUMN = N_("State")
 FAILED_COLUMNS = (N_("Number"), N_("What happened"), N_("Reason"))
 NOT_SENT, NOT_DELIVERED = N_("not sent"), N_("not delivered")
 
 
 def past_campaigns(client: Client, _: Speaker) -> pd.DataFrame:
     """One row per campaign in the ledger ``client``'s sends use (``mmsnb.campaigns()``), newest first, as a person
-    reads it: its name, first send in local time, recipients, outcomes and the delivery rate with its interval."""
+    reads it: its name, first send in local time, recipients, outcomes, the delivery rate with its interval, and
+    where it stands (paused until when, say)."""
     from ..analysis import campaigns
 
     table = campaigns(client=client).iloc[::-1]
-    columns = [_(c) for c in (*PAST_COLUMNS, RATE_COLUMN)]
+    columns = [_(c) for c in (*PAST_COLUMNS, RATE_COLUMN, STATE_COLUMN)]
     if table.empty:
         return pd.DataFrame(columns=columns)
     values = (
@@ -80,6 +82,7 @@ def past_campaigns(client: Client, _: Speaker) -> pd.DataFrame:
         table["failed"].to_numpy(),
         table["not_final"].to_numpy(),
         [rate(*r, _) for r in zip(table["rate"], table["rate_low"], table["rate_high"], strict=True)],
+        [standing(*s, _) for s in zip(table["state"], table["state_until"], strict=True)],
     )
     return pd.DataFrame(dict(zip(columns, values, strict=True))).reset_index(drop=True)
 
@@ -89,6 +92,14 @@ def rate(value: float, low: float, high: float, _: Speaker) -> str:
     if pd.isna(value):
         return ""
     return f"{_.number(value * 100, 0)} % ({_.number(low * 100, 0)}–{_.number(high * 100, 0)} %)"
+
+
+def standing(state: Any, until: Any, _: Speaker) -> str:
+    """A campaign's state in words, with until when in local time: "Paused until 6 December 2026, 08:00"."""
+    if pd.isna(state):
+        return ""
+    said = _(CAMPAIGN_STATE_WORDS[str(state)])
+    return said if pd.isna(until) else _("{state} until {when}", state=said, when=_.when(until))
 
 
 def campaign_failures(campaign: str, client: Client, _: Speaker) -> pd.DataFrame:

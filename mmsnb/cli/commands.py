@@ -226,7 +226,13 @@ def send(args: argparse.Namespace) -> int:
         min_gap=args.min_gap,
         fit=args.fit,
         keep_metadata=args.keep_metadata,
-        progress=False,
+        wait_for_quota=args.wait,
+        window=args.hours,
+        days=args.days,
+        tz=args.tz,
+        start_at=args.start,
+        wait_for_hours=not args.stop_outside_hours,
+        progress=None if args.wait or args.hours or args.days or args.start else False,  # a wait says what it waits for
     )
     return _shown(results, keep_metadata=args.keep_metadata)
 

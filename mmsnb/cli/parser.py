@@ -218,6 +218,26 @@ def _send_options(p: argparse.ArgumentParser) -> None:
         help="re-encode images so the message fits the size limit; convert WEBP/HEIC to JPEG",
     )
     p.add_argument("--keep-metadata", action="store_true", help="send photos' EXIF/GPS/XMP as they are")
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="when the quota runs out, wait for the reset the gateway announces and go on (for as long as it takes)",
+    )
+    p.add_argument(
+        "--hours",
+        metavar="HH:MM-HH:MM",
+        help="send only within these hours of each day, e.g. 08:00-20:00 (not the sandbox's quota --window)",
+    )
+    p.add_argument("--days", metavar="DAYS", help="send only on these days, e.g. Mon-Sat or Mon,Wed,Fri (or pn-sb)")
+    p.add_argument("--start", metavar="WHEN", help="send from this time on, e.g. '2026-12-05 10:00' (in --tz)")
+    p.add_argument(
+        "--tz", default="Europe/Warsaw", help="the time zone of --hours and --start (default: Europe/Warsaw)"
+    )
+    p.add_argument(
+        "--stop-outside-hours",
+        action="store_true",
+        help="outside --hours or before --start, stop and leave the rest for the same command later, not wait",
+    )
 
 
 def _resume_options(p: argparse.ArgumentParser) -> None:
@@ -312,7 +332,8 @@ COMMANDS = (
         "command: nothing is sent.",
         epilog="exit status: 0 when every number was sent (now or by an earlier run) or left out by a rule\n"
         "(it opted out, or was contacted within --min-gap); 2 when a number was invalid or repeated, or the\n"
-        "command was wrong; 1 when the gateway refused or could not be reached, or the quota ran out.\n\n"
+        "command was wrong; 1 when the gateway refused or could not be reached, the quota ran out, or\n"
+        "--stop-outside-hours left numbers for later (the same command then sends them).\n\n"
         + _reads(tuple(VARIABLES.values())),
         options=_send_options,
     ),
@@ -368,7 +389,9 @@ COMMANDS = (
         help="how each campaign in the ledger went",
         description="One line per campaign in the ledger, oldest first: when it was first sent, its recipients, "
         "how many were accepted, delivered, failed or not final yet, the delivery rate with its 95 % interval, "
-        "and the time by which half the messages were opened. Needs pip install 'mmsnb[analysis]'.",
+        "the time by which half the messages were opened, and where it stands: finished, sending, paused (until "
+        "when), waiting for quota, or interrupted (the same send again resumes it). "
+        "Needs pip install 'mmsnb[analysis]'.",
         epilog=_reads(("MMSNB_LEDGER",)),
         options=_campaigns_options,
     ),

@@ -154,12 +154,18 @@ def campaign_lines(table: pd.DataFrame, tz: str) -> list[str]:
     def opened(median: Any) -> str:
         return "-" if pd.isna(median) else str(median.round("1s")).removeprefix("0 days ")
 
+    def state(row: Any) -> str:
+        if pd.isna(row.state):
+            return "-"
+        said = str(row.state).replace("-", " ")
+        return said if pd.isna(row.state_until) else f"{said} until {row.state_until:%Y-%m-%d %H:%M}"
+
     header = ["campaign", f"first send ({tz})", "recipients", "accepted", "delivered", "failed", "not final",
-              "delivery rate (95 % CI)", "half opened by"]  # fmt: skip
+              "delivery rate (95 % CI)", "half opened by", "state"]  # fmt: skip
     first = table["first_sent"].dt.strftime("%Y-%m-%d %H:%M").fillna("-")
     rows = [
         [str(name), str(when), f"{row.recipients:,}", f"{row.accepted:,}", f"{row.delivered:,}", f"{row.failed:,}",
-         f"{row.not_final:,}", rate(row), opened(row.median_retrieval)]
+         f"{row.not_final:,}", rate(row), opened(row.median_retrieval), state(row)]
         for name, when, row in zip(table.index, first, table.itertuples(index=False), strict=True)
     ]  # fmt: skip
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]

@@ -23,24 +23,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .frames import OPT_OUT_DTYPES, QUOTA_DTYPES, SENDS_DTYPES, STATUSES_DTYPES, History
+from .frames import OPT_OUT_DTYPES, QUOTA_DTYPES, SENDS_DTYPES, STATES_DTYPES, STATUSES_DTYPES, History
 from .journal import Begun, Claim, Contact, Ledger, OptOut, holding, now
 from .location import DEFAULT_NAME, LedgerSpec, Location, gateway_key, keep_own_ledger, locate
 from .optouts import opt_in, opt_out, opted_out
-from .states import REQUEST_STATES, ClaimState, RequestState
+from .states import CAMPAIGN_STATES, REQUEST_STATES, CampaignState, ClaimState, RequestState
 from .stored import StoredCampaign, StoredRecipient
 
 if TYPE_CHECKING:
     from ..client import Client
 
 __all__ = [
+    "CAMPAIGN_STATES",
     "DEFAULT_NAME",
     "OPT_OUT_DTYPES",
     "QUOTA_DTYPES",
     "REQUEST_STATES",
     "SENDS_DTYPES",
+    "STATES_DTYPES",
     "STATUSES_DTYPES",
     "Begun",
+    "CampaignState",
     "Claim",
     "ClaimState",
     "Contact",

@@ -8,22 +8,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pandas as pd
 
 from ..result_columns import CATEGORY_DTYPE
-from .states import REQUEST_STATES
+from .states import CAMPAIGN_STATES, REQUEST_STATES
+
+
+def _no_states() -> pd.DataFrame:
+    return _typed([], STATES_DTYPES)
 
 
 @dataclass(frozen=True)
 class History:
-    """The ledger as DataFrames: ``sends`` (one row per recipient per request), ``statuses``, ``quota``."""
+    """The ledger as DataFrames: ``sends`` (one row per recipient per request), ``statuses``, ``quota``, and
+    ``states`` (each campaign's state, as :func:`mmsnb.campaigns` shows it)."""
 
     sends: pd.DataFrame
     statuses: pd.DataFrame
     quota: pd.DataFrame
+    states: pd.DataFrame = field(default_factory=_no_states)
 
     def __repr__(self) -> str:
         """A line, not three frames: ``History(sends=12 rows, statuses=30 rows, quota=4 rows)``."""
@@ -60,6 +66,14 @@ STATUSES_DTYPES: dict[str, Any] = {
 }
 #: The dtype of every column of :attr:`History.quota`.
 QUOTA_DTYPES: dict[str, Any] = {"read_at": _UTC, "used": "int64", "available": "int64", "resets_on": _UTC}
+#: The dtype of every column of :attr:`History.states`: the state, why, until when, and when it was written.
+STATES_DTYPES: dict[str, Any] = {
+    "campaign": "string",
+    "state": pd.CategoricalDtype(list(CAMPAIGN_STATES)),
+    "reason": "string",
+    "until": _UTC,
+    "updated_at": _UTC,
+}
 #: The dtype of every column of :func:`mmsnb.opted_out`.
 OPT_OUT_DTYPES: dict[str, Any] = {
     "address": "string",
@@ -84,15 +98,24 @@ def _typed(rows: Sequence[Sequence[Any]], dtypes: dict[str, Any]) -> pd.DataFram
 
 
 def to_history(
-    requests: Sequence[Sequence[Any]], statuses: Sequence[Sequence[Any]], quota: Sequence[Sequence[Any]]
+    requests: Sequence[Sequence[Any]],
+    statuses: Sequence[Sequence[Any]],
+    quota: Sequence[Sequence[Any]],
+    states: Sequence[Sequence[Any]] = (),
 ) -> History:
-    """A :class:`History` from the ledger's rows: requests (their addresses as JSON text), statuses, quota readings."""
+    """A :class:`History` from the ledger's rows: requests (their addresses as JSON text), statuses, quota
+    readings, campaign states."""
     sends = [
         (campaign, no, key, address, *rest)
         for campaign, no, key, addresses, *rest in requests
         for address in json.loads(addresses)
     ]
-    return History(_typed(sends, SENDS_DTYPES), _typed(statuses, STATUSES_DTYPES), _typed(quota, QUOTA_DTYPES))
+    return History(
+        _typed(sends, SENDS_DTYPES),
+        _typed(statuses, STATUSES_DTYPES),
+        _typed(quota, QUOTA_DTYPES),
+        _typed(states, STATES_DTYPES),
+    )
 
 
 def opted_out_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:

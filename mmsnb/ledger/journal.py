@@ -26,7 +26,7 @@ from .frames import History, opted_out_frame, to_history
 from .location import LedgerSpec, Location, locate
 from .postgres import PostgresStore
 from .sqlite import SQLiteStore
-from .states import ClaimState, RequestState
+from .states import CampaignState, ClaimState, RequestState
 from .stored import StoredCampaign, read, sent_before, write
 
 #: A run on another machine that has not written for this long is taken to have stopped (longer than the
@@ -49,6 +49,12 @@ _CONTACTS = (
     "AND COALESCE(q.done_at, q.intent_at) > ?"
 )
 _OPTED_OUT = "SELECT address, opted_out_at, reason FROM opt_outs WHERE opted_in_at IS NULL"
+#: What a run was doing in each state it holds a campaign in (said when it died).
+_DOING = {"sending": "sending", "paused": "waiting for the sending hours", "waiting-for-quota": "waiting for the quota"}
+_STATES = (
+    "SELECT s.campaign, s.state, s.reason, s.until_at, s.updated_at, u.id, u.host, u.pid, u.seen_at, u.ended_at "
+    "FROM campaign_states s LEFT JOIN runs u ON u.id = s.run_id"
+)
 
 
 def now() -> str:
@@ -488,6 +494,42 @@ class Ledger:
         with self._store.write() as tx:
             tx.execute("INSERT INTO quota VALUES (?, ?, ?, ?)", (now(), limit.used, limit.available, resets))
 
+    # -- campaign states ---------------------------------------------------
+    def set_state(
+        self,
+        campaign: str,
+        state: CampaignState,
+        *,
+        reason: str | None = None,
+        until: datetime | None = None,
+        run_id: int | None = None,
+    ) -> None:
+        """Record where ``campaign`` stands: ``reason`` (a sentence), ``until`` when, and the live ``run_id`` that
+        holds it there (sending, or waiting): when that run dies, the campaign reads as interrupted."""
+        at = now()
+        until_at = None if until is None else until.astimezone(UTC).isoformat(timespec="microseconds")
+        with self._store.write() as tx:
+            if run_id is not None:
+                tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (at, run_id))
+            tx.execute(
+                "INSERT INTO campaign_states (campaign, state, reason, until_at, run_id, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (campaign) DO UPDATE SET state = excluded.state, "
+                "reason = excluded.reason, until_at = excluded.until_at, run_id = excluded.run_id, "
+                "updated_at = excluded.updated_at",
+                (campaign, str(state), reason, until_at, run_id, at),
+            )
+
+    def _states(self, tx: Any) -> list[tuple[str, str, str | None, str | None, str]]:
+        """Each campaign's recorded state; one held by a run that is no longer alive is ``interrupted``."""
+        out = []
+        for campaign, state, reason, until_at, updated_at, *run in tx.execute(_STATES):
+            if run[0] is not None and not _alive(self.location.key, *run):
+                doing = _DOING.get(state, state)
+                state, until_at = CampaignState.INTERRUPTED, None
+                reason = f"The run stopped while it was {doing}; send the campaign again to resume it."
+            out.append((campaign, str(state), reason, until_at, updated_at))
+        return out
+
     # -- opt-outs ----------------------------------------------------------
     def opt_out(self, addresses: Iterable[str], reason: str | None = None) -> int:
         """Record ``addresses`` (gateway form) as opted out; returns how many were not already."""
@@ -546,4 +588,5 @@ class Ledger:
                 args,
             )
             quota = tx.execute("SELECT read_at, used, available, resets_on FROM quota ORDER BY read_at")
-        return to_history(requests, statuses, quota)
+            states = [s for s in self._states(tx) if not campaign or s[0] == campaign]
+        return to_history(requests, statuses, quota, states)

@@ -17,7 +17,8 @@ from ..errors import LedgerError
 #: claims, and contact pressure a number's claims in every campaign, and a fresh PostgreSQL database (with
 #: no statistics yet) plans both as lookups of that key rather than scans of the campaign; 4: the campaign stored
 #: when it is sent (its settings, each recipient's message, the attachments' bytes once per file), so that
-#: :func:`mmsnb.resume` finishes it from the ledger alone.
+#: :func:`mmsnb.resume` finishes it from the ledger alone, and each campaign's state (sending, paused,
+#: waiting for the quota, finished, interrupted).
 SCHEMA_VERSION = 4
 
 _IDENTITY = {
@@ -114,6 +115,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS stored_recipients_key ON stored_recipients (ca
 CREATE TABLE IF NOT EXISTS stored_files (
     sha256 TEXT PRIMARY KEY,
     data {bytes} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS campaign_states (
+    campaign TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    reason TEXT,
+    until_at TEXT,
+    run_id BIGINT REFERENCES runs (id),
+    updated_at TEXT NOT NULL
 )
 """
 

@@ -33,5 +33,19 @@ class ClaimState(StrEnum):
     UNSENT = "unsent"
 
 
+class CampaignState(StrEnum):
+    """Where a campaign stands: ``sending`` (a live run sends it), ``paused`` (outside its sending hours, or its
+    quota used up with no run waiting), ``waiting-for-quota`` (a live run waits for the reset), ``finished``
+    (nothing left to send), ``interrupted`` (a run stopped or died before the end: running it again resumes it)."""
+
+    FINISHED = "finished"
+    SENDING = "sending"
+    PAUSED = "paused"
+    WAITING_FOR_QUOTA = "waiting-for-quota"
+    INTERRUPTED = "interrupted"
+
+
 #: The request states in order, as text.
 REQUEST_STATES: tuple[str, ...] = tuple(state.value for state in RequestState)
+#: The campaign states in order, as text.
+CAMPAIGN_STATES: tuple[str, ...] = tuple(state.value for state in CampaignState)

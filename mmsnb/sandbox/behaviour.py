@@ -8,7 +8,8 @@ Off by default (every setting neutral). ``Behaviour.realistic()`` turns on two e
   (22:00 to 07:00 in Polish time) waits ``night_slowdown`` times longer before ``Retrieved``.
 
 Outcomes stay repeatable: they are drawn from the sandbox's ``seed`` and the number, as before. ``clock``
-tells the model the time of a send (inject one in tests), and ``hook`` scripts any address's outcome: it gets
+tells the model the time of a send, and the sandbox its quota window's time and the ``received_at`` of each
+send (inject one in tests), and ``hook`` scripts any address's outcome: it gets
 a :class:`Sent` and returns a final status of the operator's card, or None to let the model decide.
 
 >>> Behaviour.realistic().weights({"Retrieved": 0.9, "Rejected": 0.1}, 200_000)["Rejected"]

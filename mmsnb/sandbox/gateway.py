@@ -309,7 +309,7 @@ class Gateway:
         self._messages: dict[str, _Message] = {}
         self._sent_to: dict[str, int] = {}
         self._used = 0
-        self._window_start = time.time()
+        self._window_start = self._time()
 
     # -- tokens ------------------------------------------------------------
     def issue_token(
@@ -371,14 +371,18 @@ class Gateway:
             self._tokens.clear()
 
     # -- quota -------------------------------------------------------------
+    def _time(self) -> float:
+        """Now, by the behaviour's clock (the real one unless a test injects its own): the quota window's time."""
+        return self.behaviour.clock().timestamp()
+
     def _roll_window(self) -> None:
-        if time.time() - self._window_start >= self.window:
-            self._window_start, self._used = time.time(), 0
+        if self._time() - self._window_start >= self.window:
+            self._window_start, self._used = self._time(), 0
 
     def reset_quota(self) -> None:
         """Start a new quota window now."""
         with self._lock:
-            self._window_start, self._used = time.time(), 0
+            self._window_start, self._used = self._time(), 0
 
     def limit(self) -> dict[str, Any]:
         with self._lock:
@@ -474,7 +478,7 @@ class Gateway:
                     report,
                     tuple(files),
                     content_type.split(";")[0],
-                    datetime.now(UTC),
+                    at,
                 )
             )
         return {"authenticationId": message_id, "deliveryStatus": "DeliveredToNetwork"}

@@ -30,7 +30,7 @@ from ..message import (
 )
 from ..result_columns import SendState
 from ..rules import MinGap
-from ..words import N_, SEND_STATE_WORDS, Speaker, campaign_title, done, language
+from ..words import FORM_SWITCHES, N_, SEND_STATE_WORDS, Speaker, campaign_title, done, language
 from . import markup
 from .attachments import AttachmentsPanel
 from .markup import line, size
@@ -120,7 +120,9 @@ class Composer(widgets.VBox):
     may total ``max_message_bytes``: with "Fit to the limit" (``fit``, on by default) images over it are
     re-encoded to fit and WEBP and HEIC photos converted to JPEG; the confirmation shows each file's size
     before and after, and warns of photos that say where they were taken (their EXIF, GPS and XMP are
-    removed unless "Keep photo metadata", ``keep_metadata``, is ticked). ``results`` holds the last
+    removed unless "Keep photo metadata", ``keep_metadata``, is ticked). With "Wait for the message limit to
+    reset" ticked, a send larger than the limit sends what it allows and the rest after the reset (the form waits;
+    see :meth:`Plan.send`'s ``wait_for_quota``). ``results`` holds the last
     results and ``monitor`` the live view of their delivery (polled every ``interval`` seconds,
     or at growing pauses). Of the client, only ``base_url`` is ever shown.
 
@@ -188,6 +190,10 @@ class Composer(widgets.VBox):
             style=_STYLE,
             layout=widgets.Layout(width="100%"),
         ).add_class("mmsnb-min-gap")
+        #: The switch "Wait for the message limit to reset": a send larger than the limit sends the rest after it.
+        self.wait_for_quota = widgets.Checkbox(
+            value=False, description=_(FORM_SWITCHES["wait_for_quota"]), indent=False
+        ).add_class("mmsnb-wait-for-quota")
         self.preview = Preview(lang=self.lang)
         self.attachments = AttachmentsPanel(
             max_bytes=max_message_bytes, fit=fit, keep_metadata=keep_metadata, lang=self.lang
@@ -251,6 +257,7 @@ class Composer(widgets.VBox):
                 widgets.HBox([self.priority, self.delivery_report]),
                 self.campaign,
                 self.min_gap,
+                self.wait_for_quota,
                 section(_("Attachments")),
                 self.attachments,
                 widgets.HBox(
@@ -408,7 +415,7 @@ class Composer(widgets.VBox):
             self._error(exc)
             return
         short = planned.shortfall()
-        if short is not None:
+        if short is not None and not self.wait_for_quota.value:
             self._error(short)
             return
         _ = self._
@@ -429,9 +436,10 @@ class Composer(widgets.VBox):
             _(
                 "Message limit: {available} left, {after} after this send (it resets on {day}).",
                 available=_.number(available),
-                after=_.number(available - requests),
+                after=_.number(max(available - requests, 0)),
                 day=self._day(planned.limit),
             ),
+            *([_("The rest is sent after the limit resets.")] if short is not None else []),
             *(_.ngettext(*_SKIPPED[state], states[state]) for state in _SKIPPED if states[state]),
             *(
                 line(
@@ -492,7 +500,8 @@ class Composer(widgets.VBox):
             with self.progress:  # an exception leaving an Output becomes a traceback there: catch it inside
                 try:
                     outcome: pd.DataFrame | MMSError = planned.send(
-                        progress=lambda done, total: self._progressed(done, total, time.monotonic() - started)
+                        progress=lambda done, total: self._progressed(done, total, time.monotonic() - started),
+                        wait_for_quota=self.wait_for_quota.value,
                     )
                 except MMSError as exc:
                     outcome = exc
