@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..client import Client
+    from ..options import RunOptions
 
 #: The column of a recipients CSV that holds the numbers, unless ``--column`` names another.
 NUMBER_COLUMN = "msisdn"
@@ -226,15 +227,25 @@ def send(args: argparse.Namespace) -> int:
         min_gap=args.min_gap,
         fit=args.fit,
         keep_metadata=args.keep_metadata,
-        wait_for_quota=args.wait,
-        window=args.hours,
-        days=args.days,
-        tz=args.tz,
-        start_at=args.start,
-        wait_for_hours=not args.stop_outside_hours,
-        progress=None if args.wait or args.hours or args.days or args.start else False,  # a wait says what it waits for
+        **_timing(args),
     )
     return _shown(results, keep_metadata=args.keep_metadata)
+
+
+def _timing(args: argparse.Namespace) -> RunOptions:
+    """The options of a send's (or resume's) timing: waiting for the quota, sending hours, a start time; a
+    progress bar only when there may be a wait to say."""
+    waits = args.wait or args.hours or args.days or args.start
+    timing: RunOptions = {
+        "wait_for_quota": args.wait,
+        "window": args.hours,
+        "days": args.days,
+        "tz": args.tz,
+        "start_at": args.start,
+        "wait_for_hours": not args.stop_outside_hours,
+        "progress": None if waits else False,
+    }
+    return timing
 
 
 def _shown(results: pd.DataFrame, *, keep_metadata: bool = False, again: bool = True) -> int:
@@ -256,7 +267,7 @@ def resume(args: argparse.Namespace) -> int:
     from ..resuming import resume
 
     results = resume(
-        args.campaign, client=_client(), ledger=args.ledger, workers=args.workers, rate=args.rate, progress=False
+        args.campaign, client=_client(), ledger=args.ledger, workers=args.workers, rate=args.rate, **_timing(args)
     )
     return _shown(results, again=False)
 

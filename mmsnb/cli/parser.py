@@ -218,6 +218,11 @@ def _send_options(p: argparse.ArgumentParser) -> None:
         help="re-encode images so the message fits the size limit; convert WEBP/HEIC to JPEG",
     )
     p.add_argument("--keep-metadata", action="store_true", help="send photos' EXIF/GPS/XMP as they are")
+    _timing_options(p)
+
+
+def _timing_options(p: argparse.ArgumentParser) -> None:
+    """When a send may go out: waiting for the quota, sending hours and days, a start time."""
     p.add_argument(
         "--wait",
         action="store_true",
@@ -251,6 +256,7 @@ def _resume_options(p: argparse.ArgumentParser) -> None:
         help="requests in flight at once: auto (the default: as many as the gateway takes well) or a number",
     )
     p.add_argument("--rate", metavar="R/s", help="at most this many requests per second or minute, e.g. 10/s, 600/min")
+    _timing_options(p)
 
 
 def _opt_out_options(p: argparse.ArgumentParser) -> None:
