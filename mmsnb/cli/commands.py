@@ -266,9 +266,9 @@ def resume(args: argparse.Namespace) -> int:
     """Finish a campaign from the ledger alone (no table, no files)."""
     from ..resuming import resume
 
-    results = resume(
-        args.campaign, client=_client(), ledger=args.ledger, workers=args.workers, rate=args.rate, **_timing(args)
-    )
+    options = _timing(args)
+    options.update(workers=args.workers, rate=args.rate)
+    results = resume(args.campaign, client=_client(), ledger=args.ledger, **options)
     return _shown(results, again=False)
 
 
