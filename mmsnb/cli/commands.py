@@ -267,7 +267,7 @@ def resume(args: argparse.Namespace) -> int:
     from ..resuming import resume
 
     options = _timing(args)
-    options.update(workers=args.workers, rate=args.rate)
+    options["workers"], options["rate"] = args.workers, args.rate
     results = resume(args.campaign, client=_client(), ledger=args.ledger, **options)
     return _shown(results, again=False)
 
