@@ -216,6 +216,8 @@ class Plan:
     to: str = "msisdn"
     group: bool = True
     max_addresses: int = 50
+    #: The sending hours a send asking for none keeps: those of the campaign's latest send, for a resumed plan.
+    hours: Hours | None = None
 
     @property
     def media(self) -> pd.DataFrame:
@@ -411,7 +413,9 @@ class Plan:
         ``tz``: no request leaves outside them. A send waits for the next opening (``wait_for_hours=False``:
         it stops there instead, its unsent rows ``paused``, and sending it again later resumes it). The bar
         says what it waits for and until when. An interrupted wait leaves nothing claimed: send again to resume.
+        A plan :func:`mmsnb.resume` makes keeps the hours the campaign was last sent with, unless others are given.
         """
+        timing = _timing(wait_for_quota, window, days, tz, start_at, wait_for_hours)
         return self._execute(
             self.client.limit(),
             workers=workers,
@@ -419,7 +423,7 @@ class Plan:
             rate=rate,
             allow_partial=allow_partial,
             progress=progress,
-            timing=_timing(wait_for_quota, window, days, tz, start_at, wait_for_hours),
+            timing=timing if timing.hours is not None else replace(timing, hours=self.hours),
         )
 
     def _execute(
@@ -438,7 +442,7 @@ class Plan:
         cap = None if rate is None else RateCap.parse(rate)
         outcomes = dict(self.settled)
         with Ledger.open(self.ledger) as book:
-            book.store(stored_campaign(self))
+            book.store(stored_campaign(self, timing.hours))
             book.record_quota(limit)
             requests = self._unsettled(book, outcomes)
             short = _shortfall(len(requests), limit)

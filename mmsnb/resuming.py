@@ -22,7 +22,7 @@ from .ledger import Ledger, LedgerSpec, Location, StoredCampaign, locate
 from .options import RUN_OPTIONS, RunOptions, check_options
 from .result_columns import Outcome
 from .rows import Row, group_requests
-from .storing import rebuilt_gap, rebuilt_message
+from .storing import rebuilt_gap, rebuilt_hours, rebuilt_message
 
 #: What names the ledger a campaign was sent through, when the one given does not hold it.
 _LEDGER_FIX = Fix(option="ledger", to="name the ledger it was sent through")
@@ -38,7 +38,9 @@ def resume(
     opted out, or (with the campaign's ``min_gap``) that another campaign reached since, are left out.
     Several runs resuming one campaign at once share the work: each number still gets one message.
     ``client`` defaults to the gateway the ``MMSNB_*`` settings describe, ``ledger`` to the one a send through
-    it uses; ``options`` are those of :meth:`Plan.send` (``workers``, ``rate``, ``progress``…).
+    it uses; ``options`` are those of :meth:`Plan.send` (``workers``, ``rate``, ``progress``…). Without
+    ``window``, ``days`` or ``start_at`` it sends within the hours the campaign was last sent with (give
+    ``window="00:00-24:00"`` for any hour).
 
     >>> results = mmsnb.resume("resume-example", client=client, progress=False)
     """
@@ -120,4 +122,5 @@ def rebuilt_plan(client: Client, campaign: str, ledger: LedgerSpec = None) -> Pl
         group=settings["group"],
         max_addresses=settings["max_addresses"],
         subject=settings.get("subject"),
+        hours=rebuilt_hours(settings.get("hours")),
     )

@@ -13,7 +13,9 @@ and each recipient with the row it came from: the frame's index label and the nu
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ import pandas as pd
 from .ledger import StoredCampaign, StoredRecipient
 from .message import Attachment, Message
 from .rules import MinGap
+from .schedule import Hours
 
 if TYPE_CHECKING:
     from .campaign import Plan
@@ -76,9 +79,39 @@ def rebuilt_gap(record: dict[str, Any] | None) -> MinGap | None:
     return MinGap(pd.DateOffset(**record["offset"]), record["label"])
 
 
-def stored_campaign(plan: Plan) -> StoredCampaign:
-    """What finishes ``plan``: its settings, and every recipient it checked (sent, to send, or held by the
-    ledger's rules now) with its message, its row's index label and number (in its ``to`` column) as given."""
+def hours_record(hours: Hours | None) -> dict[str, Any] | None:
+    """Sending hours as JSON values: the window's times, the days (0 is Monday), the time zone, the start time."""
+    if hours is None:
+        return None
+    return {
+        "opens": None if hours.opens is None else hours.opens.isoformat(),
+        "closes": None if hours.closes is None else hours.closes.isoformat(),
+        "overnight": hours.overnight,
+        "days": sorted(hours.days),
+        "tz": str(hours.tz),
+        "start_at": None if hours.start_at is None else hours.start_at.isoformat(),
+    }
+
+
+def rebuilt_hours(record: dict[str, Any] | None) -> Hours | None:
+    """The sending hours ``record`` describes."""
+    if record is None:
+        return None
+    opens, closes, start_at = (record[k] for k in ("opens", "closes", "start_at"))
+    return Hours(
+        ZoneInfo(record["tz"]),
+        None if opens is None else time.fromisoformat(opens),
+        None if closes is None else time.fromisoformat(closes),
+        record["overnight"],
+        frozenset(record["days"]),
+        None if start_at is None else datetime.fromisoformat(start_at),
+    )
+
+
+def stored_campaign(plan: Plan, hours: Hours | None = None) -> StoredCampaign:
+    """What finishes ``plan`` sent within ``hours``: its settings, and every recipient it checked (sent, to send,
+    or held by the ledger's rules now) with its message, its row's index label and number (in its ``to`` column)
+    as given."""
     frame, messages, files = plan.frame, {}, {}
     numbers = frame[plan.to].tolist()
     recipients = []
@@ -100,5 +133,6 @@ def stored_campaign(plan: Plan) -> StoredCampaign:
         "group": plan.group,
         "max_addresses": plan.max_addresses,
         "subject": plan.subject,
+        "hours": hours_record(hours),
     }
     return StoredCampaign(plan.campaign, settings, messages, files, recipients)

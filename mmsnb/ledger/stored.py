@@ -2,7 +2,8 @@
 attachments' bytes once per distinct file, so that it can be finished from the ledger alone.
 
 Storing is idempotent: a campaign sent again (or by two runs at once) keeps what it stored first, and a
-later send with new recipients adds them. The stored bytes appear in no history frame.
+later send with new recipients adds them; only its sending hours are those of its latest send. The stored
+bytes appear in no history frame.
 
 >>> kept = StoredCampaign("spring", {"per_row": False}, {}, {}, [])
 >>> kept.campaign, len(kept.recipients)
@@ -64,6 +65,7 @@ def write(tx: Any, kept: StoredCampaign, at: str) -> None:
         "INSERT INTO stored_campaigns (campaign, settings, stored_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (campaign, json.dumps(kept.settings, sort_keys=True), at),
     )
+    _keep_hours(tx, campaign, kept.settings.get("hours"))
     stored = {key for (key,) in tx.execute("SELECT content_key FROM stored_messages WHERE campaign = ?", (campaign,))}
     tx.executemany(
         "INSERT INTO stored_messages (campaign, content_key, message) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -91,6 +93,17 @@ def write(tx: Any, kept: StoredCampaign, at: str) -> None:
             if (r.address, r.slot) not in known
         ],
     )
+
+
+def _keep_hours(tx: Any, campaign: str, hours: Any) -> None:
+    """Keep ``hours`` (JSON values) as the stored campaign's sending hours: a resume sends within them."""
+    settings = json.loads(tx.execute("SELECT settings FROM stored_campaigns WHERE campaign = ?", (campaign,))[0][0])
+    if settings.get("hours") != hours:
+        settings["hours"] = hours
+        tx.execute(
+            "UPDATE stored_campaigns SET settings = ? WHERE campaign = ?",
+            (json.dumps(settings, sort_keys=True), campaign),
+        )
 
 
 def read(tx: Any, campaign: str) -> StoredCampaign | None:

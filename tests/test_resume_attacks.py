@@ -1,0 +1,66 @@
+"""Attacks on the promise of stored campaigns (nothing twice, nothing lost, nothing by a side door) across
+pauses, kills and resumes, counted at the gateway on a virtual clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from helpers import VirtualClock, received_addresses
+
+import mmsnb
+from mmsnb.sandbox import Behaviour
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+#: Saturday 5 December 2026, 10:00 in Warsaw.
+SATURDAY_10 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+
+
+class WallClock(VirtualClock):
+    """A virtual clock that is also a time of day: ``client.now`` and the sandbox's clock."""
+
+    def __init__(self, start: datetime = SATURDAY_10) -> None:
+        super().__init__()
+        self.origin = start - timedelta(seconds=self.now)
+
+    def wall(self) -> datetime:
+        return self.origin + timedelta(seconds=self.now)
+
+    def on(self, client):
+        super().on(client)
+        client.now = self.wall
+        return client
+
+
+def orange(n: int) -> list[str]:
+    return [f"501{i:06d}" for i in range(n)]
+
+
+def test_a_resume_keeps_the_sending_hours_the_campaign_was_sent_with(make_sandbox, tmp_path):
+    clock = WallClock()
+    sandbox = make_sandbox(quota=3, window=60.0, behaviour=Behaviour(clock=clock.wall))
+    client = clock.on(sandbox.client())
+    ledger = tmp_path / "l.sqlite"
+    numbers = orange(6)
+    sent = mmsnb.send(
+        client,
+        pd.DataFrame({"msisdn": numbers}),
+        subject="Hej",
+        group=False,
+        campaign="daytime",
+        ledger=ledger,
+        window="08:00-20:00",
+        allow_partial=True,
+        progress=False,
+    )
+    assert sent.send_state.astype(str).tolist() == ["accepted"] * 3 + ["quota"] * 3
+    clock.advance(12 * 3600)  # 22:00: the quota renewed long ago, the sending hours are closed
+
+    results = mmsnb.resume("daytime", client=client, ledger=ledger, progress=False)
+
+    assert results.send_state.astype(str).tolist() == ["already-sent"] * 3 + ["accepted"] * 3
+    assert received_addresses(sandbox) == {f"tel:+48{n}": 1 for n in numbers}
+    hours = [r.received_at.astimezone(WARSAW) for r in sandbox.received]
+    assert all(8 <= at.hour < 20 for at in hours), hours  # never at night, though the resume named no hours
+    assert min(hours[3:]) == datetime(2026, 12, 6, 8, 0, tzinfo=WARSAW)  # waited for Sunday's opening
