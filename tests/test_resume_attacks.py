@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pytest
 from helpers import VirtualClock, received_addresses
 
 import mmsnb
@@ -64,3 +65,24 @@ def test_a_resume_keeps_the_sending_hours_the_campaign_was_sent_with(make_sandbo
     hours = [r.received_at.astimezone(WARSAW) for r in sandbox.received]
     assert all(8 <= at.hour < 20 for at in hours), hours  # never at night, though the resume named no hours
     assert min(hours[3:]) == datetime(2026, 12, 6, 8, 0, tzinfo=WARSAW)  # waited for Sunday's opening
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_resume_sends_the_content_of_the_campaigns_latest_send(make_sandbox, tmp_path, request, engine):
+    sandbox = make_sandbox(quota=2)
+    client = sandbox.client()
+    ledger = tmp_path / "l.sqlite" if engine == "sqlite" else request.getfixturevalue("pg_url")
+    numbers = orange(5)
+    frame = pd.DataFrame({"msisdn": numbers})
+    options = {"group": False, "campaign": "sale", "ledger": ledger, "allow_partial": True, "progress": False}
+    mmsnb.send(client, frame, subject="Wyprzedaż -50 %", **options)  # the price was wrong
+    sandbox.reset_quota()
+    fixed = mmsnb.send(client, frame, subject="Wyprzedaż -20 %", **options)  # corrected, sent again
+    assert fixed.send_state.astype(str).tolist() == ["already-sent"] * 2 + ["accepted"] * 2 + ["quota"]
+    sandbox.reset_quota()
+
+    mmsnb.resume("sale", client=client, ledger=ledger, progress=False)
+
+    assert received_addresses(sandbox) == {f"tel:+48{n}": 1 for n in numbers}
+    subjects = {r.addresses[0]: r.subject for r in sandbox.received}
+    assert subjects[f"tel:+48{numbers[4]}"] == "Wyprzedaż -20 %"  # as the latest send said, not the wrong price

@@ -1,9 +1,9 @@
 """A campaign as the ledger keeps it when it is sent: its settings, each recipient's message, and the
 attachments' bytes once per distinct file, so that it can be finished from the ledger alone.
 
-Storing is idempotent: a campaign sent again (or by two runs at once) keeps what it stored first, and a
-later send with new recipients adds them; only its sending hours are those of its latest send. The stored
-bytes appear in no history frame.
+Storing is idempotent: a campaign sent again (or by two runs at once) keeps the settings it stored first, and a
+later send with new recipients adds them; a recipient's message and the sending hours are those of its latest
+send (a resume sends what was last asked for). The stored bytes appear in no history frame.
 
 >>> kept = StoredCampaign("spring", {"per_row": False}, {}, {}, [])
 >>> kept.campaign, len(kept.recipients)
@@ -83,7 +83,12 @@ def write(tx: Any, kept: StoredCampaign, at: str) -> None:
         "INSERT INTO stored_files (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(d, kept.files[d]) for d in digests if d not in have],
     )
-    known = set(tx.execute("SELECT address, slot FROM stored_recipients WHERE campaign = ?", (campaign,)))
+    known = {
+        (address, slot): key
+        for address, slot, key in tx.execute(
+            "SELECT address, slot, content_key FROM stored_recipients WHERE campaign = ?", (campaign,)
+        )
+    }
     tx.executemany(
         "INSERT INTO stored_recipients (campaign, address, slot, content_key, label, number, carrier) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -91,6 +96,15 @@ def write(tx: Any, kept: StoredCampaign, at: str) -> None:
             (campaign, r.address, r.slot, r.content_key, json.dumps(r.label), json.dumps(r.number), r.carrier)
             for r in kept.recipients
             if (r.address, r.slot) not in known
+        ],
+    )
+    tx.executemany(  # sent again with other content: what is left to send gets the latest
+        "UPDATE stored_recipients SET content_key = ?, label = ?, number = ?, carrier = ? "
+        "WHERE campaign = ? AND address = ? AND slot = ?",
+        [
+            (r.content_key, json.dumps(r.label), json.dumps(r.number), r.carrier, campaign, r.address, r.slot)
+            for r in kept.recipients
+            if known.get((r.address, r.slot), r.content_key) != r.content_key
         ],
     )
 
