@@ -11,6 +11,7 @@ import pytest
 from helpers import VirtualClock, received_addresses
 
 import mmsnb
+from mmsnb.ledger import Ledger
 from mmsnb.sandbox import Behaviour
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -86,3 +87,17 @@ def test_a_resume_sends_the_content_of_the_campaigns_latest_send(make_sandbox, t
     assert received_addresses(sandbox) == {f"tel:+48{n}": 1 for n in numbers}
     subjects = {r.addresses[0]: r.subject for r in sandbox.received}
     assert subjects[f"tel:+48{numbers[4]}"] == "Wyprzedaż -20 %"  # as the latest send said, not the wrong price
+
+
+def test_a_stored_campaign_shows_neither_its_files_nor_its_numbers(sandbox, tmp_path, jpeg):
+    ledger = tmp_path / "l.sqlite"
+    numbers = orange(3)
+    frame = pd.DataFrame({"msisdn": numbers})
+    mmsnb.send(sandbox.client(), frame, subject="Hej", attachments=("promo.jpg", jpeg), ledger=ledger, progress=False)
+    with Ledger(ledger) as book:
+        (campaign,) = mmsnb.campaigns(book).index
+        kept = book.stored(campaign)
+    assert kept is not None and list(kept.files.values()) == [sandbox.received[0].attachments[0].data]
+    shown = repr(kept)
+    assert len(shown) < 200 and "\\x" not in shown and not any(n in shown for n in numbers), shown
+    assert "3 recipients, 1 message, 1 file of" in shown

@@ -6,8 +6,8 @@ later send with new recipients adds them; a recipient's message and the sending 
 send (a resume sends what was last asked for). The stored bytes appear in no history frame.
 
 >>> kept = StoredCampaign("spring", {"per_row": False}, {}, {}, [])
->>> kept.campaign, len(kept.recipients)
-('spring', 0)
+>>> kept
+StoredCampaign('spring': 0 recipients, 0 messages, 0 files of 0 bytes)
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from ..words import plural
 
 #: Rows per statement when many are written or read at once.
 _CHUNK = 500
@@ -46,6 +48,14 @@ class StoredCampaign:
     messages: dict[str, dict[str, Any]]
     files: dict[str, bytes]
     recipients: list[StoredRecipient]
+
+    def __repr__(self) -> str:
+        """Counts only: the files' bytes and the numbers stay out of what a notebook or a log shows."""
+        size = sum(len(data) for data in self.files.values())
+        return (
+            f"StoredCampaign({self.campaign!r}: {plural(len(self.recipients), 'recipient')}, "
+            f"{plural(len(self.messages), 'message')}, {plural(len(self.files), 'file')} of {plural(size, 'byte')})"
+        )
 
 
 def _marks(chunk: list[str]) -> str:
