@@ -194,7 +194,8 @@ def send_in_rounds(
             until=reset_moment(limit.resets_on),
         )
     else:
-        record(book, campaign, CampaignState.FINISHED)
+        with suppress(LedgerError):
+            book.set_finished(campaign)
     return outcomes
 
 

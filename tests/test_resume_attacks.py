@@ -3,7 +3,13 @@ pauses, kills and resumes, counted at the gateway on a virtual clock."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -12,7 +18,9 @@ from helpers import VirtualClock, received_addresses
 
 import mmsnb
 from mmsnb.ledger import Ledger
-from mmsnb.sandbox import Behaviour
+from mmsnb.sandbox import Behaviour, Faults
+
+REPO = Path(__file__).resolve().parent.parent
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 #: Saturday 5 December 2026, 10:00 in Warsaw.
@@ -101,3 +109,33 @@ def test_a_stored_campaign_shows_neither_its_files_nor_its_numbers(sandbox, tmp_
     shown = repr(kept)
     assert len(shown) < 200 and "\\x" not in shown and not any(n in shown for n in numbers), shown
     assert "3 recipients, 1 message, 1 file of" in shown
+
+
+HOLDING = """
+import pandas as pd, mmsnb
+frame = pd.DataFrame({"msisdn": [f"501{i:06d}" for i in range(6)]})
+mmsnb.send(mmsnb.Client.from_env(), frame, subject="Hej", campaign="held", group=False, workers=1, progress=False)
+"""
+
+
+def test_a_resume_beside_a_live_send_does_not_call_the_campaign_finished(make_sandbox, tmp_path):
+    sandbox = make_sandbox(faults=Faults(slow_seconds=20.0))
+    sandbox.fail_next("slow")  # the first request of the send stays under way
+    ledger = tmp_path / "team.sqlite"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
+    env = {**clean, **sandbox.env(), "MMSNB_LEDGER": str(ledger), "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-c", HOLDING], cwd=tmp_path, env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not sandbox.received:
+            assert child.poll() is None and time.monotonic() < deadline, child.stderr
+            time.sleep(0.01)
+        results = mmsnb.resume("held", client=sandbox.client(), ledger=ledger, progress=False)
+        assert results.send_state.astype(str).tolist() == ["in-progress"] + ["accepted"] * 5
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+
+    assert received_addresses(sandbox) == {f"tel:+48{n}": 1 for n in orange(6)}
+    state = mmsnb.campaigns(ledger).loc["held", ["state", "state_reason"]].tolist()
+    assert state[0] == "interrupted", state  # its first request died under way: not finished

@@ -51,6 +51,10 @@ _CONTACTS = (
 _OPTED_OUT = "SELECT address, opted_out_at, reason FROM opt_outs WHERE opted_in_at IS NULL"
 #: What a run was doing in each state it holds a campaign in (said when it died).
 _DOING = {"sending": "sending", "paused": "waiting for the sending hours", "waiting-for-quota": "waiting for the quota"}
+_LIVE_SENDERS = (
+    "SELECT DISTINCT u.id, u.host, u.pid, u.seen_at, u.ended_at FROM requests q JOIN runs u ON u.id = q.run_id "
+    "WHERE q.campaign = ? AND q.state IN ('sending', 'throttled')"
+)
 _STATES = (
     "SELECT s.campaign, s.state, s.reason, s.until_at, s.updated_at, u.id, u.host, u.pid, u.seen_at, u.ended_at "
     "FROM campaign_states s LEFT JOIN runs u ON u.id = s.run_id"
@@ -518,6 +522,16 @@ class Ledger:
                 "updated_at = excluded.updated_at",
                 (campaign, str(state), reason, until_at, run_id, at),
             )
+
+    def set_finished(self, campaign: str) -> None:
+        """Record ``campaign`` finished, unless another live run is still sending some of it: then it is that
+        run's (sending), so that it reads as interrupted if that run dies before the end."""
+        with self._store.read() as tx:
+            live = [run[0] for run in tx.execute(_LIVE_SENDERS, (campaign,)) if _alive(self.location.key, *run)]
+        if live:
+            self.set_state(campaign, CampaignState.SENDING, run_id=live[0])
+        else:
+            self.set_state(campaign, CampaignState.FINISHED)
 
     def _states(self, tx: Any) -> list[tuple[str, str, str | None, str | None, str]]:
         """Each campaign's recorded state; one held by a run that is no longer alive is ``interrupted``."""
