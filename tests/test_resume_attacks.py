@@ -139,3 +139,26 @@ def test_a_resume_beside_a_live_send_does_not_call_the_campaign_finished(make_sa
     assert received_addresses(sandbox) == {f"tel:+48{n}": 1 for n in orange(6)}
     state = mmsnb.campaigns(ledger).loc["held", ["state", "state_reason"]].tolist()
     assert state[0] == "interrupted", state  # its first request died under way: not finished
+
+
+def test_a_resume_keeps_the_rules_of_the_campaigns_latest_send(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=2)
+    client = sandbox.client()
+    ledger = tmp_path / "l.sqlite"
+    numbers = orange(4)
+    frame = pd.DataFrame({"msisdn": numbers})
+    options = {"subject": "Hej", "group": False, "campaign": "a", "ledger": ledger, "progress": False}
+    mmsnb.send(client, frame, allow_partial=True, **options)  # two sent, two left for the quota
+    sandbox.reset_quota()
+    other = {"ledger": ledger, "progress": False}
+    mmsnb.send(client, pd.DataFrame({"msisdn": [numbers[2]]}), subject="Inna", campaign="b", **other)
+    mmsnb.send(client, pd.DataFrame({"msisdn": orange(1)}), subject="Jeszcze", campaign="c", **other)  # quota used
+    again = mmsnb.send(client, frame, allow_partial=True, min_gap="7D", **options)  # a rule added: at most weekly
+    assert again.send_state.astype(str).tolist() == ["already-sent"] * 2 + ["too-soon", "quota"]
+    sandbox.reset_quota()
+
+    results = mmsnb.resume("a", client=client, ledger=ledger, progress=False)
+
+    assert results.send_state.astype(str).tolist() == ["already-sent"] * 2 + ["too-soon", "accepted"]
+    got = received_addresses(sandbox)
+    assert got[f"tel:+48{numbers[2]}"] == 1 and got[f"tel:+48{numbers[3]}"] == 1  # campaign b's, and a's to the last

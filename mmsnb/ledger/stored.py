@@ -1,9 +1,10 @@
 """A campaign as the ledger keeps it when it is sent: its settings, each recipient's message, and the
 attachments' bytes once per distinct file, so that it can be finished from the ledger alone.
 
-Storing is idempotent: a campaign sent again (or by two runs at once) keeps the settings it stored first, and a
-later send with new recipients adds them; a recipient's message and the sending hours are those of its latest
-send (a resume sends what was last asked for). The stored bytes appear in no history frame.
+Storing is idempotent: a campaign sent again (or by two runs at once) keeps the files and messages it stored,
+and a later send with new recipients adds them; the settings (rules, sending hours) and each recipient's
+message are those of its latest send, so that a resume does what was last asked for. The stored bytes appear
+in no history frame.
 
 >>> kept = StoredCampaign("spring", {"per_row": False}, {}, {}, [])
 >>> kept
@@ -68,14 +69,15 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
 
 
 def write(tx: Any, kept: StoredCampaign, at: str) -> None:
-    """Store ``kept`` in the transaction ``tx`` (at time ``at``): what is there already stays as it is."""
+    """Store ``kept`` in the transaction ``tx`` (at time ``at``): the files and messages stored already stay,
+    the settings and each recipient's message and row become those of ``kept`` (the campaign's latest send)."""
     campaign = kept.campaign
     tx.serialize([f"stored:{campaign}"])  # one run at a time stores a campaign; its claims are not held up
     tx.execute(
-        "INSERT INTO stored_campaigns (campaign, settings, stored_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO stored_campaigns (campaign, settings, stored_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (campaign) DO UPDATE SET settings = excluded.settings",
         (campaign, json.dumps(kept.settings, sort_keys=True), at),
     )
-    _keep_hours(tx, campaign, kept.settings.get("hours"))
     stored = {key for (key,) in tx.execute("SELECT content_key FROM stored_messages WHERE campaign = ?", (campaign,))}
     tx.executemany(
         "INSERT INTO stored_messages (campaign, content_key, message) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -93,41 +95,31 @@ def write(tx: Any, kept: StoredCampaign, at: str) -> None:
         "INSERT INTO stored_files (sha256, data) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(d, kept.files[d]) for d in digests if d not in have],
     )
+    _write_recipients(tx, campaign, kept.recipients)
+
+
+def _write_recipients(tx: Any, campaign: str, recipients: list[StoredRecipient]) -> None:
+    """Add the new ``recipients``; give those stored already the message and row they have now."""
     known = {
-        (address, slot): key
-        for address, slot, key in tx.execute(
-            "SELECT address, slot, content_key FROM stored_recipients WHERE campaign = ?", (campaign,)
+        (address, slot): tuple(rest)
+        for address, slot, *rest in tx.execute(
+            "SELECT address, slot, content_key, label, number, carrier FROM stored_recipients WHERE campaign = ?",
+            (campaign,),
         )
+    }
+    rows = {
+        (r.address, r.slot): (r.content_key, json.dumps(r.label), json.dumps(r.number), r.carrier) for r in recipients
     }
     tx.executemany(
         "INSERT INTO stored_recipients (campaign, address, slot, content_key, label, number, carrier) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [
-            (campaign, r.address, r.slot, r.content_key, json.dumps(r.label), json.dumps(r.number), r.carrier)
-            for r in kept.recipients
-            if (r.address, r.slot) not in known
-        ],
+        [(campaign, *key, *row) for key, row in rows.items() if key not in known],
     )
-    tx.executemany(  # sent again with other content: what is left to send gets the latest
+    tx.executemany(
         "UPDATE stored_recipients SET content_key = ?, label = ?, number = ?, carrier = ? "
         "WHERE campaign = ? AND address = ? AND slot = ?",
-        [
-            (r.content_key, json.dumps(r.label), json.dumps(r.number), r.carrier, campaign, r.address, r.slot)
-            for r in kept.recipients
-            if known.get((r.address, r.slot), r.content_key) != r.content_key
-        ],
+        [(*row, campaign, *key) for key, row in rows.items() if known.get(key, row) != row],
     )
-
-
-def _keep_hours(tx: Any, campaign: str, hours: Any) -> None:
-    """Keep ``hours`` (JSON values) as the stored campaign's sending hours: a resume sends within them."""
-    settings = json.loads(tx.execute("SELECT settings FROM stored_campaigns WHERE campaign = ?", (campaign,))[0][0])
-    if settings.get("hours") != hours:
-        settings["hours"] = hours
-        tx.execute(
-            "UPDATE stored_campaigns SET settings = ? WHERE campaign = ?",
-            (json.dumps(settings, sort_keys=True), campaign),
-        )
 
 
 def read(tx: Any, campaign: str) -> StoredCampaign | None:
