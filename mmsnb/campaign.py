@@ -42,7 +42,7 @@ from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
 from .schedule import Hours, local_words
 from .storing import stored_campaign
-from .waiting import TYPICAL_PACE, Estimate, Timing, estimate, send_in_rounds
+from .waiting import TYPICAL_PACE, Estimate, Timing, day_words, estimate, send_in_rounds
 from .words import TIME_ZONE
 from .words import plural as _plural
 
@@ -134,7 +134,7 @@ def _shortfall(needed: int, limit: Limit) -> str | None:
         return None
     return (
         f"This campaign needs {_plural(needed, 'request')} but only {limit.available} are available "
-        f"(the counter resets on {limit.resets_on}). Nothing was sent."
+        f"(the counter resets on {day_words(limit.resets_on)}). Nothing was sent."
     )
 
 
@@ -448,7 +448,7 @@ class Plan:
             short = _shortfall(len(requests), limit)
             if short is not None and not allow_partial and not timing.wait_for_quota:
                 if not limit.available:
-                    raise QuotaError(f"{short} Run again after the counter resets on {limit.resets_on}.")
+                    raise QuotaError(f"{short} Run again after the counter resets on {day_words(limit.resets_on)}.")
                 raise QuotaError(
                     short,
                     fix=Fix(

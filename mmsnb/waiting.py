@@ -30,7 +30,7 @@ from .ledger import CampaignState, Ledger
 from .result_columns import Outcome, SendState
 from .rows import Request
 from .schedule import Hours, awaited, local_words
-from .words import TIME_ZONE
+from .words import TIME_ZONE, plural
 
 #: The first wait when a quota reading still says 0 on or after the day it named; each next one doubles, up to
 #: :data:`LONGEST_RETRY` seconds (the card gives the reset's day, not its hour).
@@ -60,6 +60,11 @@ class Timing:
 def reset_moment(resets_on: date | None) -> datetime | None:
     """The start of the day the gateway said its counter resets on, in its time zone."""
     return None if resets_on is None else datetime.combine(resets_on, time(0), tzinfo=GATEWAY_TZ)
+
+
+def day_words(day: date | None) -> str:
+    """The day the gateway said its counter resets on, in words: "5 December 2026" ("an unnamed day": none said)."""
+    return "an unnamed day" if day is None else f"{day:%-d %B %Y}"
 
 
 class Waiter:
@@ -104,8 +109,8 @@ class Waiter:
                 moment = reset
             else:
                 moment, step = now + timedelta(seconds=step), min(step * 2, LONGEST_RETRY)
-            day = "an unnamed day" if limit.resets_on is None else f"{limit.resets_on:%-d %B %Y}"
-            self.until(moment, CampaignState.WAITING_FOR_QUOTA, f"the quota to reset (the gateway said on {day})")
+            why = f"the quota to reset (the gateway said on {day_words(limit.resets_on)})"
+            self.until(moment, CampaignState.WAITING_FOR_QUOTA, why)
             limit = self.client.limit()
             self.book.record_quota(limit)
         return limit
@@ -190,7 +195,7 @@ def send_in_rounds(
             book,
             campaign,
             CampaignState.PAUSED,
-            reason=f"The quota is used up; the gateway said it resets on {limit.resets_on}.",
+            reason=f"The quota is used up; the gateway said it resets on {day_words(limit.resets_on)}.",
             until=reset_moment(limit.resets_on),
         )
     else:
@@ -202,7 +207,8 @@ def send_in_rounds(
 def _leave_for_quota(outcomes: dict[int, Outcome], requests: list[Request], limit: Limit) -> None:
     """The rows the quota left unsent (those a refusal of the gateway already explains keep its sentence)."""
     sentence = (
-        f"Not sent: the quota allows {limit.available} requests now; run again after it resets on {limit.resets_on}."
+        f"Not sent: the quota allowed {plural(limit.available, 'request')}; run again after it resets on "
+        f"{day_words(limit.resets_on)}."
     )
     for request in requests:
         for pos in request.positions:

@@ -139,6 +139,7 @@ def test_a_resume_beside_a_live_send_does_not_call_the_campaign_finished(make_sa
     assert received_addresses(sandbox) == {f"tel:+48{n}": 1 for n in orange(6)}
     state = mmsnb.campaigns(ledger).loc["held", ["state", "state_reason"]].tolist()
     assert state[0] == "interrupted", state  # its first request died under way: not finished
+    assert "resume it (mmsnb resume), or send it again" in state[1]  # the way on, for the marketer
 
 
 def test_a_resume_keeps_the_rules_of_the_campaigns_latest_send(make_sandbox, tmp_path):
@@ -162,3 +163,18 @@ def test_a_resume_keeps_the_rules_of_the_campaigns_latest_send(make_sandbox, tmp
     assert results.send_state.astype(str).tolist() == ["already-sent"] * 2 + ["too-soon", "accepted"]
     got = received_addresses(sandbox)
     assert got[f"tel:+48{numbers[2]}"] == 1 and got[f"tel:+48{numbers[3]}"] == 1  # campaign b's, and a's to the last
+
+
+def test_a_campaign_paused_for_the_quota_says_the_day_in_words(make_sandbox, tmp_path):
+    clock = WallClock()
+    sandbox = make_sandbox(quota=1, window=60.0, behaviour=Behaviour(clock=clock.wall))
+    client = clock.on(sandbox.client())
+    ledger = tmp_path / "l.sqlite"
+    frame = pd.DataFrame({"msisdn": orange(2)})
+    sent = mmsnb.send(client, frame, subject="Hej", group=False, ledger=ledger, allow_partial=True, progress=False)
+    reason = mmsnb.campaigns(ledger).state_reason.iloc[0]
+    assert reason == "The quota is used up; the gateway said it resets on 5 December 2026."
+    said = "Not sent: the quota allowed 1 request; run again after it resets on 5 December 2026."
+    assert sent.error.iloc[1] == said
+    with pytest.raises(mmsnb.QuotaError, match=r"resets on 5 December 2026\)\. Nothing was sent\. Run again after"):
+        mmsnb.send(client, frame, subject="Inna", ledger=ledger, progress=False)

@@ -540,7 +540,7 @@ class Ledger:
             if run[0] is not None and not _alive(self.location.key, *run):
                 doing = _DOING.get(state, state)
                 state, until_at = CampaignState.INTERRUPTED, None
-                reason = f"The run stopped while it was {doing}; send the campaign again to resume it."
+                reason = f"The run stopped while it was {doing}; resume it (mmsnb resume), or send it again."
             out.append((campaign, str(state), reason, until_at, updated_at))
         return out
 
