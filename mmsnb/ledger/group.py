@@ -24,10 +24,12 @@ Write = Callable[[], AbstractContextManager[Any]]
 
 
 class _Work(Generic[T]):
-    """One thread's work, and once done its value or its error."""
+    """One thread's work; once done, its value or its error. ``woken`` is set when it is done, or when its
+    thread is to write next."""
 
     def __init__(self, work: Callable[[Any], T]) -> None:
         self.work = work
+        self.woken = threading.Event()
         self.done = False
         self.value: T | None = None
         self.error: BaseException | None = None
@@ -39,31 +41,40 @@ class _Work(Generic[T]):
 
 
 class GroupCommit:
-    """Works of many threads, each ``work(tx)``, committed together in transactions of ``write``."""
+    """Works of many threads, each ``work(tx)``, committed together in transactions of ``write``.
+
+    A thread waits on its own event, woken once: when its work is committed, or when it is its turn to write
+    (the first of those that waited while the last transaction was under way).
+    """
 
     def __init__(self, write: Write) -> None:
         self._write = write
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._waiting: list[_Work[Any]] = []
         self._writing = False
 
     def run(self, work: Callable[[Any], T]) -> T:
         """``work(tx)`` in a transaction, perhaps with other threads' works; its value once committed."""
         mine = _Work(work)
-        with self._changed:
+        with self._lock:
             self._waiting.append(mine)
-            while self._writing and not mine.done:
-                self._changed.wait()
+            waits, self._writing = self._writing, True
+        if waits:
+            mine.woken.wait()
             if mine.done:
                 return mine.outcome()
-            self._writing = True
+        with self._lock:
             batch, self._waiting = self._waiting, []
         try:
             self._commit(batch)
         finally:
-            with self._changed:
-                self._writing = False
-                self._changed.notify_all()
+            with self._lock:
+                following = self._waiting[0] if self._waiting else None
+                self._writing = following is not None
+            for done in batch:
+                done.woken.set()
+            if following is not None:
+                following.woken.set()
         return mine.outcome()
 
     def _commit(self, batch: list[_Work[Any]]) -> None:
