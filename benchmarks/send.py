@@ -179,7 +179,7 @@ def print_report(report: dict[str, Any]) -> None:
     runs, rows = report["send"], report["args"]["rows"]
     lines = []
     for (latency, image), group in _grouped(runs).items():
-        naive, pool, mine, lines = (group.get(label) for label, _ in APPROACHES)
+        naive, pool, mine, lined = (group.get(label) for label, _ in APPROACHES)
         if not (naive and pool and mine):
             continue
         floor = rows * latency / THREADS
@@ -198,7 +198,7 @@ def print_report(report: dict[str, Any]) -> None:
                 f"{naive['cpu_per_request'] * 1e3:.2f} / {pool['cpu_per_request'] * 1e3:.2f} / "
                 f"{mine['cpu_per_request'] * 1e3:.2f}",
                 f"{mine['cpu_per_request'] / naive['cpu_per_request']:.2f}×",
-                f"{lines['wall_all']:.2f} ({mine['wall_all'] / lines['wall_all']:.2f}×)" if lines else "—",
+                f"{lined['wall_all']:.2f} ({mine['wall_all'] / lined['wall_all']:.2f}×)" if lined else "—",
             ]
         )
     log(f"\n{rows:,} recipients, one request each (mmsnb: time ÷ the other's; < 1 is faster):\n")
