@@ -322,69 +322,56 @@ class Ledger:
         With none free, no request is written. The intents other threads write at the same time share
         the transaction (group commit): each returns once the transaction holding it is committed.
         """
-        return self._group.run(
-            lambda tx: self._begin(
-                tx, run_id, campaign, content_key, addresses, delivery_report, slot, retry_unknown, contacted_since
-            )
-        )
-
-    def _begin(
-        self,
-        tx: Any,
-        run_id: int,
-        campaign: str,
-        content_key: str,
-        addresses: list[str],
-        delivery_report: bool,
-        slot: str,
-        retry_unknown: bool,
-        contacted_since: str | None,
-    ) -> Begun:
-        """:meth:`begin` inside the transaction ``tx``."""
         at = now()
-        tx.serialize([f"campaign:{campaign}"])
-        if contacted_since is not None:
-            tx.serialize(addresses)
-        tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (at, run_id))
-        held: dict[str, Claim] = {}
-        taken: set[str] = set()  # the addresses that have a claim in this slot already (held or free again)
-        for chunk in _chunks(addresses):
-            found: dict[str, list[Claim]] = {}
-            for row in tx.execute(f"{_CLAIMS} AND c.address IN ({_marks(chunk)})", (campaign, *chunk)):
-                claim = _claim(self.location.key, row)
-                found.setdefault(claim.address, []).append(claim)
-                if claim.slot == slot:
-                    taken.add(claim.address)
-            for address in chunk:
-                hold = holding(found.get(address, ()), slot, retry_unknown)
-                if hold is not None:
-                    held[address] = hold
-        free = [a for a in addresses if a not in held]
-        opted_out = self._opted_out(tx, free)
-        free = [a for a in free if a not in opted_out]
-        too_soon = {} if contacted_since is None else self._contacts(tx, campaign, free, contacted_since)
-        claimed = [a for a in free if a not in too_soon]
-        if not claimed:
-            return Begun(None, None, [], held, opted_out, too_soon)
-        (number,) = tx.execute("SELECT COALESCE(MAX(request_no), 0) + 1 FROM requests WHERE campaign = ?", (campaign,))[
-            0
-        ]
-        request_id = tx.insert(
-            "INSERT INTO requests (campaign, request_no, content_key, addresses, delivery_report, state, "
-            "intent_at, run_id) VALUES (?, ?, ?, ?, ?, 'sending', ?, ?)",
-            (campaign, number, content_key, json.dumps(claimed), int(delivery_report), at, run_id),
-        )
-        again = [(request_id, campaign, a, slot) for a in claimed if a in taken]  # free again: retaken
-        if again:
-            tx.executemany("UPDATE claims SET request_id = ? WHERE campaign = ? AND address = ? AND slot = ?", again)
-        for chunk in _chunks([a for a in claimed if a not in taken]):
-            tx.execute(
-                "INSERT INTO claims (campaign, address, slot, request_id) VALUES "
-                + ",".join(["(?, ?, ?, ?)"] * len(chunk))
-                + " ON CONFLICT DO NOTHING",
-                [value for a in chunk for value in (campaign, a, slot, request_id)],
+
+        def claim(tx: Any) -> Begun:
+            tx.serialize([f"campaign:{campaign}"])
+            if contacted_since is not None:
+                tx.serialize(addresses)
+            tx.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (at, run_id))
+            held: dict[str, Claim] = {}
+            taken: set[str] = set()  # the addresses that have a claim in this slot already (held or free again)
+            for chunk in _chunks(addresses):
+                found: dict[str, list[Claim]] = {}
+                for row in tx.execute(f"{_CLAIMS} AND c.address IN ({_marks(chunk)})", (campaign, *chunk)):
+                    claim = _claim(self.location.key, row)
+                    found.setdefault(claim.address, []).append(claim)
+                    if claim.slot == slot:
+                        taken.add(claim.address)
+                for address in chunk:
+                    hold = holding(found.get(address, ()), slot, retry_unknown)
+                    if hold is not None:
+                        held[address] = hold
+            free = [a for a in addresses if a not in held]
+            opted_out = self._opted_out(tx, free)
+            free = [a for a in free if a not in opted_out]
+            too_soon = {} if contacted_since is None else self._contacts(tx, campaign, free, contacted_since)
+            claimed = [a for a in free if a not in too_soon]
+            if not claimed:
+                return Begun(None, None, [], held, opted_out, too_soon)
+            (number,) = tx.execute(
+                "SELECT COALESCE(MAX(request_no), 0) + 1 FROM requests WHERE campaign = ?", (campaign,)
+            )[0]
+            request_id = tx.insert(
+                "INSERT INTO requests (campaign, request_no, content_key, addresses, delivery_report, state, "
+                "intent_at, run_id) VALUES (?, ?, ?, ?, ?, 'sending', ?, ?)",
+                (campaign, number, content_key, json.dumps(claimed), int(delivery_report), at, run_id),
             )
-        return Begun(request_id, number, claimed, held, opted_out, too_soon)
+            again = [(request_id, campaign, a, slot) for a in claimed if a in taken]  # free again: retaken
+            if again:
+                tx.executemany(
+                    "UPDATE claims SET request_id = ? WHERE campaign = ? AND address = ? AND slot = ?", again
+                )
+            for chunk in _chunks([a for a in claimed if a not in taken]):
+                tx.execute(
+                    "INSERT INTO claims (campaign, address, slot, request_id) VALUES "
+                    + ",".join(["(?, ?, ?, ?)"] * len(chunk))
+                    + " ON CONFLICT DO NOTHING",
+                    [value for a in chunk for value in (campaign, a, slot, request_id)],
+                )
+            return Begun(request_id, number, claimed, held, opted_out, too_soon)
+
+        return self._group.run(claim)
 
     def finish(
         self,
