@@ -47,14 +47,19 @@ class GroupCommit:
     (the first of those that waited while the last transaction was under way).
     """
 
-    def __init__(self, write: Write) -> None:
+    def __init__(self, write: Write, *, together: bool = True) -> None:
         self._write = write
+        self._together = together
         self._lock = threading.Lock()
         self._waiting: list[_Work[Any]] = []
         self._writing = False
 
     def run(self, work: Callable[[Any], T]) -> T:
-        """``work(tx)`` in a transaction, perhaps with other threads' works; its value once committed."""
+        """``work(tx)`` in a transaction, perhaps with other threads' works; its value once committed
+        (``together=False``: always in a transaction of its own)."""
+        if not self._together:
+            with self._write() as tx:
+                return work(tx)
         mine = _Work(work)
         with self._lock:
             self._waiting.append(mine)

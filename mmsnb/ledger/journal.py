@@ -212,8 +212,10 @@ class Ledger:
         self._store: SQLiteStore | PostgresStore = (
             SQLiteStore(self.location) if self.location.engine == "sqlite" else PostgresStore(self.location)
         )
-        #: The intents and outcomes of a send's requests, written by its threads together (one commit for all).
-        self._group = GroupCommit(self._store.write)
+        #: The intents and outcomes of a send's requests, written by its threads together (one commit for all) in
+        #: SQLite, whose writers take turns anyway. A PostgreSQL server runs them side by side, each in its own
+        #: transaction: one holding the locks of several requests could wait for another run's in the other order.
+        self._group = GroupCommit(self._store.write, together=self.location.engine == "sqlite")
 
     @classmethod
     @contextmanager
@@ -319,8 +321,8 @@ class Ledger:
         Addresses held by another claim (accepted, in progress, unknown, rejected) are returned in
         ``held``, those opted out in ``opted_out``, and with ``contacted_since`` (ISO time) those that
         another campaign's message reached since then in ``too_soon``; all are left out of the request.
-        With none free, no request is written. The intents other threads write at the same time share
-        the transaction (group commit): each returns once the transaction holding it is committed.
+        With none free, no request is written. In SQLite, the intents other threads write at the same time
+        share the transaction (group commit): each returns once the transaction holding it is committed.
         """
         at = now()
 
