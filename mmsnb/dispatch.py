@@ -375,6 +375,10 @@ def _paced_send(run: Run, taken: _Taken, message: Message, gate: ExitStack, tick
         gate.close()
 
 
+#: One thread more per this many places in flight: a request's place is free again while its thread writes the
+#: outcome, and a spare thread takes it meanwhile.
+SPARE = 4
+
 #: A progress bar (True; None: where one shows), none (False), or a function told ``(rows done, rows in all)``.
 Progress = bool | Callable[[int, int], None] | None
 
@@ -389,7 +393,7 @@ def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[i
     run = replace(
         run, on_wait=lambda seconds: bar.set_postfix_str(f"waiting {seconds:g} s: the gateway asked to slow down")
     )
-    pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling, len(requests)))
+    pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling + run.pace.ceiling // SPARE, len(requests)))
     try:
         futures = [pool.submit(_attempt, run, r) for r in requests]
         for done, future in enumerate(as_completed(futures), 1):

@@ -7,7 +7,9 @@ failed connection means for a request.
 
 from __future__ import annotations
 
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -54,11 +56,37 @@ class Adapter(HTTPAdapter):
         return manager
 
 
+#: The environment variables that decide how an https:// URL is reached: its proxy, the hosts that bypass
+#: proxies, and the CA bundle requests takes when ``verify`` is True.
+_REACH = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY")
+_BUNDLE = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
 class Session(OAuth2Session):
-    """An OAuth 2.0 session that never follows a redirect: a 3xx answer comes back as it is."""
+    """An OAuth 2.0 session that never follows a redirect: a 3xx answer comes back as it is.
+
+    requests reads every environment variable, twice, for each request (its proxies); this session reads
+    them again only when one of those that matter to an https:// URL (:data:`_REACH`) has changed.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reached: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
     def get_redirect_target(self, resp: requests.Response) -> None:
         return None
+
+    def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
+        """requests' settings for ``url`` from the environment, kept while the variables that decide them stay."""
+        parts = urlsplit(url)
+        if proxies or parts.scheme.lower() != "https" or not self.trust_env or isinstance(cert, list):
+            merged: dict[str, Any] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            return merged
+        key = (parts.netloc, stream, verify, cert, *(os.environ.get(name) for name in _REACH + _BUNDLE))
+        if self._reached is None or self._reached[0] != key:
+            self._reached = (key, super().merge_environment_settings(url, {}, stream, verify, cert))
+        found = self._reached[1]
+        return {**found, "proxies": dict(found["proxies"])}
 
 
 def _unverified(exc: requests.exceptions.SSLError) -> bool:
