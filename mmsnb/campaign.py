@@ -16,6 +16,7 @@ Name: count, dtype: int64
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 from collections import Counter
@@ -38,7 +39,19 @@ from .phones import ORANGE
 from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
-from .words import plural as _plural
+from .words import N_, Counted, Speaker, errors_language, language
+
+#: How a plan's summary counts the rows it skips, per send state (English keeps the state's name).
+_SKIPPED: dict[SendState, tuple[str, str]] = {
+    SendState.INVALID: (N_("{n} invalid"), N_("{n} invalid")),
+    SendState.DUPLICATE: (N_("{n} duplicate"), N_("{n} duplicate")),
+    SendState.ALREADY_SENT: (N_("{n} already-sent"), N_("{n} already-sent")),
+    SendState.IN_PROGRESS: (N_("{n} in-progress"), N_("{n} in-progress")),
+    SendState.UNKNOWN: (N_("{n} unknown"), N_("{n} unknown")),
+    SendState.REJECTED: (N_("{n} rejected"), N_("{n} rejected")),
+    SendState.OPTED_OUT: (N_("{n} opted-out"), N_("{n} opted-out")),
+    SendState.TOO_SOON: (N_("{n} too-soon"), N_("{n} too-soon")),
+}
 
 
 def campaign_name(meaning: dict[str, Any]) -> str:
@@ -66,10 +79,13 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
             first = _label(frame, row.duplicate_of)
             outcomes[row.position] = Outcome(
                 state=SendState.DUPLICATE,
-                error=(
-                    f"Same number and content as row {first}; sent once."
+                said_as=(
+                    N_("Same number and content as row {first}; sent once.")
                     if per_row
-                    else f"Same number as row {first}: one message per number per campaign, with row {first}'s content."
+                    else N_(
+                        "Same number as row {first}: one message per number per campaign, with row {first}'s content."
+                    ),
+                    {"first": first},
                 ),
                 fix=None if per_row else Fix(option="per_row", value=True, to="send each row's own content"),
             )
@@ -95,14 +111,22 @@ def _known(ledger: Location | Ledger, campaign: str, addresses: list[str], min_g
         return _Known(book.claims(campaign), book.opted_out(addresses), contacts)
 
 
-def _shortfall(needed: int, limit: Limit) -> str | None:
-    """Why ``limit`` cannot carry ``needed`` requests; None when it can."""
+_SHORT = N_(
+    "This campaign needs {needed} but only {available} are available (the counter resets on {resets_on}). "
+    "Nothing was sent."
+)
+_SHORT_NONE = N_(
+    "This campaign needs {needed} but only {available} are available (the counter resets on {resets_on}). "
+    "Nothing was sent. Run again after the counter resets on {resets_on}."
+)
+
+
+def _shortfall(needed: int, limit: Limit) -> dict[str, object] | None:
+    """The values of the sentence that says why ``limit`` cannot carry ``needed`` requests; None when it can."""
     if needed <= limit.available:
         return None
-    return (
-        f"This campaign needs {_plural(needed, 'request')} but only {limit.available} are available "
-        f"(the counter resets on {limit.resets_on}). Nothing was sent."
-    )
+    return {"needed": Counted("{n} request", "{n} requests", needed), "available": limit.available,
+            "resets_on": limit.resets_on}  # fmt: skip
 
 
 def _record_quota_after(client: Client, book: Ledger) -> None:
@@ -177,8 +201,10 @@ class Plan:
         return sum(carriers.get(p) != ORANGE for r in self.requests for p in r.positions)
 
     def shortfall(self) -> str | None:
-        """Why the quota read when planning cannot carry every request; None when it can."""
-        return _shortfall(len(self.requests), self.limit)
+        """Why the quota read when planning cannot carry every request; None when it can (in English unless
+        ``MMSNB_LANG`` says Polish)."""
+        values = _shortfall(len(self.requests), self.limit)
+        return None if values is None else Speaker(errors_language())(_SHORT, **values)
 
     def _unsettled(self, book: Ledger, outcomes: dict[int, Outcome]) -> list[Request]:
         """The requests still to send, without the recipients the ledger settled since the plan was made
@@ -209,7 +235,7 @@ class Plan:
 
     def _frame(self, outcomes: dict[int, Outcome], info: SendInfo) -> pd.DataFrame:
         """The input frame with the result columns."""
-        out = self.frame.copy()
+        out, lang = self.frame.copy(), errors_language()
         values: dict[str, list[Any]] = {c: [None] * len(self.rows) for c in RESULT_COLUMNS}
         for row in self.rows:
             o = outcomes[row.position]
@@ -221,7 +247,7 @@ class Plan:
                 o.request_no,
                 o.http_status,
                 o.error_code,
-                o.said(),
+                o.said(lang=lang),
                 o.sent_at,
             )
             for name, value in zip(RESULT_COLUMNS, record, strict=True):
@@ -229,7 +255,7 @@ class Plan:
         for name in RESULT_COLUMNS:
             out[name] = column(name, values[name], out.index)
         fixes = tuple(
-            {"row": pos, "sentence": o.error, "fix": {**asdict(o.fix), "others": list(o.fix.others)}}  # JSON-safe
+            {"row": pos, "sentence": o.text(lang), "fix": {**asdict(o.fix), "others": list(o.fix.others)}}  # JSON-safe
             for pos, o in sorted(outcomes.items())
             if o.fix is not None and o.error is not None
         )
@@ -246,19 +272,36 @@ class Plan:
         return self._frame(outcomes, self._info(self.limit, len(self.requests)))
 
     def __repr__(self) -> str:
+        return self.said()
+
+    def said(self, lang: str | None = None) -> str:
+        """What the plan would do, in a sentence or two, in ``lang`` (default: ``MMSNB_LANG``, else English)."""
+        _ = Speaker(language(lang))
         skipped = Counter(o.state for o in self.settled.values())
-        told = ", ".join(f"{n} {state}" for state, n in skipped.items()) or "nothing"
-        others = self.other_networks
-        ported = f" {others} in other networks' ranges (they fail unless ported to Orange)." if others else ""
-        return (
-            f"Plan {self.campaign!r}: {_plural(self.recipients, 'recipient')} in "
-            f"{_plural(len(self.requests), 'request')}; {self.limit.available} requests available; {told} skipped."
-            + ported
-        )
+        told = ", ".join(_.ngettext(*_SKIPPED[s], skipped[s]) for s in _SKIPPED if skipped[s]) or _("nothing")
+        lines = [
+            _(
+                "Plan {campaign}: {recipients} in {requests}; {available} available; {skipped} skipped.",
+                campaign=repr(self.campaign),
+                recipients=_.ngettext("{n} recipient", "{n} recipients", self.recipients),
+                requests=_.ngettext("{n} request", "{n} requests", len(self.requests)),
+                available=_.ngettext("{n} request", "{n} requests", self.limit.available),
+                skipped=told,
+            )
+        ]
+        if self.other_networks:
+            lines.append(
+                _.ngettext(
+                    "{n} in other networks' ranges (they fail unless ported to Orange).",
+                    "{n} in other networks' ranges (they fail unless ported to Orange).",
+                    self.other_networks,
+                )
+            )
+        return " ".join(lines)
 
     def _repr_html_(self) -> str:
-        html: str = self.to_frame()._repr_html_()  # type: ignore[operator]
-        return f"<p>{self!r}</p>{html}"
+        frame: str = self.to_frame()._repr_html_()  # type: ignore[operator]
+        return f"<p>{html.escape(repr(self))}</p>{frame}"
 
     def send(
         self,
@@ -312,9 +355,10 @@ class Plan:
             short = _shortfall(len(requests), limit)
             if short is not None and not allow_partial:
                 if not limit.available:
-                    raise QuotaError(f"{short} Run again after the counter resets on {limit.resets_on}.")
+                    raise QuotaError(_SHORT_NONE, values=short)
                 raise QuotaError(
-                    short,
+                    _SHORT,
+                    values=short,
                     fix=Fix(
                         option="allow_partial",
                         value=True,
@@ -327,9 +371,12 @@ class Plan:
                 for pos in request.positions:
                     outcomes[pos] = Outcome(
                         state=SendState.QUOTA,
-                        error=(
-                            f"Not sent: the quota allows {limit.available} requests now; "
-                            f"run again after it resets on {limit.resets_on}."
+                        said_as=(
+                            N_("Not sent: the quota allows {available} now; run again after it resets on {day}."),
+                            {
+                                "available": Counted("{n} request", "{n} requests", limit.available),
+                                "day": limit.resets_on,
+                            },
                         ),
                     )
             if fitting:

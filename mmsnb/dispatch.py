@@ -40,6 +40,7 @@ from .pacing import Pace, RateCap, Ticket
 from .result_columns import Outcome, SendState
 from .rows import Request
 from .rules import MinGap, opted_out
+from .words import N_, Speaker, errors_language
 
 
 def from_claim(claim: Claim) -> Outcome:
@@ -56,20 +57,30 @@ def from_claim(claim: Claim) -> Outcome:
         return Outcome(
             state=SendState.IN_PROGRESS,
             request_no=claim.request_no,
-            error=(
-                f"Another run of this campaign is sending to this number now (its request {claim.request_no}); "
-                "not sent again here. Run again later to see its outcome."
+            said_as=(
+                N_(
+                    "Another run of this campaign is sending to this number now (its request {request_no}); "
+                    "not sent again here. Run again later to see its outcome."
+                ),
+                {"request_no": claim.request_no},
             ),
         )
     if claim.state == ClaimState.UNKNOWN:
-        reason = claim.error or "the run stopped while this request was under way"
         return Outcome(
             state=SendState.UNKNOWN,
             message_id=claim.message_id,
             request_no=claim.request_no,
             http_status=claim.http_status,
             error_code=claim.error_code,
-            error=f"An earlier request may have reached the gateway ({reason}); not repeated.",
+            said_as=(
+                N_("An earlier request may have reached the gateway ({reason}); not repeated.")
+                if claim.error
+                else N_(
+                    "An earlier request may have reached the gateway (the run stopped while this request was under "
+                    "way); not repeated."
+                ),
+                {"reason": claim.error},
+            ),
             fix=Fix(option="retry_unknown", value=True, to="send it again"),
         )
     return Outcome(
@@ -92,7 +103,9 @@ class _Stop:
     def set(self, state: SendState, exc: Exception | str) -> None:
         with self._lock:
             if self.state is None:
-                self.state, self.reason = state, f"Not sent: {exc} Run again to resume."
+                _ = Speaker(errors_language())
+                why = exc if isinstance(exc, Exception) else _(exc)
+                self.state, self.reason = state, _("Not sent: {why} Run again to resume.", why=why)
 
 
 def _settle(exc: MMSError) -> tuple[RequestState, SendState, SendState | None]:
@@ -297,14 +310,19 @@ def _finish(run: Run, request_id: int, state: RequestState, outcome: Outcome, **
         at = run.ledger.finish(request_id, state, **record)
     except LedgerError as failure:
         run.stop.set(SendState.STOPPED, failure)
+        _ = Speaker(errors_language())
         if state == RequestState.ACCEPTED:
             outcome.sent_at = now()
-            outcome.error = (
-                f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
-                "shows this request as unknown, so it is not sent again."
+            outcome.error = _(
+                "Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
+                "shows this request as unknown, so it is not sent again.",
+                failure=failure,
             )
         else:
-            outcome.error = f"{outcome.error} The ledger could not record this: {failure}"
+            outcome.error = _(
+                "{error} The ledger could not record this: {failure}", error=outcome.text(_.lang), failure=failure
+            )
+        outcome.said_as = None  # said above, in the language of the library's sentences
         return
     if state == RequestState.ACCEPTED:
         outcome.sent_at = at
@@ -383,7 +401,7 @@ def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[i
                 requests=f"{done}/{len(requests)}", in_flight=run.pace.limit, rate=f"{pace:.1f}/s", refresh=False
             )
     except BaseException:
-        run.stop.set(SendState.STOPPED, "the run was interrupted.")
+        run.stop.set(SendState.STOPPED, N_("the run was interrupted."))
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -175,6 +175,8 @@ class TransportError(MMSError):
     repeated silently.
     """
 
-    def __init__(self, sentence: str, *, maybe_sent: bool, fix: Fix | None = None) -> None:
-        super().__init__(sentence, fix=fix)
+    def __init__(
+        self, sentence: str, *, maybe_sent: bool, fix: Fix | None = None, values: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(sentence, fix=fix, values=values)
         self.maybe_sent = maybe_sent

@@ -25,6 +25,7 @@ import gettext
 import io
 import locale
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -191,11 +192,6 @@ def size(n: int) -> str:
     return f"{n} bytes" if n < 10 * 1024 else f"{n / 1024:.0f} KB"
 
 
-def plural(n: int, word: str) -> str:
-    """ "1 recipient", "2 recipients"."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 # -- the catalogue: Polish and English ---------------------------------------------------------------------
 
 #: The languages mmsnb speaks: English (the catalogue's message ids) and Polish.
@@ -266,9 +262,12 @@ class Speaker:
     lang: Lang = "en"
 
     def __call__(self, message: str, **values: object) -> str:
-        """``message`` in this language, with ``{name}`` filled in from ``values``."""
+        """``message`` in this language, with ``{name}`` filled in from ``values`` (a :class:`Counted` one in this
+        language too)."""
         said = catalogue(self.lang).gettext(message)
-        return said.format(**values) if values else said
+        if not values:
+            return said
+        return said.format(**{k: v.said(self) if isinstance(v, Counted | Phrase) else v for k, v in values.items()})
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         """The form of ``singular``/``plural`` this language uses for ``n`` (Polish has three), ``{n}`` filled in."""
@@ -295,6 +294,53 @@ class Speaker:
     def duration(self, seconds: float) -> str:
         """A length of time in words, rounded: "3 minuty"."""
         return str(format_timedelta(timedelta(seconds=seconds), threshold=1.1, locale=self.lang))
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A count with its noun, as a value of a sentence kept to be said later (an error's, a row's): each
+    language says it with its own plural form.
+
+    >>> needed = Counted("{n} request", "{n} requests", 22)
+    >>> str(needed), Speaker("pl")("{n} in all", n=needed) == "22 wiadomości in all"
+    ('22 requests', True)
+    """
+
+    singular: str
+    plural: str
+    n: int
+
+    def said(self, speaker: Speaker) -> str:
+        """The count in ``speaker``'s language."""
+        return speaker.ngettext(self.singular, self.plural, self.n)
+
+    def __str__(self) -> str:
+        return self.said(Speaker("en"))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A message of the catalogue as a value of a sentence kept to be said later: said in each language's words.
+
+    >>> where = Phrase("gateway")
+    >>> str(where), Speaker("pl")("{where}!", where=where)
+    ('gateway', 'bramka operatora!')
+    """
+
+    message: str
+
+    def said(self, speaker: Speaker) -> str:
+        """The phrase in ``speaker``'s language."""
+        return speaker(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 def speaker(lang: str | None = None) -> Speaker:
@@ -325,6 +371,83 @@ CATEGORY_WORDS: dict[str, str] = {
     "failed": N_("Not delivered"),
     "unknown": N_("Unknown"),
 }
+
+
+def translated(text: str, lang: Lang) -> str:
+    """An English sentence of the catalogue, its values filled in, said in ``lang``; ``text`` as it is when no
+    message of the catalogue words it (a sentence said in Polish already, or one from outside mmsnb).
+
+    The values stay as they were written: ``'…'`` where :func:`mmsnb.tables.reason_kind` elided them.
+
+    >>> translated("'…' is not a valid Polish number: check the digits (a mobile number has 9).", "pl")
+    "'…' nie jest prawidłowym polskim numerem: sprawdź cyfry (numer komórkowy ma ich 9)."
+    >>> translated("Not a sentence of mmsnb.", "pl")
+    'Not a sentence of mmsnb.'
+    """
+    if lang == "en":
+        return text
+    said = _matched(text, lang)
+    if said is not None:
+        return said
+    fix = _FIX_SENTENCE.fullmatch(text)
+    if fix is not None:
+        _ = Speaker(lang)
+        verb, option, to = fix.groups()
+        return _("{verb} {option} to {to}", verb=_(verb), option=option, to=_(to)) + "."
+    for end in re.finditer(r"[.!?] ", text):  # a sentence the catalogue has, then what follows it (its fix)
+        first = _matched(text[: end.start() + 1], lang)
+        if first is not None:
+            return f"{first} {translated(text[end.end() :], lang)}"
+    return text
+
+
+#: A fix said as a sentence of its own (:func:`say`): "Pass fit=True to shrink it."
+_FIX_SENTENCE = re.compile(r"(Pass|Add|Tick) (.+?) to (.+)\.")
+
+
+def _matched(text: str, lang: Lang) -> str | None:
+    """``text`` in ``lang`` when a message of the catalogue words it whole; else None."""
+    for pattern, said in _patterns(lang):
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return _filled(said, found.groupdict())
+    return None
+
+
+def _filled(message: str, values: Mapping[str, str]) -> str:
+    """``message`` with each ``{name}`` that ``values`` has replaced by its text as it is."""
+    return _FIELD.sub(lambda field: values.get(field.group(1), field.group(0)), message)
+
+
+#: A ``{name}`` of a message, with its conversion and format (``{number!r}``, ``{n:,}``).
+_FIELD = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
+
+
+@cache
+def _patterns(lang: Lang) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each singular message of ``lang``'s catalogue that has values, as a pattern of its English words (each value
+    any text), with its words in ``lang``."""
+    source = resources.files("mmsnb") / "locale" / lang / "LC_MESSAGES" / "mmsnb.po"
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=lang, domain="mmsnb")
+    out = []
+    for message in catalog:
+        if not isinstance(message.id, str) or not isinstance(message.string, str) or not _FIELD.search(message.id):
+            continue
+        if len(re.findall(r"[A-Za-z]{3,}", _FIELD.sub(" ", message.id))) < 2:
+            continue  # "{sentence}, or {ask}." would word any text
+        parts, seen = [], set()
+        for piece in re.split(r"(\{\w+(?:![rsa])?(?::[^{}]*)?\})", message.id):
+            field = _FIELD.fullmatch(piece)
+            if field is None:
+                parts.append(re.escape(piece))
+            elif field.group(1) in seen:
+                parts.append(f"(?P={field.group(1)})")
+            else:
+                seen.add(field.group(1))
+                parts.append(f"(?P<{field.group(1)}>.+?)")
+        out.append((re.compile("".join(parts), re.DOTALL), message.string))
+    return tuple(sorted(out, key=lambda p: -len(p[0].pattern)))
 
 
 def errors_language() -> Lang:
