@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ FORM_SWITCHES = {"fit": N_("Fit to the limit"), "keep_metadata": N_("Keep photo 
 #: How Python and the command line name a call that helps.
 CALLS: dict[Edge, dict[str, str]] = {
     "python": {"opt_in": "mmsnb.opt_in(...)", "limit": "client.limit()"},
-    "cli": {"opt_in": "'mmsnb opt-in NUMBER'", "limit": "'mmsnb limit'"},
+    "cli": {"opt_in": N_("'mmsnb opt-in NUMBER'"), "limit": "'mmsnb limit'"},
 }
 #: The verb that asks for an option, at the start of a sentence.
 VERBS: dict[Edge, str] = {"python": N_("Pass"), "cli": N_("Add"), "form": N_("Tick")}
@@ -116,7 +116,8 @@ def name(fix: Fix, edge: Edge, lang: Lang = "en") -> str | None:
     alone on the command line for an option it has none for; None when the edge has no such thing."""
     _ = Speaker(lang)
     if fix.call is not None:
-        return CALLS[edge].get(fix.call)
+        call = CALLS[edge].get(fix.call)
+        return None if call is None else _(call)
     if fix.others:
         each = [name(replace(fix, option=option, others=()), edge, lang) for option in (fix.option, *fix.others)]
         return _(" or ").join(n for n in each if n) or None
@@ -182,14 +183,34 @@ def done(how: Mapping[str, Any], edge: Edge = "python", removed: str = "", lang:
     return "; ".join(parts) or _("as is")
 
 
-def listing(items: Sequence[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+def listing(items: Sequence[str], _: Speaker | None = None) -> str:
+    """ "a", "a and b", "a, b and c" (in ``_``'s language: "a, b i c")."""
+    if len(items) < 2:
+        return "".join(items)
+    return (
+        _("{items} and {last}", items=", ".join(items[:-1]), last=items[-1])
+        if _
+        else f"{', '.join(items[:-1])} and {items[-1]}"
+    )
 
 
-def size(n: int) -> str:
-    """A byte count as the sentences write it ("511 KB")."""
-    return f"{n} bytes" if n < 10 * 1024 else f"{n / 1024:.0f} KB"
+def written(address: object) -> str:
+    """A gateway address as a person writes the number: ``tel:+48501102030`` → ``+48 501 102 030``.
+
+    >>> written("tel:+48501102030")
+    '+48 501 102 030'
+    """
+    if not isinstance(address, str) or not address.startswith("tel:+48") or len(address) != 16:
+        return "" if not isinstance(address, str) else address.removeprefix("tel:")
+    digits = address[7:]
+    return f"+48 {digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
+def size(n: int, _: Speaker | None = None) -> str:
+    """A byte count as the sentences write it ("511 KB"; in ``_``'s language when given)."""
+    if _ is None or _.lang == "en":
+        return f"{n} bytes" if n < 10 * 1024 else f"{n / 1024:.0f} KB"
+    return _.ngettext("{n} byte", "{n} bytes", n) if n < 10 * 1024 else f"{_.number(n / 1024, 0)} KB"
 
 
 # -- the catalogue: Polish and English ---------------------------------------------------------------------
@@ -277,6 +298,10 @@ class Speaker:
     def number(self, value: float, digits: int = 1) -> str:
         """``value`` with this language's separators, at most ``digits`` decimals."""
         return str(format_decimal(round(value, digits), locale=self.lang))
+
+    def percent(self, share: float) -> str:
+        """``share`` (0 to 1) as a percentage with one decimal: "71.9%", "71,9%"."""
+        return str(format_percent(share, "#,##0.0%", locale=self.lang))
 
     def when(self, moment: datetime | pd.Timestamp, tz: str = TIME_ZONE) -> str:
         """A moment in time in ``tz`` (Europe/Warsaw by default): "5 grudnia 2026, 11:14"; a naive one is UTC."""

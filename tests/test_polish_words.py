@@ -166,6 +166,29 @@ def test_an_unknown_outcome_and_the_exceptions_in_polish(make_sandbox, tmp_path,
     client.close()
 
 
+def test_a_rows_checks_in_polish(client, sandbox, tmp_path, polish):
+    frame = pd.DataFrame(
+        {
+            "msisdn": ["501 102 030", "501 102 031", "501 102 032", "501 102 033"],
+            "imie": ["Ala", None, "Ewa", "Olek"],
+            "tekst": ["Hej {imie}!", "Hej {imie}!", None, "Hej {imie}!"],
+            "plik": [None, None, None, "pusty.txt"],
+        }
+    )
+    (tmp_path / "pusty.txt").write_bytes(b"")
+    planned = mmsnb.plan(client, frame, subject="Cześć {imie}!", attachments="plik", attachments_dir=tmp_path,
+                         campaign="c", ledger=tmp_path / "l.sqlite")  # fmt: skip
+    errors = planned.to_frame().error.tolist()
+    assert errors[1] == "Szablon treści potrzebuje kolumny 'imie', której w tym wierszu brakuje."
+    assert errors[3] == "Załącznik 'pusty.txt' jest pusty (0 bajtów)."
+    mixed = mmsnb.plan(client, frame.drop(columns="plik"), subject="tekst", campaign="d", ledger=tmp_path / "l.sqlite")
+    assert mixed.to_frame().error.tolist()[2] == "W tym wierszu brakuje pola „treść”."
+    with pytest.raises(mmsnb.InputError) as caught:
+        mmsnb.plan(client, frame, subject="Hej", sender="A\tB", campaign="e", ledger=tmp_path / "l.sqlite")
+    assert str(caught.value).startswith("Pole „nadawca” 'A\\tB' zawiera znak sterujący (U+0009, tabulator)")
+    assert sandbox.received == []
+
+
 def test_english_stays_the_default(client, tmp_path, english):
     frame = pd.DataFrame({"msisdn": ["501 102 030", "501-102-030", "12"]})
     planned = mmsnb.plan(client, frame, subject="Hej", campaign="e", ledger=tmp_path / "l.sqlite")
@@ -181,3 +204,109 @@ def html_text(markup: str) -> str:
     import re
 
     return html.unescape(re.sub(r"<[^>]+>", "", markup.split("</p>")[0]))
+
+
+# -- the command line ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shell(sandbox, tmp_path):
+    """Runs ``mmsnb`` in its own process against the sandbox, in Polish unless told otherwise; returns its lines."""
+    from test_polish import mmsnb_command
+
+    settings = {**sandbox.env(), "MMSNB_LEDGER": str(tmp_path / "ledger.sqlite")}
+
+    def run(*args: str, code: int = 0, **env: str):
+        done = mmsnb_command(*args, cwd=tmp_path, **{"MMSNB_LANG": "pl", **settings, **env})
+        assert done.returncode == code, done.stderr
+        return done.stdout.splitlines(), done.stderr.splitlines()
+
+    return run
+
+
+def ids_removed(lines: list[str]) -> list[str]:
+    """``lines`` without the gateway's message ids (their letters are no words)."""
+    import re
+
+    return [re.sub(r"\b\d+_[0-9a-f]+_\d+\b", " ", line) for line in lines]
+
+
+def test_the_command_lines_output_in_polish(shell, sandbox, client, tmp_path):
+    seen: list[str] = []
+    out, err = shell("send", "501102030", "510000000", "501102030", "--subject", "Hej", "--campaign", "jesien", code=2)
+    assert out[0].startswith("+48 501 102 030: wysłano, identyfikator wiadomości: ")
+    assert err == [
+        "+48 501 102 030: Nie wysłano — numer powtórzony: Ten sam numer co w wierszu 0: jedna wiadomość na numer w "
+        "kampanii, z treścią z wiersza 0."
+    ]
+    message_id = out[0].rsplit(" ", 1)[1]
+    seen += out + err
+    out, err = shell("send", "501102030", "--subject", "Hej", "--campaign", "jesien")
+    assert out[0].startswith("+48 501 102 030: wysłano już ") and "Dodaj --again, aby wysłać ją od nowa." in out[0]
+    seen += out + err
+    out, _ = shell("limit")
+    assert out == [
+        "Limit wiadomości: wykorzystano 1, zostało 99; odnawia się: "
+        + Speaker("pl").day(client.limit().resets_on)
+        + ". Limit liczy wiadomości przekazane do bramki; jedna wiadomość trafia do jednego lub wielu odbiorców."
+    ]
+    seen += out
+    out, _ = shell("status", message_id)
+    assert out[0].endswith(", stan końcowy)") and out[1].startswith("  +48 501 102 030: ")
+    seen += out
+    out, _ = shell("opt-out", "502000001", "--reason", "STOP")
+    assert out == ["+48 502 000 001  rezygnacja zapisana"]
+    seen += out
+    out, _ = shell("opt-out", "--list")
+    assert out[0].split() == ["numer", "rezygnacja", "(czas", "polski)", "powód"]
+    seen += [line.replace("STOP", "") for line in out]
+    _, err = shell("send", "502000001", "--subject", "Hej", "--campaign", "x")
+    assert err[0].startswith("+48 502 000 001: Nie wysłano — odbiorca zrezygnował: ten numer zrezygnował z wiadomości")
+    assert err[0].endswith("'mmsnb opt-in NUMER' to odwołuje.")
+    seen += [line.replace("STOP", "") for line in err]
+    out, _ = shell("opt-in", "502000001")
+    assert out == ["+48 502 000 001  rezygnacja odwołana"]
+    out, _ = shell("campaigns")
+    assert out[0].split()[:3] == ["kampania", "pierwsza", "wysyłka"] and out[1].startswith("jesien ")
+    seen += [line.replace("Europe/Warsaw", "").replace("jesien", "") for line in out]
+    _, err = shell("opt-out", "--all", code=2)
+    assert err == ["mmsnb opt-out: błąd: --all działa razem z --list (pokazuje też odwołane rezygnacje)."]
+    (tmp_path / "numery.csv").write_text("msisdn\n503000001\n12\n", encoding="utf-8")
+    out, err = shell("opt-out", "--file", "numery.csv", code=2)
+    assert err[0].startswith("numery.csv, wiersz 3: nie zapisano rezygnacji: '12' nie jest prawidłowym polskim")
+    seen += out + err
+    _, err = shell("status", "nie-ma-takiej", code=1)
+    assert err[0].startswith("mmsnb: bramka nie zna (jeszcze) wiadomości o identyfikatorze 'nie-ma-takiej'.")
+    seen += err
+    text = [
+        line.replace("'mmsnb send'", "").replace("mmsnb", "").replace("numery.csv", "") for line in ids_removed(seen)
+    ]
+    assert problems(text) == []
+    assert all("tel:" not in line for line in seen)
+    assert received_addresses(sandbox) == {"tel:+48501102030": 1, "tel:+48510000000": 1}
+
+
+def test_the_command_line_follows_the_systems_locale_and_stays_english_by_default(shell, sandbox):
+    out, _ = shell("send", "501102030", "--subject", "Hej", "--campaign", "c", MMSNB_LANG="", LANG="pl_PL.UTF-8")
+    assert out[0].startswith("+48 501 102 030: wysłano, identyfikator wiadomości: ")
+    out, _ = shell("send", "501102030", "--subject", "Hej", "--campaign", "c", MMSNB_LANG="")
+    assert out[0].startswith("tel:+48501102030: already sent at ") and out[0].endswith("Add --again to send it anew.")
+    out, _ = shell("opt-out", "502000001", MMSNB_LANG="")
+    assert out == ["tel:+48502000001  opted out"]
+    assert received_addresses(sandbox) == {"tel:+48501102030": 1}
+
+
+def test_the_demo_speaks_polish(tmp_path):
+    from test_polish import mmsnb_command
+
+    done = mmsnb_command("demo", "--out", str(tmp_path / "demo"), cwd=tmp_path, MMSNB_LANG="pl")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Przykładowa kampania: 500 odbiorców z pliku ")
+    assert "Podsumowanie:" in lines and any(line.startswith("Nie wysłano — numer powtórzony ") for line in lines)
+    assert lines[-1].startswith("Gotowe w ")
+    mine = [line.split(" z pliku ")[0].split(" pod adresem ")[0].split(": /")[0].split(" są w ")[0] for line in lines]
+    theirs = ("'lapsed'", "'loyal'", "'new'", "'vip'", "MMSOnnet")  # the sample's segments; the gateway's name
+    for word in theirs:
+        mine = [line.replace(word, "") for line in mine]
+    assert problems(mine) == []
