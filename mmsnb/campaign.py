@@ -39,7 +39,7 @@ from .phones import ORANGE
 from .result_columns import RESULT_COLUMNS, Outcome, SendInfo, SendState, column
 from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
-from .words import N_, Counted, Speaker, errors_language, language
+from .words import N_, SEND_STATE_WORDS, Counted, Speaker, errors_language, language
 
 #: How a plan's summary counts the rows it skips, per send state (English keeps the state's name).
 _SKIPPED: dict[SendState, tuple[str, str]] = {
@@ -300,8 +300,16 @@ class Plan:
         return " ".join(lines)
 
     def _repr_html_(self) -> str:
-        frame: str = self.to_frame()._repr_html_()  # type: ignore[operator]
-        return f"<p>{html.escape(repr(self))}</p>{frame}"
+        """The summary over the dry-run frame; in Polish, over the rows with what would happen to each in words
+        (no column of the library's)."""
+        _, frame = Speaker(language()), self.to_frame()
+        if _.lang != "en":
+            shown = self.frame.copy()
+            shown[_("Outcome")] = [_(SEND_STATE_WORDS[str(state)]) for state in frame["send_state"]]
+            shown[_("Why")] = frame["error"].fillna("").to_numpy()
+            frame = shown
+        table: str = frame._repr_html_()  # type: ignore[operator]
+        return f"<p>{html.escape(self.said(_.lang))}</p>{table}"
 
     def send(
         self,

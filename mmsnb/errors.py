@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from . import redact, words
+from .words import N_
 from .words import size as _size
 
 
@@ -92,16 +93,27 @@ def _redacted(fix: Fix) -> Fix:
     return replace(fix, value=redact.redact(fix.value)) if isinstance(fix.value, str) else fix
 
 
+#: What :func:`too_large` says is over the limit unless told otherwise.
+ATTACHMENTS_TOTAL = N_("The attachments total")
+
+
 def too_large(
-    size: int, limit: int, what: str = "The attachments total", hint: str = "", fix: Fix | None = None
+    size: int, limit: int, what: str = ATTACHMENTS_TOTAL, hint: str = "", fix: Fix | None = None
 ) -> InputError:
     """The one sentence for content over a size limit: by how much, and what would help (``hint``, ``fix``).
 
     >>> str(too_large(400 * 1024, 300 * 1024))
     "The attachments total 400 KB, 100 KB over the gateway's limit of 300 KB."
     """
-    over = f"{what} {_size(size)}, {_size(size - limit)} over the gateway's limit of {_size(limit)}.{hint}"
-    return InputError(over, fix=fix)
+    values = {"what": words.Phrase(what), "size": words.Bytes(size), "over": words.Bytes(size - limit),
+              "limit": words.Bytes(limit)}  # fmt: skip
+    if hint:
+        return InputError(
+            N_("{what} {size}, {over} over the gateway's limit of {limit}. {hint}"),
+            fix=fix,
+            values={**values, "hint": words.Phrase(hint.strip())},
+        )
+    return InputError(N_("{what} {size}, {over} over the gateway's limit of {limit}."), fix=fix, values=values)
 
 
 def too_large_to_read(size: int, limit: int, what: str) -> InputError:

@@ -28,6 +28,7 @@ import pandas as pd
 from . import images, words
 from .errors import Fix, InputError, too_large
 from .message import Attachment, may_shrink
+from .words import N_
 
 #: The columns of :meth:`Media.report`: the file as read, and as sent.
 REPORT_COLUMNS: dict[str, Any] = {
@@ -212,7 +213,7 @@ class Media:
         fixed = total - sum(a.size for a in shrinkable)
         room = self.limit - fixed
         if room <= 0:
-            raise too_large(fixed, self.limit, what="The attachments that are not images total")
+            raise too_large(fixed, self.limit, what=N_("The attachments that are not images total"))
         out: dict[int, Attachment] = {}
         for done, attachment in enumerate(sorted(shrinkable, key=lambda a: a.size)):
             share = room // (len(shrinkable) - done)

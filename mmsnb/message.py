@@ -128,9 +128,11 @@ def check_subject(subject: str | None) -> str | None:
         raise too_large(
             size,
             MAX_SUBJECT_BYTES,
-            "The subject is",
-            " The subject carries the message's text, and 30 KB is the smallest MMS size class; "
-            "send a longer text as a .txt attachment.",
+            N_("The subject is"),
+            N_(
+                "The subject carries the message's text, and 30 KB is the smallest MMS size class; send a longer "
+                "text as a .txt attachment."
+            ),
         )
     return subject
 

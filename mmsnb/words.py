@@ -27,7 +27,7 @@ import locale
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -288,7 +288,7 @@ class Speaker:
         said = catalogue(self.lang).gettext(message)
         if not values:
             return said
-        return said.format(**{k: v.said(self) if isinstance(v, Counted | Phrase) else v for k, v in values.items()})
+        return said.format(**{k: v.said(self) if isinstance(v, Later) else v for k, v in values.items()})
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         """The form of ``singular``/``plural`` this language uses for ``n`` (Polish has three), ``{n}`` filled in."""
@@ -321,10 +321,24 @@ class Speaker:
         return str(format_timedelta(timedelta(seconds=seconds), threshold=1.1, locale=self.lang))
 
 
+class Later:
+    """A value of a sentence kept to be said later (an error's, a row's): each language says it in its own words,
+    English where the sentence is formatted as it is."""
+
+    def said(self, speaker: Speaker) -> str:
+        """The value in ``speaker``'s language."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.said(Speaker("en"))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 @dataclass(frozen=True)
-class Counted:
-    """A count with its noun, as a value of a sentence kept to be said later (an error's, a row's): each
-    language says it with its own plural form.
+class Counted(Later):
+    """A count with its noun, said with each language's plural form.
 
     >>> needed = Counted("{n} request", "{n} requests", 22)
     >>> str(needed), Speaker("pl")("{n} in all", n=needed) == "22 wiadomości in all"
@@ -336,19 +350,12 @@ class Counted:
     n: int
 
     def said(self, speaker: Speaker) -> str:
-        """The count in ``speaker``'s language."""
         return speaker.ngettext(self.singular, self.plural, self.n)
-
-    def __str__(self) -> str:
-        return self.said(Speaker("en"))
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
 
 
 @dataclass(frozen=True)
-class Phrase:
-    """A message of the catalogue as a value of a sentence kept to be said later: said in each language's words.
+class Phrase(Later):
+    """A message of the catalogue (its ``values`` filled in), said in each language's words.
 
     >>> where = Phrase("gateway")
     >>> str(where), Speaker("pl")("{where}!", where=where)
@@ -356,16 +363,24 @@ class Phrase:
     """
 
     message: str
+    values: Mapping[str, object] = field(default_factory=dict)
 
     def said(self, speaker: Speaker) -> str:
-        """The phrase in ``speaker``'s language."""
-        return speaker(self.message)
+        return speaker(self.message, **self.values) if self.values else speaker(self.message)
 
-    def __str__(self) -> str:
-        return self.message
 
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
+@dataclass(frozen=True)
+class Bytes(Later):
+    """A size in bytes as the sentences write it (:func:`size`), in each language.
+
+    >>> str(Bytes(2000)), Speaker("pl")("{n}", n=Bytes(2000)), str(Bytes(400 * 1024))
+    ('2000 bytes', '2\xa0000 bajtów', '400 KB')
+    """
+
+    n: int
+
+    def said(self, speaker: Speaker) -> str:
+        return size(self.n, speaker)
 
 
 def speaker(lang: str | None = None) -> Speaker:

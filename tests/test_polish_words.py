@@ -72,7 +72,9 @@ def test_a_plans_summary_in_polish_with_plural_forms(client, sandbox, tmp_path, 
         "przeniesiono do Orange)."
     )
     assert problems([said.replace("'jesien'", "")]) == []
-    assert html_text(planned._repr_html_()).startswith("Plan 'jesien': 3 odbiorcy")
+    page = planned._repr_html_()
+    assert html_text(page).startswith("Plan 'jesien': 3 odbiorcy")
+    assert "<th>Wynik</th>" in page and "Nie wysłano — numer nieprawidłowy" in page and "send_state" not in page
     assert planned.said("en").startswith("Plan 'jesien': 3 recipients in 3 requests; 100 requests available")
     assert sandbox.received == []  # a plan sends nothing
 
@@ -186,6 +188,21 @@ def test_a_rows_checks_in_polish(client, sandbox, tmp_path, polish):
     with pytest.raises(mmsnb.InputError) as caught:
         mmsnb.plan(client, frame, subject="Hej", sender="A\tB", campaign="e", ledger=tmp_path / "l.sqlite")
     assert str(caught.value).startswith("Pole „nadawca” 'A\\tB' zawiera znak sterujący (U+0009, tabulator)")
+    assert sandbox.received == []
+
+
+def test_a_file_of_recipients_and_a_size_over_the_limit_in_polish(client, sandbox, tmp_path, polish):
+    with pytest.raises(mmsnb.InputError) as caught:
+        mmsnb.read_recipients(b"imie,tel\nAla,501102030\n", to="msisdn")
+    assert str(caught.value) == "przesłany plik: brak kolumny 'msisdn'. Kolumny pliku: imie, tel."
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("x" * 160_000, encoding="utf-8")
+    frame = pd.DataFrame({"msisdn": ["501 102 030"]})
+    files = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    planned = mmsnb.plan(client, frame, subject="Hej", attachments=files, campaign="c", ledger=tmp_path / "l.sqlite")
+    said = planned.to_frame().error.iloc[0]
+    assert said.endswith("ponad limit bramki (300 KB).") and " mają łącznie 312 KB, o 12 KB " in said, said
+    assert problems([said]) == []
     assert sandbox.received == []
 
 
