@@ -40,7 +40,7 @@ from .pacing import Pace, RateCap, Ticket
 from .result_columns import Outcome, SendState
 from .rows import Request
 from .rules import MinGap, opted_out
-from .words import N_, Speaker, errors_language
+from .words import N_, Phrase, Speaker, errors_language
 
 
 def from_claim(claim: Claim) -> Outcome:
@@ -265,9 +265,11 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
     ledger_state, row_state, stop_state = _settle(exc)
     if stop_state is not None:
         run.stop.set(stop_state, exc)
-    error = exc.sentence
+    error, said = exc.sentence, None if exc.template is None else (exc.template, dict(exc.values))
     if row_state == SendState.UNKNOWN and not isinstance(exc, TransportError):
         error += " The message may have been accepted, so it is not repeated."
+        sentence = exc.sentence if said is None else Phrase(*said)
+        said = (N_("{sentence} The message may have been accepted, so it is not repeated."), {"sentence": sentence})
     outcome = Outcome(
         state=row_state,
         request_no=begun.request_no,
@@ -275,6 +277,7 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
         error_code=exc.code,
         error=error,
         fix=exc.fix,
+        said_as=said,
     )
     _finish(
         run,

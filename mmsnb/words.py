@@ -366,7 +366,7 @@ class Phrase(Later):
     values: Mapping[str, object] = field(default_factory=dict)
 
     def said(self, speaker: Speaker) -> str:
-        return speaker(self.message, **self.values) if self.values else speaker(self.message)
+        return speaker(self.message, **{"fix": "{fix}", **self.values}) if self.values else speaker(self.message)
 
 
 @dataclass(frozen=True)
@@ -450,7 +450,8 @@ def _matched(text: str, lang: Lang) -> str | None:
     for pattern, said in _patterns(lang):
         found = pattern.fullmatch(text)
         if found is not None:
-            return _filled(said, found.groupdict())
+            values = {k: translated(v, lang) if " " in v else Speaker(lang)(v) for k, v in found.groupdict().items()}
+            return _filled(said, values)  # a value that is a message of the catalogue itself is said too
     return None
 
 

@@ -203,7 +203,37 @@ def test_a_file_of_recipients_and_a_size_over_the_limit_in_polish(client, sandbo
     said = planned.to_frame().error.iloc[0]
     assert said.endswith("ponad limit bramki (300 KB).") and " mają łącznie 312 KB, o 12 KB " in said, said
     assert problems([said]) == []
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(tmp_path / "foto.webp", format="WEBP")
+    photo = mmsnb.plan(client, frame, subject="Hej", attachments=tmp_path / "foto.webp", campaign="w",
+                       ledger=tmp_path / "l.sqlite")  # fmt: skip
+    assert photo.to_frame().error.iloc[0] == (
+        "Załącznik 'foto.webp': to zdjęcie WEBP, którego wiele telefonów nie pokaże. Podaj fit=True, aby "
+        "przekonwertować je do JPEG (albo przekonwertuj je samodzielnie)."
+    )
     assert sandbox.received == []
+
+
+def test_the_gateways_trouble_in_polish_at_sending_or_in_failures_afterwards(make_sandbox, tmp_path, monkeypatch):
+    sandbox = make_sandbox()
+    client = sandbox.client(timeout=(2, 2))
+    monkeypatch.chdir(tmp_path)
+    polish = "Bramka ma kłopoty (HTTP 500, code 1: Internal error). Spróbuj ponownie później. Wiadomość mogła zostać"
+    for lang, number in (("pl", "502 000 001"), ("en", "502 000 002")):
+        monkeypatch.setenv("MMSNB_LANG", lang)
+        sandbox.fail_next("server_error")
+        results = mmsnb.send(client, pd.DataFrame({"msisdn": [number]}), subject="A", campaign=lang,
+                             ledger=tmp_path / "l.sqlite", progress=False)  # fmt: skip
+        assert list(results.send_state) == [SendState.UNKNOWN]
+        results = mmsnb.poll(client, results, ledger=tmp_path / "l.sqlite", progress=False)
+        said = results.error.iloc[0]
+        assert said.startswith(polish if lang == "pl" else "The gateway had trouble (HTTP 500, code 1: Internal")
+        kinds = failures(results, lang="pl")  # the English sentence said in Polish from the catalogue
+        assert kinds.detail.iloc[0].startswith(polish.replace("500", "…")), kinds.detail.iloc[0]
+        assert kinds.examples.iloc[0].startswith(polish)
+    assert received_addresses(sandbox) == {}  # the gateway's trouble took nothing, and nothing was repeated
+    client.close()
 
 
 def test_english_stays_the_default(client, tmp_path, english):
