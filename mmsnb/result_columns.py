@@ -113,7 +113,7 @@ class Outcome:
         if self.said_as is None or (lang == "en" and self.error is not None):
             return self.error
         template, values = self.said_as
-        said = {k: words.translated(v, lang) if isinstance(v, str) else v for k, v in values.items()}  # a ledger's
+        said = {k: words.translated(v, lang) if isinstance(v, str) and " " in v else v for k, v in values.items()}
         return words.Speaker(lang)(template, **{"fix": "{fix}", **said})
 
     def said(self, edge: words.Edge = "python", lang: words.Lang = "en") -> str | None:

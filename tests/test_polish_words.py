@@ -357,3 +357,13 @@ def test_the_demo_speaks_polish(tmp_path):
     for word in theirs:
         mine = [line.replace(word, "") for line in mine]
     assert problems(mine) == []
+
+
+def test_refused_credentials_and_a_stopped_sandboxs_bundle_in_polish(shell, sandbox, tmp_path):
+    _, err = shell("limit", code=1, MMSNB_CLIENT_SECRET="zle-haslo")
+    assert err[0].startswith("mmsnb: Serwer tokenów odrzucił dane logowania (")
+    assert err[0].endswith("Sprawdź MMSNB_CLIENT_ID i MMSNB_CLIENT_SECRET.")
+    _, err = shell("limit", code=2, MMSNB_CA_BUNDLE=str(tmp_path / "nie-ma.pem"))
+    assert err[0].startswith("mmsnb: Pakiet CA '") and "ta piaskownica już nie działa" in err[0]
+    assert problems([line.replace("mmsnb", "") for line in err]) == []
+    assert sandbox.received == []
