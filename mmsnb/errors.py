@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 
 from . import redact, words
 from .words import N_
-from .words import size as _size
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,15 +97,19 @@ ATTACHMENTS_TOTAL = N_("The attachments total")
 
 
 def too_large(
-    size: int, limit: int, what: str = ATTACHMENTS_TOTAL, hint: str = "", fix: Fix | None = None
+    size: int, limit: int, what: str | words.Later = ATTACHMENTS_TOTAL, hint: str = "", fix: Fix | None = None
 ) -> InputError:
     """The one sentence for content over a size limit: by how much, and what would help (``hint``, ``fix``).
 
     >>> str(too_large(400 * 1024, 300 * 1024))
     "The attachments total 400 KB, 100 KB over the gateway's limit of 300 KB."
     """
-    values = {"what": words.Phrase(what), "size": words.Bytes(size), "over": words.Bytes(size - limit),
-              "limit": words.Bytes(limit)}  # fmt: skip
+    values = {
+        "what": words.Phrase(what) if isinstance(what, str) else what,
+        "size": words.Bytes(size),
+        "over": words.Bytes(size - limit),
+        "limit": words.Bytes(limit),
+    }
     if hint:
         return InputError(
             N_("{what} {size}, {over} over the gateway's limit of {limit}. {hint}"),
@@ -116,13 +119,16 @@ def too_large(
     return InputError(N_("{what} {size}, {over} over the gateway's limit of {limit}."), fix=fix, values=values)
 
 
-def too_large_to_read(size: int, limit: int, what: str) -> InputError:
+def too_large_to_read(size: int, limit: int, what: str | words.Later) -> InputError:
     """The sentence for a file larger than mmsnb reads at all.
 
     >>> str(too_large_to_read(60 * 2**20, 50 * 2**20, "Attachment 'a.jpg' is"))
     "Attachment 'a.jpg' is 61440 KB: mmsnb does not read an image over 51200 KB, even to shrink it."
     """
-    return InputError(f"{what} {_size(size)}: mmsnb does not read an image over {_size(limit)}, even to shrink it.")
+    return InputError(
+        N_("{what} {size}: mmsnb does not read an image over {limit}, even to shrink it."),
+        values={"what": what, "size": words.Bytes(size), "limit": words.Bytes(limit)},
+    )
 
 
 class ConfigError(MMSError):

@@ -252,7 +252,7 @@ class Attachment:
         if isinstance(spec, (str, os.PathLike)):
             path = Path(spec)
             fix = Fix(option="fit", value=True, to="shrink it") if may_shrink(path.name) else None
-            label = f"Attachment {str(path)!r}"
+            label = Phrase(N_("Attachment {name}"), {"name": repr(str(path))})
             data, name, ctype = read_file(path, label, max_bytes, fix, image=image, beneath=beneath), path.name, None
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
             name, data = spec[0], spec[1]

@@ -212,6 +212,11 @@ def test_a_file_of_recipients_and_a_size_over_the_limit_in_polish(client, sandbo
         "Załącznik 'foto.webp': to zdjęcie WEBP, którego wiele telefonów nie pokaże. Podaj fit=True, aby "
         "przekonwertować je do JPEG (albo przekonwertuj je samodzielnie)."
     )
+    named = pd.DataFrame({"msisdn": ["501 102 030", "501 102 031"], "plik": ["brak.jpg", "https://x.pl/a.jpg"]})
+    rows = mmsnb.plan(client, named, subject="Hej", attachments="plik", attachments_dir=tmp_path, campaign="p",
+                      ledger=tmp_path / "l.sqlite").to_frame()  # fmt: skip
+    assert rows.error.iloc[0] == f"Załącznik {str(tmp_path / 'brak.jpg')!r} nie istnieje: sprawdź ścieżkę."
+    assert rows.error.iloc[1].startswith("Załącznik 'https://x.pl/a.jpg' wskazany w tym wierszu to adres URL;")
     assert sandbox.received == []
 
 
