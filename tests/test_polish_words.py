@@ -212,6 +212,13 @@ def test_a_file_of_recipients_and_a_size_over_the_limit_in_polish(client, sandbo
         "Załącznik 'foto.webp': to zdjęcie WEBP, którego wiele telefonów nie pokaże. Podaj fit=True, aby "
         "przekonwertować je do JPEG (albo przekonwertuj je samodzielnie)."
     )
+    (tmp_path / "zly.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(50))  # a JPEG's start, then nothing
+    broken = mmsnb.plan(client, frame, subject="Hej", attachments=tmp_path / "zly.jpg", campaign="z",
+                        ledger=tmp_path / "l.sqlite")  # fmt: skip
+    assert broken.to_frame().error.iloc[0] == (
+        "Załącznik 'zly.jpg': Ten plik nie jest obrazem, który da się odczytać, niezależnie od tego, co mówi "
+        "jego nazwa."
+    )
     named = pd.DataFrame({"msisdn": ["501 102 030", "501 102 031"], "plik": ["brak.jpg", "https://x.pl/a.jpg"]})
     rows = mmsnb.plan(client, named, subject="Hej", attachments="plik", attachments_dir=tmp_path, campaign="p",
                       ledger=tmp_path / "l.sqlite").to_frame()  # fmt: skip
