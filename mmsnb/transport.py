@@ -20,6 +20,7 @@ from urllib3.exceptions import NewConnectionError
 
 from .config import VARIABLES
 from .errors import ConfigError, Fix, TransportError
+from .words import N_, Phrase
 
 
 def require_https(url: str, what: str) -> str:
@@ -109,15 +110,29 @@ def transport_error(
             maybe_sent=False,
             fix=Fix(option="verify", variable=VARIABLES["ca_bundle"]),
         )
+    values = {"where": Phrase(where), "kind": type(exc).__name__, "seconds": f"{read_timeout:g}"}
     if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
         return TransportError(
-            f"Could not connect to the {where} ({type(exc).__name__}); nothing was sent. Check the URL and the "
-            "network.",
+            N_("Could not connect to the {where} ({kind}); nothing was sent. Check the URL and the network."),
             maybe_sent=False,
+            values=values,
         )
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        sentence = f"The {where} did not answer within {read_timeout:g} s"
+        sentence = (
+            N_(
+                "The {where} did not answer within {seconds} s; the message may have been accepted, so it is not "
+                "repeated."
+            )
+            if sending
+            else N_("The {where} did not answer within {seconds} s.")
+        )
     else:
-        sentence = f"The connection to the {where} was dropped ({type(exc).__name__})"
-    tail = "; the message may have been accepted, so it is not repeated." if sending else "."
-    return TransportError(sentence + tail, maybe_sent=sending)
+        sentence = (
+            N_(
+                "The connection to the {where} was dropped ({kind}); the message may have been accepted, so it is "
+                "not repeated."
+            )
+            if sending
+            else N_("The connection to the {where} was dropped ({kind}).")
+        )
+    return TransportError(sentence, maybe_sent=sending, values=values)
