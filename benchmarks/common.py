@@ -270,7 +270,7 @@ def parser(doc: str) -> argparse.ArgumentParser:
     return p
 
 
-def send_campaign(client: Any, df: pd.DataFrame, folder: str, **options: Any) -> pd.DataFrame:
+def send_campaign(client: Any, df: pd.DataFrame, folder: str, *, image: Path = IMAGE, **options: Any) -> pd.DataFrame:
     """``mmsnb.send`` of the benchmark campaign (the subject and image every approach sends), no progress bar,
     with its ledger in ``folder``."""
     return mmsnb.send(
@@ -278,7 +278,7 @@ def send_campaign(client: Any, df: pd.DataFrame, folder: str, **options: Any) ->
         df,
         to="msisdn",
         subject=SUBJECT,
-        attachments=str(IMAGE),
+        attachments=str(image),
         progress=False,
         ledger=Path(folder) / "ledger.sqlite",
         **options,

@@ -7,7 +7,9 @@
 The client runs in a fresh process against a fresh sandbox (no latency) in another, so the
 sandbox's TLS and parsing stay out of the profile. Every thread the send starts gets its own
 ``cProfile`` on ``time.thread_time`` (CPU, not wall time); the profiles are added together and
-printed by self time, then by cumulative time. (Not named ``profile.py``: that would hide the
+printed by self time, then by cumulative time, and last as one table: the self time of each
+concern (building the body, TLS, HTTP, the ledger, the pace, pandas, ...) per request, judged by the
+file each function is in (:data:`CONCERNS`). (Not named ``profile.py``: that would hide the
 standard library's ``profile``, which ``cProfile`` imports.)
 """
 
@@ -25,6 +27,40 @@ from typing import Any
 
 import common
 from common import Job, log
+
+#: Where a function's self time goes: the first concern whose words appear in its file name (or, for a
+#: function written in C, in its name), in this order.
+CONCERNS = (
+    (
+        "the body: JSON, multipart, base64",
+        ("mmsnb/wire.py", "urllib3/filepost", "urllib3/fields", "base64", "binascii", "json/", "_json"),
+    ),
+    ("TLS", ("ssl", "_ssl.")),
+    ("the environment, read for proxies", ("<frozen os>", "urllib/request.py", "_collections_abc")),
+    ("the ledger (SQLite, PostgreSQL)", ("mmsnb/ledger/", "sqlite3", "psycopg")),
+    ("the pace", ("mmsnb/pacing.py",)),
+    ("pandas, numpy", ("pandas/", "numpy")),
+    ("planning: phone numbers", ("phonenumbers", "mmsnb/phones.py", "mmsnb/numbers.py")),
+    ("OAuth", ("oauthlib",)),
+    ("HTTP: requests, urllib3, http.client", ("requests/", "urllib3", "http/", "email/", "socket")),
+    ("threads, locks, queues", ("threading", "concurrent/", "_thread", "queue")),
+    ("mmsnb's own bookkeeping", ("mmsnb/",)),
+)
+
+
+def concern(filename: str, name: str) -> str:
+    """The concern of one function of a profile (its file, or its name when written in C)."""
+    where = name if filename == "~" else filename
+    return next((what for what, words in CONCERNS if any(word in where for word in words)), "other")
+
+
+def by_concern(stats: pstats.Stats) -> dict[str, float]:
+    """Self CPU seconds by concern."""
+    out: dict[str, float] = {}
+    for (filename, _, name), (_, _, self_time, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        key = concern(filename, name)
+        out[key] = out.get(key, 0.0) + self_time
+    return out
 
 
 def job_profile(job: Job) -> dict[str, Any]:
@@ -53,7 +89,13 @@ def job_profile(job: Job) -> dict[str, Any]:
     stats.stream = text
     stats.sort_stats("tottime").print_stats(job["top"])
     stats.sort_stats("cumulative").print_stats(job["top"])
-    return {"rows": len(results), "threads": len(profiles) + 1, "cpu": stats.total_tt, "profile": text.getvalue()}
+    return {
+        "rows": len(results),
+        "threads": len(profiles) + 1,
+        "cpu": stats.total_tt,
+        "profile": text.getvalue(),
+        "concerns": by_concern(stats),
+    }
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -62,6 +104,12 @@ def print_report(report: dict[str, Any]) -> None:
     log(
         f"{r['rows']:,} recipients, {r['threads']} threads profiled: {r['cpu']:.2f} s of CPU,"
         f" {r['cpu'] / r['rows'] * 1e6:,.0f} µs per recipient (the profiler's own overhead included)"
+    )
+    log("\nSelf CPU by concern, per request (one recipient each), under the profiler:\n")
+    concerns = sorted(r["concerns"].items(), key=lambda item: -item[1])
+    common.table(
+        ["concern", "µs per request", "share"],
+        [[what, f"{cpu / r['rows'] * 1e6:,.0f}", f"{cpu / r['cpu']:.0%}"] for what, cpu in concerns],
     )
 
 

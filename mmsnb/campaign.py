@@ -17,6 +17,7 @@ Name: count, dtype: int64
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 from collections import Counter
@@ -42,9 +43,20 @@ from .rows import Checked, Request, Row, check_rows, group_requests
 from .rules import MinGap, opted_out
 from .schedule import Hours, local_words
 from .storing import stored_campaign
-from .waiting import TYPICAL_PACE, Estimate, Timing, day_words, estimate, send_in_rounds
-from .words import TIME_ZONE
-from .words import plural as _plural
+from .waiting import TYPICAL_PACE, Estimate, Timing, estimate, send_in_rounds
+from .words import N_, SEND_STATE_WORDS, TIME_ZONE, Counted, Speaker, errors_language, language
+
+#: How a plan's summary counts the rows it skips, per send state (English keeps the state's name).
+_SKIPPED: dict[SendState, tuple[str, str]] = {
+    SendState.INVALID: (N_("{n} invalid"), N_("{n} invalid")),
+    SendState.DUPLICATE: (N_("{n} duplicate"), N_("{n} duplicate")),
+    SendState.ALREADY_SENT: (N_("{n} already-sent"), N_("{n} already-sent")),
+    SendState.IN_PROGRESS: (N_("{n} in-progress"), N_("{n} in-progress")),
+    SendState.UNKNOWN: (N_("{n} unknown"), N_("{n} unknown")),
+    SendState.REJECTED: (N_("{n} rejected"), N_("{n} rejected")),
+    SendState.OPTED_OUT: (N_("{n} opted-out"), N_("{n} opted-out")),
+    SendState.TOO_SOON: (N_("{n} too-soon"), N_("{n} too-soon")),
+}
 
 
 def campaign_name(meaning: dict[str, Any]) -> str:
@@ -72,10 +84,13 @@ def _checked_outcomes(frame: pd.DataFrame, checked: Checked, per_row: bool) -> d
             first = _label(frame, row.duplicate_of)
             outcomes[row.position] = Outcome(
                 state=SendState.DUPLICATE,
-                error=(
-                    f"Same number and content as row {first}; sent once."
+                said_as=(
+                    N_("Same number and content as row {first}; sent once.")
                     if per_row
-                    else f"Same number as row {first}: one message per number per campaign, with row {first}'s content."
+                    else N_(
+                        "Same number as row {first}: one message per number per campaign, with row {first}'s content."
+                    ),
+                    {"first": first},
                 ),
                 fix=None if per_row else Fix(option="per_row", value=True, to="send each row's own content"),
             )
@@ -128,14 +143,22 @@ def _to_send(
     return to_send
 
 
-def _shortfall(needed: int, limit: Limit) -> str | None:
-    """Why ``limit`` cannot carry ``needed`` requests; None when it can."""
+_SHORT = N_(
+    "This campaign needs {needed} but only {available} are available (the counter resets on {resets_on}). "
+    "Nothing was sent."
+)
+_SHORT_NONE = N_(
+    "This campaign needs {needed} but only {available} are available (the counter resets on {resets_on}). "
+    "Nothing was sent. Run again after the counter resets on {resets_on}."
+)
+
+
+def _shortfall(needed: int, limit: Limit) -> dict[str, object] | None:
+    """The values of the sentence that says why ``limit`` cannot carry ``needed`` requests; None when it can."""
     if needed <= limit.available:
         return None
-    return (
-        f"This campaign needs {_plural(needed, 'request')} but only {limit.available} are available "
-        f"(the counter resets on {day_words(limit.resets_on)}). Nothing was sent."
-    )
+    return {"needed": Counted("{n} request", "{n} requests", needed), "available": limit.available,
+            "resets_on": limit.resets_on}  # fmt: skip
 
 
 def _record_quota_after(client: Client, book: Ledger) -> None:
@@ -144,15 +167,22 @@ def _record_quota_after(client: Client, book: Ledger) -> None:
         book.record_quota(client.limit())
 
 
-def _pace_words(pace: float) -> str:
+#: A pace said per second, minute or hour.
+_PACES = (
+    (1, (N_("{n} request a second"), N_("{n} requests a second"))),
+    (60, (N_("{n} request a minute"), N_("{n} requests a minute"))),
+    (3600, (N_("{n} request an hour"), N_("{n} requests an hour"))),
+)
+
+
+def _pace_words(pace: float, _: Speaker) -> str:
     """A pace in requests a second, said per second, minute or hour, whichever reads as 1 or more.
 
-    >>> _pace_words(5.0), _pace_words(0.5), _pace_words(1 / 3600)
-    ('5 requests a second', '30 requests a minute', '1 request an hour')
+    >>> [_pace_words(pace, Speaker()) for pace in (5.0, 0.5, 1 / 3600)]
+    ['5 requests a second', '30 requests a minute', '1 request an hour']
     """
-    per, unit = next(((p, u) for p, u in ((1, "a second"), (60, "a minute")) if pace * p >= 1), (3600, "an hour"))
-    n = round(pace * per, 1)
-    return f"{n:g} request{'' if n == 1 else 's'} {unit}"
+    per, forms = next(((p, f) for p, f in _PACES if pace * p >= 1), _PACES[-1])
+    return _.ngettext(*forms, max(1, round(pace * per)))
 
 
 def _timing(
@@ -240,8 +270,10 @@ class Plan:
         return sum(carriers.get(p) != ORANGE for r in self.requests for p in r.positions)
 
     def shortfall(self) -> str | None:
-        """Why the quota read when planning cannot carry every request; None when it can."""
-        return _shortfall(len(self.requests), self.limit)
+        """Why the quota read when planning cannot carry every request; None when it can (in English unless
+        ``MMSNB_LANG`` says Polish)."""
+        values = _shortfall(len(self.requests), self.limit)
+        return None if values is None else Speaker(errors_language())(_SHORT, **values)
 
     def _unsettled(self, book: Ledger, outcomes: dict[int, Outcome]) -> list[Request]:
         """The requests still to send, without the recipients the ledger settled since the plan was made
@@ -276,7 +308,7 @@ class Plan:
 
     def _frame(self, outcomes: dict[int, Outcome], info: SendInfo) -> pd.DataFrame:
         """The input frame with the result columns."""
-        out = self.frame.copy()
+        out, lang = self.frame.copy(), errors_language()
         values: dict[str, list[Any]] = {c: [None] * len(self.rows) for c in RESULT_COLUMNS}
         for row in self.rows:
             o = outcomes[row.position]
@@ -288,7 +320,7 @@ class Plan:
                 o.request_no,
                 o.http_status,
                 o.error_code,
-                o.said(),
+                o.said(lang=lang),
                 o.sent_at,
             )
             for name, value in zip(RESULT_COLUMNS, record, strict=True):
@@ -296,7 +328,7 @@ class Plan:
         for name in RESULT_COLUMNS:
             out[name] = column(name, values[name], out.index)
         fixes = tuple(
-            {"row": pos, "sentence": o.error, "fix": {**asdict(o.fix), "others": list(o.fix.others)}}  # JSON-safe
+            {"row": pos, "sentence": o.text(lang), "fix": {**asdict(o.fix), "others": list(o.fix.others)}}  # JSON-safe
             for pos, o in sorted(outcomes.items())
             if o.fix is not None and o.error is not None
         )
@@ -330,16 +362,34 @@ class Plan:
         return estimate(len(self.requests), self.limit, hours, self.client.now(), pace), pace
 
     def __repr__(self) -> str:
+        return self.said()
+
+    def said(self, lang: str | None = None) -> str:
+        """What the plan would do, in a sentence or two, in ``lang`` (default: ``MMSNB_LANG``, else English)."""
+        _ = Speaker(language(lang))
         skipped = Counter(o.state for o in self.settled.values())
-        told = ", ".join(f"{n} {state}" for state, n in skipped.items()) or "nothing"
-        others = self.other_networks
-        ported = f" {others} in other networks' ranges (they fail unless ported to Orange)." if others else ""
-        return (
-            f"Plan {self.campaign!r}: {_plural(self.recipients, 'recipient')} in "
-            f"{_plural(len(self.requests), 'request')}; {self.limit.available} requests available; {told} skipped."
-            + ported
-            + (f" {self.when()}" if self.requests else "")
-        )
+        told = ", ".join(_.ngettext(*_SKIPPED[s], skipped[s]) for s in _SKIPPED if skipped[s]) or _("nothing")
+        lines = [
+            _(
+                "Plan {campaign}: {recipients} in {requests}; {available} available; {skipped} skipped.",
+                campaign=repr(self.campaign),
+                recipients=_.ngettext("{n} recipient", "{n} recipients", self.recipients),
+                requests=_.ngettext("{n} request", "{n} requests", len(self.requests)),
+                available=_.ngettext("{n} request", "{n} requests", self.limit.available),
+                skipped=told,
+            )
+        ]
+        if self.other_networks:
+            lines.append(
+                _.ngettext(
+                    "{n} in other networks' ranges (they fail unless ported to Orange).",
+                    "{n} in other networks' ranges (they fail unless ported to Orange).",
+                    self.other_networks,
+                )
+            )
+        if self.requests:
+            lines.append(self.when(lang=_.lang))
+        return " ".join(lines)
 
     def when(
         self,
@@ -349,31 +399,50 @@ class Plan:
         tz: str = TIME_ZONE,
         start_at: Any = None,
         rate: str | None = None,
+        lang: str | None = None,
     ) -> str:
         """When the send would start and, from the quota read when planning and the pace, roughly when it would
-        end, in a sentence (the plan's summary ends with it, for a send now). The options are those of
-        :meth:`send`; the pace is ``rate``'s, at most :data:`~mmsnb.waiting.TYPICAL_PACE` requests a second.
-        Past the quota, the estimate takes it to renew each day from the reset the gateway announced.
+        end, in a sentence (the plan's summary ends with it, for a send now) in ``lang`` (default: ``MMSNB_LANG``,
+        else English). The options are those of :meth:`send`; the pace is ``rate``'s, at most
+        :data:`~mmsnb.waiting.TYPICAL_PACE` requests a second. Past the quota, the estimate takes it to renew each
+        day from the reset the gateway announced.
 
         >>> plan.when(window="08:00-20:00", start_at="2030-01-07 09:00")
         'It would start on Monday, 7 January 2030, 09:00 (Europe/Warsaw) and end around Monday, 7 January 2030,
         09:00 (Europe/Warsaw; at about 5 requests a second).'
+        >>> plan.when(window="08:00-20:00", start_at="2030-01-07 09:00", lang="pl")
+        'Start: poniedziałek, 7 stycznia 2030, 09:00 (Europe/Warsaw); koniec około poniedziałek, 7 stycznia 2030,
+        09:00 (Europe/Warsaw; w tempie około 5 wiadomości na sekundę).'
         """
+        _ = Speaker(language(lang))
         timing = _timing(False, window, days, tz, start_at, True)
         told, pace = self._estimate(timing.hours, rate)
         zone = timing.tz
-        starts = f"on {local_words(told.starts, zone)} ({zone})" if told.waits else "now"
-        if told.ends is None:
-            return f"It would start {starts}; the quota allows no request now, so when it would end cannot be told."
-        waits = f"; with wait_for_quota=True, after {_plural(told.resets, 'quota reset')}" if told.resets else ""
-        return (
-            f"It would start {starts} and end around {local_words(told.ends, zone)} ({zone}; "
-            f"at about {_pace_words(pace)}{waits})."
+        at = {"zone": str(zone)}
+        starts = (
+            _("on {moment} ({zone})", moment=local_words(told.starts, zone, _.lang), **at) if told.waits else _("now")
         )
+        if told.ends is None:
+            return _("It would start {starts}; the quota allows no request now, so when it would end cannot be told.",
+                     starts=starts)  # fmt: skip
+        at.update(starts=starts, moment=local_words(told.ends, zone, _.lang), pace=_pace_words(pace, _))
+        if told.resets:
+            resets = _.ngettext("{n} quota reset", "{n} quota resets", told.resets)
+            return _("It would start {starts} and end around {moment} ({zone}; at about {pace}; with "
+                     "wait_for_quota=True, after {resets}).", resets=resets, **at)  # fmt: skip
+        return _("It would start {starts} and end around {moment} ({zone}; at about {pace}).", **at)
 
     def _repr_html_(self) -> str:
-        html: str = self.to_frame()._repr_html_()  # type: ignore[operator]
-        return f"<p>{self!r}</p>{html}"
+        """The summary over the dry-run frame; in Polish, over the rows with what would happen to each in words
+        (no column of the library's)."""
+        _, frame = Speaker(language()), self.to_frame()
+        if _.lang != "en":
+            shown = self.frame.copy()
+            shown[_("Outcome")] = [_(SEND_STATE_WORDS[str(state)]) for state in frame["send_state"]]
+            shown[_("Why")] = frame["error"].fillna("").to_numpy()
+            frame = shown
+        table: str = frame._repr_html_()  # type: ignore[operator]
+        return f"<p>{html.escape(self.said(_.lang))}</p>{table}"
 
     def send(
         self,
@@ -448,9 +517,10 @@ class Plan:
             short = _shortfall(len(requests), limit)
             if short is not None and not allow_partial and not timing.wait_for_quota:
                 if not limit.available:
-                    raise QuotaError(f"{short} Run again after the counter resets on {day_words(limit.resets_on)}.")
+                    raise QuotaError(_SHORT_NONE, values=short)
                 raise QuotaError(
-                    short,
+                    _SHORT,
+                    values=short,
                     fix=Fix(
                         option="allow_partial",
                         value=True,

@@ -51,7 +51,7 @@ from .options import check_options, option_names
 from .phones import normalize
 from .transport import Adapter, Session, require_https, transport_error
 from .wire import encode_message
-from .words import N_
+from .words import N_, Phrase
 
 #: The shortest wait after a "slow down", even when the gateway asks for none (no busy loop).
 SHORTEST_WAIT = 0.1
@@ -97,6 +97,22 @@ def _required(name: str, value: str | None) -> str:
             values={"variable": VARIABLES[name]},
         )
     return value
+
+
+def _refused(credentials: Credentials, said: str, http_status: int | None) -> AuthError:
+    """The token endpoint's refusal of ``credentials``: what it said, the settings to check, and when their
+    encoding may be why, a word on it."""
+    names = (
+        Phrase(N_("{id} and {secret}"), {"id": VARIABLES["client_id"], "secret": VARIABLES["client_secret"]})
+        if not credentials.ready
+        else VARIABLES["authorization"]
+    )
+    return AuthError(
+        N_("The token endpoint refused the credentials ({said}). Check {names}.{hint}"),
+        http_status=http_status,
+        fix=credentials.encoding_fix(),
+        values={"said": said, "names": names, "hint": credentials.encoding_hint()},
+    )
 
 
 class ClientOptions(TypedDict, total=False):
@@ -244,12 +260,7 @@ class Client:
                 )
             except OAuth2Error as exc:
                 said = exc.error + (f": {exc.description}" if exc.description else "")
-                refused = AuthError(
-                    f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
-                    + credentials.encoding_hint(),
-                    http_status=exc.status_code,
-                    fix=credentials.encoding_fix(),
-                )
+                refused = _refused(credentials, said, exc.status_code)
             except requests.RequestException as exc:
                 raise transport_error(exc, "token endpoint", sending=False, read_timeout=self.timeout[1]) from None
             except ValueError:
@@ -280,12 +291,7 @@ class Client:
         )
         credentials = self._credentials
         if resp.status_code in (401, 403):
-            raise AuthError(
-                f"The token endpoint refused the credentials ({said}). Check {credentials.names()}."
-                + credentials.encoding_hint(),
-                http_status=resp.status_code,
-                fix=credentials.encoding_fix(),
-            )
+            raise _refused(credentials, said, resp.status_code)
         # A 400 may be a gateway that cannot read the credentials as they were encoded.
         hint, fix = (credentials.encoding_hint(), credentials.encoding_fix()) if resp.status_code == 400 else ("", None)
         raise AuthError(
@@ -298,12 +304,19 @@ class Client:
     def _check_ca_bundle(self) -> None:
         """:class:`ConfigError` when the CA bundle named by ``verify`` is gone (a stopped sandbox's, say)."""
         if isinstance(self.verify, str) and not os.path.exists(self.verify):
-            where = f" It is set in {str(self._ca_from)!r}: update or remove that file." if self._ca_from else ""
+            gone = N_(
+                "The CA bundle {path} ({fix}) does not exist, so the gateway's certificate cannot be checked; nothing "
+                "was sent. If it was a sandbox's, that sandbox has stopped: start a new one and use its settings."
+            )
+            set_in = N_(
+                "The CA bundle {path} ({fix}) does not exist, so the gateway's certificate cannot be checked; nothing "
+                "was sent. If it was a sandbox's, that sandbox has stopped: start a new one and use its settings. It "
+                "is set in {file}: update or remove that file."
+            )
             raise ConfigError(
-                f"The CA bundle {self.verify!r} ({{fix}}) does not exist, so the gateway's certificate cannot be "
-                "checked; nothing was sent. If it was a sandbox's, that sandbox has stopped: start a new one and use "
-                f"its settings.{where}",
+                set_in if self._ca_from else gone,
                 fix=Fix(option="verify", variable=VARIABLES["ca_bundle"]),
+                values={"path": repr(self.verify), "fix": "{fix}", "file": repr(str(self._ca_from))},
             )
 
     def _ensure_token(self) -> float:

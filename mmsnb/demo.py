@@ -35,6 +35,7 @@ from .polling import poll
 from .result_columns import SendState
 from .sandbox import Sandbox
 from .tables import summary
+from .words import N_, Speaker, speaker
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 #: The time zone of the demo's time axes: the sample campaign's recipients are in Poland.
@@ -64,7 +65,7 @@ def run(
 
     Returns the polled results.
     """
-    data, out = Path(data), Path(out)
+    data, out, _ = Path(data), Path(out), speaker()
     csv = data / "campaign.csv"
     if not csv.is_file():
         raise ConfigError(f"The sample campaign {csv} is missing: run the demo from a clone of the mmsnb repository.")
@@ -74,7 +75,13 @@ def run(
         stale.unlink()
     started = time.monotonic()
     frame = read_recipients(csv, to="msisdn")
-    print(f"Sample campaign: {len(frame)} recipients from {csv}")
+    print(
+        _(
+            "Sample campaign: {recipients} from {csv}",
+            recipients=_.ngettext("{n} recipient", "{n} recipients", len(frame)),
+            csv=csv,
+        )
+    )
     with (
         nullcontext(sandbox)
         if sandbox is not None
@@ -82,8 +89,12 @@ def run(
     ):
         client = gateway.client()
         print(
-            f"Sandbox gateway at {gateway.url} (quota {client.limit().available} requests; "
-            f"its handsets answer {gateway.gateway.time_scale:g} times faster than real ones)"
+            _(
+                "Sandbox gateway at {url} (quota {available}; its handsets answer {scale} times faster than real ones)",
+                url=gateway.url,
+                available=_.ngettext("{n} request", "{n} requests", client.limit().available),
+                scale=f"{gateway.gateway.time_scale:g}",
+            )
         )
         options: dict[str, Any] = dict(
             subject=SUBJECT, attachments=data / "promo.jpg", sender="Sklep Demo", ledger=ledger, campaign="demo"
@@ -93,29 +104,52 @@ def run(
         checks = dry.send_state.value_counts()
         planned = checked.recipients
         print(
-            f"Checks: {planned} recipients to send, {checks.get('invalid', 0)} invalid, "
-            f"{checks.get('duplicate', 0)} repeated numbers (one message per number); "
-            f"{checked.limit.available} requests available"
+            _(
+                "Checks: {planned} to send, {invalid} invalid, {duplicate} repeated numbers (one message per number); "
+                "{available} available",
+                planned=_.ngettext("{n} recipient", "{n} recipients", planned),
+                invalid=checks.get("invalid", 0),
+                duplicate=checks.get("duplicate", 0),
+                available=_.ngettext("{n} request", "{n} requests", checked.limit.available),
+            )
         )
         reasons = dry.loc[dry.send_state == SendState.INVALID, "error"].str.split(":").str[-1].str.strip()
         for reason, count in reasons.value_counts().items():
-            print(f"  invalid: {count} x {reason}")
+            print(_("  invalid: {count} x {reason}", count=count, reason=reason))
         waves: list[pd.DataFrame] = []
         for segment, part in frame.groupby("segment", sort=True):
             waves.append(send(client, part, progress=False, **options))
+            accepted = int((waves[-1].send_state == SendState.ACCEPTED).sum())
             print(
-                f"Sent wave '{segment}': {(waves[-1].send_state == SendState.ACCEPTED).sum()} recipients, quota used "
-                f"{client.limit().used}"
+                _(
+                    "Sent wave {segment}: {recipients}, quota used {used}",
+                    segment=repr(segment),
+                    recipients=_.ngettext("{n} recipient", "{n} recipients", accepted),
+                    used=client.limit().used,
+                )
             )
         results = pd.concat(waves).loc[frame.index]
         sent = int((results.send_state == SendState.ACCEPTED).sum())
-        print(f"Sent {sent} recipients in all ({'as' if sent == planned else 'NOT as'} checked)")
+        print(
+            _("Sent {recipients} in all (as checked)", recipients=_.ngettext("{n} recipient", "{n} recipients", sent))
+            if sent == planned
+            else _(
+                "Sent {recipients} in all (NOT as checked)",
+                recipients=_.ngettext("{n} recipient", "{n} recipients", sent),
+            )
+        )
         used = client.limit().used
         again = pd.concat([send(client, part, progress=False, **options) for _, part in frame.groupby("segment")])
         already = again.loc[again.send_state == SendState.ALREADY_SENT, "address"].nunique()
         print(
-            f"Ran the sends again: {already} recipients already had the message, "
-            f"{(again.send_state == SendState.ACCEPTED).sum()} sent anew, quota used {client.limit().used} (was {used})"
+            _(
+                "Ran the sends again: {already} already had the message, {anew} sent anew, quota used {used} (was "
+                "{was})",
+                already=_.ngettext("{n} recipient", "{n} recipients", already),
+                anew=int((again.send_state == SendState.ACCEPTED).sum()),
+                used=client.limit().used,
+                was=used,
+            )
         )
         results = poll(client, results, timeout=120, progress=False, ledger=ledger)
         client.limit()
@@ -127,20 +161,40 @@ def run(
     _chart(plot.quota, events, out / "quota.png", tz=TZ)
     table = summary(results)
     table.to_csv(out / "summary.csv")
-    print("\nSummary:")
-    print(table.to_string())
-    _report(results, out / "report.html")
-    print(f"\nDone in {time.monotonic() - started:.1f} s. Results, summary and charts are in {out}/")
+    print("\n" + _("Summary:"))
+    print(_shown(table, _).to_string())
+    _report(results, out / "report.html", _)
+    print(
+        "\n"
+        + _(
+            "Done in {seconds} s. Results, summary and charts are in {out}/",
+            seconds=_.number(time.monotonic() - started),
+            out=out,
+        )
+    )
     return results
 
 
-def _report(results: pd.DataFrame, path: Path) -> None:
+#: The summary's columns as the printed table names them.
+_COLUMNS = {"count": N_("count"), "share": N_("share"), "meaning": N_("meaning")}
+
+
+def _shown(table: pd.DataFrame, _: Speaker) -> pd.DataFrame:
+    """The summary table as the demo prints it: its columns in ``_``'s words, in Polish the shares as percentages
+    (the CSV keeps its columns and fractions)."""
+    shown = table.assign(share=table["share"].map(_.percent)) if _.lang != "en" else table
+    shown = shown.rename(columns={name: _(word) for name, word in _COLUMNS.items()})
+    shown.index.name = _("outcome")
+    return shown
+
+
+def _report(results: pd.DataFrame, path: Path, _: Speaker) -> None:
     """Write the campaign's page, compared by segment; say so, or why not (the analysis extra is optional)."""
     try:
         from .export import write_report
 
         write_report(results, path, by="segment", title="Demo campaign")
     except ConfigError as exc:
-        print(f"\nNo report.html: {exc}")
+        print("\n" + _("No {file}: {why}", file=path.name, why=exc))
         return
-    print(f"\nThe report for a manager (one page, charts inside, opens offline): {path}")
+    print("\n" + _("The report for a manager (one page, charts inside, opens offline): {path}", path=path))

@@ -41,6 +41,7 @@ from .result_columns import Outcome, SendState
 from .rows import Request
 from .rules import MinGap, opted_out
 from .schedule import Hours
+from .words import N_, Phrase, Speaker, errors_language
 
 
 def from_claim(claim: Claim) -> Outcome:
@@ -57,20 +58,30 @@ def from_claim(claim: Claim) -> Outcome:
         return Outcome(
             state=SendState.IN_PROGRESS,
             request_no=claim.request_no,
-            error=(
-                f"Another run of this campaign is sending to this number now (its request {claim.request_no}); "
-                "not sent again here. Run again later to see its outcome."
+            said_as=(
+                N_(
+                    "Another run of this campaign is sending to this number now (its request {request_no}); "
+                    "not sent again here. Run again later to see its outcome."
+                ),
+                {"request_no": claim.request_no},
             ),
         )
     if claim.state == ClaimState.UNKNOWN:
-        reason = claim.error or "the run stopped while this request was under way"
         return Outcome(
             state=SendState.UNKNOWN,
             message_id=claim.message_id,
             request_no=claim.request_no,
             http_status=claim.http_status,
             error_code=claim.error_code,
-            error=f"An earlier request may have reached the gateway ({reason}); not repeated.",
+            said_as=(
+                N_("An earlier request may have reached the gateway ({reason}); not repeated.")
+                if claim.error
+                else N_(
+                    "An earlier request may have reached the gateway (the run stopped while this request was under "
+                    "way); not repeated."
+                ),
+                {"reason": claim.error},
+            ),
             fix=Fix(option="retry_unknown", value=True, to="send it again"),
         )
     return Outcome(
@@ -93,7 +104,9 @@ class _Stop:
     def set(self, state: SendState, exc: Exception | str) -> None:
         with self._lock:
             if self.state is None:
-                self.state, self.reason = state, f"Not sent: {exc} Run again to resume."
+                _ = Speaker(errors_language())
+                why = exc if isinstance(exc, Exception) else _(exc)
+                self.state, self.reason = state, _("Not sent: {why} Run again to resume.", why=why)
 
 
 def _settle(exc: MMSError) -> tuple[RequestState, SendState, SendState | None]:
@@ -269,9 +282,11 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
     ledger_state, row_state, stop_state = _settle(exc)
     if stop_state is not None:
         run.stop.set(stop_state, exc)
-    error = exc.sentence
+    error, said = exc.sentence, None if exc.template is None else (exc.template, dict(exc.values))
     if row_state == SendState.UNKNOWN and not isinstance(exc, TransportError):
         error += " The message may have been accepted, so it is not repeated."
+        sentence = exc.sentence if said is None else Phrase(*said)
+        said = (N_("{sentence} The message may have been accepted, so it is not repeated."), {"sentence": sentence})
     outcome = Outcome(
         state=row_state,
         request_no=begun.request_no,
@@ -279,6 +294,7 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
         error_code=exc.code,
         error=error,
         fix=exc.fix,
+        said_as=said,
     )
     _finish(
         run,
@@ -314,14 +330,19 @@ def _finish(run: Run, request_id: int, state: RequestState, outcome: Outcome, **
         at = run.ledger.finish(request_id, state, **record)
     except LedgerError as failure:
         run.stop.set(SendState.STOPPED, failure)
+        _ = Speaker(errors_language())
         if state == RequestState.ACCEPTED:
             outcome.sent_at = now()
-            outcome.error = (
-                f"Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
-                "shows this request as unknown, so it is not sent again."
+            outcome.error = _(
+                "Accepted, but the ledger could not record it ({failure}) Keep these results: the ledger "
+                "shows this request as unknown, so it is not sent again.",
+                failure=failure,
             )
         else:
-            outcome.error = f"{outcome.error} The ledger could not record this: {failure}"
+            outcome.error = _(
+                "{error} The ledger could not record this: {failure}", error=outcome.text(_.lang), failure=failure
+            )
+        outcome.said_as = None  # said above, in the language of the library's sentences
         return
     if state == RequestState.ACCEPTED:
         outcome.sent_at = at
@@ -375,6 +396,10 @@ def _paced_send(run: Run, taken: _Taken, message: Message, gate: ExitStack, tick
         gate.close()
 
 
+#: One thread more per this many places in flight: a request's place is free again while its thread writes the
+#: outcome, and a spare thread takes it meanwhile.
+SPARE = 4
+
 #: A progress bar (True; None: where one shows), none (False), or a function told ``(rows done, rows in all)``.
 Progress = bool | Callable[[int, int], None] | None
 
@@ -389,7 +414,7 @@ def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[i
     run = replace(
         run, on_wait=lambda seconds: bar.set_postfix_str(f"waiting {seconds:g} s: the gateway asked to slow down")
     )
-    pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling, len(requests)))
+    pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling + run.pace.ceiling // SPARE, len(requests)))
     try:
         futures = [pool.submit(_attempt, run, r) for r in requests]
         for done, future in enumerate(as_completed(futures), 1):
@@ -403,7 +428,7 @@ def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[i
                 requests=f"{done}/{len(requests)}", in_flight=run.pace.limit, rate=f"{pace:.1f}/s", refresh=False
             )
     except BaseException:
-        run.stop.set(SendState.STOPPED, "the run was interrupted.")
+        run.stop.set(SendState.STOPPED, N_("the run was interrupted."))
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from . import redact, words
-from .words import size as _size
+from .words import N_
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,25 +92,43 @@ def _redacted(fix: Fix) -> Fix:
     return replace(fix, value=redact.redact(fix.value)) if isinstance(fix.value, str) else fix
 
 
+#: What :func:`too_large` says is over the limit unless told otherwise.
+ATTACHMENTS_TOTAL = N_("The attachments total")
+
+
 def too_large(
-    size: int, limit: int, what: str = "The attachments total", hint: str = "", fix: Fix | None = None
+    size: int, limit: int, what: str | words.Later = ATTACHMENTS_TOTAL, hint: str = "", fix: Fix | None = None
 ) -> InputError:
     """The one sentence for content over a size limit: by how much, and what would help (``hint``, ``fix``).
 
     >>> str(too_large(400 * 1024, 300 * 1024))
     "The attachments total 400 KB, 100 KB over the gateway's limit of 300 KB."
     """
-    over = f"{what} {_size(size)}, {_size(size - limit)} over the gateway's limit of {_size(limit)}.{hint}"
-    return InputError(over, fix=fix)
+    values = {
+        "what": words.Phrase(what) if isinstance(what, str) else what,
+        "size": words.Bytes(size),
+        "over": words.Bytes(size - limit),
+        "limit": words.Bytes(limit),
+    }
+    if hint:
+        return InputError(
+            N_("{what} {size}, {over} over the gateway's limit of {limit}. {hint}"),
+            fix=fix,
+            values={**values, "hint": words.Phrase(hint.strip())},
+        )
+    return InputError(N_("{what} {size}, {over} over the gateway's limit of {limit}."), fix=fix, values=values)
 
 
-def too_large_to_read(size: int, limit: int, what: str) -> InputError:
+def too_large_to_read(size: int, limit: int, what: str | words.Later) -> InputError:
     """The sentence for a file larger than mmsnb reads at all.
 
     >>> str(too_large_to_read(60 * 2**20, 50 * 2**20, "Attachment 'a.jpg' is"))
     "Attachment 'a.jpg' is 61440 KB: mmsnb does not read an image over 51200 KB, even to shrink it."
     """
-    return InputError(f"{what} {_size(size)}: mmsnb does not read an image over {_size(limit)}, even to shrink it.")
+    return InputError(
+        N_("{what} {size}: mmsnb does not read an image over {limit}, even to shrink it."),
+        values={"what": what, "size": words.Bytes(size), "limit": words.Bytes(limit)},
+    )
 
 
 class ConfigError(MMSError):
@@ -175,6 +193,8 @@ class TransportError(MMSError):
     repeated silently.
     """
 
-    def __init__(self, sentence: str, *, maybe_sent: bool, fix: Fix | None = None) -> None:
-        super().__init__(sentence, fix=fix)
+    def __init__(
+        self, sentence: str, *, maybe_sent: bool, fix: Fix | None = None, values: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(sentence, fix=fix, values=values)
         self.maybe_sent = maybe_sent

@@ -19,6 +19,7 @@ from .errors import InputError
 from .ledger import QUOTA_DTYPES, SENDS_DTYPES, STATUSES_DTYPES
 from .paths import SOURCE_DIR, read_file
 from .result_columns import DTYPES, POLLED_COLUMNS, RESULT_COLUMNS
+from .words import N_, Phrase
 
 ENCODINGS = ("utf-8-sig", "cp1250")
 #: What an Excel workbook (a zip archive) starts with.
@@ -55,7 +56,7 @@ def read_recipients(
     '501102030'
     """
     if isinstance(source, (bytes, bytearray)):
-        raw, label = bytes(source), name or "the uploaded file"
+        raw, label = bytes(source), name or UPLOADED
     else:
         label = name or str(source)
         raw = read_file(Path(source), label)
@@ -69,7 +70,10 @@ def read_recipients(
             delimiter = ","
         frame = _parse(text, label, delimiter, lines=True)
     if to is not None and to not in frame.columns:
-        raise InputError(f"{label} has no column {to!r}. Its columns: {', '.join(frame.columns)}.")
+        raise InputError(
+            N_("{label} has no column {column}. Its columns: {columns}."),
+            values={"label": _named(label), "column": repr(to), "columns": ", ".join(map(str, frame.columns))},
+        )
     if not isinstance(source, (bytes, bytearray)):
         frame.attrs[SOURCE_DIR] = os.path.realpath(Path(source).parent)
     return frame
@@ -91,7 +95,10 @@ def _read_xlsx(raw: bytes, label: str, sheet: str | int | None) -> pd.DataFrame:
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # zipfile's BadZipFile, openpyxl's InvalidFileException, KeyError of a broken file
-        raise InputError(f"{label} is not a readable Excel workbook ({exc}); save it again, or as CSV.") from None
+        raise InputError(
+            N_("{label} is not a readable Excel workbook ({why}); save it again, or as CSV."),
+            values={"label": _named(label), "why": str(exc)},
+        ) from None
     names = book.sheetnames
     if sheet is None:
         sheet = 0
@@ -100,12 +107,15 @@ def _read_xlsx(raw: bytes, label: str, sheet: str | int | None) -> pd.DataFrame:
     elif isinstance(sheet, str) and sheet in names:
         chosen = book[sheet]
     else:
-        raise InputError(f"{label} has no sheet {sheet!r}; its sheets: {', '.join(names)}.")
+        raise InputError(
+            N_("{label} has no sheet {sheet}; its sheets: {sheets}."),
+            values={"label": _named(label), "sheet": repr(sheet), "sheets": ", ".join(names)},
+        )
     numbered = [(line, [_cell_text(cell) for cell in row]) for line, row in enumerate(chosen.iter_rows(min_row=1), 1)]
     book.close()
     numbered = [(line, row) for line, row in numbered if any(v is not None for v in row)]
     if not numbered:
-        raise InputError(f"{label} is empty: it needs a header row and one row per recipient.")
+        raise _empty(label)
     header = [str(c).strip() if c is not None else f"column {k + 1}" for k, c in enumerate(numbered[0][1])]
     width = len(header)
     body = [(row + [None] * width)[:width] for _line, row in numbered[1:]]
@@ -134,7 +144,7 @@ def _cell_text(cell: Any) -> str | None:
 def _decode(raw: bytes, label: str) -> str:
     """The text of a CSV file (UTF-8 or Windows-1250); :class:`InputError` when it is not text or is empty."""
     if b"\x00" in raw:
-        raise InputError(f"{label} is not a text file: save it as CSV (UTF-8).")
+        raise InputError(N_("{label} is not a text file: save it as CSV (UTF-8)."), values={"label": _named(label)})
     for encoding in ENCODINGS:
         try:
             text = raw.decode(encoding)
@@ -142,10 +152,28 @@ def _decode(raw: bytes, label: str) -> str:
         except UnicodeDecodeError:
             continue
     else:
-        raise InputError(f"{label} is neither UTF-8 nor Windows-1250 text: save it as CSV (UTF-8).")
+        raise InputError(
+            N_("{label} is neither UTF-8 nor Windows-1250 text: save it as CSV (UTF-8)."),
+            values={"label": _named(label)},
+        )
     if not text.strip():
-        raise InputError(f"{label} is empty: it needs a header row and one row per recipient.")
+        raise _empty(label)
     return text
+
+
+#: How a sentence names a file that came as bytes without a name (the Composer's upload).
+UPLOADED = N_("the uploaded file")
+
+
+def _named(label: str) -> str | Phrase:
+    """A file's ``label`` as a value of a sentence: the upload's words in each language, else the name as it is."""
+    return Phrase(UPLOADED) if label == UPLOADED else label
+
+
+def _empty(label: str) -> InputError:
+    return InputError(
+        N_("{label} is empty: it needs a header row and one row per recipient."), values={"label": _named(label)}
+    )
 
 
 def _parse(text: str, label: str, delimiter: str, *, strip: bool = True, lines: bool = False) -> pd.DataFrame:
@@ -166,7 +194,8 @@ def _parse(text: str, label: str, delimiter: str, *, strip: bool = True, lines: 
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(
-            f"{label} is not a well-formed CSV file ({str(exc).strip()}). Fix that line or re-export the file."
+            N_("{label} is not a well-formed CSV file ({why}). Fix that line or re-export the file."),
+            values={"label": _named(label), "why": str(exc).strip()},
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if not lines:

@@ -35,6 +35,7 @@ from .errors import (
 )
 from .phones import normalize
 from .result_columns import Category
+from .words import N_
 
 _CANONICAL = re.compile(r"^tel:\+48\d{9}$")
 #: The longest message id kept: the card's sample has 21 characters, the sandbox's about 25.
@@ -257,28 +258,37 @@ def read(resp: requests.Response) -> Any:
     kinds: dict[int, tuple[type[MMSError], str]] = {
         400: (
             BadRequestError,
-            "The gateway refused the request's parameters ({}). Check the numbers, subject, sender, priority and "
-            "attachments; it was not taken.",
+            N_(
+                "The gateway refused the request's parameters ({said}). Check the numbers, subject, sender, priority "
+                "and attachments; it was not taken."
+            ),
         ),
         401: (
             AuthError,
-            "The gateway refused the credentials even with a fresh token ({}). Check {} and {} and the application's "
-            "subscription to MMSOnnet.",
+            N_(
+                "The gateway refused the credentials even with a fresh token ({said}). Check {client_id} and "
+                "{client_secret} and the application's subscription to MMSOnnet."
+            ),
         ),
         403: (
             QuotaError,
-            "The request quota is used up ({}). See {{fix}} for the reset date; unsent rows resume on the next run.",
+            N_(
+                "The request quota is used up ({said}). See {fix} for the reset date; "
+                "unsent rows resume on the next run."
+            ),
         ),
-        404: (NotFoundError, "The gateway has no such resource ({}). Check MMSNB_BASE_URL."),
-        405: (NotFoundError, "The gateway does not allow this method here ({}). Check MMSNB_BASE_URL."),
+        404: (NotFoundError, N_("The gateway has no such resource ({said}). Check {variable}.")),
+        405: (NotFoundError, N_("The gateway does not allow this method here ({said}). Check {variable}.")),
         413: (
             BadRequestError,
-            "The gateway refused the message as too large ({}). Make the attachments smaller ({{fix}} shrinks "
-            "images, max_message_bytes= sets the limit); it was not taken.",
+            N_(
+                "The gateway refused the message as too large ({said}). Make the attachments smaller ({fix} shrinks "
+                "images, {option} sets the limit); it was not taken."
+            ),
         ),
     }
     if status == 403 and code != 53:
-        kinds[403] = (AuthError, "The gateway forbids this call ({}). Check the application's permissions.")
+        kinds[403] = (AuthError, N_("The gateway forbids this call ({said}). Check the application's permissions."))
     if status == 429 or (status == 503 and resp.headers.get("Retry-After")):
         wait = retry_after(resp.headers.get("Retry-After"))
         after = f"retry after {wait:g} s" if wait is not None else "no wait named"
@@ -290,16 +300,18 @@ def read(resp: requests.Response) -> Any:
         )
     fix = None
     if status in kinds:
-        kind, template = kinds[status]
-        fix = {403: Fix(call="limit"), 413: Fix(option="fit", value=True)}.get(status) if "{fix}" in template else None
-        sentence = template.format(said, VARIABLES["client_id"], VARIABLES["client_secret"])
+        kind, sentence = kinds[status]
+        fix = {403: Fix(call="limit"), 413: Fix(option="fit", value=True)}.get(status) if "{fix}" in sentence else None
     elif status >= 500:
-        kind, sentence = ServerError, f"The gateway had trouble ({said}). Try again later."
+        kind, sentence = ServerError, N_("The gateway had trouble ({said}). Try again later.")
     elif status >= 400:
-        kind, sentence = BadRequestError, f"The gateway refused the request ({said}); it was not taken."
+        kind, sentence = BadRequestError, N_("The gateway refused the request ({said}); it was not taken.")
     else:
-        kind, sentence = MMSError, f"The gateway answered {said}."
-    raise kind(sentence, http_status=status, code=code, gateway_message=message, fix=fix)
+        kind, sentence = MMSError, N_("The gateway answered {said}.")
+    values = {"said": said, "fix": "{fix}", "client_id": VARIABLES["client_id"],
+              "client_secret": VARIABLES["client_secret"], "variable": VARIABLES["base_url"],
+              "option": "max_message_bytes="}  # fmt: skip
+    raise kind(sentence, http_status=status, code=code, gateway_message=message, fix=fix, values=values)
 
 
 def refused(exc: MMSError) -> bool:

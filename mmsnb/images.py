@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import Fix, InputError
+from .words import N_
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -87,7 +88,7 @@ def _jpeg_parts(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
     i = 2
     while i + 2 <= len(data):
         if data[i] != 0xFF:
-            raise InputError("This JPEG is damaged (a segment does not start where it should).")
+            raise InputError(N_("This JPEG is damaged (a segment does not start where it should)."), values={})
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
@@ -107,7 +108,7 @@ def _jpeg_parts(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
         parts.append((marker, data[i:end]))
         i = end
     if not any(marker == 0xDA for marker, _ in parts):
-        raise InputError("This JPEG is damaged (it has no picture data).")
+        raise InputError(N_("This JPEG is damaged (it has no picture data)."), values={})
     return parts, len(data)
 
 
@@ -174,7 +175,7 @@ def _png_chunk(data: bytes, i: int) -> tuple[bytes, bytes, bytes]:
     (length,) = struct.unpack(">I", data[i : i + 4])
     whole = data[i : i + 12 + length]
     if len(whole) < 12 + length or zlib.crc32(whole[4:-4]) != struct.unpack(">I", whole[-4:])[0]:
-        raise InputError("This PNG is damaged (a chunk is cut short or fails its checksum).")
+        raise InputError(N_("This PNG is damaged (a chunk is cut short or fails its checksum)."), values={})
     return data[i + 4 : i + 8], whole[8:-4], whole
 
 
@@ -327,9 +328,12 @@ def _checked(cleaned: Cleaned) -> Cleaned:
     cannot be taken out without re-encoding the picture: :class:`InputError`)."""
     if has_gps(cleaned.data):
         raise InputError(
-            "it says where it was taken (GPS) in a part of the file that holds no metadata, which cannot be "
-            "removed without re-encoding the picture. Save it again without its location.",
+            N_(
+                "it says where it was taken (GPS) in a part of the file that holds no metadata, which cannot be "
+                "removed without re-encoding the picture. Save it again without its location."
+            ),
             fix=Fix(option="keep_metadata", value=True, to="send it as it is", alternative=True),
+            values={},
         )
     return cleaned
 
@@ -351,14 +355,17 @@ def _open(data: bytes) -> PILImage.Image:
     try:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise InputError("This file is not an image Pillow can read, whatever its name says.") from None
+        raise InputError(N_("This file is not an image Pillow can read, whatever its name says."), values={}) from None
     except Image.DecompressionBombError:
-        raise InputError(f"This image has more than {MAX_PIXELS:,} pixels; it is not read.") from None
+        raise InputError(
+            N_("This image has more than {most} pixels; it is not read."), values={"most": f"{MAX_PIXELS:,}"}
+        ) from None
     except (OSError, ValueError) as exc:
-        raise InputError(f"This image cannot be read ({exc}).") from None
+        raise InputError(N_("This image cannot be read ({why})."), values={"why": str(exc)}) from None
     if image.width * image.height > MAX_PIXELS:
         raise InputError(
-            f"This image is {image.width}×{image.height} pixels, more than {MAX_PIXELS:,}; it is not read."
+            N_("This image is {size} pixels, more than {most}; it is not read."),
+            values={"size": f"{image.width}×{image.height}", "most": f"{MAX_PIXELS:,}"},
         )
     return image
 
@@ -449,7 +456,9 @@ def check_whole(data: bytes) -> None:
     except InputError:
         raise
     except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"This image is damaged ({exc}); phones would show it broken or not at all.") from None
+        raise InputError(
+            N_("This image is damaged ({why}); phones would show it broken or not at all."), values={"why": str(exc)}
+        ) from None
 
 
 def pixels(data: bytes) -> tuple[int, int] | None:
@@ -510,8 +519,11 @@ def fit(data: bytes, budget: int) -> Fitted:
     source = kind(data)
     if source == "image/gif" and gif_frames(data, MAX_FRAMES) > MAX_FRAMES:
         raise InputError(
-            f"it is an animation of more than {MAX_FRAMES} frames, which mmsnb does not re-encode. "
-            "Make it shorter, or send a still image."
+            N_(
+                "it is an animation of more than {most} frames, which mmsnb does not re-encode. Make it shorter, or "
+                "send a still image."
+            ),
+            values={"most": MAX_FRAMES},
         )
     try:
         with _open(data) as image:
@@ -531,7 +543,7 @@ def fit(data: bytes, budget: int) -> Fitted:
     except InputError:
         raise
     except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"This image is damaged ({exc}).") from None
+        raise InputError(N_("This image is damaged ({why})."), values={"why": str(exc)}) from None
 
 
 def gif_frames(data: bytes, most: int) -> int:
@@ -569,7 +581,8 @@ def _sub_blocks(data: bytes, i: int) -> int:
 
 def _too_small(budget: int) -> InputError:
     return InputError(
-        f"it cannot be made to fit {budget} bytes without becoming smaller than {MIN_SIDE} pixels a side."
+        N_("it cannot be made to fit {budget} bytes without becoming smaller than {side} pixels a side."),
+        values={"budget": budget, "side": MIN_SIDE},
     )
 
 

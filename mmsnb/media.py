@@ -28,6 +28,7 @@ import pandas as pd
 from . import images, words
 from .errors import Fix, InputError, too_large
 from .message import Attachment, may_shrink
+from .words import N_, Phrase
 
 #: The columns of :meth:`Media.report`: the file as read, and as sent.
 REPORT_COLUMNS: dict[str, Any] = {
@@ -95,12 +96,20 @@ class _Entry:
         }
 
 
+def said(exc: InputError) -> str | Phrase:
+    """``exc``'s sentence as a value of another sentence: said in each language where the catalogue has it."""
+    return exc.sentence if exc.template is None else Phrase(exc.template, exc.values)
+
+
 def unprepared(filename: str, exc: Exception) -> InputError:
     """The sentence for a failure mmsnb did not foresee while preparing the file ``filename``: it names the file."""
     said = str(exc)[:200] or "no reason given"
     return InputError(
-        f"Attachment {filename!r} could not be prepared: the image library failed on it ({said}). "
-        "Save it again with an image editor, or send another file."
+        N_(
+            "Attachment {name} could not be prepared: the image library failed on it ({said}). Save it again with "
+            "an image editor, or send another file."
+        ),
+        values={"name": repr(filename), "said": said},
     )
 
 
@@ -138,7 +147,11 @@ class Media:
                 try:
                     found = self._clean(attachment, label)
                 except InputError as exc:
-                    found = InputError(f"Attachment {attachment.filename!r}: {exc.sentence}", fix=exc.fix)
+                    found = InputError(
+                        N_("Attachment {name}: {sentence}"),
+                        fix=exc.fix,
+                        values={"name": repr(attachment.filename), "sentence": said(exc)},
+                    )
                     self._entries[key].refused = True
                 except Exception as exc:  # a file made to trip the image library: named, and the other rows go on
                     found = unprepared(attachment.filename, exc)
@@ -161,7 +174,8 @@ class Media:
         if image_kind in images.CONVERTIBLE:
             if not self.fitting:
                 raise InputError(
-                    f"it is a {_NAMES[image_kind]} photo, which many phones cannot show.",
+                    N_("it is a {kind} photo, which many phones cannot show."),
+                    values={"kind": _NAMES[image_kind]},
                     fix=Fix(option="fit", value=True, to="convert it to JPEG, or convert it yourself"),
                 )
             converted = images.fit(data, self.limit)
@@ -212,7 +226,7 @@ class Media:
         fixed = total - sum(a.size for a in shrinkable)
         room = self.limit - fixed
         if room <= 0:
-            raise too_large(fixed, self.limit, what="The attachments that are not images total")
+            raise too_large(fixed, self.limit, what=N_("The attachments that are not images total"))
         out: dict[int, Attachment] = {}
         for done, attachment in enumerate(sorted(shrinkable, key=lambda a: a.size)):
             share = room // (len(shrinkable) - done)
@@ -222,7 +236,10 @@ class Media:
             try:
                 fitted = images.fit(attachment.data, share)
             except InputError as exc:
-                raise InputError(f"Attachment {attachment.filename!r} cannot be fitted: {exc}") from None
+                raise InputError(
+                    N_("Attachment {name} cannot be fitted: {why}"),
+                    values={"name": repr(attachment.filename), "why": said(exc)},
+                ) from None
             except Exception as exc:  # a file made to trip the image library
                 raise unprepared(attachment.filename, exc) from None
             sent = Attachment(attachment.filename, fitted.content_type, fitted.data)

@@ -27,6 +27,7 @@ from .errors import Fix, InputError, too_large
 from .images import CONVERTIBLE, FITTABLE
 from .images import kind as image_kind
 from .paths import read_file
+from .words import N_, Phrase
 
 #: Default limit of a message's attachments in bytes (raw file bytes, before base64), as the sandbox enforces it.
 MAX_MESSAGE_BYTES = 300 * 1024
@@ -127,9 +128,11 @@ def check_subject(subject: str | None) -> str | None:
         raise too_large(
             size,
             MAX_SUBJECT_BYTES,
-            "The subject is",
-            " The subject carries the message's text, and 30 KB is the smallest MMS size class; "
-            "send a longer text as a .txt attachment.",
+            N_("The subject is"),
+            N_(
+                "The subject carries the message's text, and 30 KB is the smallest MMS size class; send a longer "
+                "text as a .txt attachment."
+            ),
         )
     return subject
 
@@ -168,15 +171,28 @@ def check_no_control(what: str, text: str, control: re.Pattern[str] = _CONTROL) 
         return
     shown = text if len(text) <= 40 else text[:40] + "…"
     char = found[0]
-    named = _CONTROL_NAMES.get(char, "an invisible character")
-    allowed = " (a subject may hold tabs and line breaks)" if control is _CONTROL_IN_TEXT else ""
+    named = Phrase(_CONTROL_NAMES.get(char, N_("an invisible character")))
+    values = {"what": Phrase(what), "text": repr(shown), "code": f"U+{ord(char):04X}", "named": named}
     raise InputError(
-        f"The {what} {shown!r} holds a control character (U+{ord(char):04X}, {named}), which phones show as a "
-        f"box or not at all{allowed}. Remove it."
+        N_(
+            "The {what} {text} holds a control character ({code}, {named}), which phones show as a box or not at "
+            "all (a subject may hold tabs and line breaks). Remove it."
+        )
+        if control is _CONTROL_IN_TEXT
+        else N_(
+            "The {what} {text} holds a control character ({code}, {named}), which phones show as a box or not at "
+            "all. Remove it."
+        ),
+        values=values,
     )
 
 
-_CONTROL_NAMES = {"\t": "a tab", "\n": "a line break", "\r": "a carriage return", "\x00": "a null character"}
+_CONTROL_NAMES = {
+    "\t": N_("a tab"),
+    "\n": N_("a line break"),
+    "\r": N_("a carriage return"),
+    "\x00": N_("a null character"),
+}
 
 
 def safe_filename(name: str) -> str:
@@ -236,7 +252,7 @@ class Attachment:
         if isinstance(spec, (str, os.PathLike)):
             path = Path(spec)
             fix = Fix(option="fit", value=True, to="shrink it") if may_shrink(path.name) else None
-            label = f"Attachment {str(path)!r}"
+            label = Phrase(N_("Attachment {name}"), {"name": repr(str(path))})
             data, name, ctype = read_file(path, label, max_bytes, fix, image=image, beneath=beneath), path.name, None
         elif isinstance(spec, tuple) and len(spec) in (2, 3):
             name, data = spec[0], spec[1]
@@ -253,20 +269,23 @@ class Attachment:
         ctype = ctype or _guess_type(name) or "application/octet-stream"
         kind = ctype.split(";")[0].strip().lower()
         if not data:
-            raise InputError(f"Attachment {name!r} is empty (0 bytes).")
+            raise InputError(N_("Attachment {name} is empty (0 bytes)."), values={"name": repr(name)})
         photo = image_kind(data)
         if photo in CONVERTIBLE:
             return cls(name, photo, data)
         if kind not in SUPPORTED_TYPES:
             raise InputError(
-                f"Attachment {name!r} has type {ctype}, which an MMS cannot carry; "
-                "use JPEG, PNG, GIF, text, AMR/MP3 audio or 3GP/MP4 video."
+                N_(
+                    "Attachment {name} has type {type}, which an MMS cannot carry; use JPEG, PNG, GIF, text, AMR/MP3 "
+                    "audio or 3GP/MP4 video."
+                ),
+                values={"name": repr(name), "type": ctype},
             )
         signatures = _SIGNATURES.get(kind)
         if signatures and not data.startswith(signatures):
             raise InputError(
-                f"Attachment {name!r} is not a valid {kind.split('/')[1].upper()} file: its content does not match "
-                "its name."
+                N_("Attachment {name} is not a valid {kind} file: its content does not match its name."),
+                values={"name": repr(name), "kind": kind.split("/")[1].upper()},
             )
         return cls(name, ctype, data)
 
@@ -325,8 +344,11 @@ class Message:
         check_sender(self.sender)
         if not (self.subject or "").strip() and not self.attachments:
             raise InputError(
-                "This message has neither a subject nor an attachment: an MMS needs a subject or an attachment, "
-                "and an empty one is not sent."
+                N_(
+                    "This message has neither a subject nor an attachment: an MMS needs a subject or an attachment, "
+                    "and an empty one is not sent."
+                ),
+                values={},
             )
         if self.size > max_bytes:
             raise too_large(self.size, max_bytes)
@@ -402,4 +424,7 @@ def render_subject(template: str, values: Mapping[Any, Any]) -> str:
     try:
         return template.format_map(values)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise InputError(f"The subject template {template!r} does not fit this row's values ({exc}).") from None
+        raise InputError(
+            N_("The subject template {template} does not fit this row's values ({why})."),
+            values={"template": repr(template), "why": str(exc)},
+        ) from None

@@ -76,7 +76,7 @@ class Pace:
         finally:
             with self._cond:
                 self._in_flight -= 1
-                self._cond.notify_all()
+                self._cond.notify()  # one place came free: one waiting request takes it
 
     @contextmanager
     def attempt(self, cap: RateCap | None = None, ready: Callable[[], None] = lambda: None) -> Iterator[None]:
@@ -117,7 +117,7 @@ class Pace:
                 self._healthy = 0
                 self.limit += 1
                 self.decisions.append(("grow", self.limit))
-                self._cond.notify_all()
+                self._cond.notify()  # one place more
 
     def slow(self, ticket: Ticket) -> None:
         """The gateway said "slow down" (or did not answer in time): halve, once per round trip."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Fix, InputError, too_large, too_large_to_read
+from .words import N_, Phrase
 
 #: Data attributes that :func:`mmsnb.read_recipients` sets: the folder of the CSV it read.
 SOURCE_DIR = "mmsnb.source_dir"
@@ -42,13 +43,19 @@ def inside(base: Path, value: str | os.PathLike[str]) -> Path:
     ``base`` must already be a real path (see :func:`base_folder`).
     """
     text = os.fspath(value)
+    named = {"name": repr(text), "folder": repr(str(base))}
     if _URL.match(text):
-        raise InputError(f"The attachment {text!r} named in this row is a URL; name a file inside {str(base)!r}.")
+        raise InputError(
+            N_("The attachment {name} named in this row is a URL; name a file inside {folder}."), values=named
+        )
     if os.path.isabs(text) or text.startswith("~"):
         raise InputError(
-            f"The attachment {text!r} named in this row is an absolute path; files named in data must lie inside "
-            f"{str(base)!r}. Write it relative to that folder.",
+            N_(
+                "The attachment {name} named in this row is an absolute path; files named in data must lie inside "
+                "{folder}. Write it relative to that folder."
+            ),
             fix=Fix(option="attachments_dir", to="choose the folder", alternative=True),
+            values=named,
         )
     try:
         real = Path(os.path.realpath(base / text))
@@ -58,16 +65,19 @@ def inside(base: Path, value: str | os.PathLike[str]) -> Path:
         ) from None
     if real != base and base not in real.parents:
         raise InputError(
-            f"The attachment {text!r} named in this row leads outside the attachments folder {str(base)!r} "
-            "(through '..' or a symbolic link), so it is not read. Put the file in that folder.",
+            N_(
+                "The attachment {name} named in this row leads outside the attachments folder {folder} (through "
+                "'..' or a symbolic link), so it is not read. Put the file in that folder."
+            ),
             fix=Fix(option="attachments_dir", alternative=True),
+            values=named,
         )
     return real
 
 
 def read_file(
     path: Path,
-    label: str,
+    label: str | Phrase,
     max_bytes: int | None = None,
     fix: Fix | None = None,
     *,
@@ -87,7 +97,10 @@ def read_file(
         try:
             found = os.fstat(descriptor)  # what was opened, not what the path names now
             if not stat.S_ISREG(found.st_mode):
-                raise InputError(f"{label} is not a regular file (a folder, device or pipe): name a file.")
+                raise InputError(
+                    N_("{label} is not a regular file (a folder, device or pipe): name a file."),
+                    values={"label": label},
+                )
             if beneath is not None and found.st_nlink > 1:
                 raise InputError(
                     f"{label} is a hard link, which may be a file from outside {str(beneath)!r}, so it is not "
@@ -102,14 +115,16 @@ def read_file(
         _check_size(len(data), label, max_bytes, fix, image)  # it grew after it was measured
         return data
     except FileNotFoundError:
-        raise InputError(f"{label} does not exist: check the path.") from None
+        raise InputError(N_("{label} does not exist: check the path."), values={"label": label}) from None
     except OSError as exc:
         if beneath is not None and exc.errno in (errno.ELOOP, errno.ENOTDIR):
             raise InputError(
                 f"{label} changed while it was being read (a symbolic link or another file took its place), so "
                 f"it is not read: files named in data are read only from inside {str(beneath)!r}."
             ) from None
-        raise InputError(f"{label} cannot be read ({exc.strerror}).") from None
+        raise InputError(
+            N_("{label} cannot be read ({why})."), values={"label": label, "why": exc.strerror or str(exc)}
+        ) from None
 
 
 _READ = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC  # a pipe does not block the open; fstat refuses it
@@ -132,9 +147,10 @@ def _open_beneath(base: Path, path: Path) -> int:
     return descriptor
 
 
-def _check_size(size: int, label: str, max_bytes: int | None, fix: Fix | None, image: bool) -> None:
+def _check_size(size: int, label: str | Phrase, max_bytes: int | None, fix: Fix | None, image: bool) -> None:
     """:class:`InputError` when a file of ``size`` bytes is over ``max_bytes``."""
     if max_bytes is not None and size > max_bytes:
+        what = Phrase(N_("{label} is"), {"label": label})
         if image:
-            raise too_large_to_read(size, max_bytes, f"{label} is")
-        raise too_large(size, max_bytes, f"{label} is", fix=fix)
+            raise too_large_to_read(size, max_bytes, what)
+        raise too_large(size, max_bytes, what, fix=fix)

@@ -101,18 +101,27 @@ class Outcome:
     sent_at: str | None = None
     #: What to change, as data: ``error`` names it where it says ``{fix}``, or it follows (see :mod:`mmsnb.words`).
     fix: Fix | None = None
-    #: The error as a message of the catalogue and its values, where it has one (to say it in Polish).
+    #: The error as a message of the catalogue and its values, where it has one (to say it in Polish); given
+    #: alone, ``error`` is its English.
     said_as: tuple[str, dict[str, object]] | None = None
 
+    def __post_init__(self) -> None:
+        if self.error is None and self.said_as is not None:
+            self.error = self.text()
+
+    def text(self, lang: words.Lang = "en") -> str | None:
+        """The error alone (``{fix}`` where it names what to change), in ``lang``: Polish where the catalogue has it."""
+        if self.said_as is None or (lang == "en" and self.error is not None):
+            return self.error
+        template, values = self.said_as
+        said = {k: words.translated(v, lang) if isinstance(v, str) and " " in v else v for k, v in values.items()}
+        return words.Speaker(lang)(template, **{"fix": "{fix}", **said})
+
     def said(self, edge: words.Edge = "python", lang: words.Lang = "en") -> str | None:
-        """The error in ``edge``'s words, in ``lang`` (the ``error`` column holds Python's, in English)."""
-        if self.error is None:
-            return None
-        sentence = self.error
-        if lang != "en" and self.said_as is not None:
-            template, values = self.said_as
-            sentence = words.Speaker(lang)(template, **values)
-        return words.say(sentence, self.fix, edge, lang)
+        """The error in ``edge``'s words, in ``lang`` (the ``error`` column holds Python's, in the language of the
+        library's sentences: English unless ``MMSNB_LANG`` says Polish)."""
+        sentence = self.text(lang)
+        return None if sentence is None else words.say(sentence, self.fix, edge, lang)
 
 
 def column(name: str, values: list[Any], index: pd.Index) -> pd.Series:
@@ -163,12 +172,13 @@ class SendInfo:
         started = None if self.started is None else datetime.fromisoformat(self.started)
         return words.campaign_title(self.campaign, self.subject, started, lang)
 
-    def said(self, position: int, edge: words.Edge) -> str | None:
-        """The error of the row at ``position`` in ``edge``'s words, when it names what to change; else None."""
+    def said(self, position: int, edge: words.Edge, lang: words.Lang = "en") -> str | None:
+        """The error of the row at ``position`` in ``edge``'s words, when it names what to change; else None.
+        The sentence is in the language the send spoke (``lang`` words the fix)."""
         for said in self.fixes:
             if said["row"] == position:
                 fix = said["fix"]
-                return words.say(said["sentence"], Fix(**{**fix, "others": tuple(fix.get("others", ()))}), edge)
+                return words.say(said["sentence"], Fix(**{**fix, "others": tuple(fix.get("others", ()))}), edge, lang)
         return None
 
     def attach(self, frame: pd.DataFrame) -> pd.DataFrame:

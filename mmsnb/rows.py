@@ -36,6 +36,7 @@ from .message import (
 )
 from .paths import base_folder, inside
 from .phones import imprecise_dtype, parse, parse_usual
+from .words import N_, Phrase
 
 
 @dataclass(slots=True)
@@ -148,14 +149,20 @@ def _text(name: str, value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, Number)):
-        raise InputError(f"The {name} in this row is {type(value).__name__} {_short(value)}, not text.")
+        raise InputError(
+            N_("The {name} in this row is {kind} {value}, not text."),
+            values={"name": Phrase(name), "kind": type(value).__name__, "value": _short(value)},
+        )
     text = str(value)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InputError(
-            f"The {name} has a character that cannot be sent ({text[exc.start]!r} at position {exc.start}, "
-            "a broken character from a bad copy or export); retype that part."
+            N_(
+                "The {name} has a character that cannot be sent ({char} at position {position}, a broken character "
+                "from a bad copy or export); retype that part."
+            ),
+            values={"name": Phrase(name), "char": repr(text[exc.start]), "position": exc.start},
         ) from None
     return text
 
@@ -338,12 +345,15 @@ class _Recipe:
             given = self.columns[name]
             values[name] = given[i] if given is not None else constant
             if given is not None and _missing(values[name]):
-                raise InputError(f"The {name} is missing in this row.")
+                raise InputError(N_("The {name} is missing in this row."), values={"name": Phrase(name)})
         if self.template is not None:
             assert self.records is not None
             for col in self.template_columns:
                 if _missing(self.records[i][col]):
-                    raise InputError(f"The subject template needs column {str(col)!r}, which is missing in this row.")
+                    raise InputError(
+                        N_("The subject template needs column {column}, which is missing in this row."),
+                        values={"column": repr(str(col))},
+                    )
             values["subject"] = render_subject(self.template, self.records[i])
         subject, sender = _text("subject", values["subject"]), _text("sender", values["sender"])
         named = self.columns["attachments"]

@@ -22,6 +22,7 @@ import pandas as pd
 from .errors import Fix, InputError
 from .ledger import Contact, OptOut
 from .result_columns import Outcome, SendState
+from .words import N_
 
 
 @dataclass(frozen=True)
@@ -75,17 +76,24 @@ class MinGap:
         when = pd.Timestamp(contact.at).tz_convert(UTC).strftime("%Y-%m-%d %H:%M")
         return Outcome(
             state=SendState.TOO_SOON,
-            error=(f"Not sent: campaign {contact.campaign!r} contacted this number on {when} UTC, within " + "{fix}."),
+            said_as=(
+                N_("Not sent: campaign {campaign} contacted this number on {when} UTC, within {fix}."),
+                {"campaign": repr(contact.campaign), "when": when},
+            ),
             fix=Fix(option="min_gap", value=self.label),
         )
 
 
 def opted_out(opt_out: OptOut) -> Outcome:
     """The outcome of a row whose number opted out."""
-    reason = f" ({opt_out.reason})" if opt_out.reason else ""
     day = opt_out.since[:10]
     return Outcome(
         state=SendState.OPTED_OUT,
-        error=f"Not sent: this number opted out on {day}{reason}. " + "{fix} ends it.",
+        said_as=(
+            N_("Not sent: this number opted out on {day} ({reason}). {fix} ends it.")
+            if opt_out.reason
+            else N_("Not sent: this number opted out on {day}. {fix} ends it."),
+            {"day": day, "reason": opt_out.reason},
+        ),
         fix=Fix(call="opt_in"),
     )

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime
+
 from .errors import Fix, InputError
-from .words import TIME_ZONE, Speaker
+from .words import TIME_ZONE, Lang
 
 #: Monday first, as :meth:`datetime.weekday` counts.
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -253,9 +255,10 @@ def awaited(hours: Hours, at: datetime) -> str:
     return f"the sending hours to open ({hours.describe()})"
 
 
-def local_words(moment: datetime, tz: ZoneInfo) -> str:
-    """``moment`` on the wall clocks of ``tz``, in words: ``"Sunday, 6 December 2026, 08:00"``."""
-    return f"{moment.astimezone(tz):%A}, {Speaker().when(moment, str(tz))}"
+def local_words(moment: datetime, tz: ZoneInfo, lang: Lang = "en") -> str:
+    """``moment`` on the wall clocks of ``tz``, in words of ``lang``: ``"Sunday, 6 December 2026, 08:00"``,
+    ``"niedziela, 6 grudnia 2026, 08:00"``."""
+    return str(format_datetime(moment, "EEEE, d MMMM y, HH:mm", tzinfo=tz, locale=lang))
 
 
 def _days_text(days: frozenset[int]) -> str:

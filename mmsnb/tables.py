@@ -21,6 +21,7 @@ import pandas as pd
 from .delivery_statuses import describe
 from .errors import InputError
 from .result_columns import CATEGORIES, Category, SendState
+from .words import CATEGORY_WORDS, N_, SEND_STATE_WORDS, Speaker, errors_language, language, translated
 
 #: ``send_state`` values of rows that reached the gateway.
 SENT_STATES: tuple[str, ...] = (SendState.ACCEPTED, SendState.ALREADY_SENT)
@@ -28,12 +29,14 @@ SENT_STATES: tuple[str, ...] = (SendState.ACCEPTED, SendState.ALREADY_SENT)
 NOT_FAILED_STATES: tuple[str, ...] = (*SENT_STATES, SendState.PLANNED)
 
 CATEGORY_MEANINGS: dict[str, str] = {
-    "delivered": "reached the handset",
-    "pending": "accepted by the gateway; no delivery report yet",
-    "partial": "reached some of its addresses",
-    "failed": "will not be delivered",
-    "unknown": "the gateway cannot tell (yet)",
+    "delivered": N_("reached the handset"),
+    "pending": N_("accepted by the gateway; no delivery report yet"),
+    "partial": N_("reached some of its addresses"),
+    "failed": N_("will not be delivered"),
+    "unknown": N_("the gateway cannot tell (yet)"),
 }
+#: What a person reads for each ``stage`` of :func:`failures`.
+STAGE_WORDS: dict[str, str] = {"send": N_("send"), "delivery": N_("delivery")}
 
 _POLL = "run mmsnb.poll on the results and pass the frame it returns"
 _SEND = "pass the frame that mmsnb.send or mmsnb.poll returns"
@@ -99,8 +102,8 @@ def people_once(results: pd.DataFrame) -> pd.DataFrame:
     out = results.copy()
     out.loc[repeat, "send_state"] = SendState.DUPLICATE
     if "error" in out.columns:
-        out.loc[repeat, "error"] = (
-            "Same number as an earlier row of these results, which got this message; counted there."
+        out.loc[repeat, "error"] = Speaker(errors_language())(
+            N_("Same number as an earlier row of these results, which got this message; counted there.")
         )
     for column in ("status", "status_category"):
         if column in out.columns:
@@ -186,7 +189,26 @@ def outcome_counts(
     return table, {label: categories[label] for label in labels}
 
 
-def summary(results: pd.DataFrame) -> pd.DataFrame:
+def outcome_words(label: str, category: str | None, lang: str | None = None) -> str:
+    """An outcome label of :func:`outcome_counts` as a person reads it, in ``lang`` (default: ``MMSNB_LANG``, else
+    English: the label itself).
+
+    >>> outcome_words("not sent: invalid", None, "pl"), outcome_words("delivered", "delivered", "pl")
+    ('Nie wysłano — numer nieprawidłowy', 'Dostarczono')
+    >>> outcome_words("no status: accepted", None, "pl")
+    'Wysłano — bez statusu'
+    """
+    _ = Speaker(language(lang))
+    if _.lang == "en":
+        return label
+    if category is not None:
+        return _(CATEGORY_WORDS[label]) if label in CATEGORY_WORDS else label
+    state = label.partition(": ")[2]
+    said = _(SEND_STATE_WORDS[state]) if state in SEND_STATE_WORDS else _("Not sent")
+    return _("{state} — no status", state=said) if label.startswith("no status") else said
+
+
+def summary(results: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """How many rows ended in each status category, and how many were never sent, and why.
 
     One row per category in :data:`~mmsnb.delivery_statuses.CATEGORIES` order (zero counts included),
@@ -213,7 +235,14 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     >>> f"{table.attrs['delivered_rate']:.1%}"
     '71.9%'
     >>> table.to_csv("summary.csv")
+
+    With ``lang="pl"`` (or ``MMSNB_LANG=pl``) the outcomes and their meanings are in Polish (the columns keep
+    their names):
+
+    >>> summary(results, lang="pl").loc["Nie wysłano — numer nieprawidłowy", "meaning"]
+    'nigdy nie wysłano do bramki'
     """
+    _ = Speaker(language(lang))
     require(results, ("status_category", "send_state"))
     results = people_once(results)
     table, categories = outcome_counts(results, "status_category", every_category=True)
@@ -223,9 +252,10 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
         {
             "count": counts,
             "share": counts / rows if rows else float("nan"),
-            "meaning": [_meaning(label, categories[label]) for label in table.index],
+            "meaning": [_(_meaning(label, categories[label])) for label in table.index],
         }
     )
+    out.index = pd.Index([outcome_words(label, categories[label], _.lang) for label in table.index], name="outcome")
     sent = int(results["status_category"].notna().sum())
     out.attrs.update(
         rows=rows, sent=sent, delivered_rate=int(counts[Category.DELIVERED]) / sent if sent else float("nan")
@@ -236,7 +266,11 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
 def _meaning(label: str, category: str | None) -> str:
     if category is not None:
         return CATEGORY_MEANINGS.get(category, "")
-    return "sent, but no status has been polled yet" if label.startswith("no status") else "never sent to the gateway"
+    return (
+        N_("sent, but no status has been polled yet")
+        if label.startswith("no status")
+        else N_("never sent to the gateway")
+    )
 
 
 #: A quoted value (Python's repr quotes, or typographic ones) that starts and ends a word: the row's own value.
@@ -245,7 +279,7 @@ _QUOTED = re.compile(r"""(?<!\w)(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|‘[^’]
 #: a digit (an id, a hash): row-specific. One-digit numbers stay, as they are mostly rules ("has 9").
 _VALUE = re.compile(r"(?<![\w…])(?:[+-]?\d[\d.,:/-]*\d|(?=[\w-]*\d)[\w-]{8,})(?![\w…])")
 #: A place in the input ("row 5", "position 3"): row-specific however short.
-_PLACE = re.compile(r"\b(rows?|position|line|column|item) \d+\b", re.IGNORECASE)
+_PLACE = re.compile(r"\b(rows?|position|line|column|item|wiersz\w*|pozycj\w*|lini\w*|kolumn\w*) \d+\b", re.IGNORECASE)
 #: How many different messages :func:`failures` keeps as examples of one kind of reason.
 EXAMPLES = 2
 
@@ -291,7 +325,7 @@ def _examples(messages: pd.Series) -> str:
 COLUMNS = ["stage", "reason", "http_status", "error_code", "detail", "examples", "count"]
 
 
-def failures(results: pd.DataFrame) -> pd.DataFrame:
+def failures(results: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """Why rows failed: counts per kind of refusal at sending, and per verbatim failed status.
 
     One row per reason, columns:
@@ -324,7 +358,16 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
     "'…' is a fixed-line or service number; only mobile numbers can receive an MMS."
     >>> failures(results).loc[0, "examples"]
     "'(22) 594 90 00' is a fixed-line or service number; ... | '+48 22 628 14 30' is a fixed-line ..."
+
+    With ``lang="pl"`` (or ``MMSNB_LANG=pl``) a person reads it in Polish: ``stage`` and ``reason`` in words,
+    ``detail`` and ``examples`` in the catalogue's Polish, a delivery status's meaning in the operator's card's
+    words (the gateway's status itself stays as it said it; the columns keep their names):
+
+    >>> failures(results, lang="pl").loc[0, ["stage", "reason", "detail"]].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['wysyłka', 'Nie wysłano — numer nieprawidłowy',
+     "'…' to numer stacjonarny lub usługowy; MMS-a odbierze tylko numer komórkowy."]
     """
+    _ = Speaker(language(lang))
     require(results, ("status_category", "send_state", "status", "error", "http_status", "error_code"))
     results = people_once(results)
     rows = len(results)
@@ -341,11 +384,20 @@ def failures(results: pd.DataFrame) -> pd.DataFrame:
     failed = results["status_category"].eq(Category.FAILED).fillna(False).astype(bool)
     delivery = results.loc[failed].groupby("status", dropna=False).size().rename("count").reset_index()
     delivery = delivery.rename(columns={"status": "reason"}).assign(stage="delivery", examples="")
-    delivery["detail"] = [describe(None if pd.isna(s) else str(s)).meaning for s in delivery["reason"]]
+    delivery["detail"] = [describe(None if pd.isna(s) else str(s)).meaning_in(_.lang) for s in delivery["reason"]]
+    if _.lang != "en":
+        delivery["reason"] = _(CATEGORY_WORDS[Category.FAILED])  # the card's words, in detail, say which status
+        send["reason"] = [_(SEND_STATE_WORDS[str(state)]) for state in send["reason"]]
+        send["detail"] = [translated(kind, _.lang) for kind in send["detail"]]
+        send["examples"] = [
+            " | ".join(translated(example, _.lang) for example in examples.split(" | ")) if examples else examples
+            for examples in send["examples"]
+        ]
     out = pd.concat(
         [part.sort_values("count", ascending=False, kind="stable") for part in (send, delivery)], ignore_index=True
     )
     out = out.reindex(columns=COLUMNS)
+    out["stage"] = [_(STAGE_WORDS[stage]) for stage in out["stage"]]
     return out.astype(
         {
             "stage": "str",

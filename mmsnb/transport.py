@@ -7,7 +7,9 @@ failed connection means for a request.
 
 from __future__ import annotations
 
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -18,6 +20,7 @@ from urllib3.exceptions import NewConnectionError
 
 from .config import VARIABLES
 from .errors import ConfigError, Fix, TransportError
+from .words import N_, Phrase
 
 
 def require_https(url: str, what: str) -> str:
@@ -54,11 +57,37 @@ class Adapter(HTTPAdapter):
         return manager
 
 
+#: The environment variables that decide how an https:// URL is reached: its proxy, the hosts that bypass
+#: proxies, and the CA bundle requests takes when ``verify`` is True.
+_REACH = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY")
+_BUNDLE = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
 class Session(OAuth2Session):
-    """An OAuth 2.0 session that never follows a redirect: a 3xx answer comes back as it is."""
+    """An OAuth 2.0 session that never follows a redirect: a 3xx answer comes back as it is.
+
+    requests reads every environment variable, twice, for each request (its proxies); this session reads
+    them again only when one of those that matter to an https:// URL (:data:`_REACH`) has changed.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reached: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
     def get_redirect_target(self, resp: requests.Response) -> None:
         return None
+
+    def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
+        """requests' settings for ``url`` from the environment, kept while the variables that decide them stay."""
+        parts = urlsplit(url)
+        if proxies or parts.scheme.lower() != "https" or not self.trust_env or isinstance(cert, list):
+            merged: dict[str, Any] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            return merged
+        key = (parts.netloc, stream, verify, cert, *(os.environ.get(name) for name in _REACH + _BUNDLE))
+        if self._reached is None or self._reached[0] != key:
+            self._reached = (key, super().merge_environment_settings(url, {}, stream, verify, cert))
+        found = self._reached[1]
+        return {**found, "proxies": dict(found["proxies"])}
 
 
 def _unverified(exc: requests.exceptions.SSLError) -> bool:
@@ -81,15 +110,29 @@ def transport_error(
             maybe_sent=False,
             fix=Fix(option="verify", variable=VARIABLES["ca_bundle"]),
         )
+    values = {"where": Phrase(where), "kind": type(exc).__name__, "seconds": f"{read_timeout:g}"}
     if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
         return TransportError(
-            f"Could not connect to the {where} ({type(exc).__name__}); nothing was sent. Check the URL and the "
-            "network.",
+            N_("Could not connect to the {where} ({kind}); nothing was sent. Check the URL and the network."),
             maybe_sent=False,
+            values=values,
         )
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        sentence = f"The {where} did not answer within {read_timeout:g} s"
+        sentence = (
+            N_(
+                "The {where} did not answer within {seconds} s; the message may have been accepted, so it is not "
+                "repeated."
+            )
+            if sending
+            else N_("The {where} did not answer within {seconds} s.")
+        )
     else:
-        sentence = f"The connection to the {where} was dropped ({type(exc).__name__})"
-    tail = "; the message may have been accepted, so it is not repeated." if sending else "."
-    return TransportError(sentence + tail, maybe_sent=sending)
+        sentence = (
+            N_(
+                "The connection to the {where} was dropped ({kind}); the message may have been accepted, so it is "
+                "not repeated."
+            )
+            if sending
+            else N_("The connection to the {where} was dropped ({kind}).")
+        )
+    return TransportError(sentence, maybe_sent=sending, values=values)

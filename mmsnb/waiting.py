@@ -30,7 +30,7 @@ from .ledger import CampaignState, Ledger
 from .result_columns import Outcome, SendState
 from .rows import Request
 from .schedule import Hours, awaited, local_words
-from .words import TIME_ZONE, plural
+from .words import N_, TIME_ZONE, Counted
 
 #: The first wait when a quota reading still says 0 on or after the day it named; each next one doubles, up to
 #: :data:`LONGEST_RETRY` seconds (the card gives the reset's day, not its hour).
@@ -206,14 +206,14 @@ def send_in_rounds(
 
 def _leave_for_quota(outcomes: dict[int, Outcome], requests: list[Request], limit: Limit) -> None:
     """The rows the quota left unsent (those a refusal of the gateway already explains keep its sentence)."""
-    sentence = (
-        f"Not sent: the quota allowed {plural(limit.available, 'request')}; run again after it resets on "
-        f"{day_words(limit.resets_on)}."
+    said_as: tuple[str, dict[str, object]] = (
+        N_("Not sent: the quota allows {available} now; run again after it resets on {day}."),
+        {"available": Counted("{n} request", "{n} requests", limit.available), "day": limit.resets_on},
     )
     for request in requests:
         for pos in request.positions:
             if outcomes.get(pos) is None or outcomes[pos].state != SendState.QUOTA:
-                outcomes[pos] = Outcome(state=SendState.QUOTA, error=sentence)
+                outcomes[pos] = Outcome(state=SendState.QUOTA, said_as=said_as)
 
 
 #: The pace a plan's estimate assumes, in requests a second: what a healthy gateway answers (``rate=`` caps it).

@@ -7,12 +7,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from urllib3.fields import RequestField
-from urllib3.filepost import encode_multipart_formdata
+from urllib3.filepost import choose_boundary, encode_multipart_formdata
 
 from .message import Attachment, Message
 
@@ -35,36 +36,51 @@ def message_part(addresses: Sequence[str], message: Message) -> dict[str, Any]:
 
 
 def encode(part: dict[str, Any], attachments: Sequence[Attachment]) -> tuple[bytes, str]:
-    """The request body and its Content-Type: JSON alone, or multipart with base64 parts."""
+    """The request body and its Content-Type: JSON alone, or multipart with base64 parts.
+
+    The attachments' parts are encoded once per distinct set of attachments (:func:`_attachment_parts`), and
+    each body is the ``messagePart`` before them.
+    """
     text = json.dumps(part, ensure_ascii=False).encode("utf-8")
     if not attachments:
         return text, "application/json"
+    boundary, tail = _attachment_parts(tuple(attachments))
+    field = RequestField(
+        "messagePart",
+        text,
+        filename="messagePart",
+        headers={
+            "Content-Type": "application/json; name=messagePart",
+            "Content-Transfer-Encoding": "binary",
+            "Content-Disposition": 'form-data; name="messagePart"; filename="messagePart"',
+        },
+    )
+    head, content_type = encode_multipart_formdata([field], boundary=boundary)
+    return head[: -len(_closing(boundary))] + tail, content_type
+
+
+def _closing(boundary: str) -> bytes:
+    return f"--{boundary}--\r\n".encode("latin-1")
+
+
+@functools.lru_cache(maxsize=8)
+def _attachment_parts(attachments: tuple[Attachment, ...]) -> tuple[str, bytes]:
+    """A boundary, and the parts of ``attachments`` with the body's closing line, encoded once."""
     fields = [
         RequestField(
-            "messagePart",
-            text,
-            filename="messagePart",
+            att.filename,
+            att.b64,
+            filename=att.filename,
             headers={
-                "Content-Type": "application/json; name=messagePart",
-                "Content-Transfer-Encoding": "binary",
-                "Content-Disposition": 'form-data; name="messagePart"; filename="messagePart"',
+                "Content-Type": att.content_type,
+                "Content-Transfer-Encoding": "base64",
+                "Content-Disposition": f'form-data; name="{att.filename}"; filename="{att.filename}"',
             },
         )
+        for att in attachments
     ]
-    for att in attachments:
-        fields.append(
-            RequestField(
-                att.filename,
-                att.b64,
-                filename=att.filename,
-                headers={
-                    "Content-Type": att.content_type,
-                    "Content-Transfer-Encoding": "base64",
-                    "Content-Disposition": f'form-data; name="{att.filename}"; filename="{att.filename}"',
-                },
-            )
-        )
-    return encode_multipart_formdata(fields)
+    boundary = choose_boundary()
+    return boundary, encode_multipart_formdata(fields, boundary=boundary)[0]
 
 
 def encode_message(addresses: Sequence[str], message: Message) -> tuple[bytes, str]:

@@ -27,7 +27,7 @@ import locale
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ FORM_SWITCHES = {
 #: How Python and the command line name a call that helps.
 CALLS: dict[Edge, dict[str, str]] = {
     "python": {"opt_in": "mmsnb.opt_in(...)", "limit": "client.limit()"},
-    "cli": {"opt_in": "'mmsnb opt-in NUMBER'", "limit": "'mmsnb limit'"},
+    "cli": {"opt_in": N_("'mmsnb opt-in NUMBER'"), "limit": "'mmsnb limit'"},
 }
 #: The verb that asks for an option, at the start of a sentence.
 VERBS: dict[Edge, str] = {"python": N_("Pass"), "cli": N_("Add"), "form": N_("Tick")}
@@ -124,7 +124,8 @@ def name(fix: Fix, edge: Edge, lang: Lang = "en") -> str | None:
     alone on the command line for an option it has none for; None when the edge has no such thing."""
     _ = Speaker(lang)
     if fix.call is not None:
-        return CALLS[edge].get(fix.call)
+        call = CALLS[edge].get(fix.call)
+        return None if call is None else _(call)
     if fix.others:
         each = [name(replace(fix, option=option, others=()), edge, lang) for option in (fix.option, *fix.others)]
         return _(" or ").join(n for n in each if n) or None
@@ -190,19 +191,34 @@ def done(how: Mapping[str, Any], edge: Edge = "python", removed: str = "", lang:
     return "; ".join(parts) or _("as is")
 
 
-def listing(items: Sequence[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+def listing(items: Sequence[str], _: Speaker | None = None) -> str:
+    """ "a", "a and b", "a, b and c" (in ``_``'s language: "a, b i c")."""
+    if len(items) < 2:
+        return "".join(items)
+    return (
+        _("{items} and {last}", items=", ".join(items[:-1]), last=items[-1])
+        if _
+        else f"{', '.join(items[:-1])} and {items[-1]}"
+    )
 
 
-def size(n: int) -> str:
-    """A byte count as the sentences write it ("511 KB")."""
-    return f"{n} bytes" if n < 10 * 1024 else f"{n / 1024:.0f} KB"
+def written(address: object) -> str:
+    """A gateway address as a person writes the number: ``tel:+48501102030`` → ``+48 501 102 030``.
+
+    >>> written("tel:+48501102030")
+    '+48 501 102 030'
+    """
+    if not isinstance(address, str) or not address.startswith("tel:+48") or len(address) != 16:
+        return "" if not isinstance(address, str) else address.removeprefix("tel:")
+    digits = address[7:]
+    return f"+48 {digits[:3]} {digits[3:6]} {digits[6:]}"
 
 
-def plural(n: int, word: str) -> str:
-    """ "1 recipient", "2 recipients"."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def size(n: int, _: Speaker | None = None) -> str:
+    """A byte count as the sentences write it ("511 KB"; in ``_``'s language when given)."""
+    if _ is None or _.lang == "en":
+        return f"{n} bytes" if n < 10 * 1024 else f"{n / 1024:.0f} KB"
+    return _.ngettext("{n} byte", "{n} bytes", n) if n < 10 * 1024 else f"{_.number(n / 1024, 0)} KB"
 
 
 # -- the catalogue: Polish and English ---------------------------------------------------------------------
@@ -275,9 +291,12 @@ class Speaker:
     lang: Lang = "en"
 
     def __call__(self, message: str, **values: object) -> str:
-        """``message`` in this language, with ``{name}`` filled in from ``values``."""
+        """``message`` in this language, with ``{name}`` filled in from ``values`` (a :class:`Counted` one in this
+        language too)."""
         said = catalogue(self.lang).gettext(message)
-        return said.format(**values) if values else said
+        if not values:
+            return said
+        return said.format(**{k: v.said(self) if isinstance(v, Later) else v for k, v in values.items()})
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         """The form of ``singular``/``plural`` this language uses for ``n`` (Polish has three), ``{n}`` filled in."""
@@ -287,6 +306,10 @@ class Speaker:
     def number(self, value: float, digits: int = 1) -> str:
         """``value`` with this language's separators, at most ``digits`` decimals."""
         return str(format_decimal(round(value, digits), locale=self.lang))
+
+    def percent(self, share: float) -> str:
+        """``share`` (0 to 1) as a percentage with one decimal: "71.9%", "71,9%"."""
+        return str(format_percent(share, "#,##0.0%", locale=self.lang))
 
     def when(self, moment: datetime | pd.Timestamp, tz: str = TIME_ZONE) -> str:
         """A moment in time in ``tz`` (Europe/Warsaw by default): "5 grudnia 2026, 11:14"; a naive one is UTC."""
@@ -304,6 +327,68 @@ class Speaker:
     def duration(self, seconds: float) -> str:
         """A length of time in words, rounded: "3 minuty"."""
         return str(format_timedelta(timedelta(seconds=seconds), threshold=1.1, locale=self.lang))
+
+
+class Later:
+    """A value of a sentence kept to be said later (an error's, a row's): each language says it in its own words,
+    English where the sentence is formatted as it is."""
+
+    def said(self, speaker: Speaker) -> str:
+        """The value in ``speaker``'s language."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.said(Speaker("en"))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+@dataclass(frozen=True)
+class Counted(Later):
+    """A count with its noun, said with each language's plural form.
+
+    >>> needed = Counted("{n} request", "{n} requests", 22)
+    >>> str(needed), Speaker("pl")("{n} in all", n=needed) == "22 wiadomości in all"
+    ('22 requests', True)
+    """
+
+    singular: str
+    plural: str
+    n: int
+
+    def said(self, speaker: Speaker) -> str:
+        return speaker.ngettext(self.singular, self.plural, self.n)
+
+
+@dataclass(frozen=True)
+class Phrase(Later):
+    """A message of the catalogue (its ``values`` filled in), said in each language's words.
+
+    >>> where = Phrase("gateway")
+    >>> str(where), Speaker("pl")("{where}!", where=where)
+    ('gateway', 'bramka operatora!')
+    """
+
+    message: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def said(self, speaker: Speaker) -> str:
+        return speaker(self.message, **{"fix": "{fix}", **self.values}) if self.values else speaker(self.message)
+
+
+@dataclass(frozen=True)
+class Bytes(Later):
+    """A size in bytes as the sentences write it (:func:`size`), in each language.
+
+    >>> str(Bytes(2000)), Speaker("pl")("{n}", n=Bytes(2000)), str(Bytes(400 * 1024))
+    ('2000 bytes', '2\xa0000 bajtów', '400 KB')
+    """
+
+    n: int
+
+    def said(self, speaker: Speaker) -> str:
+        return size(self.n, speaker)
 
 
 def speaker(lang: str | None = None) -> Speaker:
@@ -343,6 +428,84 @@ CATEGORY_WORDS: dict[str, str] = {
     "failed": N_("Not delivered"),
     "unknown": N_("Unknown"),
 }
+
+
+def translated(text: str, lang: Lang) -> str:
+    """An English sentence of the catalogue, its values filled in, said in ``lang``; ``text`` as it is when no
+    message of the catalogue words it (a sentence said in Polish already, or one from outside mmsnb).
+
+    The values stay as they were written: ``'…'`` where :func:`mmsnb.tables.reason_kind` elided them.
+
+    >>> translated("'…' is not a valid Polish number: check the digits (a mobile number has 9).", "pl")
+    "'…' nie jest prawidłowym polskim numerem: sprawdź cyfry (numer komórkowy ma ich 9)."
+    >>> translated("Not a sentence of mmsnb.", "pl")
+    'Not a sentence of mmsnb.'
+    """
+    if lang == "en":
+        return text
+    said = _matched(text, lang)
+    if said is not None:
+        return said
+    fix = _FIX_SENTENCE.fullmatch(text)
+    if fix is not None:
+        _ = Speaker(lang)
+        verb, option, to = fix.groups()
+        return _("{verb} {option} to {to}", verb=_(verb), option=option, to=_(to)) + "."
+    for end in re.finditer(r"[.!?] ", text):  # a sentence the catalogue has, then what follows it (its fix)
+        first = _matched(text[: end.start() + 1], lang)
+        if first is not None:
+            return f"{first} {translated(text[end.end() :], lang)}"
+    return text
+
+
+#: A fix said as a sentence of its own (:func:`say`): "Pass fit=True to shrink it."
+_FIX_SENTENCE = re.compile(r"(Pass|Add|Tick) (.+?) to (.+)\.")
+
+
+def _matched(text: str, lang: Lang) -> str | None:
+    """``text`` in ``lang`` when a message of the catalogue words it whole; else None."""
+    for pattern, said in _patterns(lang):
+        found = pattern.fullmatch(text)
+        if found is not None:
+            values = {k: translated(v, lang) if " " in v else Speaker(lang)(v) for k, v in found.groupdict().items()}
+            return _filled(said, values)  # a value that is a message of the catalogue itself is said too
+    return None
+
+
+def _filled(message: str, values: Mapping[str, str]) -> str:
+    """``message`` with each ``{name}`` that ``values`` has replaced by its text as it is."""
+    return _FIELD.sub(lambda field: values.get(field.group(1), field.group(0)), message)
+
+
+#: A ``{name}`` of a message, with its conversion and format (``{number!r}``, ``{n:,}``).
+_FIELD = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
+
+
+@cache
+def _patterns(lang: Lang) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each singular message of ``lang``'s catalogue that has values, as a pattern of its English words (each value
+    any text), with its words in ``lang``."""
+    source = resources.files("mmsnb") / "locale" / lang / "LC_MESSAGES" / "mmsnb.po"
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=lang, domain="mmsnb")
+    out = []
+    for message in catalog:
+        if not isinstance(message.id, str) or not isinstance(message.string, str) or not _FIELD.search(message.id):
+            continue
+        if len(re.findall(r"[A-Za-z]{3,}", _FIELD.sub(" ", message.id))) < 2:
+            continue  # "{sentence}, or {ask}." would word any text
+        parts, seen = [], set()
+        for piece in re.split(r"(\{\w+(?:![rsa])?(?::[^{}]*)?\})", message.id):
+            field = _FIELD.fullmatch(piece)
+            if field is None:
+                parts.append(re.escape(piece))
+            elif field.group(1) in seen:
+                parts.append(f"(?P={field.group(1)})")
+            else:
+                seen.add(field.group(1))
+                parts.append(f"(?P<{field.group(1)}>.+?)")
+        out.append((re.compile("".join(parts), re.DOTALL), message.string))
+    return tuple(sorted(out, key=lambda p: -len(p[0].pattern)))
 
 
 def errors_language() -> Lang:

@@ -444,7 +444,7 @@ def test_allow_partial_sends_what_fits_and_a_later_call_sends_the_rest(make_sand
     first = send(client, frame, tmp_path, subject="Hej", group=False, allow_partial=True, workers=1)
 
     assert first.send_state.astype(str).tolist() == ["accepted"] * 3 + ["quota"] * 2
-    assert first.loc[first.send_state == "quota", "error"].str.contains("quota allowed 3").all()
+    assert first.loc[first.send_state == "quota", "error"].str.contains("quota allows 3").all()
     assert sandbox.gateway.counts["send"] == 3
 
     sandbox.reset_quota()

@@ -171,10 +171,6 @@ def test_a_campaign_paused_for_the_quota_says_the_day_in_words(make_sandbox, tmp
     client = clock.on(sandbox.client())
     ledger = tmp_path / "l.sqlite"
     frame = pd.DataFrame({"msisdn": orange(2)})
-    sent = mmsnb.send(client, frame, subject="Hej", group=False, ledger=ledger, allow_partial=True, progress=False)
+    mmsnb.send(client, frame, subject="Hej", group=False, ledger=ledger, allow_partial=True, progress=False)
     reason = mmsnb.campaigns(ledger).state_reason.iloc[0]
     assert reason == "The quota is used up; the gateway said it resets on 5 December 2026."
-    said = "Not sent: the quota allowed 1 request; run again after it resets on 5 December 2026."
-    assert sent.error.iloc[1] == said
-    with pytest.raises(mmsnb.QuotaError, match=r"resets on 5 December 2026\)\. Nothing was sent\. Run again after"):
-        mmsnb.send(client, frame, subject="Inna", ledger=ledger, progress=False)

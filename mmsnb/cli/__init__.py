@@ -14,16 +14,21 @@ the gateway refused or could not be reached.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 
 from ..errors import MMSError
-from ..words import language
+from ..words import Lang, Speaker, language
 from . import render
 from .commands import Usage
 from .parser import build, subcommands
 
 __all__ = ["main"]
+
+#: Commands whose words follow an option of their own (the app's page: ``--lang``), not the command line's language.
+OWN_LANGUAGE = {"app"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,17 +39,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extras:
         sub.error(f"unrecognized arguments: {' '.join(extras)}")
     debug = getattr(args, "debug", False)
+    lang = language(system=True)
     try:
-        code: int = args.run(args)
+        with nullcontext() if args.command in OWN_LANGUAGE else speaking(lang):
+            code: int = args.run(args)
         return code
     except Usage as exc:
         if debug:
             raise
-        print(f"{sub.prog}: error: {exc}", file=sys.stderr)
+        _ = Speaker(lang)
+        print(_("{prog}: error: {sentence}", prog=sub.prog, sentence=exc.say(lang)), file=sys.stderr)
     except MMSError as exc:
         if debug:
             raise
-        print(render.error(exc, language(system=True)), file=sys.stderr)
+        print(render.error(exc, lang), file=sys.stderr)
         return render.status(exc)
     except KeyboardInterrupt:
         return 130
@@ -62,3 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     return 2
+
+
+@contextmanager
+def speaking(lang: Lang) -> Iterator[None]:
+    """The library's sentences (the results' rows, its errors) in ``lang`` while a command runs: ``MMSNB_LANG`` set
+    for that time."""
+    before = os.environ.get("MMSNB_LANG")
+    os.environ["MMSNB_LANG"] = lang
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MMSNB_LANG", None)
+        else:
+            os.environ["MMSNB_LANG"] = before

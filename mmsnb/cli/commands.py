@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..config import VARIABLES
 from ..errors import BadRequestError, ConfigError, InputError
-from ..words import language
+from ..words import N_, Lang, Speaker, language
 from . import render
 
 if TYPE_CHECKING:
@@ -29,12 +29,43 @@ if TYPE_CHECKING:
 
 #: The column of a recipients CSV that holds the numbers, unless ``--column`` names another.
 NUMBER_COLUMN = "msisdn"
+#: How the sentences name the command that sends (their words, not the catalogue's: a command is not translated).
+SEND = "'mmsnb send'"
 _DIGITS = re.compile(r"\d+")
 _FIRST_DIGITS = re.compile(r"\+?\d+")
 
 
 class Usage(Exception):
-    """A mistake on the command line, shown as ``mmsnb <command>: error: <sentence>`` with exit status 2."""
+    """A mistake on the command line, shown as ``mmsnb <command>: error: <sentence>`` with exit status 2.
+
+    ``sentence`` is a message of the catalogue, ``{name}`` filled in from ``values``: :meth:`say` words it in
+    Polish too.
+    """
+
+    def __init__(self, sentence: str, **values: object) -> None:
+        self.sentence, self.values = sentence, values
+        super().__init__(sentence.format(**values))
+
+    def say(self, lang: Lang) -> str:
+        """The sentence in ``lang``."""
+        return Speaker(lang)(self.sentence, **self.values)
+
+
+#: Why no number was sent, opted out or opted in when digit groups make no number, by the command's verb.
+_NOT_ONE_NUMBER = {
+    "sent": N_(
+        "{reason} No number was sent: digit groups without quotes are read as one number. To give several numbers, "
+        'write each without spaces or quote it, e.g. 501102030 "502 103 040".'
+    ),
+    "opted out": N_(
+        "{reason} No number was opted out: digit groups without quotes are read as one number. To give several "
+        'numbers, write each without spaces or quote it, e.g. 501102030 "502 103 040".'
+    ),
+    "opted in": N_(
+        "{reason} No number was opted in: digit groups without quotes are read as one number. To give several "
+        'numbers, write each without spaces or quote it, e.g. 501102030 "502 103 040".'
+    ),
+}
 
 
 def join_numbers(words: Sequence[str], why_not: Callable[[str], str | None], verb: str = "sent") -> list[str]:
@@ -57,10 +88,7 @@ def join_numbers(words: Sequence[str], why_not: Callable[[str], str | None], ver
         together = " ".join(run)
         reason = why_not(together)
         if reason is not None:
-            raise Usage(
-                f"{reason} No number was {verb}: digit groups without quotes are read as one number. To give "
-                'several numbers, write each without spaces or quote it, e.g. 501102030 "502 103 040".'
-            )
+            raise Usage(_NOT_ONE_NUMBER[verb], reason=reason)
         out.append(together)
     return out
 
@@ -139,17 +167,21 @@ def sandbox(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, terminate)
     env = sandbox.env()
+    _ = render.speaker()
     if args.env_file:
         _write_env_file(args.env_file, env)
-        print(f"# wrote these settings to {args.env_file}", flush=True)
-    print("# mmsnb sandbox: paste these lines into your shell (or use --env-file PATH for a .env file)", flush=True)
+        print(_("# wrote these settings to {path}", path=args.env_file), flush=True)
+    paste = _(
+        "# mmsnb sandbox: paste these lines into your shell (or use {option} PATH for a .env file)", option="--env-file"
+    )
+    print(paste, flush=True)
     for name, value in env.items():
         print(f"export {name}={shlex.quote(value)}", flush=True)
-    until = f"for {args.stop_after:g} s" if args.stop_after else "until interrupted"
-    print(f"# serving on {sandbox.url} {until} (Ctrl-C stops it)", flush=True)
+    until = _("for {seconds} s", seconds=f"{args.stop_after:g}") if args.stop_after else _("until interrupted")
+    print(_("# serving on {url} {until} (Ctrl-C stops it)", url=sandbox.url, until=until), flush=True)
     with suppress(KeyboardInterrupt):
         sandbox.serve(args.stop_after or None)
-    print("# sandbox stopped", flush=True)
+    print(_("# sandbox stopped"), flush=True)
     return 0
 
 
@@ -173,7 +205,7 @@ def _refuse_any_invalid(numbers: Sequence[str]) -> None:
     for number in numbers:
         reason = _why_not_number(number)
         if reason is not None:
-            raise Usage(f"{reason} No number was sent: correct it or leave it out, and send again.")
+            raise Usage(N_("{reason} No number was sent: correct it or leave it out, and send again."), reason=reason)
 
 
 def _client() -> Client:
@@ -254,7 +286,7 @@ def _shown(results: pd.DataFrame, *, keep_metadata: bool = False, again: bool = 
 
     info = SendInfo.of(results)
     assert info is not None
-    render.show(render.sent(results, info, keep_metadata, again))
+    render.show(render.sent(results, info, keep_metadata, render.speaker(), again))
     states = set(results.send_state.astype(str))
     done = {SendState.ACCEPTED, SendState.ALREADY_SENT, SendState.OPTED_OUT, SendState.TOO_SOON}
     if states <= done:
@@ -291,12 +323,16 @@ def _read_numbers(path: str, column: str | None) -> tuple[list[object], list[int
                 return [column, *frame[column].tolist()], [1, *map(int, frame.index)]
         else:
             raise Usage(
-                f"{path} has no column {NUMBER_COLUMN!r} and several others ({', '.join(names)}): "
-                "name the one that holds the numbers with --column."
-            )
+                N_("{path} has no column {column} and several others ({names}): name the one that holds the numbers "
+                   "with {option}."),
+                option="--column",
+                path=path,
+                column=repr(NUMBER_COLUMN),
+                names=", ".join(names),
+            )  # fmt: skip
     values: list[object] = frame[column].tolist()
     if not values:
-        raise InputError(f"{path} has a header row and no numbers.")
+        raise InputError(N_("{path} has a header row and no numbers."), values={"path": path})
     return values, [int(line) for line in frame.index]
 
 
@@ -307,11 +343,12 @@ def _given_numbers(args: argparse.Namespace, verb: str) -> tuple[list[object], l
     if args.file is not None:
         found, lines = _read_numbers(args.file, args.column)
         numbers += found
-        labels += [f"{args.file} row {line}" for line in lines]
+        _ = render.speaker()
+        labels += [_("{file} row {line}", file=args.file, line=line) for line in lines]
     elif args.column is not None:
-        raise Usage("--column names the column of a --file; give the file too.")
+        raise Usage(N_("{column} names the column of a {file}; give the file too."), column="--column", file="--file")
     if not numbers:
-        raise Usage("Give the numbers (e.g. 501102030), or --file with a CSV of them.")
+        raise Usage(N_("Give the numbers (e.g. 501102030), or {file} with a CSV of them."), file="--file")
     return numbers, labels
 
 
@@ -320,7 +357,7 @@ def _changes(results: object, labels: Sequence[str], verb: str) -> int:
     import pandas as pd
 
     assert isinstance(results, pd.DataFrame)
-    lines = render.changes(results, labels, verb)
+    lines = render.changes(results, labels, verb, render.speaker())
     render.show(lines)
     return 2 if any(to_stderr for _, to_stderr in lines) else 0
 
@@ -329,8 +366,13 @@ def _list_opt_outs(args: argparse.Namespace) -> int:
     from ..ledger import opted_out
 
     if args.numbers or args.file is not None or args.column is not None or args.reason is not None:
-        raise Usage("--list shows the opt-outs and records nothing: give it no numbers, --file or --reason.")
-    for text in render.opt_outs(opted_out(args.ledger, include_ended=args.all), args.all):
+        raise Usage(
+            N_("{list} shows the opt-outs and records nothing: give it no numbers, {file} or {reason}."),
+            list="--list",
+            file="--file",
+            reason="--reason",
+        )
+    for text in render.opt_outs(opted_out(args.ledger, include_ended=args.all), args.all, render.speaker()):
         print(text)
     return 0
 
@@ -339,7 +381,7 @@ def opt_out(args: argparse.Namespace) -> int:
     if args.list:
         return _list_opt_outs(args)
     if args.all:
-        raise Usage("--all goes with --list (it lists the ended opt-outs too).")
+        raise Usage(N_("{all} goes with {list} (it lists the ended opt-outs too)."), all="--all", list="--list")
     from ..ledger import opt_out
 
     numbers, labels = _given_numbers(args, "opted out")
@@ -356,40 +398,47 @@ def opt_in(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     message_id = args.message_id.strip()
     if not message_id:
-        raise Usage("The message id is empty: give the id that 'mmsnb send' printed after 'message id:'.")
+        raise Usage(N_("The message id is empty: give the id that {send} printed after 'message id:'."), send=SEND)
     try:
         status = _client().delivery_status(message_id)
     except BadRequestError as exc:
-        said = f" ({exc.gateway_message})" if exc.gateway_message else ""
         raise BadRequestError(
-            f"The gateway refused the message id {message_id!r}{said}. Check it against what 'mmsnb send' printed.",
+            N_("The gateway refused the message id {id}{said}. Check it against what {send} printed."),
             http_status=exc.http_status,
             code=exc.code,
             gateway_message=exc.gateway_message,
+            values={
+                "id": repr(message_id),
+                "said": f" ({exc.gateway_message})" if exc.gateway_message else "",
+                "send": SEND,
+            },
         ) from None
+    _ = render.speaker()
     if status.status == "Message ID Not found":
-        print(
-            f"mmsnb: the gateway knows no message with id {message_id!r} (yet). Check it against what "
-            "'mmsnb send' printed; a message sent a moment ago may take a few seconds to appear.",
-            file=sys.stderr,
+        said = _(
+            "mmsnb: the gateway knows no message with id {id} (yet). Check it against what {send} printed; a message "
+            "sent a moment ago may take a few seconds to appear.",
+            id=repr(message_id),
+            send=SEND,
         )
+        print(said, file=sys.stderr)
         return 1
-    print(f"{status.status} ({status.category}, {'final' if status.final else 'not final'}): {status.meaning}")
-    for a in status.addresses:
-        print(f"  {a.address}: {a.status} ({a.category})")
+    for line in render.status_lines(status, _):
+        print(line)
     return 0
 
 
 def limit(args: argparse.Namespace) -> int:
-    limit = _client().limit()
-    print(f"used {limit.used}, available {limit.available}, resets on {limit.resets_on or 'unknown'}")
+    limit, _ = _client().limit(), render.speaker()
+    day = _("unknown") if not limit.resets_on else str(limit.resets_on) if _.lang == "en" else _.day(limit.resets_on)
+    print(_("used {used}, available {available}, resets on {day}", used=limit.used, available=limit.available, day=day))
     return 0
 
 
 def campaigns(args: argparse.Namespace) -> int:
     from ..analysis import campaigns
 
-    for line in render.campaign_lines(campaigns(ledger=args.ledger, tz=args.tz), args.tz):
+    for line in render.campaign_lines(campaigns(ledger=args.ledger, tz=args.tz), args.tz, render.speaker()):
         print(line)
     return 0
 
@@ -398,7 +447,9 @@ def report(args: argparse.Namespace) -> int:
     from ..export import SUFFIXES, write_report
 
     if Path(args.out).suffix.lower() not in SUFFIXES:
-        raise Usage(f"--out {args.out!r} must end in .html (a page) or .xlsx (a workbook).")
+        raise Usage(
+            N_("{option} {out} must end in .html (a page) or .xlsx (a workbook)."), option="--out", out=repr(args.out)
+        )
     print(write_report(args.campaign, args.out, ledger=args.ledger))
     return 0
 
@@ -422,7 +473,10 @@ def demo(args: argparse.Namespace) -> int:
             pass
     except OSError as exc:
         raise Usage(
-            f"Cannot write to the folder {str(out)!r} ({exc.strerror or exc}); choose another with --out."
+            N_("Cannot write to the folder {folder} ({why}); choose another with {option}."),
+            option="--out",
+            folder=repr(str(out)),
+            why=exc.strerror or exc,
         ) from None
     run(out=out, quota=args.quota, seed=args.seed)
     return 0

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..gateway_answers import DeliveryStatus, Limit
 from .frames import History, opted_out_frame, to_history
+from .group import GroupCommit
 from .location import LedgerSpec, Location, locate
 from .postgres import PostgresStore
 from .sqlite import SQLiteStore
@@ -222,6 +223,10 @@ class Ledger:
         self._store: SQLiteStore | PostgresStore = (
             SQLiteStore(self.location) if self.location.engine == "sqlite" else PostgresStore(self.location)
         )
+        #: The intents and outcomes of a send's requests, written by its threads together (one commit for all) in
+        #: SQLite, whose writers take turns anyway. A PostgreSQL server runs them side by side, each in its own
+        #: transaction: one holding the locks of several requests could wait for another run's in the other order.
+        self._group = GroupCommit(self._store.write, together=self.location.engine == "sqlite")
 
     @classmethod
     @contextmanager
@@ -327,10 +332,12 @@ class Ledger:
         Addresses held by another claim (accepted, in progress, unknown, rejected) are returned in
         ``held``, those opted out in ``opted_out``, and with ``contacted_since`` (ISO time) those that
         another campaign's message reached since then in ``too_soon``; all are left out of the request.
-        With none free, no request is written.
+        With none free, no request is written. In SQLite, the intents other threads write at the same time
+        share the transaction (group commit): each returns once the transaction holding it is committed.
         """
         at = now()
-        with self._store.write() as tx:
+
+        def claim(tx: Any) -> Begun:
             tx.serialize([f"campaign:{campaign}"])
             if contacted_since is not None:
                 tx.serialize(addresses)
@@ -375,7 +382,9 @@ class Ledger:
                     + " ON CONFLICT DO NOTHING",
                     [value for a in chunk for value in (campaign, a, slot, request_id)],
                 )
-        return Begun(request_id, number, claimed, held, opted_out, too_soon)
+            return Begun(request_id, number, claimed, held, opted_out, too_soon)
+
+        return self._group.run(claim)
 
     def finish(
         self,
@@ -387,14 +396,16 @@ class Ledger:
         error_code: int | None = None,
         error: str | None = None,
     ) -> str:
-        """Write the outcome of a request; returns the time written."""
+        """Write the outcome of a request (with those other threads write at the same time); returns the time
+        written."""
         at = now()
-        with self._store.write() as tx:
-            tx.execute(
+        self._group.run(
+            lambda tx: tx.execute(
                 "UPDATE requests SET state = ?, message_id = ?, http_status = ?, error_code = ?, error = ?, "
                 "done_at = ? WHERE id = ?",
                 (str(state), message_id, http_status, error_code, error, at, request_id),
             )
+        )
         return at
 
     def pause(self, run_id: int, request_id: int) -> None:

@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..words import plural
-
 #: Rows per statement when many are written or read at once.
 _CHUNK = 500
 #: The stored files among some digests (the columns to read go in ``{}``; the digests' placeholders after).
@@ -57,6 +55,11 @@ class StoredCampaign:
             f"StoredCampaign({self.campaign!r}: {plural(len(self.recipients), 'recipient')}, "
             f"{plural(len(self.messages), 'message')}, {plural(len(self.files), 'file')} of {plural(size, 'byte')})"
         )
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 file", "2 files"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _marks(chunk: list[str]) -> str:

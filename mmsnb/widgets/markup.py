@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..delivery_statuses import CATEGORY_COLORS, describe
 from ..result_columns import Category
-from ..words import N_, SEND_STATE_WORDS, Speaker
+from ..words import N_, SEND_STATE_WORDS, Speaker, written
 
 TONES = {
     "ok": CATEGORY_COLORS[Category.DELIVERED],
@@ -71,14 +71,6 @@ def table(frame: pd.DataFrame, *, limit: int = 20, _: Speaker = ENGLISH) -> str:
     return f'<table style="border-collapse:collapse;font-size:12px;line-height:1.5"><tr>{head}</tr>{body}</table>{tail}'
 
 
-def number(address: object) -> str:
-    """A gateway address as a person writes the number: ``tel:+48501102030`` → ``+48 501 102 030``."""
-    if not isinstance(address, str) or not address.startswith("tel:+48") or len(address) != 16:
-        return "" if not isinstance(address, str) else address.removeprefix("tel:")
-    digits = address[7:]
-    return f"+48 {digits[:3]} {digits[3:6]} {digits[6:]}"
-
-
 def shown_results(results: pd.DataFrame, column: str, why: Sequence[object], _: Speaker) -> pd.DataFrame:
     """The results of a send as the Composer shows them: the number as given, what happened, and ``why``."""
     return pd.DataFrame(
@@ -95,7 +87,7 @@ def shown_statuses(results: pd.DataFrame, _: Speaker) -> pd.DataFrame:
     statuses = results["status"] if "status" in results.columns else pd.Series([None] * len(results))
     return pd.DataFrame(
         {
-            _(N_("Number")): [number(a) for a in results["address"]],
+            _(N_("Number")): [written(a) for a in results["address"]],
             _(N_("Status")): [
                 describe(None if pd.isna(s) else str(s)).meaning_in(_.lang) if not pd.isna(s) else _("not known yet")
                 for s in statuses
