@@ -548,6 +548,9 @@ class Plan:
                 )
                 outcomes.update(rounds)
                 _record_quota_after(self.client, book)
+            else:  # nothing left (sent, opted out, held): a campaign paused or interrupted before is finished
+                with suppress(LedgerError):
+                    book.set_finished(self.campaign, if_recorded=True)
         return self._frame(outcomes, self._info(limit, len(requests), tuple(pace.decisions)))
 
 

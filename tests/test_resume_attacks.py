@@ -174,3 +174,23 @@ def test_a_campaign_paused_for_the_quota_says_the_day_in_words(make_sandbox, tmp
     mmsnb.send(client, frame, subject="Hej", group=False, ledger=ledger, allow_partial=True, progress=False)
     reason = mmsnb.campaigns(ledger).state_reason.iloc[0]
     assert reason == "The quota is used up; the gateway said it resets on 5 December 2026."
+
+
+def test_a_resume_with_nothing_left_to_send_finishes_the_paused_campaign(make_sandbox, tmp_path):
+    sandbox = make_sandbox(quota=2)
+    client = sandbox.client()
+    ledger = tmp_path / "l.sqlite"
+    numbers = orange(4)
+    options = {"subject": "Hej", "group": False, "campaign": "s", "ledger": ledger, "progress": False}
+    mmsnb.send(client, pd.DataFrame({"msisdn": numbers}), allow_partial=True, **options)
+    assert mmsnb.campaigns(ledger).loc["s", "state"] == "paused"
+    mmsnb.opt_out(numbers[2:], reason="replied STOP", ledger=ledger)  # the two left opt out meanwhile
+    sandbox.reset_quota()
+
+    results = mmsnb.resume("s", client=client, ledger=ledger, progress=False)
+
+    assert results.send_state.astype(str).tolist() == ["already-sent"] * 2 + ["opted-out"] * 2
+    assert received_addresses(sandbox) == {f"tel:+48{n}": 1 for n in numbers[:2]}
+    assert mmsnb.campaigns(ledger).loc["s", "state"] == "finished"  # not paused for ever with nothing left
+    mmsnb.send(client, pd.DataFrame({"msisdn": ["123"]}), subject="x", campaign="none", ledger=ledger, progress=False)
+    assert "none" not in mmsnb.campaigns(ledger).index  # a send of nothing adds no campaign

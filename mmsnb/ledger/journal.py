@@ -534,10 +534,13 @@ class Ledger:
                 (campaign, str(state), reason, until_at, run_id, at),
             )
 
-    def set_finished(self, campaign: str) -> None:
+    def set_finished(self, campaign: str, *, if_recorded: bool = False) -> None:
         """Record ``campaign`` finished, unless another live run is still sending some of it: then it is that
-        run's (sending), so that it reads as interrupted if that run dies before the end."""
+        run's (sending), so that it reads as interrupted if that run dies before the end. ``if_recorded``: only
+        when a state is recorded for it already (a send with nothing to send adds no campaign)."""
         with self._store.read() as tx:
+            if if_recorded and not tx.execute("SELECT 1 FROM campaign_states WHERE campaign = ?", (campaign,)):
+                return
             live = [run[0] for run in tx.execute(_LIVE_SENDERS, (campaign,)) if _alive(self.location.key, *run)]
         if live:
             self.set_state(campaign, CampaignState.SENDING, run_id=live[0])
