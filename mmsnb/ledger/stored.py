@@ -52,12 +52,12 @@ class StoredCampaign:
         """Counts only: the files' bytes and the numbers stay out of what a notebook or a log shows."""
         size = sum(len(data) for data in self.files.values())
         return (
-            f"StoredCampaign({self.campaign!r}: {plural(len(self.recipients), 'recipient')}, "
-            f"{plural(len(self.messages), 'message')}, {plural(len(self.files), 'file')} of {plural(size, 'byte')})"
+            f"StoredCampaign({self.campaign!r}: {_plural(len(self.recipients), 'recipient')}, "
+            f"{_plural(len(self.messages), 'message')}, {_plural(len(self.files), 'file')} of {_plural(size, 'byte')})"
         )
 
 
-def plural(n: int, word: str) -> str:
+def _plural(n: int, word: str) -> str:
     """ "1 file", "2 files"."""
     return f"{n} {word}{'' if n == 1 else 's'}"
 
