@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -194,3 +195,33 @@ def test_a_resume_with_nothing_left_to_send_finishes_the_paused_campaign(make_sa
     assert mmsnb.campaigns(ledger).loc["s", "state"] == "finished"  # not paused for ever with nothing left
     mmsnb.send(client, pd.DataFrame({"msisdn": ["123"]}), subject="x", campaign="none", ledger=ledger, progress=False)
     assert "none" not in mmsnb.campaigns(ledger).index  # a send of nothing adds no campaign
+
+
+def test_mmsnb_resume_at_a_terminal_says_what_it_waits_for(sandbox, tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    ledger = tmp_path / "team.sqlite"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MMSNB_")}
+    env = {**clean, **sandbox.env(), "MMSNB_LEDGER": str(ledger), "PYTHONPATH": str(REPO)}
+    start = (datetime.now(UTC) + timedelta(seconds=20)).isoformat()  # room for both to start on a busy machine
+    sent = [sys.executable, "-m", "mmsnb", "send", "501000000", "--subject", "Hej", "--campaign", "later"]
+    paused = subprocess.run([*sent, "--start", start, "--stop-outside-hours"], env=env, capture_output=True, text=True)
+    assert "not sent (paused)" in paused.stdout + paused.stderr and sandbox.received == []
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))  # a terminal 200 wide
+    with subprocess.Popen(
+        [sys.executable, "-m", "mmsnb", "resume", "later"], env=env, stdout=follower, stderr=follower
+    ) as child:
+        os.close(follower)
+        said = b""
+        with suppress(OSError):  # the terminal closes when the child ends
+            while chunk := os.read(leader, 4096):
+                said += chunk
+        assert child.wait(timeout=60) == 0
+    os.close(leader)
+    assert "later: waiting for its start time, until" in said.decode(), said  # not a silent wait
+    assert received_addresses(sandbox) == {"tel:+48501000000": 1}
+    assert sandbox.received[0].received_at >= datetime.fromisoformat(start)

@@ -300,6 +300,8 @@ def resume(args: argparse.Namespace) -> int:
 
     options = _timing(args)
     options["workers"], options["rate"] = args.workers, args.rate
+    if sys.stderr.isatty():  # it may wait for the hours it was sent with: a person at a terminal sees what for
+        options["progress"] = None
     results = resume(args.campaign, client=_client(), ledger=args.ledger, **options)
     return _shown(results, again=False)
 
