@@ -20,7 +20,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from numbers import Number
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,25 @@ class Request:
     content_key: str
     addresses: list[str]
     positions: list[int]
+
+
+class _Refusal(NamedTuple):
+    """Why a row cannot be sent: the sentence, its fix, and the sentence as a message of the catalogue."""
+
+    error: str
+    fix: Fix | None
+    said_as: tuple[str, dict[str, object]] | None
+
+    @classmethod
+    def of(cls, exc: Exception) -> _Refusal:
+        """What ``exc`` says of the row it stopped."""
+        if isinstance(exc, InputError):
+            return cls(exc.sentence, exc.fix, None if exc.template is None else (exc.template, exc.values))
+        return cls(f"This row could not be prepared ({type(exc).__name__}: {exc}); check its values.", None, None)
+
+    def mark(self, row: Row) -> None:
+        """Mark ``row`` invalid, for this reason."""
+        row.error, row.fix, row.said_as = self
 
 
 def _missing(value: Any) -> bool:
@@ -349,7 +368,7 @@ class _Recipe:
         self.varies = bool(self.template_columns) or any(c is not None for c in self.columns.values())
         self.contents: set[tuple[Any, ...]] = set()
         self.tried: set[int] = set()  # the groups whose content was collected
-        self._made: dict[int, Message | Exception] = {}
+        self._made: dict[int, Message | _Refusal] = {}
         self._by_key: dict[str, Message] = {}
 
     def _records(self, frame: pd.DataFrame) -> list[dict[Hashable, Any]]:
@@ -405,7 +424,7 @@ class _Recipe:
         message = Message(subject, sender, priority, self.delivery_report, self.cache.media.fit(files))
         return message.check(self.max_message_bytes)
 
-    def made(self, i: int) -> Message | Exception:
+    def made(self, i: int) -> Message | _Refusal:
         """Row ``i``'s message, or why it cannot be made: made once for the rows of equal values (its group),
         when the first of them with a good number asks."""
         group = self.group[i]
@@ -414,7 +433,7 @@ class _Recipe:
                 message = self.message(i)
                 self._made[group] = self._by_key.setdefault(message.key, message)
             except Exception as exc:  # one odd value must not stop the other rows
-                self._made[group] = exc
+                self._made[group] = _Refusal.of(exc)  # kept as data: the exception's traceback would hold this recipe
         return self._made[group]
 
 
@@ -429,15 +448,6 @@ def _uncollected() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _refuse(row: Row, exc: Exception) -> None:
-    """Mark ``row`` invalid, with the sentence (and the fix) of what is wrong with it."""
-    if isinstance(exc, InputError):
-        row.error, row.fix = exc.sentence, exc.fix
-        row.said_as = None if exc.template is None else (exc.template, exc.values)
-    else:
-        row.error = f"This row could not be prepared ({type(exc).__name__}: {exc}); check its values."
 
 
 @_uncollected()
@@ -486,13 +496,13 @@ def check_rows(
                     raise InputError(recipe.imprecise)
                 checked = parse(number)
             except Exception as exc:  # one odd value must not stop the other rows
-                _refuse(row, exc)
+                _Refusal.of(exc).mark(row)
                 continue
             read = checked.address, checked.carrier
         row.address, row.carrier = read
         message = recipe.made(i)
-        if isinstance(message, Exception):
-            _refuse(row, message)
+        if isinstance(message, _Refusal):
+            message.mark(row)
             continue
         row.message, row.content_key = message, message.key
         seen = first.setdefault((row.address, message.key if per_row else ""), i)
