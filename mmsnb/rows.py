@@ -484,7 +484,7 @@ def check_rows(
         media=media,
     )
     rows: list[Row] = []
-    first: dict[tuple[str, str], int] = {}
+    first: dict[str | tuple[str, str], int] = {}  # the first row of each number (and content, with per_row)
     usual = [None] * len(recipe.numbers) if recipe.imprecise else parse_usual(recipe.numbers)
     for i, number in enumerate(recipe.numbers):
         row = Row(i)
@@ -505,7 +505,7 @@ def check_rows(
             message.mark(row)
             continue
         row.message, row.content_key = message, message.key
-        seen = first.setdefault((row.address, message.key if per_row else ""), i)
+        seen = first.setdefault((row.address, message.key) if per_row else row.address, i)
         if seen != i:
             row.duplicate_of = seen
     recipe.cover(rows)
