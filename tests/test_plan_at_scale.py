@@ -148,7 +148,12 @@ def test_the_sample_campaign_plans_the_same_by_either_path(client, tmp_path, mon
 def test_a_message_is_made_once_per_distinct_content_not_once_per_row(client, tmp_path, monkeypatch):
     made: list[Message] = []
     check = Message.check
-    monkeypatch.setattr(Message, "check", lambda self, *limit: made.append(self) or check(self, *limit))
+
+    def counted(self: Message, *limit: int) -> Message:
+        made.append(self)
+        return check(self, *limit)
+
+    monkeypatch.setattr(Message, "check", counted)
     frame = pd.DataFrame({"msisdn": [f"501{i:06d}" for i in range(3000)], "name": ["Ola", "Jan", "Ewa"] * 1000})
     plan = mmsnb.plan(client, frame, subject="Cześć {name}!", ledger=tmp_path / "l.sqlite", group=False)
     assert len(plan.requests) == 3000
