@@ -130,7 +130,8 @@ def _to_send(
     to_send = []
     for row in rows:
         assert row.address is not None
-        hold = holding(known.claims.get(row.address, ()), row.content_key if per_row else "", retry_unknown)
+        claims = known.claims.get(row.address)  # most numbers have none: no need to look
+        hold = None if claims is None else holding(claims, row.content_key if per_row else "", retry_unknown)
         if hold is not None:
             settled[row.position] = from_claim(hold)
         elif row.address in known.opted_out:
