@@ -410,8 +410,8 @@ class Plan:
         'It would start on Monday, 7 January 2030, 09:00 (Europe/Warsaw) and end around Monday, 7 January 2030,
         09:00 (Europe/Warsaw; at about 5 requests a second).'
         >>> plan.when(window="08:00-20:00", start_at="2030-01-07 09:00", lang="pl")
-        'Start: poniedziałek, 7 stycznia 2030, 09:00 (Europe/Warsaw); koniec około poniedziałek, 7 stycznia 2030,
-        09:00 (Europe/Warsaw; w tempie około 5 wiadomości na sekundę).'
+        'Start: poniedziałek, 7 stycznia 2030, 09:00 (Europe/Warsaw); przewidywany koniec: poniedziałek, 7 stycznia
+        2030, 09:00 (Europe/Warsaw; w tempie około 5 wiadomości na sekundę).'
         """
         _ = Speaker(language(lang))
         timing = _timing(False, window, days, tz, start_at, True)

@@ -94,13 +94,19 @@ CASES: dict[str, dict[str, Any]] = {
 FIRST = next(iter(CASES))
 
 
+def _timeless(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A frame's attrs without the moments that depend on when the plan was made."""
+    info = {k: v for k, v in attrs["mmsnb"].items() if k not in ("started", "starts", "ends")}
+    return {**attrs, "mmsnb": info}
+
+
 def outputs(plan: mmsnb.Plan) -> dict[str, Any]:
     """Everything a plan says: its frame (and the frame's attrs), name, rows and requests with their messages."""
     return {
         "frame": plan.to_frame(),
-        "attrs": plan.to_frame().attrs,
+        "attrs": _timeless(plan.to_frame().attrs),
         "campaign": plan.campaign,
-        "repr": repr(plan),
+        "repr": repr(plan).split(" It would start ")[0],  # the estimate of when it would end moves with the clock
         "rows": [(r.address, r.carrier, r.error, r.fix, r.said_as, r.content_key, r.duplicate_of) for r in plan.rows],
         "requests": [(q.content_key, q.addresses, q.positions, q.message) for q in plan.requests],
     }
