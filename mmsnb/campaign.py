@@ -130,7 +130,8 @@ def _to_send(
     to_send = []
     for row in rows:
         assert row.address is not None
-        hold = holding(known.claims.get(row.address, ()), row.content_key if per_row else "", retry_unknown)
+        claims = known.claims.get(row.address)  # most numbers have none: no need to look
+        hold = None if claims is None else holding(claims, row.content_key if per_row else "", retry_unknown)
         if hold is not None:
             settled[row.position] = from_claim(hold)
         elif row.address in known.opted_out:
@@ -411,8 +412,8 @@ class Plan:
         'It would start on Monday, 7 January 2030, 09:00 (Europe/Warsaw) and end around Monday, 7 January 2030,
         09:00 (Europe/Warsaw; at about 5 requests a second).'
         >>> plan.when(window="08:00-20:00", start_at="2030-01-07 09:00", lang="pl")
-        'Start: poniedziałek, 7 stycznia 2030, 09:00 (Europe/Warsaw); koniec około poniedziałek, 7 stycznia 2030,
-        09:00 (Europe/Warsaw; w tempie około 5 wiadomości na sekundę).'
+        'Start: poniedziałek, 7 stycznia 2030, 09:00 (Europe/Warsaw); przewidywany koniec: poniedziałek, 7 stycznia
+        2030, 09:00 (Europe/Warsaw; w tempie około 5 wiadomości na sekundę).'
         """
         _ = Speaker(language(lang))
         timing = _timing(False, window, days, tz, start_at, True)

@@ -156,7 +156,7 @@ def _sections(
             ),
             _rate_sentence(top, _),
         ],
-        summary(results).reset_index() if _.lang == "en" else _summary_table(results, _),
+        summary(results, lang="en").reset_index() if _.lang == "en" else _summary_table(results, _),
         chart(lambda ax: plot.outcomes(results, ax=ax, lang=_.lang)),
         _("Bars of how many rows ended in each outcome"),
     )
@@ -188,7 +188,7 @@ def _sections(
             _("Share of messages opened by each time after sending"),
         )
     )
-    kinds = failures(results)[FAILURE_COLUMNS]
+    kinds = failures(results, lang="en")[FAILURE_COLUMNS]
     failed = _("{rows} rows failed, in {kinds} kinds.", rows=_.number(kinds["count"].sum()), kinds=_.number(len(kinds)))
     shown = kinds if _.lang == "en" else _failures_table(kinds, _)
     parts.append(Section(_("Failures by kind"), [failed if len(kinds) else _("Nothing failed.")], shown))
@@ -383,7 +383,7 @@ def _percent(share: float, _: Speaker) -> str:
 
 def _summary_table(results: pd.DataFrame, _: Speaker) -> pd.DataFrame:
     """How many rows ended in each outcome, in words."""
-    table = summary(results)
+    table = summary(results, lang="en")
     return pd.DataFrame(
         {
             _("Outcome"): [plot._outcome(str(label), _) for label in table.index],

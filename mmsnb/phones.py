@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from urllib.parse import unquote
 
 import numpy as np
@@ -146,29 +147,30 @@ def parse(value: object) -> Number:
 
 #: The usual spellings of a Polish number, which need no more than a pattern to read: 9 digits, alone or in
 #: threes with spaces or dashes, after ``+48`` (and a space), ``0048``, ``48`` or ``tel:+48``.
-_USUAL = r"^(?:tel:\+48|\+48 ?|0048|48)?(\d{3})([ -]?)(\d{3})\2(\d{3})$"
+_USUAL = r"(?:tel:\+48|\+48 ?|0048|48)?[0-9]{3}(?:[0-9]{6}| [0-9]{3} [0-9]{3}|-[0-9]{3}-[0-9]{3})"
 #: The number types phonenumbers tries before the fixed-line and mobile ones, in its order.
 _OTHER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail")
 
 
-def parse_usual(values: list[object]) -> list[Number | None]:
-    """:func:`parse` of each value, at once, for Polish mobile numbers in the usual spellings; None elsewhere.
+def parse_usual(values: list[object]) -> list[tuple[str, str] | None]:
+    """The address and carrier :func:`parse` gives each value, at once, for Polish mobile numbers in the usual
+    spellings; None elsewhere.
 
     Works on the distinct values and matches them against phonenumbers' own patterns for Poland, in the
     order :func:`phonenumbers.number_type` tries them; a value this does not read with certainty (other
     spellings, other types, other countries, refusals) is None, for :func:`parse` to decide.
 
     >>> parse_usual(["+48 501 102 030", "22 594 90 00", 501102030])
-    [Number(address='tel:+48501102030', carrier='Orange'), None, Number(address='tel:+48501102030', carrier='Orange')]
+    [('tel:+48501102030', 'Orange'), None, ('tel:+48501102030', 'Orange')]
     """
-    texts = pd.Series([v if type(v) is str else _usual_text(v) for v in values], dtype=object)
-    distinct = pd.Series(texts.dropna().unique(), dtype=object)
-    parts = distinct.str.extract(_USUAL)
-    national: pd.Series = (parts[0] + parts[2] + parts[3]).dropna()
+    texts = [v if type(v) is str else _usual_text(v) for v in values]
+    distinct = pd.Series(pd.Series(texts, dtype=object).dropna().unique(), dtype=object)
+    usual = distinct[distinct.str.fullmatch(_USUAL)]
+    national = usual.str.replace("[^0-9]", "", regex=True).str[-9:]  # the 9 digits after any prefix
     mobile = national[_mobile(national)]
-    names = _carriers(mobile).tolist()
-    found = dict(zip(distinct[mobile.index], zip(("tel:+48" + mobile).tolist(), names, strict=True), strict=True))
-    return [None if t is None or t not in found else Number(*found[t]) for t in texts.tolist()]
+    read = zip(("tel:+48" + mobile).tolist(), _carriers(mobile).tolist(), strict=True)
+    found = dict(zip(distinct[mobile.index].tolist(), read, strict=True))
+    return [found.get(t) for t in texts]
 
 
 def _usual_text(value: object) -> str | None:
@@ -199,15 +201,30 @@ def _pattern(desc: object) -> str:
 
 def _carriers(national: pd.Series) -> pd.Series:
     """The carrier phonenumbers names for each Polish mobile number: its longest range with an English name."""
+    ranges = _ranges()
+    longest = max(ranges, default=0)
+    heads = national.str[:longest]
+    named = {head: _carrier(head, ranges) for head in heads.unique()}  # the few distinct heads, each once
+    return heads.map(named)
+
+
+@cache
+def _ranges() -> dict[int, dict[str, str]]:
+    """Poland's carrier ranges with an English name, by the length of their prefix (without 48)."""
     ranges: dict[int, dict[str, str]] = {}
     for prefix, names in CARRIER_DATA.items():
         if prefix.startswith("48") and names.get("en") is not None:
             ranges.setdefault(len(prefix) - 2, {})[prefix[2:]] = names["en"]
-    found = pd.Series(None, index=national.index, dtype=object)
+    return ranges
+
+
+def _carrier(head: str, ranges: dict[int, dict[str, str]]) -> str:
+    """The name of the longest range ``head`` begins with; '' when none."""
     for digits in sorted(ranges, reverse=True):
-        left = found.isna()
-        found[left] = national[left].str[:digits].map(ranges[digits])
-    return found.fillna("")
+        name = ranges[digits].get(head[:digits])
+        if name is not None:
+            return name
+    return ""
 
 
 def _check_written(shown: str, written: str) -> None:

@@ -9,18 +9,20 @@ Every row is checked before anything is sent; a bad row gets a reason and the re
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
 import os
 from collections import Counter
-from collections.abc import Hashable
-from contextlib import suppress
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from numbers import Number
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from .errors import Fix, InputError
@@ -62,6 +64,25 @@ class Request:
     content_key: str
     addresses: list[str]
     positions: list[int]
+
+
+class _Refusal(NamedTuple):
+    """Why a row cannot be sent: the sentence, its fix, and the sentence as a message of the catalogue."""
+
+    error: str
+    fix: Fix | None
+    said_as: tuple[str, dict[str, object]] | None
+
+    @classmethod
+    def of(cls, exc: Exception) -> _Refusal:
+        """What ``exc`` says of the row it stopped."""
+        if isinstance(exc, InputError):
+            return cls(exc.sentence, exc.fix, None if exc.template is None else (exc.template, exc.values))
+        return cls(f"This row could not be prepared ({type(exc).__name__}: {exc}); check its values.", None, None)
+
+    def mark(self, row: Row) -> None:
+        """Mark ``row`` invalid, for this reason."""
+        row.error, row.fix, row.said_as = self
 
 
 def _missing(value: Any) -> bool:
@@ -247,6 +268,38 @@ def _content(subject: str | None, sender: str | None, priority: Any, originals: 
     )
 
 
+def _codes(column: pd.Series) -> np.ndarray | None:
+    """A code for each value of ``column``, equal exactly where the values read the same in a template
+    (every missing value one code); None when its types do not allow that to be told cheaply."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.codes)
+    if isinstance(dtype, pd.StringDtype):
+        return pd.factorize(column)[0]
+    if not isinstance(dtype, np.dtype):
+        return None
+    values = column.to_numpy()
+    if dtype.kind in "iub":
+        return pd.factorize(values)[0]
+    if dtype.kind == "f":  # by their bits: -0.0 is written apart from 0.0
+        return pd.factorize(values.view(f"i{dtype.itemsize}"))[0]
+    if dtype.kind == "O" and all(type(v) is str or _missing(v) for v in values):
+        return pd.factorize(values)[0]
+    return None
+
+
+def _groups(columns: list[pd.Series], n: int) -> np.ndarray:
+    """Each of ``n`` rows' group, numbered from 0 in order of first appearance: rows of a group hold the same
+    values in ``columns`` (where the values do not allow that to be told cheaply, each row is its own group)."""
+    group = np.zeros(n, dtype=np.int64)
+    for column in columns:
+        codes = _codes(column)
+        if codes is None:
+            return np.arange(n)
+        group = pd.factorize(group * (int(codes.max(initial=-1)) + 2) + (codes.astype(np.int64) + 1))[0]
+    return group
+
+
 class _Recipe:
     """How each row's message is made: the parameters resolved once against the frame's columns."""
 
@@ -303,7 +356,11 @@ class _Recipe:
         )
         self.imprecise = imprecise_dtype(frame[number_col].dtype)
         self.numbers = frame[number_col].tolist()
-        self.records = frame.to_dict("records") if self.template is not None else None
+        varying = [*self.template_columns, subject_col, fields.column(sender), fields.column(priority), att_col]
+        group = _groups([frame[c] for c in dict.fromkeys(c for c in varying if c is not None)], len(frame))
+        self.group: list[int] = group.tolist()
+        self.firsts: list[int] = np.unique(group, return_index=True)[1].tolist()
+        self.records = self._records(frame) if self.template is not None else None
         self.constants = {"subject": subject, "sender": sender, "priority": priority}
         self.columns = {
             name: (frame[col].tolist() if col is not None else None)
@@ -317,7 +374,13 @@ class _Recipe:
         self.delivery_report, self.max_message_bytes = bool(delivery_report), max_message_bytes
         self.varies = bool(self.template_columns) or any(c is not None for c in self.columns.values())
         self.contents: set[tuple[Any, ...]] = set()
-        self.tried: set[int] = set()
+        self.tried: set[int] = set()  # the groups whose content was collected
+        self._made: dict[int, Message | _Refusal] = {}
+        self._by_key: dict[str, Message] = {}
+
+    def _records(self, frame: pd.DataFrame) -> list[dict[Hashable, Any]]:
+        """The template's columns in the first row of each group, as :meth:`pandas.DataFrame.to_dict` gives them."""
+        return frame[list(dict.fromkeys(self.template_columns))].iloc[self.firsts].to_dict("records")
 
     def identity(self) -> dict[str, Any]:
         """What the campaign means: the parameters, and when content varies by row, a digest of every row's
@@ -331,15 +394,14 @@ class _Recipe:
     def cover(self, rows: list[Row]) -> None:
         """Collect the content of rows whose message was not made (a wrong number), so that
         correcting a number later keeps the campaign's name."""
-        for row in rows:
-            if row.position not in self.tried:
-                with suppress(Exception):  # the row is invalid already; its content is wanted only if it has one
-                    self._parts(row.position)
+        for group in {self.group[row.position] for row in rows} - self.tried:
+            with suppress(Exception):  # the rows are invalid already; their content is wanted only if they have one
+                self._parts(self.firsts[group])
 
     def _parts(self, i: int) -> tuple[str | None, str | None, Any, list[Any]]:
         """Row ``i``'s subject, sender, priority and files (as named); with content that varies by row,
         the row's content (files as read) joins the campaign's."""
-        self.tried.add(i)
+        self.tried.add(self.group[i])
         values = {}
         for name, constant in self.constants.items():
             given = self.columns[name]
@@ -348,13 +410,14 @@ class _Recipe:
                 raise InputError(N_("The {name} is missing in this row."), values={"name": Phrase(name)})
         if self.template is not None:
             assert self.records is not None
+            record = self.records[self.group[i]]
             for col in self.template_columns:
-                if _missing(self.records[i][col]):
+                if _missing(record[col]):
                     raise InputError(
                         N_("The subject template needs column {column}, which is missing in this row."),
                         values={"column": repr(str(col))},
                     )
-            values["subject"] = render_subject(self.template, self.records[i])
+            values["subject"] = render_subject(self.template, record)
         subject, sender = _text("subject", values["subject"]), _text("sender", values["sender"])
         named = self.columns["attachments"]
         specs = _as_list(named[i]) if named is not None else self.constant_files or []
@@ -371,7 +434,33 @@ class _Recipe:
         message = Message(subject, sender, priority, self.delivery_report, self.cache.media.fit(files))
         return message.check(self.max_message_bytes)
 
+    def made(self, i: int) -> Message | _Refusal:
+        """Row ``i``'s message, or why it cannot be made: made once for the rows of equal values (its group),
+        when the first of them with a good number asks."""
+        group = self.group[i]
+        if group not in self._made:
+            try:
+                message = self.message(i)
+                self._made[group] = self._by_key.setdefault(message.key, message)
+            except Exception as exc:  # one odd value must not stop the other rows
+                self._made[group] = _Refusal.of(exc)  # kept as data: the exception's traceback would hold this recipe
+        return self._made[group]
 
+
+@contextmanager
+def _uncollected() -> Iterator[None]:
+    """Python's cycle collector paused while the rows' objects are made: they form no cycles, and with a
+    million rows it would walk all those made so far again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_uncollected()
 def check_rows(
     frame: pd.DataFrame,
     *,
@@ -405,34 +494,35 @@ def check_rows(
         media=media,
     )
     rows: list[Row] = []
-    first: dict[tuple[str, str], int] = {}
-    messages: dict[str, Message] = {}
+    first: dict[str | tuple[str, str], int] = {}  # the first row of each number (and content, with per_row)
     usual = [None] * len(recipe.numbers) if recipe.imprecise else parse_usual(recipe.numbers)
     for i, number in enumerate(recipe.numbers):
         row = Row(i)
         rows.append(row)
-        try:
-            if recipe.imprecise:
-                raise InputError(recipe.imprecise)
-            checked = usual[i] or parse(number)
-            row.address, row.carrier = checked.address, checked.carrier
-            message = recipe.message(i)
-        except InputError as exc:
-            row.error, row.fix = exc.sentence, exc.fix
-            row.said_as = None if exc.template is None else (exc.template, exc.values)
+        read = usual[i]
+        if read is None:
+            try:
+                if recipe.imprecise:
+                    raise InputError(recipe.imprecise)
+                checked = parse(number)
+            except Exception as exc:  # one odd value must not stop the other rows
+                _Refusal.of(exc).mark(row)
+                continue
+            read = checked.address, checked.carrier
+        row.address, row.carrier = read
+        message = recipe.made(i)
+        if isinstance(message, _Refusal):
+            message.mark(row)
             continue
-        except Exception as exc:  # one odd value must not stop the other rows
-            row.error = f"This row could not be prepared ({type(exc).__name__}: {exc}); check its values."
-            continue
-        row.message = messages.setdefault(message.key, message)
-        row.content_key = message.key
-        seen = first.setdefault((checked.address, message.key if per_row else ""), i)
+        row.message, row.content_key = message, message.key
+        seen = first.setdefault((row.address, message.key) if per_row else row.address, i)
         if seen != i:
             row.duplicate_of = seen
     recipe.cover(rows)
     return Checked(rows, recipe.cache.read, recipe.identity(), media)
 
 
+@_uncollected()
 def group_requests(rows: list[Row], *, group: bool, max_addresses: int) -> list[Request]:
     """The requests that carry ``rows``: one per row, or rows of equal content together."""
     if isinstance(max_addresses, bool) or not isinstance(max_addresses, int) or max_addresses < 1:

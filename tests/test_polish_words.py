@@ -65,7 +65,8 @@ def test_mmsnb_lang_chooses_polish_for_the_tables(client, tmp_path, polish):
 def test_a_plans_summary_in_polish_with_plural_forms(client, sandbox, tmp_path, polish):
     frame = pd.DataFrame({"msisdn": [*NUMBERS, "600 100 200"]})  # the last in another network's range
     planned = mmsnb.plan(client, frame, subject="Hej", campaign="jesien", group=False, ledger=tmp_path / "l.sqlite")
-    said = repr(planned)
+    said, _, when = repr(planned).partition(" Start: ")
+    assert when.startswith("teraz; przewidywany koniec: ") and "w tempie około 5 wiadomości na sekundę" in when
     assert said == (
         "Plan 'jesien': 3 odbiorcy, 3 wiadomości do wysłania; dostępny limit: 100 wiadomości; "
         "pominięto: 2 nieprawidłowe, 1 powtórzony. 1 z puli innej sieci (wiadomość nie dojdzie, chyba że numer "
@@ -93,7 +94,7 @@ def test_the_plans_counts_take_polish_plural_forms(client, tmp_path, polish, n, 
     frame = pd.DataFrame({"msisdn": [f"501 102 {i:03d}" for i in range(n)]})
     planned = mmsnb.plan(client, frame, subject="Hej", campaign="c", group=False, ledger=tmp_path / "l.sqlite")
     assert repr(planned).startswith(f"Plan 'c': {recipients}, {requests} do wysłania; ")
-    assert repr(planned).endswith("; pominięto: nic.")
+    assert "; pominięto: nic. Start: teraz; przewidywany koniec: " in repr(planned)
 
 
 @pytest.mark.parametrize(
@@ -251,9 +252,9 @@ def test_the_gateways_trouble_in_polish_at_sending_or_in_failures_afterwards(mak
 def test_english_stays_the_default(client, tmp_path, english):
     frame = pd.DataFrame({"msisdn": ["501 102 030", "501-102-030", "12"]})
     planned = mmsnb.plan(client, frame, subject="Hej", campaign="e", ledger=tmp_path / "l.sqlite")
-    assert (
-        repr(planned) == "Plan 'e': 1 recipient in 1 request; 100 requests available; 1 invalid, 1 duplicate skipped."
-    )
+    said, _, when = repr(planned).partition(" It would start ")
+    assert said == "Plan 'e': 1 recipient in 1 request; 100 requests available; 1 invalid, 1 duplicate skipped."
+    assert when.startswith("now and end around ") and when.endswith("(Europe/Warsaw; at about 5 requests a second).")
     errors = planned.to_frame().error.dropna().tolist()
     assert errors[0].startswith("Same number as row 0: one message per number per campaign")
 

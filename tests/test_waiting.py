@@ -364,7 +364,7 @@ def test_the_command_line_stops_outside_its_hours_and_campaigns_shows_it(sandbox
     code, out, _ = cli("campaigns")
     assert code == 0
     line = next(line for line in out.splitlines() if line.startswith("later"))
-    assert line.endswith(f"paused until {opening:%Y-%m-%d %H:%M}")
+    assert line.endswith(f"Paused until {opening:%Y-%m-%d %H:%M}")
 
 
 def test_the_command_line_names_its_own_option_for_unreadable_hours(sandbox, cli):

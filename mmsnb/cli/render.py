@@ -83,16 +83,18 @@ def sent(
         elif row.send_state == SendState.ALREADY_SENT:
             at: Any = row.sent_at
             when = f"{at:%Y-%m-%d %H:%M:%S} UTC" if _.lang == "en" else _.when(at)
-            said = _(
-                "{who}: already sent at {when} as message id: {id} (campaign {campaign}); not sent again. Add {again} "
-                "to send it anew."
+            told = {"who": number, "when": when, "id": row.message_id, "campaign": info.campaign}
+            said = (
+                _(
+                    "{who}: already sent at {when} as message id: {id} (campaign {campaign}); not sent again. "
+                    "Add {again} to send it anew.",
+                    again="--again",
+                    **told,
+                )
                 if again
-                else "{who}: already sent at {when} as message id: {id} (campaign {campaign}); not sent again.",
-                again="--again",
-                who=number,
-                when=when,
-                id=row.message_id,
-                campaign=info.campaign,
+                else _(
+                    "{who}: already sent at {when} as message id: {id} (campaign {campaign}); not sent again.", **told
+                )
             )
             out.append((said, False))
         else:
@@ -206,7 +208,10 @@ def campaign_lines(table: pd.DataFrame, tz: str, _: Speaker = ENGLISH) -> list[s
         if pd.isna(row.state):
             return "-"
         said = _(CAMPAIGN_STATE_WORDS[str(row.state)])
-        return said if pd.isna(row.state_until) else _("{state} until {when}", state=said, when=_.when(row.state_until))
+        if pd.isna(row.state_until):
+            return said
+        until = f"{row.state_until:%Y-%m-%d %H:%M}" if _.lang == "en" else _.when(row.state_until)
+        return _("{state} until {when}", state=said, when=until)
 
     header = [_("campaign"), _("first send ({tz})", tz=tz), _("recipients"), _("accepted"), _("delivered"),
               _("failed"), _("not final"), _("delivery rate (95 % CI)"), _("half opened by"), _("state")]  # fmt: skip
