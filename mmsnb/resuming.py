@@ -42,7 +42,11 @@ def resume(
     ``window``, ``days`` or ``start_at`` it sends within the hours the campaign was last sent with (give
     ``window="00:00-24:00"`` for any hour).
 
-    >>> results = mmsnb.resume("resume-example", client=client, progress=False)
+    >>> sent = mmsnb.send(client, frame, subject="Hej", campaign="resume-doc", allow_partial=True, progress=False)
+    >>> mmsnb.resume("resume-doc", client=client, progress=False).send_state.value_counts().head(1)
+    send_state
+    already-sent    57
+    Name: count, dtype: int64
     """
     check_options(options, RUN_OPTIONS, "resume()", "help(mmsnb.resume)")
     if not isinstance(campaign, str) or not campaign.strip():
