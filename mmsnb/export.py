@@ -102,7 +102,7 @@ def write_report(
         if book.sends.empty:
             raise InputError(f"The ledger has no campaign named {data!r}: 'mmsnb campaigns' lists those it has.")
         first = book.sends["sent_at"].dropna().min() if "sent_at" in book.sends else None
-        name = title or _heading(data, None, None if first is None or pd.isna(first) else first, _)
+        name = title or _heading(data, book.subjects.get(data), None if first is None or pd.isna(first) else first, _)
         data, quota = ledger_results(book), book.quota
     else:
         info = SendInfo.of(data)
