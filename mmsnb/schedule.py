@@ -64,8 +64,9 @@ def zone(tz: str) -> ZoneInfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise InputError(
-            f"{tz!r} is not a time zone: give its name, such as 'Europe/Warsaw' ({{fix}}).",
+            N_("{tz!r} is not a time zone: give its name, such as 'Europe/Warsaw' ({fix})."),
             fix=Fix(option="tz", value="'Europe/Warsaw'"),
+            values={"tz": tz, "fix": "{fix}"},
         ) from None
 
 
@@ -77,9 +78,12 @@ def _clock_time(text: str, whole: str, *, end: bool) -> tuple[time, bool]:
         return time(0), True
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise InputError(
-            f"The sending hours {whole!r} are not understood: write them as two times of day, "
-            "opening and closing, such as '08:00-20:00' ({fix}).",
+            N_(
+                "The sending hours {hours!r} are not understood: write them as two times of day, "
+                "opening and closing, such as '08:00-20:00' ({fix})."
+            ),
             fix=Fix(option="window", value="'08:00-20:00'"),
+            values={"hours": whole, "fix": "{fix}"},
         )
     return time(hour, minute), False
 
@@ -93,9 +97,12 @@ def _window(text: str) -> tuple[time, time, bool]:
     closes, midnight = _clock_time(parts[1], text, end=True)
     if closes == opens and not midnight:
         raise InputError(
-            f"The sending hours {text!r} open and close at the same time: give a span, such as '08:00-20:00' "
-            "({fix}); for every hour of the day give no window.",
+            N_(
+                "The sending hours {hours!r} open and close at the same time: give a span, such as '08:00-20:00' "
+                "({fix}); for every hour of the day give no window."
+            ),
             fix=Fix(option="window", value="'08:00-20:00'"),
+            values={"hours": text, "fix": "{fix}"},
         )
     return opens, closes, midnight or closes < opens
 
@@ -104,9 +111,12 @@ def _day(name: str, whole: str) -> int:
     day = _DAY_NAMES.get(name.strip().lower().rstrip("."))
     if day is None:
         raise InputError(
-            f"The days {whole!r} are not understood: name them as 'Mon-Sat' or 'Mon,Wed,Fri' "
-            "(Polish 'pn-sb' also does) ({fix}).",
+            N_(
+                "The days {days!r} are not understood: name them as 'Mon-Sat' or 'Mon,Wed,Fri' "
+                "(Polish 'pn-sb' also does) ({fix})."
+            ),
             fix=Fix(option="days", value="'Mon-Sat'"),
+            values={"days": whole, "fix": "{fix}"},
         )
     return day
 
@@ -141,9 +151,12 @@ def parse_moment(value: object, tz: ZoneInfo) -> datetime:
             moment = None
     if moment is None:
         raise InputError(
-            f"The start time {value!r} is not understood: give a date and time, such as '2026-12-05 10:00' "
-            "(in the campaign's time zone) ({fix}).",
+            N_(
+                "The start time {value!r} is not understood: give a date and time, such as '2026-12-05 10:00' "
+                "(in the campaign's time zone) ({fix})."
+            ),
             fix=Fix(option="start_at", value="'2026-12-05 10:00'"),
+            values={"value": value, "fix": "{fix}"},
         )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
