@@ -13,9 +13,11 @@ FRAME = pd.DataFrame({"msisdn": ["501102030"]})
 
 #: Options that cannot be used, and how the Polish sentence begins and the English one.
 REFUSED = [
-    ({"workers": 0}, "workers= musi mieć wartość \"auto\" albo być liczbą całkowitą od 1 do ", 'workers= must be "auto"'),
+    ({"workers": 0}, "workers= musi mieć wartość \"auto\" albo być liczbą całkowitą od 1 do ",
+     'workers= must be "auto"'),
     ({"max_workers": "8"}, "max_workers= musi być liczbą całkowitą od 1 do ", "max_workers= must be a whole number"),
-    ({"wait_for_quota": "tak"}, "wait_for_quota= musi mieć wartość True albo False, a nie 'tak'.", "wait_for_quota= must"),
+    ({"wait_for_quota": "tak"}, "wait_for_quota= musi mieć wartość True albo False, a nie 'tak'.",
+     "wait_for_quota= must"),
     ({"window": "25:00-26:00"}, "Nie rozumiem godzin wysyłki '25:00-26:00': podaj dwie godziny, otwarcia i zamknięcia, "
      "np. '08:00-20:00' (window='08:00-20:00').", "The sending hours '25:00-26:00' are not understood"),
     ({"window": "08:00-08:00"}, "Godziny wysyłki '08:00-08:00' otwierają się i zamykają o tej samej porze",
@@ -23,10 +25,12 @@ REFUSED = [
     ({"days": "weekend"}, "Nie rozumiem dni 'weekend': podaj je jako 'pn-sb'", "The days 'weekend' are not understood"),
     ({"start_at": "jutro"}, "Nie rozumiem czasu rozpoczęcia 'jutro': podaj datę i godzinę",
      "The start time 'jutro' is not understood"),
-    ({"tz": "Mars/Base"}, "'Mars/Base' nie jest strefą czasową: podaj jej nazwę, np. 'Europe/Warsaw' (tz='Europe/Warsaw').",
+    ({"tz": "Mars/Base"},
+     "'Mars/Base' nie jest strefą czasową: podaj jej nazwę, np. 'Europe/Warsaw' (tz='Europe/Warsaw').",
      "'Mars/Base' is not a time zone"),
     ({"min_gap": "7"}, "min_gap= musi być odstępem czasu z jednostką, np. \"7D\"", "min_gap= must be a length of time"),
-    ({"min_gap": "0.1s"}, "min_gap= musi wynosić co najmniej sekundę, a nie '0.1s'.", "min_gap= must be at least a second"),
+    ({"min_gap": "0.1s"}, "min_gap= musi wynosić co najmniej sekundę, a nie '0.1s'.",
+     "min_gap= must be at least a second"),
     ({"wait_for_qouta": True}, "send() nie ma opcji wait_for_qouta=. Czy chodziło o wait_for_quota=? Zobacz ",
      "send() has no option wait_for_qouta=. Did you mean wait_for_quota=?"),
 ]  # fmt: skip
