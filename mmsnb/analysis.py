@@ -649,8 +649,8 @@ def ledger_results(history: Any) -> pd.DataFrame:
             "status_category": latest["category"].reindex(at).to_numpy(),
             "status_meaning": [None if pd.isna(s) else describe(str(s)).meaning for s in status],
             "final": latest["final"].reindex(at).to_numpy(),
-            "polled_at": latest["polled_at"].reindex(at).to_numpy(),
-            "delivered_at": delivered.reindex(at).to_numpy(),
+            "polled_at": pd.to_datetime(latest["polled_at"].reindex(at).to_numpy(), utc=True),  # none: no zone kept
+            "delivered_at": pd.to_datetime(delivered.reindex(at).to_numpy(), utc=True),
         }
     )
     return out.astype({c: DTYPES.get(c, "string") for c in out.columns})

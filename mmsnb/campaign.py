@@ -192,7 +192,7 @@ def _timing(
     """When a send may go on, from its options; :class:`InputError` for hours that cannot be read."""
     for name, value in (("wait_for_quota", wait_for_quota), ("wait_for_hours", wait_for_hours)):
         if not isinstance(value, bool):
-            raise InputError(f"{name}= must be True or False, not {value!r}.")
+            raise InputError(N_("{name}= must be True or False, not {value!r}."), values={"name": name, "value": value})
     hours = Hours.parse(window=window, days=days, tz=tz, start_at=start_at)
     return Timing(hours, wait_for_quota=wait_for_quota, wait_for_hours=wait_for_hours)
 
@@ -202,11 +202,17 @@ def _pace(workers: int | str, max_workers: int) -> Pace:
     :class:`InputError` naming the one that makes no sense.
     """
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or not 1 <= max_workers <= MOST_IN_FLIGHT:
-        raise InputError(f"max_workers= must be a whole number from 1 to {MOST_IN_FLIGHT}, not {max_workers!r}.")
+        raise InputError(
+            N_("max_workers= must be a whole number from 1 to {most}, not {value!r}."),
+            values={"most": MOST_IN_FLIGHT, "value": max_workers},
+        )
     if workers == "auto":
         return Pace(ceiling=max_workers)
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MOST_IN_FLIGHT:
-        raise InputError(f'workers= must be "auto" or a whole number from 1 to {MOST_IN_FLIGHT}, not {workers!r}.')
+        raise InputError(
+            N_('workers= must be "auto" or a whole number from 1 to {most}, not {value!r}.'),
+            values={"most": MOST_IN_FLIGHT, "value": workers},
+        )
     return Pace(ceiling=workers, fixed=True)
 
 

@@ -41,7 +41,7 @@ from .result_columns import Outcome, SendState
 from .rows import Request
 from .rules import MinGap, opted_out
 from .schedule import Hours
-from .words import N_, Phrase, Speaker, errors_language
+from .words import N_, Later, Phrase, Speaker, errors_language
 
 
 def from_claim(claim: Claim) -> Outcome:
@@ -100,13 +100,20 @@ class _Stop:
         self._lock = threading.Lock()
         self.state: SendState | None = None
         self.reason = ""
+        self.said_as: tuple[str, dict[str, object]] | None = None
 
-    def set(self, state: SendState, exc: Exception | str) -> None:
+    def set(self, state: SendState, exc: Exception | Later | str) -> None:
+        """Stop with ``state`` for the reason ``exc`` (kept as a message of the catalogue, to say it in each
+        language; ``reason`` says it in the language of the library's sentences)."""
         with self._lock:
             if self.state is None:
-                _ = Speaker(errors_language())
-                why = exc if isinstance(exc, Exception) else _(exc)
-                self.state, self.reason = state, _("Not sent: {why} Run again to resume.", why=why)
+                why = exc if isinstance(exc, Exception | Later) else Phrase(exc)
+                self.said_as = (N_("Not sent: {why} Run again to resume."), {"why": why})
+                self.state, self.reason = state, Speaker(errors_language())(self.said_as[0], why=why)
+
+    def left(self, state: SendState, **more: Any) -> Outcome:
+        """The outcome of a row this stop leaves unsent."""
+        return Outcome(state=state, error=self.reason, said_as=self.said_as, **more)
 
 
 def _settle(exc: MMSError) -> tuple[RequestState, SendState, SendState | None]:
@@ -178,6 +185,10 @@ class _ClaimTaken(MMSError):
 class _Closed(MMSError):
     """While a request waited out a "slow down", its campaign's sending hours closed: it waits for the opening."""
 
+    def __init__(self, why: Phrase) -> None:
+        super().__init__(why.message, values=why.values)
+        self.why = why
+
 
 class _KeptOut(MMSError):
     """While a request waited out a "slow down", the rules came to keep some of its recipients out."""
@@ -215,13 +226,13 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
     with ExitStack() as gate:
         ticket = gate.enter_context(run.pace.slot())
         if run.stop.state is not None:
-            return {pos: Outcome(state=run.stop.state, error=run.stop.reason) for pos in request.positions}
+            return {pos: run.stop.left(run.stop.state) for pos in request.positions}
         if run.rate is not None:
             run.rate.wait()
         closed = None if run.hours is None else run.hours.closed(run.client.now())
         if closed is not None:  # no intent is written outside the sending hours: the rest waits for the opening
             run.stop.set(SendState.PAUSED, closed)
-            return {pos: Outcome(state=SendState.PAUSED, error=run.stop.reason) for pos in request.positions}
+            return {pos: run.stop.left(SendState.PAUSED) for pos in request.positions}
         message = request.message
         try:
             begun = run.ledger.begin(
@@ -236,7 +247,7 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
             )
         except LedgerError as exc:
             run.stop.set(SendState.STOPPED, exc)
-            return {pos: Outcome(state=SendState.STOPPED, error=run.stop.reason) for pos in request.positions}
+            return {pos: run.stop.left(SendState.STOPPED) for pos in request.positions}
         if not begun.claimed:
             return _left_out(run, begun, pairs)
         taken = _Taken(begun)
@@ -275,8 +286,8 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
         _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=str(exc))
         return {**out, **{pos: outcome for pos in positions}}
     if isinstance(exc, _Closed):
-        run.stop.set(SendState.PAUSED, exc.sentence)
-        outcome = Outcome(state=SendState.PAUSED, request_no=begun.request_no, error=run.stop.reason)
+        run.stop.set(SendState.PAUSED, exc.why)
+        outcome = run.stop.left(SendState.PAUSED, request_no=begun.request_no)
         _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=run.stop.reason)
         return {**out, **{pos: outcome for pos in positions}}
     ledger_state, row_state, stop_state = _settle(exc)
@@ -404,15 +415,33 @@ SPARE = 4
 Progress = bool | Callable[[int, int], None] | None
 
 
+def _pace_words(_: Speaker, done: int, requests: int, in_flight: int, elapsed: float) -> str:
+    """The progress bar's note on the pace, in plain words: messages sent of all, at what pace, how many at once."""
+    return _(
+        "{done} of {sent}; {rate} a second; {in_flight} at once",
+        done=_.number(done),
+        sent=_.ngettext("{n} message", "{n} messages", requests),
+        rate=_.number(done / max(elapsed, 1e-9)),
+        in_flight=_.number(in_flight),
+    )
+
+
 def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[int, Outcome]:
     """Send ``requests`` on a thread pool, as fast as the pace allows, with a progress bar (or ``progress`` told
     the rows done after each request); the outcome of each row."""
     outcomes: dict[int, Outcome] = {}
     total = sum(len(r.positions) for r in requests)
-    bar = tqdm(total=total, unit="row", desc=f"Sending {run.campaign}", disable=progress is False or callable(progress))
-    started = time.monotonic()
+    _ = Speaker(errors_language())
+    shown = progress is not False and not callable(progress)
+    bar = tqdm(
+        total=total, unit=_("recipients"), desc=_("Sending {campaign}", campaign=run.campaign), disable=not shown
+    )
+    started = last = time.monotonic()
     run = replace(
-        run, on_wait=lambda seconds: bar.set_postfix_str(f"waiting {seconds:g} s: the gateway asked to slow down")
+        run,
+        on_wait=lambda seconds: bar.set_postfix_str(
+            _("waiting {seconds} s: the gateway asked to slow down", seconds=_.number(seconds))
+        ),
     )
     pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling + run.pace.ceiling // SPARE, len(requests)))
     try:
@@ -423,10 +452,10 @@ def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[i
             bar.update(len(settled))
             if callable(progress):
                 progress(len(outcomes), total)
-            pace = done / max(time.monotonic() - started, 1e-9)
-            bar.set_postfix(
-                requests=f"{done}/{len(requests)}", in_flight=run.pace.limit, rate=f"{pace:.1f}/s", refresh=False
-            )
+            at = time.monotonic()
+            if shown and (at - last >= bar.mininterval or done == len(requests)):  # words made as often as shown
+                bar.set_postfix_str(_pace_words(_, done, len(requests), run.pace.limit, at - started), refresh=False)
+                last = at
     except BaseException:
         run.stop.set(SendState.STOPPED, N_("the run was interrupted."))
         raise

@@ -100,9 +100,12 @@ def write_report(
 
         book = history(data, ledger, client=client)
         if book.sends.empty:
-            raise InputError(f"The ledger has no campaign named {data!r}: 'mmsnb campaigns' lists those it has.")
+            raise InputError(
+                N_("The ledger has no campaign named {campaign!r}: 'mmsnb campaigns' lists those it has."),
+                values={"campaign": data},
+            )
         first = book.sends["sent_at"].dropna().min() if "sent_at" in book.sends else None
-        name = title or _heading(data, None, None if first is None or pd.isna(first) else first, _)
+        name = title or _heading(data, book.subjects.get(data), None if first is None or pd.isna(first) else first, _)
         data, quota = ledger_results(book), book.quota
     else:
         info = SendInfo.of(data)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .errors import InputError, MMSError
+from .words import N_
 
 if TYPE_CHECKING:
     from .dispatch import Progress
@@ -105,5 +106,10 @@ def check_options(
     if not unknown:
         return
     close = difflib.get_close_matches(unknown[0], known | set(near), n=1)
-    hint = f" Did you mean {close[0]}=?" if close else ""
-    raise error(f"{call} has no option {unknown[0]}=.{hint} See {see}.")
+    values = {"call": call, "option": unknown[0], "see": see}
+    if close:
+        raise error(
+            N_("{call} has no option {option}=. Did you mean {close}=? See {see}."),
+            values={**values, "close": close[0]},
+        )
+    raise error(N_("{call} has no option {option}=. See {see}."), values=values)

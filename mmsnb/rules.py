@@ -43,15 +43,16 @@ class MinGap:
         Timedelta('1 days 12:00:00')
         """
         bad = InputError(
-            f'min_gap= must be a length of time with its unit, such as "7D", "36h" or pd.DateOffset(months=1), '
-            f"not {value!r}."
-        )
+            N_('min_gap= must be a length of time with its unit, such as "7D", "36h" or pd.DateOffset(months=1), '
+               "not {value!r}."),
+            values={"value": value},
+        )  # fmt: skip
         if isinstance(value, pd.offsets.Tick):
             value = pd.Timedelta(value)
         if isinstance(value, pd.DateOffset):
             start = pd.Timestamp("2000-01-31")
             if start - value >= start:
-                raise InputError(f"min_gap= must be longer than nothing, not {value!r}.")
+                raise InputError(N_("min_gap= must be longer than nothing, not {value!r}."), values={"value": value})
             shown = ", ".join(f"{k}={v}" for k, v in value.kwds.items())
             return cls(value, f"pd.DateOffset({shown})" if shown else value.freqstr)
         if isinstance(value, bool) or not isinstance(value, (str, timedelta)):
@@ -63,7 +64,7 @@ class MinGap:
         except ValueError:
             raise bad from None
         if pd.isna(gap) or gap < pd.Timedelta(seconds=1):
-            raise InputError(f"min_gap= must be at least a second, not {value!r}.")
+            raise InputError(N_("min_gap= must be at least a second, not {value!r}."), values={"value": value})
         return cls(gap, value if isinstance(value, str) else str(gap))
 
     def since(self) -> str:

@@ -24,10 +24,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import format_datetime
 
 from .errors import Fix, InputError
-from .words import TIME_ZONE, Lang
+from .words import N_, TIME_ZONE, Lang, Later, Phrase, Speaker
 
 #: Monday first, as :meth:`datetime.weekday` counts.
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The same days as a Polish calendar shortens them.
+WEEKDAYS_PL = ("pn", "wt", "śr", "cz", "pt", "sb", "nd")
 #: The names a day may be given by (lower case): English, and Polish with or without its accents.
 _DAY_NAMES: dict[str, int] = {
     **{name.lower(): n for n, name in enumerate(WEEKDAYS)},
@@ -62,8 +64,9 @@ def zone(tz: str) -> ZoneInfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise InputError(
-            f"{tz!r} is not a time zone: give its name, such as 'Europe/Warsaw' ({{fix}}).",
+            N_("{tz!r} is not a time zone: give its name, such as 'Europe/Warsaw' ({fix})."),
             fix=Fix(option="tz", value="'Europe/Warsaw'"),
+            values={"tz": tz, "fix": "{fix}"},
         ) from None
 
 
@@ -75,9 +78,12 @@ def _clock_time(text: str, whole: str, *, end: bool) -> tuple[time, bool]:
         return time(0), True
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise InputError(
-            f"The sending hours {whole!r} are not understood: write them as two times of day, "
-            "opening and closing, such as '08:00-20:00' ({fix}).",
+            N_(
+                "The sending hours {hours!r} are not understood: write them as two times of day, "
+                "opening and closing, such as '08:00-20:00' ({fix})."
+            ),
             fix=Fix(option="window", value="'08:00-20:00'"),
+            values={"hours": whole, "fix": "{fix}"},
         )
     return time(hour, minute), False
 
@@ -91,9 +97,12 @@ def _window(text: str) -> tuple[time, time, bool]:
     closes, midnight = _clock_time(parts[1], text, end=True)
     if closes == opens and not midnight:
         raise InputError(
-            f"The sending hours {text!r} open and close at the same time: give a span, such as '08:00-20:00' "
-            "({fix}); for every hour of the day give no window.",
+            N_(
+                "The sending hours {hours!r} open and close at the same time: give a span, such as '08:00-20:00' "
+                "({fix}); for every hour of the day give no window."
+            ),
             fix=Fix(option="window", value="'08:00-20:00'"),
+            values={"hours": text, "fix": "{fix}"},
         )
     return opens, closes, midnight or closes < opens
 
@@ -102,9 +111,12 @@ def _day(name: str, whole: str) -> int:
     day = _DAY_NAMES.get(name.strip().lower().rstrip("."))
     if day is None:
         raise InputError(
-            f"The days {whole!r} are not understood: name them as 'Mon-Sat' or 'Mon,Wed,Fri' "
-            "(Polish 'pn-sb' also does) ({fix}).",
+            N_(
+                "The days {days!r} are not understood: name them as 'Mon-Sat' or 'Mon,Wed,Fri' "
+                "(Polish 'pn-sb' also does) ({fix})."
+            ),
             fix=Fix(option="days", value="'Mon-Sat'"),
+            values={"days": whole, "fix": "{fix}"},
         )
     return day
 
@@ -139,9 +151,12 @@ def parse_moment(value: object, tz: ZoneInfo) -> datetime:
             moment = None
     if moment is None:
         raise InputError(
-            f"The start time {value!r} is not understood: give a date and time, such as '2026-12-05 10:00' "
-            "(in the campaign's time zone) ({fix}).",
+            N_(
+                "The start time {value!r} is not understood: give a date and time, such as '2026-12-05 10:00' "
+                "(in the campaign's time zone) ({fix})."
+            ),
             fix=Fix(option="start_at", value="'2026-12-05 10:00'"),
+            values={"value": value, "fix": "{fix}"},
         )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
@@ -182,14 +197,14 @@ class Hours:
     def __repr__(self) -> str:
         return f"Hours({self.describe()!r})"
 
-    def describe(self) -> str:
-        """The hours in a few words: ``"08:00-20:00, Mon-Sat, Europe/Warsaw"``."""
+    def describe(self, lang: Lang = "en") -> str:
+        """The hours in a few words: ``"08:00-20:00, Mon-Sat, Europe/Warsaw"`` (``"pn-sb"`` in Polish)."""
         told = []
         if self.opens is not None and self.closes is not None:
             end = "24:00" if self.closes == time(0) and self.overnight else f"{self.closes:%H:%M}"
             told.append(f"{self.opens:%H:%M}-{end}")
         if self.days != _EVERY_DAY:
-            told.append(_days_text(self.days))
+            told.append(_days_text(self.days, WEEKDAYS_PL if lang == "pl" else WEEKDAYS))
         return ", ".join([*told, str(self.tz)])
 
     def _spans(self, around: date) -> list[tuple[datetime, datetime]]:
@@ -233,26 +248,55 @@ class Hours:
         """The first moment at or after ``at`` when a request may leave."""
         return self.opening(at)[0]
 
-    def closed(self, at: datetime) -> str | None:
-        """Why no request may leave at ``at``, ending with when one may (local time, in words); None when one may.
+    def closed(self, at: datetime) -> Phrase | None:
+        """Why no request may leave at ``at``, ending with when one may (local time, in words, in each language);
+        None when one may.
 
-        >>> Hours.parse(window="08:00-20:00").closed(datetime(2026, 12, 5, 21, 0, tzinfo=UTC))
+        >>> why = Hours.parse(window="08:00-20:00").closed(datetime(2026, 12, 5, 21, 0, tzinfo=UTC))
+        >>> str(why)
         'outside the sending hours (08:00-20:00, Europe/Warsaw); they open next on Sunday, 6 December 2026, 08:00.'
+        >>> why.said(Speaker("pl")).endswith("najbliżej otwierają się: niedziela, 6 grudnia 2026, 08:00.")
+        True
         """
         opening = self.next_opening(at)
         if opening <= at:
             return None
-        when = local_words(opening, self.tz)
+        when = LocalTime(opening, self.tz)
         if self.start_at is not None and opening == self.start_at:
-            return f"the campaign starts on {when} ({self.tz})."
-        return f"outside the sending hours ({self.describe()}); they open next on {when}."
+            return Phrase(N_("the campaign starts on {when} ({zone})."), {"when": when, "zone": str(self.tz)})
+        return Phrase(
+            N_("outside the sending hours ({hours}); they open next on {when}."),
+            {"hours": HoursWords(self), "when": when},
+        )
 
 
-def awaited(hours: Hours, at: datetime) -> str:
-    """What a send closed at ``at`` waits for, in a few words: its start time, or its hours to open."""
+def awaited(hours: Hours, at: datetime) -> Phrase:
+    """What a send closed at ``at`` waits for, in a few words (in each language): its start time, or its hours to
+    open."""
     if hours.start_at is not None and hours.next_opening(at) == hours.start_at:
-        return "its start time"
-    return f"the sending hours to open ({hours.describe()})"
+        return Phrase(N_("its start time"))
+    return Phrase(N_("the sending hours to open ({hours})"), {"hours": HoursWords(hours)})
+
+
+@dataclass(frozen=True)
+class HoursWords(Later):
+    """Sending hours in a few words of each language (:meth:`Hours.describe`)."""
+
+    hours: Hours
+
+    def said(self, speaker: Speaker) -> str:
+        return self.hours.describe(speaker.lang)
+
+
+@dataclass(frozen=True)
+class LocalTime(Later):
+    """A moment on the wall clocks of ``tz``, in words of each language (:func:`local_words`)."""
+
+    moment: datetime
+    tz: ZoneInfo
+
+    def said(self, speaker: Speaker) -> str:
+        return local_words(self.moment, self.tz, speaker.lang)
 
 
 def local_words(moment: datetime, tz: ZoneInfo, lang: Lang = "en") -> str:
@@ -261,8 +305,8 @@ def local_words(moment: datetime, tz: ZoneInfo, lang: Lang = "en") -> str:
     return str(format_datetime(moment, "EEEE, d MMMM y, HH:mm", tzinfo=tz, locale=lang))
 
 
-def _days_text(days: frozenset[int]) -> str:
-    """``"Mon-Sat"``, ``"Mon, Wed, Fri"``: runs of days joined by a dash."""
+def _days_text(days: frozenset[int], names: tuple[str, ...] = WEEKDAYS) -> str:
+    """``"Mon-Sat"``, ``"Mon, Wed, Fri"``: runs of days (called by ``names``) joined by a dash."""
     runs: list[list[int]] = []
     for day in sorted(days):
         if runs and runs[-1][-1] == day - 1:
@@ -270,7 +314,7 @@ def _days_text(days: frozenset[int]) -> str:
         else:
             runs.append([day])
     return ", ".join(
-        WEEKDAYS[r[0]] if len(r) == 1 else f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}" if len(r) > 2 else
-        f"{WEEKDAYS[r[0]]}, {WEEKDAYS[r[1]]}"
+        names[r[0]] if len(r) == 1 else f"{names[r[0]]}-{names[r[-1]]}" if len(r) > 2 else
+        f"{names[r[0]]}, {names[r[1]]}"
         for r in runs
     )  # fmt: skip

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from tqdm.auto import tqdm
@@ -29,8 +29,8 @@ from .gateway_answers import Limit
 from .ledger import CampaignState, Ledger
 from .result_columns import Outcome, SendState
 from .rows import Request
-from .schedule import Hours, awaited, local_words
-from .words import N_, TIME_ZONE, Counted
+from .schedule import Hours, LocalTime, awaited
+from .words import N_, TIME_ZONE, Counted, Day, Later, Phrase, Speaker, errors_language
 
 #: The first wait when a quota reading still says 0 on or after the day it named; each next one doubles, up to
 #: :data:`LONGEST_RETRY` seconds (the card gives the reset's day, not its hour).
@@ -62,34 +62,45 @@ def reset_moment(resets_on: date | None) -> datetime | None:
     return None if resets_on is None else datetime.combine(resets_on, time(0), tzinfo=GATEWAY_TZ)
 
 
-def day_words(day: date | None) -> str:
-    """The day the gateway said its counter resets on, in words: "5 December 2026" ("an unnamed day": none said)."""
-    return "an unnamed day" if day is None else f"{day:%-d %B %Y}"
+@runtime_checkable
+class Watching(Protocol):
+    """A ``progress`` function that is also told of each wait (the Composer's progress line): ``wait`` says what
+    the campaign waits for and until when, in each language."""
+
+    def __call__(self, done: int, total: int) -> None: ...
+
+    def waiting(self, wait: Later) -> None:
+        """The campaign waits: ``wait`` says for what and until when."""
 
 
 class Waiter:
-    """Waits for a campaign by the client's clock, recording its state in the ledger and showing it on a bar."""
+    """Waits for a campaign by the client's clock, recording its state in the ledger and showing it on a bar (or
+    telling a :class:`Watching` progress function)."""
 
     def __init__(self, client: Client, book: Ledger, campaign: str, timing: Timing, progress: Progress) -> None:
         self.client, self.book, self.campaign, self.timing = client, book, campaign, timing
         self.shown = progress is None or progress is True
+        self.watching = progress if isinstance(progress, Watching) else None
 
-    def until(self, moment: datetime, state: CampaignState, why: str) -> None:
+    def until(self, moment: datetime, state: CampaignState, why: Phrase) -> None:
         """Wait until ``moment`` (by ``client.now``), writing the state at least every :data:`HEARTBEAT` seconds.
 
         Interrupted, the wait's run ends and the campaign reads as interrupted: nothing is claimed, nothing lost.
         """
         run_id = self.book.start_run(self.campaign)
-        until = local_words(moment, self.timing.tz)
-        bar = tqdm(
-            total=0,
-            bar_format="{desc}",
-            desc=f"{self.campaign}: waiting for {why}, until {until} ({self.timing.tz})",
-            disable=not self.shown,
+        zone = str(self.timing.tz)
+        wait = Phrase(
+            N_("waiting for {why}, until {until} ({zone})"),
+            {"why": why, "until": LocalTime(moment, self.timing.tz), "zone": zone},
         )
+        if self.watching is not None:
+            self.watching.waiting(wait)
+        _ = Speaker(errors_language())
+        bar = tqdm(total=0, bar_format="{desc}", desc=f"{self.campaign}: {wait.said(_)}", disable=not self.shown)
+        reason = f"Waiting for {why}."
         try:
             while True:
-                record(self.book, self.campaign, state, reason=f"Waiting for {why}.", until=moment, run_id=run_id)
+                record(self.book, self.campaign, state, reason=reason, until=moment, run_id=run_id)
                 left = (moment - self.client.now()).total_seconds()
                 if left <= 0:
                     return
@@ -109,7 +120,8 @@ class Waiter:
                 moment = reset
             else:
                 moment, step = now + timedelta(seconds=step), min(step * 2, LONGEST_RETRY)
-            why = f"the quota to reset (the gateway said on {day_words(limit.resets_on)})"
+            day = Phrase(N_("an unnamed day")) if limit.resets_on is None else Day(limit.resets_on)
+            why = Phrase(N_("the quota to reset (the gateway said on {day})"), {"day": day})
             self.until(moment, CampaignState.WAITING_FOR_QUOTA, why)
             limit = self.client.limit()
             self.book.record_quota(limit)
@@ -122,11 +134,18 @@ def record(book: Ledger, campaign: str, state: CampaignState, **told: Any) -> No
         book.set_state(campaign, state, **told)
 
 
-def _leave(outcomes: dict[int, Outcome], requests: list[Request], state: SendState, error: str | None) -> None:
-    """Give every row of ``requests`` the outcome of rows left unsent."""
+def _leave(
+    outcomes: dict[int, Outcome],
+    requests: list[Request],
+    state: SendState,
+    error: str | None,
+    said_as: tuple[str, dict[str, object]] | None,
+) -> None:
+    """Give every row of ``requests`` the outcome of rows left unsent (``said_as``: its error as a message of the
+    catalogue)."""
     for request in requests:
         for pos in request.positions:
-            outcomes[pos] = Outcome(state=state, error=error)
+            outcomes[pos] = Outcome(state=state, error=error, said_as=said_as)
 
 
 def _offset(progress: Progress, before: int, total: int) -> Progress:
@@ -159,9 +178,12 @@ def send_in_rounds(
         if why is not None and timing.hours is not None:
             opening = timing.hours.next_opening(now)
             if not timing.wait_for_hours:
-                reason = f"Not sent: {why} Send the campaign again then to resume it."
-                _leave(outcomes, left, SendState.PAUSED, reason)
-                record(book, campaign, CampaignState.PAUSED, reason=reason, until=opening)
+                said_as: tuple[str, dict[str, object]] = (
+                    N_("Not sent: {why} Send the campaign again then to resume it."),
+                    {"why": why},
+                )
+                _leave(outcomes, left, SendState.PAUSED, Speaker(errors_language())(said_as[0], why=why), said_as)
+                record(book, campaign, CampaignState.PAUSED, reason=Speaker()(said_as[0], why=why), until=opening)
                 return outcomes
             waiter.until(opening, CampaignState.PAUSED, awaited(timing.hours, now))
             limit = client.limit()  # it may have renewed meanwhile
@@ -180,7 +202,7 @@ def send_in_rounds(
         again = [r for r in fitting if any(done[p].state in (SendState.QUOTA, SendState.PAUSED) for p in r.positions)]
         left = again + over
         if run.stop.state not in (None, SendState.QUOTA, SendState.PAUSED):  # credentials refused, ledger failing
-            _leave(outcomes, over, run.stop.state or SendState.STOPPED, run.stop.reason)
+            _leave(outcomes, over, run.stop.state or SendState.STOPPED, run.stop.reason, run.stop.said_as)
             record(book, campaign, CampaignState.INTERRUPTED, reason=run.stop.reason)
             return outcomes
         if not left or not (timing.wait_for_quota or timing.hours is not None):
@@ -191,11 +213,12 @@ def send_in_rounds(
             limit = replace(limit, available=0)
     if left:
         _leave_for_quota(outcomes, left, limit)
+        day = "an unnamed day" if limit.resets_on is None else Day(limit.resets_on)
         record(
             book,
             campaign,
             CampaignState.PAUSED,
-            reason=f"The quota is used up; the gateway said it resets on {day_words(limit.resets_on)}.",
+            reason=f"The quota is used up; the gateway said it resets on {day}.",
             until=reset_moment(limit.resets_on),
         )
     else:

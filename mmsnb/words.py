@@ -391,6 +391,20 @@ class Bytes(Later):
         return size(self.n, speaker)
 
 
+@dataclass(frozen=True)
+class Day(Later):
+    """A day as the sentences write it, in each language: "5 December 2026", "5 grudnia 2026".
+
+    >>> str(Day(date(2026, 12, 5))), Speaker("pl")("{d}", d=Day(date(2026, 12, 5)))
+    ('5 December 2026', '5 grudnia 2026')
+    """
+
+    day: date
+
+    def said(self, speaker: Speaker) -> str:
+        return str(format_date(self.day, "d MMMM y", locale=speaker.lang))
+
+
 def speaker(lang: str | None = None) -> Speaker:
     """A :class:`Speaker` of ``lang`` (see :func:`language`)."""
     return Speaker(language(lang))

@@ -458,12 +458,12 @@ def test_the_campaigns_command_lists_each_campaign_of_the_ledger(client, tmp_pat
     table = mmsnb.campaigns(ledger=ledger, tz="UTC")
     assert cli.main(["campaigns", "--ledger", ledger, "--tz", "UTC"]) == 0
     header, *lines = capsys.readouterr().out.splitlines()
-    assert header.split("  ")[0:2] == ["campaign", "first send (UTC)"]
+    assert header.split("  ")[0:3] == ["campaign", "title", "first send (UTC)"]
     assert [line.split()[0] for line in lines] == ["spring", "summer"]
     for line, (_name, row) in zip(lines, table.iterrows(), strict=True):
         assert f"{row['first_sent']:%Y-%m-%d %H:%M}" in line
         assert f"{row['rate']:.1%} ({row['rate_low']:.1%} to {row['rate_high']:.1%})" in line, name
-        assert line.split()[3:5] == ["8", "8"]  # recipients, accepted
+        assert line.split()[4:6] == ["8", "8"]  # recipients, accepted (after the name, "-" for its title, the time)
     assert cli.main(["campaigns", "--ledger", ledger, "--tz", "Mars"]) == 2
     assert "is not a time zone name" in capsys.readouterr().err
 

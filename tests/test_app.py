@@ -300,7 +300,7 @@ def test_each_past_campaign_offers_its_report_to_download(tmp_path, monkeypatch)
         past = Past(client, Speaker("en"))
         assert past.choice.options == ()  # the ledger is read when the tab is shown
         past.refresh()
-        assert list(past.choice.options) == ["wiosna", "zima"]  # newest first
+        assert list(past.choice.options) == [("wiosna", "wiosna"), ("zima", "zima")]  # newest first: title, key
         past.choice.value = "zima"
         assert past.report_link.value == ""
         past.report_button.click()
@@ -553,7 +553,7 @@ def test_without_credentials_the_visitors_share_one_sandbox_under_a_banner(tmp_p
         expect(second.locator(".mmsnb-banner")).to_contain_text("nothing reaches a phone")
         expect(second.locator(".mmsnb-quota")).to_contain_text("Message limit: 1 used")
         second.get_by_role("tab", name="Past campaigns").click()
-        expect(second.locator(".mmsnb-campaigns")).to_contain_text("auto-")
+        expect(second.locator(".mmsnb-campaigns")).to_contain_text("“Próba” — ")  # an automatic name, as a title
         assert not list(app.root.glob("*.sqlite"))  # practice sends stay in the sandbox's own ledger
         for page in (first, second):
             page.context.close()

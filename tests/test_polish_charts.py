@@ -269,12 +269,13 @@ def test_the_monitor_shows_the_campaign_by_its_subject(sent, client) -> None:
         monitor.close()
 
 
-def test_a_report_from_the_ledger_names_the_campaign_by_its_day_or_as_chosen(sent) -> None:
+def test_a_report_from_the_ledger_names_the_campaign_by_its_subject_and_day_or_as_chosen(sent) -> None:
     results, _history, folder = sent
     ledger = folder / "ledger.sqlite"
     key = str(results.mms.info.campaign)
-    day = words.campaign_title(key, None, results["sent_at"].min(), "pl")
-    for campaign, title in ((key, day), ("wiosna", "Kampania wiosna")):
+    day = words.campaign_title(key, results.mms.info.subject, results["sent_at"].min(), "pl")
+    assert day.startswith("„Cześć {imie}, wiosenna")  # the subject the ledger stored with the campaign
+    for campaign, title in ((key, f"Kampania {day}"), ("wiosna", "Kampania wiosna")):
         page = Page()
         page.feed(mmsnb.report(campaign, folder / "z-rejestru.html", ledger=ledger, lang="pl").read_text("utf-8"))
         assert page.headings == [title]

@@ -327,7 +327,7 @@ def test_the_command_lines_output_in_polish(shell, sandbox, client, tmp_path):
     out, _ = shell("opt-in", "502000001")
     assert out == ["+48 502 000 001  rezygnacja odwołana"]
     out, _ = shell("campaigns")
-    assert out[0].split()[:3] == ["kampania", "pierwsza", "wysyłka"] and out[1].startswith("jesien ")
+    assert out[0].split()[:4] == ["kampania", "tytuł", "pierwsza", "wysyłka"] and out[1].startswith("jesien ")
     seen += [line.replace("Europe/Warsaw", "").replace("jesien", "") for line in out]
     _, err = shell("opt-out", "--all", code=2)
     assert err == ["mmsnb opt-out: błąd: --all działa razem z --list (pokazuje też odwołane rezygnacje)."]

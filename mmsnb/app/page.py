@@ -21,7 +21,7 @@ from ..errors import AuthError, ConfigError, MMSError, ServerError, ThrottledErr
 from ..result_columns import SendState
 from ..widgets import Composer, Monitor
 from ..widgets.markup import line
-from ..words import CAMPAIGN_STATE_WORDS, N_, Speaker, language
+from ..words import CAMPAIGN_STATE_WORDS, N_, Speaker, campaign_title, language
 from . import FOLDER_VARIABLE, SANDBOX_VARIABLE
 
 if TYPE_CHECKING:
@@ -66,16 +66,22 @@ NOT_SENT, NOT_DELIVERED = N_("not sent"), N_("not delivered")
 
 def past_campaigns(client: Client, _: Speaker) -> pd.DataFrame:
     """One row per campaign in the ledger ``client``'s sends use (``mmsnb.campaigns()``), newest first, as a person
-    reads it: its name, first send in local time, recipients, outcomes, the delivery rate with its interval, and
-    where it stands (paused until when, say)."""
+    reads it: its name (an automatic one as the subject's first words and the day), first send in local time,
+    recipients, outcomes, the delivery rate with its interval, and where it stands (paused until when, say). The
+    index holds each campaign's key."""
     from ..analysis import campaigns
+    from ..ledger import history
 
-    table = campaigns(client=client).iloc[::-1]
+    book = history(client=client)
+    table = campaigns(book).iloc[::-1]
     columns = [_(c) for c in (*PAST_COLUMNS, RATE_COLUMN, STATE_COLUMN)]
     if table.empty:
         return pd.DataFrame(columns=columns)
     values = (
-        table.index.to_numpy(),
+        [
+            campaign_title(c, book.subjects.get(c), None if pd.isna(t) else t, _.lang)
+            for c, t in zip(table.index, table["first_sent"], strict=True)
+        ],
         [_.when(t) if pd.notna(t) else "" for t in table["first_sent"]],
         table["recipients"].to_numpy(),
         table["delivered"].to_numpy(),
@@ -84,7 +90,7 @@ def past_campaigns(client: Client, _: Speaker) -> pd.DataFrame:
         [rate(*r, _) for r in zip(table["rate"], table["rate_low"], table["rate_high"], strict=True)],
         [standing(*s, _) for s in zip(table["state"], table["state_until"], strict=True)],
     )
-    return pd.DataFrame(dict(zip(columns, values, strict=True))).reset_index(drop=True)
+    return pd.DataFrame(dict(zip(columns, values, strict=True)), index=pd.Index(table.index, name="campaign"))
 
 
 def rate(value: float, low: float, high: float, _: Speaker) -> str:
@@ -295,6 +301,7 @@ class Past(widgets.VBox):
 
     def __init__(self, client: Client, _: Speaker) -> None:
         self.client, self._ = client, _
+        self.titles: dict[str, str] = {}  # each campaign's title, by its key
         self.refresh_button = widgets.Button(description=_("Refresh"), icon="refresh").add_class("mmsnb-refresh")
         self.table = widgets.HTML().add_class("mmsnb-campaigns")
         self.choice = widgets.Dropdown(description=_("Campaign"), options=[], layout=widgets.Layout(width="auto"))
@@ -323,8 +330,9 @@ class Past(widgets.VBox):
             self.table.value = line(_("No campaigns in the ledger yet."))
         else:
             self.table.value = html_table(table, _)
-        previous, names = self.choice.value, list(table[_(PAST_COLUMNS[0])])
-        self.choice.options = names
+        self.titles = dict(zip(table.index, table[_(PAST_COLUMNS[0])], strict=True))
+        previous, names = self.choice.value, list(self.titles)
+        self.choice.options = [(title, key) for key, title in self.titles.items()]
         self.choice.value = previous if previous in names else (names[0] if names else None)
         if self.choice.value == previous:  # no change to observe: show the chosen campaign's report again
             self._show_report()
@@ -343,10 +351,13 @@ class Past(widgets.VBox):
             log(f"campaign {campaign!r} could not be read: {exc}")
             return
         if failed.empty:
-            self.report.value = line(_("{campaign}: no failed numbers.", campaign=campaign), "ok")
+            self.report.value = line(_("{campaign}: no failed numbers.", campaign=self.titles[campaign]), "ok")
         else:
             heading = _.ngettext(
-                "{campaign}: {n} failed number", "{campaign}: {n} failed numbers", len(failed), campaign=campaign
+                "{campaign}: {n} failed number",
+                "{campaign}: {n} failed numbers",
+                len(failed),
+                campaign=self.titles[campaign],
             )
             self.report.value = f"<b>{escape(heading)}</b>" + html_table(failed, _) + downloads(failed, campaign, _)
 
@@ -367,7 +378,7 @@ class Past(widgets.VBox):
             return
         name = f"{campaign}.html"
         self.report_link.value = _link(
-            page, name, "text/html", _("Download the report of {campaign}", campaign=campaign)
+            page, name, "text/html", _("Download the report of {campaign}", campaign=self.titles[campaign])
         )
 
 

@@ -439,8 +439,10 @@ def limit(args: argparse.Namespace) -> int:
 
 def campaigns(args: argparse.Namespace) -> int:
     from ..analysis import campaigns
+    from ..ledger import history
 
-    for line in render.campaign_lines(campaigns(ledger=args.ledger, tz=args.tz), args.tz, render.speaker()):
+    book = history(None, args.ledger)
+    for line in render.campaign_lines(campaigns(book, tz=args.tz), args.tz, render.speaker(), book.subjects):
         print(line)
     return 0
 

@@ -393,7 +393,9 @@ COMMANDS = (
         name="campaigns",
         run=commands.campaigns,
         help="how each campaign in the ledger went",
-        description="One line per campaign in the ledger, oldest first: when it was first sent, its recipients, "
+        description="One line per campaign in the ledger, oldest first: its name (to type into 'mmsnb report' or "
+        "'mmsnb resume'), a title for a name made automatically (its subject's first words and the day it was sent), "
+        "when it was first sent, its recipients, "
         "how many were accepted, delivered, failed or not final yet, the delivery rate with its 95 % interval, "
         "the time by which half the messages were opened, and where it stands: finished, sending, paused (until "
         "when), waiting for quota, or interrupted (the same send again resumes it). "

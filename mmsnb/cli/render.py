@@ -185,9 +185,17 @@ def file_lines(records: Sequence[Mapping[str, Any]], keep_metadata: bool = False
     return out
 
 
-def campaign_lines(table: pd.DataFrame, tz: str, _: Speaker = ENGLISH) -> list[str]:
-    """``mmsnb campaigns``: a header and one aligned line per campaign of :func:`mmsnb.campaigns`."""
+def campaign_lines(
+    table: pd.DataFrame, tz: str, _: Speaker = ENGLISH, subjects: Mapping[str, str] | None = None
+) -> list[str]:
+    """``mmsnb campaigns``: a header and one aligned line per campaign of :func:`mmsnb.campaigns`: its key (to type
+    into ``mmsnb report``/``resume``) and, for an automatic name, its title (the first words of its ``subjects``'
+    subject and the day)."""
     import pandas as pd
+
+    def title(name: str, first: Any) -> str:
+        said = words.campaign_title(name, (subjects or {}).get(name), None if pd.isna(first) else first, _.lang, tz)
+        return "-" if said == name else said
 
     if table.empty:
         return [_("The ledger holds no campaign yet.")]
@@ -213,12 +221,13 @@ def campaign_lines(table: pd.DataFrame, tz: str, _: Speaker = ENGLISH) -> list[s
         until = f"{row.state_until:%Y-%m-%d %H:%M}" if _.lang == "en" else _.when(row.state_until)
         return _("{state} until {when}", state=said, when=until)
 
-    header = [_("campaign"), _("first send ({tz})", tz=tz), _("recipients"), _("accepted"), _("delivered"),
+    header = [_("campaign"), _("title"), _("first send ({tz})", tz=tz), _("recipients"), _("accepted"), _("delivered"),
               _("failed"), _("not final"), _("delivery rate (95 % CI)"), _("half opened by"), _("state")]  # fmt: skip
     first = table["first_sent"].dt.strftime("%Y-%m-%d %H:%M").fillna("-")
     rows = [
-        [str(name), str(when), count(row.recipients), count(row.accepted), count(row.delivered), count(row.failed),
-         count(row.not_final), rate(row), opened(row.median_retrieval), state(row)]
+        [str(name), title(str(name), row.first_sent), str(when), count(row.recipients), count(row.accepted),
+         count(row.delivered), count(row.failed), count(row.not_final), rate(row), opened(row.median_retrieval),
+         state(row)]
         for name, when, row in zip(table.index, first, table.itertuples(index=False), strict=True)
     ]  # fmt: skip
     return aligned(header, rows)

@@ -24,12 +24,14 @@ def _no_states() -> pd.DataFrame:
 @dataclass(frozen=True)
 class History:
     """The ledger as DataFrames: ``sends`` (one row per recipient per request), ``statuses``, ``quota``, and
-    ``states`` (each campaign's state, as :func:`mmsnb.campaigns` shows it)."""
+    ``states`` (each campaign's state, as :func:`mmsnb.campaigns` shows it); ``subjects``: each campaign's
+    subject as it was sent (a campaign sent by an mmsnb that stored none has none)."""
 
     sends: pd.DataFrame
     statuses: pd.DataFrame
     quota: pd.DataFrame
     states: pd.DataFrame = field(default_factory=_no_states)
+    subjects: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         """A line, not three frames: ``History(sends=12 rows, statuses=30 rows, quota=4 rows)``."""
@@ -102,9 +104,10 @@ def to_history(
     statuses: Sequence[Sequence[Any]],
     quota: Sequence[Sequence[Any]],
     states: Sequence[Sequence[Any]] = (),
+    subjects: dict[str, str] | None = None,
 ) -> History:
     """A :class:`History` from the ledger's rows: requests (their addresses as JSON text), statuses, quota
-    readings, campaign states."""
+    readings, campaign states, and the campaigns' subjects."""
     sends = [
         (campaign, no, key, address, *rest)
         for campaign, no, key, addresses, *rest in requests
@@ -115,6 +118,7 @@ def to_history(
         _typed(statuses, STATUSES_DTYPES),
         _typed(quota, QUOTA_DTYPES),
         _typed(states, STATES_DTYPES),
+        dict(subjects or {}),
     )
 
 

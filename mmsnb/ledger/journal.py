@@ -28,7 +28,7 @@ from .location import LedgerSpec, Location, locate
 from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 from .states import CampaignState, ClaimState, RequestState
-from .stored import StoredCampaign, read, sent_before, write
+from .stored import StoredCampaign, read, sent_before, subjects, write
 
 #: A run on another machine that has not written for this long is taken to have stopped (longer than the
 #: longest "slow down" a client waits out, ``max_wait``, 300 s by default: a waiting run writes when it starts to wait).
@@ -617,4 +617,5 @@ class Ledger:
             )
             quota = tx.execute("SELECT read_at, used, available, resets_on FROM quota ORDER BY read_at")
             states = [s for s in self._states(tx) if not campaign or s[0] == campaign]
-        return to_history(requests, statuses, quota, states)
+            subject = subjects(tx, campaign)
+        return to_history(requests, statuses, quota, states, subject)

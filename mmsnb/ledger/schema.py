@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 from ..errors import LedgerError
+from ..words import N_
 
 #: The version this code writes. 1: recipients per content; 2: runs and claims (SQLite's ``user_version``);
 #: 3: the ``schema_version`` row, opt-outs, and claims keyed by number first: a request looks up its numbers'
@@ -141,6 +142,9 @@ def check_version(found: int, where: str) -> None:
     """:class:`LedgerError` when the ledger at ``where`` is newer than this code."""
     if found > SCHEMA_VERSION:
         raise LedgerError(
-            f"The ledger {where!r} was written by a newer mmsnb (schema {found}, this one knows {SCHEMA_VERSION}). "
-            "Upgrade mmsnb: pip install -U mmsnb."
+            N_(
+                "The ledger {where!r} was written by a newer mmsnb (schema {found}, this one knows {known}). "
+                "Upgrade mmsnb: pip install -U mmsnb."
+            ),
+            values={"where": where, "found": found, "known": SCHEMA_VERSION},
         )

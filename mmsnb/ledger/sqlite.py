@@ -24,6 +24,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
 from ..config import VARIABLES
 from ..errors import LedgerError
+from ..words import N_
 from .location import DEFAULT_NAME, Location
 from .schema import SCHEMA_VERSION, check_version, statements, tables
 
@@ -108,42 +109,51 @@ def mount_points(mountinfo: str = "/proc/self/mountinfo") -> set[str]:
 
 
 def explain(path: Path, exc: sqlite3.Error) -> LedgerError:
-    """A sentence for a SQLite failure that names the ledger file and says what to do."""
+    """A sentence for a SQLite failure that names the ledger file and says what to do (a message of the catalogue,
+    said in Polish where Polish is chosen)."""
     said = str(exc)
     text = said.lower()
-    where = f"The ledger {str(path)!r}"
+    values = {"where": str(path), "said": said, "variable": VARIABLES["ledger"], "folder": str(path.parent)}
     if "not a database" in text:
-        sentence = (
-            f"{where} is not a ledger (not a SQLite database). Point ledger= or {VARIABLES['ledger']} at another file."
+        sentence = N_(
+            "The ledger {where!r} is not a ledger (not a SQLite database). Point ledger= or {variable} at another file."
         )
     elif "readonly" in text or "read-only" in text:
-        sentence = f"{where} is read-only. Make it (and its folder) writable, or point ledger= at a writable file."
+        sentence = N_(
+            "The ledger {where!r} is read-only. Make it (and its folder) writable, or point ledger= at a writable file."
+        )
     elif "unable to open" in text:
         if path.is_dir():
-            sentence = f"{where} is a folder. Point ledger= at a file, e.g. {str(path / DEFAULT_NAME)!r}."
+            sentence = N_("The ledger {where!r} is a folder. Point ledger= at a file, e.g. {file!r}.")
+            values["file"] = str(path / DEFAULT_NAME)
         elif not path.parent.is_dir():
-            sentence = (
-                f"{where} cannot be created: its folder {str(path.parent)!r} does not exist. "
+            sentence = N_(
+                "The ledger {where!r} cannot be created: its folder {folder!r} does not exist. "
                 "Create the folder or choose another path."
             )
         elif not os.access(path.parent, os.W_OK):
-            sentence = (
-                f"{where} cannot be written: its folder {str(path.parent)!r} is read-only. Choose a writable folder."
+            sentence = N_(
+                "The ledger {where!r} cannot be written: its folder {folder!r} is read-only. Choose a writable folder."
             )
         else:
-            sentence = f"{where} cannot be opened or created (check the folder's permissions), or choose another path."
+            sentence = N_(
+                "The ledger {where!r} cannot be opened or created (check the folder's permissions), or choose another "
+                "path."
+            )
     elif "full" in text or ("i/o" in text and _nearly_full(path)):
-        sentence = (
-            f"{where} cannot be written: the disk is full. "
+        sentence = N_(
+            "The ledger {where!r} cannot be written: the disk is full. "
             "Free some space and run again; nothing was sent without its record."
         )
     elif "locked" in text or "busy" in text:
-        sentence = f"{where} stayed locked by another program for over 30 s. Close what holds it and run again."
+        sentence = N_(
+            "The ledger {where!r} stayed locked by another program for over 30 s. Close what holds it and run again."
+        )
     elif "no such table" in text or "no such column" in text or "malformed" in text:
-        sentence = f"{where} is damaged or not an mmsnb ledger ({said}). Point ledger= at another file."
+        sentence = N_("The ledger {where!r} is damaged or not an mmsnb ledger ({said}). Point ledger= at another file.")
     else:
-        sentence = f"{where} failed ({said}). Check the file and the disk, then run again."
-    return LedgerError(sentence)
+        sentence = N_("The ledger {where!r} failed ({said}). Check the file and the disk, then run again.")
+    return LedgerError(sentence, values=values)
 
 
 class SQLiteTransaction:

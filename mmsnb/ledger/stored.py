@@ -151,6 +151,13 @@ def read(tx: Any, campaign: str) -> StoredCampaign | None:
     return StoredCampaign(campaign, json.loads(found[0][0]), messages, files, recipients)
 
 
+def subjects(tx: Any, campaign: str | None = None) -> dict[str, str]:
+    """Each stored campaign's subject (its template, as given), by campaign: the settings alone are read."""
+    where, args = ("WHERE campaign = ?", (campaign,)) if campaign else ("", ())
+    found = tx.execute(f"SELECT campaign, settings FROM stored_campaigns {where}", args)
+    return {name: str(json.loads(settings).get("subject") or "") for name, settings in found}
+
+
 def sent_before(tx: Any, campaign: str) -> bool:
     """Whether the ledger records requests of ``campaign`` (sent by any version of mmsnb)."""
     return bool(tx.execute("SELECT 1 FROM requests WHERE campaign = ? LIMIT 1", (campaign,)))

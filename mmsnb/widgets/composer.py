@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
@@ -30,7 +31,7 @@ from ..message import (
 )
 from ..result_columns import SendState
 from ..rules import MinGap
-from ..words import FORM_SWITCHES, N_, SEND_STATE_WORDS, Speaker, campaign_title, done, language
+from ..words import FORM_SWITCHES, N_, SEND_STATE_WORDS, Later, Speaker, campaign_title, done, language
 from . import markup
 from .attachments import AttachmentsPanel
 from .markup import line, size
@@ -107,6 +108,17 @@ def _media_lines(planned: Plan, keep_metadata: bool, _: Speaker) -> list[str]:
                 )
             warnings.append(line(said, "warn"))
     return ([_("Attachments:"), *lines] if lines else []) + warnings
+
+
+@dataclass(frozen=True)
+class _Watch:
+    """The form's progress function: told the rows done, and each wait (:class:`mmsnb.waiting.Watching`)."""
+
+    told: Callable[[int, int], None]
+    waiting: Callable[[Later], None]
+
+    def __call__(self, done: int, total: int) -> None:
+        self.told(done, total)
 
 
 class Composer(widgets.VBox):
@@ -500,7 +512,10 @@ class Composer(widgets.VBox):
             with self.progress:  # an exception leaving an Output becomes a traceback there: catch it inside
                 try:
                     outcome: pd.DataFrame | MMSError = planned.send(
-                        progress=lambda done, total: self._progressed(done, total, time.monotonic() - started),
+                        progress=_Watch(
+                            lambda done, total: self._progressed(done, total, time.monotonic() - started),
+                            self._waiting,
+                        ),
                         wait_for_quota=self.wait_for_quota.value,
                     )
                 except MMSError as exc:
@@ -514,9 +529,15 @@ class Composer(widgets.VBox):
             self._read_quota()
             self._update_buttons()
 
+    def _waiting(self, wait: Later) -> None:
+        """Say on the progress line what the send waits for and until when."""
+        said = wait.said(self._)
+        self.status.value = line(f"{said[0].upper()}{said[1:]}.")
+
     def _progressed(self, done: int, total: int, elapsed: float) -> None:
         """Show the recipients done of all and, from the pace so far, about how long is left."""
         _ = self._
+        self.status.value = line(_("Sending…"))
         self.progress_bar.max, self.progress_bar.value = max(total, 1), done
         text = _.ngettext("{done} of {n} recipient done", "{done} of {n} recipients done", total, done=_.number(done))
         if 0 < done < total:

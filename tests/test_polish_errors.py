@@ -1,0 +1,89 @@
+"""The errors about an option's value and the ledger's own errors in Polish with ``MMSNB_LANG=pl`` (the option
+names kept as a Python user types them); English stays the default, and nothing is sent."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import mmsnb
+from mmsnb.cli import main
+
+FRAME = pd.DataFrame({"msisdn": ["501102030"]})
+
+#: Options that cannot be used, and how the Polish sentence begins and the English one.
+REFUSED = [
+    ({"workers": 0}, "workers= musi mieć wartość \"auto\" albo być liczbą całkowitą od 1 do ",
+     'workers= must be "auto"'),
+    ({"max_workers": "8"}, "max_workers= musi być liczbą całkowitą od 1 do ", "max_workers= must be a whole number"),
+    ({"wait_for_quota": "tak"}, "wait_for_quota= musi mieć wartość True albo False, a nie 'tak'.",
+     "wait_for_quota= must"),
+    ({"window": "25:00-26:00"}, "Nie rozumiem godzin wysyłki '25:00-26:00': podaj dwie godziny, otwarcia i zamknięcia, "
+     "np. '08:00-20:00' (window='08:00-20:00').", "The sending hours '25:00-26:00' are not understood"),
+    ({"window": "08:00-08:00"}, "Godziny wysyłki '08:00-08:00' otwierają się i zamykają o tej samej porze",
+     "The sending hours '08:00-08:00' open and close"),
+    ({"days": "weekend"}, "Nie rozumiem dni 'weekend': podaj je jako 'pn-sb'", "The days 'weekend' are not understood"),
+    ({"start_at": "jutro"}, "Nie rozumiem czasu rozpoczęcia 'jutro': podaj datę i godzinę",
+     "The start time 'jutro' is not understood"),
+    ({"tz": "Mars/Base"},
+     "'Mars/Base' nie jest strefą czasową: podaj jej nazwę, np. 'Europe/Warsaw' (tz='Europe/Warsaw').",
+     "'Mars/Base' is not a time zone"),
+    ({"min_gap": "7"}, "min_gap= musi być odstępem czasu z jednostką, np. \"7D\"", "min_gap= must be a length of time"),
+    ({"min_gap": "0.1s"}, "min_gap= musi wynosić co najmniej sekundę, a nie '0.1s'.",
+     "min_gap= must be at least a second"),
+    ({"wait_for_qouta": True}, "send() nie ma opcji wait_for_qouta=. Czy chodziło o wait_for_quota=? Zobacz ",
+     "send() has no option wait_for_qouta=. Did you mean wait_for_quota=?"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "polish", "english"), REFUSED)
+def test_an_options_value_is_refused_in_polish(client, sandbox, tmp_path, monkeypatch, options, polish, english):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MMSNB_LANG", "pl")
+    with pytest.raises(mmsnb.InputError) as caught:
+        mmsnb.send(client, FRAME, subject="Hej", ledger=tmp_path / "l.sqlite", progress=False, **options)
+    assert str(caught.value).startswith(polish), str(caught.value)
+    assert caught.value.say(lang="en").startswith(english)
+    monkeypatch.delenv("MMSNB_LANG")
+    assert str(caught.value).startswith(english)  # English stays the default
+    assert sandbox.received == []
+
+
+def test_the_ledgers_errors_in_polish(client, sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MMSNB_LANG", "pl")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(mmsnb.LedgerError) as caught:
+        mmsnb.send(client, FRAME, subject="Hej", ledger=folder, progress=False)
+    assert (
+        str(caught.value)
+        == f"Rejestr {str(folder)!r} jest folderem. Wskaż w ledger= plik, np. {str(folder / 'mmsnb-ledger.sqlite')!r}."
+    )
+    assert caught.value.say(lang="en").startswith(f"The ledger {str(folder)!r} is a folder.")
+    broken = tmp_path / "nie-rejestr.sqlite"
+    broken.write_bytes(b"to nie jest baza danych " * 100)
+    with pytest.raises(mmsnb.LedgerError) as caught:
+        mmsnb.send(client, FRAME, subject="Hej", ledger=broken, progress=False)
+    assert str(caught.value) == (
+        f"Plik {str(broken)!r} nie jest rejestrem (to nie baza SQLite). Wskaż inny plik w ledger= lub MMSNB_LEDGER."
+    )
+    with pytest.raises(mmsnb.InputError) as missing:
+        mmsnb.report("nie-ma", tmp_path / "r.html", ledger=tmp_path / "l.sqlite")
+    assert str(missing.value) == "W rejestrze nie ma kampanii 'nie-ma': 'mmsnb campaigns' wypisuje te, które ma."
+    assert sandbox.received == []
+
+
+def test_the_command_line_says_them_in_polish_with_its_own_options(sandbox, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name, value in sandbox.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MMSNB_LANG", "pl")
+    assert main(["send", "501102030", "--subject", "Hej", "--hours", "25:00-26:00"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "mmsnb: Nie rozumiem godzin wysyłki '25:00-26:00': podaj dwie godziny, otwarcia i zamknięcia, np. "
+        "'08:00-20:00' (--hours '08:00-20:00')."
+    )
+    assert main(["report", "nie-ma", "--out", str(tmp_path / "r.html")]) == 2
+    assert "W rejestrze nie ma kampanii 'nie-ma'" in capsys.readouterr().err
+    assert sandbox.received == []
