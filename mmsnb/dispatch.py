@@ -1,7 +1,8 @@
 """Carry a plan's requests to the gateway: claim, send within the pace, record the outcome.
 
 Each request takes its place in flight, then claims its recipients and writes its intent in one
-ledger transaction, then goes out; the answer is written back before the next use of the place.
+ledger transaction, then goes out; its answer goes to the ledger with the next transaction (before any
+later intent), and its rows are reported once it is committed.
 
 >>> plan = mmsnb.plan(client, frame.head(3), subject="Hej", campaign="dispatch-example", ledger="out/ledger.sqlite")
 >>> plan.send(progress=False).send_state.astype(str).tolist()  # dispatch carries plan.requests
@@ -35,6 +36,7 @@ from .errors import (
 )
 from .gateway_answers import SendResult, refused
 from .ledger import Begun, Claim, ClaimState, Ledger, RequestState, now
+from .ledger.group import Pending
 from .message import Message
 from .pacing import Pace, RateCap, Ticket
 from .result_columns import Outcome, SendState
@@ -215,24 +217,37 @@ class _Taken:
         )
 
 
-def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
+@dataclass(frozen=True)
+class _Written:
+    """A request's outcome on its way to the ledger: its rows are reported once it is committed."""
+
+    pending: Pending[str]
+    state: RequestState
+    outcome: Outcome
+
+
+#: A request's rows' outcomes, and the outcome written to the ledger if one was (None: nothing to wait for).
+Settled = tuple[dict[int, Outcome], _Written | None]
+
+
+def _attempt(run: Run, request: Request) -> Settled:
     """Take a place in flight, claim the request's recipients and write its intent, send to those claimed,
     write the outcome.
 
     The intent is written only once the request has its place, so a killed run leaves in doubt
-    only the requests that were really under way.
+    only the requests that were really under way. The outcome is not waited for here (see :func:`_recorded`).
     """
     pairs = list(zip(request.addresses, request.positions, strict=True))
     with ExitStack() as gate:
         ticket = gate.enter_context(run.pace.slot())
         if run.stop.state is not None:
-            return {pos: run.stop.left(run.stop.state) for pos in request.positions}
+            return {pos: run.stop.left(run.stop.state) for pos in request.positions}, None
         if run.rate is not None:
             run.rate.wait()
         closed = None if run.hours is None else run.hours.closed(run.client.now())
         if closed is not None:  # no intent is written outside the sending hours: the rest waits for the opening
             run.stop.set(SendState.PAUSED, closed)
-            return {pos: run.stop.left(SendState.PAUSED) for pos in request.positions}
+            return {pos: run.stop.left(SendState.PAUSED) for pos in request.positions}, None
         message = request.message
         try:
             begun = run.ledger.begin(
@@ -247,9 +262,9 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
             )
         except LedgerError as exc:
             run.stop.set(SendState.STOPPED, exc)
-            return {pos: run.stop.left(SendState.STOPPED) for pos in request.positions}
+            return {pos: run.stop.left(SendState.STOPPED) for pos in request.positions}, None
         if not begun.claimed:
-            return _left_out(run, begun, pairs)
+            return _left_out(run, begun, pairs), None
         taken = _Taken(begun)
         try:
             result = _paced_send(run, taken, message, gate.pop_all(), ticket)
@@ -257,7 +272,7 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
             return _failed(run, taken.begun, pairs, exc)
     out = _left_out(run, taken.begun, pairs)
     if result is None:
-        return out
+        return out, None
     assert begun.request_id is not None
     outcome = Outcome(
         state=SendState.ACCEPTED,
@@ -265,7 +280,7 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
         request_no=begun.request_no,
         http_status=result.http_status,
     )
-    _finish(
+    written = _finish(
         run,
         begun.request_id,
         RequestState.ACCEPTED,
@@ -273,23 +288,23 @@ def _attempt(run: Run, request: Request) -> dict[int, Outcome]:
         message_id=result.message_id,
         http_status=result.http_status,
     )
-    return {**out, **{pos: outcome for pos in request.positions if pos not in out}}
+    return {**out, **{pos: outcome for pos in request.positions if pos not in out}}, written
 
 
-def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError) -> dict[int, Outcome]:
+def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError) -> Settled:
     """The outcomes of a request the gateway did not accept (or that was not sent), written to the ledger."""
     assert begun.request_id is not None
     out = _left_out(run, begun, pairs)
     positions = [pos for _, pos in pairs if pos not in out]
     if isinstance(exc, _ClaimTaken):
         outcome = Outcome(state=SendState.IN_PROGRESS, request_no=begun.request_no, error=str(exc))
-        _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=str(exc))
-        return {**out, **{pos: outcome for pos in positions}}
+        written = _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=str(exc))
+        return {**out, **{pos: outcome for pos in positions}}, written
     if isinstance(exc, _Closed):
         run.stop.set(SendState.PAUSED, exc.why)
         outcome = run.stop.left(SendState.PAUSED, request_no=begun.request_no)
-        _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=run.stop.reason)
-        return {**out, **{pos: outcome for pos in positions}}
+        written = _finish(run, begun.request_id, RequestState.UNSENT, outcome, error=run.stop.reason)
+        return {**out, **{pos: outcome for pos in positions}}, written
     ledger_state, row_state, stop_state = _settle(exc)
     if stop_state is not None:
         run.stop.set(stop_state, exc)
@@ -307,7 +322,7 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
         fix=exc.fix,
         said_as=said,
     )
-    _finish(
+    written = _finish(
         run,
         begun.request_id,
         ledger_state,
@@ -316,7 +331,7 @@ def _failed(run: Run, begun: Begun, pairs: list[tuple[str, int]], exc: MMSError)
         error_code=exc.code,
         error=str(exc),
     )
-    return {**out, **{pos: outcome for pos in positions}}
+    return {**out, **{pos: outcome for pos in positions}}, written
 
 
 def _left_out(run: Run, begun: Begun, pairs: list[tuple[str, int]]) -> dict[int, Outcome]:
@@ -333,12 +348,17 @@ def _left_out(run: Run, begun: Begun, pairs: list[tuple[str, int]]) -> dict[int,
     return out
 
 
-def _finish(run: Run, request_id: int, state: RequestState, outcome: Outcome, **record: Any) -> None:
-    """Write a request's outcome to the ledger (and its time onto an accepted row);
-    when the ledger fails, stop the run and say so.
-    """
+def _finish(run: Run, request_id: int, state: RequestState, outcome: Outcome, **record: Any) -> _Written:
+    """Hand a request's outcome to the ledger's next transaction, without waiting for it."""
+    return _Written(run.ledger.finish_later(request_id, state, **record), state, outcome)
+
+
+def _recorded(run: Run, written: _Written) -> None:
+    """Once a request's outcome is committed: its time onto an accepted row; when the ledger failed, stop the
+    run and say so."""
+    state, outcome = written.state, written.outcome
     try:
-        at = run.ledger.finish(request_id, state, **record)
+        at = written.pending.wait()
     except LedgerError as failure:
         run.stop.set(SendState.STOPPED, failure)
         _ = Speaker(errors_language())
@@ -447,7 +467,9 @@ def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[i
     try:
         futures = [pool.submit(_attempt, run, r) for r in requests]
         for done, future in enumerate(as_completed(futures), 1):
-            settled = future.result()
+            settled, written = future.result()
+            if written is not None:
+                _recorded(run, written)
             outcomes.update(settled)
             bar.update(len(settled))
             if callable(progress):

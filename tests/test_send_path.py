@@ -18,6 +18,7 @@ from helpers import free_port, received_addresses
 
 import mmsnb
 from mmsnb.errors import TransportError
+from mmsnb.ledger import Begun, ClaimState, Ledger, RequestState
 from mmsnb.ledger.group import GroupCommit
 from mmsnb.message import Attachment, Message
 from mmsnb.wire import encode_message
@@ -34,6 +35,7 @@ import pandas as pd
 import mmsnb
 from mmsnb import transport
 from mmsnb.endpoints import SEND_PATH
+from mmsnb.ledger import Begun, ClaimState, Ledger, RequestState
 from mmsnb.ledger.group import GroupCommit
 
 said = threading.Lock()
@@ -177,6 +179,44 @@ def test_a_failed_group_gives_each_work_its_own_outcome():
     assert outcomes["first"] == "first" and outcomes["a"] == "a" and outcomes["b"] == "b"
     assert isinstance(outcomes["bad"], ValueError)
     assert sorted(written) == ["a", "b", "first"]
+
+
+def test_an_outcome_handed_on_is_committed_before_any_later_intent_and_before_it_is_reported(tmp_path):
+    """The thread that sent a request goes on without waiting for its outcome's commit (another thread's
+    transaction is under way): the outcome goes with the next transaction, before the intent of any request begun
+    after it, and is durable (read by another connection to the file) once ``wait()`` returns."""
+    path = tmp_path / "ledger.sqlite"
+    ledger = Ledger(path)
+    run = ledger.start_run("C")
+    first = ledger.begin(run, "C", "k", ["tel:+48501000001"], True)
+    assert first.request_id is not None
+    next_run = ledger.start_run("C")
+    entered, release = threading.Event(), threading.Event()
+
+    def busy(tx: object) -> None:
+        entered.set()
+        release.wait()
+
+    writer = threading.Thread(target=ledger._group.run, args=(busy,))
+    writer.start()
+    entered.wait()
+    written = ledger.finish_later(first.request_id, RequestState.ACCEPTED, message_id="m-1", http_status=200)
+    assert writer.is_alive()  # finish_later returned while another transaction held the ledger
+    later: list[Begun] = []
+    again = threading.Thread(target=lambda: later.append(ledger.begin(next_run, "C", "k", ["tel:+48501000001"], True)))
+    again.start()
+    while len(ledger._group._waiting) < 2:  # the outcome, then the later intent, queued behind the transaction
+        threading.Event().wait(0.001)
+    release.set()
+    writer.join()
+    again.join()
+    assert later[0].held["tel:+48501000001"].state == ClaimState.ACCEPTED  # the outcome came first
+    at = written.wait()
+    with Ledger(path) as other:
+        sends = other.history("C").sends
+    assert sends.state.astype(str).tolist() == ["accepted"] and sends.message_id.tolist() == ["m-1"]
+    assert sends.sent_at.notna().all() and at
+    ledger.close()
 
 
 def test_a_proxy_set_between_two_requests_is_used_by_the_next(sandbox, monkeypatch):

@@ -3,7 +3,9 @@
 A thread that asks to write while another's transaction is under way waits; when that transaction
 ends, one of the waiting threads writes every waiting thread's work in one transaction and one
 commit (one sync of the disk), as databases do with their log. Each thread returns only once its
-own work is committed, so what it wrote is as durable as if it had committed alone.
+own work is committed, so what it wrote is as durable as if it had committed alone; or, with
+:meth:`GroupCommit.later`, at once, its work committed with the next transaction (before any work asked
+for after it), to be waited for when it matters.
 
 >>> from contextlib import nullcontext
 >>> GroupCommit(lambda: nullcontext("the transaction")).run(lambda tx: f"written in {tx}")
@@ -27,8 +29,9 @@ class _Work(Generic[T]):
     """One thread's work; once done, its value or its error. ``woken`` is set when it is done, or when its
     thread is to write next."""
 
-    def __init__(self, work: Callable[[Any], T]) -> None:
+    def __init__(self, work: Callable[[Any], T], *, waited: bool = True) -> None:
         self.work = work
+        self.waited = waited  # a thread waits for it (False: its thread went on, see GroupCommit.later)
         self.woken = threading.Event()
         self.done = False
         self.value: T | None = None
@@ -38,6 +41,17 @@ class _Work(Generic[T]):
         if self.error is not None:
             raise self.error
         return self.value  # type: ignore[return-value]
+
+
+class Pending(Generic[T]):
+    """A work handed to :meth:`GroupCommit.later`; ``wait()`` gives its value once it is committed."""
+
+    def __init__(self, group: GroupCommit, work: _Work[T]) -> None:
+        self._group, self._work = group, work
+
+    def wait(self) -> T:
+        """Its value once committed (or its error); written now if no thread is writing."""
+        return self._group.wait(self._work)
 
 
 class GroupCommit:
@@ -61,26 +75,62 @@ class GroupCommit:
             with self._write() as tx:
                 return work(tx)
         mine = _Work(work)
-        with self._lock:
-            self._waiting.append(mine)
-            waits, self._writing = self._writing, True
-        if waits:
+        if self._queue(mine):
             mine.woken.wait()
             if mine.done:
                 return mine.outcome()
+        self._write_turn()
+        return mine.outcome()
+
+    def later(self, work: Callable[[Any], T]) -> Pending[T]:
+        """``work(tx)`` queued for the next transaction, this thread going on at once (``together=False``: written
+        now, alone); every work asked for after it is committed in the same transaction or a later one. It waits
+        for another thread's work, or for :meth:`Pending.wait`."""
+        mine = _Work(work, waited=False)
+        if not self._together:
+            self._alone(mine)
+        else:
+            with self._lock:
+                self._waiting.append(mine)
+        return Pending(self, mine)
+
+    def wait(self, work: _Work[T]) -> T:
+        """The value of a work handed to :meth:`later` once it is committed: waited for while another thread
+        writes, else written by this one."""
+        with self._lock:
+            if work.done:
+                return work.outcome()
+            work.waited = True
+            writing, self._writing = self._writing, True
+        if writing:
+            work.woken.wait()
+            if work.done:
+                return work.outcome()
+        self._write_turn()
+        return work.outcome()
+
+    def _queue(self, work: _Work[Any]) -> bool:
+        """Queue ``work``; True when another thread is writing (this one waits, or goes on), False: it writes."""
+        with self._lock:
+            self._waiting.append(work)
+            writing, self._writing = self._writing, True
+        return writing
+
+    def _write_turn(self) -> None:
+        """Commit every work that waits, in one transaction; then hand the turn to the first of those queued
+        meanwhile that a thread waits for (the others go with it, or with the next work queued)."""
         with self._lock:
             batch, self._waiting = self._waiting, []
         try:
             self._commit(batch)
         finally:
             with self._lock:
-                following = self._waiting[0] if self._waiting else None
+                following = next((work for work in self._waiting if work.waited), None)
                 self._writing = following is not None
             for done in batch:
                 done.woken.set()
             if following is not None:
                 following.woken.set()
-        return mine.outcome()
 
     def _commit(self, batch: list[_Work[Any]]) -> None:
         """Every work of ``batch`` in one transaction; when it fails, each alone (so each gets its own error)."""

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..gateway_answers import DeliveryStatus, Limit
 from .frames import History, opted_out_frame, to_history
-from .group import GroupCommit
+from .group import GroupCommit, Pending
 from .location import LedgerSpec, Location, locate
 from .postgres import PostgresStore
 from .sqlite import SQLiteStore
@@ -398,15 +398,33 @@ class Ledger:
     ) -> str:
         """Write the outcome of a request (with those other threads write at the same time); returns the time
         written."""
+        return self.finish_later(
+            request_id, state, message_id=message_id, http_status=http_status, error_code=error_code, error=error
+        ).wait()
+
+    def finish_later(
+        self,
+        request_id: int,
+        state: RequestState,
+        *,
+        message_id: str | None = None,
+        http_status: int | None = None,
+        error_code: int | None = None,
+        error: str | None = None,
+    ) -> Pending[str]:
+        """:meth:`finish` without waiting: in SQLite, the outcome goes with the next transaction (before any intent
+        written after it); ``wait()`` gives the time written once it is committed."""
         at = now()
-        self._group.run(
-            lambda tx: tx.execute(
+
+        def record(tx: Any) -> str:
+            tx.execute(
                 "UPDATE requests SET state = ?, message_id = ?, http_status = ?, error_code = ?, error = ?, "
                 "done_at = ? WHERE id = ?",
                 (str(state), message_id, http_status, error_code, error, at, request_id),
             )
-        )
-        return at
+            return at
+
+        return self._group.later(record)
 
     def pause(self, run_id: int, request_id: int) -> None:
         """The gateway said "slow down": the request was not taken, and waits to be sent again (the run lives on)."""
