@@ -9,7 +9,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,31 @@ class VirtualClock:
         """``client``, waiting by this clock from now on."""
         client.clock, client.sleep = self, self.sleep
         return client
+
+
+#: Saturday 5 December 2026, 10:00 in Warsaw.
+SATURDAY_10 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+
+
+class WallClock(VirtualClock):
+    """A virtual clock that is also a time of day: ``client.now`` and the sandbox's clock."""
+
+    def __init__(self, start: datetime = SATURDAY_10) -> None:
+        super().__init__()
+        self.origin = start - timedelta(seconds=self.now)
+
+    def wall(self) -> datetime:
+        return self.origin + timedelta(seconds=self.now)
+
+    def on(self, client):
+        super().on(client)
+        client.now = self.wall
+        return client
+
+
+def orange(n: int, start: int = 0) -> list[str]:
+    """``n`` distinct numbers in Orange's 501 range, written nationally."""
+    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 def token_of(sandbox) -> str:

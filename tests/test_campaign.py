@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import orange
 
 import mmsnb
 from mmsnb import message, wire
@@ -17,11 +18,6 @@ from mmsnb.result_columns import RESULT_COLUMNS
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 PROMO, LOGO, BIG = DATA / "promo.jpg", DATA / "logo.png", DATA / "big.jpg"
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    """``n`` distinct numbers in Orange's 501 range, written nationally."""
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 def gateway_form(number: str) -> str:

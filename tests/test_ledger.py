@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import orange
 
 import mmsnb
 from mmsnb.ledger import REQUEST_STATES
@@ -35,10 +36,6 @@ SENDS_COLUMNS = [
 ]
 STATUSES_COLUMNS = ["campaign", "message_id", "address", "status", "category", "final", "polled_at"]
 QUOTA_COLUMNS = ["read_at", "used", "available", "resets_on"]
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 def is_utc(series: pd.Series) -> bool:

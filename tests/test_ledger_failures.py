@@ -12,15 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import received_addresses
+from helpers import orange, received_addresses
 
 import mmsnb
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 @contextmanager

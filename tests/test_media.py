@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import received_addresses
+from helpers import orange, received_addresses
 from PIL import Image, ImageSequence
 from PIL.PngImagePlugin import PngInfo
 
@@ -24,10 +24,6 @@ from mmsnb.message import MAX_MESSAGE_BYTES
 REPO = Path(__file__).resolve().parent.parent
 BIG = REPO / "data" / "big.jpg"
 GPS = {1: "N", 2: (52.0, 13.0, 30.0), 3: "E", 4: (21.0, 0.0, 0.0)}
-
-
-def orange(n: int) -> list[str]:
-    return [f"501{i:06d}" for i in range(n)]
 
 
 def noise(size: tuple[int, int], seed: int = 0, mode: str = "RGB") -> Image.Image:

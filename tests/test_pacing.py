@@ -15,17 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import VirtualClock, received_addresses
+from helpers import VirtualClock, orange, received_addresses
 
 import mmsnb
 from mmsnb.gateway_answers import retry_after
 from mmsnb.pacing import Pace, RateCap, Ticket
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 def send(client, n, tmp_path, **kwargs):

@@ -9,15 +9,11 @@ import sqlite3
 
 import pandas as pd
 import pytest
-from helpers import received_addresses
+from helpers import orange, received_addresses
 
 import mmsnb
 from mmsnb.ledger import Ledger
 from mmsnb.result_columns import CATEGORIES, SEND_STATES, SendInfo
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from helpers import VirtualClock
+from helpers import VirtualClock, orange
 
 import mmsnb
 from mmsnb.delivery_statuses import describe
@@ -13,10 +13,6 @@ from mmsnb.result_columns import CATEGORIES, POLLED_COLUMNS
 
 #: Enough of each final outcome that a few dozen Orange numbers see several of them.
 MIXED = {"Retrieved": 0.5, "Rejected": 0.2, "Expired": 0.15, "Indeterminate": 0.15}
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 def others(n: int) -> list[str]:

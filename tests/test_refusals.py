@@ -10,17 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import Server, received_addresses, token_or
+from helpers import Server, orange, received_addresses, token_or
 
 import mmsnb
 from mmsnb.endpoints import SEND_PATH
 
 REPO = Path(__file__).resolve().parent.parent
 BIG = REPO / "data" / "big.jpg"  # 511 KB: more than a gateway that takes 100 KB messages reads
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 def test_a_message_refused_as_too_large_is_sent_once_it_is_made_to_fit(make_sandbox, tmp_path):

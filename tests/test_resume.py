@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import received_addresses, run_together
+from helpers import orange, received_addresses, run_together
 
 import mmsnb
 from mmsnb.ledger import Ledger
@@ -27,10 +27,6 @@ REPO = Path(__file__).resolve().parent.parent
 #: A ledger written by mmsnb before campaigns were stored (schema 3): campaign "spring-v3" sent to three of
 #: four numbers (the quota ran out for the fourth), its statuses polled, and 501102033 opted out.
 LEDGER_V3 = REPO / "tests" / "data" / "ledger-v3.db"
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 def environment(sandbox: mmsnb.Sandbox, ledger: str | os.PathLike[str]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from helpers import VirtualClock, received_addresses
+from helpers import WallClock, orange, received_addresses
 
 import mmsnb
 from mmsnb.ledger import Ledger
@@ -25,28 +25,6 @@ from mmsnb.sandbox import Behaviour, Faults
 REPO = Path(__file__).resolve().parent.parent
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-#: Saturday 5 December 2026, 10:00 in Warsaw.
-SATURDAY_10 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
-
-
-class WallClock(VirtualClock):
-    """A virtual clock that is also a time of day: ``client.now`` and the sandbox's clock."""
-
-    def __init__(self, start: datetime = SATURDAY_10) -> None:
-        super().__init__()
-        self.origin = start - timedelta(seconds=self.now)
-
-    def wall(self) -> datetime:
-        return self.origin + timedelta(seconds=self.now)
-
-    def on(self, client):
-        super().on(client)
-        client.now = self.wall
-        return client
-
-
-def orange(n: int) -> list[str]:
-    return [f"501{i:06d}" for i in range(n)]
 
 
 def test_a_resume_keeps_the_sending_hours_the_campaign_was_sent_with(make_sandbox, tmp_path):

@@ -17,17 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import received_addresses, run_together, send_together
+from helpers import orange, received_addresses, run_together, send_together
 
 import mmsnb
 from mmsnb.ledger import Ledger
 from mmsnb.ledger.schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 def password_of(url: str) -> str:

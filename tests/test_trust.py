@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import TOKEN, Server, received_addresses, run_together, send_together, token_or
+from helpers import TOKEN, Server, orange, received_addresses, run_together, send_together, token_or
 
 import mmsnb
 from mmsnb.media import Media
@@ -29,10 +29,6 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 PROMO = DATA / "promo.jpg"
 CONSOLE = Path(sys.executable).parent / "mmsnb"
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 # -- two runs at once ----------------------------------------------------------------

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from helpers import VirtualClock, received_addresses
+from helpers import SATURDAY_10, WallClock, orange, received_addresses
 
 import mmsnb
 from mmsnb.app.page import standing
@@ -29,28 +29,6 @@ from mmsnb.sandbox import Behaviour, Faults
 from mmsnb.words import Speaker
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-#: Saturday 5 December 2026, 10:00 in Warsaw.
-SATURDAY_10 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
-
-
-class WallClock(VirtualClock):
-    """A virtual clock that is also a time of day: ``client.now`` and the sandbox's clock."""
-
-    def __init__(self, start: datetime = SATURDAY_10) -> None:
-        super().__init__()
-        self.origin = start - timedelta(seconds=self.now)
-
-    def wall(self) -> datetime:
-        return self.origin + timedelta(seconds=self.now)
-
-    def on(self, client):
-        super().on(client)
-        client.now = self.wall
-        return client
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 def each_once(sandbox, numbers: list[str]) -> bool:

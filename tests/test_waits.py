@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import received_addresses
+from helpers import orange, received_addresses
 
 import mmsnb
 
@@ -30,10 +30,6 @@ print("ready", flush=True)
 numbers = sys.stdin.readline().split()
 print(mmsnb.opt_out(numbers, reason="replied STOP").result.tolist(), flush=True)
 """
-
-
-def orange(n: int, start: int = 0) -> list[str]:
-    return [f"501{i:06d}" for i in range(start, start + n)]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
