@@ -1,10 +1,14 @@
-"""The errors about an option's value and the ledger's own errors in Polish with ``MMSNB_LANG=pl`` (the option
-names kept as a Python user types them); English stays the default, and nothing is sent."""
+"""The errors about an option's value and the ledgers' own errors (SQLite and PostgreSQL) in Polish with
+``MMSNB_LANG=pl`` (the option names kept as a Python user types them); English stays the default,
+and nothing is sent."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
+from helpers import free_port
 
 import mmsnb
 from mmsnb.cli import main
@@ -86,4 +90,36 @@ def test_the_command_line_says_them_in_polish_with_its_own_options(sandbox, tmp_
     )
     assert main(["report", "nie-ma", "--out", str(tmp_path / "r.html")]) == 2
     assert "W rejestrze nie ma kampanii 'nie-ma'" in capsys.readouterr().err
+    assert sandbox.received == []
+
+
+def test_a_postgresql_ledgers_errors_in_polish(client, sandbox, pg_url, monkeypatch):
+    monkeypatch.setenv("MMSNB_LANG", "pl")
+    secret = pg_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    wrong = pg_url.replace(secret, "nie-to-haslo")
+    with pytest.raises(mmsnb.LedgerError) as caught:
+        mmsnb.send(client, FRAME, subject="Hej", ledger=wrong, progress=False)
+    said = str(caught.value)
+    assert said.startswith("Rejestr 'postgresql://") and " odrzucił dane logowania (" in said, said
+    assert said.endswith("). Sprawdź użytkownika i hasło (w adresie URL, PGPASSWORD lub ~/.pgpass).")
+    assert caught.value.say(lang="en").endswith(
+        "Check the user and the password (in the URL, PGPASSWORD or ~/.pgpass)."
+    )
+    assert "nie-to-haslo" not in said and secret not in said
+
+    closed = re.sub(r"@([^/:]+):\d+/", rf"@\1:{free_port()}/", pg_url)
+    assert closed != pg_url
+    with pytest.raises(mmsnb.LedgerError) as caught:
+        mmsnb.send(client, FRAME, subject="Hej", ledger=closed, progress=False)
+    said = str(caught.value)
+    assert said.startswith("Nie można połączyć się z rejestrem 'postgresql://"), said
+    assert said.endswith("Sprawdź, czy serwer działa i czy host i port są poprawne.")
+
+    missing = pg_url.rsplit("/", 1)[0] + "/nie_ma_takiej_bazy"
+    with pytest.raises(mmsnb.LedgerError) as caught:
+        mmsnb.send(client, FRAME, subject="Hej", ledger=missing, progress=False)
+    assert "wskazuje bazę danych, która nie istnieje" in str(caught.value), str(caught.value)
+    assert str(caught.value).endswith("Utwórz ją (createdb) albo popraw adres URL.")
+    monkeypatch.delenv("MMSNB_LANG")
+    assert "names a database that does not exist" in str(caught.value)  # English stays the default
     assert sandbox.received == []
