@@ -189,3 +189,19 @@ def test_a_ledger_file_mounted_on_its_own_in_polish(tmp_path):
         f"Rejestr {str(bound)!r} jest plikiem zamontowanym osobno (jak wolumin kontenera z jednym plikiem)"
     ), done.stdout
     assert "Zamontuj zamiast tego folder z rejestrem" in done.stdout
+
+
+def test_the_numbers_of_an_opt_out_in_polish(tmp_path, monkeypatch):
+    monkeypatch.setenv("MMSNB_LANG", "pl")
+    ledger = tmp_path / "l.sqlite"
+    with pytest.raises(mmsnb.InputError) as caught:
+        mmsnb.opt_out(FRAME, ledger=ledger)
+    assert str(caught.value) == (
+        "numbers= przyjmuje jedną kolumnę (frame['msisdn']) albo listę, a nie całą ramkę danych (DataFrame)."
+    )
+    with pytest.raises(mmsnb.InputError) as caught:
+        mmsnb.opt_in(501102030.0, ledger=ledger)
+    assert str(caught.value) == "numbers= musi być numerem albo listą numerów, a nie float."
+    monkeypatch.delenv("MMSNB_LANG")
+    assert str(caught.value) == "numbers= must be a number or a list of numbers, not float."
+    assert not ledger.exists()
