@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from .. import redact
 from ..config import CONNINFO_KEYWORDS, FILE_URL, VARIABLES, environment
 from ..errors import Fix, InputError, LedgerError
+from ..words import N_
 
 if TYPE_CHECKING:
     from .journal import Ledger
@@ -109,14 +110,18 @@ def parse(spec: str | os.PathLike[str]) -> Location:
         path = text[len(FILE_URL) :] if text.lower().startswith(FILE_URL) else ""
         if not path:
             raise InputError(
-                f"{text!r} names no file: write sqlite:///relative/path.sqlite or sqlite:////absolute/path."
+                N_("{text!r} names no file: write sqlite:///relative/path.sqlite or sqlite:////absolute/path."),
+                values={"text": text},
             )
         return Location(Path(path))
     if scheme:
         raise InputError(
-            f"{{fix}} {scheme}:// is not a ledger this version knows: give a file path, "
-            "sqlite:///path or postgresql://user@host:port/database.",
+            N_(
+                "{fix} {scheme}:// is not a ledger this version knows: give a file path, "
+                "sqlite:///path or postgresql://user@host:port/database."
+            ),
             fix=Fix(option="ledger"),
+            values={"fix": "{fix}", "scheme": scheme},
         )
     return Location(Path(text))
 
@@ -127,10 +132,16 @@ def _postgres(conninfo: str) -> Location:
         from psycopg import ProgrammingError
         from psycopg.conninfo import conninfo_to_dict
     except ImportError:
-        raise LedgerError("A PostgreSQL ledger needs the team extra, which is not installed: " + INSTALL) from None
+        raise LedgerError(
+            N_("A PostgreSQL ledger needs the team extra, which is not installed: {install}"),
+            values={"install": INSTALL},
+        ) from None
     unreadable = InputError(  # libpq's own message may repeat the password: it is not shown
-        "This PostgreSQL ledger URL cannot be read: write postgresql://user:password@host:port/database, "
-        "with @ : / ? # % in the password written as %40 %3A %2F %3F %23 %25."
+        N_(
+            "This PostgreSQL ledger URL cannot be read: write postgresql://user:password@host:port/database, "
+            "with @ : / ? # % in the password written as %40 %3A %2F %3F %23 %25."
+        ),
+        values={},
     )
     if "://" in conninfo and "@" in conninfo.split("://", 1)[1].partition("/")[2].partition("?")[0]:
         raise unreadable  # an @ after the host: a password with a / in it, which libpq would cut there
@@ -194,8 +205,8 @@ def locate(spec: str | os.PathLike[str] | Location | None = None, *, gateway: st
     if spec is not None:
         if not isinstance(spec, (str, os.PathLike)):
             raise InputError(
-                f"ledger= must be a path, a sqlite:/// or postgresql:// URL, or a Ledger; "
-                f"not {type(spec).__name__} {spec!r}."
+                N_("ledger= must be a path, a sqlite:/// or postgresql:// URL, or a Ledger; not {type} {spec!r}."),
+                values={"type": type(spec).__name__, "spec": spec},
             )
         return parse(spec)
     with _LOCK:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..phones import normalize
+from ..words import N_
 from .journal import Ledger
 from .location import LedgerSpec, locate
 
@@ -34,9 +35,11 @@ def _numbers(numbers: Any) -> list[object]:
     if isinstance(numbers, (str, int)):
         return [numbers]
     if isinstance(numbers, pd.DataFrame):
-        raise InputError("numbers= takes one column (frame['msisdn']) or a list, not a whole DataFrame.")
+        raise InputError(N_("numbers= takes one column (frame['msisdn']) or a list, not a whole DataFrame."), values={})
     if not isinstance(numbers, Iterable):
-        raise InputError(f"numbers= must be a number or a list of numbers, not {type(numbers).__name__}.")
+        raise InputError(
+            N_("numbers= must be a number or a list of numbers, not {type}."), values={"type": type(numbers).__name__}
+        )
     return list(numbers)
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import redact
 from ..errors import LedgerError
+from ..words import N_
 from .location import Location
 from .schema import SCHEMA_VERSION, check_version, statements, tables
 
@@ -57,55 +58,68 @@ _POOLS_LOCK = threading.Lock()
 
 def explain(location: Location, exc: Exception, *, reading: bool = False) -> LedgerError:
     """A sentence for a PostgreSQL failure that names the ledger (without its password) and says what to do;
-    ``reading``: it failed while only reading (opt-outs, history), so nothing was changed."""
+    ``reading``: it failed while only reading (opt-outs, history), so nothing was changed (a message of the
+    catalogue, said in Polish where Polish is chosen)."""
     said = redact.redact(str(exc).strip().replace("\n", " "))
     text = said.lower()
-    where = f"The ledger {str(location)!r}"
+    values: dict[str, object] = {"where": str(location), "said": said}
     if "password authentication failed" in text or "no password supplied" in text:
-        sentence = (
-            f"{where} refused the credentials ({said}). Check the user and the password "
+        sentence = N_(
+            "The ledger {where!r} refused the credentials ({said}). Check the user and the password "
             "(in the URL, PGPASSWORD or ~/.pgpass)."
         )
     elif "database" in text and "does not exist" in text:
-        sentence = f"{where} names a database that does not exist ({said}). Create it (createdb) or fix the URL."
+        sentence = N_(
+            "The ledger {where!r} names a database that does not exist ({said}). Create it (createdb) or fix the URL."
+        )
     elif "permission denied" in text and "create table" in text:
-        sentence = (
-            f"{where} has no mmsnb tables yet (or older ones), and this user may not create them ({said}). "
-            "Have the database's owner (or a user with CREATE on its schema) run mmsnb once against it; "
+        sentence = N_(
+            "The ledger {where!r} has no mmsnb tables yet (or older ones), and this user may not create them "
+            "({said}). Have the database's owner (or a user with CREATE on its schema) run mmsnb once against it; "
             "after that, rights to read and write its tables are enough."
         )
     elif "permission denied" in text:
-        sentence = (
-            f"{where} may not be read or written by this user ({said}). "
+        sentence = N_(
+            "The ledger {where!r} may not be read or written by this user ({said}). "
             "Ask for SELECT, INSERT, UPDATE and DELETE on its tables, and USAGE on their sequences."
         )
     elif "lock timeout" in text:
-        sentence = (
-            f"{where} stayed locked by another run for over {LOCK_TIMEOUT} s (one claiming these recipients that "
-            "stopped answering, e.g. a laptop gone to sleep). Nothing was sent without its record; run again later."
+        sentence = N_(
+            "The ledger {where!r} stayed locked by another run for over {seconds} s (one claiming these recipients "
+            "that stopped answering, e.g. a laptop gone to sleep). Nothing was sent without its record; run again "
+            "later."
         )
+        values["seconds"] = LOCK_TIMEOUT
     elif any(
         s in text
         for s in ("server closed the connection", "terminating connection", "consuming input", "no answer within")
     ):
         sentence = (
-            f"{where} lost its connection to the server ({said}) while it was being read; nothing was changed. "
-            "Run again when the server answers."
+            N_(
+                "The ledger {where!r} lost its connection to the server ({said}) while it was being read; nothing "
+                "was changed. Run again when the server answers."
+            )
             if reading
-            else f"{where} lost its connection to the server ({said}) while it was being written. A campaign stops "
-            "here: requests under way are recorded as unknown and are not repeated. An opt-out or opt-in may not "
-            "be recorded: check it when the server answers."
+            else N_(
+                "The ledger {where!r} lost its connection to the server ({said}) while it was being written. "
+                "A campaign stops here: requests under way are recorded as unknown and are not repeated. "
+                "An opt-out or opt-in may not be recorded: check it when the server answers."
+            )
         )
     elif "couldn't get a connection" in text or "pool" in text:
-        sentence = (
-            f"{where} gave no connection within {CONNECT_TIMEOUT} s: the server is down or unreachable. "
+        sentence = N_(
+            "The ledger {where!r} gave no connection within {seconds} s: the server is down or unreachable. "
             "Run again when it answers."
         )
+        values["seconds"] = CONNECT_TIMEOUT
     elif any(s in text for s in ("connection refused", "could not connect", "timeout expired", "connection failed")):
-        sentence = f"{where} cannot be reached ({said}). Check that the server runs and the host and port are right."
+        sentence = N_(
+            "The ledger {where!r} cannot be reached ({said}). Check that the server runs and the host and port "
+            "are right."
+        )
     else:
-        sentence = f"{where} failed ({said}). Check the database, then run again."
-    return LedgerError(sentence)
+        sentence = N_("The ledger {where!r} failed ({said}). Check the database, then run again.")
+    return LedgerError(sentence, values=values)
 
 
 class _Watchdog:
@@ -183,7 +197,10 @@ def _modules() -> tuple[Any, Any]:
         import psycopg
         import psycopg_pool
     except ImportError:
-        raise LedgerError(f"A PostgreSQL ledger needs the team extra, which is not installed: {_INSTALL}") from None
+        raise LedgerError(
+            N_("A PostgreSQL ledger needs the team extra, which is not installed: {install}"),
+            values={"install": _INSTALL},
+        ) from None
     return psycopg, psycopg_pool
 
 

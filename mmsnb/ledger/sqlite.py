@@ -52,6 +52,19 @@ def _nearly_full(path: Path) -> bool:
         return False
 
 
+#: What :func:`check_one_name` says when the ledger file, or its write-ahead log, has more than one name.
+_LINKED_FILE = N_(
+    "The ledger {where!r} is a file with {links} names (hard links), which SQLite does not support: a run through "
+    "each name would keep its own record and send every message again. Copy the ledger to a new file, remove the "
+    "other names, and point ledger= or {variable} at the copy."
+)
+_LINKED_LOG = N_(
+    "The ledger {where!r} has a write-ahead log with {links} names (hard links), which SQLite does not support: a "
+    "run through each name would keep its own record and send every message again. Copy the ledger to a new file, "
+    "remove the other names, and point ledger= or {variable} at the copy."
+)
+
+
 def check_one_name(path: Path) -> None:
     """:class:`LedgerError` when the ledger file or its write-ahead log has more than one name (a hard link),
     or is a mount point of its own (a file bind-mounted into a container, ``-v team.sqlite:/data/l.sqlite``).
@@ -59,19 +72,14 @@ def check_one_name(path: Path) -> None:
     SQLite keeps a log per name and does not support this: runs through two names would each keep their
     own record, and each would send every message.
     """
-    for file, what in ((path, "is a file"), (Path(f"{path}-wal"), "has a write-ahead log")):
+    for file, sentence in ((path, _LINKED_FILE), (Path(f"{path}-wal"), _LINKED_LOG)):
         try:
             found = os.stat(file)
         except OSError:
             continue  # not there (yet): nothing to share
         links = found.st_nlink
         if stat.S_ISREG(found.st_mode) and links > 1:  # a folder has a name per subfolder: explained on opening
-            raise LedgerError(
-                f"The ledger {str(path)!r} {what} with {links} names (hard links), which SQLite does not support: "
-                "a run through each name would keep its own record and send every message again. "
-                f"Copy the ledger to a new file, remove the other names, and point ledger= or {VARIABLES['ledger']} "
-                "at the copy."
-            )
+            raise LedgerError(sentence, values={"where": str(path), "links": links, "variable": VARIABLES["ledger"]})
     _check_not_mounted(path)
 
 
@@ -81,11 +89,13 @@ def _check_not_mounted(path: Path) -> None:
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if os.path.realpath(file) in mounted and os.path.isfile(file):
             raise LedgerError(
-                f"The ledger {str(path)!r} is a file mounted on its own (as a container's volume of one file), "
-                "which SQLite does not support: its write-ahead log here is not the one beside the file elsewhere, "
-                "so a run here and a run there would each send every message. Mount the folder that holds the "
-                "ledger instead, so the log is shared, and point ledger= or "
-                f"{VARIABLES['ledger']} at the file inside it."
+                N_(
+                    "The ledger {where!r} is a file mounted on its own (as a container's volume of one file), which "
+                    "SQLite does not support: its write-ahead log here is not the one beside the file elsewhere, so a "
+                    "run here and a run there would each send every message. Mount the folder that holds the ledger "
+                    "instead, so the log is shared, and point ledger= or {variable} at the file inside it."
+                ),
+                values={"where": str(path), "variable": VARIABLES["ledger"]},
             )
 
 
