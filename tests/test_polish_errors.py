@@ -149,14 +149,14 @@ def test_a_ledgers_address_and_its_names_in_polish(client, sandbox, tmp_path, mo
     ledger = tmp_path / "rejestr.sqlite"
     mmsnb.Ledger(ledger).close()
     os.link(ledger, tmp_path / "druga-nazwa.sqlite")
-    with pytest.raises(mmsnb.LedgerError) as caught:
+    with pytest.raises(mmsnb.LedgerError) as linked:
         mmsnb.send(client, FRAME, subject="Hej", ledger=ledger, progress=False)
-    assert str(caught.value).startswith(
+    assert str(linked.value).startswith(
         f"Rejestr {str(ledger)!r} jest plikiem o 2 nazwach (twardych dowiązaniach), czego SQLite nie obsługuje"
     )
-    assert str(caught.value).endswith("usuń pozostałe nazwy i wskaż kopię w ledger= lub MMSNB_LEDGER.")
+    assert str(linked.value).endswith("usuń pozostałe nazwy i wskaż kopię w ledger= lub MMSNB_LEDGER.")
     monkeypatch.delenv("MMSNB_LANG")
-    assert str(caught.value).startswith(f"The ledger {str(ledger)!r} is a file with 2 names (hard links)")
+    assert str(linked.value).startswith(f"The ledger {str(ledger)!r} is a file with 2 names (hard links)")
     assert sandbox.received == []
 
 
