@@ -193,7 +193,7 @@ def _report(results: pd.DataFrame, path: Path, _: Speaker) -> None:
     try:
         from .export import write_report
 
-        write_report(results, path, by="segment", title="Demo campaign")
+        write_report(results, path, by="segment", title=_("Demo campaign"), lang=_.lang)
     except ConfigError as exc:
         print("\n" + _("No {file}: {why}", file=path.name, why=exc))
         return
