@@ -424,7 +424,7 @@ SEND_STATE_WORDS: dict[str, str] = {
     "opted-out": N_("Not sent — opted out"),
     "too-soon": N_("Not sent — contacted recently"),
     "planned": N_("Planned"),
-    "paused": N_("Not sent — outside the sending hours"),
+    "paused": N_("Not sent yet — paused"),
 }
 #: What a person reads for each campaign state (:func:`mmsnb.campaigns`' ``state``).
 CAMPAIGN_STATE_WORDS: dict[str, str] = {
