@@ -474,7 +474,7 @@ class Plan:
         the first request leaves, the ledger stores the campaign (each recipient's message, the files once
         each), so that :func:`mmsnb.resume` can finish it from the ledger alone.
 
-        Pace: with ``workers="auto"`` the number of requests in flight starts at 2, doubles while
+        Pace: with ``workers="auto"`` the number of requests in flight starts at 16, doubles while
         answers come back healthy, and halves when the gateway says "slow down" (429, 503) or a
         request times out, up to ``max_workers``; an integer keeps that many. ``rate="10/s"`` (or
         ``"600/min"``) spaces requests to a contract's rate. A "slow down" answer is waited out as

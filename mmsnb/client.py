@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 import requests
-from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error, TokenExpiredError
+from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from . import redact
@@ -320,8 +320,8 @@ class Client:
             )
 
     def _ensure_token(self) -> float:
-        self._check_ca_bundle()
         if self.clock() >= self._expires_at:
+            self._check_ca_bundle()
             self._renew_token(self._expires_at)
         return self._expires_at
 
@@ -341,14 +341,28 @@ class Client:
         The waits add up to at most ``max_wait`` seconds; ``on_wait(seconds)`` hears of each before it
         starts. Each attempt (not the waits between them) runs inside ``attempt()``, e.g. a place in flight.
         """
+        started = self.clock()
+
+        def once() -> Any:
+            with attempt() if attempt is not None else nullcontext():
+                return self._request_once(method, path, sending=sending, **kwargs)
+
+        try:
+            return once()  # most calls: no "slow down", so no retrying is built
+        except ThrottledError as exc:
+            said = [exc]
+
+        def again() -> Any:  # the retrying's first attempt is the answer already had
+            if said:
+                raise said.pop()
+            return once()
+
         backoff = wait_exponential(multiplier=1, max=60)
 
         def told(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             asked = exc.retry_after if isinstance(exc, ThrottledError) else None
             return max(asked, SHORTEST_WAIT) if asked is not None else backoff(state)
-
-        started = self.clock()
 
         def give_up(state: RetryCallState) -> bool:
             return self.clock() - started + told(state) > self.max_wait
@@ -362,12 +376,8 @@ class Client:
             before_sleep=(lambda state: on_wait(state.upcoming_sleep)) if on_wait else None,
         )
 
-        def once() -> Any:
-            with attempt() if attempt is not None else nullcontext():
-                return self._request_once(method, path, sending=sending, **kwargs)
-
         try:
-            return retrying(once)
+            return retrying(again)
         except ThrottledError as exc:
             asked = "" if exc.retry_after is None else f" (it asked for {exc.retry_after:g} s more)"
             raise ThrottledError(
@@ -383,12 +393,12 @@ class Client:
         for attempt in (1, 2):
             seen = self._ensure_token()
             try:
-                resp = self._session.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
-            except TokenExpiredError:
-                self._renew_token(seen)
-                continue
+                resp = self._session.call(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
             except requests.RequestException as exc:
                 raise transport_error(exc, "gateway", sending=sending, read_timeout=self.timeout[1]) from None
+            except OSError:  # requests' own check of the CA bundle, before anything is sent
+                self._check_ca_bundle()
+                raise
             if resp.status_code == 401 and attempt == 1:
                 self._renew_token(seen)
                 continue

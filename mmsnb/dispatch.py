@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass, replace
 from itertools import count
@@ -431,6 +432,33 @@ def _paced_send(run: Run, taken: _Taken, message: Message, gate: ExitStack, tick
 #: outcome, and a spare thread takes it meanwhile.
 SPARE = 4
 
+#: Seconds between two reports of the rows done (the bar, a ``progress`` function): the requests that ended
+#: meanwhile are reported together, so that the thread reporting them is not woken for each.
+REPORT_EVERY = 0.05
+
+
+class _Finished:
+    """The requests' futures as they end, taken by the reporting thread in batches."""
+
+    def __init__(self, total: int) -> None:
+        self._ended: deque[Future[Settled]] = deque()
+        self._left = total
+        self._lock = threading.Lock()
+        self._all = threading.Event()
+
+    def add(self, future: Future[Settled]) -> None:
+        self._ended.append(future)
+        with self._lock:
+            self._left -= 1
+            if self._left == 0:
+                self._all.set()
+
+    def taken(self, wait: float) -> list[Future[Settled]]:
+        """The futures ended since the last call, after waiting ``wait`` seconds unless every one has ended."""
+        self._all.wait(wait)
+        return [self._ended.popleft() for _ in range(len(self._ended))]
+
+
 #: A progress bar (True; None: where one shows), none (False), or a function told ``(rows done, rows in all)``.
 Progress = bool | Callable[[int, int], None] | None
 
@@ -464,14 +492,22 @@ def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[i
         ),
     )
     pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling + run.pace.ceiling // SPARE, len(requests)))
+    finished = _Finished(len(requests))
     try:
-        futures = [pool.submit(_attempt, run, r) for r in requests]
-        for done, future in enumerate(as_completed(futures), 1):
-            settled, written = future.result()
-            if written is not None:
-                _recorded(run, written)
-            outcomes.update(settled)
-            bar.update(len(settled))
+        for r in requests:
+            pool.submit(_attempt, run, r).add_done_callback(finished.add)
+        done = 0
+        while done < len(requests):
+            ended = finished.taken(REPORT_EVERY)
+            for future in ended:
+                settled, written = future.result()
+                if written is not None:
+                    _recorded(run, written)
+                outcomes.update(settled)
+                bar.update(len(settled))
+                done += 1
+            if not ended:
+                continue
             if callable(progress):
                 progress(len(outcomes), total)
             at = time.monotonic()

@@ -29,6 +29,10 @@ from .errors import Fix, InputError, ServerError, ThrottledError, TransportError
 
 #: The most requests one campaign keeps in flight (each waits on a thread of its own).
 MOST_IN_FLIGHT = 256
+#: Requests in flight at first (at most the ceiling): as adaptive concurrency limiters start (Netflix's
+#: concurrency-limits starts at 20; TCP's first window is 10 segments, RFC 6928), so that a campaign does not
+#: spend its first round trips far below what the gateway takes.
+START = 16
 #: A round trip whose latency grew past this multiple of the best seen stops the growth.
 LATENCY_CLIMB = 2.0
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
@@ -48,7 +52,7 @@ class Pace:
     change as ``(what, limit)``: ``("grow", 5)``, ``("halve", 2)``.
     """
 
-    def __init__(self, *, start: int = 2, ceiling: int = 32, fixed: bool = False) -> None:
+    def __init__(self, *, start: int = START, ceiling: int = 32, fixed: bool = False) -> None:
         if isinstance(ceiling, bool) or not isinstance(ceiling, int) or not 1 <= ceiling <= MOST_IN_FLIGHT:
             raise InputError(
                 f"The requests in flight must be a whole number from 1 to {MOST_IN_FLIGHT}, not {ceiling!r}."
@@ -57,7 +61,7 @@ class Pace:
         self.limit = ceiling if fixed else max(1, min(start, ceiling))
         self.decisions: list[tuple[str, int]] = []
         self._threshold = ceiling  # slow start doubles up to here; after a halving it adds one per round trip
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())
         self._in_flight = 0
         self._epoch = 0
         self._healthy = 0

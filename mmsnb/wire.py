@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from urllib3.fields import RequestField
-from urllib3.filepost import choose_boundary, encode_multipart_formdata
+from urllib3.filepost import encode_multipart_formdata
 
 from .message import Attachment, Message
 
@@ -39,34 +39,40 @@ def encode(part: dict[str, Any], attachments: Sequence[Attachment]) -> tuple[byt
     """The request body and its Content-Type: JSON alone, or multipart with base64 parts.
 
     The attachments' parts are encoded once per distinct set of attachments (:func:`_attachment_parts`), and
-    each body is the ``messagePart`` before them.
+    each body is the ``messagePart`` between them and its part's headers, encoded with them.
     """
     text = json.dumps(part, ensure_ascii=False).encode("utf-8")
     if not attachments:
         return text, "application/json"
-    boundary, tail = _attachment_parts(tuple(attachments))
-    field = RequestField(
-        "messagePart",
-        text,
-        filename="messagePart",
-        headers={
-            "Content-Type": "application/json; name=messagePart",
-            "Content-Transfer-Encoding": "binary",
-            "Content-Disposition": 'form-data; name="messagePart"; filename="messagePart"',
-        },
-    )
-    head, content_type = encode_multipart_formdata([field], boundary=boundary)
-    return head[: -len(_closing(boundary))] + tail, content_type
+    encoded = _attachment_parts(tuple(attachments))
+    return encoded.head + text + b"\r\n" + encoded.tail, encoded.content_type
 
 
-def _closing(boundary: str) -> bytes:
-    return f"--{boundary}--\r\n".encode("latin-1")
+class _Encoded(NamedTuple):
+    """A multipart body's constant bytes: the headers of its ``messagePart`` part, and its attachments' parts with
+    the closing line."""
+
+    head: bytes
+    tail: bytes
+    content_type: str
 
 
 @functools.lru_cache(maxsize=8)
-def _attachment_parts(attachments: tuple[Attachment, ...]) -> tuple[str, bytes]:
-    """A boundary, and the parts of ``attachments`` with the body's closing line, encoded once."""
+def _attachment_parts(attachments: tuple[Attachment, ...]) -> _Encoded:
+    """The constant bytes of a body with ``attachments``, encoded once (by urllib3, with a boundary of its own)."""
     fields = [
+        RequestField(
+            "messagePart",
+            b"",
+            filename="messagePart",
+            headers={
+                "Content-Type": "application/json; name=messagePart",
+                "Content-Transfer-Encoding": "binary",
+                "Content-Disposition": 'form-data; name="messagePart"; filename="messagePart"',
+            },
+        )
+    ]
+    fields += [
         RequestField(
             att.filename,
             att.b64,
@@ -79,8 +85,9 @@ def _attachment_parts(attachments: tuple[Attachment, ...]) -> tuple[str, bytes]:
         )
         for att in attachments
     ]
-    boundary = choose_boundary()
-    return boundary, encode_multipart_formdata(fields, boundary=boundary)[0]
+    body, content_type = encode_multipart_formdata(fields)
+    head, _, tail = body.partition(b"\r\n\r\n\r\n")  # the messagePart's headers, its empty text, the rest
+    return _Encoded(head + b"\r\n\r\n", tail, content_type)
 
 
 def encode_message(addresses: Sequence[str], message: Message) -> tuple[bytes, str]:

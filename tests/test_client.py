@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import base64
 import socket
 import time
@@ -153,7 +154,8 @@ def test_a_refused_body_is_a_bad_request_error(sandbox, jpeg, how):
     client = sandbox.client(timeout=(2, 2))
     with pytest.raises(BadRequestError) as caught:
         if how == "subject not a string":
-            client._request("POST", SEND_PATH, json={"addresses": [ORANGE_ADDRESS], "subject": 5}, sending=True)
+            body = json.dumps({"addresses": [ORANGE_ADDRESS], "subject": 5}).encode()
+            client._request("POST", SEND_PATH, data=body, headers={"Content-Type": "application/json"}, sending=True)
         else:
             client.send_mms(
                 ORANGE,

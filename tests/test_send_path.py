@@ -44,13 +44,13 @@ def say(line):
         sys.stdout.write(line + "\\n")
         sys.stdout.flush()
 
-request = transport.Session.request
-def held(self, method, url, *args, **kwargs):
+call = transport.Session.call
+def held(self, method, url, **kwargs):
     if method == "POST" and url.endswith(SEND_PATH):
         say("held " + kwargs["data"].split(b'"addresses": ["')[1].split(b'"')[0].decode())
         threading.Event().wait()
-    return request(self, method, url, *args, **kwargs)
-transport.Session.request = held
+    return call(self, method, url, **kwargs)
+transport.Session.call = held
 
 commit = GroupCommit._commit
 def counted(self, batch):

@@ -16,9 +16,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import MIMEPart
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any, TypedDict
 from urllib.parse import unquote
 
@@ -28,6 +25,7 @@ from phonenumbers import carrier
 from ..errors import ConfigError, Fix
 from ..message import MAX_MESSAGE_BYTES, PRIORITIES, SUPPORTED_TYPES
 from ..options import option_names
+from . import multipart
 from .behaviour import Behaviour, Sent
 
 #: The card's statuses a delivery report brings after a delay.
@@ -122,7 +120,8 @@ _ATTACHMENT_ENCODINGS = frozenset({"base64", "", "binary", "8bit", "7bit"})
 
 
 def decode_body(body: bytes, content_type: str) -> tuple[dict[str, Any], list[ReceivedFile]]:
-    """The messagePart and attachments of a send body, by an independent parser (the e-mail one).
+    """The messagePart and attachments of a send body, by an independent parser (:mod:`.multipart`, the e-mail
+    parser's reading).
 
     Attachments in base64 (the card's way) are decoded; attachments sent as raw bytes are taken as they are. The
     messagePart is found by its name, wherever it is: the card's example (and mmsnb) send it first, but OpenAPI
@@ -132,33 +131,25 @@ def decode_body(body: bytes, content_type: str) -> tuple[dict[str, Any], list[Re
         return _json_part(body), []
     if not content_type.lower().startswith("multipart/form-data"):
         raise bad_request(f"Content-Type {content_type!r} is neither application/json nor multipart/form-data.")
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    if not message.is_multipart():
+    found = multipart.parts(body, content_type)
+    if found is None:
         raise bad_request("The multipart body could not be parsed.")
-    parts = list(message.iter_parts())
-    named = [i for i, item in enumerate(parts) if item.get_param("name", header="content-disposition") == "messagePart"]
+    named = [
+        i for i, (item, _) in enumerate(found) if item.get_param("name", header="content-disposition") == "messagePart"
+    ]
     if not named:
         raise bad_request("The multipart body has no part named messagePart (the message JSON; send it first).")
-    part = _json_part(_payload(parts.pop(named[0])))
+    part = _json_part(found.pop(named[0])[1])
     files = []
-    for item in parts:
+    for item, data in found:
         encoding = (item.get("Content-Transfer-Encoding") or "").strip().lower()
         if encoding not in _ATTACHMENT_ENCODINGS:
             raise bad_request(
                 f"Attachment {item.get_filename() or 'attachment'!r} is sent with Content-Transfer-Encoding: "
                 f"{encoding}; send it in base64 (what the card asks), or as its raw bytes."
             )
-        data = _payload(item)
         files.append(ReceivedFile(item.get_filename() or "attachment", item.get_content_type(), data))
     return part, files
-
-
-def _payload(part: MIMEPart) -> bytes:
-    """A part's decoded bytes (empty when it has none)."""
-    data = part.get_payload(decode=True)
-    return data if isinstance(data, bytes) else b""
 
 
 def _json_part(raw: bytes) -> dict[str, Any]:
