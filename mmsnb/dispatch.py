@@ -428,10 +428,6 @@ def _paced_send(run: Run, taken: _Taken, message: Message, gate: ExitStack, tick
         gate.close()
 
 
-#: One thread more per this many places in flight: a request's place is free again while its thread writes the
-#: outcome, and a spare thread takes it meanwhile.
-SPARE = 4
-
 #: Seconds between two reports of the rows done (the bar, a ``progress`` function): the requests that ended
 #: meanwhile are reported together, so that the thread reporting them is not woken for each.
 REPORT_EVERY = 0.05
@@ -491,7 +487,8 @@ def dispatch(run: Run, requests: list[Request], *, progress: Progress) -> dict[i
             _("waiting {seconds} s: the gateway asked to slow down", seconds=_.number(seconds))
         ),
     )
-    pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling + run.pace.ceiling // SPARE, len(requests)))
+    # A thread per place: the outcome is handed on (not waited for), so a thread's place is free when it goes on.
+    pool = ThreadPoolExecutor(max_workers=min(run.pace.ceiling, len(requests)))
     finished = _Finished(len(requests))
     try:
         for r in requests:
