@@ -49,7 +49,7 @@ from .media import Media
 from .message import MAX_MESSAGE_BYTES, AttachmentSpec, Message, check_limit
 from .options import check_options, option_names
 from .phones import normalize
-from .transport import Adapter, Session, require_https, transport_error
+from .transport import Adapter, Session, bundle_unread, require_https, transport_error
 from .wire import encode_message
 from .words import N_, Phrase
 
@@ -63,6 +63,15 @@ UNKNOWN_LIFETIME = 3600.0
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _sendable(token: str) -> bool:
+    """Whether a token can go in an ``Authorization`` header as it is: visible ASCII, at least one character.
+
+    >>> _sendable("abc.DEF-123_~+/="), _sendable("abc\\r\\nX: 1"), _sendable("żółw"), _sendable("")
+    (True, False, False, False)
+    """
+    return bool(token) and token.isascii() and token.isprintable() and " " not in token
 
 
 def token_lifetime(answer: object) -> float:
@@ -269,7 +278,17 @@ class Client:
                 ) from None
             if refused is not None:  # raised here, not in the except: the refusal (an echo, maybe) is not its context
                 raise refused
-            redact.register_sent(token.get("access_token"))
+            access = token.get("access_token")
+            if isinstance(access, str):
+                redact.register_sent(access)
+            if not (isinstance(access, str) and _sendable(access)):
+                raise AuthError(
+                    N_(
+                        "The token endpoint {url} issued an access token that cannot be sent in a header (it must be "
+                        "text of visible ASCII characters); nothing was sent. Check {variable}."
+                    ),
+                    values={"url": self.token_url, "variable": VARIABLES["token_url"]},
+                )
             self._expires_at = self.clock() + self._lifetime - min(RENEW_MARGIN, self._lifetime / 10)
 
     def _token_response(self, resp: requests.Response) -> requests.Response:
@@ -301,9 +320,15 @@ class Client:
             fix=fix,
         )
 
-    def _check_ca_bundle(self) -> None:
-        """:class:`ConfigError` when the CA bundle named by ``verify`` is gone (a stopped sandbox's, say)."""
-        if isinstance(self.verify, str) and not os.path.exists(self.verify):
+    def _bundle(self, url: str) -> bool | str:
+        """The CA bundle requests takes for ``url``: ``verify``, or when it is True, the environment's."""
+        verify: bool | str = self._session.merge_environment_settings(url, {}, False, self.verify, None)["verify"]
+        return verify
+
+    def _check_ca_bundle(self, bundle: bool | str | None = None) -> None:
+        """:class:`ConfigError` when the CA bundle (``verify``'s unless named) is gone (a stopped sandbox's, say)."""
+        path = self.verify if bundle is None else bundle
+        if isinstance(path, str) and not os.path.exists(path):
             gone = N_(
                 "The CA bundle {path} ({fix}) does not exist, so the gateway's certificate cannot be checked; nothing "
                 "was sent. If it was a sandbox's, that sandbox has stopped: start a new one and use its settings."
@@ -316,12 +341,12 @@ class Client:
             raise ConfigError(
                 set_in if self._ca_from else gone,
                 fix=Fix(option="verify", variable=VARIABLES["ca_bundle"]),
-                values={"path": repr(self.verify), "fix": "{fix}", "file": repr(str(self._ca_from))},
+                values={"path": repr(path), "fix": "{fix}", "file": repr(str(self._ca_from))},
             )
 
     def _ensure_token(self) -> float:
         if self.clock() >= self._expires_at:
-            self._check_ca_bundle()
+            self._check_ca_bundle(self._bundle(self.token_url))
             self._renew_token(self._expires_at)
         return self._expires_at
 
@@ -395,9 +420,11 @@ class Client:
             try:
                 resp = self._session.call(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
             except requests.RequestException as exc:
+                if bundle_unread(exc):  # a new connection without its CA bundle: nothing was sent
+                    self._check_ca_bundle(self._bundle(url))
                 raise transport_error(exc, "gateway", sending=sending, read_timeout=self.timeout[1]) from None
             except OSError:  # requests' own check of the CA bundle, before anything is sent
-                self._check_ca_bundle()
+                self._check_ca_bundle(self._bundle(url))
                 raise
             if resp.status_code == 401 and attempt == 1:
                 self._renew_token(seen)

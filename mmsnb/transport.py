@@ -16,7 +16,7 @@ from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NewConnectionError, SSLError
 
 from .config import VARIABLES
 from .errors import ConfigError, Fix, TransportError
@@ -126,10 +126,19 @@ class Session(OAuth2Session):
 
 def _unverified(exc: requests.exceptions.SSLError) -> bool:
     """Whether a TLS error is the certificate check, which fails before anything is sent
-    (other TLS errors may come after).
+    (other TLS errors may come after), or the CA bundle that could not be read for a new connection.
     """
     text = str(exc).lower()
-    return "certificate verify failed" in text or "hostname mismatch" in text or "doesn't match" in text
+    checked = "certificate verify failed" in text or "hostname mismatch" in text or "doesn't match" in text
+    return checked or bundle_unread(exc)
+
+
+def bundle_unread(exc: requests.RequestException) -> bool:
+    """Whether ``exc`` is a new connection that could not read its CA bundle (gone, or not a readable file): it
+    failed before anything was sent."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    cause = reason.args[0] if isinstance(reason, SSLError) and reason.args else None
+    return isinstance(cause, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError))
 
 
 def transport_error(
@@ -145,7 +154,9 @@ def transport_error(
             fix=Fix(option="verify", variable=VARIABLES["ca_bundle"]),
         )
     values = {"where": Phrase(where), "kind": type(exc).__name__, "seconds": f"{read_timeout:g}"}
-    if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
+    # A proxy error is a connection that never reached the proxy (urllib3 says so only before it has).
+    never_connected = (requests.exceptions.ConnectTimeout, requests.exceptions.ProxyError)
+    if isinstance(exc, never_connected) or isinstance(reason, NewConnectionError):
         return TransportError(
             N_("Could not connect to the {where} ({kind}); nothing was sent. Check the URL and the network."),
             maybe_sent=False,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,7 +51,13 @@ ORDINARY = [
     "content-type: text/plain; charset=utf-8",
     "X-Folded: one\r\n two",
 ]
-UNUSUAL = ["Content-Type: multipart/mixed; boundary=inner", "Content-Type: message/rfc822", "not a header line"]
+UNUSUAL = [
+    "Content-Type: multipart/mixed; boundary=inner",
+    "Content-Type: message/rfc822",
+    "not a header line",
+    "X-Bare: 1\n",
+    "X-Bare: 1\r",
+]
 HEADERS = st.sampled_from(ORDINARY * 6 + UNUSUAL)
 
 
@@ -77,7 +84,25 @@ def bodies(draw: st.DrawFn) -> tuple[bytes, str]:
         out += [b"--" + boundary.encode() + b"--" + draw(st.sampled_from([b"", CRLF, CRLF + b"epilogue" + CRLF]))]
     elif draw(st.booleans()):
         out += [b"--" + boundary.encode() + b"junk" + CRLF]
-    return b"".join(out), f'multipart/form-data; boundary="{boundary}"'
+    kind = draw(st.sampled_from(["form-data"] * 6 + ["digest", "form-data/x", "mixed"]))
+    return b"".join(out), f'multipart/{kind}; boundary="{boundary}"'
+
+
+#: Bodies an attacker found read differently by the first version of the cut (each must now read alike).
+FOUND = [
+    (b"--b\r\nX-A: 1\n\nline1\r\n\r\nline2\r\n--b--\r\n", "multipart/form-data; boundary=b"),  # LF ends headers
+    (b"--b\r\nX-A: 1\r\r\nline1\r\n\r\nline2\r\n--b--\r\n", "multipart/form-data; boundary=b"),  # so does CR
+    (b"--b\r\n\r\r\n\r\n\r\n--b--", "multipart/form-data; boundary=b"),
+    (b"--b\r\nX-A: 1\r\n\r\nhello\r\n--b--\r\n", "multipart/form-data/x; boundary=b"),  # not a media type
+    (b"--?\r\nX-A: 1\r\n\r\nhello\r\n--?--\r\n", 'multipart/form-data; boundary="\xe9"'),  # not ASCII
+    (b"--b\r\n\r\nSubject: hi\r\n\r\nbody\r\n--b--\r\n", "multipart/digest; boundary=b"),  # parts are messages
+    (b"--b\r\nX-A: 1\r\n\r\nhello\r\n--b--\r\n", "text/plain; boundary=b"),  # not multipart at all
+]
+
+
+@pytest.mark.parametrize(("body", "content_type"), FOUND)
+def test_bodies_found_by_an_attacker_are_read_alike(body, content_type):
+    assert _read(multipart.parts(body, content_type)) == _read(multipart.by_email(body, content_type))
 
 
 @settings(max_examples=400, deadline=None)

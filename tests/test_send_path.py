@@ -10,14 +10,19 @@ import signal
 import subprocess
 import sys
 import threading
+import traceback
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import free_port, received_addresses
+import requests
+import requests.adapters
+from helpers import Server, free_port, received_addresses
 
 import mmsnb
-from mmsnb.errors import TransportError
+from mmsnb.errors import AuthError, ConfigError, TransportError
+from mmsnb.gateway_answers import refused
 from mmsnb.ledger import Begun, ClaimState, Ledger, RequestState
 from mmsnb.ledger.group import GroupCommit
 from mmsnb.message import Attachment, Message
@@ -228,6 +233,76 @@ def test_a_proxy_set_between_two_requests_is_used_by_the_next(sandbox, monkeypat
         client.limit()
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert client.limit().available == 100
+
+
+# -- what a failed call means: nothing was sent, so a later run sends it ------------------------------------------
+
+
+def test_a_dead_proxy_sends_nothing_and_a_later_run_sends_each_row_once(sandbox, monkeypatch, tmp_path):
+    """A proxy that cannot be reached never carried a request: not "maybe sent" (a campaign stops at its quota
+    reading, with the same sentence), and the next run, without the proxy, sends each row once."""
+    client = sandbox.client(timeout=(2, 2))
+    client.limit()  # the token, before the proxy
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    with pytest.raises(TransportError, match="ProxyError") as caught:
+        client.send_mms("501000000", subject="Hej")
+    assert not caught.value.maybe_sent and "nothing was sent" in str(caught.value)
+    frame = pd.DataFrame({"msisdn": NUMBERS[:3]})
+    options = {"subject": "Hej", "campaign": "P", "ledger": tmp_path / "l.sqlite", "group": False, "progress": False}
+    with pytest.raises(TransportError, match="nothing was sent"):
+        mmsnb.send(client, frame, **options)
+    assert not sandbox.received
+    monkeypatch.delenv("HTTPS_PROXY")
+    second = mmsnb.send(client, frame, **options)
+    assert set(second.send_state.astype(str)) == {"accepted"}
+    assert received_addresses(sandbox) == Counter({"tel:+48" + n: 1 for n in NUMBERS[:3]})
+
+
+def test_a_ca_bundle_gone_before_a_new_connection_says_so_and_sends_nothing(sandbox, monkeypatch):
+    """The sandbox's CA bundle disappears after requests found it and before the new connection reads it: the
+    stopped-sandbox sentence, nothing sent (it was taken as a dropped connection, "maybe sent")."""
+    client = sandbox.client(timeout=(2, 2))
+    client.limit()
+    client.close()  # the next request opens a new connection, which reads the bundle
+    kept = Path(sandbox.ca_path).read_bytes()
+    checked = requests.adapters.HTTPAdapter.cert_verify
+
+    def then_gone(self, *args):
+        checked(self, *args)
+        Path(sandbox.ca_path).unlink(missing_ok=True)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "cert_verify", then_gone)
+    try:
+        with pytest.raises(ConfigError, match="does not exist") as caught:
+            client.send_mms("501000000", subject="Hej")
+    finally:
+        Path(sandbox.ca_path).write_bytes(kept)
+    assert not sandbox.received and refused(caught.value)
+
+
+def test_an_unusable_access_token_is_refused_with_a_sentence_and_never_shown(tmp_path):
+    """A token endpoint that issues a token no header can carry (a line break in it): a sentence, nothing sent to
+    the API, and the token in no text the error shows."""
+    hostile = "tok-0123456789abcdef\r\nX-Evil: 1"
+
+    def answer(handler, body):
+        if handler.path.startswith("/oauth/v2/token"):
+            return 200, {}, {"access_token": hostile, "token_type": "Bearer", "expires_in": 3600}
+        return 200, {}, {"authenticationId": "m-1"}
+
+    server = Server(answer, tls_dir=tmp_path)
+    client = mmsnb.Client("id", "secret", base_url=server.url, verify=server.ca_path, timeout=(2, 2))
+    try:
+        with pytest.raises(AuthError, match="cannot be sent in a header") as caught:
+            client.send_mms("501102030", subject="Hej")
+    finally:
+        client.close()
+        server.stop()
+    assert [path for _, path, _, _ in server.hits if not path.startswith("/oauth/v2/token")] == []
+    shown = "".join([str(caught.value), repr(caught.value), "".join(traceback.format_exception(caught.value))])
+    assert "tok-0123456789abcdef" not in shown
 
 
 def test_each_body_carries_its_own_addresses_around_the_attachments_encoded_once():

@@ -27,7 +27,9 @@ def parts(body: bytes, content_type: str) -> list[Part] | None:
     """The parts of ``body`` in order; None when it is not a multipart body the e-mail parser can read as one."""
     head = _PARSER.parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n", headersonly=True)
     boundary = head.get_boundary()
-    cut = _by_boundary(body, boundary.encode("latin-1", "replace")) if boundary else None
+    # A digest's parts are messages unless they say otherwise: e-mail reads those, as it reads any other type.
+    plain = head.get_content_maintype() == "multipart" and head.get_content_subtype() != "digest"
+    cut = _by_boundary(body, boundary.encode()) if plain and boundary and boundary.isascii() else None
     return cut if cut is not None else by_email(body, content_type)
 
 
@@ -64,8 +66,8 @@ def _by_boundary(body: bytes, boundary: bytes) -> list[Part] | None:
             return None
         after = b"\r\n" + rest[end + 2 :]  # the part, from the line break that ends its delimiter line
         headers, separator, content = after.partition(b"\r\n\r\n")
-        if not separator:
-            return None
+        if not separator or b"\r" in headers.replace(b"\r\n", b"") or b"\n" in headers.replace(b"\r\n", b""):
+            return None  # e-mail ends the headers at the first empty line, whatever ends its lines
         part = _PARSER.parsebytes(headers.removeprefix(b"\r\n") + b"\r\n\r\n", headersonly=True)
         if part.defects or part.get_content_maintype() in ("multipart", "message"):  # e-mail reads these within
             return None
