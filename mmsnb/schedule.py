@@ -58,15 +58,22 @@ _EVERY_DAY = frozenset(range(7))
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
 
 
+def _unreadable(sentence: str, option: str, example: str, **values: object) -> InputError:
+    """The refusal of an unreadable ``option``: ``sentence`` (of the catalogue, naming ``{fix}``) with ``values``,
+    and the fix that shows ``example``."""
+    return InputError(sentence, fix=Fix(option=option, value=repr(example)), values={**values, "fix": "{fix}"})
+
+
 def zone(tz: str) -> ZoneInfo:
     """The time zone named ``tz``; :class:`InputError` for a name that is not one."""
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise InputError(
+        raise _unreadable(
             N_("{tz!r} is not a time zone: give its name, such as 'Europe/Warsaw' ({fix})."),
-            fix=Fix(option="tz", value="'Europe/Warsaw'"),
-            values={"tz": tz, "fix": "{fix}"},
+            "tz",
+            "Europe/Warsaw",
+            tz=tz,
         ) from None
 
 
@@ -77,13 +84,14 @@ def _clock_time(text: str, whole: str, *, end: bool) -> tuple[time, bool]:
     if end and (hour, minute) == (24, 0):
         return time(0), True
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise InputError(
+        raise _unreadable(
             N_(
                 "The sending hours {hours!r} are not understood: write them as two times of day, "
                 "opening and closing, such as '08:00-20:00' ({fix})."
             ),
-            fix=Fix(option="window", value="'08:00-20:00'"),
-            values={"hours": whole, "fix": "{fix}"},
+            "window",
+            "08:00-20:00",
+            hours=whole,
         )
     return time(hour, minute), False
 
@@ -96,13 +104,14 @@ def _window(text: str) -> tuple[time, time, bool]:
     opens, _ = _clock_time(parts[0], text, end=False)
     closes, midnight = _clock_time(parts[1], text, end=True)
     if closes == opens and not midnight:
-        raise InputError(
+        raise _unreadable(
             N_(
                 "The sending hours {hours!r} open and close at the same time: give a span, such as '08:00-20:00' "
                 "({fix}); for every hour of the day give no window."
             ),
-            fix=Fix(option="window", value="'08:00-20:00'"),
-            values={"hours": text, "fix": "{fix}"},
+            "window",
+            "08:00-20:00",
+            hours=text,
         )
     return opens, closes, midnight or closes < opens
 
@@ -110,13 +119,14 @@ def _window(text: str) -> tuple[time, time, bool]:
 def _day(name: str, whole: str) -> int:
     day = _DAY_NAMES.get(name.strip().lower().rstrip("."))
     if day is None:
-        raise InputError(
+        raise _unreadable(
             N_(
                 "The days {days!r} are not understood: name them as 'Mon-Sat' or 'Mon,Wed,Fri' "
                 "(Polish 'pn-sb' also does) ({fix})."
             ),
-            fix=Fix(option="days", value="'Mon-Sat'"),
-            values={"days": whole, "fix": "{fix}"},
+            "days",
+            "Mon-Sat",
+            days=whole,
         )
     return day
 
@@ -150,13 +160,14 @@ def parse_moment(value: object, tz: ZoneInfo) -> datetime:
         except ValueError:
             moment = None
     if moment is None:
-        raise InputError(
+        raise _unreadable(
             N_(
                 "The start time {value!r} is not understood: give a date and time, such as '2026-12-05 10:00' "
                 "(in the campaign's time zone) ({fix})."
             ),
-            fix=Fix(option="start_at", value="'2026-12-05 10:00'"),
-            values={"value": value, "fix": "{fix}"},
+            "start_at",
+            "2026-12-05 10:00",
+            value=value,
         )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -87,15 +88,7 @@ def test_a_window_that_opens_later_sends_nothing_before_it(make_sandbox, tmp_pat
     sandbox = make_sandbox(behaviour=Behaviour(clock=clock.wall))
     client = clock.on(sandbox.client())
     numbers = orange(6)
-    results = mmsnb.send(
-        client,
-        pd.DataFrame({"msisdn": numbers}),
-        subject="Hej",
-        group=False,
-        ledger=tmp_path / "l.sqlite",
-        window="10:00-20:00",
-        campaign="morning",
-    )
+    results = send(client, numbers, tmp_path / "l.sqlite", window="10:00-20:00", campaign="morning", progress=None)
     assert results.send_state.astype(str).tolist() == ["accepted"] * 6
     assert each_once(sandbox, numbers)
     assert min(r.received_at for r in sandbox.received) >= SATURDAY_10
@@ -111,16 +104,15 @@ def test_a_start_time_holds_the_campaign_back(make_sandbox, tmp_path):
     sandbox = make_sandbox(behaviour=Behaviour(clock=clock.wall))
     client = clock.on(sandbox.client())
     numbers = orange(3)
-    mmsnb.send(
-        client,
-        pd.DataFrame({"msisdn": numbers}),
-        subject="Hej",
-        ledger=tmp_path / "l.sqlite",
-        start_at="2026-12-06 09:30",  # Sunday, Warsaw time
-        progress=False,
-    )
+    send(client, numbers, tmp_path / "l.sqlite", group=True, start_at="2026-12-06 09:30")  # Sunday, Warsaw time
     assert each_once(sandbox, numbers)
     assert {t.strftime("%a %H:%M") for t in local_times(sandbox)} == {"Sun 09:30"}
+
+
+def send(client, numbers: list[str], ledger, **options: Any) -> pd.DataFrame:
+    """``mmsnb.send`` of "Hej" to ``numbers``, a request each, recorded in ``ledger``; ``options`` add or override."""
+    settings: dict[str, Any] = {"subject": "Hej", "group": False, "ledger": ledger, "progress": False, **options}
+    return mmsnb.send(client, pd.DataFrame({"msisdn": numbers}), **settings)
 
 
 def slow_gateway(make_sandbox, clock: WallClock, seconds: float = 20.0):
@@ -133,17 +125,7 @@ def test_a_window_that_closes_mid_campaign_pauses_it_until_the_next_opening(make
     sandbox = slow_gateway(make_sandbox, clock)
     client = clock.on(sandbox.client())
     numbers = orange(6)
-    results = mmsnb.send(
-        client,
-        pd.DataFrame({"msisdn": numbers}),
-        subject="Hej",
-        group=False,
-        workers=1,
-        ledger=tmp_path / "l.sqlite",
-        window="10:00-20:00",
-        days="Mon-Sat",
-        progress=False,
-    )
+    results = send(client, numbers, tmp_path / "l.sqlite", workers=1, window="10:00-20:00", days="Mon-Sat")
     assert results.send_state.astype(str).tolist() == ["accepted"] * 6
     assert each_once(sandbox, numbers)
     sent = [t.strftime("%a %H:%M:%S") for t in local_times(sandbox)]
@@ -200,16 +182,7 @@ def test_campaign_states_while_waiting_and_after_an_interrupted_wait(small_quota
 
     client.sleep = sleep
     with pytest.raises(KeyboardInterrupt):
-        mmsnb.send(
-            client,
-            pd.DataFrame({"msisdn": numbers}),
-            subject="Hej",
-            group=False,
-            campaign="waits",
-            ledger=ledger,
-            wait_for_quota=True,
-            progress=False,
-        )
+        send(client, numbers, ledger, campaign="waits", wait_for_quota=True)
     waiting = seen[0]
     assert waiting["state"] == "waiting-for-quota"
     assert waiting["state_until"] == pd.Timestamp(SATURDAY_10 + timedelta(seconds=30)).tz_convert("Europe/Warsaw")
@@ -222,16 +195,7 @@ def test_campaign_states_while_waiting_and_after_an_interrupted_wait(small_quota
     assert len(small_quota.received) == 3
 
     clock.on(client)
-    resumed = mmsnb.send(
-        client,
-        pd.DataFrame({"msisdn": numbers}),
-        subject="Hej",
-        group=False,
-        campaign="waits",
-        ledger=ledger,
-        wait_for_quota=True,
-        progress=False,
-    )
+    resumed = send(client, numbers, ledger, campaign="waits", wait_for_quota=True)
     assert resumed.send_state.astype(str).tolist() == ["already-sent"] * 3 + ["accepted"] * 2
     assert each_once(small_quota, numbers)
     assert state_of(ledger, "waits")["state"] == "finished"
@@ -240,16 +204,7 @@ def test_campaign_states_while_waiting_and_after_an_interrupted_wait(small_quota
 def test_a_quota_used_up_without_waiting_is_paused_until_the_reset(small_quota, clock, tmp_path):
     client = clock.on(small_quota.client())
     ledger = tmp_path / "l.sqlite"
-    results = mmsnb.send(
-        client,
-        pd.DataFrame({"msisdn": orange(5)}),
-        subject="Hej",
-        group=False,
-        campaign="part",
-        ledger=ledger,
-        allow_partial=True,
-        progress=False,
-    )
+    results = send(client, orange(5), ledger, campaign="part", allow_partial=True)
     assert results.send_state.astype(str).tolist() == ["accepted"] * 3 + ["quota"] * 2
     state = state_of(ledger, "part")
     assert state["state"] == "paused" and "quota is used up" in state["state_reason"]
@@ -473,16 +428,7 @@ def test_a_quota_refusal_mid_campaign_is_waited_out_and_the_refused_request_sent
     sandbox = make_sandbox(quota=5, window=60.0, behaviour=Behaviour(clock=clock.wall, hook=others_spend_the_rest))
     client = clock.on(sandbox.client())
     numbers = orange(5)
-    results = mmsnb.send(
-        client,
-        pd.DataFrame({"msisdn": numbers}),
-        subject="Hej",
-        group=False,
-        workers=1,
-        ledger=tmp_path / "l.sqlite",
-        wait_for_quota=True,
-        progress=False,
-    )
+    results = send(client, numbers, tmp_path / "l.sqlite", workers=1, wait_for_quota=True)
     assert results.send_state.astype(str).tolist() == ["accepted"] * 5
     assert each_once(sandbox, numbers)
     assert [int((r.received_at - SATURDAY_10).total_seconds() // 60) for r in sandbox.received] == [0, 1, 1, 1, 1]
@@ -508,16 +454,7 @@ def test_a_slow_down_waited_out_past_the_hours_is_not_sent_until_they_open(make_
     sandbox.fail_next("throttled")  # "slow down, come back in 5 s": past 20:00
     client = clock.on(sandbox.client())
     numbers = orange(2)
-    results = mmsnb.send(
-        client,
-        pd.DataFrame({"msisdn": numbers}),
-        subject="Hej",
-        group=False,
-        workers=1,
-        ledger=tmp_path / "l.sqlite",
-        window="10:00-20:00",
-        progress=False,
-    )
+    results = send(client, numbers, tmp_path / "l.sqlite", workers=1, window="10:00-20:00")
     assert results.send_state.astype(str).tolist() == ["accepted"] * 2
     assert each_once(sandbox, numbers)
     assert {t.strftime("%a %H:%M") for t in local_times(sandbox)} == {"Sun 10:00"}
